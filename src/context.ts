@@ -1,0 +1,18 @@
+import type { EntityManager, MikroORM } from '@mikro-orm/postgresql';
+import { createLoaders, type Loaders } from './loaders';
+import type { Viewer } from './auth/viewer';
+import type { Config } from './config';
+
+export interface Context {
+  requestId: string;
+  viewer: Viewer | null;
+  /** This request's own EntityManager fork: identity map and loaders never outlive the request. */
+  em: EntityManager;
+  loaders: Loaders;
+  config: Config;
+}
+
+export function createContext(orm: MikroORM, config: Config, viewer: Viewer | null, requestId: string): Context {
+  const em = orm.em.fork() as EntityManager;
+  return { requestId, viewer, em, loaders: createLoaders(em), config };
+}

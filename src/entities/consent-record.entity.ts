@@ -1,0 +1,61 @@
+import { Entity, Enum, Index, ManyToOne, PrimaryKey, Property, OptionalProps } from '@mikro-orm/core';
+import { Field, ID, ObjectType } from 'type-graphql';
+import { Node } from '../schema/node';
+import { toGlobalId } from '../schema/global-id';
+import { DateTimeScalar } from '../schema/scalars';
+import { Customer } from './customer.entity';
+import { ConsentChannel, ConsentPurpose, ConsentStatus, LawfulBasis } from './enums';
+
+/**
+ * Append-only consent ledger (a trigger rejects UPDATE and DELETE). The current state of a
+ * (customer, purpose, channel) is its row with the highest `seq`.
+ */
+@ObjectType('ConsentRecord', { implements: Node })
+@Entity({ tableName: 'consent_records' })
+@Index({ name: 'consent_records_current_idx', properties: ['customer', 'purpose', 'channel', 'seq'] })
+export class ConsentRecord {
+  [OptionalProps]?: 'globalId' | 'recordedAt' | 'seq' | 'lawfulBasis';
+
+  @PrimaryKey({ type: 'uuid', defaultRaw: 'gen_random_uuid()' })
+  id!: string;
+
+  @Field(() => ID, { name: 'id' })
+  get globalId(): string {
+    return toGlobalId('ConsentRecord', this.id);
+  }
+
+  /** Insertion order; breaks ties between records of the same instant. */
+  @Property({ type: 'bigint', autoincrement: true, hidden: true })
+  seq?: string;
+
+  @ManyToOne(() => Customer, { fieldName: 'customer_id' })
+  customer!: Customer;
+
+  @Field(() => ConsentPurpose)
+  @Enum({ items: () => ConsentPurpose })
+  purpose!: ConsentPurpose;
+
+  @Field(() => ConsentChannel)
+  @Enum({ items: () => ConsentChannel })
+  channel!: ConsentChannel;
+
+  @Field(() => ConsentStatus)
+  @Enum({ items: () => ConsentStatus })
+  status!: ConsentStatus;
+
+  @Field(() => LawfulBasis)
+  @Enum({ items: () => LawfulBasis, default: LawfulBasis.CONSENT })
+  lawfulBasis: LawfulBasis = LawfulBasis.CONSENT;
+
+  @Field(() => String, { description: 'Where the decision was captured (preference_centre, checkout, support…).' })
+  @Property({ type: 'text' })
+  source!: string;
+
+  @Field(() => String)
+  @Property({ type: 'text' })
+  policyVersion!: string;
+
+  @Field(() => DateTimeScalar)
+  @Property({ type: 'timestamptz', defaultRaw: 'now()' })
+  recordedAt: Date = new Date();
+}

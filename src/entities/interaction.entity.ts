@@ -1,0 +1,65 @@
+import { Entity, Enum, Index, ManyToOne, PrimaryKey, Property, Unique, OptionalProps } from '@mikro-orm/core';
+import { Field, ID, ObjectType } from 'type-graphql';
+import { Node } from '../schema/node';
+import { toGlobalId } from '../schema/global-id';
+import { DateTimeScalar, JSONObjectScalar } from '../schema/scalars';
+import { Customer } from './customer.entity';
+import { Product } from './product.entity';
+import { InteractionChannel, InteractionType } from './enums';
+
+/** A touchpoint: the high-volume table, read per customer newest first. */
+@ObjectType('Interaction', { implements: Node })
+@Entity({ tableName: 'interactions' })
+@Index({ name: 'interactions_customer_occurred_at_idx', properties: ['customer', 'occurredAt', 'id'] })
+export class Interaction {
+  [OptionalProps]?: 'globalId' | 'createdAt' | 'properties' | 'source';
+
+  @PrimaryKey({ type: 'uuid', defaultRaw: 'gen_random_uuid()' })
+  id!: string;
+
+  @Field(() => ID, { name: 'id' })
+  get globalId(): string {
+    return toGlobalId('Interaction', this.id);
+  }
+
+  @ManyToOne(() => Customer, { fieldName: 'customer_id' })
+  customer!: Customer;
+
+  @Field(() => DateTimeScalar)
+  @Property({ type: 'timestamptz' })
+  occurredAt!: Date;
+
+  @Field(() => InteractionChannel)
+  @Enum({ items: () => InteractionChannel })
+  channel!: InteractionChannel;
+
+  @Field(() => InteractionType)
+  @Enum({ items: () => InteractionType })
+  type!: InteractionType;
+
+  @ManyToOne(() => Product, { fieldName: 'product_id', nullable: true })
+  @Index({ name: 'interactions_product_id_idx' })
+  product?: Product | null;
+
+  @Field(() => String, { nullable: true, description: 'Campaign code the interaction belongs to, if any.' })
+  @Property({ type: 'text', nullable: true })
+  campaign?: string | null;
+
+  @Field(() => JSONObjectScalar)
+  @Property({ type: 'json', defaultRaw: "'{}'::jsonb" })
+  properties: Record<string, unknown> = {};
+
+  @Field(() => String)
+  @Property({ type: 'text', default: 'api' })
+  source: string = 'api';
+
+  /** The sender's id for this event: recording the same id twice stores it once. */
+  @Field(() => String, { nullable: true })
+  @Property({ type: 'text', nullable: true })
+  @Unique({ name: 'interactions_source_event_id_key' })
+  sourceEventId?: string | null;
+
+  @Field(() => DateTimeScalar)
+  @Property({ type: 'timestamptz', defaultRaw: 'now()' })
+  createdAt: Date = new Date();
+}

@@ -1,0 +1,66 @@
+import { GraphQLError, type GraphQLFormattedError } from 'graphql';
+import { unwrapResolverError } from '@apollo/server/errors';
+import { ArgumentValidationError } from 'type-graphql';
+import { DriverException, UniqueConstraintViolationException, CheckConstraintViolationException, NotNullConstraintViolationException, ForeignKeyConstraintViolationException } from '@mikro-orm/core';
+import { DomainError, ErrorCode } from './domain-error';
+
+/** Apollo's own codes (parse/validation failures, variable coercion…) pass through untouched. */
+const PASS_THROUGH = new Set([
+  'GRAPHQL_PARSE_FAILED', 'GRAPHQL_VALIDATION_FAILED', 'BAD_USER_INPUT', 'PERSISTED_QUERY_NOT_FOUND',
+  'PERSISTED_QUERY_NOT_SUPPORTED', 'OPERATION_RESOLUTION_FAILURE', 'BAD_REQUEST', 'UNAUTHENTICATED', 'FORBIDDEN',
+]);
+
+export interface ErrorLogger {
+  error(obj: Record<string, unknown>, msg: string): void;
+}
+
+/**
+ * The one place that turns anything thrown into what a client sees. Exhaustive over ErrorCode;
+ * unknown errors become INTERNAL_SERVER_ERROR with no message, stack or SQL, and are logged.
+ */
+export function createFormatError(logger: ErrorLogger) {
+  return (formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError => {
+    const original = unwrapResolverError(error);
+    const base = { locations: formatted.locations, path: formatted.path };
+
+    if (original instanceof DomainError) {
+      return { ...base, message: original.message, extensions: { ...original.details, code: codeOf(original.code) } };
+    }
+    if (original instanceof ArgumentValidationError) {
+      const fields = original.extensions.validationErrors?.map((v) => v.property);
+      return { ...base, message: 'Argument validation failed', extensions: { code: ErrorCode.BAD_USER_INPUT, fields } };
+    }
+    if (original instanceof UniqueConstraintViolationException) {
+      return { ...base, message: 'conflicts with an existing record', extensions: { code: ErrorCode.CONFLICT } };
+    }
+    if (original instanceof CheckConstraintViolationException || original instanceof NotNullConstraintViolationException) {
+      return { ...base, message: 'a value is outside what is allowed', extensions: { code: ErrorCode.BAD_USER_INPUT } };
+    }
+    if (original instanceof ForeignKeyConstraintViolationException) {
+      return { ...base, message: 'refers to a record that does not exist', extensions: { code: ErrorCode.NOT_FOUND } };
+    }
+    const code = formatted.extensions?.code;
+    if (!(original instanceof DriverException) && typeof code === 'string' && PASS_THROUGH.has(code) && (original instanceof GraphQLError || original === error)) {
+      const { stacktrace: _s, exception: _e, ...extensions } = formatted.extensions ?? {};
+      return { ...formatted, extensions };
+    }
+    logger.error({ err: original, path: formatted.path }, 'unexpected error while resolving');
+    return { ...base, message: 'Internal server error', extensions: { code: ErrorCode.INTERNAL_SERVER_ERROR } };
+  };
+}
+
+function codeOf(code: ErrorCode): string {
+  switch (code) {
+    case ErrorCode.BAD_USER_INPUT:
+    case ErrorCode.NOT_FOUND:
+    case ErrorCode.CONFLICT:
+    case ErrorCode.UNAUTHENTICATED:
+    case ErrorCode.FORBIDDEN:
+    case ErrorCode.INTERNAL_SERVER_ERROR:
+      return code;
+    default: {
+      const never: never = code;
+      return never;
+    }
+  }
+}

@@ -1,0 +1,114 @@
+import DataLoader from 'dataloader';
+import type { EntityManager } from '@mikro-orm/postgresql';
+import type { EntityName } from '@mikro-orm/core';
+import type { Page } from '../schema/connection';
+import { encodeCursor, uuidArray, type Cursor } from '../services/pagination';
+
+/** A SQL filter over the child table (alias `c`), with its bind parameters and a stable signature for batching. */
+export interface SqlFilter {
+  clauses: string[];
+  params: unknown[];
+  signature: string;
+}
+
+export const NO_FILTER: SqlFilter = { clauses: [], params: [], signature: '' };
+
+export interface ChildPageSpec<T> {
+  entity: EntityName<T>;
+  table: string;
+  parentColumn: string;
+  /** Sort column; pages run newest first, ties broken by id. */
+  sortColumn: string;
+  sortCast: 'timestamptz' | 'bigint';
+}
+
+export interface ChildPageKey {
+  parentId: string;
+  first: number;
+  after: Cursor | null;
+  filter: SqlFilter;
+}
+
+const keyOf = (k: ChildPageKey) => JSON.stringify([k.parentId, k.first, k.after, k.filter.signature]);
+
+/**
+ * One page of children for many parents in ONE statement per distinct argument set:
+ * `unnest(parent ids) CROSS JOIN LATERAL (… ORDER BY sort DESC, id DESC LIMIT first+1)`, so a list of
+ * 100 customers asking for their 5 latest orders costs one query, served by the (parent, sort, id) index.
+ */
+export function createChildPageLoader<T extends object>(em: EntityManager, spec: ChildPageSpec<T>) {
+  const counts = new DataLoader<{ parentId: string; filter: SqlFilter }, number, string>(
+    async (keys) => {
+      const groups = groupBy(keys, (k) => k.filter.signature);
+      const result = new Map<string, number>();
+      for (const group of groups.values()) {
+        const { filter } = group[0];
+        const where = filter.clauses.length ? ` and ${filter.clauses.join(' and ')}` : '';
+        const rows: Array<{ parent: string; n: string }> = await em.execute(
+          `select c.${spec.parentColumn} as parent, count(*) as n from ${spec.table} c
+           where c.${spec.parentColumn} = any(?::uuid[])${where} group by c.${spec.parentColumn}`,
+          [uuidArray(unique(group.map((k) => k.parentId))), ...filter.params],
+        );
+        for (const r of rows) result.set(`${r.parent}|${filter.signature}`, Number(r.n));
+      }
+      return keys.map((k) => result.get(`${k.parentId}|${k.filter.signature}`) ?? 0);
+    },
+    { cacheKeyFn: (k) => `${k.parentId}|${k.filter.signature}` },
+  );
+
+  return new DataLoader<ChildPageKey, Page<T>, string>(
+    async (keys) => {
+      const groups = groupBy(keys, (k) => JSON.stringify([k.first, k.after, k.filter.signature]));
+      const pages = new Map<string, Page<T>>();
+      for (const group of groups.values()) {
+        const { first, after, filter } = group[0];
+        const parentIds = unique(group.map((k) => k.parentId));
+        const clauses = [...filter.clauses];
+        const params: unknown[] = [uuidArray(parentIds), ...filter.params];
+        if (after) {
+          clauses.push(`(c.${spec.sortColumn}, c.id) < (?::${spec.sortCast}, ?::uuid)`);
+          params.push(after.v, after.id);
+        }
+        params.push(first + 1);
+        const where = clauses.length ? ` and ${clauses.join(' and ')}` : '';
+        const rows: Array<Record<string, unknown>> = first === 0 && !after ? [] : await em.execute(
+          `select t.* from unnest(?::uuid[]) as k(parent_id)
+           cross join lateral (
+             select c.*, c.${spec.sortColumn}::text as "__sort" from ${spec.table} c
+             where c.${spec.parentColumn} = k.parent_id${where}
+             order by c.${spec.sortColumn} desc, c.id desc limit ?
+           ) t`,
+          params,
+        );
+        const byParent = groupBy(rows, (r) => String(r[spec.parentColumn]));
+        for (const key of group) {
+          const own = byParent.get(key.parentId) ?? [];
+          const visible = own.slice(0, first);
+          pages.set(keyOf(key), {
+            nodes: visible.map(({ __sort, ...row }) => em.map(spec.entity, row as never)),
+            cursors: visible.map((r) => encodeCursor({ v: r.__sort as string, id: String(r.id) })),
+            hasNextPage: own.length > first,
+            totalCount: () => counts.load({ parentId: key.parentId, filter: key.filter }),
+          });
+        }
+      }
+      return keys.map((k) => pages.get(keyOf(k))!);
+    },
+    { cacheKeyFn: keyOf },
+  );
+}
+
+export function groupBy<T>(items: readonly T[], key: (item: T) => string): Map<string, T[]> {
+  const map = new Map<string, T[]>();
+  for (const item of items) {
+    const k = key(item);
+    const list = map.get(k);
+    if (list) list.push(item);
+    else map.set(k, [item]);
+  }
+  return map;
+}
+
+export function unique<T>(items: readonly T[]): T[] {
+  return [...new Set(items)];
+}

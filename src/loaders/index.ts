@@ -1,0 +1,61 @@
+import DataLoader from 'dataloader';
+import type { EntityManager } from '@mikro-orm/postgresql';
+import type { EntityName } from '@mikro-orm/core';
+import { ConsentRecord, Customer, Feedback, Identity, Interaction, Order, OrderLine, Product } from '../entities';
+import { createChildPageLoader, groupBy } from './child-page.loader';
+import { uuidArray } from '../services/pagination';
+
+/** Loads entities by primary key: one `where id = any(…)` per batch. */
+function byIdLoader<T extends object>(em: EntityManager, entity: EntityName<T>, table: string) {
+  return new DataLoader<string, T | null>(async (ids) => {
+    const rows: Array<Record<string, unknown>> = await em.execute(`select * from ${table} where id = any(?::uuid[])`, [uuidArray(ids)]);
+    const byId = new Map(rows.map((r) => [String(r.id), em.map(entity, r as never)]));
+    return ids.map((id) => byId.get(id) ?? null);
+  });
+}
+
+/** Loads all children of many parents in one statement (for small, bounded child sets). */
+function childrenLoader<T extends object>(em: EntityManager, entity: EntityName<T>, table: string, parentColumn: string, orderBy: string) {
+  return new DataLoader<string, T[]>(async (parentIds) => {
+    const rows: Array<Record<string, unknown>> = await em.execute(
+      `select * from ${table} where ${parentColumn} = any(?::uuid[]) order by ${orderBy}`,
+      [uuidArray(parentIds)],
+    );
+    const grouped = groupBy(rows, (r) => String(r[parentColumn]));
+    return parentIds.map((id) => (grouped.get(id) ?? []).map((r) => em.map(entity, r as never)));
+  });
+}
+
+/**
+ * The request's DataLoaders. Created only in the request context, on the request's EntityManager fork,
+ * so that caching never crosses requests (nor viewers).
+ */
+export function createLoaders(em: EntityManager) {
+  return {
+    customerById: byIdLoader(em, Customer, 'customers'),
+    productById: byIdLoader(em, Product, 'products'),
+    orderById: byIdLoader(em, Order, 'orders'),
+    interactionById: byIdLoader(em, Interaction, 'interactions'),
+    feedbackById: byIdLoader(em, Feedback, 'feedback'),
+    consentRecordById: byIdLoader(em, ConsentRecord, 'consent_records'),
+    identitiesByCustomer: childrenLoader(em, Identity, 'identities', 'customer_id', 'kind, namespace, value'),
+    linesByOrder: childrenLoader(em, OrderLine, 'order_lines', 'order_id', 'id'),
+    /** Current consent state: the latest record per (purpose, channel). */
+    currentConsentsByCustomer: new DataLoader<string, ConsentRecord[]>(async (customerIds) => {
+      const rows: Array<Record<string, unknown>> = await em.execute(
+        `select distinct on (customer_id, purpose, channel) * from consent_records
+         where customer_id = any(?::uuid[])
+         order by customer_id, purpose, channel, seq desc`,
+        [uuidArray(customerIds)],
+      );
+      const grouped = groupBy(rows, (r) => String(r.customer_id));
+      return customerIds.map((id) => (grouped.get(id) ?? []).map((r) => em.map(ConsentRecord, r)));
+    }),
+    ordersPage: createChildPageLoader(em, { entity: Order, table: 'orders', parentColumn: 'customer_id', sortColumn: 'placed_at', sortCast: 'timestamptz' }),
+    interactionsPage: createChildPageLoader(em, { entity: Interaction, table: 'interactions', parentColumn: 'customer_id', sortColumn: 'occurred_at', sortCast: 'timestamptz' }),
+    feedbackPage: createChildPageLoader(em, { entity: Feedback, table: 'feedback', parentColumn: 'customer_id', sortColumn: 'submitted_at', sortCast: 'timestamptz' }),
+    consentHistoryPage: createChildPageLoader(em, { entity: ConsentRecord, table: 'consent_records', parentColumn: 'customer_id', sortColumn: 'seq', sortCast: 'bigint' }),
+  };
+}
+
+export type Loaders = ReturnType<typeof createLoaders>;

@@ -1,0 +1,76 @@
+import 'reflect-metadata';
+import { loadConfig, DEV_JWT_SECRET } from './config';
+import { createLogger } from './logger';
+import { startEmbeddedPostgres, type EmbeddedPostgresHandle } from './db/embedded-postgres';
+import { initOrm, migrate } from './db/orm';
+import { createServer } from './server';
+import { isDatabaseEmpty, seedDemoData } from './cli/seed';
+import { signToken } from './auth/jwt';
+import { Role } from './auth/viewer';
+
+async function main(): Promise<void> {
+  const config = loadConfig();
+  const logger = createLogger(config);
+  const cleanups: Array<() => Promise<void>> = [];
+  let shuttingDown = false;
+
+  const shutdown = async (signal: string) => {
+    if (shuttingDown) {
+      logger.warn({ signal }, 'second signal: exiting now');
+      process.exit(1);
+    }
+    shuttingDown = true;
+    logger.info({ signal }, 'shutting down: draining requests');
+    for (const cleanup of cleanups.reverse()) {
+      try {
+        await cleanup();
+      } catch (err) {
+        logger.error({ err }, 'error during shutdown');
+      }
+    }
+    logger.info('stopped');
+    process.exit(0);
+  };
+  process.on('SIGINT', () => void shutdown('SIGINT'));
+  process.on('SIGTERM', () => void shutdown('SIGTERM'));
+
+  let url = config.databaseUrl;
+  if (!url) {
+    logger.info({ dataDir: config.dataDir, port: config.embeddedPgPort }, 'no DATABASE_URL: starting embedded PostgreSQL');
+    const embedded: EmbeddedPostgresHandle = await startEmbeddedPostgres({ dataDir: config.dataDir, port: config.embeddedPgPort, log: (m) => logger.info(m) });
+    cleanups.push(() => embedded.stop());
+    url = embedded.url;
+  }
+
+  const orm = await initOrm(url, { poolMax: config.dbPoolMax });
+  cleanups.push(() => orm.close());
+  const applied = await migrate(orm);
+  if (applied.length) logger.info({ migrations: applied }, 'applied migrations');
+
+  if (config.seedDemo && (await isDatabaseEmpty(orm.em.fork()))) {
+    const started = Date.now();
+    const summary = await seedDemoData(orm, { customers: config.demoCustomers });
+    logger.info({ ...summary, ms: Date.now() - started }, 'seeded demo data');
+  }
+
+  let playgroundHeaders: Record<string, string> | undefined;
+  if (config.env === 'development' && config.jwtSecret === DEV_JWT_SECRET) {
+    const token = await signToken(DEV_JWT_SECRET, { sub: 'dev-admin', role: Role.ADMIN }, '30d');
+    playgroundHeaders = { Authorization: `Bearer ${token}` };
+  }
+
+  const server = await createServer({ orm, config, logger, playgroundHeaders });
+  cleanups.push(() => server.close());
+  const port = await server.listen(config.port, config.host);
+  const base = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
+  logger.info({ url: `${base}/graphql` }, `Rapport is serving GraphQL at ${base}/graphql (playground: open it in a browser)`);
+  if (playgroundHeaders) {
+    logger.info(`development admin token (pre-filled in the playground):\n  ${playgroundHeaders.Authorization}`);
+  }
+}
+
+main().catch((err) => {
+  // eslint-disable-next-line no-console
+  console.error(err);
+  process.exit(1);
+});

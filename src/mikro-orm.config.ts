@@ -1,0 +1,37 @@
+import path from 'node:path';
+import { defineConfig, PostgreSqlDriver } from '@mikro-orm/postgresql';
+import { Migrator } from '@mikro-orm/migrations';
+import { entities } from './entities';
+
+// Same expression from src/*.ts (ts-node, ts-jest) and dist/src/*.js (compiled): the migrations
+// folder beside it, as .ts or compiled .js.
+const migrationsDir = path.join(__dirname, '..', 'migrations');
+
+export function createOrmConfig(clientUrl: string, overrides: { poolMax?: number; debug?: boolean } = {}) {
+  return defineConfig({
+    driver: PostgreSqlDriver,
+    clientUrl,
+    entities,
+    discovery: { requireEntitiesArray: true },
+    // Every request works on its own fork; a stray use of the global EntityManager must fail loudly.
+    allowGlobalContext: false,
+    forceUtcTimezone: true,
+    debug: overrides.debug ?? false,
+    pool: { min: 0, max: overrides.poolMax ?? 10 },
+    extensions: [Migrator],
+    preferTs: __filename.endsWith('.ts'),
+    migrations: {
+      path: migrationsDir,
+      pathTs: migrationsDir,
+      tableName: 'mikro_orm_migrations',
+      transactional: true,
+      allOrNothing: true,
+      snapshot: true,
+      snapshotName: '.snapshot-rapport',
+      emit: 'ts',
+    },
+  });
+}
+
+// Used by the MikroORM CLI (`npm run migration:create`): a developer database, never the embedded one.
+export default createOrmConfig(process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/rapport_dev');

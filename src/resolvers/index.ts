@@ -1,0 +1,21 @@
+import type { NonEmptyArray } from 'type-graphql';
+import { CustomerConsentsResolver, CustomerResolver } from './customer/customer.resolver';
+import { OrderLineResolver, OrderResolver } from './order/order.resolver';
+import { InteractionResolver } from './interaction/interaction.resolver';
+import { FeedbackResolver } from './feedback/feedback.resolver';
+import { ConsentResolver } from './consent/consent.resolver';
+import { NodeResolver } from './node/node.resolver';
+import { ProductResolver } from './product/product.resolver';
+
+// eslint-disable-next-line @typescript-eslint/no-unsafe-function-type
+export const resolvers: NonEmptyArray<Function> = [
+  NodeResolver,
+  CustomerResolver,
+  CustomerConsentsResolver,
+  ProductResolver,
+  OrderResolver,
+  OrderLineResolver,
+  InteractionResolver,
+  FeedbackResolver,
+  ConsentResolver,
+];

@@ -1,0 +1,34 @@
+import { Arg, Ctx, Field, FieldResolver, Mutation, ObjectType, Resolver, Root } from 'type-graphql';
+import { Customer, Interaction, Product } from '../../entities';
+import type { Context } from '../../context';
+import { expectGlobalId } from '../../schema/global-id';
+import { recordInteraction } from '../../services/activity.service';
+import { RecordInteractionInput } from './interaction.inputs';
+
+@ObjectType('RecordInteractionPayload')
+export class RecordInteractionPayload {
+  @Field(() => Interaction) interaction!: Interaction;
+  @Field(() => Boolean, { description: 'True when this sourceEventId had already been recorded; nothing new was stored.' }) duplicate!: boolean;
+}
+
+@Resolver(() => Interaction)
+export class InteractionResolver {
+  @FieldResolver(() => Customer)
+  async customer(@Root() interaction: Interaction, @Ctx() ctx: Context): Promise<Customer> {
+    return (await ctx.loaders.customerById.load(interaction.customer.id))!;
+  }
+
+  @FieldResolver(() => Product, { nullable: true })
+  product(@Root() interaction: Interaction, @Ctx() ctx: Context): Promise<Product | null> | null {
+    return interaction.product ? ctx.loaders.productById.load(interaction.product.id) : null;
+  }
+
+  @Mutation(() => RecordInteractionPayload)
+  recordInteraction(@Arg('input', () => RecordInteractionInput) input: RecordInteractionInput, @Ctx() ctx: Context): Promise<RecordInteractionPayload> {
+    return recordInteraction(ctx.em, {
+      ...input,
+      customerId: expectGlobalId(input.customerId, 'Customer', 'input.customerId'),
+      productId: input.productId ? expectGlobalId(input.productId, 'Product', 'input.productId') : null,
+    });
+  }
+}

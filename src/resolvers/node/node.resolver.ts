@@ -1,0 +1,33 @@
+import { Arg, Ctx, ID, Query, Resolver } from 'type-graphql';
+import { Node } from '../../schema/node';
+import type { Context } from '../../context';
+import { fromGlobalId } from '../../schema/global-id';
+import { badInput } from '../../errors/domain-error';
+
+@Resolver()
+export class NodeResolver {
+  @Query(() => Node, { nullable: true, description: 'Fetches any object by its global id.' })
+  node(@Arg('id', () => ID) id: string, @Ctx() ctx: Context): Promise<Node | null> | null {
+    return loadNode(id, ctx);
+  }
+
+  @Query(() => [Node], { nullable: 'items', description: 'Fetches objects by global id; null for each id that names nothing. At most 100.' })
+  nodes(@Arg('ids', () => [ID]) ids: string[], @Ctx() ctx: Context) {
+    if (ids.length > ctx.config.maxPageSize) throw badInput(`at most ${ctx.config.maxPageSize} ids`, 'ids');
+    return Promise.all(ids.map((id) => loadNode(id, ctx)));
+  }
+}
+
+function loadNode(id: string, ctx: Context): Promise<Node | null> | null {
+  const parsed = fromGlobalId(id);
+  if (!parsed) return null;
+  const loader = {
+    Customer: ctx.loaders.customerById,
+    Product: ctx.loaders.productById,
+    Order: ctx.loaders.orderById,
+    Interaction: ctx.loaders.interactionById,
+    Feedback: ctx.loaders.feedbackById,
+    ConsentRecord: ctx.loaders.consentRecordById,
+  }[parsed.type];
+  return loader ? (loader.load(parsed.id) as Promise<Node | null>) : null;
+}

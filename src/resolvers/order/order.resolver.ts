@@ -1,0 +1,42 @@
+import { Arg, Ctx, Field, FieldResolver, Mutation, ObjectType, Resolver, Root } from 'type-graphql';
+import { Customer, Order, OrderLine, Product } from '../../entities';
+import type { Context } from '../../context';
+import { expectGlobalId } from '../../schema/global-id';
+import { recordOrder } from '../../services/activity.service';
+import { RecordOrderInput } from './order.inputs';
+
+@ObjectType('RecordOrderPayload')
+export class RecordOrderPayload {
+  @Field(() => Order) order!: Order;
+  @Field(() => Boolean, { description: 'False when the same order (source + externalId) had already been recorded.' }) created!: boolean;
+}
+
+@Resolver(() => Order)
+export class OrderResolver {
+  @FieldResolver(() => Customer)
+  async customer(@Root() order: Order, @Ctx() ctx: Context): Promise<Customer> {
+    return (await ctx.loaders.customerById.load(order.customer.id))!;
+  }
+
+  @FieldResolver(() => [OrderLine])
+  lines(@Root() order: Order, @Ctx() ctx: Context): Promise<OrderLine[]> {
+    return ctx.loaders.linesByOrder.load(order.id);
+  }
+
+  @Mutation(() => RecordOrderPayload, { description: 'Records an order with its lines; totals are computed here, in integer minor units.' })
+  recordOrder(@Arg('input', () => RecordOrderInput) input: RecordOrderInput, @Ctx() ctx: Context): Promise<RecordOrderPayload> {
+    return recordOrder(ctx.em, {
+      ...input,
+      customerId: expectGlobalId(input.customerId, 'Customer', 'input.customerId'),
+      lines: input.lines.map((l, i) => ({ ...l, productId: l.productId ? expectGlobalId(l.productId, 'Product', `input.lines[${i}].productId`) : l.productId })),
+    });
+  }
+}
+
+@Resolver(() => OrderLine)
+export class OrderLineResolver {
+  @FieldResolver(() => Product)
+  async product(@Root() line: OrderLine, @Ctx() ctx: Context): Promise<Product> {
+    return (await ctx.loaders.productById.load(line.product.id))!;
+  }
+}

@@ -1,0 +1,21 @@
+import { registerEnumType } from 'type-graphql';
+import * as E from '../entities/enums';
+import { CustomerSortField, SortDirection } from '../services/customer.service';
+
+/** Registers every enum with type-graphql once, before the schema is built. */
+export function registerEnums(): void {
+  registerEnumType(E.CustomerStatus, { name: 'CustomerStatus' });
+  registerEnumType(E.IdentityKind, { name: 'IdentityKind' });
+  registerEnumType(E.OrderChannel, { name: 'OrderChannel' });
+  registerEnumType(E.OrderStatus, { name: 'OrderStatus' });
+  registerEnumType(E.InteractionChannel, { name: 'InteractionChannel' });
+  registerEnumType(E.InteractionType, { name: 'InteractionType' });
+  registerEnumType(E.FeedbackKind, { name: 'FeedbackKind' });
+  registerEnumType(E.FeedbackStatus, { name: 'FeedbackStatus' });
+  registerEnumType(E.ConsentPurpose, { name: 'ConsentPurpose' });
+  registerEnumType(E.ConsentChannel, { name: 'ConsentChannel', valuesConfig: { ANY: { description: 'Applies to the purpose on every channel.' } } });
+  registerEnumType(E.ConsentStatus, { name: 'ConsentStatus' });
+  registerEnumType(E.LawfulBasis, { name: 'LawfulBasis' });
+  registerEnumType(CustomerSortField, { name: 'CustomerSortField' });
+  registerEnumType(SortDirection, { name: 'SortDirection' });
+}

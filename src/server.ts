@@ -1,0 +1,134 @@
+import http from 'node:http';
+import { randomUUID } from 'node:crypto';
+import express from 'express';
+import { ApolloServer, type ApolloServerPlugin } from '@apollo/server';
+import { expressMiddleware } from '@as-integrations/express5';
+import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
+import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
+import { GraphQLError } from 'graphql';
+import type { MikroORM } from '@mikro-orm/postgresql';
+import type { Config } from './config';
+import type { Logger } from './logger';
+import { createContext, type Context } from './context';
+import { buildAppSchema } from './schema/build-schema';
+import { createFormatError } from './errors/format-error';
+import { createJwtVerifier } from './auth/jwt';
+import type { Viewer } from './auth/viewer';
+import { DomainError, ErrorCode } from './errors/domain-error';
+import { currentSqlStats, installSqlCounter, runWithSqlStats } from './observability/sql-counter';
+import { playgroundRouter } from './playground/playground.router';
+import { customer360Query, playgroundExamples } from './playground/examples';
+
+export interface RapportServer {
+  app: express.Express;
+  httpServer: http.Server;
+  /** Listens; resolves with the bound port (0 picks a free one). */
+  listen(port: number, host: string): Promise<number>;
+  /** Stops taking requests, lets in-flight ones finish, then closes. */
+  close(): Promise<void>;
+}
+
+export interface ServerOptions {
+  orm: MikroORM;
+  config: Config;
+  logger: Logger;
+  /** Headers the playground pre-fills (the development token). */
+  playgroundHeaders?: Record<string, string>;
+}
+
+/** Adds `extensions.sqlStatements`: how many statements this operation sent to PostgreSQL. */
+const sqlCountPlugin: ApolloServerPlugin<Context> = {
+  async requestDidStart() {
+    return {
+      async willSendResponse({ response }) {
+        const stats = currentSqlStats();
+        if (stats && response.body.kind === 'single') {
+          response.body.singleResult.extensions = { ...response.body.singleResult.extensions, sqlStatements: stats.statements };
+        }
+      },
+    };
+  },
+};
+
+export async function createServer({ orm, config, logger, playgroundHeaders }: ServerOptions): Promise<RapportServer> {
+  installSqlCounter();
+  const app = express();
+  app.disable('x-powered-by');
+  const httpServer = http.createServer(app);
+  const verifyJwt = createJwtVerifier({ secret: config.jwtSecret, jwksUrl: config.jwksUrl, issuer: config.jwtIssuer, audience: config.jwtAudience });
+
+  const apollo = new ApolloServer<Context>({
+    schema: await buildAppSchema(),
+    formatError: createFormatError(logger),
+    includeStacktraceInErrorResponses: false,
+    csrfPrevention: true,
+    allowBatchedHttpRequests: false,
+    plugins: [
+      ApolloServerPluginDrainHttpServer({ httpServer }),
+      ApolloServerPluginLandingPageDisabled(),
+      ...(config.exposeSqlCount ? [sqlCountPlugin] : []),
+    ],
+  });
+  await apollo.start();
+
+  app.get('/healthz', (_req, res) => {
+    res.json({ status: 'ok' });
+  });
+  app.get('/readyz', async (_req, res) => {
+    try {
+      await orm.em.fork().getConnection().execute('select 1');
+      res.json({ status: 'ready' });
+    } catch {
+      res.status(503).json({ status: 'unavailable', reason: 'database unreachable' });
+    }
+  });
+
+  app.use(
+    playgroundRouter({
+      endpoint: '/graphql',
+      defaultHeaders: playgroundHeaders ? JSON.stringify(playgroundHeaders, null, 2) : undefined,
+      exampleQuery: customer360Query,
+      examples: playgroundExamples,
+    }),
+  );
+
+  app.use(
+    '/graphql',
+    express.json({ limit: '1mb' }),
+    (req, _res, next) => runWithSqlStats({ statements: 0 }, next),
+    expressMiddleware(apollo, {
+      context: async ({ req }) => {
+        const requestId = (typeof req.headers['x-request-id'] === 'string' && req.headers['x-request-id'].slice(0, 64)) || randomUUID();
+        const viewer = await authenticate(req.headers.authorization, verifyJwt);
+        return createContext(orm, config, viewer, requestId);
+      },
+    }),
+  );
+
+  return {
+    app,
+    httpServer,
+    listen: (port, host) =>
+      new Promise((resolve, reject) => {
+        httpServer.once('error', reject);
+        httpServer.listen(port, host, () => {
+          const addr = httpServer.address();
+          resolve(typeof addr === 'object' && addr ? addr.port : port);
+        });
+      }),
+    close: () => apollo.stop(),
+  };
+}
+
+/** No Authorization header: anonymous (every guarded field answers UNAUTHENTICATED). A bad token: HTTP 401. */
+async function authenticate(header: string | undefined, verifyJwt: (t: string) => Promise<Viewer>): Promise<Viewer | null> {
+  if (!header) return null;
+  const match = /^Bearer\s+(\S+)$/i.exec(header);
+  try {
+    if (!match) throw new DomainError(ErrorCode.UNAUTHENTICATED, 'Authorization must be "Bearer <token>"');
+    return await verifyJwt(match[1]);
+  } catch (e) {
+    const message = e instanceof DomainError ? e.message : 'invalid token';
+    throw new GraphQLError(message, { extensions: { code: 'UNAUTHENTICATED', http: { status: 401 } } });
+  }
+}

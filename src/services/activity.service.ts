@@ -1,0 +1,242 @@
+import type { EntityManager } from '@mikro-orm/postgresql';
+import { ConsentRecord, Customer, Feedback, Interaction, Order, OrderLine, Product } from '../entities';
+import {
+  ConsentChannel, ConsentPurpose, ConsentStatus, FeedbackKind, FeedbackStatus, InteractionChannel, InteractionType,
+  LawfulBasis, OrderChannel, OrderStatus,
+} from '../entities/enums';
+import { DomainError, ErrorCode, badInput, conflict } from '../errors/domain-error';
+import { requireActiveCustomer } from './customer.service';
+import { advisoryLockSql, checkJsonSize, checkNotFuture, cleanText, requireText } from './validation';
+
+/** Keeps first/last seen in step with recorded activity, in the writer's transaction. */
+async function touchCustomer(em: EntityManager, customerId: string, at: Date): Promise<void> {
+  await em.execute(
+    `update customers set first_seen_at = least(first_seen_at, ?), last_seen_at = greatest(last_seen_at, ?) where id = ?`,
+    [at, at, customerId],
+  );
+}
+
+export interface OrderLineData {
+  productId?: string | null;
+  sku?: string | null;
+  quantity: number;
+  unitPriceMinor?: number | null;
+}
+
+export interface RecordOrderData {
+  customerId: string;
+  externalId?: string | null;
+  source?: string | null;
+  placedAt: Date;
+  channel: OrderChannel;
+  status?: OrderStatus | null;
+  currency: string;
+  discountMinor?: number | null;
+  lines: OrderLineData[];
+}
+
+export const MAX_ORDER_LINES = 500;
+
+/**
+ * Records an order with its lines and totals in one transaction. With an externalId the call is
+ * idempotent: the same order sent again returns the stored one; different content under the same id is a CONFLICT.
+ */
+export async function recordOrder(em: EntityManager, data: RecordOrderData): Promise<{ order: Order; created: boolean }> {
+  const source = cleanText(data.source, 'source', 64) ?? 'api';
+  const externalId = cleanText(data.externalId, 'externalId', 128) ?? null;
+  checkNotFuture(data.placedAt, 'placedAt');
+  if (!/^[A-Z]{3}$/.test(data.currency)) throw badInput('currency must be an ISO 4217 code', 'currency');
+  if (!data.lines.length) throw badInput('an order needs at least one line', 'lines');
+  if (data.lines.length > MAX_ORDER_LINES) throw badInput(`an order has at most ${MAX_ORDER_LINES} lines`, 'lines');
+  data.lines.forEach((l, i) => {
+    if ((l.productId == null) === (l.sku == null)) throw badInput(`lines[${i}] needs exactly one of productId or sku`, `lines[${i}]`);
+    if (!Number.isInteger(l.quantity) || l.quantity < 1 || l.quantity > 100_000) throw badInput(`lines[${i}].quantity must be 1 to 100000`, `lines[${i}].quantity`);
+    if (l.unitPriceMinor != null && (!Number.isInteger(l.unitPriceMinor) || l.unitPriceMinor < 0)) {
+      throw badInput(`lines[${i}].unitPriceMinor must be a non-negative integer`, `lines[${i}].unitPriceMinor`);
+    }
+  });
+  const discountMinor = data.discountMinor ?? 0;
+  if (!Number.isInteger(discountMinor) || discountMinor < 0) throw badInput('discountMinor must be a non-negative integer', 'discountMinor');
+
+  return em.transactional(async (tem) => {
+    if (externalId) {
+      const lock = advisoryLockSql([`order:${source}:${externalId}`])!;
+      await tem.execute(lock.sql, lock.params);
+    }
+    const customer = await requireActiveCustomer(tem, data.customerId);
+
+    const productIds = data.lines.map((l) => l.productId).filter((v): v is string => v != null);
+    const skus = data.lines.map((l) => l.sku).filter((v): v is string => v != null);
+    const products = await tem.find(Product, { $or: [{ id: { $in: productIds } }, { sku: { $in: skus } }] });
+    const byId = new Map(products.map((p) => [p.id, p]));
+    const bySku = new Map(products.map((p) => [p.sku, p]));
+
+    let subtotal = 0;
+    const lines = data.lines.map((l, i) => {
+      const product = l.productId != null ? byId.get(l.productId) : bySku.get(l.sku!);
+      if (!product) throw new DomainError(ErrorCode.NOT_FOUND, `lines[${i}]: product not found`, { field: `lines[${i}]` });
+      let unit = l.unitPriceMinor;
+      if (unit == null) {
+        if (product.currency !== data.currency) throw badInput(`lines[${i}].unitPriceMinor is required: the product is priced in ${product.currency}`, `lines[${i}].unitPriceMinor`);
+        unit = product.priceMinor;
+      }
+      const lineTotal = unit * l.quantity;
+      subtotal += lineTotal;
+      return { product, quantity: l.quantity, unitPriceMinor: unit, lineTotalMinor: lineTotal };
+    });
+    if (!Number.isSafeInteger(subtotal)) throw badInput('order total is out of range', 'lines');
+    if (discountMinor > subtotal) throw badInput('discountMinor exceeds the order subtotal', 'discountMinor');
+    const status = data.status ?? OrderStatus.PLACED;
+
+    if (externalId) {
+      const existing = await tem.findOne(Order, { source, externalId });
+      if (existing) {
+        const same =
+          existing.customer.id === customer.id && existing.totalMinor === subtotal - discountMinor &&
+          existing.currency === data.currency && existing.placedAt.getTime() === data.placedAt.getTime();
+        if (!same) throw conflict(`order ${source}/${externalId} was already recorded with different content`, { field: 'externalId', orderId: existing.id });
+        return { order: existing, created: false };
+      }
+    }
+
+    const order = tem.create(Order, {
+      customer, externalId, source, placedAt: data.placedAt, channel: data.channel, status,
+      currency: data.currency, subtotalMinor: subtotal, discountMinor, totalMinor: subtotal - discountMinor,
+    });
+    for (const l of lines) tem.create(OrderLine, { order, customer, currency: data.currency, ...l });
+    await tem.flush();
+    await touchCustomer(tem, customer.id, data.placedAt);
+    return { order, created: true };
+  });
+}
+
+export interface RecordInteractionData {
+  customerId: string;
+  occurredAt?: Date | null;
+  channel: InteractionChannel;
+  type: InteractionType;
+  productId?: string | null;
+  campaign?: string | null;
+  properties?: Record<string, unknown> | null;
+  source?: string | null;
+  sourceEventId?: string | null;
+}
+
+/**
+ * Records one interaction. `sourceEventId` makes it idempotent: a replay returns the stored row
+ * (duplicate: true); the same id with other content is a CONFLICT. Concurrent replays insert once
+ * (the unique index decides, ON CONFLICT DO NOTHING).
+ */
+export async function recordInteraction(em: EntityManager, data: RecordInteractionData): Promise<{ interaction: Interaction; duplicate: boolean }> {
+  const occurredAt = data.occurredAt ?? new Date();
+  checkNotFuture(occurredAt, 'occurredAt');
+  checkJsonSize(data.properties, 'properties');
+  const source = cleanText(data.source, 'source', 64) ?? 'api';
+  const campaign = cleanText(data.campaign, 'campaign', 128) ?? null;
+  const sourceEventId = cleanText(data.sourceEventId, 'sourceEventId', 200) ?? null;
+  const properties = data.properties ?? {};
+
+  return em.transactional(async (tem) => {
+    const customer = await requireActiveCustomer(tem, data.customerId);
+    if (data.productId && !(await tem.findOne(Product, { id: data.productId }))) {
+      throw new DomainError(ErrorCode.NOT_FOUND, 'product not found', { field: 'productId' });
+    }
+    const rows: Array<{ id: string }> = await tem.execute(
+      `insert into interactions (customer_id, occurred_at, channel, type, product_id, campaign, properties, source, source_event_id)
+       values (?, ?, ?, ?, ?, ?, ?::jsonb, ?, ?)
+       on conflict (source_event_id) do nothing returning id`,
+      [customer.id, occurredAt, data.channel, data.type, data.productId ?? null, campaign, JSON.stringify(properties), source, sourceEventId],
+    );
+    if (rows.length) {
+      await touchCustomer(tem, customer.id, occurredAt);
+      return { interaction: await tem.findOneOrFail(Interaction, { id: rows[0].id }), duplicate: false };
+    }
+    const existing = await tem.findOneOrFail(Interaction, { sourceEventId });
+    const same =
+      existing.customer.id === customer.id && existing.type === data.type && existing.channel === data.channel &&
+      existing.occurredAt.getTime() === occurredAt.getTime() && JSON.stringify(existing.properties) === JSON.stringify(properties);
+    if (!same) throw conflict(`event ${sourceEventId} was already recorded with different content`, { field: 'sourceEventId', interactionId: existing.id });
+    return { interaction: existing, duplicate: true };
+  });
+}
+
+export interface RecordFeedbackData {
+  customerId: string;
+  kind: FeedbackKind;
+  score?: number | null;
+  text?: string | null;
+  topic?: string | null;
+  channel?: InteractionChannel | null;
+  productId?: string | null;
+  submittedAt?: Date | null;
+}
+
+const SCORE_RANGE: Record<FeedbackKind, [number, number] | null> = {
+  [FeedbackKind.NPS]: [0, 10],
+  [FeedbackKind.CSAT]: [1, 5],
+  [FeedbackKind.REVIEW]: [1, 5],
+  [FeedbackKind.SURVEY]: [0, 100],
+  [FeedbackKind.COMPLAINT]: null,
+  [FeedbackKind.SUGGESTION]: null,
+};
+
+export async function recordFeedback(em: EntityManager, data: RecordFeedbackData): Promise<Feedback> {
+  const submittedAt = data.submittedAt ?? new Date();
+  checkNotFuture(submittedAt, 'submittedAt');
+  const range = SCORE_RANGE[data.kind];
+  const needsScore = data.kind === FeedbackKind.NPS || data.kind === FeedbackKind.CSAT || data.kind === FeedbackKind.REVIEW;
+  const needsText = data.kind === FeedbackKind.COMPLAINT || data.kind === FeedbackKind.SUGGESTION;
+  if (data.score != null) {
+    if (!range) throw badInput(`${data.kind} feedback takes no score`, 'score');
+    if (!Number.isInteger(data.score) || data.score < range[0] || data.score > range[1]) throw badInput(`score for ${data.kind} must be ${range[0]} to ${range[1]}`, 'score');
+  } else if (needsScore) {
+    throw badInput(`${data.kind} feedback needs a score`, 'score');
+  }
+  const text = needsText ? requireText(data.text, 'text', 5000) : cleanText(data.text, 'text', 5000) ?? null;
+  const topic = cleanText(data.topic, 'topic', 100) ?? null;
+
+  return em.transactional(async (tem) => {
+    const customer = await requireActiveCustomer(tem, data.customerId);
+    const product = data.productId ? await tem.findOne(Product, { id: data.productId }) : null;
+    if (data.productId && !product) throw new DomainError(ErrorCode.NOT_FOUND, 'product not found', { field: 'productId' });
+    const feedback = tem.create(Feedback, {
+      customer, kind: data.kind, score: data.score ?? null, text, topic, channel: data.channel ?? null, product,
+      submittedAt, status: FeedbackStatus.OPEN,
+    });
+    await tem.flush();
+    await touchCustomer(tem, customer.id, submittedAt);
+    return feedback;
+  });
+}
+
+export interface SetConsentData {
+  customerId: string;
+  purpose: ConsentPurpose;
+  channel?: ConsentChannel | null;
+  status: ConsentStatus;
+  lawfulBasis?: LawfulBasis | null;
+  source: string;
+  policyVersion: string;
+  recordedAt?: Date | null;
+}
+
+/** Appends a consent decision to the ledger; the newest record per (purpose, channel) is the current state. */
+export async function setConsent(em: EntityManager, data: SetConsentData): Promise<ConsentRecord> {
+  const source = requireText(data.source, 'source', 64);
+  const policyVersion = requireText(data.policyVersion, 'policyVersion', 64);
+  const recordedAt = data.recordedAt ?? new Date();
+  checkNotFuture(recordedAt, 'recordedAt');
+  const lawfulBasis = data.lawfulBasis ?? LawfulBasis.CONSENT;
+  if (lawfulBasis !== LawfulBasis.CONSENT && data.status !== ConsentStatus.GRANTED) {
+    throw badInput('only a consent-based record can be denied or withdrawn', 'lawfulBasis');
+  }
+  return em.transactional(async (tem) => {
+    const customer: Customer = await requireActiveCustomer(tem, data.customerId);
+    const record = tem.create(ConsentRecord, {
+      customer, purpose: data.purpose, channel: data.channel ?? ConsentChannel.ANY, status: data.status,
+      lawfulBasis, source, policyVersion, recordedAt,
+    });
+    await tem.flush();
+    return record;
+  });
+}

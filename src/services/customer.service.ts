@@ -1,0 +1,218 @@
+import type { EntityManager } from '@mikro-orm/postgresql';
+import { Customer, Identity } from '../entities';
+import { CustomerStatus, IdentityKind } from '../entities/enums';
+import { DomainError, ErrorCode, badInput, conflict, notFound } from '../errors/domain-error';
+import { normalizeEmail, normalizeIdentifier, normalizePhone } from './identity-normalizer';
+import { advisoryLockSql, checkJsonSize, checkLocale, cleanText } from './validation';
+import type { PostalAddress } from '../entities/customer.entity';
+import { encodeCursor, uuidArray, type Cursor } from './pagination';
+import type { Page } from '../schema/connection';
+
+export interface IdentifierInput {
+  kind: IdentityKind;
+  namespace?: string | null;
+  value: string;
+}
+
+export interface UpsertCustomerData {
+  id?: string;
+  identities?: IdentifierInput[] | null;
+  firstName?: string | null;
+  lastName?: string | null;
+  email?: string | null;
+  phone?: string | null;
+  birthDate?: string | null;
+  locale?: string | null;
+  address?: PostalAddress | null;
+  traits?: Record<string, unknown> | null;
+  source?: string | null;
+}
+
+const identityKey = (i: { kind: string; namespace: string; value: string }) => `identity:${i.kind}:${i.namespace}:${i.value}`;
+
+/** Loads a customer that can still be written to; merged and erased profiles are explained, not silently used. */
+export async function requireActiveCustomer(em: EntityManager, id: string, field = 'customerId'): Promise<Customer> {
+  const customer = await em.findOne(Customer, { id }, { lockMode: undefined });
+  if (!customer || customer.status === CustomerStatus.ERASED) throw new DomainError(ErrorCode.NOT_FOUND, 'customer not found', { field });
+  if (customer.status === CustomerStatus.MERGED) {
+    throw conflict('customer was merged into another profile; write to the survivor', { field, mergedIntoId: customer.mergedInto?.id });
+  }
+  return customer;
+}
+
+/**
+ * Creates or updates a customer found by id or by any of its identifiers. Identifiers that belong to
+ * two different customers are a CONFLICT here (merging is a separate, explicit operation).
+ */
+export async function upsertCustomer(em: EntityManager, data: UpsertCustomerData): Promise<{ customer: Customer; created: boolean }> {
+  const source = cleanText(data.source, 'source', 64) ?? 'api';
+  const email = data.email == null ? data.email : normalizeEmail(data.email);
+  const phone = data.phone == null ? data.phone : normalizePhone(data.phone);
+  const locale = checkLocale(data.locale);
+  checkJsonSize(data.traits, 'traits');
+  if (data.birthDate != null) {
+    const d = new Date(`${data.birthDate}T00:00:00Z`);
+    if (Number.isNaN(d.getTime()) || d.getTime() > Date.now() || d.getUTCFullYear() < 1900) throw badInput('birthDate must be a past date after 1900', 'birthDate');
+  }
+  const identifiers = (data.identities ?? []).map((i, n) => normalizeIdentifier(i.kind, i.value, i.namespace ?? '', `identities[${n}].value`));
+  if (email) identifiers.push({ kind: IdentityKind.EMAIL, namespace: '', value: email });
+  if (phone) identifiers.push({ kind: IdentityKind.PHONE, namespace: '', value: phone });
+  const uniqueIdentifiers = [...new Map(identifiers.map((i) => [identityKey(i), i])).values()];
+  if (!data.id && uniqueIdentifiers.length === 0) {
+    throw badInput('give an id, an email, a phone or at least one identity so the customer can be recognised later', 'identities');
+  }
+
+  return em.transactional(async (tem) => {
+    const lock = advisoryLockSql(uniqueIdentifiers.map(identityKey));
+    if (lock) await tem.execute(lock.sql, lock.params);
+
+    const existing = uniqueIdentifiers.length
+      ? await tem.find(Identity, {
+          $or: uniqueIdentifiers.map((i) => ({ kind: i.kind, namespace: i.namespace, value: i.value })),
+        })
+      : [];
+    const owners = [...new Set(existing.map((i) => i.customer.id))];
+
+    let customer: Customer;
+    let created = false;
+    if (data.id) {
+      customer = await requireActiveCustomer(tem, data.id, 'id');
+      const foreign = existing.find((i) => i.customer.id !== customer.id);
+      if (foreign) throw conflict(`identifier ${foreign.kind} "${foreign.value}" belongs to another customer`, { field: 'identities', kind: foreign.kind });
+    } else if (owners.length > 1) {
+      throw conflict('these identifiers belong to different customers; merge them first', { field: 'identities', customerIds: owners });
+    } else if (owners.length === 1) {
+      customer = await requireActiveCustomer(tem, owners[0], 'identities');
+    } else {
+      customer = tem.create(Customer, {});
+      created = true;
+    }
+
+    if (data.firstName !== undefined) customer.firstName = cleanText(data.firstName, 'firstName');
+    if (data.lastName !== undefined) customer.lastName = cleanText(data.lastName, 'lastName');
+    if (email !== undefined) customer.email = email;
+    if (phone !== undefined) customer.phone = phone;
+    if (data.birthDate !== undefined) customer.birthDate = data.birthDate;
+    if (locale !== undefined) customer.locale = locale;
+    if (data.address !== undefined) customer.address = data.address ? cleanAddress(data.address) : null;
+    if (data.traits != null) customer.traits = { ...customer.traits, ...data.traits };
+    else if (data.traits === null) customer.traits = {};
+
+    const known = new Set(existing.map(identityKey));
+    for (const i of uniqueIdentifiers) {
+      if (!known.has(identityKey(i))) tem.create(Identity, { customer, kind: i.kind, namespace: i.namespace, value: i.value, source });
+    }
+    await tem.flush();
+    return { customer, created };
+  });
+}
+
+function cleanAddress(a: PostalAddress): PostalAddress {
+  const country = cleanText(a.country, 'address.country', 2)?.toUpperCase() ?? null;
+  if (country && !/^[A-Z]{2}$/.test(country)) throw badInput('address.country must be an ISO 3166-1 alpha-2 code', 'address.country');
+  return {
+    line1: cleanText(a.line1, 'address.line1') ?? null,
+    line2: cleanText(a.line2, 'address.line2') ?? null,
+    city: cleanText(a.city, 'address.city') ?? null,
+    region: cleanText(a.region, 'address.region') ?? null,
+    postalCode: cleanText(a.postalCode, 'address.postalCode', 20) ?? null,
+    country,
+  };
+}
+
+export async function findCustomerByIdentifier(em: EntityManager, kind: IdentityKind, value: string, namespace = ''): Promise<Customer | null> {
+  const id = normalizeIdentifier(kind, value, namespace);
+  const identity = await em.findOne(Identity, { kind: id.kind, namespace: id.namespace, value: id.value }, { populate: ['customer'] });
+  if (!identity || identity.customer.status === CustomerStatus.ERASED) return null;
+  return identity.customer;
+}
+
+export enum CustomerSortField {
+  CREATED_AT = 'created_at',
+  LAST_SEEN_AT = 'last_seen_at',
+}
+
+export enum SortDirection {
+  ASC = 'asc',
+  DESC = 'desc',
+}
+
+export interface CustomerListFilter {
+  status?: CustomerStatus[] | null;
+  search?: string | null;
+  email?: string | null;
+  createdAfter?: Date | null;
+  createdBefore?: Date | null;
+  lastSeenAfter?: Date | null;
+  lastSeenBefore?: Date | null;
+  ids?: string[];
+}
+
+/** Translates a customer filter to SQL over alias `c`. Shared by the page and its count. */
+export function customerFilterSql(filter: CustomerListFilter | null | undefined): { clauses: string[]; params: unknown[] } {
+  const clauses: string[] = [];
+  const params: unknown[] = [];
+  const statuses = filter?.status?.length ? filter.status : [CustomerStatus.ACTIVE];
+  clauses.push(`c.status = any(?::text[])`);
+  params.push(`{${statuses.join(',')}}`);
+  if (filter?.email) {
+    clauses.push(`c.email = ?`);
+    params.push(normalizeEmail(filter.email, 'filter.email'));
+  }
+  if (filter?.search) {
+    const term = filter.search.trim();
+    if (term.length < 2 || term.length > 100) throw badInput('filter.search must be 2 to 100 characters', 'filter.search');
+    const like = `%${term.replace(/[\\%_]/g, (m) => `\\${m}`)}%`;
+    clauses.push(`(c.first_name ilike ? or c.last_name ilike ? or c.email ilike ? or (c.first_name || ' ' || c.last_name) ilike ?)`);
+    params.push(like, like, like, like);
+  }
+  const range: Array<[keyof CustomerListFilter, string, string]> = [
+    ['createdAfter', 'created_at', '>='],
+    ['createdBefore', 'created_at', '<'],
+    ['lastSeenAfter', 'last_seen_at', '>='],
+    ['lastSeenBefore', 'last_seen_at', '<'],
+  ];
+  for (const [key, column, op] of range) {
+    const v = filter?.[key] as Date | null | undefined;
+    if (v) {
+      clauses.push(`c.${column} ${op} ?`);
+      params.push(v);
+    }
+  }
+  if (filter?.ids) {
+    clauses.push(`c.id = any(?::uuid[])`);
+    params.push(uuidArray(filter.ids));
+  }
+  return { clauses, params };
+}
+
+/** Keyset pagination over customers: stable under inserts, one statement per page (plus one if totalCount is asked). */
+export async function listCustomers(
+  em: EntityManager,
+  args: { first: number; after: Cursor | null; filter?: CustomerListFilter | null; sort: CustomerSortField; direction: SortDirection },
+): Promise<Page<Customer>> {
+  const { clauses, params } = customerFilterSql(args.filter);
+  const cmp = args.direction === SortDirection.DESC ? '<' : '>';
+  const pageClauses = [...clauses];
+  const pageParams = [...params];
+  if (args.after) {
+    pageClauses.push(`(c.${args.sort}, c.id) ${cmp} (?::timestamptz, ?::uuid)`);
+    pageParams.push(args.after.v, args.after.id);
+  }
+  const rows: Array<Record<string, unknown>> = args.first === 0 ? [] : await em.execute(
+    `select c.*, c.${args.sort}::text as "__sort" from customers c where ${pageClauses.join(' and ')}
+     order by c.${args.sort} ${args.direction}, c.id ${args.direction} limit ?`,
+    [...pageParams, args.first + 1],
+  );
+  const visible = rows.slice(0, args.first);
+  let count: Promise<number> | undefined;
+  return {
+    nodes: visible.map(({ __sort, ...row }) => em.map(Customer, row)),
+    cursors: visible.map((r) => encodeCursor({ v: r.__sort as string, id: String(r.id) })),
+    hasNextPage: rows.length > args.first,
+    totalCount: () =>
+      (count ??= em
+        .execute(`select count(*) as n from customers c where ${clauses.join(' and ')}`, params)
+        .then((r) => Number((r[0] as { n: string }).n))),
+  };
+}

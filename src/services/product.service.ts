@@ -1,0 +1,66 @@
+import type { EntityManager } from '@mikro-orm/postgresql';
+import { Product } from '../entities';
+import { badInput } from '../errors/domain-error';
+import type { Page } from '../schema/connection';
+import { encodeCursor, type Cursor } from './pagination';
+import { cleanText, requireText } from './validation';
+
+export interface ProductData {
+  sku: string;
+  name: string;
+  category: string;
+  brand?: string | null;
+  priceMinor: number;
+  currency: string;
+}
+
+export async function upsertProduct(em: EntityManager, data: ProductData): Promise<Product> {
+  const sku = requireText(data.sku, 'sku', 64);
+  if (!/^[A-Za-z0-9._\-/]+$/.test(sku)) throw badInput('sku may hold only letters, digits and . _ - /', 'sku');
+  const fields = {
+    name: requireText(data.name, 'name'),
+    category: requireText(data.category, 'category', 100).toLowerCase(),
+    brand: cleanText(data.brand, 'brand') ?? null,
+    priceMinor: data.priceMinor,
+    currency: data.currency,
+  };
+  if (!Number.isInteger(fields.priceMinor) || fields.priceMinor < 0 || fields.priceMinor > 2_147_483_647) throw badInput('priceMinor must be a non-negative integer', 'priceMinor');
+  if (!/^[A-Z]{3}$/.test(fields.currency)) throw badInput('currency must be an ISO 4217 code', 'currency');
+  return em.transactional(async (tem) => {
+    // INSERT … ON CONFLICT keeps concurrent upserts of one sku from racing into a unique violation.
+    const rows: Array<{ id: string }> = await tem.execute(
+      `insert into products (sku, name, category, brand, price_minor, currency) values (?, ?, ?, ?, ?, ?)
+       on conflict (sku) do update set name = excluded.name, category = excluded.category, brand = excluded.brand,
+         price_minor = excluded.price_minor, currency = excluded.currency
+       returning id`,
+      [sku, fields.name, fields.category, fields.brand, fields.priceMinor, fields.currency],
+    );
+    return tem.findOneOrFail(Product, { id: rows[0].id }, { refresh: true });
+  });
+}
+
+export async function listProducts(em: EntityManager, args: { first: number; after: Cursor | null; category: string | null }): Promise<Page<Product>> {
+  const clauses: string[] = ['true'];
+  const params: unknown[] = [];
+  if (args.category) {
+    clauses.push('p.category = ?');
+    params.push(args.category.trim().toLowerCase());
+  }
+  const pageClauses = [...clauses];
+  const pageParams = [...params];
+  if (args.after) {
+    pageClauses.push('(p.sku, p.id) > (?, ?::uuid)');
+    pageParams.push(args.after.v, args.after.id);
+  }
+  const rows: Array<Record<string, unknown>> = args.first === 0 ? [] : await em.execute(
+    `select p.* from products p where ${pageClauses.join(' and ')} order by p.sku, p.id limit ?`,
+    [...pageParams, args.first + 1],
+  );
+  const visible = rows.slice(0, args.first);
+  return {
+    nodes: visible.map((r) => em.map(Product, r as never)),
+    cursors: visible.map((r) => encodeCursor({ v: String(r.sku), id: String(r.id) })),
+    hasNextPage: rows.length > args.first,
+    totalCount: () => em.execute(`select count(*) as n from products p where ${clauses.join(' and ')}`, params).then((r) => Number((r[0] as { n: string }).n)),
+  };
+}
