@@ -29,6 +29,7 @@ export function createOrmConfig(clientUrl: string, overrides: { poolMax?: number
       snapshot: true,
       snapshotName: '.snapshot-rapport',
       emit: 'ts',
+      silent: true,
     },
   });
 }

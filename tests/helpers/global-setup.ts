@@ -1,0 +1,38 @@
+import 'reflect-metadata';
+import os from 'node:os';
+import path from 'node:path';
+import fs from 'node:fs';
+import { ADMIN_URL_DEFAULT, adminQuery, canConnect, withDatabase } from './pg';
+import { initOrm, migrate } from '../../src/db/orm';
+import { startEmbeddedPostgres } from '../../src/db/embedded-postgres';
+
+export const TEMPLATE_DB = 'rapport_test_template';
+
+/**
+ * Finds PostgreSQL (TEST_DATABASE_URL, the machine's on 127.0.0.1:5432, else an embedded one),
+ * builds a migrated template database once, and hands its URL to the test files, each of which
+ * clones it into a database of its own.
+ */
+export default async function globalSetup(): Promise<void> {
+  let adminUrl = process.env.TEST_DATABASE_URL || ADMIN_URL_DEFAULT;
+  if (!(await canConnect(adminUrl))) {
+    if (process.env.TEST_DATABASE_URL) throw new Error(`TEST_DATABASE_URL ${adminUrl} is not reachable`);
+    const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'rapport-test-pg-'));
+    fs.chmodSync(dataDir, 0o755);
+    const embedded = await startEmbeddedPostgres({ dataDir: path.join(dataDir, 'pg'), port: 54330 });
+    (globalThis as { __rapportEmbedded?: unknown }).__rapportEmbedded = { embedded, dataDir };
+    adminUrl = withDatabase(embedded.url, 'postgres');
+  }
+  await adminQuery(adminUrl, `drop database if exists ${TEMPLATE_DB} with (force)`);
+  await adminQuery(adminUrl, `create database ${TEMPLATE_DB}`);
+  const orm = await initOrm(withDatabase(adminUrl, TEMPLATE_DB));
+  try {
+    await migrate(orm);
+  } finally {
+    await orm.close();
+  }
+  process.env.RAPPORT_TEST_ADMIN_URL = adminUrl;
+  // MikroORM keeps decorator metadata on globalThis; when jest runs a file in this same process,
+  // entity classes re-declared in the test's realm must not meet the metadata made here.
+  for (const key of Object.keys(globalThis)) if (key.startsWith('mikro-orm-')) delete (globalThis as Record<string, unknown>)[key];
+}
