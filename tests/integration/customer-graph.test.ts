@@ -1,8 +1,8 @@
-import { startTestApp, type TestApp } from '../helpers/test-server';
+import { startTestApp, type GraphQLResponse, type TestApp } from '../helpers/test-server';
 import { makeCustomer, makeProduct } from '../helpers/fixtures';
 import {
   CustomerByIdDocument, CustomerByIdentifierDocument, CustomerConsentsDocument, CustomerInteractionsDocument, CustomersPageDocument,
-  NodeByIdDocument, RecordFeedbackDocument, RecordInteractionDocument, RecordOrderDocument, SetConsentDocument, UpsertCustomerDocument,
+  NodeByIdDocument, RecordFeedbackDocument, type CustomerInteractionsQuery, type CustomersPageQuery, RecordInteractionDocument, RecordOrderDocument, SetConsentDocument, UpsertCustomerDocument,
 } from '../generated/graphql';
 
 let app: TestApp;
@@ -125,7 +125,7 @@ describe('activity', () => {
     const seen: number[] = [];
     let after: string | null | undefined = null;
     do {
-      const page = await app.gql(CustomerInteractionsDocument, { id: c.id, first: 3, after });
+      const page: GraphQLResponse<CustomerInteractionsQuery> = await app.gql(CustomerInteractionsDocument, { id: c.id, first: 3, after });
       const conn = page.data!.customer!.interactions;
       expect(conn.totalCount).toBe(7);
       seen.push(...conn.nodes.map((n) => (n.properties as { i: number }).i));
@@ -168,7 +168,7 @@ describe('customers connection', () => {
     const ids: string[] = [];
     let after: string | null | undefined = null;
     do {
-      const page = await app.gql(CustomersPageDocument, { first: 5, after, orderBy: { field: 'CREATED_AT', direction: 'ASC' } });
+      const page: GraphQLResponse<CustomersPageQuery> = await app.gql(CustomersPageDocument, { first: 5, after, orderBy: { field: 'CREATED_AT', direction: 'ASC' } });
       expect(page.errors).toBeUndefined();
       ids.push(...page.data!.customers.edges.map((e) => e.node.id));
       after = page.data!.customers.pageInfo.hasNextPage ? page.data!.customers.pageInfo.endCursor : null;

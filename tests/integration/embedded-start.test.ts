@@ -1,0 +1,112 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
+
+/**
+ * The README's `npm start` path, end to end: no DATABASE_URL, so the service starts a real embedded
+ * PostgreSQL in a data folder, migrates, seeds demo data, serves GraphQL and the playground, and on
+ * SIGTERM stops cleanly, leaving no PostgreSQL behind. A second start reuses the data without re-seeding.
+ */
+const root = path.join(__dirname, '..', '..');
+let dataRoot: string;
+
+beforeAll(() => {
+  dataRoot = fs.mkdtempSync(path.join(os.tmpdir(), 'rapport-embedded-'));
+  fs.chmodSync(dataRoot, 0o755); // as root, PostgreSQL runs as the postgres user and must reach its folder
+});
+afterAll(() => {
+  fs.rmSync(dataRoot, { recursive: true, force: true });
+});
+
+interface Started {
+  child: ChildProcess;
+  url: string;
+  token: string;
+  logs: string[];
+}
+
+function start(): Promise<Started> {
+  const child = spawn(process.execPath, ['-r', 'ts-node/register/transpile-only', 'src/main.ts'], {
+    cwd: root,
+    env: {
+      PATH: process.env.PATH, HOME: process.env.HOME, NODE_ENV: 'development', PORT: '0', RAPPORT_DATA_DIR: path.join(dataRoot, 'pg'),
+      EMBEDDED_PG_PORT: '54331', DEMO_CUSTOMERS: '40', LOG_LEVEL: 'info', TS_NODE_PROJECT: 'tsconfig.json',
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const logs: string[] = [];
+  return new Promise((resolve, reject) => {
+    let url = '';
+    const timer = setTimeout(() => reject(new Error(`server did not start:\n${logs.join('\n')}`)), 90_000);
+    const onLine = (line: string) => {
+      logs.push(line);
+      const u = /"url":"([^"]+)"/.exec(line);
+      if (u) url = u[1];
+      const t = /Bearer (\S+?)(\\n|"|$)/.exec(line);
+      if (t && url) {
+        clearTimeout(timer);
+        resolve({ child, url, token: t[1], logs });
+      }
+    };
+    let buf = '';
+    const feed = (chunk: Buffer) => {
+      buf += chunk.toString();
+      const lines = buf.split('\n');
+      buf = lines.pop()!;
+      lines.forEach(onLine);
+    };
+    child.stdout!.on('data', feed);
+    child.stderr!.on('data', feed);
+    child.on('exit', (code) => reject(new Error(`server exited with ${code}:\n${logs.join('\n')}`)));
+  });
+}
+
+function stop(s: Started): Promise<number | null> {
+  return new Promise((resolve) => {
+    s.child.on('exit', (code) => resolve(code));
+    s.child.kill('SIGTERM');
+  });
+}
+
+function postgresRunningOn(dir: string): boolean {
+  try {
+    return execFileSync('pgrep', ['-af', 'postgres']).toString().includes(dir);
+  } catch {
+    return false; // pgrep exits 1 when nothing matches
+  }
+}
+
+async function countCustomers(s: Started): Promise<number> {
+  const res = await fetch(s.url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${s.token}` },
+    body: JSON.stringify({ query: '{ customers(first: 3) { totalCount nodes { email orders(first: 1) { totalCount } } } }' }),
+  });
+  const body = (await res.json()) as { data: { customers: { totalCount: number } } };
+  return body.data.customers.totalCount;
+}
+
+it('starts embedded PostgreSQL, seeds, serves, stops cleanly and keeps its data', async () => {
+  const first = await start();
+  try {
+    expect(await countCustomers(first)).toBe(40);
+    const page = await fetch(first.url.replace(/\/graphql$/, '/'), { headers: { accept: 'text/html' } });
+    expect(page.status).toBe(200);
+    expect(await page.text()).toContain('graphiql');
+    expect(await (await fetch(first.url.replace(/\/graphql$/, '/healthz'))).json()).toEqual({ status: 'ok' });
+    expect(await (await fetch(first.url.replace(/\/graphql$/, '/readyz'))).json()).toEqual({ status: 'ready' });
+  } finally {
+    expect(await stop(first)).toBe(0);
+  }
+  expect(postgresRunningOn(path.join(dataRoot, 'pg'))).toBe(false);
+
+  const second = await start();
+  try {
+    expect(await countCustomers(second)).toBe(40);
+    expect(second.logs.join('\n')).not.toContain('seeded demo data');
+  } finally {
+    expect(await stop(second)).toBe(0);
+  }
+  expect(postgresRunningOn(path.join(dataRoot, 'pg'))).toBe(false);
+}, 180_000);

@@ -1,0 +1,40 @@
+import { startTestApp, type TestApp } from '../helpers/test-server';
+import { Customer360Document } from '../generated/graphql';
+import { seedDemoData } from '../../src/cli/seed';
+
+/**
+ * The N+1 guard: a nested customer-360 list query must cost the same number of SQL statements
+ * whether it returns 5 customers or 100. The server counts statements per request
+ * (extensions.sqlStatements, from a wrapper around pg's Client.query).
+ */
+let app: TestApp;
+beforeAll(async () => {
+  app = await startTestApp();
+  await seedDemoData(app.orm, { customers: 150, seed: 7 });
+});
+afterAll(async () => {
+  await app?.close();
+});
+
+it('keeps the statement count of a nested list query independent of the list size', async () => {
+  const counts: Record<number, number> = {};
+  for (const first of [5, 100]) {
+    const res = await app.gql(Customer360Document, { first, orders: 3, interactions: 5 });
+    expect(res.errors).toBeUndefined();
+    const nodes = res.data!.customers.nodes;
+    expect(nodes).toHaveLength(first);
+    // The data really is nested: many customers have orders with lines and products.
+    expect(nodes.filter((n) => n.orders.nodes.some((o) => o.lines.length > 0 && o.lines[0].product.sku)).length).toBeGreaterThan(first / 2);
+    expect(nodes.filter((n) => n.consents.current.length > 0).length).toBe(first);
+    counts[first] = res.extensions!.sqlStatements!;
+  }
+  expect(counts[100]).toBe(counts[5]);
+  // One statement per list level and per count, never per item.
+  expect(counts[5]).toBeLessThanOrEqual(16);
+});
+
+it('batches a nested page across parents: the orders of 100 customers come from one statement', async () => {
+  const small = await app.gql(`query { customers(first: 100) { nodes { id } } }`);
+  const withOrders = await app.gql(`query { customers(first: 100) { nodes { id orders(first: 2) { nodes { id } } } } }`);
+  expect(withOrders.extensions!.sqlStatements! - small.extensions!.sqlStatements!).toBe(1);
+});
