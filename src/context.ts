@@ -2,6 +2,7 @@ import type { EntityManager, MikroORM } from '@mikro-orm/postgresql';
 import { createLoaders, type Loaders } from './loaders';
 import type { Viewer } from './auth/viewer';
 import type { Config } from './config';
+import { AuditRecorder } from './auth/audit';
 
 export interface Context {
   requestId: string;
@@ -10,9 +11,10 @@ export interface Context {
   em: EntityManager;
   loaders: Loaders;
   config: Config;
+  audit: AuditRecorder;
 }
 
 export function createContext(orm: MikroORM, config: Config, viewer: Viewer | null, requestId: string): Context {
   const em = orm.em.fork() as EntityManager;
-  return { requestId, viewer, em, loaders: createLoaders(em), config };
+  return { requestId, viewer, em, loaders: createLoaders(em), config, audit: new AuditRecorder() };
 }

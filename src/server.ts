@@ -6,7 +6,8 @@ import { expressMiddleware } from '@as-integrations/express5';
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
 import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import { GraphQLError } from 'graphql';
-import type { MikroORM } from '@mikro-orm/postgresql';
+import type { EntityManager, MikroORM } from '@mikro-orm/postgresql';
+import { authenticateApiKey } from './auth/api-keys';
 import type { Config } from './config';
 import type { Logger } from './logger';
 import { createContext, type Context } from './context';
@@ -36,19 +37,36 @@ export interface ServerOptions {
   playgroundHeaders?: Record<string, string>;
 }
 
-/** Adds `extensions.sqlStatements`: how many statements this operation sent to PostgreSQL. */
-const sqlCountPlugin: ApolloServerPlugin<Context> = {
-  async requestDidStart() {
-    return {
-      async willSendResponse({ response }) {
-        const stats = currentSqlStats();
-        if (stats && response.body.kind === 'single') {
-          response.body.singleResult.extensions = { ...response.body.singleResult.extensions, sqlStatements: stats.statements };
-        }
-      },
-    };
-  },
-};
+/**
+ * Writes the request's personal-data reads to the audit log before the response leaves. If that
+ * fails, the personal data is withheld: no read goes unrecorded.
+ */
+function auditPlugin(logger: Logger, exposeSqlCount: boolean): ApolloServerPlugin<Context> {
+  return {
+    async requestDidStart() {
+      return {
+        async willSendResponse({ contextValue, response, operationName }) {
+          const ctx = contextValue;
+          if (ctx?.viewer && ctx.audit?.pendingReads) {
+            try {
+              await ctx.audit.flushReads(ctx.em, ctx.viewer, ctx.requestId, operationName ?? null);
+            } catch (err) {
+              logger.error({ err, requestId: ctx.requestId }, 'audit log write failed: response withheld');
+              if (response.body.kind === 'single') {
+                response.body.singleResult = { errors: [{ message: 'Internal server error', extensions: { code: 'INTERNAL_SERVER_ERROR' } }] };
+              }
+            }
+          }
+          // How many statements this operation sent to PostgreSQL, audit write included (the N+1 guard reads it).
+          const stats = currentSqlStats();
+          if (exposeSqlCount && stats && response.body.kind === 'single') {
+            response.body.singleResult.extensions = { ...response.body.singleResult.extensions, sqlStatements: stats.statements };
+          }
+        },
+      };
+    },
+  };
+}
 
 export async function createServer({ orm, config, logger, playgroundHeaders }: ServerOptions): Promise<RapportServer> {
   installSqlCounter();
@@ -66,7 +84,7 @@ export async function createServer({ orm, config, logger, playgroundHeaders }: S
     plugins: [
       ApolloServerPluginDrainHttpServer({ httpServer }),
       ApolloServerPluginLandingPageDisabled(),
-      ...(config.exposeSqlCount ? [sqlCountPlugin] : []),
+      auditPlugin(logger, config.exposeSqlCount),
     ],
   });
   await apollo.start();
@@ -99,7 +117,8 @@ export async function createServer({ orm, config, logger, playgroundHeaders }: S
     expressMiddleware(apollo, {
       context: async ({ req }) => {
         const requestId = (typeof req.headers['x-request-id'] === 'string' && req.headers['x-request-id'].slice(0, 64)) || randomUUID();
-        const viewer = await authenticate(req.headers.authorization, verifyJwt);
+        const apiKey = req.headers['x-api-key'];
+        const viewer = await authenticate(req.headers.authorization, typeof apiKey === 'string' ? apiKey : undefined, verifyJwt, orm);
         return createContext(orm, config, viewer, requestId);
       },
     }),
@@ -120,11 +139,16 @@ export async function createServer({ orm, config, logger, playgroundHeaders }: S
   };
 }
 
-/** No Authorization header: anonymous (every guarded field answers UNAUTHENTICATED). A bad token: HTTP 401. */
-async function authenticate(header: string | undefined, verifyJwt: (t: string) => Promise<Viewer>): Promise<Viewer | null> {
-  if (!header) return null;
-  const match = /^Bearer\s+(\S+)$/i.exec(header);
+/**
+ * Bearer JWT (staff, customers) or X-API-Key (partners). Neither: anonymous, and every guarded field
+ * answers UNAUTHENTICATED. A bad credential, or both at once: HTTP 401.
+ */
+async function authenticate(header: string | undefined, apiKey: string | undefined, verifyJwt: (t: string) => Promise<Viewer>, orm: MikroORM): Promise<Viewer | null> {
+  if (!header && !apiKey) return null;
   try {
+    if (header && apiKey) throw new DomainError(ErrorCode.UNAUTHENTICATED, 'send either a bearer token or an API key, not both');
+    if (apiKey) return await authenticateApiKey(orm.em.fork() as EntityManager, apiKey);
+    const match = /^Bearer\s+(\S+)$/i.exec(header!);
     if (!match) throw new DomainError(ErrorCode.UNAUTHENTICATED, 'Authorization must be "Bearer <token>"');
     return await verifyJwt(match[1]);
   } catch (e) {

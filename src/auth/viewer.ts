@@ -1,3 +1,5 @@
+import type { Scope } from './policy';
+
 export enum Role {
   ADMIN = 'admin',
   SUPPORT = 'support',
@@ -7,13 +9,16 @@ export enum Role {
   CUSTOMER = 'customer',
 }
 
-/** Who is asking. Anonymous requests have no viewer and are denied everything but introspection-free basics. */
+/** Who is asking. Anonymous requests have no viewer and are denied every guarded field. */
 export interface Viewer {
   role: Role;
-  /** JWT subject, API key id, or (role CUSTOMER) the customer's uuid. */
+  /** JWT subject, or the API key's name. */
   subject: string;
-  /** For role CUSTOMER: the only customer this viewer may read or change. */
+  /** Role CUSTOMER: the only customer this viewer may read or change. */
   customerId?: string;
+  /** Role PARTNER: the key and what it may do. */
+  apiKeyId?: string;
+  scopes?: Scope[];
 }
 
 export const STAFF_ROLES: readonly Role[] = [Role.ADMIN, Role.SUPPORT, Role.MARKETING, Role.ANALYST];

@@ -107,7 +107,7 @@ export async function seedDemoData(orm: MikroORM, opts: SeedOptions): Promise<Se
         const p = pick(candidates);
         const qty = rnd() < 0.85 ? 1 : int(2, 3);
         subtotal += p.price_minor * qty;
-        lines.push({ id: uuid(), order_id: orderId, customer_id: id, product_id: p.id, quantity: qty, unit_price_minor: p.price_minor, line_total_minor: p.price_minor * qty, currency: 'EUR' });
+        lines.push({ id: uuid(), order_id: orderId, position: l + 1, customer_id: id, product_id: p.id, quantity: qty, unit_price_minor: p.price_minor, line_total_minor: p.price_minor * qty, currency: 'EUR' });
       }
       const discount = rnd() < 0.2 ? Math.round(subtotal * 0.1) : 0;
       const channel = pick(['web', 'web', 'web', 'app', 'store']);

@@ -6,6 +6,9 @@ export { OrderLine } from './order-line.entity';
 export { Interaction } from './interaction.entity';
 export { Feedback } from './feedback.entity';
 export { ConsentRecord } from './consent-record.entity';
+export { ApiKey } from './api-key.entity';
+export { AuditEntry } from './audit-entry.entity';
+export { SuppressedIdentifier } from './suppressed-identifier.entity';
 
 import { Customer } from './customer.entity';
 import { Identity } from './identity.entity';
@@ -15,5 +18,8 @@ import { OrderLine } from './order-line.entity';
 import { Interaction } from './interaction.entity';
 import { Feedback } from './feedback.entity';
 import { ConsentRecord } from './consent-record.entity';
+import { ApiKey } from './api-key.entity';
+import { AuditEntry } from './audit-entry.entity';
+import { SuppressedIdentifier } from './suppressed-identifier.entity';
 
-export const entities = [Customer, Identity, Product, Order, OrderLine, Interaction, Feedback, ConsentRecord];
+export const entities = [Customer, Identity, Product, Order, OrderLine, Interaction, Feedback, ConsentRecord, ApiKey, AuditEntry, SuppressedIdentifier];

@@ -11,6 +11,7 @@ import { InteractionChannel, InteractionType } from './enums';
 @ObjectType('Interaction', { implements: Node })
 @Entity({ tableName: 'interactions' })
 @Index({ name: 'interactions_customer_occurred_at_idx', properties: ['customer', 'occurredAt', 'id'] })
+@Unique({ name: 'interactions_source_event_key', properties: ['source', 'sourceEventId'] })
 export class Interaction {
   [OptionalProps]?: 'globalId' | 'createdAt' | 'properties' | 'source';
 
@@ -53,10 +54,9 @@ export class Interaction {
   @Property({ type: 'text', default: 'api' })
   source: string = 'api';
 
-  /** The sender's id for this event: recording the same id twice stores it once. */
+  /** The sender's id for this event, unique per source: recording the same event twice stores it once. */
   @Field(() => String, { nullable: true })
   @Property({ type: 'text', nullable: true })
-  @Unique({ name: 'interactions_source_event_id_key' })
   sourceEventId?: string | null;
 
   @Field(() => DateTimeScalar)

@@ -1,4 +1,4 @@
-import { BigIntType, Entity, Index, ManyToOne, OptionalProps, PrimaryKey, Property } from '@mikro-orm/core';
+import { BigIntType, Entity, Index, ManyToOne, OptionalProps, PrimaryKey, Property, Unique } from '@mikro-orm/core';
 import { Field, Int, ObjectType } from 'type-graphql';
 import { Money } from '../schema/money';
 import { Customer } from './customer.entity';
@@ -7,6 +7,7 @@ import { Product } from './product.entity';
 
 @ObjectType('OrderLine')
 @Entity({ tableName: 'order_lines' })
+@Unique({ name: 'order_lines_order_position_key', properties: ['order', 'position'] })
 export class OrderLine {
   [OptionalProps]?: 'unitPrice' | 'lineTotal';
 
@@ -14,8 +15,12 @@ export class OrderLine {
   id!: string;
 
   @ManyToOne(() => Order, { fieldName: 'order_id', deleteRule: 'cascade' })
-  @Index({ name: 'order_lines_order_id_idx' })
   order!: Order;
+
+  /** 1-based position of the line in the order as it was sent. */
+  @Field(() => Int)
+  @Property({ type: 'smallint' })
+  position!: number;
 
   /** Denormalised so every customer-owned row carries customer_id (co-location when sharding by customer). */
   @ManyToOne(() => Customer, { fieldName: 'customer_id' })

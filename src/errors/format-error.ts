@@ -39,6 +39,12 @@ export function createFormatError(logger: ErrorLogger) {
     if (original instanceof ForeignKeyConstraintViolationException) {
       return { ...base, message: 'refers to a record that does not exist', extensions: { code: ErrorCode.NOT_FOUND } };
     }
+    // Data exceptions (class 22: invalid text encoding, numeric overflow…) are bad input that slipped past
+    // validation: still the client's to fix, and nothing was written (the transaction rolled back).
+    if (original instanceof DriverException && typeof original.code === 'string' && original.code.startsWith('22')) {
+      logger.error({ err: original, path: formatted.path }, 'input rejected by PostgreSQL: add a validation for it');
+      return { ...base, message: 'a value could not be stored (invalid characters or out of range)', extensions: { code: ErrorCode.BAD_USER_INPUT } };
+    }
     const code = formatted.extensions?.code;
     if (!(original instanceof DriverException) && typeof code === 'string' && PASS_THROUGH.has(code) && (original instanceof GraphQLError || original === error)) {
       const { stacktrace: _s, exception: _e, ...extensions } = formatted.extensions ?? {};

@@ -39,7 +39,7 @@ export function createLoaders(em: EntityManager) {
     feedbackById: byIdLoader(em, Feedback, 'feedback'),
     consentRecordById: byIdLoader(em, ConsentRecord, 'consent_records'),
     identitiesByCustomer: childrenLoader(em, Identity, 'identities', 'customer_id', 'kind, namespace, value'),
-    linesByOrder: childrenLoader(em, OrderLine, 'order_lines', 'order_id', 'id'),
+    linesByOrder: childrenLoader(em, OrderLine, 'order_lines', 'order_id', 'position'),
     /** Current consent state: the latest record per (purpose, channel). */
     currentConsentsByCustomer: new DataLoader<string, ConsentRecord[]>(async (customerIds) => {
       const rows: Array<Record<string, unknown>> = await em.execute(
@@ -50,6 +50,20 @@ export function createLoaders(em: EntityManager) {
       );
       const grouped = groupBy(rows, (r) => String(r.customer_id));
       return customerIds.map((id) => (grouped.get(id) ?? []).map((r) => em.map(ConsentRecord, r)));
+    }),
+    /** Consent in force per `customerId|purpose|channel` (see rapport_consent_status): one statement per batch. */
+    consentStatus: new DataLoader<string, string>(async (keys) => {
+      const wanted = keys.map((k) => {
+        const [customer_id, purpose, channel] = k.split('|');
+        return { customer_id, purpose, channel };
+      });
+      const rows: Array<{ k: string; status: string }> = await em.execute(
+        `select w.customer_id || '|' || w.purpose || '|' || w.channel as k, rapport_consent_status(w.customer_id, w.purpose, w.channel) as status
+         from jsonb_to_recordset(?::jsonb) as w(customer_id uuid, purpose text, channel text)`,
+        [JSON.stringify(wanted)],
+      );
+      const byKey = new Map(rows.map((r) => [r.k, r.status]));
+      return keys.map((k) => byKey.get(k) ?? 'none');
     }),
     ordersPage: createChildPageLoader(em, { entity: Order, table: 'orders', parentColumn: 'customer_id', sortColumn: 'placed_at', sortCast: 'timestamptz' }),
     interactionsPage: createChildPageLoader(em, { entity: Interaction, table: 'interactions', parentColumn: 'customer_id', sortColumn: 'occurred_at', sortCast: 'timestamptz' }),

@@ -6,6 +6,7 @@ import { FeedbackResolver } from './feedback/feedback.resolver';
 import { ConsentResolver } from './consent/consent.resolver';
 import { NodeResolver } from './node/node.resolver';
 import { ProductResolver } from './product/product.resolver';
+import { PrivacyResolver } from './privacy/privacy.resolver';
 
 // eslint-disable-next-line @typescript-eslint/no-unsafe-function-type
 export const resolvers: NonEmptyArray<Function> = [
@@ -18,4 +19,5 @@ export const resolvers: NonEmptyArray<Function> = [
   InteractionResolver,
   FeedbackResolver,
   ConsentResolver,
+  PrivacyResolver,
 ];

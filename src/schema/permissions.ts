@@ -1,83 +1,114 @@
-import { allow, deny, rule, shield, type IRules } from 'graphql-shield';
+import { deny, rule, shield, type IRules } from 'graphql-shield';
 import { GraphQLError } from 'graphql';
 import type { Context } from '../context';
 import { Role } from '../auth/viewer';
+import { canAccessCustomer, hasConsent } from '../auth/access';
+import {
+  CUSTOMER_OWNED_TYPES, MUTATION_POLICY, PII_FIELDS, PII_FILTER_ROLES, QUERY_POLICY, TYPE_POLICY, type FieldPolicy,
+} from '../auth/policy';
+import { fromGlobalId } from './global-id';
 
 const unauthenticated = () => new GraphQLError('authentication required', { extensions: { code: 'UNAUTHENTICATED' } });
-const forbidden = () => new GraphQLError('not allowed for your role', { extensions: { code: 'FORBIDDEN' } });
+const forbidden = (message: string, reason: string) => new GraphQLError(message, { extensions: { code: 'FORBIDDEN', reason } });
 
-/**
- * Role rules depend only on the viewer, never on the parent object, so the 'contextual' cache
- * (keyed by rule name, per request) is correct for them. Rules that look at the parent must use 'no_cache'.
- */
-const hasRole = (name: string, roles: Role[]) =>
-  rule(name, { cache: 'contextual' })((_parent, _args, ctx: Context) => {
-    if (!ctx.viewer) return unauthenticated();
-    return roles.includes(ctx.viewer.role) ? true : forbidden();
-  });
+/** The customer a customer-owned object belongs to. */
+function customerIdOf(type: string, parent: Record<string, unknown>): string | undefined {
+  if (type === 'Customer') return parent.id as string;
+  if (type === 'CustomerConsents') return parent.customerId as string;
+  return (parent.customer as { id?: string } | undefined)?.id;
+}
 
-const isAuthenticated = rule('isAuthenticated', { cache: 'contextual' })((_p, _a, ctx: Context) => (ctx.viewer ? true : unauthenticated()));
-
-/** Staff who work with individual customers. The full role matrix (marketing, analyst, partner, customer) is layered on this. */
-const isCustomerStaff = hasRole('isCustomerStaff', [Role.ADMIN, Role.SUPPORT]);
-
-/**
- * The permission tree. Deny by default (fallbackRule: deny): a field missing here is unreachable.
- * Object types reachable only through guarded root fields allow their fields to any authenticated viewer.
- */
-export const permissionRules: IRules = {
-  Query: {
-    '*': deny,
-    node: isCustomerStaff,
-    nodes: isCustomerStaff,
-    customer: isCustomerStaff,
-    customerByIdentifier: isCustomerStaff,
-    customers: isCustomerStaff,
-    product: isAuthenticated,
-    products: isAuthenticated,
-  },
-  Mutation: {
-    '*': deny,
-    upsertCustomer: isCustomerStaff,
-    recordOrder: isCustomerStaff,
-    recordInteraction: isCustomerStaff,
-    recordFeedback: isCustomerStaff,
-    setConsent: isCustomerStaff,
-    upsertProduct: hasRole('isAdmin', [Role.ADMIN]),
-  },
-  Customer: isAuthenticated,
-  PostalAddress: isAuthenticated,
-  Identity: isAuthenticated,
-  Product: isAuthenticated,
-  Order: isAuthenticated,
-  OrderLine: isAuthenticated,
-  Interaction: isAuthenticated,
-  Feedback: isAuthenticated,
-  ConsentRecord: isAuthenticated,
-  CustomerConsents: isAuthenticated,
-  Money: allow,
-  PageInfo: allow,
-  CustomerConnection: allow,
-  CustomerEdge: allow,
-  OrderConnection: allow,
-  OrderEdge: allow,
-  InteractionConnection: allow,
-  InteractionEdge: allow,
-  FeedbackConnection: allow,
-  FeedbackEdge: allow,
-  ConsentRecordConnection: allow,
-  ConsentRecordEdge: allow,
-  ProductConnection: allow,
-  ProductEdge: allow,
-  UpsertCustomerPayload: allow,
-  RecordOrderPayload: allow,
-  RecordInteractionPayload: allow,
+/** For the customer role: the argument that must name the viewer's own customer. */
+const OWN_CUSTOMER_ARG: Record<string, (args: Record<string, any>) => unknown> = { // eslint-disable-line @typescript-eslint/no-explicit-any
+  upsertCustomer: (a) => a.input?.id,
+  setConsent: (a) => a.input?.customerId,
+  recordFeedback: (a) => a.input?.customerId,
+  exportCustomerData: (a) => a.customerId,
 };
 
+/** Checks the role grant of one field: role listed, scope held (partner). Consent and ownership are checked by the callers. */
+function roleGrant(policy: FieldPolicy, ctx: Context, what: string): true | GraphQLError {
+  const viewer = ctx.viewer;
+  if (!viewer) return unauthenticated();
+  const grant = policy[viewer.role];
+  if (!grant) return forbidden(`${viewer.role} may not use ${what}`, 'ROLE');
+  if (typeof grant === 'object' && 'scope' in grant && !viewer.scopes?.includes(grant.scope)) {
+    return forbidden(`this API key lacks the scope ${grant.scope} needed for ${what}`, 'SCOPE');
+  }
+  return true;
+}
+
+function rootRule(kind: 'Query' | 'Mutation', field: string, policy: FieldPolicy) {
+  // Depends on arguments (ownership, filters): never cached across fields.
+  return rule(`${kind}.${field}`, { cache: 'no_cache' })(async (_parent, args: Record<string, any>, ctx: Context) => { // eslint-disable-line @typescript-eslint/no-explicit-any
+    const granted = roleGrant(policy, ctx, `${kind}.${field}`);
+    if (granted !== true) return granted;
+    const viewer = ctx.viewer!;
+    if (viewer.role === Role.CUSTOMER && OWN_CUSTOMER_ARG[field]) {
+      const named = OWN_CUSTOMER_ARG[field](args);
+      const parsed = typeof named === 'string' ? fromGlobalId(named) : null;
+      if (!parsed || parsed.type !== 'Customer' || parsed.id !== viewer.customerId) return forbidden('customers may act only on their own profile', 'NOT_OWNER');
+    }
+    if (field === 'customers' && (args.filter?.email || args.filter?.search) && !PII_FILTER_ROLES.includes(viewer.role)) {
+      return forbidden('filtering by email or name is limited to roles that may see contact data', 'PII_FILTER');
+    }
+    return true;
+  });
+}
+
+function fieldRule(type: string, field: string, policy: FieldPolicy, customerOwned: boolean) {
+  const pii = PII_FIELDS[type]?.includes(field) ?? false;
+  // The answer depends on the parent object: 'no_cache', never 'contextual' (which would reuse the
+  // first list item's answer for every item).
+  return rule(`${type}.${field}`, { cache: 'no_cache' })(async (parent: Record<string, unknown>, _args, ctx: Context) => {
+    const granted = roleGrant(policy, ctx, `${type}.${field}`);
+    if (granted !== true) return granted;
+    if (!customerOwned) return true;
+    const customerId = customerIdOf(type, parent);
+    if (!customerId || !(await canAccessCustomer(ctx, customerId))) return forbidden(`no access to this customer's ${type}`, 'OBJECT');
+    const grant = policy[ctx.viewer!.role]!;
+    if (typeof grant === 'object' && 'consent' in grant && !(await hasConsent(ctx, customerId, grant.consent))) {
+      return forbidden(`the customer has not consented to ${grant.consent.anyOf.map((n) => `${n.purpose}/${n.channel}`).join(' or ')}`, 'NO_CONSENT');
+    }
+    if (pii) ctx.audit.recordRead(customerId, `${type}.${field}`);
+    return true;
+  });
+}
+
+const isAuthenticated = rule('isAuthenticated', { cache: 'contextual' })((_p, _a, ctx: Context) => (ctx.viewer ? true : unauthenticated()));
+const isAdmin = rule('isAdmin', { cache: 'contextual' })((_p, _a, ctx: Context) =>
+  !ctx.viewer ? unauthenticated() : ctx.viewer.role === Role.ADMIN ? true : forbidden('admins only', 'ROLE'),
+);
+
+function buildRules(): IRules {
+  const tree: Record<string, Record<string, unknown> | unknown> = {
+    Query: Object.fromEntries(Object.entries(QUERY_POLICY).map(([f, p]) => [f, rootRule('Query', f, p)])),
+    Mutation: Object.fromEntries(Object.entries(MUTATION_POLICY).map(([f, p]) => [f, rootRule('Mutation', f, p)])),
+  };
+  for (const [type, fields] of Object.entries(TYPE_POLICY)) {
+    const owned = (CUSTOMER_OWNED_TYPES as readonly string[]).includes(type);
+    tree[type] = Object.fromEntries(Object.entries(fields).map(([f, p]) => [f, fieldRule(type, f, p, owned)]));
+  }
+  // Not personal data, reachable only through guarded fields.
+  for (const type of ['Product', 'PostalAddress', 'Money', 'PageInfo', 'UpsertCustomerPayload', 'RecordOrderPayload', 'RecordInteractionPayload', 'EraseCustomerPayload']) tree[type] = isAuthenticated;
+  for (const name of ['Customer', 'Order', 'Interaction', 'Feedback', 'ConsentRecord', 'Product', 'AuditEntry']) {
+    tree[`${name}Connection`] = isAuthenticated;
+    tree[`${name}Edge`] = isAuthenticated;
+  }
+  tree.AuditEntry = isAdmin;
+  tree.ApiKey = isAdmin;
+  tree.CreatedApiKey = isAdmin;
+  return tree as IRules;
+}
+
+export const permissionRules = buildRules();
+
 export const permissions = shield(permissionRules, {
+  // Deny by default: any field not named in the tree is refused.
   fallbackRule: deny,
-  fallbackError: forbidden,
+  fallbackError: () => forbidden('not allowed', 'DEFAULT_DENY'),
   // Errors thrown by resolvers (typed domain errors) must reach the client as they are, not as "Not Authorised!".
   allowExternalErrors: true,
   debug: false,
 });
+

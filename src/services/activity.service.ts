@@ -1,12 +1,14 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
+import { LockMode } from '@mikro-orm/core';
 import { ConsentRecord, Customer, Feedback, Interaction, Order, OrderLine, Product } from '../entities';
 import {
   ConsentChannel, ConsentPurpose, ConsentStatus, FeedbackKind, FeedbackStatus, InteractionChannel, InteractionType,
   LawfulBasis, OrderChannel, OrderStatus,
 } from '../entities/enums';
 import { DomainError, ErrorCode, badInput, conflict } from '../errors/domain-error';
-import { requireActiveCustomer } from './customer.service';
-import { advisoryLockSql, checkJsonSize, checkNotFuture, cleanText, requireText } from './validation';
+import { requireActiveCustomer, type WriteAudit } from './customer.service';
+import { MAX_INT4, advisoryLockSql, checkCurrency, checkJsonSize, checkNotFuture, cleanText, requireText } from './validation';
+import { toGlobalId } from '../schema/global-id';
 
 /** Keeps first/last seen in step with recorded activity, in the writer's transaction. */
 async function touchCustomer(em: EntityManager, customerId: string, at: Date): Promise<void> {
@@ -41,18 +43,18 @@ export const MAX_ORDER_LINES = 500;
  * Records an order with its lines and totals in one transaction. With an externalId the call is
  * idempotent: the same order sent again returns the stored one; different content under the same id is a CONFLICT.
  */
-export async function recordOrder(em: EntityManager, data: RecordOrderData): Promise<{ order: Order; created: boolean }> {
+export async function recordOrder(em: EntityManager, data: RecordOrderData, audit?: WriteAudit): Promise<{ order: Order; created: boolean }> {
   const source = cleanText(data.source, 'source', 64) ?? 'api';
   const externalId = cleanText(data.externalId, 'externalId', 128) ?? null;
   checkNotFuture(data.placedAt, 'placedAt');
-  if (!/^[A-Z]{3}$/.test(data.currency)) throw badInput('currency must be an ISO 4217 code', 'currency');
+  checkCurrency(data.currency);
   if (!data.lines.length) throw badInput('an order needs at least one line', 'lines');
   if (data.lines.length > MAX_ORDER_LINES) throw badInput(`an order has at most ${MAX_ORDER_LINES} lines`, 'lines');
   data.lines.forEach((l, i) => {
     if ((l.productId == null) === (l.sku == null)) throw badInput(`lines[${i}] needs exactly one of productId or sku`, `lines[${i}]`);
     if (!Number.isInteger(l.quantity) || l.quantity < 1 || l.quantity > 100_000) throw badInput(`lines[${i}].quantity must be 1 to 100000`, `lines[${i}].quantity`);
-    if (l.unitPriceMinor != null && (!Number.isInteger(l.unitPriceMinor) || l.unitPriceMinor < 0)) {
-      throw badInput(`lines[${i}].unitPriceMinor must be a non-negative integer`, `lines[${i}].unitPriceMinor`);
+    if (l.unitPriceMinor != null && (!Number.isInteger(l.unitPriceMinor) || l.unitPriceMinor < 0 || l.unitPriceMinor > MAX_INT4)) {
+      throw badInput(`lines[${i}].unitPriceMinor must be an integer from 0 to ${MAX_INT4}`, `lines[${i}].unitPriceMinor`);
     }
   });
   const discountMinor = data.discountMinor ?? 0;
@@ -91,10 +93,14 @@ export async function recordOrder(em: EntityManager, data: RecordOrderData): Pro
     if (externalId) {
       const existing = await tem.findOne(Order, { source, externalId });
       if (existing) {
+        // A replay is the same order in every respect, lines included; anything else is a different order.
+        const storedLines = await tem.find(OrderLine, { order: existing }, { orderBy: { position: 'asc' } });
         const same =
-          existing.customer.id === customer.id && existing.totalMinor === subtotal - discountMinor &&
-          existing.currency === data.currency && existing.placedAt.getTime() === data.placedAt.getTime();
-        if (!same) throw conflict(`order ${source}/${externalId} was already recorded with different content`, { field: 'externalId', orderId: existing.id });
+          existing.customer.id === customer.id && existing.currency === data.currency && existing.placedAt.getTime() === data.placedAt.getTime() &&
+          existing.channel === data.channel && existing.status === status && existing.discountMinor === discountMinor &&
+          storedLines.length === lines.length &&
+          storedLines.every((sl, i) => sl.product.id === lines[i].product.id && sl.quantity === lines[i].quantity && sl.unitPriceMinor === lines[i].unitPriceMinor);
+        if (!same) throw conflict(`order ${source}/${externalId} was already recorded with different content`, { field: 'externalId', orderId: toGlobalId('Order', existing.id) });
         return { order: existing, created: false };
       }
     }
@@ -103,9 +109,10 @@ export async function recordOrder(em: EntityManager, data: RecordOrderData): Pro
       customer, externalId, source, placedAt: data.placedAt, channel: data.channel, status,
       currency: data.currency, subtotalMinor: subtotal, discountMinor, totalMinor: subtotal - discountMinor,
     });
-    for (const l of lines) tem.create(OrderLine, { order, customer, currency: data.currency, ...l });
+    lines.forEach((l, i) => tem.create(OrderLine, { order, customer, currency: data.currency, position: i + 1, ...l }));
     await tem.flush();
     await touchCustomer(tem, customer.id, data.placedAt);
+    await audit?.(tem, customer.id);
     return { order, created: true };
   });
 }
@@ -127,13 +134,15 @@ export interface RecordInteractionData {
  * (duplicate: true); the same id with other content is a CONFLICT. Concurrent replays insert once
  * (the unique index decides, ON CONFLICT DO NOTHING).
  */
-export async function recordInteraction(em: EntityManager, data: RecordInteractionData): Promise<{ interaction: Interaction; duplicate: boolean }> {
-  const occurredAt = data.occurredAt ?? new Date();
-  checkNotFuture(occurredAt, 'occurredAt');
-  checkJsonSize(data.properties, 'properties');
+export async function recordInteraction(em: EntityManager, data: RecordInteractionData, audit?: WriteAudit): Promise<{ interaction: Interaction; duplicate: boolean }> {
   const source = cleanText(data.source, 'source', 64) ?? 'api';
   const campaign = cleanText(data.campaign, 'campaign', 128) ?? null;
   const sourceEventId = cleanText(data.sourceEventId, 'sourceEventId', 200) ?? null;
+  // A replay must carry the original time; "now" would make every retry look like a different event.
+  if (sourceEventId && !data.occurredAt) throw badInput('occurredAt is required with sourceEventId', 'occurredAt');
+  const occurredAt = data.occurredAt ?? new Date();
+  checkNotFuture(occurredAt, 'occurredAt');
+  checkJsonSize(data.properties, 'properties');
   const properties = data.properties ?? {};
 
   return em.transactional(async (tem) => {
@@ -144,19 +153,23 @@ export async function recordInteraction(em: EntityManager, data: RecordInteracti
     const rows: Array<{ id: string }> = await tem.execute(
       `insert into interactions (customer_id, occurred_at, channel, type, product_id, campaign, properties, source, source_event_id)
        values (?, ?, ?, ?, ?, ?, ?::jsonb, ?, ?)
-       on conflict (source_event_id) do nothing returning id`,
+       on conflict (source, source_event_id) do nothing returning id`,
       [customer.id, occurredAt, data.channel, data.type, data.productId ?? null, campaign, JSON.stringify(properties), source, sourceEventId],
     );
     if (rows.length) {
       await touchCustomer(tem, customer.id, occurredAt);
+      await audit?.(tem, customer.id);
       return { interaction: await tem.findOneOrFail(Interaction, { id: rows[0].id }), duplicate: false };
     }
-    const existing = await tem.findOneOrFail(Interaction, { sourceEventId });
-    const same =
-      existing.customer.id === customer.id && existing.type === data.type && existing.channel === data.channel &&
-      existing.occurredAt.getTime() === occurredAt.getTime() && JSON.stringify(existing.properties) === JSON.stringify(properties);
-    if (!same) throw conflict(`event ${sourceEventId} was already recorded with different content`, { field: 'sourceEventId', interactionId: existing.id });
-    return { interaction: existing, duplicate: true };
+    // Compared in SQL: jsonb equality ignores key order, as a replayed JSON document may reorder keys.
+    const [match]: Array<{ id: string; same: boolean }> = await tem.execute(
+      `select id, (customer_id = ? and type = ? and channel = ? and occurred_at = ? and product_id is not distinct from ?
+                   and campaign is not distinct from ? and properties = ?::jsonb) as same
+       from interactions where source = ? and source_event_id = ?`,
+      [customer.id, data.type, data.channel, occurredAt, data.productId ?? null, campaign, JSON.stringify(properties), source, sourceEventId],
+    );
+    if (!match.same) throw conflict(`event ${sourceEventId} was already recorded with different content`, { field: 'sourceEventId', interactionId: toGlobalId('Interaction', match.id) });
+    return { interaction: await tem.findOneOrFail(Interaction, { id: match.id }), duplicate: true };
   });
 }
 
@@ -180,7 +193,7 @@ const SCORE_RANGE: Record<FeedbackKind, [number, number] | null> = {
   [FeedbackKind.SUGGESTION]: null,
 };
 
-export async function recordFeedback(em: EntityManager, data: RecordFeedbackData): Promise<Feedback> {
+export async function recordFeedback(em: EntityManager, data: RecordFeedbackData, audit?: WriteAudit): Promise<Feedback> {
   const submittedAt = data.submittedAt ?? new Date();
   checkNotFuture(submittedAt, 'submittedAt');
   const range = SCORE_RANGE[data.kind];
@@ -205,6 +218,7 @@ export async function recordFeedback(em: EntityManager, data: RecordFeedbackData
     });
     await tem.flush();
     await touchCustomer(tem, customer.id, submittedAt);
+    await audit?.(tem, customer.id);
     return feedback;
   });
 }
@@ -221,7 +235,7 @@ export interface SetConsentData {
 }
 
 /** Appends a consent decision to the ledger; the newest record per (purpose, channel) is the current state. */
-export async function setConsent(em: EntityManager, data: SetConsentData): Promise<ConsentRecord> {
+export async function setConsent(em: EntityManager, data: SetConsentData, audit?: WriteAudit): Promise<ConsentRecord> {
   const source = requireText(data.source, 'source', 64);
   const policyVersion = requireText(data.policyVersion, 'policyVersion', 64);
   const recordedAt = data.recordedAt ?? new Date();
@@ -237,6 +251,20 @@ export async function setConsent(em: EntityManager, data: SetConsentData): Promi
       lawfulBasis, source, policyVersion, recordedAt,
     });
     await tem.flush();
+    await audit?.(tem, customer.id);
     return record;
+  });
+}
+
+/** Complaint workflow: OPEN → ACKNOWLEDGED → RESOLVED (resolving stamps resolvedAt; reopening clears it). */
+export async function updateFeedbackStatus(em: EntityManager, id: string, status: FeedbackStatus, audit?: WriteAudit): Promise<Feedback> {
+  return em.transactional(async (tem) => {
+    const feedback = await tem.findOne(Feedback, { id }, { lockMode: LockMode.PESSIMISTIC_WRITE });
+    if (!feedback) throw new DomainError(ErrorCode.NOT_FOUND, 'feedback not found', { field: 'id' });
+    feedback.status = status;
+    feedback.resolvedAt = status === FeedbackStatus.RESOLVED ? (feedback.resolvedAt ?? new Date()) : null;
+    await tem.flush();
+    await audit?.(tem, feedback.customer.id);
+    return feedback;
   });
 }

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { Customer, Identity } from '../entities';
 import { CustomerStatus, IdentityKind } from '../entities/enums';
@@ -7,6 +8,7 @@ import { advisoryLockSql, checkJsonSize, checkLocale, cleanText } from './valida
 import type { PostalAddress } from '../entities/customer.entity';
 import { encodeCursor, uuidArray, type Cursor } from './pagination';
 import type { Page } from '../schema/connection';
+import { toGlobalId } from '../schema/global-id';
 
 export interface IdentifierInput {
   kind: IdentityKind;
@@ -35,7 +37,9 @@ export async function requireActiveCustomer(em: EntityManager, id: string, field
   const customer = await em.findOne(Customer, { id }, { lockMode: undefined });
   if (!customer || customer.status === CustomerStatus.ERASED) throw new DomainError(ErrorCode.NOT_FOUND, 'customer not found', { field });
   if (customer.status === CustomerStatus.MERGED) {
-    throw conflict('customer was merged into another profile; write to the survivor', { field, mergedIntoId: customer.mergedInto?.id });
+    throw conflict('customer was merged into another profile; write to the survivor', {
+      field, mergedIntoId: customer.mergedInto ? toGlobalId('Customer', customer.mergedInto.id) : null,
+    });
   }
   return customer;
 }
@@ -44,7 +48,10 @@ export async function requireActiveCustomer(em: EntityManager, id: string, field
  * Creates or updates a customer found by id or by any of its identifiers. Identifiers that belong to
  * two different customers are a CONFLICT here (merging is a separate, explicit operation).
  */
-export async function upsertCustomer(em: EntityManager, data: UpsertCustomerData): Promise<{ customer: Customer; created: boolean }> {
+/** Called inside the writer's transaction with the customer written: privileged writes are audited atomically. */
+export type WriteAudit = (em: EntityManager, customerId: string | null) => Promise<void>;
+
+export async function upsertCustomer(em: EntityManager, data: UpsertCustomerData, audit?: WriteAudit): Promise<{ customer: Customer; created: boolean }> {
   const source = cleanText(data.source, 'source', 64) ?? 'api';
   const email = data.email == null ? data.email : normalizeEmail(data.email);
   const phone = data.phone == null ? data.phone : normalizePhone(data.phone);
@@ -66,6 +73,10 @@ export async function upsertCustomer(em: EntityManager, data: UpsertCustomerData
     const lock = advisoryLockSql(uniqueIdentifiers.map(identityKey));
     if (lock) await tem.execute(lock.sql, lock.params);
 
+    const suppressed = await findSuppressed(tem, uniqueIdentifiers);
+    if (suppressed) {
+      throw conflict(`identifier ${suppressed.kind} belongs to an erased customer and may not be used to re-create them`, { field: 'identities', kind: suppressed.kind, reason: 'SUPPRESSED' });
+    }
     const existing = uniqueIdentifiers.length
       ? await tem.find(Identity, {
           $or: uniqueIdentifiers.map((i) => ({ kind: i.kind, namespace: i.namespace, value: i.value })),
@@ -80,7 +91,7 @@ export async function upsertCustomer(em: EntityManager, data: UpsertCustomerData
       const foreign = existing.find((i) => i.customer.id !== customer.id);
       if (foreign) throw conflict(`identifier ${foreign.kind} "${foreign.value}" belongs to another customer`, { field: 'identities', kind: foreign.kind });
     } else if (owners.length > 1) {
-      throw conflict('these identifiers belong to different customers; merge them first', { field: 'identities', customerIds: owners });
+      throw conflict('these identifiers belong to different customers; merge them first', { field: 'identities', customerIds: owners.map((o) => toGlobalId('Customer', o)) });
     } else if (owners.length === 1) {
       customer = await requireActiveCustomer(tem, owners[0], 'identities');
     } else {
@@ -95,16 +106,32 @@ export async function upsertCustomer(em: EntityManager, data: UpsertCustomerData
     if (data.birthDate !== undefined) customer.birthDate = data.birthDate;
     if (locale !== undefined) customer.locale = locale;
     if (data.address !== undefined) customer.address = data.address ? cleanAddress(data.address) : null;
-    if (data.traits != null) customer.traits = { ...customer.traits, ...data.traits };
-    else if (data.traits === null) customer.traits = {};
+    if (data.traits != null) {
+      const merged = { ...customer.traits, ...data.traits };
+      checkJsonSize(merged, 'traits');
+      customer.traits = merged;
+    } else if (data.traits === null) customer.traits = {};
 
     const known = new Set(existing.map(identityKey));
     for (const i of uniqueIdentifiers) {
       if (!known.has(identityKey(i))) tem.create(Identity, { customer, kind: i.kind, namespace: i.namespace, value: i.value, source });
     }
     await tem.flush();
+    await audit?.(tem, customer.id);
     return { customer, created };
   });
+}
+
+export function identifierDigest(i: { kind: string; namespace: string; value: string }): string {
+  return createHash('sha256').update(`${i.kind}:${i.namespace}:${i.value}`, 'utf8').digest('hex');
+}
+
+async function findSuppressed(em: EntityManager, ids: Array<{ kind: IdentityKind; namespace: string; value: string }>) {
+  if (!ids.length) return undefined;
+  const digests = ids.map(identifierDigest);
+  const rows: Array<{ digest: string }> = await em.execute('select digest from suppressed_identifiers where digest = any(?::text[])', [`{${digests.join(',')}}`]);
+  const hit = new Set(rows.map((r) => r.digest));
+  return ids.find((i) => hit.has(identifierDigest(i)));
 }
 
 function cleanAddress(a: PostalAddress): PostalAddress {
@@ -146,6 +173,9 @@ export interface CustomerListFilter {
   lastSeenAfter?: Date | null;
   lastSeenBefore?: Date | null;
   ids?: string[];
+  consent?: { purpose: string; channel?: string | null; status?: string | null } | null;
+  /** Partners: only customers whose consent in force grants third-party sharing. */
+  onlySharingWithPartners?: boolean;
 }
 
 /** Translates a customer filter to SQL over alias `c`. Shared by the page and its count. */
@@ -178,6 +208,14 @@ export function customerFilterSql(filter: CustomerListFilter | null | undefined)
       clauses.push(`c.${column} ${op} ?`);
       params.push(v);
     }
+  }
+  if (filter?.consent) {
+    // Targeting lists go by the consent in force: the newest record for the channel or for ANY.
+    clauses.push(`rapport_consent_status(c.id, ?, ?) = ?`);
+    params.push(filter.consent.purpose, filter.consent.channel ?? 'any', filter.consent.status ?? 'granted');
+  }
+  if (filter?.onlySharingWithPartners) {
+    clauses.push(`rapport_consent_status(c.id, 'third_party_sharing', 'any') = 'granted'`);
   }
   if (filter?.ids) {
     clauses.push(`c.id = any(?::uuid[])`);

@@ -1,10 +1,12 @@
 import { parsePhoneNumberFromString, type CountryCode } from 'libphonenumber-js';
 import { badInput } from '../errors/domain-error';
 import { IdentityKind } from '../entities/enums';
+import { rejectNul } from './validation';
 
 const EMAIL_RE = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
 
 export function normalizeEmail(raw: string, field = 'email'): string {
+  rejectNul(raw, field);
   const email = raw.trim().toLowerCase();
   if (email.length > 254 || !EMAIL_RE.test(email)) throw badInput(`${field} is not a valid email address`, field);
   return email;
@@ -12,12 +14,15 @@ export function normalizeEmail(raw: string, field = 'email'): string {
 
 /** E.164; numbers without a country prefix are read in `defaultCountry`. */
 export function normalizePhone(raw: string, defaultCountry: CountryCode | undefined = undefined, field = 'phone'): string {
+  rejectNul(raw, field);
   const parsed = parsePhoneNumberFromString(raw.trim(), defaultCountry);
   if (!parsed || !parsed.isValid()) throw badInput(`${field} is not a valid phone number (use international format, e.g. +44 20 7946 0958)`, field);
   return parsed.number;
 }
 
 export function normalizeIdentifier(kind: IdentityKind, value: string, namespace = '', field = 'value'): { kind: IdentityKind; namespace: string; value: string } {
+  rejectNul(value, field);
+  rejectNul(namespace, 'namespace');
   const ns = namespace.trim().toLowerCase();
   switch (kind) {
     case IdentityKind.EMAIL:

@@ -3,7 +3,7 @@ import { Product } from '../entities';
 import { badInput } from '../errors/domain-error';
 import type { Page } from '../schema/connection';
 import { encodeCursor, type Cursor } from './pagination';
-import { cleanText, requireText } from './validation';
+import { MAX_INT4, checkCurrency, cleanText, requireText } from './validation';
 
 export interface ProductData {
   sku: string;
@@ -14,7 +14,7 @@ export interface ProductData {
   currency: string;
 }
 
-export async function upsertProduct(em: EntityManager, data: ProductData): Promise<Product> {
+export async function upsertProduct(em: EntityManager, data: ProductData, audit?: (em: EntityManager, customerId: null) => Promise<void>): Promise<Product> {
   const sku = requireText(data.sku, 'sku', 64);
   if (!/^[A-Za-z0-9._\-/]+$/.test(sku)) throw badInput('sku may hold only letters, digits and . _ - /', 'sku');
   const fields = {
@@ -24,8 +24,8 @@ export async function upsertProduct(em: EntityManager, data: ProductData): Promi
     priceMinor: data.priceMinor,
     currency: data.currency,
   };
-  if (!Number.isInteger(fields.priceMinor) || fields.priceMinor < 0 || fields.priceMinor > 2_147_483_647) throw badInput('priceMinor must be a non-negative integer', 'priceMinor');
-  if (!/^[A-Z]{3}$/.test(fields.currency)) throw badInput('currency must be an ISO 4217 code', 'currency');
+  if (!Number.isInteger(fields.priceMinor) || fields.priceMinor < 0 || fields.priceMinor > MAX_INT4) throw badInput(`priceMinor must be an integer from 0 to ${MAX_INT4}`, 'priceMinor');
+  checkCurrency(fields.currency);
   return em.transactional(async (tem) => {
     // INSERT … ON CONFLICT keeps concurrent upserts of one sku from racing into a unique violation.
     const rows: Array<{ id: string }> = await tem.execute(
@@ -35,6 +35,7 @@ export async function upsertProduct(em: EntityManager, data: ProductData): Promi
        returning id`,
       [sku, fields.name, fields.category, fields.brand, fields.priceMinor, fields.currency],
     );
+    await audit?.(tem, null);
     return tem.findOneOrFail(Product, { id: rows[0].id }, { refresh: true });
   });
 }

@@ -1,9 +1,15 @@
 import { badInput } from '../errors/domain-error';
 
+/** PostgreSQL text cannot hold NUL; refusing it here gives a clear error instead of a database failure. */
+export function rejectNul(value: string, field: string): void {
+  if (value.includes('\u0000')) throw badInput(`${field} must not contain NUL characters`, field);
+}
+
 /** Trims a free-text field; empty becomes null; longer than `max` is bad input. */
 export function cleanText(value: string | null | undefined, field: string, max = 200): string | null | undefined {
   if (value === undefined) return undefined;
   if (value === null) return null;
+  rejectNul(value, field);
   const v = value.trim();
   if (v.length > max) throw badInput(`${field} must be at most ${max} characters`, field);
   return v === '' ? null : v;
@@ -28,7 +34,10 @@ export function checkLocale(locale: string | null | undefined): string | null | 
 /** Rejects JSON documents that are too large to be reasonable attributes. */
 export function checkJsonSize(value: Record<string, unknown> | null | undefined, field: string, maxBytes = 16_384): void {
   if (value == null) return;
-  if (Buffer.byteLength(JSON.stringify(value), 'utf8') > maxBytes) throw badInput(`${field} must be at most ${maxBytes} bytes of JSON`, field);
+  const json = JSON.stringify(value);
+  // JSON.stringify writes NUL as \u0000, which jsonb refuses.
+  if (json.includes('\\u0000')) throw badInput(`${field} must not contain NUL characters`, field);
+  if (Buffer.byteLength(json, 'utf8') > maxBytes) throw badInput(`${field} must be at most ${maxBytes} bytes of JSON`, field);
 }
 
 /** Events stamped more than this far in the future are clock errors, not facts. */
@@ -47,4 +56,12 @@ export function advisoryLockSql(keys: string[]): { sql: string; params: string[]
     sql: `select pg_advisory_xact_lock(hashtextextended(k, 0)) from unnest(?::text[]) as k order by k`,
     params: [`{${sorted.map((k) => `"${k.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`).join(',')}}`],
   };
+}
+
+export const MAX_INT4 = 2_147_483_647;
+
+/** ISO 4217 codes are three upper-case letters; say so rather than just "invalid". */
+export function checkCurrency(currency: string, field = 'currency'): void {
+  if (/^[a-z]{3}$/.test(currency)) throw badInput(`${field} must be upper case (ISO 4217), e.g. "${currency.toUpperCase()}"`, field);
+  if (!/^[A-Z]{3}$/.test(currency)) throw badInput(`${field} must be an ISO 4217 code such as EUR`, field);
 }

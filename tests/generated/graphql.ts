@@ -13,6 +13,13 @@ export type ConsentChannel =
   | 'SMS'
   | 'WEB';
 
+/** Matches the consent in force: the newest record for the channel or for ANY channel. */
+export type ConsentFilter = {
+  channel?: ConsentChannel;
+  purpose: ConsentPurpose;
+  status?: ConsentStatus;
+};
+
 export type ConsentPurpose =
   | 'ANALYTICS'
   | 'EMAIL_MARKETING'
@@ -29,6 +36,8 @@ export type ConsentStatus =
   | 'WITHDRAWN';
 
 export type CustomerFilter = {
+  /** Targeting: only customers whose consent in force matches. */
+  consent?: ConsentFilter | null | undefined;
   createdAfter?: string | null | undefined;
   createdBefore?: string | null | undefined;
   email?: string | null | undefined;

@@ -6,7 +6,6 @@ import { ADMIN_URL_DEFAULT, adminQuery, canConnect, withDatabase } from './pg';
 import { initOrm, migrate } from '../../src/db/orm';
 import { startEmbeddedPostgres } from '../../src/db/embedded-postgres';
 
-export const TEMPLATE_DB = 'rapport_test_template';
 
 /**
  * Finds PostgreSQL (TEST_DATABASE_URL, the machine's on 127.0.0.1:5432, else an embedded one),
@@ -23,15 +22,18 @@ export default async function globalSetup(): Promise<void> {
     (globalThis as { __rapportEmbedded?: unknown }).__rapportEmbedded = { embedded, dataDir };
     adminUrl = withDatabase(embedded.url, 'postgres');
   }
-  await adminQuery(adminUrl, `drop database if exists ${TEMPLATE_DB} with (force)`);
-  await adminQuery(adminUrl, `create database ${TEMPLATE_DB}`);
-  const orm = await initOrm(withDatabase(adminUrl, TEMPLATE_DB));
+  // One template per run, so that two runs side by side never clone each other's half-built template.
+  const template = `rapport_test_template_${process.pid}`;
+  await adminQuery(adminUrl, `drop database if exists ${template} with (force)`);
+  await adminQuery(adminUrl, `create database ${template}`);
+  const orm = await initOrm(withDatabase(adminUrl, template));
   try {
     await migrate(orm);
   } finally {
     await orm.close();
   }
   process.env.RAPPORT_TEST_ADMIN_URL = adminUrl;
+  process.env.RAPPORT_TEST_TEMPLATE = template;
   // MikroORM keeps decorator metadata on globalThis; when jest runs a file in this same process,
   // entity classes re-declared in the test's realm must not meet the metadata made here.
   for (const key of Object.keys(globalThis)) if (key.startsWith('mikro-orm-')) delete (globalThis as Record<string, unknown>)[key];

@@ -39,9 +39,10 @@ export interface TestApp {
 /** A database of this test file's own, cloned from the migrated template. */
 export async function createTestDatabase(): Promise<{ url: string; drop(): Promise<void> }> {
   const adminUrl = process.env.RAPPORT_TEST_ADMIN_URL;
-  if (!adminUrl) throw new Error('RAPPORT_TEST_ADMIN_URL unset: run tests through jest (globalSetup)');
+  const template = process.env.RAPPORT_TEST_TEMPLATE;
+  if (!adminUrl || !template) throw new Error('RAPPORT_TEST_ADMIN_URL unset: run tests through jest (globalSetup)');
   const name = `rapport_test_${randomBytes(6).toString('hex')}`;
-  await adminQuery(adminUrl, `create database ${name} template rapport_test_template`);
+  await adminQuery(adminUrl, `create database ${name} template ${template}`);
   return {
     url: withDatabase(adminUrl, name),
     drop: () => adminQuery(adminUrl, `drop database if exists ${name} with (force)`),

@@ -163,8 +163,8 @@ describe('GraphiQL playground in headless Chromium', () => {
     expect(text).toContain(customers[1].email!);
     expect(text).not.toContain('UNAUTHENTICATED');
     expect(text).not.toContain('"errors"');
-    // The result pane shows the JSON the server sent.
-    const body = JSON.parse((await (await request.response())!.text()) as string) as {
+    // And the response behind it holds exactly the two customers seeded for this test.
+    const body = JSON.parse(await (await request.response())!.text()) as {
       data: { customers: { totalCount: number; nodes: Array<{ email: string }> } };
     };
     expect(body.data.customers.totalCount).toBe(2);

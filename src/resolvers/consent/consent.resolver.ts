@@ -2,6 +2,7 @@ import { Arg, Ctx, Field, FieldResolver, ID, InputType, Mutation, Resolver, Root
 import { ConsentRecord, Customer } from '../../entities';
 import { ConsentChannel, ConsentPurpose, ConsentStatus, LawfulBasis } from '../../entities/enums';
 import type { Context } from '../../context';
+import { writeAudit } from '../common/audit';
 import { expectGlobalId } from '../../schema/global-id';
 import { DateTimeScalar } from '../../schema/scalars';
 import { setConsent } from '../../services/activity.service';
@@ -27,6 +28,6 @@ export class ConsentResolver {
 
   @Mutation(() => ConsentRecord, { description: 'Appends a consent decision to the ledger. Records are never changed or deleted.' })
   setConsent(@Arg('input', () => SetConsentInput) input: SetConsentInput, @Ctx() ctx: Context): Promise<ConsentRecord> {
-    return setConsent(ctx.em, { ...input, customerId: expectGlobalId(input.customerId, 'Customer', 'input.customerId') });
+    return setConsent(ctx.em, { ...input, customerId: expectGlobalId(input.customerId, 'Customer', 'input.customerId') }, writeAudit(ctx, 'setConsent'));
   }
 }

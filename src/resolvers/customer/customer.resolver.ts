@@ -15,6 +15,9 @@ import {
 import { InteractionFilter } from '../interaction/interaction.inputs';
 import { badInput } from '../../errors/domain-error';
 import { DateTimeScalar } from '../../schema/scalars';
+import { visibleOrNull } from '../../auth/access';
+import { Role } from '../../auth/viewer';
+import { writeAudit } from '../common/audit';
 
 @Resolver(() => Customer)
 export class CustomerResolver {
@@ -22,17 +25,22 @@ export class CustomerResolver {
   async customer(@Arg('id', () => ID) id: string, @Ctx() ctx: Context): Promise<Customer | null> {
     const parsed = fromGlobalId(id);
     if (!parsed || parsed.type !== 'Customer') return null;
-    return ctx.loaders.customerById.load(parsed.id);
+    return visibleOrNull(ctx, await ctx.loaders.customerById.load(parsed.id), (c) => c.id);
+  }
+
+  @Query(() => Customer, { nullable: true, description: 'The signed-in customer (role CUSTOMER): for self-service front ends such as a preference centre.' })
+  async me(@Ctx() ctx: Context): Promise<Customer | null> {
+    return ctx.viewer?.customerId ? ctx.loaders.customerById.load(ctx.viewer.customerId) : null;
   }
 
   @Query(() => Customer, { nullable: true, description: 'The customer an identifier (normalised first) belongs to.' })
-  customerByIdentifier(
+  async customerByIdentifier(
     @Arg('kind', () => IdentityKind) kind: IdentityKind,
     @Arg('value', () => String) value: string,
     @Arg('namespace', () => String, { nullable: true }) namespace: string | null,
     @Ctx() ctx: Context,
   ): Promise<Customer | null> {
-    return findCustomerByIdentifier(ctx.em, kind, value, namespace ?? '');
+    return visibleOrNull(ctx, await findCustomerByIdentifier(ctx.em, kind, value, namespace ?? ''), (c) => c.id);
   }
 
   @Query(() => CustomerConnection)
@@ -46,7 +54,7 @@ export class CustomerResolver {
     const page = await listCustomers(ctx.em, {
       first: checkFirst(first, ctx.config.maxPageSize),
       after: decodeCursor(after),
-      filter,
+      filter: { ...filter, onlySharingWithPartners: ctx.viewer?.role === Role.PARTNER },
       sort: orderBy?.field ?? CustomerSortField.CREATED_AT,
       direction: orderBy?.direction ?? SortDirection.DESC,
     });
@@ -56,7 +64,7 @@ export class CustomerResolver {
   @Mutation(() => UpsertCustomerPayload, { description: 'Creates a customer or updates the one matching its id or identifiers.' })
   async upsertCustomer(@Arg('input', () => UpsertCustomerInput) input: UpsertCustomerInput, @Ctx() ctx: Context): Promise<UpsertCustomerPayload> {
     const { id, ...rest } = input;
-    return upsertCustomer(ctx.em, { ...rest, id: id ? expectGlobalId(id, 'Customer', 'input.id') : undefined });
+    return upsertCustomer(ctx.em, { ...rest, id: id ? expectGlobalId(id, 'Customer', 'input.id') : undefined }, writeAudit(ctx, 'upsertCustomer'));
   }
 
   @FieldResolver(() => [Identity])

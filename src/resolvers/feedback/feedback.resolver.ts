@@ -2,6 +2,7 @@ import { Arg, Ctx, Field, FieldResolver, ID, InputType, Int, Mutation, Resolver,
 import { Customer, Feedback, Product } from '../../entities';
 import { FeedbackKind, InteractionChannel } from '../../entities/enums';
 import type { Context } from '../../context';
+import { writeAudit } from '../common/audit';
 import { expectGlobalId } from '../../schema/global-id';
 import { DateTimeScalar } from '../../schema/scalars';
 import { recordFeedback } from '../../services/activity.service';
@@ -36,6 +37,6 @@ export class FeedbackResolver {
       ...input,
       customerId: expectGlobalId(input.customerId, 'Customer', 'input.customerId'),
       productId: input.productId ? expectGlobalId(input.productId, 'Product', 'input.productId') : null,
-    });
+    }, writeAudit(ctx, 'recordFeedback'));
   }
 }

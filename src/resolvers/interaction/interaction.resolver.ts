@@ -1,6 +1,7 @@
 import { Arg, Ctx, Field, FieldResolver, Mutation, ObjectType, Resolver, Root } from 'type-graphql';
 import { Customer, Interaction, Product } from '../../entities';
 import type { Context } from '../../context';
+import { writeAudit } from '../common/audit';
 import { expectGlobalId } from '../../schema/global-id';
 import { recordInteraction } from '../../services/activity.service';
 import { RecordInteractionInput } from './interaction.inputs';
@@ -29,6 +30,6 @@ export class InteractionResolver {
       ...input,
       customerId: expectGlobalId(input.customerId, 'Customer', 'input.customerId'),
       productId: input.productId ? expectGlobalId(input.productId, 'Product', 'input.productId') : null,
-    });
+    }, writeAudit(ctx, 'recordInteraction'));
   }
 }

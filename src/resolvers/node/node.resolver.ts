@@ -3,6 +3,7 @@ import { Node } from '../../schema/node';
 import type { Context } from '../../context';
 import { fromGlobalId } from '../../schema/global-id';
 import { badInput } from '../../errors/domain-error';
+import { visibleOrNull } from '../../auth/access';
 
 @Resolver()
 export class NodeResolver {
@@ -29,5 +30,8 @@ function loadNode(id: string, ctx: Context): Promise<Node | null> | null {
     Feedback: ctx.loaders.feedbackById,
     ConsentRecord: ctx.loaders.consentRecordById,
   }[parsed.type];
-  return loader ? (loader.load(parsed.id) as Promise<Node | null>) : null;
+  if (!loader) return null;
+  return (loader.load(parsed.id) as Promise<Node | null>).then((obj) =>
+    visibleOrNull(ctx, obj, (o) => (parsed.type === 'Customer' ? (o as unknown as { id: string }).id : parsed.type === 'Product' ? undefined : (o as unknown as { customer: { id: string } }).customer.id)),
+  );
 }

@@ -1,6 +1,7 @@
 import { Arg, Ctx, Field, FieldResolver, Mutation, ObjectType, Resolver, Root } from 'type-graphql';
 import { Customer, Order, OrderLine, Product } from '../../entities';
 import type { Context } from '../../context';
+import { writeAudit } from '../common/audit';
 import { expectGlobalId } from '../../schema/global-id';
 import { recordOrder } from '../../services/activity.service';
 import { RecordOrderInput } from './order.inputs';
@@ -29,7 +30,7 @@ export class OrderResolver {
       ...input,
       customerId: expectGlobalId(input.customerId, 'Customer', 'input.customerId'),
       lines: input.lines.map((l, i) => ({ ...l, productId: l.productId ? expectGlobalId(l.productId, 'Product', `input.lines[${i}].productId`) : l.productId })),
-    });
+    }, writeAudit(ctx, 'recordOrder'));
   }
 }
 

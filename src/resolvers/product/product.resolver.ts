@@ -1,6 +1,7 @@
 import { Arg, Ctx, Field, ID, InputType, Int, Mutation, Query, Resolver } from 'type-graphql';
 import { Product } from '../../entities';
 import type { Context } from '../../context';
+import { writeAudit } from '../common/audit';
 import { fromGlobalId } from '../../schema/global-id';
 import { ConnectionType, toConnection } from '../../schema/connection';
 import { CurrencyScalar, NonNegativeIntScalar } from '../../schema/scalars';
@@ -39,6 +40,6 @@ export class ProductResolver {
 
   @Mutation(() => Product)
   upsertProduct(@Arg('input', () => UpsertProductInput) input: UpsertProductInput, @Ctx() ctx: Context): Promise<Product> {
-    return upsertProduct(ctx.em, input);
+    return upsertProduct(ctx.em, input, writeAudit(ctx, 'upsertProduct'));
   }
 }

@@ -1,0 +1,47 @@
+import type { Context } from '../context';
+import { THIRD_PARTY_SHARING, type ConsentNeed } from './policy';
+import { Role } from './viewer';
+
+/**
+ * Object-level access: may this viewer see anything of this customer? Staff: yes. A customer: only
+ * themselves. A partner: only customers whose current consent grants third-party sharing.
+ * Root fields use it to answer null (indistinguishable from "not found"); the permission rules use
+ * it on every field of every customer-owned object, however it was reached.
+ */
+export async function canAccessCustomer(ctx: Context, customerId: string): Promise<boolean> {
+  const viewer = ctx.viewer;
+  if (!viewer) return false;
+  switch (viewer.role) {
+    case Role.ADMIN:
+    case Role.SUPPORT:
+    case Role.MARKETING:
+    case Role.ANALYST:
+      return true;
+    case Role.CUSTOMER:
+      return viewer.customerId === customerId;
+    case Role.PARTNER:
+      return (await ctx.loaders.consentStatus.load(consentKey(customerId, THIRD_PARTY_SHARING))) === 'granted';
+    default: {
+      const never: never = viewer.role;
+      return never;
+    }
+  }
+}
+
+/** True when the customer's consent in force grants any of the needed purpose/channel pairs. */
+export async function hasConsent(ctx: Context, customerId: string, need: ConsentNeed): Promise<boolean> {
+  const statuses = await Promise.all(need.anyOf.map((n) => ctx.loaders.consentStatus.load(consentKey(customerId, n))));
+  return statuses.includes('granted');
+}
+
+export function consentKey(customerId: string, n: { purpose: string; channel: string }): string {
+  return `${customerId}|${n.purpose}|${n.channel}`;
+}
+
+/** Root-field helper: an object the viewer may not see is answered as null, exactly like a missing one. */
+export async function visibleOrNull<T extends object>(ctx: Context, obj: T | null, customerIdOf: (o: T) => string | undefined): Promise<T | null> {
+  if (!obj) return null;
+  const customerId = customerIdOf(obj);
+  if (customerId === undefined) return obj;
+  return (await canAccessCustomer(ctx, customerId)) ? obj : null;
+}

@@ -1,0 +1,64 @@
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import type { EntityManager } from '@mikro-orm/postgresql';
+import { ApiKey } from '../entities';
+import { DomainError, ErrorCode, badInput, notFound } from '../errors/domain-error';
+import { Scope } from './policy';
+import { Role, type Viewer } from './viewer';
+import { requireText } from '../services/validation';
+import type { WriteAudit } from '../services/customer.service';
+
+const KEY_RE = /^rpk_([a-z0-9]{12})_([A-Za-z0-9_-]{43})$/;
+const digest = (secret: string) => createHash('sha256').update(secret, 'utf8').digest('hex');
+
+export interface CreatedApiKey {
+  apiKey: ApiKey;
+  /** The full key, shown once. */
+  secret: string;
+}
+
+export async function createApiKey(em: EntityManager, data: { name: string; scopes: string[]; expiresAt?: Date | null; createdBy: string }, audit?: WriteAudit): Promise<CreatedApiKey> {
+  const name = requireText(data.name, 'name', 100);
+  const valid = new Set<string>(Object.values(Scope));
+  if (!data.scopes.length) throw badInput('a key needs at least one scope', 'scopes');
+  for (const s of data.scopes) if (!valid.has(s)) throw badInput(`unknown scope "${s}" (known: ${[...valid].join(', ')})`, 'scopes');
+  if (data.expiresAt && data.expiresAt.getTime() <= Date.now()) throw badInput('expiresAt must be in the future', 'expiresAt');
+  const prefix = randomBytes(9).toString('base64url').toLowerCase().replace(/[^a-z0-9]/g, '0').slice(0, 12);
+  const secretPart = randomBytes(32).toString('base64url');
+  const secret = `rpk_${prefix}_${secretPart}`;
+  return em.transactional(async (tem) => {
+    const apiKey = tem.create(ApiKey, { name, prefix, secretHash: digest(secretPart), scopes: [...new Set(data.scopes)].sort(), createdBy: data.createdBy, expiresAt: data.expiresAt ?? null });
+    await tem.flush();
+    await audit?.(tem, null);
+    return { apiKey, secret };
+  });
+}
+
+export async function revokeApiKey(em: EntityManager, id: string, audit?: WriteAudit): Promise<ApiKey> {
+  return em.transactional(async (tem) => {
+    const key = await tem.findOne(ApiKey, { id });
+    if (!key) throw notFound('api key');
+    key.revokedAt ??= new Date();
+    await tem.flush();
+    await audit?.(tem, null);
+    return key;
+  });
+}
+
+/** Resolves an `X-API-Key` header to a partner viewer; anything wrong is UNAUTHENTICATED, with no hint which part. */
+export async function authenticateApiKey(em: EntityManager, raw: string): Promise<Viewer> {
+  const m = KEY_RE.exec(raw.trim());
+  const fail = () => new DomainError(ErrorCode.UNAUTHENTICATED, 'invalid, expired or revoked API key');
+  if (!m) throw fail();
+  const rows: Array<{ id: string; name: string; secret_hash: string; scopes: string[]; expires_at: Date | null; revoked_at: Date | null; last_used_at: Date | null }> =
+    await em.execute('select id, name, secret_hash, scopes, expires_at, revoked_at, last_used_at from api_keys where prefix = ?', [m[1]]);
+  const key = rows[0];
+  const given = Buffer.from(digest(m[2]), 'hex');
+  // Compare even when no key matched, so timing does not reveal which prefixes exist.
+  const stored = Buffer.from(key?.secret_hash ?? '0'.repeat(64), 'hex');
+  if (!timingSafeEqual(given, stored) || !key || key.revoked_at || (key.expires_at && key.expires_at.getTime() <= Date.now())) throw fail();
+  if (!key.last_used_at || Date.now() - key.last_used_at.getTime() > 60_000) {
+    await em.execute('update api_keys set last_used_at = now() where id = ?', [key.id]);
+  }
+  return { role: Role.PARTNER, subject: `api-key:${key.name}`, apiKeyId: key.id, scopes: key.scopes as Scope[] };
+}
+

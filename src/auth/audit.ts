@@ -1,0 +1,41 @@
+import type { EntityManager } from '@mikro-orm/postgresql';
+import type { Viewer } from './viewer';
+
+/**
+ * Collects, during one request, which personal-data fields of which customers were returned, and
+ * writes them in ONE statement before the response leaves (so audit cost does not grow with the list).
+ * Values are never recorded: only ids and field names.
+ */
+export class AuditRecorder {
+  private reads = new Map<string, Set<string>>();
+
+  recordRead(customerId: string, field: string): void {
+    let fields = this.reads.get(customerId);
+    if (!fields) this.reads.set(customerId, (fields = new Set()));
+    fields.add(field);
+  }
+
+  get pendingReads(): number {
+    return this.reads.size;
+  }
+
+  async flushReads(em: EntityManager, viewer: Viewer, requestId: string, operation: string | null): Promise<void> {
+    if (!this.reads.size) return;
+    const rows = [...this.reads].map(([customerId, fields]) => ({ customer_id: customerId, fields: [...fields].sort() }));
+    this.reads.clear();
+    await em.execute(
+      `insert into audit_log (request_id, actor, role, api_key_id, action, operation, customer_id, fields)
+       select ?, ?, ?, ?, 'READ', ?, r.customer_id, array(select jsonb_array_elements_text(r.fields))
+       from jsonb_to_recordset(?::jsonb) as r(customer_id uuid, fields jsonb)`,
+      [requestId, viewer.subject, viewer.role, viewer.apiKeyId ?? null, operation, JSON.stringify(rows)],
+    );
+  }
+}
+
+/** Records a privileged write inside the writer's own transaction: no write without its audit row. */
+export async function auditWrite(em: EntityManager, viewer: Viewer | null, requestId: string, operation: string, customerId: string | null, fields: string[] = []): Promise<void> {
+  await em.execute(
+    `insert into audit_log (request_id, actor, role, api_key_id, action, operation, customer_id, fields) values (?, ?, ?, ?, 'WRITE', ?, ?, ?::text[])`,
+    [requestId, viewer?.subject ?? 'system', viewer?.role ?? 'system', viewer?.apiKeyId ?? null, operation, customerId, `{${fields.map((f) => `"${f}"`).join(',')}}`],
+  );
+}

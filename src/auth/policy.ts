@@ -1,0 +1,151 @@
+import { ConsentChannel, ConsentPurpose } from '../entities/enums';
+import { Role } from './viewer';
+
+/**
+ * THE access policy, as data. The graphql-shield tree (schema/permissions.ts), the README's policy
+ * table (npm run policy:doc) and the role × field matrix test are all derived from this one table,
+ * so what is documented is what is enforced. A change here is a permission change: review it as one.
+ *
+ * Deny is the default: a (type, field) absent here is unreachable for every role, and a role absent
+ * from an entry may not read that field.
+ */
+
+/** Partner API key scopes. */
+export enum Scope {
+  CUSTOMERS_READ = 'customers:read',
+  CUSTOMERS_CONTACT = 'customers:contact',
+  ORDERS_READ = 'orders:read',
+  INTERACTIONS_READ = 'interactions:read',
+  FEEDBACK_READ = 'feedback:read',
+  EVENTS_WRITE = 'events:write',
+}
+
+/** A marketing use of contact data needs the customer's current consent for one of these. */
+export interface ConsentNeed {
+  anyOf: Array<{ purpose: ConsentPurpose; channel: ConsentChannel }>;
+}
+
+export const EMAIL_CONSENT: ConsentNeed = { anyOf: [{ purpose: ConsentPurpose.EMAIL_MARKETING, channel: ConsentChannel.EMAIL }] };
+export const PHONE_CONSENT: ConsentNeed = {
+  anyOf: [
+    { purpose: ConsentPurpose.SMS_MARKETING, channel: ConsentChannel.SMS },
+    { purpose: ConsentPurpose.PHONE_MARKETING, channel: ConsentChannel.PHONE },
+  ],
+};
+export const ANY_CONTACT_CONSENT: ConsentNeed = { anyOf: [...EMAIL_CONSENT.anyOf, ...PHONE_CONSENT.anyOf] };
+/** What a partner needs before it may see anything of a customer. */
+export const THIRD_PARTY_SHARING = { purpose: ConsentPurpose.THIRD_PARTY_SHARING, channel: ConsentChannel.ANY };
+
+/**
+ * How a role may read a field: `true` (always, once it may see the object), a consent the customer
+ * must have given (marketing), or a scope the API key must hold (partner).
+ */
+export type Grant = true | { consent: ConsentNeed } | { scope: Scope };
+export type FieldPolicy = Partial<Record<Role, Grant>>;
+
+const { ADMIN, SUPPORT, MARKETING, ANALYST, PARTNER, CUSTOMER } = Role;
+
+const staff = (extra: FieldPolicy = {}): FieldPolicy => ({ [ADMIN]: true, [SUPPORT]: true, [MARKETING]: true, [ANALYST]: true, ...extra });
+const everyone = (scope: Scope): FieldPolicy => staff({ [PARTNER]: { scope }, [CUSTOMER]: true });
+/** Direct identifiers: staff who serve the customer, and the customer. */
+const directPii: FieldPolicy = { [ADMIN]: true, [SUPPORT]: true, [CUSTOMER]: true };
+
+/** Root fields. Object-level checks (whose customer) then apply to whatever they return. */
+export const QUERY_POLICY: Record<string, FieldPolicy> = {
+  node: everyone(Scope.CUSTOMERS_READ),
+  nodes: everyone(Scope.CUSTOMERS_READ),
+  customer: everyone(Scope.CUSTOMERS_READ),
+  me: { [CUSTOMER]: true },
+  // A lookup by email or phone is a personal-data oracle: only for those who may see contact data anyway.
+  customerByIdentifier: { [ADMIN]: true, [SUPPORT]: true, [PARTNER]: { scope: Scope.CUSTOMERS_CONTACT } },
+  customers: staff({ [PARTNER]: { scope: Scope.CUSTOMERS_READ } }),
+  product: everyone(Scope.CUSTOMERS_READ),
+  products: everyone(Scope.CUSTOMERS_READ),
+  exportCustomerData: { [ADMIN]: true, [CUSTOMER]: true },
+  auditLog: { [ADMIN]: true },
+  apiKeys: { [ADMIN]: true },
+};
+
+/** Mutations. For the customer role the input must name their own customer (checked by the rule). */
+export const MUTATION_POLICY: Record<string, FieldPolicy> = {
+  upsertCustomer: { [ADMIN]: true, [SUPPORT]: true, [CUSTOMER]: true },
+  recordOrder: { [ADMIN]: true, [SUPPORT]: true, [PARTNER]: { scope: Scope.EVENTS_WRITE } },
+  recordInteraction: { [ADMIN]: true, [SUPPORT]: true, [PARTNER]: { scope: Scope.EVENTS_WRITE } },
+  recordFeedback: { [ADMIN]: true, [SUPPORT]: true, [CUSTOMER]: true, [PARTNER]: { scope: Scope.EVENTS_WRITE } },
+  updateFeedbackStatus: { [ADMIN]: true, [SUPPORT]: true },
+  setConsent: { [ADMIN]: true, [SUPPORT]: true, [CUSTOMER]: true },
+  upsertProduct: { [ADMIN]: true },
+  eraseCustomer: { [ADMIN]: true },
+  createApiKey: { [ADMIN]: true },
+  revokeApiKey: { [ADMIN]: true },
+};
+
+/** Fields of customer-owned types. Every one of them also requires object-level access to its customer. */
+export const TYPE_POLICY: Record<string, Record<string, FieldPolicy>> = {
+  Customer: {
+    id: everyone(Scope.CUSTOMERS_READ),
+    status: everyone(Scope.CUSTOMERS_READ),
+    locale: everyone(Scope.CUSTOMERS_READ),
+    createdAt: everyone(Scope.CUSTOMERS_READ),
+    updatedAt: everyone(Scope.CUSTOMERS_READ),
+    firstSeenAt: everyone(Scope.CUSTOMERS_READ),
+    lastSeenAt: everyone(Scope.CUSTOMERS_READ),
+    firstName: { ...directPii, [MARKETING]: { consent: ANY_CONTACT_CONSENT }, [PARTNER]: { scope: Scope.CUSTOMERS_CONTACT } },
+    lastName: { ...directPii, [MARKETING]: { consent: ANY_CONTACT_CONSENT }, [PARTNER]: { scope: Scope.CUSTOMERS_CONTACT } },
+    email: { ...directPii, [MARKETING]: { consent: EMAIL_CONSENT }, [PARTNER]: { scope: Scope.CUSTOMERS_CONTACT } },
+    phone: { ...directPii, [MARKETING]: { consent: PHONE_CONSENT }, [PARTNER]: { scope: Scope.CUSTOMERS_CONTACT } },
+    birthDate: directPii,
+    address: directPii,
+    traits: directPii,
+    identities: directPii,
+    orders: everyone(Scope.ORDERS_READ),
+    interactions: everyone(Scope.INTERACTIONS_READ),
+    feedback: everyone(Scope.FEEDBACK_READ),
+    consents: everyone(Scope.CUSTOMERS_READ),
+  },
+  Identity: {
+    kind: directPii, namespace: directPii, value: directPii, source: directPii, createdAt: directPii,
+  },
+  Order: {
+    id: everyone(Scope.ORDERS_READ), customer: everyone(Scope.ORDERS_READ), externalId: everyone(Scope.ORDERS_READ),
+    source: everyone(Scope.ORDERS_READ), placedAt: everyone(Scope.ORDERS_READ), channel: everyone(Scope.ORDERS_READ),
+    status: everyone(Scope.ORDERS_READ), subtotal: everyone(Scope.ORDERS_READ), discount: everyone(Scope.ORDERS_READ),
+    total: everyone(Scope.ORDERS_READ), lines: everyone(Scope.ORDERS_READ), createdAt: everyone(Scope.ORDERS_READ),
+  },
+  OrderLine: {
+    quantity: everyone(Scope.ORDERS_READ), unitPrice: everyone(Scope.ORDERS_READ), lineTotal: everyone(Scope.ORDERS_READ), product: everyone(Scope.ORDERS_READ),
+  },
+  Interaction: {
+    id: everyone(Scope.INTERACTIONS_READ), customer: everyone(Scope.INTERACTIONS_READ), occurredAt: everyone(Scope.INTERACTIONS_READ),
+    channel: everyone(Scope.INTERACTIONS_READ), type: everyone(Scope.INTERACTIONS_READ), product: everyone(Scope.INTERACTIONS_READ),
+    campaign: everyone(Scope.INTERACTIONS_READ), source: everyone(Scope.INTERACTIONS_READ), sourceEventId: everyone(Scope.INTERACTIONS_READ),
+    createdAt: everyone(Scope.INTERACTIONS_READ),
+    // Free-form event payloads (chat transcripts, search terms): not for marketing or analysts.
+    properties: { ...directPii, [PARTNER]: { scope: Scope.INTERACTIONS_READ } },
+  },
+  Feedback: {
+    id: everyone(Scope.FEEDBACK_READ), customer: everyone(Scope.FEEDBACK_READ), kind: everyone(Scope.FEEDBACK_READ),
+    score: everyone(Scope.FEEDBACK_READ), topic: everyone(Scope.FEEDBACK_READ), channel: everyone(Scope.FEEDBACK_READ),
+    product: everyone(Scope.FEEDBACK_READ), status: everyone(Scope.FEEDBACK_READ), submittedAt: everyone(Scope.FEEDBACK_READ),
+    resolvedAt: everyone(Scope.FEEDBACK_READ), createdAt: everyone(Scope.FEEDBACK_READ),
+    // What the customer wrote: support work, never marketing, analysts or partners.
+    text: directPii,
+  },
+  ConsentRecord: Object.fromEntries(
+    ['id', 'customer', 'purpose', 'channel', 'status', 'lawfulBasis', 'source', 'policyVersion', 'recordedAt'].map((f) => [f, everyone(Scope.CUSTOMERS_READ)]),
+  ),
+  CustomerConsents: { current: everyone(Scope.CUSTOMERS_READ), history: everyone(Scope.CUSTOMERS_READ) },
+};
+
+/** Fields whose values are personal data: every read of them is written to the audit log. */
+export const PII_FIELDS: Record<string, readonly string[]> = {
+  Customer: ['firstName', 'lastName', 'email', 'phone', 'birthDate', 'address', 'traits', 'identities'],
+  Feedback: ['text'],
+  Interaction: ['properties'],
+};
+
+/** Types whose every field needs object-level access to the customer they belong to. */
+export const CUSTOMER_OWNED_TYPES = ['Customer', 'Identity', 'Order', 'OrderLine', 'Interaction', 'Feedback', 'ConsentRecord', 'CustomerConsents'] as const;
+
+/** Argument-level limits: filters that would reveal personal data through matching. */
+export const PII_FILTER_ROLES: readonly Role[] = [ADMIN, SUPPORT];

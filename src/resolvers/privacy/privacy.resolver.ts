@@ -1,0 +1,106 @@
+import { Arg, Ctx, Field, ID, InputType, Int, Mutation, ObjectType, Query, Resolver } from 'type-graphql';
+import { ApiKey, AuditEntry, Customer, Feedback } from '../../entities';
+import { FeedbackStatus } from '../../entities/enums';
+import type { Context } from '../../context';
+import { expectGlobalId } from '../../schema/global-id';
+import { ConnectionType, toConnection } from '../../schema/connection';
+import { DateTimeScalar, JSONObjectScalar } from '../../schema/scalars';
+import { checkFirst, decodeCursor, encodeCursor } from '../../services/pagination';
+import { eraseCustomer, exportCustomerData } from '../../services/privacy.service';
+import { updateFeedbackStatus } from '../../services/activity.service';
+import { createApiKey, revokeApiKey } from '../../auth/api-keys';
+import { writeAudit } from '../common/audit';
+
+export const AuditEntryConnection = ConnectionType(AuditEntry, 'AuditEntry');
+
+@ObjectType('EraseCustomerPayload')
+export class EraseCustomerPayload {
+  @Field(() => Customer) customer!: Customer;
+  @Field(() => Int) identifiersSuppressed!: number;
+  @Field(() => Int) interactionsScrubbed!: number;
+  @Field(() => Int) feedbackScrubbed!: number;
+}
+
+@ObjectType('CreatedApiKey')
+export class CreatedApiKey {
+  @Field(() => ApiKey) apiKey!: ApiKey;
+  @Field(() => String, { description: 'The full key, to send as the X-API-Key header. Shown once: it is not stored.' }) secret!: string;
+}
+
+@InputType('CreateApiKeyInput')
+export class CreateApiKeyInput {
+  @Field(() => String) name!: string;
+  @Field(() => [String], { description: 'customers:read, customers:contact, orders:read, interactions:read, feedback:read, events:write' }) scopes!: string[];
+  @Field(() => DateTimeScalar, { nullable: true }) expiresAt?: Date | null;
+}
+
+@Resolver()
+export class PrivacyResolver {
+  @Query(() => JSONObjectScalar, { description: 'Everything held about a customer, as one JSON document (right of access and portability).' })
+  async exportCustomerData(@Arg('customerId', () => ID) customerId: string, @Ctx() ctx: Context): Promise<Record<string, unknown>> {
+    const id = expectGlobalId(customerId, 'Customer', 'customerId');
+    const doc = await exportCustomerData(ctx.em, id);
+    await ctx.em.transactional((tem) => writeAudit(ctx, 'exportCustomerData')(tem, id));
+    return doc;
+  }
+
+  @Mutation(() => EraseCustomerPayload, { description: 'Erases a customer: removes personal data, keeps order amounts, blocks re-creation from the same identifiers.' })
+  async eraseCustomer(@Arg('customerId', () => ID) customerId: string, @Ctx() ctx: Context): Promise<EraseCustomerPayload> {
+    return eraseCustomer(ctx.em, expectGlobalId(customerId, 'Customer', 'customerId'), writeAudit(ctx, 'eraseCustomer'));
+  }
+
+  @Mutation(() => Feedback, { description: 'Moves feedback (e.g. a complaint) through OPEN → ACKNOWLEDGED → RESOLVED.' })
+  updateFeedbackStatus(@Arg('id', () => ID) id: string, @Arg('status', () => FeedbackStatus) status: FeedbackStatus, @Ctx() ctx: Context): Promise<Feedback> {
+    return updateFeedbackStatus(ctx.em, expectGlobalId(id, 'Feedback', 'id'), status, writeAudit(ctx, 'updateFeedbackStatus'));
+  }
+
+  @Query(() => AuditEntryConnection, { description: 'The audit log, newest first; optionally for one customer.' })
+  async auditLog(
+    @Arg('first', () => Int, { defaultValue: 50 }) first: number,
+    @Arg('after', () => String, { nullable: true }) after: string | null,
+    @Arg('customerId', () => ID, { nullable: true }) customerId: string | null,
+    @Ctx() ctx: Context,
+  ) {
+    const n = checkFirst(first, ctx.config.maxPageSize);
+    const cursor = decodeCursor(after);
+    const clauses: string[] = ['true'];
+    const params: unknown[] = [];
+    if (customerId) {
+      clauses.push('a.customer_id = ?');
+      params.push(expectGlobalId(customerId, 'Customer', 'customerId'));
+    }
+    const pageClauses = [...clauses];
+    const pageParams = [...params];
+    if (cursor) {
+      pageClauses.push('(a.at, a.id) < (?::timestamptz, ?::uuid)');
+      pageParams.push(cursor.v, cursor.id);
+    }
+    const rows: Array<Record<string, unknown>> = n === 0 ? [] : await ctx.em.execute(
+      `select a.*, a.at::text as "__sort" from audit_log a where ${pageClauses.join(' and ')} order by a.at desc, a.id desc limit ?`,
+      [...pageParams, n + 1],
+    );
+    const visible = rows.slice(0, n);
+    return toConnection({
+      nodes: visible.map(({ __sort, ...r }) => ctx.em.map(AuditEntry, r as never)),
+      cursors: visible.map((r) => encodeCursor({ v: r.__sort as string, id: String(r.id) })),
+      hasNextPage: rows.length > n,
+      totalCount: () => ctx.em.execute(`select count(*) n from audit_log a where ${clauses.join(' and ')}`, params).then((r) => Number((r[0] as { n: string }).n)),
+    });
+  }
+
+  @Query(() => [ApiKey], { description: 'Partner API keys (never their secrets).' })
+  apiKeys(@Ctx() ctx: Context): Promise<ApiKey[]> {
+    return ctx.em.find(ApiKey, {}, { orderBy: { createdAt: 'desc' } });
+  }
+
+  @Mutation(() => CreatedApiKey)
+  async createApiKey(@Arg('input', () => CreateApiKeyInput) input: CreateApiKeyInput, @Ctx() ctx: Context): Promise<CreatedApiKey> {
+    return createApiKey(ctx.em, { ...input, createdBy: ctx.viewer!.subject }, writeAudit(ctx, 'createApiKey'));
+  }
+
+  @Mutation(() => ApiKey)
+  revokeApiKey(@Arg('id', () => ID) id: string, @Ctx() ctx: Context): Promise<ApiKey> {
+    return revokeApiKey(ctx.em, expectGlobalId(id, 'ApiKey', 'id'), writeAudit(ctx, 'revokeApiKey'));
+  }
+}
+
