@@ -118,7 +118,7 @@ export async function createServer({ orm, config, logger, playgroundHeaders }: S
       context: async ({ req }) => {
         const requestId = (typeof req.headers['x-request-id'] === 'string' && req.headers['x-request-id'].slice(0, 64)) || randomUUID();
         const apiKey = req.headers['x-api-key'];
-        const viewer = await authenticate(req.headers.authorization, typeof apiKey === 'string' ? apiKey : undefined, verifyJwt, orm);
+        const viewer = await authenticate(req.headers.authorization, typeof apiKey === 'string' ? apiKey : undefined, verifyJwt, orm, logger);
         return createContext(orm, config, viewer, requestId);
       },
     }),
@@ -143,7 +143,7 @@ export async function createServer({ orm, config, logger, playgroundHeaders }: S
  * Bearer JWT (staff, customers) or X-API-Key (partners). Neither: anonymous, and every guarded field
  * answers UNAUTHENTICATED. A bad credential, or both at once: HTTP 401.
  */
-async function authenticate(header: string | undefined, apiKey: string | undefined, verifyJwt: (t: string) => Promise<Viewer>, orm: MikroORM): Promise<Viewer | null> {
+async function authenticate(header: string | undefined, apiKey: string | undefined, verifyJwt: (t: string) => Promise<Viewer>, orm: MikroORM, logger: Logger): Promise<Viewer | null> {
   if (!header && !apiKey) return null;
   try {
     if (header && apiKey) throw new DomainError(ErrorCode.UNAUTHENTICATED, 'send either a bearer token or an API key, not both');
@@ -152,7 +152,9 @@ async function authenticate(header: string | undefined, apiKey: string | undefin
     if (!match) throw new DomainError(ErrorCode.UNAUTHENTICATED, 'Authorization must be "Bearer <token>"');
     return await verifyJwt(match[1]);
   } catch (e) {
-    const message = e instanceof DomainError ? e.message : 'invalid token';
-    throw new GraphQLError(message, { extensions: { code: 'UNAUTHENTICATED', http: { status: 401 } } });
+    if (e instanceof DomainError) throw new GraphQLError(e.message, { extensions: { code: 'UNAUTHENTICATED', http: { status: 401 } } });
+    // A failure of ours (database down…) is not the client's bad credential, and its details stay in the log.
+    logger.error({ err: e }, 'authentication failed unexpectedly');
+    throw new GraphQLError('Internal server error', { extensions: { code: 'INTERNAL_SERVER_ERROR', http: { status: 500 } } });
   }
 }

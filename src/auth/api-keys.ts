@@ -49,14 +49,20 @@ export async function authenticateApiKey(em: EntityManager, raw: string): Promis
   const m = KEY_RE.exec(raw.trim());
   const fail = () => new DomainError(ErrorCode.UNAUTHENTICATED, 'invalid, expired or revoked API key');
   if (!m) throw fail();
-  const rows: Array<{ id: string; name: string; secret_hash: string; scopes: string[]; expires_at: Date | null; revoked_at: Date | null; last_used_at: Date | null }> =
-    await em.execute('select id, name, secret_hash, scopes, expires_at, revoked_at, last_used_at from api_keys where prefix = ?', [m[1]]);
+  // Time comparisons in SQL: one clock (the database's), and no driver type-parsing surprises.
+  const rows: Array<{ id: string; name: string; secret_hash: string; scopes: string[]; usable: boolean; stale: boolean }> = await em.execute(
+    `select id, name, secret_hash, scopes,
+            (revoked_at is null and (expires_at is null or expires_at > now())) as usable,
+            (last_used_at is null or last_used_at < now() - interval '1 minute') as stale
+     from api_keys where prefix = ?`,
+    [m[1]],
+  );
   const key = rows[0];
   const given = Buffer.from(digest(m[2]), 'hex');
   // Compare even when no key matched, so timing does not reveal which prefixes exist.
   const stored = Buffer.from(key?.secret_hash ?? '0'.repeat(64), 'hex');
-  if (!timingSafeEqual(given, stored) || !key || key.revoked_at || (key.expires_at && key.expires_at.getTime() <= Date.now())) throw fail();
-  if (!key.last_used_at || Date.now() - key.last_used_at.getTime() > 60_000) {
+  if (!timingSafeEqual(given, stored) || !key || !key.usable) throw fail();
+  if (key.stale) {
     await em.execute('update api_keys set last_used_at = now() where id = ?', [key.id]);
   }
   return { role: Role.PARTNER, subject: `api-key:${key.name}`, apiKeyId: key.id, scopes: key.scopes as Scope[] };

@@ -113,7 +113,7 @@ export const TYPE_POLICY: Record<string, Record<string, FieldPolicy>> = {
     total: everyone(Scope.ORDERS_READ), lines: everyone(Scope.ORDERS_READ), createdAt: everyone(Scope.ORDERS_READ),
   },
   OrderLine: {
-    quantity: everyone(Scope.ORDERS_READ), unitPrice: everyone(Scope.ORDERS_READ), lineTotal: everyone(Scope.ORDERS_READ), product: everyone(Scope.ORDERS_READ),
+    position: everyone(Scope.ORDERS_READ), quantity: everyone(Scope.ORDERS_READ), unitPrice: everyone(Scope.ORDERS_READ), lineTotal: everyone(Scope.ORDERS_READ), product: everyone(Scope.ORDERS_READ),
   },
   Interaction: {
     id: everyone(Scope.INTERACTIONS_READ), customer: everyone(Scope.INTERACTIONS_READ), occurredAt: everyone(Scope.INTERACTIONS_READ),

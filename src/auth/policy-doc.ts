@@ -1,0 +1,34 @@
+import { MUTATION_POLICY, QUERY_POLICY, TYPE_POLICY, type FieldPolicy, type Grant } from './policy';
+import { Role } from './viewer';
+
+const ROLES = [Role.ADMIN, Role.SUPPORT, Role.MARKETING, Role.ANALYST, Role.PARTNER, Role.CUSTOMER];
+
+function cell(grant: Grant | undefined): string {
+  if (!grant) return '—';
+  if (grant === true) return '✓';
+  if ('scope' in grant) return `\`${grant.scope}\``;
+  return `consent: ${grant.consent.anyOf.map((n) => `${n.purpose.toLowerCase()}/${n.channel.toLowerCase()}`).join(' or ')}`;
+}
+
+/**
+ * Groups fields with identical rows so the table stays readable, e.g. "Order: id, total, lines…".
+ */
+function rows(prefix: string, entries: Array<[string, FieldPolicy]>): string[] {
+  const groups = new Map<string, string[]>();
+  for (const [field, policy] of entries) {
+    const key = ROLES.map((r) => cell(policy[r])).join(' | ');
+    groups.set(key, [...(groups.get(key) ?? []), field]);
+  }
+  return [...groups].map(([key, fields]) => `| ${prefix}${fields.map((f) => `\`${f}\``).join(', ')} | ${key} |`);
+}
+
+/** The README's policy table, generated from the policy itself (a test keeps the README in step). */
+export function policyMarkdown(): string {
+  const header = [`| field | ${ROLES.join(' | ')} |`, `|---|${ROLES.map(() => '---').join('|')}|`];
+  const body = [
+    ...rows('Query ', Object.entries(QUERY_POLICY)),
+    ...rows('Mutation ', Object.entries(MUTATION_POLICY)),
+    ...Object.entries(TYPE_POLICY).flatMap(([type, fields]) => rows(`${type}: `, Object.entries(fields))),
+  ];
+  return [...header, ...body].join('\n');
+}

@@ -1,0 +1,127 @@
+import { startTestApp, type TestApp } from '../helpers/test-server';
+import { asViewer, createAuthzFixtures, VIEWERS, type AuthzFixtures, type PersonFixture, type ViewerSpec } from './fixtures';
+import { QUERY_POLICY, TYPE_POLICY, type Grant } from '../../src/auth/policy';
+import { Role } from '../../src/auth/viewer';
+
+/**
+ * The role × field matrix, through the real HTTP server: every field of every customer-owned type,
+ * for every role (and partner scope set), on a customer who consents to everything and one who
+ * consents to nothing. The expected answer is computed here from the documented policy table
+ * (README, generated from src/auth/policy.ts) with this file's own reading of its semantics.
+ */
+
+/** How to reach a type's fields from `customer(id:)`, and the sub-selection each object field needs. */
+const PATHS: Record<string, Array<[string, string]>> = {
+  Customer: [],
+  Identity: [['Customer', 'identities']],
+  Order: [['Customer', 'orders']],
+  OrderLine: [['Customer', 'orders'], ['Order', 'lines']],
+  Interaction: [['Customer', 'interactions']],
+  Feedback: [['Customer', 'feedback']],
+  ConsentRecord: [['Customer', 'consents'], ['CustomerConsents', 'history']],
+  CustomerConsents: [['Customer', 'consents']],
+};
+const FIELD_ARGS: Record<string, string> = { orders: '(first: 1)', interactions: '(first: 1)', feedback: '(first: 1)', history: '(first: 1)' };
+const CONNECTIONS = new Set(['orders', 'interactions', 'feedback', 'history']);
+const SUBSELECTION: Record<string, string> = {
+  address: '{ city }', identities: '{ kind }', orders: '{ totalCount }', interactions: '{ totalCount }', feedback: '{ totalCount }',
+  consents: '{ __typename }', customer: '{ __typename }', subtotal: '{ amountMinor }', discount: '{ amountMinor }', total: '{ amountMinor }',
+  lines: '{ __typename }', unitPrice: '{ amountMinor }', lineTotal: '{ amountMinor }', product: '{ sku }', current: '{ __typename }', history: '{ totalCount }',
+};
+
+function probeQuery(type: string, field: string): string {
+  let inner = `${field}${FIELD_ARGS[field] ?? ''} ${SUBSELECTION[field] ?? ''}`;
+  for (const [, step] of [...PATHS[type]].reverse()) {
+    inner = CONNECTIONS.has(step) ? `${step}${FIELD_ARGS[step] ?? ''} { nodes { ${inner} } }` : `${step} { ${inner} }`;
+  }
+  return `query Probe($id: ID!) { customer(id: $id) { ${inner} } }`;
+}
+
+type Outcome = { kind: 'allowed' } | { kind: 'null-root' } | { kind: 'error'; at: string[]; code: string; reason?: string };
+
+function grantHolds(v: ViewerSpec, grant: Grant | undefined, person: PersonFixture): string | null {
+  if (!grant) return 'ROLE';
+  if (grant === true) return null;
+  if ('scope' in grant) return v.scopes?.includes(grant.scope) ? null : 'SCOPE';
+  const needs = grant.consent.anyOf.map((n) => (n.purpose.startsWith('email') ? person.consents.email : person.consents.phone));
+  return needs.some(Boolean) ? null : 'NO_CONSENT';
+}
+
+function mayReachCustomer(v: ViewerSpec, person: PersonFixture, f: AuthzFixtures): boolean {
+  if (v.role === Role.CUSTOMER) return f[v.self!] === person;
+  if (v.role === Role.PARTNER) return person.consents.sharing;
+  return true;
+}
+
+function expected(v: ViewerSpec, type: string, field: string, person: PersonFixture, f: AuthzFixtures): Outcome {
+  if (!v.role) return { kind: 'error', at: ['customer'], code: 'UNAUTHENTICATED' };
+  const root = grantHolds(v, QUERY_POLICY.customer[v.role], person);
+  if (root) return { kind: 'error', at: ['customer'], code: 'FORBIDDEN', reason: root };
+  if (!mayReachCustomer(v, person, f)) return { kind: 'null-root' };
+  const at = ['customer'];
+  for (const [t, step] of [...PATHS[type], [type, field] as [string, string]]) {
+    at.push(step);
+    const reason = grantHolds(v, TYPE_POLICY[t][step][v.role], person);
+    if (reason) return { kind: 'error', at, code: 'FORBIDDEN', reason };
+  }
+  return { kind: 'allowed' };
+}
+
+let app: TestApp;
+let f: AuthzFixtures;
+beforeAll(async () => {
+  app = await startTestApp();
+  f = await createAuthzFixtures(app);
+}, 60_000);
+afterAll(async () => {
+  await app?.close();
+});
+
+const FIELDS = Object.entries(TYPE_POLICY).flatMap(([type, fields]) => Object.keys(fields).map((field) => [type, field] as const));
+const PEOPLE = ['consenting', 'private'] as const;
+
+describe.each(VIEWERS.map((v) => [v.name, v] as const))('%s', (_name, viewer) => {
+  it.each(PEOPLE)(`reads exactly what the policy allows of every field of the %s customer (${FIELDS.length} fields)`, async (who) => {
+    const person = f[who];
+    const others = who === 'consenting' ? f.private : f.consenting;
+    const mismatches: string[] = [];
+    for (const [type, field] of FIELDS) {
+      const want = expected(viewer, type, field, person, f);
+      const res = await asViewer(app, f, viewer, probeQuery(type, field), { id: person.id });
+      const body = JSON.stringify(res);
+      const label = `${type}.${field}`;
+      const errs = res.errors ?? [];
+      // Whatever the outcome, another customer's data never appears.
+      for (const value of others.pii) if (body.includes(value)) mismatches.push(`${label}: leaked another customer's "${value}"`);
+      if (want.kind === 'allowed') {
+        if (errs.length) mismatches.push(`${label}: expected allowed, got ${JSON.stringify(errs.map((e) => [e.path, e.extensions?.code, e.extensions?.reason]))}`);
+        else if (res.data?.customer == null) mismatches.push(`${label}: expected data, got null customer`);
+      } else if (want.kind === 'null-root') {
+        if (errs.length || res.data?.customer !== null) mismatches.push(`${label}: expected customer: null (invisible), got ${body.slice(0, 200)}`);
+        for (const value of person.pii) if (body.includes(value)) mismatches.push(`${label}: leaked "${value}"`);
+      } else {
+        const hit = errs.find((e) => JSON.stringify((e.path ?? []).filter((p) => typeof p === 'string' && p !== 'nodes')) === JSON.stringify(want.at));
+        if (!hit || hit.extensions?.code !== want.code || (want.reason && hit.extensions?.reason !== want.reason)) {
+          mismatches.push(`${label}: expected ${want.code}/${want.reason ?? ''} at ${want.at.join('.')}, got ${JSON.stringify(errs.map((e) => [e.path, e.extensions?.code, e.extensions?.reason]))}`);
+        }
+        // A denied personal-data field never carries its value.
+        const deniedField = want.at[want.at.length - 1];
+        if (['email', 'phone', 'firstName', 'lastName', 'birthDate', 'address', 'traits', 'identities', 'text', 'properties'].includes(deniedField)) {
+          for (const value of person.pii) if (body.includes(value)) mismatches.push(`${label}: denied but leaked "${value}"`);
+        }
+      }
+    }
+    expect(mismatches).toEqual([]);
+  });
+});
+
+it('covers every field the schema exposes on customer-owned types (no field is denied by omission)', async () => {
+  const res = await app.gql(`{ __schema { types { name kind fields { name } } } }`);
+  const types = res.data.__schema.types as Array<{ name: string; kind: string; fields: Array<{ name: string }> | null }>;
+  const missing: string[] = [];
+  for (const type of Object.keys(TYPE_POLICY)) {
+    const t = types.find((x) => x.name === type)!;
+    for (const { name } of t.fields ?? []) if (!TYPE_POLICY[type][name]) missing.push(`${type}.${name}`);
+  }
+  expect(missing).toEqual([]);
+});

@@ -1,0 +1,206 @@
+import { startTestApp, type TestApp } from '../helpers/test-server';
+import { asViewer, createAuthzFixtures, VIEWERS, type AuthzFixtures } from './fixtures';
+import { Role } from '../../src/auth/viewer';
+import { seedDemoData } from '../../src/cli/seed';
+
+let app: TestApp;
+let f: AuthzFixtures;
+const viewer = (name: string) => VIEWERS.find((v) => v.name.startsWith(name))!;
+
+beforeAll(async () => {
+  app = await startTestApp();
+  f = await createAuthzFixtures(app);
+}, 60_000);
+afterAll(async () => {
+  await app?.close();
+});
+
+const leaks = (body: unknown, values: string[]) => values.filter((v) => JSON.stringify(body).includes(v));
+
+describe('cross-customer probes by a signed-in customer', () => {
+  const self = () => viewer('customer');
+
+  it('sees itself through me, customer and node', async () => {
+    const res = await asViewer(app, f, self(), `query($id: ID!) { me { email } customer(id: $id) { email } node(id: $id) { ... on Customer { email } } }`, { id: f.consenting.id });
+    expect(res.errors).toBeUndefined();
+    expect(res.data).toEqual({ me: { email: 'yes.person@example.com' }, customer: { email: 'yes.person@example.com' }, node: { email: 'yes.person@example.com' } });
+  });
+
+  it('gets nothing of another customer through ids, node, nodes, aliases, fragments or nested back-references', async () => {
+    const other = f.private;
+    const probes = [
+      [`query($id: ID!) { customer(id: $id) { email firstName orders(first: 5) { nodes { id } } } }`, { id: other.id }],
+      [`query($id: ID!) { node(id: $id) { id ... on Customer { email phone } } }`, { id: other.id }],
+      [`query($id: ID!) { node(id: $id) { ... on Order { total { amountMinor } customer { email } } } }`, { id: other.orderId }],
+      [`query($id: ID!) { node(id: $id) { ... on Feedback { text customer { email } } } }`, { id: other.feedbackId }],
+      [`query($a: ID!, $b: ID!) { nodes(ids: [$a, $b]) { ... on Customer { email } } }`, { a: f.consenting.id, b: other.id }],
+      [`query($a: ID!, $b: ID!) { mine: customer(id: $a) { email } theirs: customer(id: $b) { email } }`, { a: f.consenting.id, b: other.id }],
+      [`fragment P on Customer { email phone address { city } identities { value } } query($b: ID!) { x: customer(id: $b) { ...P } y: node(id: $b) { ...P } }`, { b: other.id }],
+      [`query { customerByIdentifier(kind: EMAIL, value: "nope.person@example.com") { id } }`, {}],
+      [`query { customers(first: 100) { nodes { email } } }`, {}],
+      [`query($id: ID!) { exportCustomerData(customerId: $id) }`, { id: other.id }],
+    ] as const;
+    for (const [query, variables] of probes) {
+      const res = await asViewer(app, f, self(), query, variables as Record<string, unknown>);
+      expect({ query, leaked: leaks(res, other.pii) }).toEqual({ query, leaked: [] });
+      expect(JSON.stringify(res)).not.toContain(other.uuid);
+    }
+  });
+
+  it('may not change another customer, and a refused write changes nothing', async () => {
+    const before = await app.sql(`select count(*)::int n from consent_records where customer_id = ?`, [f.private.uuid]);
+    const res = await asViewer(app, f, self(), `mutation($c: ID!) { setConsent(input: { customerId: $c, purpose: EMAIL_MARKETING, channel: EMAIL, status: GRANTED, source: "x", policyVersion: "v1" }) { id } }`, { c: f.private.id });
+    expect(res.errors?.[0].extensions).toMatchObject({ code: 'FORBIDDEN', reason: 'NOT_OWNER' });
+    expect(await app.sql(`select count(*)::int n from consent_records where customer_id = ?`, [f.private.uuid])).toEqual(before);
+    const upd = await asViewer(app, f, self(), `mutation($c: ID!) { upsertCustomer(input: { id: $c, firstName: "Hijacked" }) { created } }`, { c: f.private.id });
+    expect(upd.errors?.[0].extensions).toMatchObject({ code: 'FORBIDDEN', reason: 'NOT_OWNER' });
+    const noId = await asViewer(app, f, self(), `mutation { upsertCustomer(input: { email: "new.person@example.com" }) { created } }`);
+    expect(noId.errors?.[0].extensions).toMatchObject({ code: 'FORBIDDEN', reason: 'NOT_OWNER' });
+    expect(await app.sql(`select count(*)::int n from customers where first_name = 'Hijacked' or email = 'new.person@example.com'`)).toEqual([{ n: 0 }]);
+  });
+});
+
+describe('consent enforcement for marketing', () => {
+  it('a marketing list returns no contact data of customers without the matching consent', async () => {
+    const res = await asViewer(app, f, viewer('marketing'), `{ customers(first: 100) { nodes { id firstName email phone lastSeenAt } } }`);
+    const nodes = res.data.customers.nodes as Array<{ id: string; email: string | null } | null>;
+    expect(nodes.map((n) => n?.id)).toEqual(expect.arrayContaining([f.consenting.id, f.private.id]));
+    expect(leaks(res, f.private.pii)).toEqual([]);
+    expect(leaks(res, ['yes.person@example.com', 'YesFirst', '+442079460111'])).toHaveLength(3);
+    const denied = (res.errors ?? []).filter((e) => e.extensions?.reason === 'NO_CONSENT').map((e) => e.path?.[e.path.length - 1]);
+    expect(new Set(denied)).toEqual(new Set(['firstName', 'email', 'phone']));
+  });
+
+  it('channel-specific: withdrawing email consent hides the email but not the phone', async () => {
+    await app.gql(`mutation($c: ID!) { setConsent(input: { customerId: $c, purpose: EMAIL_MARKETING, channel: EMAIL, status: WITHDRAWN, source: "preference_centre", policyVersion: "v2" }) { id } }`, { c: f.consenting.id });
+    const res = await asViewer(app, f, viewer('marketing'), `query($id: ID!) { customer(id: $id) { email phone firstName } }`, { id: f.consenting.id });
+    expect(res.data.customer).toEqual({ email: null, phone: '+442079460111', firstName: 'YesFirst' });
+    expect(res.errors?.map((e) => [e.path, e.extensions?.reason])).toEqual([[['customer', 'email'], 'NO_CONSENT']]);
+    // A later ANY-channel grant for the purpose covers email again: the newest decision wins.
+    await app.gql(`mutation($c: ID!) { setConsent(input: { customerId: $c, purpose: EMAIL_MARKETING, status: GRANTED, source: "preference_centre", policyVersion: "v3" }) { id } }`, { c: f.consenting.id });
+    const again = await asViewer(app, f, viewer('marketing'), `query($id: ID!) { customer(id: $id) { email } }`, { id: f.consenting.id });
+    expect(again.data.customer).toEqual({ email: 'yes.person@example.com' });
+  });
+
+  it('targeting filters select by the consent in force', async () => {
+    const res = await asViewer(app, f, viewer('marketing'), `{ customers(first: 100, filter: { consent: { purpose: EMAIL_MARKETING, channel: EMAIL } }) { totalCount nodes { id email } } }`);
+    expect(res.errors).toBeUndefined();
+    expect(res.data.customers.nodes.map((n: { id: string }) => n.id)).toEqual([f.consenting.id]);
+    const pii = await asViewer(app, f, viewer('marketing'), `{ customers(first: 5, filter: { search: "Nope" }) { totalCount } }`);
+    expect(pii.errors?.[0].extensions).toMatchObject({ code: 'FORBIDDEN', reason: 'PII_FILTER' });
+  });
+
+  it('consent checks stay batched: statements do not grow with the list', async () => {
+    const big = await startTestApp();
+    try {
+      await seedDemoData(big.orm, { customers: 120, seed: 3 });
+      const q = `query($n: Int!) { customers(first: $n) { nodes { email phone firstName orders(first: 2) { nodes { total { amountMinor } } } } } }`;
+      const small = await big.gql(q, { n: 5 }, { role: Role.MARKETING });
+      const large = await big.gql(q, { n: 100 }, { role: Role.MARKETING });
+      expect(large.data.customers.nodes).toHaveLength(100);
+      expect(large.extensions!.sqlStatements).toBe(small.extensions!.sqlStatements);
+    } finally {
+      await big.close();
+    }
+  });
+});
+
+describe('partners', () => {
+  it('list and read only customers who share with third parties', async () => {
+    const res = await asViewer(app, f, viewer('partner (all'), `{ customers(first: 100) { totalCount nodes { id email } } }`);
+    expect(res.errors).toBeUndefined();
+    expect(res.data.customers).toEqual({ totalCount: 1, nodes: [{ id: f.consenting.id, email: 'yes.person@example.com' }] });
+    const direct = await asViewer(app, f, viewer('partner (all'), `query($id: ID!) { customer(id: $id) { id } }`, { id: f.private.id });
+    expect(direct.data.customer).toBeNull();
+  });
+
+  it('keys: shown once, stored hashed, revocable, expiring', async () => {
+    const created = await app.gql(`mutation { createApiKey(input: { name: "crm-sync", scopes: ["customers:read"] }) { secret apiKey { id prefix scopes revokedAt } } }`);
+    const { secret, apiKey } = created.data.createApiKey;
+    expect(secret).toMatch(/^rpk_[a-z0-9]{12}_/);
+    const stored = await app.sql<{ secret_hash: string }>(`select secret_hash from api_keys where prefix = ?`, [apiKey.prefix]);
+    expect(stored[0].secret_hash).not.toContain(secret.split('_')[2]);
+    const listed = await app.gql(`{ apiKeys { name prefix } }`);
+    expect(JSON.stringify(listed)).not.toContain(secret.split('_')[2]);
+    const use = (key: string) => fetch(app.url, { method: 'POST', headers: { 'content-type': 'application/json', 'x-api-key': key }, body: JSON.stringify({ query: '{ products(first: 1) { totalCount } }' }) });
+    expect((await use(secret)).status).toBe(200);
+    expect((await use(secret.slice(0, -1) + (secret.endsWith('A') ? 'B' : 'A'))).status).toBe(401);
+    await app.gql(`mutation($id: ID!) { revokeApiKey(id: $id) { revokedAt } }`, { id: apiKey.id });
+    expect((await use(secret)).status).toBe(401);
+    const expiring = await app.gql(`mutation { createApiKey(input: { name: "short", scopes: ["customers:read"], expiresAt: "${new Date(Date.now() + 60_000).toISOString()}" }) { secret apiKey { prefix } } }`);
+    await app.sql(`update api_keys set expires_at = now() - interval '1 second' where prefix = ?`, [expiring.data.createApiKey.apiKey.prefix]);
+    expect((await use(expiring.data.createApiKey.secret)).status).toBe(401);
+    const bad = await app.gql(`mutation { createApiKey(input: { name: "x", scopes: ["everything"] }) { secret } }`);
+    expect(bad.errors?.[0].extensions?.code).toBe('BAD_USER_INPUT');
+  });
+});
+
+describe('audit log', () => {
+  it('records personal-data reads per customer (field names, never values) and privileged writes', async () => {
+    const before = await app.sql<{ n: number }>(`select count(*)::int n from audit_log`);
+    const read = await app.gql(`query($id: ID!) { customer(id: $id) { email phone lastSeenAt feedback(first: 1) { nodes { text } } } }`, { id: f.private.id }, { role: Role.SUPPORT, });
+    expect(read.errors).toBeUndefined();
+    const rows = await app.sql<Record<string, unknown>>(`select * from audit_log order by at desc, id desc limit 1`);
+    expect(rows[0]).toMatchObject({ action: 'READ', role: 'support', actor: 'test-support', customer_id: f.private.uuid, fields: ['Customer.email', 'Customer.phone', 'Feedback.text'] });
+    expect(leaks(rows, f.private.pii)).toEqual([]);
+    const nonPii = await app.gql(`query($id: ID!) { customer(id: $id) { lastSeenAt status } }`, { id: f.private.id }, { role: Role.SUPPORT });
+    expect(nonPii.errors).toBeUndefined();
+    expect(await app.sql<{ n: number }>(`select count(*)::int n from audit_log`)).toEqual([{ n: before[0].n + 1 }]);
+
+    await app.gql(`mutation($c: ID!) { setConsent(input: { customerId: $c, purpose: ANALYTICS, status: GRANTED, source: "support_call", policyVersion: "v1" }) { id } }`, { c: f.private.id }, { role: Role.SUPPORT });
+    const writes = await app.sql<Record<string, unknown>>(`select action, operation, role, customer_id from audit_log where action = 'WRITE' order by at desc, id desc limit 1`);
+    expect(writes[0]).toEqual({ action: 'WRITE', operation: 'setConsent', role: 'support', customer_id: f.private.uuid });
+
+    const log = await app.gql(`query($c: ID!) { auditLog(first: 50, customerId: $c) { totalCount nodes { action operation role fields customerId } } }`, { c: f.private.id });
+    expect(log.data.auditLog.nodes[0]).toMatchObject({ action: 'WRITE', operation: 'setConsent', customerId: f.private.id });
+    const denied = await app.gql(`{ auditLog(first: 1) { totalCount } }`, {}, { role: Role.SUPPORT });
+    expect(denied.errors?.[0].extensions?.code).toBe('FORBIDDEN');
+  });
+});
+
+describe('data-subject rights', () => {
+  it('exports everything held about a customer as one document', async () => {
+    const res = await asViewer(app, f, viewer('customer'), `query($id: ID!) { exportCustomerData(customerId: $id) }`, { id: f.consenting.id });
+    expect(res.errors).toBeUndefined();
+    const doc = res.data.exportCustomerData;
+    expect(Object.keys(doc).sort()).toEqual(['consents', 'exportedAt', 'feedback', 'identities', 'interactions', 'orders', 'profile']);
+    for (const value of f.consenting.pii) expect(JSON.stringify(doc)).toContain(value);
+    expect(doc.orders[0].lines[0]).toMatchObject({ sku: 'AUTHZ-1', quantity: 1, unitPriceMinor: 1000 });
+  });
+
+  it('erases one customer completely, keeps order amounts, blocks re-creation, and touches no one else', async () => {
+    const target = f.private;
+    const othersDigest = async () =>
+      (await app.sql<{ d: string }>(
+        `select md5(string_agg(x, '|' order by x)) d from (
+           select c::text x from customers c where id <> ? union all select i::text from identities i where customer_id <> ?
+           union all select o::text from orders o where customer_id <> ? union all select l::text from order_lines l where customer_id <> ?
+           union all select n::text from interactions n where customer_id <> ? union all select fb::text from feedback fb where customer_id <> ?
+           union all select r::text from consent_records r where customer_id <> ?) s`,
+        Array(7).fill(target.uuid),
+      ))[0].d;
+    const before = await othersDigest();
+    const ordersBefore = await app.sql(`select id, total_minor, currency from orders where customer_id = ? order by id`, [target.uuid]);
+
+    const res = await app.gql(`mutation($c: ID!) { eraseCustomer(customerId: $c) { identifiersSuppressed interactionsScrubbed feedbackScrubbed customer { status email } } }`, { c: target.id });
+    expect(res.errors).toBeUndefined();
+    expect(res.data.eraseCustomer).toMatchObject({ identifiersSuppressed: 3, interactionsScrubbed: 1, feedbackScrubbed: 1, customer: { status: 'ERASED', email: null } });
+
+    // No personal value of this customer remains anywhere in the database.
+    const everything = await app.sql<{ dump: string }>(
+      `select concat_ws('|', (select string_agg(c::text, '|') from customers c), (select string_agg(i::text, '|') from identities i),
+        (select string_agg(n::text, '|') from interactions n), (select string_agg(fb::text, '|') from feedback fb),
+        (select string_agg(a::text, '|') from audit_log a), (select string_agg(r::text, '|') from consent_records r)) dump`,
+    );
+    expect(leaks(everything[0].dump, target.pii)).toEqual([]);
+    expect(await app.sql(`select id, total_minor, currency from orders where customer_id = ? order by id`, [target.uuid])).toEqual(ordersBefore);
+    expect(await othersDigest()).toBe(before);
+
+    const recreate = await app.gql(`mutation { upsertCustomer(input: { email: "nope.person@example.com", firstName: "Again" }) { created } }`);
+    expect(recreate.errors?.[0].extensions).toMatchObject({ code: 'CONFLICT', reason: 'SUPPRESSED' });
+    const exported = await app.gql(`query($c: ID!) { exportCustomerData(customerId: $c) }`, { c: target.id });
+    expect(exported.errors?.[0].extensions?.code).toBe('NOT_FOUND');
+    const again = await app.gql(`mutation($c: ID!) { eraseCustomer(customerId: $c) { identifiersSuppressed } }`, { c: target.id });
+    expect(again.errors?.[0].extensions?.code).toBe('NOT_FOUND');
+  });
+});

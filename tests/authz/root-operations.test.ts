@@ -1,0 +1,95 @@
+import { startTestApp, type TestApp } from '../helpers/test-server';
+import { databaseDigest } from '../helpers/fixtures';
+import { asViewer, createAuthzFixtures, VIEWERS, type AuthzFixtures, type ViewerSpec } from './fixtures';
+import { MUTATION_POLICY, QUERY_POLICY, type FieldPolicy } from '../../src/auth/policy';
+
+/**
+ * Every root query and mutation × every role: refused exactly when the documented policy says so,
+ * and a refused mutation changes no row.
+ */
+let app: TestApp;
+let f: AuthzFixtures;
+let sacrificial: string;
+beforeAll(async () => {
+  app = await startTestApp();
+  f = await createAuthzFixtures(app);
+  const c = await app.gql(`mutation { upsertCustomer(input: { email: "sacrificial@example.com" }) { customer { id } } }`);
+  sacrificial = c.data.upsertCustomer.customer.id;
+}, 60_000);
+afterAll(async () => {
+  await app?.close();
+});
+
+let seq = 0;
+/** A minimal valid operation for each root field (customer-role ownership: the consenting customer). */
+function operation(field: string): { query: string; variables: Record<string, unknown> } {
+  const me = f.consenting.id;
+  seq++;
+  const ops: Record<string, { query: string; variables?: Record<string, unknown> }> = {
+    node: { query: 'query($id: ID!) { node(id: $id) { id } }', variables: { id: me } },
+    nodes: { query: 'query($id: ID!) { nodes(ids: [$id]) { id } }', variables: { id: me } },
+    customer: { query: 'query($id: ID!) { customer(id: $id) { id } }', variables: { id: me } },
+    me: { query: '{ me { id } }' },
+    customerByIdentifier: { query: '{ customerByIdentifier(kind: EMAIL, value: "yes.person@example.com") { id } }' },
+    customers: { query: '{ customers(first: 1) { totalCount } }' },
+    product: { query: 'query($id: ID!) { product(id: $id) { sku } }', variables: { id: f.productId } },
+    products: { query: '{ products(first: 1) { totalCount } }' },
+    exportCustomerData: { query: 'query($id: ID!) { exportCustomerData(customerId: $id) }', variables: { id: me } },
+    auditLog: { query: '{ auditLog(first: 1) { totalCount } }' },
+    apiKeys: { query: '{ apiKeys { name } }' },
+    upsertCustomer: { query: 'mutation($id: ID!) { upsertCustomer(input: { id: $id, locale: "en-GB" }) { created } }', variables: { id: me } },
+    recordOrder: {
+      query: 'mutation($c: ID!, $p: ID!) { recordOrder(input: { customerId: $c, placedAt: "2026-02-01T00:00:00Z", channel: WEB, currency: "EUR", lines: [{ productId: $p, quantity: 1 }] }) { created } }',
+      variables: { c: sacrificial, p: f.productId },
+    },
+    recordInteraction: { query: 'mutation($c: ID!) { recordInteraction(input: { customerId: $c, channel: WEB, type: PAGE_VIEW }) { duplicate } }', variables: { c: sacrificial } },
+    recordFeedback: { query: 'mutation($c: ID!) { recordFeedback(input: { customerId: $c, kind: NPS, score: 8 }) { id } }', variables: { c: me } },
+    updateFeedbackStatus: { query: 'mutation($id: ID!) { updateFeedbackStatus(id: $id, status: ACKNOWLEDGED) { status } }', variables: { id: f.consenting.feedbackId } },
+    setConsent: { query: 'mutation($c: ID!) { setConsent(input: { customerId: $c, purpose: PROFILING, status: GRANTED, source: "test", policyVersion: "v1" }) { id } }', variables: { c: me } },
+    upsertProduct: { query: `mutation { upsertProduct(input: { sku: "ROOT-${seq}", name: "x", category: "books", priceMinor: 1, currency: "EUR" }) { id } }` },
+    eraseCustomer: { query: 'mutation($c: ID!) { eraseCustomer(customerId: $c) { identifiersSuppressed } }', variables: { c: sacrificial } },
+    createApiKey: { query: `mutation { createApiKey(input: { name: "root-${seq}", scopes: ["customers:read"] }) { apiKey { name } } }` },
+    revokeApiKey: { query: 'mutation { revokeApiKey(id: "QXBpS2V5OjAwMDAwMDAwLTAwMDAtNDAwMC04MDAwLTAwMDAwMDAwMDAwMA") { name } }' },
+  };
+  const op = ops[field];
+  if (!op) throw new Error(`no probe operation for root field ${field}: add one`);
+  return { query: op.query, variables: op.variables ?? {} };
+}
+
+function expectation(v: ViewerSpec, policy: FieldPolicy): { code: string; reason?: string } | null {
+  if (!v.role) return { code: 'UNAUTHENTICATED' };
+  const grant = policy[v.role];
+  if (!grant) return { code: 'FORBIDDEN', reason: 'ROLE' };
+  if (typeof grant === 'object' && 'scope' in grant && !v.scopes?.includes(grant.scope)) return { code: 'FORBIDDEN', reason: 'SCOPE' };
+  return null;
+}
+
+const ROOTS = [
+  ...Object.entries(QUERY_POLICY).map(([field, p]) => ['Query', field, p] as const),
+  ...Object.entries(MUTATION_POLICY).map(([field, p]) => ['Mutation', field, p] as const),
+];
+
+describe.each(VIEWERS.map((v) => [v.name, v] as const))('%s', (_name, viewer) => {
+  it.each(ROOTS.map(([kind, field, p]) => [`${kind}.${field}`, field, p, kind] as const))('%s', async (_label, field, policy, kind) => {
+    const want = expectation(viewer, policy);
+    const before = kind === 'Mutation' && want ? await databaseDigest(app) : null;
+    const { query, variables } = operation(field);
+    const res = await asViewer(app, f, viewer, query, variables);
+    const authErrors = (res.errors ?? []).filter((e) => e.extensions?.code === 'FORBIDDEN' || e.extensions?.code === 'UNAUTHENTICATED');
+    if (want) {
+      expect(authErrors.map((e) => ({ code: e.extensions?.code, reason: e.extensions?.reason, path: e.path }))).toEqual([{ code: want.code, reason: want.reason, path: [field] }]);
+      expect(res.data?.[field] ?? null).toBeNull();
+      if (before) expect(await databaseDigest(app)).toBe(before);
+    } else {
+      expect(authErrors).toEqual([]);
+    }
+  });
+});
+
+it('has a policy entry for every root field the schema exposes', async () => {
+  const res = await app.gql(`{ __schema { queryType { fields { name } } mutationType { fields { name } } } }`);
+  const queries = res.data.__schema.queryType.fields.map((x: { name: string }) => x.name).sort();
+  const mutations = res.data.__schema.mutationType.fields.map((x: { name: string }) => x.name).sort();
+  expect(queries).toEqual(Object.keys(QUERY_POLICY).sort());
+  expect(mutations).toEqual(Object.keys(MUTATION_POLICY).sort());
+});
