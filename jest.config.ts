@@ -14,6 +14,7 @@ const config: Config = {
   testTimeout: 60_000,
   // 2 cores: two workers keep the machine busy without thrashing PostgreSQL.
   maxWorkers: 2,
+  reporters: ['default', '<rootDir>/tests/helpers/summary-reporter.js'],
 };
 
 export default config;

@@ -6,7 +6,7 @@ import { DomainError, ErrorCode, badInput, conflict, notFound } from '../errors/
 import { normalizeEmail, normalizeIdentifier, normalizePhone } from './identity-normalizer';
 import { advisoryLockSql, checkJsonSize, checkLocale, cleanText } from './validation';
 import type { PostalAddress } from '../entities/customer.entity';
-import { encodeCursor, uuidArray, type Cursor } from './pagination';
+import { keysetPage, uuidArray, type Cursor } from './pagination';
 import type { Page } from '../schema/connection';
 import { toGlobalId } from '../schema/global-id';
 
@@ -180,20 +180,21 @@ export interface CustomerListFilter {
 
 /** Translates a customer filter to SQL over alias `c`. Shared by the page and its count. */
 export function customerFilterSql(filter: CustomerListFilter | null | undefined): { clauses: string[]; params: unknown[] } {
+  // Alias `a`, as keysetPage expects.
   const clauses: string[] = [];
   const params: unknown[] = [];
   const statuses = filter?.status?.length ? filter.status : [CustomerStatus.ACTIVE];
-  clauses.push(`c.status = any(?::text[])`);
+  clauses.push(`a.status = any(?::text[])`);
   params.push(`{${statuses.join(',')}}`);
   if (filter?.email) {
-    clauses.push(`c.email = ?`);
+    clauses.push(`a.email = ?`);
     params.push(normalizeEmail(filter.email, 'filter.email'));
   }
   if (filter?.search) {
     const term = filter.search.trim();
     if (term.length < 2 || term.length > 100) throw badInput('filter.search must be 2 to 100 characters', 'filter.search');
     const like = `%${term.replace(/[\\%_]/g, (m) => `\\${m}`)}%`;
-    clauses.push(`(c.first_name ilike ? or c.last_name ilike ? or c.email ilike ? or (c.first_name || ' ' || c.last_name) ilike ?)`);
+    clauses.push(`(a.first_name ilike ? or a.last_name ilike ? or a.email ilike ? or (a.first_name || ' ' || a.last_name) ilike ?)`);
     params.push(like, like, like, like);
   }
   const range: Array<[keyof CustomerListFilter, string, string]> = [
@@ -205,52 +206,33 @@ export function customerFilterSql(filter: CustomerListFilter | null | undefined)
   for (const [key, column, op] of range) {
     const v = filter?.[key] as Date | null | undefined;
     if (v) {
-      clauses.push(`c.${column} ${op} ?`);
+      clauses.push(`a.${column} ${op} ?`);
       params.push(v);
     }
   }
   if (filter?.consent) {
     // Targeting lists go by the consent in force: the newest record for the channel or for ANY.
-    clauses.push(`rapport_consent_status(c.id, ?, ?) = ?`);
+    clauses.push(`rapport_consent_status(a.id, ?, ?) = ?`);
     params.push(filter.consent.purpose, filter.consent.channel ?? 'any', filter.consent.status ?? 'granted');
   }
   if (filter?.onlySharingWithPartners) {
-    clauses.push(`rapport_consent_status(c.id, 'third_party_sharing', 'any') = 'granted'`);
+    clauses.push(`rapport_consent_status(a.id, 'third_party_sharing', 'any') = 'granted'`);
   }
   if (filter?.ids) {
-    clauses.push(`c.id = any(?::uuid[])`);
+    clauses.push(`a.id = any(?::uuid[])`);
     params.push(uuidArray(filter.ids));
   }
   return { clauses, params };
 }
 
-/** Keyset pagination over customers: stable under inserts, one statement per page (plus one if totalCount is asked). */
-export async function listCustomers(
+/** Customers by keyset: one statement per page (plus one if totalCount is asked). */
+export function listCustomers(
   em: EntityManager,
   args: { first: number; after: Cursor | null; filter?: CustomerListFilter | null; sort: CustomerSortField; direction: SortDirection },
 ): Promise<Page<Customer>> {
   const { clauses, params } = customerFilterSql(args.filter);
-  const cmp = args.direction === SortDirection.DESC ? '<' : '>';
-  const pageClauses = [...clauses];
-  const pageParams = [...params];
-  if (args.after) {
-    pageClauses.push(`(c.${args.sort}, c.id) ${cmp} (?::timestamptz, ?::uuid)`);
-    pageParams.push(args.after.v, args.after.id);
-  }
-  const rows: Array<Record<string, unknown>> = args.first === 0 ? [] : await em.execute(
-    `select c.*, c.${args.sort}::text as "__sort" from customers c where ${pageClauses.join(' and ')}
-     order by c.${args.sort} ${args.direction}, c.id ${args.direction} limit ?`,
-    [...pageParams, args.first + 1],
-  );
-  const visible = rows.slice(0, args.first);
-  let count: Promise<number> | undefined;
-  return {
-    nodes: visible.map(({ __sort, ...row }) => em.map(Customer, row)),
-    cursors: visible.map((r) => encodeCursor({ v: r.__sort as string, id: String(r.id) })),
-    hasNextPage: rows.length > args.first,
-    totalCount: () =>
-      (count ??= em
-        .execute(`select count(*) as n from customers c where ${clauses.join(' and ')}`, params)
-        .then((r) => Number((r[0] as { n: string }).n))),
-  };
+  return keysetPage(em, {
+    entity: Customer, table: 'customers', clauses, params, sortColumn: args.sort, sortCast: 'timestamptz',
+    direction: args.direction, first: args.first, after: args.after,
+  });
 }

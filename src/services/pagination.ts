@@ -1,4 +1,7 @@
+import type { EntityManager } from '@mikro-orm/postgresql';
+import type { EntityName } from '@mikro-orm/core';
 import { badInput } from '../errors/domain-error';
+import type { Page } from '../schema/connection';
 
 /** A keyset position: the sort value and the id of the last row seen. Opaque to clients. */
 export interface Cursor {
@@ -43,4 +46,45 @@ export function uuidArray(ids: readonly string[]): string {
 
 export function textArray(values: readonly string[]): string {
   return `{${values.map((v) => `"${v.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`).join(',')}}`;
+}
+
+export interface KeysetQuery<T> {
+  entity: EntityName<T>;
+  table: string;
+  /** Filters over alias `a`, shared by the page and its count. */
+  clauses: string[];
+  params: unknown[];
+  sortColumn: string;
+  sortCast: 'timestamptz' | 'text' | 'bigint';
+  direction: 'asc' | 'desc';
+  first: number;
+  after: Cursor | null;
+}
+
+/**
+ * One page of a root connection by keyset (sort value, id): stable under concurrent inserts, one
+ * statement per page, and a count statement only when a client selects totalCount.
+ */
+export async function keysetPage<T extends object>(em: EntityManager, q: KeysetQuery<T>): Promise<Page<T>> {
+  const where = q.clauses.length ? q.clauses : ['true'];
+  const pageClauses = [...where];
+  const pageParams = [...q.params];
+  if (q.after) {
+    pageClauses.push(`(a.${q.sortColumn}, a.id) ${q.direction === 'desc' ? '<' : '>'} (?::${q.sortCast}, ?::uuid)`);
+    pageParams.push(q.after.v, q.after.id);
+  }
+  const rows: Array<Record<string, unknown>> = q.first === 0 ? [] : await em.execute(
+    `select a.*, a.${q.sortColumn}::text as "__sort" from ${q.table} a where ${pageClauses.join(' and ')}
+     order by a.${q.sortColumn} ${q.direction}, a.id ${q.direction} limit ?`,
+    [...pageParams, q.first + 1],
+  );
+  const visible = rows.slice(0, q.first);
+  let count: Promise<number> | undefined;
+  return {
+    nodes: visible.map(({ __sort, ...row }) => em.map(q.entity, row as never)),
+    cursors: visible.map((r) => encodeCursor({ v: r.__sort as string, id: String(r.id) })),
+    hasNextPage: rows.length > q.first,
+    totalCount: () =>
+      (count ??= em.execute(`select count(*) as n from ${q.table} a where ${where.join(' and ')}`, q.params).then((r) => Number((r[0] as { n: string }).n))),
+  };
 }

@@ -2,7 +2,7 @@ import type { EntityManager } from '@mikro-orm/postgresql';
 import { Product } from '../entities';
 import { badInput } from '../errors/domain-error';
 import type { Page } from '../schema/connection';
-import { encodeCursor, type Cursor } from './pagination';
+import { keysetPage, type Cursor } from './pagination';
 import { MAX_INT4, checkCurrency, cleanText, requireText } from './validation';
 
 export interface ProductData {
@@ -40,28 +40,12 @@ export async function upsertProduct(em: EntityManager, data: ProductData, audit?
   });
 }
 
-export async function listProducts(em: EntityManager, args: { first: number; after: Cursor | null; category: string | null }): Promise<Page<Product>> {
-  const clauses: string[] = ['true'];
+export function listProducts(em: EntityManager, args: { first: number; after: Cursor | null; category: string | null }): Promise<Page<Product>> {
+  const clauses: string[] = [];
   const params: unknown[] = [];
   if (args.category) {
-    clauses.push('p.category = ?');
+    clauses.push('a.category = ?');
     params.push(args.category.trim().toLowerCase());
   }
-  const pageClauses = [...clauses];
-  const pageParams = [...params];
-  if (args.after) {
-    pageClauses.push('(p.sku, p.id) > (?, ?::uuid)');
-    pageParams.push(args.after.v, args.after.id);
-  }
-  const rows: Array<Record<string, unknown>> = args.first === 0 ? [] : await em.execute(
-    `select p.* from products p where ${pageClauses.join(' and ')} order by p.sku, p.id limit ?`,
-    [...pageParams, args.first + 1],
-  );
-  const visible = rows.slice(0, args.first);
-  return {
-    nodes: visible.map((r) => em.map(Product, r as never)),
-    cursors: visible.map((r) => encodeCursor({ v: String(r.sku), id: String(r.id) })),
-    hasNextPage: rows.length > args.first,
-    totalCount: () => em.execute(`select count(*) as n from products p where ${clauses.join(' and ')}`, params).then((r) => Number((r[0] as { n: string }).n)),
-  };
+  return keysetPage(em, { entity: Product, table: 'products', clauses, params, sortColumn: 'sku', sortCast: 'text', direction: 'asc', first: args.first, after: args.after });
 }

@@ -5,7 +5,7 @@ import type { Context } from '../../context';
 import { expectGlobalId } from '../../schema/global-id';
 import { ConnectionType, toConnection } from '../../schema/connection';
 import { DateTimeScalar, JSONObjectScalar } from '../../schema/scalars';
-import { checkFirst, decodeCursor, encodeCursor } from '../../services/pagination';
+import { checkFirst, decodeCursor, keysetPage } from '../../services/pagination';
 import { eraseCustomer, exportCustomerData } from '../../services/privacy.service';
 import { updateFeedbackStatus } from '../../services/activity.service';
 import { createApiKey, revokeApiKey } from '../../auth/api-keys';
@@ -61,31 +61,16 @@ export class PrivacyResolver {
     @Arg('customerId', () => ID, { nullable: true }) customerId: string | null,
     @Ctx() ctx: Context,
   ) {
-    const n = checkFirst(first, ctx.config.maxPageSize);
-    const cursor = decodeCursor(after);
-    const clauses: string[] = ['true'];
+    const clauses: string[] = [];
     const params: unknown[] = [];
     if (customerId) {
       clauses.push('a.customer_id = ?');
       params.push(expectGlobalId(customerId, 'Customer', 'customerId'));
     }
-    const pageClauses = [...clauses];
-    const pageParams = [...params];
-    if (cursor) {
-      pageClauses.push('(a.at, a.id) < (?::timestamptz, ?::uuid)');
-      pageParams.push(cursor.v, cursor.id);
-    }
-    const rows: Array<Record<string, unknown>> = n === 0 ? [] : await ctx.em.execute(
-      `select a.*, a.at::text as "__sort" from audit_log a where ${pageClauses.join(' and ')} order by a.at desc, a.id desc limit ?`,
-      [...pageParams, n + 1],
-    );
-    const visible = rows.slice(0, n);
-    return toConnection({
-      nodes: visible.map(({ __sort, ...r }) => ctx.em.map(AuditEntry, r as never)),
-      cursors: visible.map((r) => encodeCursor({ v: r.__sort as string, id: String(r.id) })),
-      hasNextPage: rows.length > n,
-      totalCount: () => ctx.em.execute(`select count(*) n from audit_log a where ${clauses.join(' and ')}`, params).then((r) => Number((r[0] as { n: string }).n)),
-    });
+    return toConnection(await keysetPage(ctx.em, {
+      entity: AuditEntry, table: 'audit_log', clauses, params, sortColumn: 'at', sortCast: 'timestamptz', direction: 'desc',
+      first: checkFirst(first, ctx.config.maxPageSize), after: decodeCursor(after),
+    }));
   }
 
   @Query(() => [ApiKey], { description: 'Partner API keys (never their secrets).' })
