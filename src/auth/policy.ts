@@ -64,6 +64,8 @@ export const QUERY_POLICY: Record<string, FieldPolicy> = {
   exportCustomerData: { [ADMIN]: true, [CUSTOMER]: true },
   auditLog: { [ADMIN]: true },
   apiKeys: { [ADMIN]: true },
+  segments: { [ADMIN]: true, [MARKETING]: true, [ANALYST]: true },
+  segment: { [ADMIN]: true, [MARKETING]: true, [ANALYST]: true },
 };
 
 /** Mutations. For the customer role the input must name their own customer (checked by the rule). */
@@ -78,6 +80,10 @@ export const MUTATION_POLICY: Record<string, FieldPolicy> = {
   eraseCustomer: { [ADMIN]: true },
   createApiKey: { [ADMIN]: true },
   revokeApiKey: { [ADMIN]: true },
+  createSegment: { [ADMIN]: true, [MARKETING]: true },
+  updateSegment: { [ADMIN]: true, [MARKETING]: true },
+  deleteSegment: { [ADMIN]: true, [MARKETING]: true },
+  recomputeAnalytics: { [ADMIN]: true },
 };
 
 /** Fields of customer-owned types. Every one of them also requires object-level access to its customer. */
@@ -102,6 +108,10 @@ export const TYPE_POLICY: Record<string, Record<string, FieldPolicy>> = {
     interactions: everyone(Scope.INTERACTIONS_READ),
     feedback: everyone(Scope.FEEDBACK_READ),
     consents: everyone(Scope.CUSTOMERS_READ),
+    // Computed value and churn risk: for staff, not for partners or the customer.
+    value: staff(),
+    // Mixes every kind of history: for those who may read all of it (each item's fields keep their own rules).
+    timeline: staff({ [CUSTOMER]: true }),
   },
   Identity: {
     kind: directPii, namespace: directPii, value: directPii, source: directPii, createdAt: directPii,
@@ -149,3 +159,5 @@ export const CUSTOMER_OWNED_TYPES = ['Customer', 'Identity', 'Order', 'OrderLine
 
 /** Argument-level limits: filters that would reveal personal data through matching. */
 export const PII_FILTER_ROLES: readonly Role[] = [ADMIN, SUPPORT];
+/** Filtering or sorting by metrics or segment reveals them: only for roles that may read Customer.value. */
+export const METRICS_FILTER_ROLES: readonly Role[] = [ADMIN, SUPPORT, MARKETING, ANALYST];

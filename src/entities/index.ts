@@ -9,6 +9,8 @@ export { ConsentRecord } from './consent-record.entity';
 export { ApiKey } from './api-key.entity';
 export { AuditEntry } from './audit-entry.entity';
 export { SuppressedIdentifier } from './suppressed-identifier.entity';
+export { CustomerMetrics } from './customer-metrics.entity';
+export { Segment, SegmentMembership } from './segment.entity';
 
 import { Customer } from './customer.entity';
 import { Identity } from './identity.entity';
@@ -21,5 +23,7 @@ import { ConsentRecord } from './consent-record.entity';
 import { ApiKey } from './api-key.entity';
 import { AuditEntry } from './audit-entry.entity';
 import { SuppressedIdentifier } from './suppressed-identifier.entity';
+import { CustomerMetrics } from './customer-metrics.entity';
+import { Segment, SegmentMembership } from './segment.entity';
 
-export const entities = [Customer, Identity, Product, Order, OrderLine, Interaction, Feedback, ConsentRecord, ApiKey, AuditEntry, SuppressedIdentifier];
+export const entities = [Customer, Identity, Product, Order, OrderLine, Interaction, Feedback, ConsentRecord, ApiKey, AuditEntry, SuppressedIdentifier, CustomerMetrics, Segment, SegmentMembership];

@@ -1,8 +1,9 @@
 import DataLoader from 'dataloader';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { EntityName } from '@mikro-orm/core';
-import { ConsentRecord, Customer, Feedback, Identity, Interaction, Order, OrderLine, Product } from '../entities';
+import { ConsentRecord, Customer, CustomerMetrics, Feedback, Identity, Interaction, Order, OrderLine, Product } from '../entities';
 import { createChildPageLoader, groupBy } from './child-page.loader';
+import { createTimelineLoader } from './timeline.loader';
 import { uuidArray } from '../services/pagination';
 
 /** Loads entities by primary key: one `where id = any(…)` per batch. */
@@ -38,6 +39,11 @@ export function createLoaders(em: EntityManager) {
     interactionById: byIdLoader(em, Interaction, 'interactions'),
     feedbackById: byIdLoader(em, Feedback, 'feedback'),
     consentRecordById: byIdLoader(em, ConsentRecord, 'consent_records'),
+    metricsByCustomer: new DataLoader<string, CustomerMetrics | null>(async (ids) => {
+      const rows: Array<Record<string, unknown>> = await em.execute('select * from customer_metrics where customer_id = any(?::uuid[])', [uuidArray(ids)]);
+      const byId = new Map(rows.map((r) => [String(r.customer_id), em.map(CustomerMetrics, r as never)]));
+      return ids.map((id) => byId.get(id) ?? null);
+    }),
     identitiesByCustomer: childrenLoader(em, Identity, 'identities', 'customer_id', 'kind, namespace, value'),
     linesByOrder: childrenLoader(em, OrderLine, 'order_lines', 'order_id', 'position'),
     /** Current consent state: the latest record per (purpose, channel). */
@@ -65,6 +71,7 @@ export function createLoaders(em: EntityManager) {
       const byKey = new Map(rows.map((r) => [r.k, r.status]));
       return keys.map((k) => byKey.get(k) ?? 'none');
     }),
+    timeline: createTimelineLoader(em),
     ordersPage: createChildPageLoader(em, { entity: Order, table: 'orders', parentColumn: 'customer_id', sortColumn: 'placed_at', sortCast: 'timestamptz' }),
     interactionsPage: createChildPageLoader(em, { entity: Interaction, table: 'interactions', parentColumn: 'customer_id', sortColumn: 'occurred_at', sortCast: 'timestamptz' }),
     feedbackPage: createChildPageLoader(em, { entity: Feedback, table: 'feedback', parentColumn: 'customer_id', sortColumn: 'submitted_at', sortCast: 'timestamptz' }),

@@ -7,6 +7,8 @@ import { ConsentResolver } from './consent/consent.resolver';
 import { NodeResolver } from './node/node.resolver';
 import { ProductResolver } from './product/product.resolver';
 import { PrivacyResolver } from './privacy/privacy.resolver';
+import { TimelineResolver } from './timeline/timeline.resolver';
+import { CustomerValueResolver, SegmentMembershipResolver, SegmentResolver } from './analytics/analytics.resolver';
 
 // eslint-disable-next-line @typescript-eslint/no-unsafe-function-type
 export const resolvers: NonEmptyArray<Function> = [
@@ -20,4 +22,8 @@ export const resolvers: NonEmptyArray<Function> = [
   FeedbackResolver,
   ConsentResolver,
   PrivacyResolver,
+  TimelineResolver,
+  CustomerValueResolver,
+  SegmentResolver,
+  SegmentMembershipResolver,
 ];

@@ -1,6 +1,7 @@
 import { registerEnumType } from 'type-graphql';
 import * as E from '../entities/enums';
 import { CustomerSortField, SortDirection } from '../services/customer.service';
+import { ComparisonOp, LifecycleStage, MetricField, ValueTier } from '../analytics/enums';
 
 /** Registers every enum with type-graphql once, before the schema is built. */
 export function registerEnums(): void {
@@ -18,4 +19,8 @@ export function registerEnums(): void {
   registerEnumType(E.LawfulBasis, { name: 'LawfulBasis' });
   registerEnumType(CustomerSortField, { name: 'CustomerSortField' });
   registerEnumType(SortDirection, { name: 'SortDirection' });
+  registerEnumType(ValueTier, { name: 'ValueTier', description: 'Peppers & Rogers value tiers.' });
+  registerEnumType(LifecycleStage, { name: 'LifecycleStage' });
+  registerEnumType(MetricField, { name: 'MetricField' });
+  registerEnumType(ComparisonOp, { name: 'ComparisonOp' });
 }

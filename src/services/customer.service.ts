@@ -6,7 +6,7 @@ import { DomainError, ErrorCode, badInput, conflict, notFound } from '../errors/
 import { normalizeEmail, normalizeIdentifier, normalizePhone } from './identity-normalizer';
 import { advisoryLockSql, checkJsonSize, checkLocale, cleanText } from './validation';
 import type { PostalAddress } from '../entities/customer.entity';
-import { keysetPage, uuidArray, type Cursor } from './pagination';
+import { keysetPage, textArray, uuidArray, type Cursor } from './pagination';
 import type { Page } from '../schema/connection';
 import { toGlobalId } from '../schema/global-id';
 
@@ -154,10 +154,22 @@ export async function findCustomerByIdentifier(em: EntityManager, kind: Identity
   return identity.customer;
 }
 
+/** Sort keys: the SQL expression (never null, so keyset comparisons hold) and its type. */
 export enum CustomerSortField {
   CREATED_AT = 'created_at',
   LAST_SEEN_AT = 'last_seen_at',
+  CLV_12M = 'clv_12m',
+  CHURN_RISK = 'churn_risk',
+  HISTORIC_VALUE = 'historic_value',
 }
+
+const SORT_SQL: Record<CustomerSortField, { expr: string; cast: 'timestamptz' | 'bigint' | 'float8' }> = {
+  [CustomerSortField.CREATED_AT]: { expr: 'a.created_at', cast: 'timestamptz' },
+  [CustomerSortField.LAST_SEEN_AT]: { expr: 'a.last_seen_at', cast: 'timestamptz' },
+  [CustomerSortField.CLV_12M]: { expr: 'coalesce(m.clv12m_minor, -1)', cast: 'bigint' },
+  [CustomerSortField.CHURN_RISK]: { expr: 'coalesce(m.churn_risk, -1)', cast: 'float8' },
+  [CustomerSortField.HISTORIC_VALUE]: { expr: 'coalesce(m.historic_value_minor, -1)', cast: 'bigint' },
+};
 
 export enum SortDirection {
   ASC = 'asc',
@@ -176,6 +188,15 @@ export interface CustomerListFilter {
   consent?: { purpose: string; channel?: string | null; status?: string | null } | null;
   /** Partners: only customers whose consent in force grants third-party sharing. */
   onlySharingWithPartners?: boolean;
+  value?: {
+    rfmSegments?: string[] | null;
+    valueTiers?: string[] | null;
+    lifecycleStages?: string[] | null;
+    churnRiskAtLeast?: number | null;
+    churnRiskAtMost?: number | null;
+    clv12mAtLeastMinor?: number | null;
+  } | null;
+  segmentId?: string | null;
 }
 
 /** Translates a customer filter to SQL over alias `c`. Shared by the page and its count. */
@@ -218,6 +239,25 @@ export function customerFilterSql(filter: CustomerListFilter | null | undefined)
   if (filter?.onlySharingWithPartners) {
     clauses.push(`rapport_consent_status(a.id, 'third_party_sharing', 'any') = 'granted'`);
   }
+  const v = filter?.value;
+  if (v) {
+    for (const [list, column] of [[v.rfmSegments, 'rfm_segment'], [v.valueTiers, 'value_tier'], [v.lifecycleStages, 'lifecycle_stage']] as const) {
+      if (list?.length) {
+        clauses.push(`m.${column} = any(?::text[])`);
+        params.push(textArray(list));
+      }
+    }
+    for (const [value, sql] of [[v.churnRiskAtLeast, 'm.churn_risk >= ?'], [v.churnRiskAtMost, 'm.churn_risk <= ?'], [v.clv12mAtLeastMinor, 'm.clv12m_minor >= ?']] as const) {
+      if (value != null) {
+        clauses.push(sql);
+        params.push(value);
+      }
+    }
+  }
+  if (filter?.segmentId) {
+    clauses.push('exists (select 1 from segment_memberships sm where sm.segment_id = ? and sm.customer_id = a.id and sm.left_at is null)');
+    params.push(filter.segmentId);
+  }
   if (filter?.ids) {
     clauses.push(`a.id = any(?::uuid[])`);
     params.push(uuidArray(filter.ids));
@@ -231,8 +271,9 @@ export function listCustomers(
   args: { first: number; after: Cursor | null; filter?: CustomerListFilter | null; sort: CustomerSortField; direction: SortDirection },
 ): Promise<Page<Customer>> {
   const { clauses, params } = customerFilterSql(args.filter);
+  const sort = SORT_SQL[args.sort];
   return keysetPage(em, {
-    entity: Customer, table: 'customers', clauses, params, sortColumn: args.sort, sortCast: 'timestamptz',
-    direction: args.direction, first: args.first, after: args.after,
+    entity: Customer, table: 'customers', joins: 'left join customer_metrics m on m.customer_id = a.id', clauses, params,
+    sortColumn: args.sort, sortExpr: sort.expr, sortCast: sort.cast, direction: args.direction, first: args.first, after: args.after,
   });
 }

@@ -50,12 +50,16 @@ export function textArray(values: readonly string[]): string {
 
 export interface KeysetQuery<T> {
   entity: EntityName<T>;
+  /** The table, aliased `a` here; `joins` may add more (their columns are for filters and sorting only). */
   table: string;
+  joins?: string;
   /** Filters over alias `a`, shared by the page and its count. */
   clauses: string[];
   params: unknown[];
+  /** A column of `a`, or with `sortExpr`, any non-null expression. */
   sortColumn: string;
-  sortCast: 'timestamptz' | 'text' | 'bigint';
+  sortExpr?: string;
+  sortCast: 'timestamptz' | 'text' | 'bigint' | 'float8';
   direction: 'asc' | 'desc';
   first: number;
   after: Cursor | null;
@@ -67,15 +71,17 @@ export interface KeysetQuery<T> {
  */
 export async function keysetPage<T extends object>(em: EntityManager, q: KeysetQuery<T>): Promise<Page<T>> {
   const where = q.clauses.length ? q.clauses : ['true'];
+  const from = `${q.table} a ${q.joins ?? ''}`;
+  const sort = q.sortExpr ?? `a.${q.sortColumn}`;
   const pageClauses = [...where];
   const pageParams = [...q.params];
   if (q.after) {
-    pageClauses.push(`(a.${q.sortColumn}, a.id) ${q.direction === 'desc' ? '<' : '>'} (?::${q.sortCast}, ?::uuid)`);
+    pageClauses.push(`(${sort}, a.id) ${q.direction === 'desc' ? '<' : '>'} (?::${q.sortCast}, ?::uuid)`);
     pageParams.push(q.after.v, q.after.id);
   }
   const rows: Array<Record<string, unknown>> = q.first === 0 ? [] : await em.execute(
-    `select a.*, a.${q.sortColumn}::text as "__sort" from ${q.table} a where ${pageClauses.join(' and ')}
-     order by a.${q.sortColumn} ${q.direction}, a.id ${q.direction} limit ?`,
+    `select a.*, (${sort})::text as "__sort" from ${from} where ${pageClauses.join(' and ')}
+     order by ${sort} ${q.direction}, a.id ${q.direction} limit ?`,
     [...pageParams, q.first + 1],
   );
   const visible = rows.slice(0, q.first);
@@ -85,6 +91,6 @@ export async function keysetPage<T extends object>(em: EntityManager, q: KeysetQ
     cursors: visible.map((r) => encodeCursor({ v: r.__sort as string, id: String(r.id) })),
     hasNextPage: rows.length > q.first,
     totalCount: () =>
-      (count ??= em.execute(`select count(*) as n from ${q.table} a where ${where.join(' and ')}`, q.params).then((r) => Number((r[0] as { n: string }).n))),
+      (count ??= em.execute(`select count(*) as n from ${from} where ${where.join(' and ')}`, q.params).then((r) => Number((r[0] as { n: string }).n))),
   };
 }

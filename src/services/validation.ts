@@ -34,6 +34,7 @@ export function checkLocale(locale: string | null | undefined): string | null | 
 /** Rejects JSON documents that are too large to be reasonable attributes. */
 export function checkJsonSize(value: Record<string, unknown> | null | undefined, field: string, maxBytes = 16_384): void {
   if (value == null) return;
+  if (jsonDepth(value) > MAX_JSON_DEPTH) throw badInput(`${field} may nest at most ${MAX_JSON_DEPTH} levels`, field);
   const json = JSON.stringify(value);
   // JSON.stringify writes NUL as \u0000, which jsonb refuses.
   if (json.includes('\\u0000')) throw badInput(`${field} must not contain NUL characters`, field);
@@ -64,4 +65,21 @@ export const MAX_INT4 = 2_147_483_647;
 export function checkCurrency(currency: string, field = 'currency'): void {
   if (/^[a-z]{3}$/.test(currency)) throw badInput(`${field} must be upper case (ISO 4217), e.g. "${currency.toUpperCase()}"`, field);
   if (!/^[A-Z]{3}$/.test(currency)) throw badInput(`${field} must be an ISO 4217 code such as EUR`, field);
+}
+
+const MAX_JSON_DEPTH = 32;
+
+/** Depth of a JSON value, iteratively (a recursive walk is what deep input would overflow). */
+function jsonDepth(value: unknown): number {
+  let max = 0;
+  const stack: Array<[unknown, number]> = [[value, 1]];
+  while (stack.length) {
+    const [v, d] = stack.pop()!;
+    if (v && typeof v === 'object') {
+      if (d > max) max = d;
+      if (max > MAX_JSON_DEPTH) return max;
+      for (const child of Object.values(v as Record<string, unknown>)) stack.push([child, d + 1]);
+    }
+  }
+  return max;
 }

@@ -21,16 +21,17 @@ const PATHS: Record<string, Array<[string, string]>> = {
   ConsentRecord: [['Customer', 'consents'], ['CustomerConsents', 'history']],
   CustomerConsents: [['Customer', 'consents']],
 };
-const FIELD_ARGS: Record<string, string> = { orders: '(first: 1)', interactions: '(first: 1)', feedback: '(first: 1)', history: '(first: 1)' };
+const FIELD_ARGS: Record<string, string> = { orders: '(first: 1)', interactions: '(first: 1)', feedback: '(first: 1)', history: '(first: 1)', timeline: '(first: 1)' };
 const CONNECTIONS = new Set(['orders', 'interactions', 'feedback', 'history']);
 const SUBSELECTION: Record<string, string> = {
   address: '{ city }', identities: '{ kind }', orders: '{ totalCount }', interactions: '{ totalCount }', feedback: '{ totalCount }',
   consents: '{ __typename }', customer: '{ __typename }', subtotal: '{ amountMinor }', discount: '{ amountMinor }', total: '{ amountMinor }',
+  'Customer.value': '{ modelVersion }', timeline: '{ totalCount }',
   lines: '{ __typename }', unitPrice: '{ amountMinor }', lineTotal: '{ amountMinor }', product: '{ sku }', current: '{ __typename }', history: '{ totalCount }',
 };
 
 function probeQuery(type: string, field: string): string {
-  let inner = `${field}${FIELD_ARGS[field] ?? ''} ${SUBSELECTION[field] ?? ''}`;
+  let inner = `${field}${FIELD_ARGS[field] ?? ''} ${SUBSELECTION[`${type}.${field}`] ?? SUBSELECTION[field] ?? ''}`;
   for (const [, step] of [...PATHS[type]].reverse()) {
     inner = CONNECTIONS.has(step) ? `${step}${FIELD_ARGS[step] ?? ''} { nodes { ${inner} } }` : `${step} { ${inner} }`;
   }

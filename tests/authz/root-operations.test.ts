@@ -10,9 +10,12 @@ import { MUTATION_POLICY, QUERY_POLICY, type FieldPolicy } from '../../src/auth/
 let app: TestApp;
 let f: AuthzFixtures;
 let sacrificial: string;
+let segmentId: string;
 beforeAll(async () => {
   app = await startTestApp();
   f = await createAuthzFixtures(app);
+  const seg = await app.gql(`mutation { createSegment(input: { name: "root-probe", rule: { lifecycleStageIn: [ACTIVE] } }) { id } }`);
+  segmentId = seg.data.createSegment.id;
   const c = await app.gql(`mutation { upsertCustomer(input: { email: "sacrificial@example.com" }) { customer { id } } }`);
   sacrificial = c.data.upsertCustomer.customer.id;
 }, 60_000);
@@ -49,6 +52,12 @@ function operation(field: string): { query: string; variables: Record<string, un
     upsertProduct: { query: `mutation { upsertProduct(input: { sku: "ROOT-${seq}", name: "x", category: "books", priceMinor: 1, currency: "EUR" }) { id } }` },
     eraseCustomer: { query: 'mutation($c: ID!) { eraseCustomer(customerId: $c) { identifiersSuppressed } }', variables: { c: sacrificial } },
     createApiKey: { query: `mutation { createApiKey(input: { name: "root-${seq}", scopes: ["customers:read"] }) { apiKey { name } } }` },
+    segments: { query: '{ segments { name } }' },
+    segment: { query: 'query($id: ID!) { segment(id: $id) { name } }', variables: { id: segmentId } },
+    createSegment: { query: `mutation { createSegment(input: { name: "seg-${seq}", rule: { valueTierIn: [MAINTAIN] } }) { memberCount } }` },
+    updateSegment: { query: 'mutation($id: ID!) { updateSegment(input: { id: $id, description: "probed" }) { name } }', variables: { id: segmentId } },
+    deleteSegment: { query: 'mutation { deleteSegment(id: "U2VnbWVudDowMDAwMDAwMC0wMDAwLTQwMDAtODAwMC0wMDAwMDAwMDAwMDA") }' },
+    recomputeAnalytics: { query: 'mutation { recomputeAnalytics { customers } }' },
     revokeApiKey: { query: 'mutation { revokeApiKey(id: "QXBpS2V5OjAwMDAwMDAwLTAwMDAtNDAwMC04MDAwLTAwMDAwMDAwMDAwMA") { name } }' },
   };
   const op = ops[field];

@@ -45,8 +45,12 @@ export type CustomerFilter = {
   lastSeenBefore?: string | null | undefined;
   /** Case-insensitive substring of name or email (2-100 characters). */
   search?: string | null | undefined;
+  /** Current members of a segment (staff only). */
+  segmentId?: string | number | null | undefined;
   /** Default: ACTIVE only. */
   status?: Array<CustomerStatus> | null | undefined;
+  /** By computed metrics (staff only). */
+  value?: CustomerValueFilter | null | undefined;
 };
 
 export type CustomerOrderBy = {
@@ -55,13 +59,25 @@ export type CustomerOrderBy = {
 };
 
 export type CustomerSortField =
+  | 'CHURN_RISK'
+  | 'CLV_12M'
   | 'CREATED_AT'
+  | 'HISTORIC_VALUE'
   | 'LAST_SEEN_AT';
 
 export type CustomerStatus =
   | 'ACTIVE'
   | 'ERASED'
   | 'MERGED';
+
+export type CustomerValueFilter = {
+  churnRiskAtLeast?: number | null | undefined;
+  churnRiskAtMost?: number | null | undefined;
+  clv12mAtLeastMinor?: number | null | undefined;
+  lifecycleStages?: Array<LifecycleStage> | null | undefined;
+  rfmSegments?: Array<string> | null | undefined;
+  valueTiers?: Array<ValueTier> | null | undefined;
+};
 
 export type FeedbackKind =
   | 'COMPLAINT'
@@ -138,6 +154,14 @@ export type LawfulBasis =
   | 'CONTRACT'
   | 'LEGAL_OBLIGATION'
   | 'LEGITIMATE_INTEREST';
+
+export type LifecycleStage =
+  | 'ACTIVE'
+  | 'AT_RISK'
+  | 'LAPSED'
+  | 'NEW'
+  | 'PROSPECT'
+  | 'WON_BACK';
 
 export type OrderChannel =
   | 'APP'
@@ -266,6 +290,13 @@ export type UpsertProductInput = {
   sku: string;
 };
 
+/** Peppers & Rogers value tiers. */
+export type ValueTier =
+  | 'BELOW_ZERO'
+  | 'MAINTAIN'
+  | 'MOST_GROWABLE'
+  | 'MOST_VALUABLE';
+
 export type CustomerByIdQueryVariables = Exact<{
   id: string | number;
 }>;
@@ -304,6 +335,7 @@ export type NodeByIdQuery = { node:
     | { __typename: 'Interaction', id: string }
     | { __typename: 'Order', id: string, total: { amountMinor: number } }
     | { __typename: 'Product', id: string }
+    | { __typename: 'Segment', id: string }
    | null };
 
 export type CustomerInteractionsQueryVariables = Exact<{

@@ -1,5 +1,9 @@
 import { Field, ID, InputType } from 'type-graphql';
-import { ConsentChannel, ConsentPurpose, ConsentStatus, CustomerStatus, IdentityKind } from '../../entities/enums';
+import { CustomerStatus, IdentityKind } from '../../entities/enums';
+import { ConsentFilter } from '../common/consent-filter';
+import { CustomerValueFilter } from '../analytics/analytics.inputs';
+
+export { ConsentFilter };
 import { CustomerSortField, SortDirection } from '../../services/customer.service';
 import { DateTimeScalar, JSONObjectScalar, LocalDateScalar } from '../../schema/scalars';
 
@@ -36,15 +40,10 @@ export class UpsertCustomerInput {
   @Field(() => String, { nullable: true, description: 'Which system sends this (default "api").' }) source?: string | null;
 }
 
-@InputType('ConsentFilter', { description: 'Matches the consent in force: the newest record for the channel or for ANY channel.' })
-export class ConsentFilter {
-  @Field(() => ConsentPurpose) purpose!: ConsentPurpose;
-  @Field(() => ConsentChannel, { defaultValue: ConsentChannel.ANY }) channel!: ConsentChannel;
-  @Field(() => ConsentStatus, { defaultValue: ConsentStatus.GRANTED }) status!: ConsentStatus;
-}
-
 @InputType('CustomerFilter')
 export class CustomerFilter {
+  @Field(() => CustomerValueFilter, { nullable: true, description: 'By computed metrics (staff only).' }) value?: CustomerValueFilter | null;
+  @Field(() => ID, { nullable: true, description: 'Current members of a segment (staff only).' }) segmentId?: string | null;
   @Field(() => ConsentFilter, { nullable: true, description: 'Targeting: only customers whose consent in force matches.' }) consent?: ConsentFilter | null;
   @Field(() => [CustomerStatus], { nullable: true, description: 'Default: ACTIVE only.' }) status?: CustomerStatus[] | null;
   @Field(() => String, { nullable: true }) email?: string | null;

@@ -1,0 +1,94 @@
+import 'reflect-metadata';
+import { Client } from 'pg';
+import type { EntityManager } from '@mikro-orm/postgresql';
+import { initOrm, migrate } from '../src/db/orm';
+import { recomputeMetrics } from '../src/analytics/recompute';
+
+/**
+ * npm run bench:analytics — generates CUSTOMERS customers with about ORDERS_PER_CUSTOMER orders each
+ * (default 1,000,000 and 10, i.e. ~10M orders) in a scratch database, then times in the same run:
+ *   (a) a bare `GROUP BY customer_id` aggregate over the same orders (materialised server-side), and
+ *   (b) the full metrics recompute (RFM, BG/NBD + Gamma-Gamma fits and predictions, tiers, stages),
+ * and prints both, their ratio, and the bench process's peak RSS. Target: ratio ≤ 3, flat memory.
+ * BENCH_DATABASE_URL: server to use (default postgres://postgres@127.0.0.1:5432/postgres).
+ */
+const ADMIN = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+const CUSTOMERS = Number(process.env.CUSTOMERS ?? 1_000_000);
+const PER = Number(process.env.ORDERS_PER_CUSTOMER ?? 10);
+const DB = 'rapport_bench_analytics';
+
+async function admin(sql: string) {
+  const c = new Client({ connectionString: ADMIN });
+  await c.connect();
+  try {
+    await c.query(sql);
+  } finally {
+    await c.end();
+  }
+}
+
+function url(db: string) {
+  const u = new URL(ADMIN);
+  u.pathname = `/${db}`;
+  return u.toString();
+}
+
+async function main() {
+  let peakRss = 0;
+  const sampler = setInterval(() => (peakRss = Math.max(peakRss, process.memoryUsage().rss)), 100);
+  const seconds = (ms: number) => (ms / 1000).toFixed(2);
+
+  await admin(`drop database if exists ${DB} with (force)`);
+  await admin(`create database ${DB}`);
+  const orm = await initOrm(url(DB), { poolMax: 4 });
+  await migrate(orm);
+  const c = new Client({ connectionString: url(DB) });
+  await c.connect();
+
+  let t = Date.now();
+  await c.query(`insert into customers (id, email, created_at, first_seen_at, last_seen_at)
+                 select gen_random_uuid(), 'bench' || g || '@example.com', now() - random() * interval '1000 days', now(), now()
+                 from generate_series(1, $1) g`, [CUSTOMERS]);
+  // Heterogeneous buyers: per-customer order counts are U1·U2·(4·PER), mean ≈ PER; some buy nothing.
+  await c.query(`alter table orders drop constraint orders_customer_id_foreign`);
+  await c.query(`insert into orders (customer_id, source, external_id, placed_at, channel, status, currency, subtotal_minor, discount_minor, total_minor, created_at)
+                 select c.id, 'bench', null, c.created_at + random() * (now() - c.created_at), 'web',
+                        case when random() < 0.05 then 'returned' else 'delivered' end, 'EUR', v, 0, v, now()
+                 from customers c
+                 cross join lateral generate_series(1, floor(random() * random() * ${4 * PER})::int) g
+                 cross join lateral (select (1000 + floor(random() * 20000))::bigint as v) amount`);
+  await c.query(`alter table orders add constraint orders_customer_id_foreign foreign key (customer_id) references customers (id) on update cascade`);
+  await c.query('vacuum analyze customers');
+  await c.query('vacuum analyze orders');
+  const { rows: [counts] } = await c.query(`select (select count(*) from customers) as customers, (select count(*) from orders) as orders`);
+  console.log(`generated ${counts.customers} customers, ${counts.orders} orders in ${seconds(Date.now() - t)} s`);
+
+  // Warm the cache once so neither measurement pays for the first read from disk.
+  await c.query('select count(*) from orders');
+
+  t = Date.now();
+  await c.query(`create temp table bare as select customer_id, count(*) as n, sum(total_minor) as value, min(placed_at) as first_at, max(placed_at) as last_at
+                 from orders group by customer_id`);
+  const bareMs = Date.now() - t;
+  await c.query('drop table bare');
+
+  t = Date.now();
+  const summary = await recomputeMetrics(orm.em.fork() as EntityManager);
+  const fullMs = Date.now() - t;
+
+  clearInterval(sampler);
+  console.log(`bare GROUP BY customer aggregate: ${seconds(bareMs)} s`);
+  console.log(`full metrics recompute:           ${seconds(fullMs)} s (${summary.customers} customers, ${summary.modelGroups} BG/NBD groups)`);
+  console.log(`  steps (ms): ${JSON.stringify(summary.timingsMs)}`);
+  console.log(`  BG/NBD: ${JSON.stringify(summary.bgNbd)}  Gamma-Gamma: ${JSON.stringify(summary.gammaGamma)}`);
+  console.log(`ratio recompute / aggregate:      ${(fullMs / bareMs).toFixed(2)} (target ≤ 3)`);
+  console.log(`peak RSS of this process:         ${(peakRss / 1024 / 1024).toFixed(0)} MiB`);
+  await c.end();
+  await orm.close();
+  if (!process.env.BENCH_KEEP) await admin(`drop database if exists ${DB} with (force)`);
+}
+
+main().catch((err) => {
+  console.error(err);
+  process.exit(1);
+});

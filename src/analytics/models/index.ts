@@ -1,0 +1,27 @@
+/**
+ * Customer-lifetime-value models for the analytics recompute: BG/NBD (purchases, P(alive)),
+ * Gamma-Gamma (spend per transaction) and their combination into a discounted CLV. Pure functions over
+ * numbers and typed arrays; no I/O. Time unit: weeks by convention (see bgnbd.ts); money unit: that of
+ * the data (see gamma-gamma.ts).
+ */
+export type { NumArray, FitOptions, FitResult } from './common';
+export { logGamma, hyp2f1 } from './special';
+export { nelderMead } from './optimize';
+export type { NelderMeadOptions, NelderMeadResult } from './optimize';
+export {
+  bgNbdLogLikelihood,
+  bgNbdTotalLogLikelihood,
+  fitBgNbd,
+  bgNbdExpectedPurchases,
+  bgNbdProbabilityAlive,
+} from './bgnbd';
+export type { BgNbdParams, BgNbdData } from './bgnbd';
+export {
+  gammaGammaLogLikelihood,
+  gammaGammaTotalLogLikelihood,
+  fitGammaGamma,
+  gammaGammaExpectedSpend,
+} from './gamma-gamma';
+export type { GammaGammaParams, GammaGammaData } from './gamma-gamma';
+export { discountedClv, discountedExpectedPurchases, DAYS_PER_MONTH, WEEKS_PER_MONTH } from './clv';
+export type { ClvOptions } from './clv';

@@ -1,0 +1,28 @@
+import type { EntityManager } from '@mikro-orm/postgresql';
+import { recomputeMetrics, type RecomputeOptions, type RecomputeSummary } from './recompute';
+import { evaluateAllSegments, type SegmentEvaluation } from './segments.service';
+
+export interface AnalyticsRunResult {
+  metrics: RecomputeSummary;
+  segments: SegmentEvaluation[];
+  durationMs: number;
+}
+
+/** A lock id no other feature uses: only one instance recomputes at a time. */
+const ANALYTICS_LOCK = 7_246_001;
+
+/**
+ * Metrics, then segments (which may use them). Guarded by a session advisory lock so that several
+ * instances (or the CLI next to a server) never run it twice at once; returns null when another holds it.
+ */
+export async function runAnalytics(em: EntityManager, opts: RecomputeOptions = {}): Promise<AnalyticsRunResult | null> {
+  const started = Date.now();
+  const conn = em.fork();
+  return conn.transactional(async (tem) => {
+    const [lock]: Array<{ ok: boolean }> = await tem.execute('select pg_try_advisory_xact_lock(?) as ok', [ANALYTICS_LOCK]);
+    if (!lock.ok) return null;
+    const metrics = await recomputeMetrics(tem, opts);
+    const segments = await evaluateAllSegments(tem, opts.asOf ?? new Date());
+    return { metrics, segments, durationMs: Date.now() - started };
+  });
+}

@@ -1,0 +1,43 @@
+import type { MikroORM, EntityManager } from '@mikro-orm/postgresql';
+import type { Logger } from '../logger';
+import { runAnalytics } from './run';
+
+/**
+ * Recomputes analytics every `intervalMinutes` inside the server (0: off; run `npm run analytics`
+ * from cron instead). The first run happens shortly after start when no metrics exist yet.
+ */
+export function startAnalyticsScheduler(orm: MikroORM, logger: Logger, intervalMinutes: number): { stop(): Promise<void> } {
+  if (intervalMinutes <= 0) return { stop: async () => {} };
+  let running: Promise<unknown> | null = null;
+  let stopped = false;
+  const tick = async () => {
+    if (running || stopped) return;
+    running = (async () => {
+      try {
+        const run = await runAnalytics(orm.em.fork() as EntityManager);
+        if (run) logger.info({ customers: run.metrics.customers, segments: run.segments.length, ms: run.durationMs, timings: run.metrics.timingsMs }, 'analytics recomputed');
+        else logger.info('analytics: another instance is recomputing; skipped');
+      } catch (err) {
+        logger.error({ err }, 'analytics recompute failed');
+      } finally {
+        running = null;
+      }
+    })();
+    await running;
+  };
+  const first = setTimeout(async () => {
+    const [row]: Array<{ n: string }> = await orm.em.fork().execute('select count(*) as n from (select 1 from customer_metrics limit 1) x');
+    if (Number(row.n) === 0) await tick();
+  }, 2_000);
+  const timer = setInterval(tick, intervalMinutes * 60_000);
+  first.unref();
+  timer.unref();
+  return {
+    stop: async () => {
+      stopped = true;
+      clearTimeout(first);
+      clearInterval(timer);
+      await running;
+    },
+  };
+}

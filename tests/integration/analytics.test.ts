@@ -1,0 +1,179 @@
+import type { EntityManager } from '@mikro-orm/postgresql';
+import { startTestApp, type TestApp } from '../helpers/test-server';
+import { databaseDigest } from '../helpers/fixtures';
+import { runAnalytics } from '../../src/analytics/run';
+import { seedDemoData } from '../../src/cli/seed';
+import { Role } from '../../src/auth/viewer';
+import { toGlobalId } from '../../src/schema/global-id';
+
+let app: TestApp;
+const DAY = 86_400_000;
+const ids: Record<string, string> = {};
+
+/** Customers with histories chosen to land in known places, next to 300 ordinary demo customers. */
+async function history(name: string, orders: Array<{ daysAgo: number; total: number; status?: string; category?: string }>, extra: { complaints?: number } = {}) {
+  const [c] = await app.sql<{ id: string }>(`insert into customers (email, created_at) values (?, now() - interval '1200 days') returning id`, [`${name}@example.com`]);
+  ids[name] = c.id;
+  for (const [i, o] of orders.entries()) {
+    const [row] = await app.sql<{ id: string }>(
+      `insert into orders (customer_id, placed_at, channel, status, currency, subtotal_minor, total_minor, source, external_id)
+       values (?, now() - make_interval(days => ?), 'web', ?, 'EUR', ?, ?, 'test', ?) returning id`,
+      [c.id, o.daysAgo, o.status ?? 'delivered', o.total, o.total, `${name}-${i}`],
+    );
+    const [p] = await app.sql<{ id: string }>(`select id from products where category = ? order by sku limit 1`, [o.category ?? 'books']);
+    await app.sql(`insert into order_lines (order_id, customer_id, product_id, quantity, unit_price_minor, line_total_minor, currency, position) values (?, ?, ?, 1, ?, ?, 'EUR', 1)`, [row.id, c.id, p.id, o.total, o.total]);
+  }
+  for (let i = 0; i < (extra.complaints ?? 0); i++) {
+    await app.sql(`insert into feedback (customer_id, kind, text, status, submitted_at) values (?, 'complaint', 'late', 'open', now() - interval '5 days')`, [c.id]);
+  }
+}
+
+const analytics = () => runAnalytics(app.orm.em.fork() as EntityManager);
+const metrics = async (name: string) => (await app.sql<Record<string, any>>(`select * from customer_metrics where customer_id = ?`, [ids[name]]))[0]; // eslint-disable-line @typescript-eslint/no-explicit-any
+
+beforeAll(async () => {
+  app = await startTestApp();
+  await seedDemoData(app.orm, { customers: 300, seed: 11 });
+  await history('champion', Array.from({ length: 30 }, (_, i) => ({ daysAgo: 3 + i * 12, total: 9000 })));
+  await history('twinA', [{ daysAgo: 200, total: 5000 }, { daysAgo: 100, total: 5000 }]);
+  await history('twinB', [{ daysAgo: 200, total: 5000 }, { daysAgo: 100, total: 5000 }]);
+  await history('lost', [{ daysAgo: 1000, total: 2000 }]);
+  await history('faded', Array.from({ length: 12 }, (_, i) => ({ daysAgo: 700 + i * 10, total: 4000 })));
+  await history('wonback', [{ daysAgo: 900, total: 3000 }, { daysAgo: 880, total: 3000 }, { daysAgo: 20, total: 3000, category: 'garden' }]);
+  await history('returner', [{ daysAgo: 50, total: 8000, status: 'returned' }, { daysAgo: 40, total: 1000 }]);
+  await history('unhappy', [{ daysAgo: 30, total: 3000 }, { daysAgo: 10, total: 3000 }], { complaints: 2 });
+  await app.sql(`insert into customers (email) values ('prospect@example.com')`);
+  ids.prospect = (await app.sql<{ id: string }>(`select id from customers where email = 'prospect@example.com'`))[0].id;
+  const run = await analytics();
+  expect(run).not.toBeNull();
+}, 120_000);
+afterAll(async () => {
+  await app?.close();
+});
+
+describe('metrics recompute', () => {
+  it('computes a row for every active customer, with fitted models', async () => {
+    const [n] = await app.sql<{ customers: string; metrics: string }>(`select (select count(*) from customers where status = 'active') customers, (select count(*) from customer_metrics) metrics`);
+    expect(n.metrics).toBe(n.customers);
+    const m = await metrics('champion');
+    expect(m.model_version).toMatch(/bgnbd/);
+    expect(m.p_alive).toBeGreaterThan(0.5);
+    expect(Number(m.clv12m_minor)).toBeGreaterThan(0);
+  });
+
+  it('scores RFM in quintiles where ties share a score, and names segments', async () => {
+    const [a, b] = [await metrics('twinA'), await metrics('twinB')];
+    expect([a.r_score, a.f_score, a.m_score]).toEqual([b.r_score, b.f_score, b.m_score]);
+    expect((await metrics('champion')).rfm_segment).toBe('Champions');
+    expect((await metrics('lost')).rfm_segment).toBe('Lost');
+    expect((await metrics('prospect')).rfm_segment).toBe('Prospect');
+    const dist = await app.sql<{ r_score: number; n: string }>(`select r_score, count(*) n from customer_metrics where r_score is not null group by 1 order by 1`);
+    expect(dist.map((d) => d.r_score)).toEqual([1, 2, 3, 4, 5]);
+  });
+
+  it('tells lifecycle stages, value tiers and churn risk apart', async () => {
+    expect((await metrics('prospect')).lifecycle_stage).toBe('prospect');
+    expect((await metrics('wonback')).lifecycle_stage).toBe('won_back');
+    expect(['lapsed', 'at_risk']).toContain((await metrics('faded')).lifecycle_stage);
+    expect((await metrics('lost')).lifecycle_stage).toBe('lapsed');
+    expect((await metrics('champion')).lifecycle_stage).toBe('active');
+    expect((await metrics('returner')).value_tier).toBe('below_zero');
+    expect((await metrics('champion')).value_tier).toBe('most_valuable');
+    // A frequent buyer gone quiet is more likely dead than one still buying; complaints raise the risk.
+    expect((await metrics('faded')).p_alive).toBeLessThan((await metrics('champion')).p_alive);
+    expect((await metrics('faded')).churn_risk).toBeGreaterThan((await metrics('champion')).churn_risk);
+    expect((await metrics('unhappy')).negative_feedback90d).toBe(2);
+  });
+});
+
+describe('the graph', () => {
+  const q = `query($id: ID!) { customer(id: $id) { value { modelVersion computedAt rfm { recency frequency monetary } rfmSegment valueTier lifecycleStage
+               pAlive predictedPurchases12m churnRisk clv12m { amountMinor currency } historicValue { amount currency } expectedOrderValue { amountMinor } } } }`;
+
+  it('exposes Customer.value to staff, never to partners or the customer', async () => {
+    const id = toGlobalId('Customer', ids.champion);
+    const admin = await app.gql(q, { id });
+    expect(admin.errors).toBeUndefined();
+    expect(admin.data.customer.value).toMatchObject({ rfmSegment: 'Champions', valueTier: 'MOST_VALUABLE', lifecycleStage: 'ACTIVE', historicValue: { currency: 'EUR' } });
+    for (const role of [Role.MARKETING, Role.ANALYST]) expect((await app.gql(q, { id }, { role })).errors).toBeUndefined();
+    const self = await app.gql(q, { id }, { role: Role.CUSTOMER, customerId: id });
+    expect(self.errors?.[0].extensions).toMatchObject({ code: 'FORBIDDEN', reason: 'ROLE' });
+  });
+
+  it('filters and sorts customers by metrics, in SQL, with stable pages', async () => {
+    const res = await app.gql(`{ customers(first: 5, orderBy: { field: CLV_12M, direction: DESC }, filter: { value: { lifecycleStages: [ACTIVE, NEW] } }) {
+      totalCount nodes { value { clv12m { amountMinor } lifecycleStage } } } }`);
+    expect(res.errors).toBeUndefined();
+    const clvs = res.data.customers.nodes.map((n: any) => n.value.clv12m?.amountMinor ?? -1); // eslint-disable-line @typescript-eslint/no-explicit-any
+    expect([...clvs].sort((x, y) => y - x)).toEqual(clvs);
+    const [truth] = await app.sql<{ n: string }>(`select count(*) n from customer_metrics m join customers c on c.id = m.customer_id where c.status = 'active' and m.lifecycle_stage in ('active', 'new')`);
+    expect(res.data.customers.totalCount).toBe(Number(truth.n));
+    const partner = await app.gql(`{ customers(first: 5, orderBy: { field: CHURN_RISK }) { totalCount } }`, {}, { role: Role.CUSTOMER, customerId: toGlobalId('Customer', ids.champion) });
+    expect(partner.errors?.[0].extensions?.code).toBe('FORBIDDEN');
+  });
+
+  it('keeps Customer.value batched: statements do not grow with the list', async () => {
+    const query = `query($n: Int!) { customers(first: $n) { nodes { value { churnRisk clv12m { amountMinor } } } } }`;
+    const small = await app.gql(query, { n: 5 });
+    const large = await app.gql(query, { n: 100 });
+    expect(large.extensions!.sqlStatements).toBe(small.extensions!.sqlStatements);
+  });
+});
+
+describe('segments', () => {
+  const create = `mutation($input: CreateSegmentInput!) { createSegment(input: $input) { id name memberCount evaluatedAt } }`;
+
+  it('evaluates a rule over profile, metrics, consent and behaviour exactly as SQL ground truth', async () => {
+    const rule = { all: [{ bought: { category: 'garden', withinDays: 90 } }, { not: { metric: { field: 'CHURN_RISK', op: 'GT', value: 0.9 } } }] };
+    const res = await app.gql(create, { input: { name: 'Recent garden buyers', rule } }, { role: Role.MARKETING });
+    expect(res.errors).toBeUndefined();
+    const [truth] = await app.sql<{ n: string }>(
+      `select count(*) n from customers c left join customer_metrics m on m.customer_id = c.id
+       where c.status = 'active' and coalesce(m.churn_risk, 0) <= 0.9 and exists (
+         select 1 from orders o join order_lines l on l.order_id = o.id join products p on p.id = l.product_id
+         where o.customer_id = c.id and p.category = 'garden' and o.status not in ('cancelled', 'returned') and o.placed_at > now() - interval '90 days')`,
+    );
+    expect(res.data.createSegment.memberCount).toBe(Number(truth.n));
+    expect(res.data.createSegment.memberCount).toBeGreaterThan(0);
+    const members = await app.gql(`query($id: ID!) { segment(id: $id) { customers(first: 100) { totalCount nodes { id } } } }`, { id: res.data.createSegment.id }, { role: Role.ANALYST });
+    expect(members.data.segment.customers.totalCount).toBe(Number(truth.n));
+    expect(members.data.segment.customers.nodes.map((n: { id: string }) => n.id)).toContain(toGlobalId('Customer', ids.wonback));
+  });
+
+  it('keeps membership history: "who entered at-risk this week" is answerable', async () => {
+    const res = await app.gql(create, { input: { name: 'At risk', rule: { lifecycleStageIn: ['AT_RISK', 'LAPSED'] } } });
+    const segmentId = res.data.createSegment.id;
+    const before = res.data.createSegment.memberCount;
+    // The champion stops buying: move their orders back a year and recompute.
+    await app.sql(`update orders set placed_at = placed_at - interval '400 days' where customer_id = ?`, [ids.champion]);
+    await analytics();
+    const weekAgo = new Date(Date.now() - 7 * DAY).toISOString();
+    const seg = await app.gql(`query($id: ID!, $since: DateTime!) { segment(id: $id) { memberCount entered(since: $since, first: 100) { totalCount nodes { enteredAt customer { id } } } } }`, { id: segmentId, since: weekAgo });
+    expect(seg.errors).toBeUndefined();
+    expect(seg.data.segment.memberCount).toBe(before + 1);
+    expect(seg.data.segment.entered.nodes.map((n: any) => n.customer.id)).toContain(toGlobalId('Customer', ids.champion)); // eslint-disable-line @typescript-eslint/no-explicit-any
+    const [open] = await app.sql<{ n: string }>(`select count(*) n from segment_memberships where segment_id = ? and left_at is null`, [Buffer.from(segmentId, 'base64url').toString().split(':')[1]]);
+    expect(Number(open.n)).toBe(before + 1);
+  });
+
+  it('refuses malformed rules with BAD_USER_INPUT and saves nothing', async () => {
+    const digest = await databaseDigest(app);
+    const bad = [
+      { all: [] },
+      { metric: { field: 'CHURN_RISK', op: 'GT', value: 0.5 }, rfmSegmentIn: ['Lost'] },
+      { bought: { category: 'garden', withinDays: 0 } },
+      { rfmSegmentIn: ['Not a segment'] },
+      { country: ['Narnia'] },
+      {},
+    ];
+    for (const rule of bad) {
+      const res = await app.gql(create, { input: { name: `bad ${JSON.stringify(rule)}`, rule } });
+      expect({ rule, code: res.errors?.[0].extensions?.code }).toEqual({ rule, code: 'BAD_USER_INPUT' });
+    }
+    const dup = await app.gql(create, { input: { name: 'At risk', rule: { lifecycleStageIn: ['LAPSED'] } } });
+    expect(dup.errors?.[0].extensions?.code).toBe('CONFLICT');
+    const denied = await app.gql(create, { input: { name: 'x', rule: { lifecycleStageIn: ['LAPSED'] } } }, { role: Role.SUPPORT });
+    expect(denied.errors?.[0].extensions?.code).toBe('FORBIDDEN');
+    expect(await databaseDigest(app)).toBe(digest);
+  });
+});
