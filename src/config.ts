@@ -1,4 +1,5 @@
 import path from 'node:path';
+import { parseByteSize } from './hardening/http';
 
 export interface Config {
   env: 'development' | 'test' | 'production';
@@ -14,6 +15,10 @@ export interface Config {
   dbPoolMax: number;
   /** Adds `extensions.sqlStatements` to every response; for tests and diagnostics. */
   exposeSqlCount: boolean;
+  /** Prometheus metrics at GET /metrics (README "Observability"). */
+  metrics: boolean;
+  /** When set, GET /metrics requires `Authorization: Bearer <this>`. */
+  metricsToken?: string;
   /** Largest `first` a connection accepts. */
   maxPageSize: number;
   logLevel: 'debug' | 'info' | 'warn' | 'error' | 'silent';
@@ -23,6 +28,33 @@ export interface Config {
   jwksUrl?: string;
   jwtIssuer?: string;
   jwtAudience?: string;
+  /** Recompute metrics and segments every N minutes inside the server; 0 turns it off. */
+  analyticsIntervalMinutes: number;
+  // Production hardening (README "Limits").
+  /** Deepest field nesting an operation may have (fragments expanded). */
+  maxDepth: number;
+  /** Aliases per operation. */
+  maxAliases: number;
+  /** Directive uses per operation. */
+  maxDirectives: number;
+  /** Static cost per operation: each field 1, a connection multiplies its selection by `first`. */
+  maxCost: number;
+  /** Lexical tokens per document (graphql-js parser stops past it: 400). */
+  maxTokens: number;
+  /** Who may introspect: everyone, no one, or authenticated staff only. */
+  introspection: 'on' | 'off' | 'staff';
+  /** Largest accepted request body, in bytes (413 past it). */
+  bodyLimitBytes: number;
+  /** Requests per minute per client key (JWT subject, API key, else IP); 0: off. */
+  rateLimitPerMinute: number;
+  /** Redis for the rate-limit counters, shared by instances; unset: in-memory per instance. */
+  redisUrl?: string;
+  /** Express "trust proxy": which X-Forwarded-For hops to trust for the client IP. */
+  trustProxy: boolean | number | string;
+  /** PostgreSQL statement_timeout of the server's connections, in ms; 0: none. */
+  dbStatementTimeoutMs: number;
+  /** Answer 503 REQUEST_TIMEOUT when a /graphql request is not answered within this, in ms; 0: none. */
+  requestTimeoutMs: number;
 }
 
 /** Development only: lets `npm start` print a working admin token. Refused in production. */
@@ -53,6 +85,39 @@ function oneOf<T extends string>(env: NodeJS.ProcessEnv, name: string, allowed: 
   return raw as T;
 }
 
+function byteSizeVar(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const n = parseByteSize(raw);
+  if (n === undefined || n < 1024) throw new ConfigError(`${name} must be a size of at least 1kb such as 512kb or 1mb, got "${raw}"`);
+  return n;
+}
+
+function redisUrlVar(env: NodeJS.ProcessEnv): string | undefined {
+  const raw = env.REDIS_URL;
+  if (raw === undefined || raw === '') return undefined;
+  if (!/^rediss?:\/\//.test(raw)) throw new ConfigError('REDIS_URL must be a redis:// or rediss:// URL');
+  return raw;
+}
+
+/** TRUST_PROXY: false (default), true, a hop count, or addresses/subnets/loopback,uniquelocal… (Express syntax). */
+function trustProxyVar(env: NodeJS.ProcessEnv): boolean | number | string {
+  const raw = env.TRUST_PROXY;
+  if (raw === undefined || raw === '' || /^(0|false|no|off)$/i.test(raw)) return false;
+  if (/^(true|yes|on)$/i.test(raw)) return true;
+  if (/^\d+$/.test(raw)) return Number(raw);
+  if (!/^[0-9a-zA-Z.:/,\s]+$/.test(raw)) throw new ConfigError(`TRUST_PROXY must be true, false, a hop count or a list of addresses, got "${raw}"`);
+  return raw;
+}
+
+/** METRICS_TOKEN: unset, or a bearer token of 16 to 512 visible characters. */
+function metricsTokenVar(env: NodeJS.ProcessEnv): string | undefined {
+  const raw = env.METRICS_TOKEN;
+  if (raw === undefined || raw === '') return undefined;
+  if (!/^[\x21-\x7e]{16,512}$/.test(raw)) throw new ConfigError('METRICS_TOKEN must be 16 to 512 visible ASCII characters without spaces');
+  return raw;
+}
+
 /** Reads and validates the environment once; a bad value stops start-up with a clear message. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const nodeEnv = oneOf(env, 'NODE_ENV', ['development', 'test', 'production'] as const, 'development');
@@ -68,6 +133,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     jwksUrl,
     jwtIssuer: env.JWT_ISSUER || undefined,
     jwtAudience: env.JWT_AUDIENCE || undefined,
+    analyticsIntervalMinutes: intVar(env, 'ANALYTICS_INTERVAL_MINUTES', nodeEnv === 'test' ? 0 : 60, 0, 7 * 24 * 60),
     host: env.HOST || '127.0.0.1',
     port: intVar(env, 'PORT', 4000, 0, 65535),
     databaseUrl,
@@ -77,8 +143,23 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     demoCustomers: intVar(env, 'DEMO_CUSTOMERS', 3000, 1, 1_000_000),
     dbPoolMax: intVar(env, 'DB_POOL_MAX', 10, 1, 200),
     exposeSqlCount: boolVar(env, 'EXPOSE_SQL_COUNT', nodeEnv !== 'production'),
+    metrics: boolVar(env, 'METRICS', true),
+    metricsToken: metricsTokenVar(env),
     maxPageSize: intVar(env, 'MAX_PAGE_SIZE', 100, 1, 10_000),
     logLevel: oneOf(env, 'LOG_LEVEL', ['debug', 'info', 'warn', 'error', 'silent'] as const, nodeEnv === 'test' ? 'warn' : 'info'),
+    maxDepth: intVar(env, 'MAX_DEPTH', 15, 1, 1000),
+    maxAliases: intVar(env, 'MAX_ALIASES', 30, 0, 100_000),
+    maxDirectives: intVar(env, 'MAX_DIRECTIVES', 50, 0, 100_000),
+    maxCost: intVar(env, 'MAX_COST', 20_000, 1),
+    maxTokens: intVar(env, 'MAX_TOKENS', 5_000, 100, 10_000_000),
+    introspection: oneOf(env, 'INTROSPECTION', ['on', 'off', 'staff'] as const, nodeEnv === 'production' ? 'off' : 'on'),
+    bodyLimitBytes: byteSizeVar(env, 'BODY_LIMIT', 1024 * 1024),
+    // Off in tests by default: the suites send many requests as one subject; tests/hardening turns it on.
+    rateLimitPerMinute: intVar(env, 'RATE_LIMIT_PER_MINUTE', nodeEnv === 'test' ? 0 : 600, 0),
+    redisUrl: redisUrlVar(env),
+    trustProxy: trustProxyVar(env),
+    dbStatementTimeoutMs: intVar(env, 'DB_STATEMENT_TIMEOUT_MS', 15_000, 0, 24 * 3_600_000),
+    requestTimeoutMs: intVar(env, 'REQUEST_TIMEOUT_MS', 30_000, 0, 24 * 3_600_000),
   };
 }
 

@@ -7,6 +7,7 @@ import { createServer } from './server';
 import { isDatabaseEmpty, seedDemoData } from './cli/seed';
 import { signToken } from './auth/jwt';
 import { Role } from './auth/viewer';
+import { startAnalyticsScheduler } from './analytics/scheduler';
 
 async function main(): Promise<void> {
   const config = loadConfig();
@@ -59,11 +60,20 @@ async function main(): Promise<void> {
     playgroundHeaders = { Authorization: `Bearer ${token}` };
   }
 
-  const server = await createServer({ orm, config, logger, playgroundHeaders });
+  const scheduler = startAnalyticsScheduler(orm, logger, config.analyticsIntervalMinutes);
+  cleanups.push(() => scheduler.stop());
+  // Requests get a pool of their own whose statements PostgreSQL cancels after DB_STATEMENT_TIMEOUT_MS;
+  // migrations, seeding and the scheduler above keep the unbounded one.
+  const requestOrm = config.dbStatementTimeoutMs ? await initOrm(url, { poolMax: config.dbPoolMax, statementTimeoutMs: config.dbStatementTimeoutMs }) : orm;
+  if (requestOrm !== orm) cleanups.push(() => requestOrm.close());
+  const server = await createServer({ orm: requestOrm, config, logger, playgroundHeaders });
   cleanups.push(() => server.close());
   const port = await server.listen(config.port, config.host);
   const base = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
   logger.info({ url: `${base}/graphql` }, `Rapport is serving GraphQL at ${base}/graphql (playground: open it in a browser)`);
+  if (config.metrics && !config.metricsToken && !/^(127\.|::1$|localhost$)/.test(config.host)) {
+    logger.warn({ url: `${base}/metrics` }, 'GET /metrics answers anyone who can reach this address: set METRICS_TOKEN or keep /metrics away from the network');
+  }
   if (playgroundHeaders) {
     logger.info(`development admin token (pre-filled in the playground):\n  ${playgroundHeaders.Authorization}`);
   }

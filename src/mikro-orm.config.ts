@@ -7,7 +7,11 @@ import { entities } from './entities';
 // folder beside it, as .ts or compiled .js.
 const migrationsDir = path.join(__dirname, '..', 'migrations');
 
-export function createOrmConfig(clientUrl: string, overrides: { poolMax?: number; debug?: boolean } = {}) {
+/**
+ * `statementTimeoutMs` (> 0): PostgreSQL's statement_timeout for every connection of this pool (sent
+ * at connect), so a runaway statement is cancelled by the server (SQLSTATE 57014).
+ */
+export function createOrmConfig(clientUrl: string, overrides: { poolMax?: number; debug?: boolean; statementTimeoutMs?: number } = {}) {
   return defineConfig({
     driver: PostgreSqlDriver,
     clientUrl,
@@ -18,6 +22,7 @@ export function createOrmConfig(clientUrl: string, overrides: { poolMax?: number
     forceUtcTimezone: true,
     debug: overrides.debug ?? false,
     pool: { min: 0, max: overrides.poolMax ?? 10 },
+    ...(overrides.statementTimeoutMs ? { driverOptions: { connection: { statement_timeout: overrides.statementTimeoutMs } } } : {}),
     extensions: [Migrator],
     preferTs: __filename.endsWith('.ts'),
     migrations: {

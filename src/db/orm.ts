@@ -1,7 +1,7 @@
 import { MikroORM } from '@mikro-orm/postgresql';
 import { createOrmConfig } from '../mikro-orm.config';
 
-export async function initOrm(url: string, opts: { poolMax?: number } = {}): Promise<MikroORM> {
+export async function initOrm(url: string, opts: { poolMax?: number; statementTimeoutMs?: number } = {}): Promise<MikroORM> {
   return MikroORM.init(createOrmConfig(url, opts));
 }
 

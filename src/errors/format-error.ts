@@ -10,6 +10,18 @@ const PASS_THROUGH = new Set([
   'PERSISTED_QUERY_NOT_SUPPORTED', 'OPERATION_RESOLUTION_FAILURE', 'BAD_REQUEST', 'UNAUTHENTICATED', 'FORBIDDEN',
 ]);
 
+/**
+ * What of an error may be logged. A driver exception's message carries the SQL and can carry bound
+ * values (an email, a name): only its class, SQLSTATE and the schema objects involved are kept.
+ */
+export function loggableError(err: unknown): Record<string, unknown> {
+  if (err instanceof DriverException) {
+    const e = err as DriverException & { table?: string; constraint?: string; column?: string; routine?: string };
+    return { type: e.name, sqlState: e.code, table: e.table, constraint: e.constraint, column: e.column, routine: e.routine };
+  }
+  return { err };
+}
+
 export interface ErrorLogger {
   error(obj: Record<string, unknown>, msg: string): void;
 }
@@ -42,7 +54,7 @@ export function createFormatError(logger: ErrorLogger) {
     // Data exceptions (class 22: invalid text encoding, numeric overflow…) are bad input that slipped past
     // validation: still the client's to fix, and nothing was written (the transaction rolled back).
     if (original instanceof DriverException && typeof original.code === 'string' && original.code.startsWith('22')) {
-      logger.error({ err: original, path: formatted.path }, 'input rejected by PostgreSQL: add a validation for it');
+      logger.error({ ...loggableError(original), path: formatted.path }, 'input rejected by PostgreSQL: add a validation for it');
       return { ...base, message: 'a value could not be stored (invalid characters or out of range)', extensions: { code: ErrorCode.BAD_USER_INPUT } };
     }
     const code = formatted.extensions?.code;
@@ -50,7 +62,7 @@ export function createFormatError(logger: ErrorLogger) {
       const { stacktrace: _s, exception: _e, ...extensions } = formatted.extensions ?? {};
       return { ...formatted, extensions };
     }
-    logger.error({ err: original, path: formatted.path }, 'unexpected error while resolving');
+    logger.error({ ...loggableError(original), path: formatted.path }, 'unexpected error while resolving');
     return { ...base, message: 'Internal server error', extensions: { code: ErrorCode.INTERNAL_SERVER_ERROR } };
   };
 }

@@ -4,7 +4,7 @@ import path from 'node:path';
 import fs from 'node:fs';
 import { ADMIN_URL_DEFAULT, adminQuery, canConnect, withDatabase } from './pg';
 import { initOrm, migrate } from '../../src/db/orm';
-import { startEmbeddedPostgres } from '../../src/db/embedded-postgres';
+import { startPgProcess } from './embedded-pg-process';
 
 
 /**
@@ -14,11 +14,12 @@ import { startEmbeddedPostgres } from '../../src/db/embedded-postgres';
  */
 export default async function globalSetup(): Promise<void> {
   let adminUrl = process.env.TEST_DATABASE_URL || ADMIN_URL_DEFAULT;
-  if (!(await canConnect(adminUrl))) {
+  // TEST_EMBEDDED=1 forces the embedded fallback (to check it works where no PostgreSQL runs).
+  if (process.env.TEST_EMBEDDED === '1' || !(await canConnect(adminUrl))) {
     if (process.env.TEST_DATABASE_URL) throw new Error(`TEST_DATABASE_URL ${adminUrl} is not reachable`);
     const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'rapport-test-pg-'));
     fs.chmodSync(dataDir, 0o755);
-    const embedded = await startEmbeddedPostgres({ dataDir: path.join(dataDir, 'pg'), port: 54330 });
+    const embedded = await startPgProcess(path.join(dataDir, 'pg'), 54330);
     (globalThis as { __rapportEmbedded?: unknown }).__rapportEmbedded = { embedded, dataDir };
     adminUrl = withDatabase(embedded.url, 'postgres');
   }

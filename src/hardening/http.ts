@@ -1,0 +1,116 @@
+import type { ErrorRequestHandler, RequestHandler, Response } from 'express';
+import type { Logger } from '../logger';
+
+/**
+ * An error answered outside GraphQL execution (rate limit, body too large, bad JSON, timeout), in
+ * the GraphQL-over-HTTP shape clients already parse: `{ errors: [{ message, extensions: { code } }] }`.
+ */
+export function sendGraphQLError(res: Response, status: number, code: string, message: string, extensions: Record<string, unknown> = {}): void {
+  if (res.headersSent) return;
+  res.status(status);
+  res.setHeader('content-type', 'application/json; charset=utf-8');
+  res.setHeader('cache-control', 'no-store');
+  res.end(JSON.stringify({ errors: [{ message, extensions: { code, ...extensions } }] }));
+}
+
+interface BodyParserError {
+  type?: string;
+  status?: number;
+  statusCode?: number;
+  expose?: boolean;
+}
+
+/**
+ * Turns errors from the body parser (and anything else thrown before or around Apollo) into JSON
+ * GraphQL errors. Without it Express answers with an HTML page that, outside production, carries the
+ * stack trace and file paths.
+ */
+export function jsonErrorHandler(logger: Logger, bodyLimitBytes: number): ErrorRequestHandler {
+  return (err: unknown, req, res, next) => {
+    // Already answered (e.g. the request timed out and Apollo finished late): nothing left to say.
+    if (res.headersSent || res.locals.rapportTimedOut) {
+      if (!res.locals.rapportTimedOut) next(err);
+      return;
+    }
+    const e = (err ?? {}) as BodyParserError;
+    const status = e.status ?? e.statusCode;
+    switch (e.type) {
+      case 'entity.too.large':
+        return sendGraphQLError(res, 413, 'PAYLOAD_TOO_LARGE', `the request body is larger than the limit of ${bodyLimitBytes} bytes`, { maxBytes: bodyLimitBytes });
+      case 'entity.parse.failed':
+        return sendGraphQLError(res, 400, 'BAD_REQUEST', 'the request body is not valid JSON (an object with a query is expected)');
+      case 'encoding.unsupported':
+        return sendGraphQLError(res, 415, 'UNSUPPORTED_MEDIA_TYPE', 'unsupported content encoding (use identity, gzip, deflate or br)');
+      case 'charset.unsupported':
+        return sendGraphQLError(res, 415, 'UNSUPPORTED_MEDIA_TYPE', 'unsupported charset (use utf-8)');
+      case 'request.aborted':
+        return sendGraphQLError(res, 400, 'BAD_REQUEST', 'the request was aborted');
+      default:
+        break;
+    }
+    if (typeof status === 'number' && status >= 400 && status < 500) {
+      return sendGraphQLError(res, status, 'BAD_REQUEST', 'the request could not be read');
+    }
+    logger.error({ err, method: req.method, url: req.originalUrl }, 'unhandled error in an HTTP handler');
+    return sendGraphQLError(res, 500, 'INTERNAL_SERVER_ERROR', 'Internal server error');
+  };
+}
+
+/**
+ * Answers 503 `REQUEST_TIMEOUT` when a request has not been answered within `ms` (0: no limit).
+ * The work itself is not interrupted (graphql-js cannot be aborted): its database statements are
+ * bounded by DB_STATEMENT_TIMEOUT_MS, and its late answer is discarded.
+ */
+export function requestTimeout(ms: number, logger: Logger): RequestHandler {
+  return (req, res, next) => {
+    if (!ms) return next();
+    const timer = setTimeout(() => {
+      if (res.headersSent) return;
+      logger.warn({ method: req.method, url: req.originalUrl, ms }, 'request timed out');
+      sendGraphQLError(res, 503, 'REQUEST_TIMEOUT', `the request was not answered within ${ms} ms and was abandoned; ask for less or retry later`);
+      res.locals.rapportTimedOut = true;
+    }, ms);
+    timer.unref();
+    const clear = () => clearTimeout(timer);
+    res.once('finish', clear);
+    res.once('close', clear);
+    next();
+  };
+}
+
+/** Deepest JSON nesting a request body may have (variables, extensions): far beyond any real input. */
+export const MAX_BODY_DEPTH = 100;
+
+/** Whether `value` nests deeper than `limit` (iterative: a hostile body cannot exhaust the stack here). */
+export function nestsDeeperThan(value: unknown, limit: number): boolean {
+  const stack: Array<[unknown, number]> = [[value, 0]];
+  while (stack.length) {
+    const [v, depth] = stack.pop()!;
+    if (v === null || typeof v !== 'object') continue;
+    if (depth + 1 > limit) return true;
+    for (const child of Array.isArray(v) ? v : Object.values(v)) if (child !== null && typeof child === 'object') stack.push([child, depth + 1]);
+  }
+  return false;
+}
+
+/**
+ * Refuses a body nested deeper than MAX_BODY_DEPTH with 400: recursive code further on (JSON.stringify
+ * of a JSON scalar, graphql-js value coercion) would otherwise overflow the stack on it.
+ */
+export function bodyDepthLimit(limit = MAX_BODY_DEPTH): RequestHandler {
+  return (req, res, next) => {
+    if (req.body && typeof req.body === 'object' && nestsDeeperThan(req.body, limit)) {
+      return sendGraphQLError(res, 400, 'BAD_REQUEST', `the request body nests deeper than ${limit} levels`, { maxDepth: limit });
+    }
+    return next();
+  };
+}
+
+/** `1mb`, `512kb`, `2048` (bytes) → bytes. */
+export function parseByteSize(raw: string): number | undefined {
+  const m = /^\s*(\d+(?:\.\d+)?)\s*(b|kb|mb|gb)?\s*$/i.exec(raw);
+  if (!m) return undefined;
+  const unit = (m[2] ?? 'b').toLowerCase();
+  const factor = unit === 'gb' ? 1024 ** 3 : unit === 'mb' ? 1024 ** 2 : unit === 'kb' ? 1024 : 1;
+  return Math.floor(Number(m[1]) * factor);
+}

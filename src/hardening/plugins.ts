@@ -1,0 +1,72 @@
+import { GraphQLError, visit, BREAK, type DocumentNode, type FieldNode } from 'graphql';
+import type { ApolloServerPlugin } from '@apollo/server';
+import type { Context } from '../context';
+import { STAFF_ROLES } from '../auth/viewer';
+import { limitError, operationCost } from './limits';
+
+/**
+ * Rejects an operation whose static cost (see `operationCost`) is over `maxCost`, with HTTP 400.
+ * A plugin rather than a validation rule: the cost depends on the variables (`first: $n`), and
+ * Apollo caches validation per document.
+ */
+export function costLimitPlugin(maxCost: number, maxPageSize: number): ApolloServerPlugin<Context> {
+  return {
+    async requestDidStart() {
+      return {
+        async didResolveOperation({ document, operation, request, schema }) {
+          if (!operation) return;
+          const cost = operationCost(schema, document, operation, request.variables ?? {}, maxPageSize);
+          if (cost > maxCost) {
+            const err = limitError('cost', cost, maxCost, operation,
+              `the operation costs ${cost}; the limit is ${maxCost} (each field costs 1, a connection multiplies its selection by its page size: ask for smaller pages or fewer fields)`);
+            throw new GraphQLError(err.message, { nodes: err.nodes, extensions: { ...err.extensions, http: { status: 400 } } });
+          }
+        },
+      };
+    },
+  };
+}
+
+/** One message for INTROSPECTION=off (Apollo's rule, reworded in formatError) and =staff. */
+export const INTROSPECTION_DISABLED_MESSAGE = 'GraphQL introspection is not allowed: the query contained __schema or __type';
+
+/** The first `__schema` or `__type` field of a document, if any (`__typename` is not introspection). */
+export function introspectionField(doc: DocumentNode): FieldNode | undefined {
+  let found: FieldNode | undefined;
+  visit(doc, {
+    Field(node) {
+      if (node.name.value === '__schema' || node.name.value === '__type') {
+        found = node;
+        return BREAK;
+      }
+      return undefined;
+    },
+  });
+  return found;
+}
+
+/**
+ * INTROSPECTION=staff: `__schema` and `__type` only for an authenticated staff viewer (admin, support,
+ * marketing, analyst). Anyone else gets exactly what INTROSPECTION=off answers (400,
+ * GRAPHQL_VALIDATION_FAILED, INTROSPECTION_DISABLED), so the answer tells nothing about the credential. `__typename` stays open.
+ * The viewer is known only per request, so this is a plugin, not a (cached) validation rule.
+ */
+export function staffIntrospectionPlugin(): ApolloServerPlugin<Context> {
+  return {
+    async requestDidStart() {
+      return {
+        async didResolveOperation({ document, contextValue }) {
+          const role = contextValue.viewer?.role;
+          if (role && STAFF_ROLES.includes(role)) return;
+          const field = introspectionField(document);
+          if (field) {
+            throw new GraphQLError(INTROSPECTION_DISABLED_MESSAGE, {
+              nodes: [field],
+              extensions: { code: 'GRAPHQL_VALIDATION_FAILED', validationErrorCode: 'INTROSPECTION_DISABLED', http: { status: 400 } },
+            });
+          }
+        },
+      };
+    },
+  };
+}

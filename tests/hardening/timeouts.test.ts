@@ -1,0 +1,112 @@
+import { Client } from 'pg';
+import { TEST_JWT_SECRET } from '../helpers/test-server';
+import { signToken } from '../../src/auth/jwt';
+import { Role } from '../../src/auth/viewer';
+import { bearer, leaks, post, startCustomApp, type CustomApp } from './helpers';
+
+/**
+ * A statement is made slow without touching the app: another session holds an ACCESS EXCLUSIVE lock
+ * on `customers`, so any statement reading it waits, and statement_timeout (which counts lock waits)
+ * cancels it.
+ */
+async function holdLock(url: string, table = 'customers'): Promise<{ release(): Promise<void> }> {
+  const c = new Client({ connectionString: url });
+  await c.connect();
+  await c.query('begin');
+  await c.query(`lock table ${table} in access exclusive mode`);
+  return {
+    async release() {
+      await c.query('rollback');
+      await c.end();
+    },
+  };
+}
+
+const LIST = { query: '{ customers(first: 5) { totalCount nodes { id } } }' };
+let stmt: CustomApp;
+let req: CustomApp;
+let admin: Record<string, string>;
+beforeAll(async () => {
+  [stmt, req] = await Promise.all([
+    startCustomApp({}, { statementTimeoutMs: 300 }),
+    startCustomApp({ REQUEST_TIMEOUT_MS: '200' }, { statementTimeoutMs: 1500 }),
+  ]);
+  admin = bearer(await signToken(TEST_JWT_SECRET, { sub: 'timeouts-admin', role: Role.ADMIN }));
+});
+afterAll(async () => {
+  await Promise.all([stmt?.close(), req?.close()]);
+});
+
+const dbUrl = (app: CustomApp) => app.orm.config.get('clientUrl')!;
+const digest = async (app: CustomApp) =>
+  (await app.sql<{ d: string }>(`select md5(coalesce(string_agg(c::text, '|' order by c.id), '')) d from customers c`))[0].d;
+
+it('every connection of the request pool carries statement_timeout', async () => {
+  expect(await stmt.sql('show statement_timeout')).toEqual([{ statement_timeout: '300ms' }]);
+});
+
+it('cancels a long statement and answers QUERY_TIMEOUT: no 500, no SQL, no driver text', async () => {
+  const lock = await holdLock(dbUrl(stmt));
+  let res;
+  const started = Date.now();
+  try {
+    res = await post(stmt.url, LIST, admin);
+  } finally {
+    await lock.release();
+  }
+  const ms = Date.now() - started;
+  expect(ms).toBeGreaterThanOrEqual(250);
+  expect(ms).toBeLessThan(5_000);
+  expect(res.status).toBe(200);
+  expect(res.json.data).toBeNull();
+  expect(res.json.errors).toHaveLength(1);
+  expect(res.json.errors[0]).toMatchObject({ path: ['customers'], extensions: { code: 'QUERY_TIMEOUT' } });
+  expect(res.json.errors[0].message).toMatch(/took too long/);
+  expect(leaks(res.text)).toBeUndefined();
+  // Nothing of it is left running on the server.
+  const active = await stmt.sql<{ n: string }>(`select count(*) n from pg_stat_activity where datname = current_database() and state = 'active' and pid <> pg_backend_pid()`);
+  expect(Number(active[0].n)).toBe(0);
+  // And the next request is served as usual.
+  const after = await post(stmt.url, LIST, admin);
+  expect(after.json.errors).toBeUndefined();
+});
+
+it('a write cancelled by the timeout stores nothing', async () => {
+  const before = await digest(stmt);
+  const lock = await holdLock(dbUrl(stmt));
+  let res;
+  try {
+    res = await post(stmt.url, { query: 'mutation { upsertCustomer(input: { email: "slow.write@example.com", firstName: "Slow" }) { created } }' }, admin);
+  } finally {
+    await lock.release();
+  }
+  expect(res.status).toBe(200);
+  expect(res.json.errors[0].extensions.code).toBe('QUERY_TIMEOUT');
+  expect(leaks(res.text)).toBeUndefined();
+  expect(await digest(stmt)).toBe(before);
+});
+
+it('answers 503 REQUEST_TIMEOUT past REQUEST_TIMEOUT_MS, then drops the late answer quietly', async () => {
+  const lock = await holdLock(dbUrl(req));
+  const started = Date.now();
+  let res;
+  try {
+    res = await post(req.url, LIST, admin);
+    const ms = Date.now() - started;
+    expect(ms).toBeGreaterThanOrEqual(180);
+    expect(ms).toBeLessThan(1_400);
+    // Let the abandoned statement hit its own timeout (1.5 s) while the lock is still held.
+    await new Promise((r) => setTimeout(r, 1_600));
+  } finally {
+    await lock.release();
+  }
+  expect(res.status).toBe(503);
+  expect(res.headers.get('content-type')).toBe('application/json; charset=utf-8');
+  expect(res.json).toEqual({ errors: [{ message: expect.stringMatching(/not answered within 200 ms/), extensions: { code: 'REQUEST_TIMEOUT' } }] });
+  // The server is fine afterwards, on new and on reused connections.
+  for (let i = 0; i < 3; i++) {
+    const ok = await post(req.url, LIST, admin);
+    expect(ok.status).toBe(200);
+    expect(ok.json.errors).toBeUndefined();
+  }
+});
