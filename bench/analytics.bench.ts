@@ -51,12 +51,14 @@ async function main() {
                  from generate_series(1, $1) g`, [CUSTOMERS]);
   // Heterogeneous buyers: per-customer order counts are U1·U2·(4·PER), mean ≈ PER; some buy nothing.
   await c.query(`alter table orders drop constraint orders_customer_id_foreign`);
+  // The per-customer count is drawn in a subquery that references the customer row: a LATERAL call
+  // that does not reference it may be evaluated once for all rows.
   await c.query(`insert into orders (customer_id, source, external_id, placed_at, channel, status, currency, subtotal_minor, discount_minor, total_minor, created_at)
                  select c.id, 'bench', null, c.created_at + random() * (now() - c.created_at), 'web',
-                        case when random() < 0.05 then 'returned' else 'delivered' end, 'EUR', v, 0, v, now()
-                 from customers c
-                 cross join lateral generate_series(1, floor(random() * random() * ${4 * PER})::int) g
-                 cross join lateral (select (1000 + floor(random() * 20000))::bigint as v) amount`);
+                        case when random() < 0.05 then 'returned' else 'delivered' end, 'EUR', v.v, 0, v.v, now()
+                 from (select id, created_at, floor(random() * random() * ${4 * PER})::int as n from customers) c
+                 cross join lateral generate_series(1, c.n) g
+                 cross join lateral (select (1000 + floor(random() * 20000) + 0 * g)::bigint as v) v`);
   await c.query(`alter table orders add constraint orders_customer_id_foreign foreign key (customer_id) references customers (id) on update cascade`);
   await c.query('vacuum analyze customers');
   await c.query('vacuum analyze orders');

@@ -57,15 +57,21 @@ export async function recomputeMetrics(rootEm: EntityManager, opts: RecomputeOpt
     // A bulk job: generous sort memory, and no per-statement timeout (that guards interactive requests).
     await em.execute(`set local work_mem = '256MB'`);
     await em.execute(`set local statement_timeout = 0`);
-    // 1. One pass over orders: per customer and currency, then the customer's main currency.
+    // 1. One pass over orders: per customer and currency (kept orders, and returned value for the
+    // below-zero tier), then the customer's main currency.
     await time('aggregate', () =>
       em.execute(
         `create temp table m_base on commit drop as
-         select distinct on (customer_id) customer_id, currency, orders, first_at, last_at, value_minor
-         from (select customer_id, currency, count(*)::int as orders, min(placed_at) as first_at, max(placed_at) as last_at,
-                      sum(total_minor)::bigint as value_minor
-               from orders where status not in ('cancelled', 'returned') and placed_at <= ?
+         select distinct on (customer_id) customer_id, currency, orders, first_at, last_at, value_minor, returned_minor
+         from (select customer_id, currency,
+                      count(*) filter (where status not in ('cancelled', 'returned'))::int as orders,
+                      min(placed_at) filter (where status not in ('cancelled', 'returned')) as first_at,
+                      max(placed_at) filter (where status not in ('cancelled', 'returned')) as last_at,
+                      coalesce(sum(total_minor) filter (where status not in ('cancelled', 'returned')), 0)::bigint as value_minor,
+                      coalesce(sum(total_minor) filter (where status = 'returned'), 0)::bigint as returned_minor
+               from orders where placed_at <= ?
                group by customer_id, currency) per_currency
+         where orders > 0
          order by customer_id, orders desc, currency`,
         [asOf],
       ),
@@ -135,7 +141,9 @@ export async function recomputeMetrics(rootEm: EntityManager, opts: RecomputeOpt
     }
 
     // 4. Everything else in one statement. Engagement compares the last 30 days of interactions with
-    // the 60 before (per 30 days); negative feedback = complaints and NPS ≤ 6 in 90 days.
+    // the 60 before (per 30 days); negative feedback = complaints, NPS ≤ 6, CSAT/review ≤ 2 in 90 days.
+    // Tiers (Peppers & Rogers) rank by CLV in the same statement: most valuable = top fifth; below zero =
+    // returned at least what they kept; most growable = bottom half but likely alive and engaged.
     const ggp = gg ?? { p: 0, q: 0, v: 0 };
     await em.execute(`delete from customer_metrics`);
     const inserted: Array<{ n: string }> = await time('insert', () =>
@@ -152,88 +160,70 @@ export async function recomputeMetrics(rootEm: EntityManager, opts: RecomputeOpt
            where submitted_at > ?::timestamptz - interval '90 days' and submitted_at <= ?
              and (kind = 'complaint' or (kind = 'nps' and score <= 6) or (kind in ('csat', 'review') and score <= 2))
            group by customer_id),
-         gaps as (
-           select customer_id, max(gap) as max_gap_before_last from (
-             select customer_id, placed_at - lag(placed_at) over (partition by customer_id order by placed_at) as gap,
-                    row_number() over (partition by customer_id order by placed_at desc) as rn
-             from orders where status not in ('cancelled', 'returned') and placed_at <= ?) g
-           where rn = 1 group by customer_id),
          scored as (
            select b.*, p.purchases12m, p.p_alive, p.discounted,
                   extract(epoch from ?::timestamptz - b.last_at) / 86400 as recency_days,
                   -- Quintile scores; ties share a score (rank-based, so equal values never straddle a boundary).
                   least(5, 1 + floor(5.0 * (rank() over (order by b.last_at) - 1) / count(*) over ()))::smallint as r_score,
                   least(5, 1 + floor(5.0 * (rank() over (order by b.orders) - 1) / count(*) over ()))::smallint as f_score,
-                  least(5, 1 + floor(5.0 * (rank() over (order by b.value_minor / b.orders) - 1) / count(*) over ()))::smallint as m_score,
-                  floor(extract(epoch from b.last_at - b.first_at) / 86400 / ${WEEK_DAYS})::int as wk_tx,
-                  floor(extract(epoch from ?::timestamptz - b.first_at) / 86400 / ${WEEK_DAYS})::int as wk_t
+                  least(5, 1 + floor(5.0 * (rank() over (order by b.value_minor / b.orders) - 1) / count(*) over ()))::smallint as m_score
            from m_base b left join m_pred p
              on p.x = b.orders - 1 and p.tx = floor(extract(epoch from b.last_at - b.first_at) / 86400 / ${WEEK_DAYS})::int
             and p.t = floor(extract(epoch from ?::timestamptz - b.first_at) / 86400 / ${WEEK_DAYS})::int),
-         spend as (
-           select s.*,
-                  case when ${gg ? 'true' : 'false'} and ${ggp.q} > 1 then
+         valued as (
+           select s.*, e.exp_spend, round(s.discounted * e.exp_spend)::bigint as clv,
+                  percent_rank() over (order by coalesce(round(s.discounted * e.exp_spend), 0) desc) as clv_rank,
+                  -- Won back: bought in the last 90 days after a gap of 180+. Only recent buyers are looked at,
+                  -- through the (customer_id, placed_at) index, instead of a window over every order.
+                  (s.last_at > ?::timestamptz - interval '90 days' and s.last_at - (
+                     select max(o.placed_at) from orders o where o.customer_id = s.customer_id and o.placed_at < s.last_at
+                       and o.status not in ('cancelled', 'returned')) > interval '180 days') as won_back
+           from scored s
+           cross join lateral (select case when ${gg ? 'true' : 'false'} and ${ggp.q} > 1 then
                     -- Gamma-Gamma conditional expected average order value given the orders so far.
                     (${ggp.p} * (${ggp.v} + s.orders * (s.value_minor::float8 / s.orders))) / (${ggp.p} * s.orders + ${ggp.q} - 1)
-                  end as exp_spend
-           from scored s),
+                  end as exp_spend) e),
          ins as (insert into customer_metrics (customer_id, computed_at, model_version, currency, orders_count, first_order_at, last_order_at,
            recency_days, frequency, monetary_avg_minor, historic_value_minor, r_score, f_score, m_score, rfm_segment,
            predicted_purchases12m, p_alive, expected_spend_minor, clv12m_minor, engagement_decline, negative_feedback90d,
            churn_risk, value_tier, lifecycle_stage)
-         select c.id, ?, ?, s.currency, coalesce(s.orders, 0), s.first_at, s.last_at, floor(s.recency_days)::int,
-           greatest(coalesce(s.orders, 0) - 1, 0), (s.value_minor / s.orders), coalesce(s.value_minor, 0),
-           s.r_score, s.f_score, s.m_score,
-           case when s.customer_id is null then 'Prospect'
-                when s.r_score >= 4 and s.f_score >= 4 then 'Champions'
-                when s.r_score <= 2 and s.f_score = 5 then 'Can''t Lose Them'
-                when s.r_score <= 2 and s.f_score >= 3 then 'At Risk'
-                when s.r_score >= 3 and s.f_score >= 3 then 'Loyal'
-                when s.r_score = 5 and s.f_score = 1 then 'New Customers'
-                when s.r_score >= 4 and s.f_score <= 2 then 'Potential Loyalists'
-                when s.r_score = 3 then 'Need Attention'
-                when s.r_score = 2 then 'Hibernating'
+         select c.id, ?, ?, v.currency, coalesce(v.orders, 0), v.first_at, v.last_at, floor(v.recency_days)::int,
+           greatest(coalesce(v.orders, 0) - 1, 0), (v.value_minor / v.orders), coalesce(v.value_minor, 0),
+           v.r_score, v.f_score, v.m_score,
+           case when v.customer_id is null then 'Prospect'
+                when v.r_score >= 4 and v.f_score >= 4 then 'Champions'
+                when v.r_score <= 2 and v.f_score = 5 then 'Can''t Lose Them'
+                when v.r_score <= 2 and v.f_score >= 3 then 'At Risk'
+                when v.r_score >= 3 and v.f_score >= 3 then 'Loyal'
+                when v.r_score = 5 and v.f_score = 1 then 'New Customers'
+                when v.r_score >= 4 and v.f_score <= 2 then 'Potential Loyalists'
+                when v.r_score = 3 then 'Need Attention'
+                when v.r_score = 2 then 'Hibernating'
                 else 'Lost' end,
-           s.purchases12m, s.p_alive, s.exp_spend, round(s.discounted * s.exp_spend)::bigint,
+           v.purchases12m, v.p_alive, v.exp_spend, v.clv,
            coalesce(e.decline, 0), coalesce(n.n, 0),
            -- Churn risk: mostly the model's P(dead), then falling engagement and recent unhappiness.
-           least(1, greatest(0, 0.6 * (1 - coalesce(s.p_alive, case when s.customer_id is null then 0.5 else 0 end))
+           least(1, greatest(0, 0.6 * (1 - coalesce(v.p_alive, case when v.customer_id is null then 0.5 else 0 end))
                                 + 0.25 * coalesce(e.decline, 0) + 0.15 * least(coalesce(n.n, 0), 2) / 2.0)),
-           'maintain',
-           case when s.customer_id is null then 'prospect'
-                when s.orders = 1 and s.first_at > ?::timestamptz - interval '30 days' then 'new'
-                when g.max_gap_before_last > interval '180 days' and s.last_at > ?::timestamptz - interval '90 days' then 'won_back'
-                when s.last_at < ?::timestamptz - interval '365 days' or coalesce(s.p_alive, 1) < 0.2 then 'lapsed'
-                when coalesce(s.p_alive, 1) < 0.5 or s.last_at < ?::timestamptz - interval '180 days' then 'at_risk'
+           case when v.customer_id is null then 'maintain'
+                when v.returned_minor > 0 and v.returned_minor >= v.value_minor then 'below_zero'
+                when v.clv_rank < 0.2 then 'most_valuable'
+                when v.clv_rank >= 0.5 and coalesce(v.p_alive, 0) >= 0.5 and coalesce(e.decline, 0) < 0.5 then 'most_growable'
+                else 'maintain' end,
+           case when v.customer_id is null then 'prospect'
+                when v.orders = 1 and v.first_at > ?::timestamptz - interval '30 days' then 'new'
+                when v.won_back then 'won_back'
+                when v.last_at < ?::timestamptz - interval '365 days' or coalesce(v.p_alive, 1) < 0.2 then 'lapsed'
+                when coalesce(v.p_alive, 1) < 0.5 or v.last_at < ?::timestamptz - interval '180 days' then 'at_risk'
                 else 'active' end
          from customers c
-         left join spend s on s.customer_id = c.id
+         left join valued v on v.customer_id = c.id
          left join eng e on e.customer_id = c.id
          left join neg n on n.customer_id = c.id
-         left join gaps g on g.customer_id = c.id
          where c.status = 'active'
          returning 1)
          select count(*) as n from ins`,
-        [asOf, asOf, asOf, asOf, asOf, asOf, asOf, asOf, asOf, asOf, asOf, MODEL_VERSION, asOf, asOf, asOf, asOf, asOf],
-      ),
-    );
-    // 5. Value tiers (Peppers & Rogers): most valuable = top fifth by predicted value; below zero = cost
-    // more than they bring (returns at least what they kept); most growable = engaged and likely alive
-    // but in the bottom half by value; everyone else: maintain.
-    await time('tiers', () =>
-      em.execute(
-        `with ranked as (
-           select customer_id, percent_rank() over (order by coalesce(clv12m_minor, 0) desc) as pr from customer_metrics where orders_count > 0),
-         returns as (
-           select customer_id, sum(total_minor) filter (where status = 'returned') as returned, sum(total_minor) filter (where status not in ('returned', 'cancelled')) as kept
-           from orders group by customer_id having count(*) filter (where status = 'returned') > 0)
-         update customer_metrics m set value_tier = case
-             when coalesce(rt.returned, 0) > 0 and coalesce(rt.returned, 0) >= coalesce(rt.kept, 0) then 'below_zero'
-             when r.pr < 0.2 then 'most_valuable'
-             when r.pr >= 0.5 and coalesce(m.p_alive, 0) >= 0.5 and m.engagement_decline < 0.5 then 'most_growable'
-             else 'maintain' end
-         from ranked r left join returns rt on rt.customer_id = r.customer_id
-         where m.customer_id = r.customer_id`,
+        [asOf, asOf, asOf, asOf, asOf, asOf, asOf, asOf, asOf, asOf, MODEL_VERSION, asOf, asOf, asOf],
       ),
     );
     log('metrics recomputed', { timings });
