@@ -49,6 +49,8 @@ export interface Config {
   rateLimitPerMinute: number;
   /** Redis for the rate-limit counters, shared by instances; unset: in-memory per instance. */
   redisUrl?: string;
+  /** Redis pub/sub channel of live updates (with `REDIS_URL`); instances sharing it see each other's events. */
+  liveChannel: string;
   /** Express "trust proxy": which X-Forwarded-For hops to trust for the client IP. */
   trustProxy: boolean | number | string;
   /** PostgreSQL statement_timeout of the server's connections, in ms; 0: none. */
@@ -97,6 +99,13 @@ function redisUrlVar(env: NodeJS.ProcessEnv): string | undefined {
   const raw = env.REDIS_URL;
   if (raw === undefined || raw === '') return undefined;
   if (!/^rediss?:\/\//.test(raw)) throw new ConfigError('REDIS_URL must be a redis:// or rediss:// URL');
+  return raw;
+}
+
+function liveChannelVar(env: NodeJS.ProcessEnv): string {
+  const raw = env.LIVE_CHANNEL;
+  if (raw === undefined || raw === '') return 'rapport:live';
+  if (!/^[\x21-\x7e]{1,200}$/.test(raw)) throw new ConfigError('LIVE_CHANNEL must be 1 to 200 visible ASCII characters without spaces');
   return raw;
 }
 
@@ -157,6 +166,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     // Off in tests by default: the suites send many requests as one subject; tests/hardening turns it on.
     rateLimitPerMinute: intVar(env, 'RATE_LIMIT_PER_MINUTE', nodeEnv === 'test' ? 0 : 600, 0),
     redisUrl: redisUrlVar(env),
+    liveChannel: liveChannelVar(env),
     trustProxy: trustProxyVar(env),
     dbStatementTimeoutMs: intVar(env, 'DB_STATEMENT_TIMEOUT_MS', 15_000, 0, 24 * 3_600_000),
     requestTimeoutMs: intVar(env, 'REQUEST_TIMEOUT_MS', 30_000, 0, 24 * 3_600_000),

@@ -3,6 +3,7 @@ import { createLoaders, type Loaders } from './loaders';
 import type { Viewer } from './auth/viewer';
 import type { Config } from './config';
 import { AuditRecorder } from './auth/audit';
+import type { ActivityEvents } from './live/activity-events';
 
 export interface Context {
   requestId: string;
@@ -12,9 +13,11 @@ export interface Context {
   loaders: Loaders;
   config: Config;
   audit: AuditRecorder;
+  /** Live updates: mutations publish what they wrote (after commit), subscriptions read from it. */
+  events: ActivityEvents;
 }
 
-export function createContext(orm: MikroORM, config: Config, viewer: Viewer | null, requestId: string): Context {
+export function createContext(orm: MikroORM, config: Config, viewer: Viewer | null, requestId: string, events: ActivityEvents): Context {
   const em = orm.em.fork() as EntityManager;
-  return { requestId, viewer, em, loaders: createLoaders(em), config, audit: new AuditRecorder() };
+  return { requestId, viewer, em, loaders: createLoaders(em), config, audit: new AuditRecorder(), events };
 }

@@ -1,12 +1,15 @@
 import http from 'node:http';
+import { randomUUID } from 'node:crypto';
 import express from 'express';
 import { ApolloServer, type ApolloServerPlugin } from '@apollo/server';
 import { expressMiddleware } from '@as-integrations/express5';
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
 import { ApolloServerPluginCacheControlDisabled, ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
-import { GraphQLError } from 'graphql';
-import type { EntityManager, MikroORM } from '@mikro-orm/postgresql';
-import { authenticateApiKey } from './auth/api-keys';
+import { GraphQLError, getOperationAST, parse, specifiedRules, validate, type DocumentNode, type FormattedExecutionResult } from 'graphql';
+import type { MikroORM } from '@mikro-orm/postgresql';
+import { WebSocketServer } from 'ws';
+import { useServer } from 'graphql-ws/use/ws';
+import { authenticate } from './auth/authenticate';
 import type { Config } from './config';
 import type { Logger } from './logger';
 import { createContext, type Context } from './context';
@@ -14,12 +17,12 @@ import { buildAppSchema } from './schema/build-schema';
 import { createFormatError } from './errors/format-error';
 import { createJwtVerifier } from './auth/jwt';
 import type { Viewer } from './auth/viewer';
-import { DomainError, ErrorCode } from './errors/domain-error';
 import { currentSqlStats, installSqlCounter } from './observability/sql-counter';
 import { createObservability } from './observability';
 import { playgroundRouter } from './playground/playground.router';
 import { customer360Query, playgroundExamples } from './playground/examples';
 import { createHardening } from './hardening';
+import { createActivityEvents, type ActivityEvents } from './live/activity-events';
 
 export interface RapportServer {
   app: express.Express;
@@ -28,6 +31,8 @@ export interface RapportServer {
   listen(port: number, host: string): Promise<number>;
   /** Stops taking requests, lets in-flight ones finish, then closes. */
   close(): Promise<void>;
+  /** Live updates (README "Live updates"): what mutations publish and subscriptions read. */
+  events: ActivityEvents;
 }
 
 export interface ServerOptions {
@@ -83,15 +88,22 @@ export async function createServer({ orm, config, logger, playgroundHeaders }: S
   const hardening = await createHardening({ config, logger, verifyJwt });
   app.set('trust proxy', config.trustProxy);
 
+  const schema = await buildAppSchema();
+  const formatError = obs.formatError(hardening.formatError(createFormatError(logger)));
+  const events = await createActivityEvents({ redisUrl: config.redisUrl, channel: config.liveChannel, logger });
+  let wsCleanup: { dispose(): void | Promise<void> } | undefined; // set once /graphql is mounted
+
   const apollo = new ApolloServer<Context>({
-    schema: await buildAppSchema(),
-    formatError: obs.formatError(hardening.formatError(createFormatError(logger))),
+    schema,
+    formatError,
     includeStacktraceInErrorResponses: false,
     csrfPrevention: true,
     allowBatchedHttpRequests: false,
     ...hardening.apollo,
     plugins: [
       ApolloServerPluginDrainHttpServer({ httpServer }),
+      // Closes the subscription sockets (1001 Going Away) when the server stops.
+      { serverWillStart: async () => ({ drainServer: async () => wsCleanup?.dispose() }) },
       ApolloServerPluginLandingPageDisabled(),
       // Per-field cache hints cost a fifth of a list query's CPU (profiled) and nothing here is
       // cacheable: personal data answers `cache-control: no-store`, set below.
@@ -141,9 +153,70 @@ export async function createServer({ orm, config, logger, playgroundHeaders }: S
         const apiKey = req.headers['x-api-key'];
         const viewer = await authenticate(req.headers.authorization, typeof apiKey === 'string' ? apiKey : undefined, verifyJwt, orm, logger);
         obs.noteViewer(res, viewer);
-        return createContext(orm, config, viewer, requestId);
+        return createContext(orm, config, viewer, requestId, events);
       },
     }),
+  );
+
+  // Subscriptions: the graphql-ws protocol on the same path (README "Live updates").
+  const wsServer = new WebSocketServer({ server: httpServer, path: '/graphql' });
+  // ws re-emits the HTTP server's errors (EADDRINUSE…); listen() reports those, so this only keeps
+  // an unhandled 'error' event from crashing the process.
+  wsServer.on('error', (err) => logger.debug({ err }, 'websocket server error'));
+  wsCleanup = useServer<Record<string, unknown>, { viewer?: Viewer }>(
+    {
+      schema,
+      // Same credentials as over HTTP, in the connection params; anonymous or bad: closed with 4403.
+      onConnect: async (ctx) => {
+        const params = ctx.connectionParams ?? {};
+        const text = (v: unknown) => (typeof v === 'string' && v ? v : undefined);
+        try {
+          const viewer = await authenticate(text(params.Authorization ?? params.authorization), text(params['X-API-Key'] ?? params['x-api-key']), verifyJwt, orm, logger);
+          if (!viewer) return false;
+          ctx.extra.viewer = viewer;
+          return true;
+        } catch {
+          return false;
+        }
+      },
+      // Subscriptions only (queries and mutations go over HTTP, with their rate limits and audit),
+      // under the same parser and validation limits as HTTP.
+      onSubscribe: (ctx, _id, payload) => {
+        let document: DocumentNode;
+        try {
+          document = parse(payload.query, { maxTokens: config.maxTokens });
+        } catch (e) {
+          return [e instanceof GraphQLError ? e : new GraphQLError('could not parse the operation')];
+        }
+        const errors = validate(schema, document, [...specifiedRules, ...hardening.apollo.validationRules]);
+        if (errors.length) return errors;
+        if (getOperationAST(document, payload.operationName)?.operation !== 'subscription') {
+          return [new GraphQLError('only subscriptions are served over WebSocket: send queries and mutations over HTTP', { extensions: { code: 'BAD_REQUEST' } })];
+        }
+        return {
+          schema,
+          document,
+          operationName: payload.operationName,
+          variableValues: payload.variables,
+          contextValue: createContext(orm, config, ctx.extra.viewer ?? null, randomUUID(), events),
+        };
+      },
+      // Every delivered event: its personal-data reads are audited before it leaves (or it is withheld), errors formatted as over HTTP.
+      onNext: async (_ctx, _id, payload, args, result): Promise<FormattedExecutionResult> => {
+        const c = args.contextValue as Context;
+        if (c?.viewer && c.audit?.pendingReads) {
+          try {
+            await c.audit.flushReads(c.em, c.viewer, c.requestId, payload.operationName ?? getOperationAST(args.document)?.name?.value ?? null);
+          } catch (err) {
+            logger.error({ err, requestId: c.requestId }, 'audit log write failed: event withheld');
+            return { errors: [{ message: 'Internal server error', extensions: { code: 'INTERNAL_SERVER_ERROR' } }] };
+          }
+        }
+        return result.errors ? { ...result, errors: result.errors.map((e) => formatError(e.toJSON(), e)) } : (result as FormattedExecutionResult);
+      },
+      onError: (_ctx, _id, _payload, errors) => errors.map((e) => formatError(e.toJSON(), e)),
+    },
+    wsServer,
   );
   // Errors before or around Apollo (body too large, bad JSON…) and anywhere else: JSON, never
   // Express' HTML page with a stack trace.
@@ -161,28 +234,11 @@ export async function createServer({ orm, config, logger, playgroundHeaders }: S
         });
       }),
     close: async () => {
+      // Stops HTTP and, through the drainServer plugin above, closes the WebSocket connections.
       await apollo.stop();
       await hardening.close();
+      await events.close();
     },
+    events,
   };
-}
-
-/**
- * Bearer JWT (staff, customers) or X-API-Key (partners). Neither: anonymous, and every guarded field
- * answers UNAUTHENTICATED. A bad credential, or both at once: HTTP 401.
- */
-async function authenticate(header: string | undefined, apiKey: string | undefined, verifyJwt: (t: string) => Promise<Viewer>, orm: MikroORM, logger: Logger): Promise<Viewer | null> {
-  if (!header && !apiKey) return null;
-  try {
-    if (header && apiKey) throw new DomainError(ErrorCode.UNAUTHENTICATED, 'send either a bearer token or an API key, not both');
-    if (apiKey) return await authenticateApiKey(orm.em.fork() as EntityManager, apiKey);
-    const match = /^Bearer\s+(\S+)$/i.exec(header!);
-    if (!match) throw new DomainError(ErrorCode.UNAUTHENTICATED, 'Authorization must be "Bearer <token>"');
-    return await verifyJwt(match[1]);
-  } catch (e) {
-    if (e instanceof DomainError) throw new GraphQLError(e.message, { extensions: { code: 'UNAUTHENTICATED', http: { status: 401 } } });
-    // A failure of ours (database down…) is not the client's bad credential, and its details stay in the log.
-    logger.error({ err: e }, 'authentication failed unexpectedly');
-    throw new GraphQLError('Internal server error', { extensions: { code: 'INTERNAL_SERVER_ERROR', http: { status: 500 } } });
-  }
 }

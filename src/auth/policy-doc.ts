@@ -1,4 +1,4 @@
-import { MUTATION_POLICY, QUERY_POLICY, TYPE_POLICY, type FieldPolicy, type Grant } from './policy';
+import { MUTATION_POLICY, QUERY_POLICY, SUBSCRIPTION_POLICY, TYPE_POLICY, type FieldPolicy, type Grant } from './policy';
 import { Role } from './viewer';
 
 const ROLES = [Role.ADMIN, Role.SUPPORT, Role.MARKETING, Role.ANALYST, Role.PARTNER, Role.CUSTOMER];
@@ -28,6 +28,7 @@ export function policyMarkdown(): string {
   const body = [
     ...rows('Query ', Object.entries(QUERY_POLICY)),
     ...rows('Mutation ', Object.entries(MUTATION_POLICY)),
+    ...rows('Subscription ', Object.entries(SUBSCRIPTION_POLICY)),
     ...Object.entries(TYPE_POLICY).flatMap(([type, fields]) => rows(`${type}: `, Object.entries(fields))),
   ];
   return [...header, ...body].join('\n');

@@ -66,6 +66,9 @@ export const QUERY_POLICY: Record<string, FieldPolicy> = {
   apiKeys: { [ADMIN]: true },
   segments: { [ADMIN]: true, [MARKETING]: true, [ANALYST]: true },
   segment: { [ADMIN]: true, [MARKETING]: true, [ANALYST]: true },
+  // Aggregates only (no personal data), but business figures: not for support, partners or customers.
+  feedbackSummary: { [ADMIN]: true, [MARKETING]: true, [ANALYST]: true },
+  campaignMetrics: { [ADMIN]: true, [MARKETING]: true, [ANALYST]: true },
 };
 
 /** Mutations. For the customer role the input must name their own customer (checked by the rule). */
@@ -84,6 +87,14 @@ export const MUTATION_POLICY: Record<string, FieldPolicy> = {
   updateSegment: { [ADMIN]: true, [MARKETING]: true },
   deleteSegment: { [ADMIN]: true, [MARKETING]: true },
   recomputeAnalytics: { [ADMIN]: true },
+};
+
+/**
+ * Subscriptions (graphql-ws at /graphql). For the customer role the argument must name their own
+ * customer; every delivered event is then resolved under the type rules below, like any read.
+ */
+export const SUBSCRIPTION_POLICY: Record<string, FieldPolicy> = {
+  customerActivity: { [ADMIN]: true, [SUPPORT]: true, [CUSTOMER]: true },
 };
 
 /** Fields of customer-owned types. Every one of them also requires object-level access to its customer. */

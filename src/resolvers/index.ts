@@ -8,7 +8,9 @@ import { NodeResolver } from './node/node.resolver';
 import { ProductResolver } from './product/product.resolver';
 import { PrivacyResolver } from './privacy/privacy.resolver';
 import { TimelineResolver } from './timeline/timeline.resolver';
+import { LiveResolver } from './live/live.resolver';
 import { CustomerValueResolver, SegmentMembershipResolver, SegmentResolver } from './analytics/analytics.resolver';
+import { InsightsResolver } from './insights/insights.resolver';
 
 // eslint-disable-next-line @typescript-eslint/no-unsafe-function-type
 export const resolvers: NonEmptyArray<Function> = [
@@ -23,7 +25,9 @@ export const resolvers: NonEmptyArray<Function> = [
   ConsentResolver,
   PrivacyResolver,
   TimelineResolver,
+  LiveResolver,
   CustomerValueResolver,
   SegmentResolver,
   SegmentMembershipResolver,
+  InsightsResolver,
 ];

@@ -4,9 +4,18 @@ import { buildSchema } from 'type-graphql';
 import { applyMiddleware } from 'graphql-middleware';
 import { resolvers } from '../resolvers';
 import { registerEnums } from './enums';
-import { permissions } from './permissions';
+import { guardSubscriptions, permissions } from './permissions';
 
 let cached: GraphQLSchema | undefined;
+
+const unusedPubSub = {
+  publish(): void {
+    throw new Error('topic-based subscriptions are not used: publish through ctx.events');
+  },
+  subscribe(): AsyncIterable<unknown> {
+    throw new Error('topic-based subscriptions are not used: subscribe through ctx.events');
+  },
+};
 
 /** The executable schema without permissions: what `schema.graphql` is emitted from. */
 export async function buildBareSchema(): Promise<GraphQLSchema> {
@@ -17,6 +26,9 @@ export async function buildBareSchema(): Promise<GraphQLSchema> {
       // Inputs are validated in the services (one place, typed errors); no class-validator decorators.
       validate: false,
       emitSchemaFile: false,
+      // Subscriptions bring their own event source (`subscribe:`, from the context: src/live); topic-based
+      // type-graphql subscriptions are not used, so this pub/sub only refuses.
+      pubSub: unusedPubSub,
     });
   }
   return cached;
@@ -24,5 +36,5 @@ export async function buildBareSchema(): Promise<GraphQLSchema> {
 
 /** The served schema: the bare schema wrapped in the graphql-shield permission layer. */
 export async function buildAppSchema(): Promise<GraphQLSchema> {
-  return applyMiddleware(await buildBareSchema(), permissions);
+  return guardSubscriptions(applyMiddleware(await buildBareSchema(), permissions));
 }

@@ -1,10 +1,10 @@
 import { deny, rule, shield, type IRules } from 'graphql-shield';
-import { GraphQLError } from 'graphql';
+import { GraphQLError, type GraphQLResolveInfo, type GraphQLSchema } from 'graphql';
 import type { Context } from '../context';
 import { Role, STAFF_ROLES } from '../auth/viewer';
 import { canAccessCustomer, hasConsent } from '../auth/access';
 import {
-  CUSTOMER_OWNED_TYPES, METRICS_FILTER_ROLES, MUTATION_POLICY, PII_FIELDS, PII_FILTER_ROLES, QUERY_POLICY, TYPE_POLICY, type FieldPolicy,
+  CUSTOMER_OWNED_TYPES, METRICS_FILTER_ROLES, MUTATION_POLICY, PII_FIELDS, PII_FILTER_ROLES, QUERY_POLICY, SUBSCRIPTION_POLICY, TYPE_POLICY, type FieldPolicy,
 } from '../auth/policy';
 import { fromGlobalId } from './global-id';
 
@@ -24,6 +24,7 @@ const OWN_CUSTOMER_ARG: Record<string, (args: Record<string, any>) => unknown> =
   setConsent: (a) => a.input?.customerId,
   recordFeedback: (a) => a.input?.customerId,
   exportCustomerData: (a) => a.customerId,
+  customerActivity: (a) => a.customerId,
 };
 
 /** Checks the role grant of one field: role listed, scope held (partner). Consent and ownership are checked by the callers. */
@@ -38,26 +39,54 @@ function roleGrant(policy: FieldPolicy, ctx: Context, what: string): true | Grap
   return true;
 }
 
-function rootRule(kind: 'Query' | 'Mutation', field: string, policy: FieldPolicy) {
+type RootKind = 'Query' | 'Mutation' | 'Subscription';
+
+function rootRule(kind: RootKind, field: string, policy: FieldPolicy) {
   // Depends on arguments (ownership, filters): never cached across fields.
-  return rule(`${kind}.${field}`, { cache: 'no_cache' })(async (_parent, args: Record<string, any>, ctx: Context) => { // eslint-disable-line @typescript-eslint/no-explicit-any
-    const granted = roleGrant(policy, ctx, `${kind}.${field}`);
-    if (granted !== true) return granted;
-    const viewer = ctx.viewer!;
-    if (viewer.role === Role.CUSTOMER && OWN_CUSTOMER_ARG[field]) {
-      const named = OWN_CUSTOMER_ARG[field](args);
-      const parsed = typeof named === 'string' ? fromGlobalId(named) : null;
-      if (!parsed || parsed.type !== 'Customer' || parsed.id !== viewer.customerId) return forbidden('customers may act only on their own profile', 'NOT_OWNER');
-    }
-    if (field === 'customers' && (args.filter?.email || args.filter?.search) && !PII_FILTER_ROLES.includes(viewer.role)) {
-      return forbidden('filtering by email or name is limited to roles that may see contact data', 'PII_FILTER');
-    }
-    const metricSort = ['clv_12m', 'churn_risk', 'historic_value'].includes(args.orderBy?.field);
-    if (field === 'customers' && (args.filter?.value || args.filter?.segmentId || metricSort) && !METRICS_FILTER_ROLES.includes(viewer.role)) {
-      return forbidden('filtering or sorting by metrics or segments is limited to roles that may see them', 'METRICS_FILTER');
-    }
-    return true;
-  });
+  return rule(`${kind}.${field}`, { cache: 'no_cache' })((_parent, args: Record<string, any>, ctx: Context) => rootCheck(kind, field, policy, args, ctx)); // eslint-disable-line @typescript-eslint/no-explicit-any
+}
+
+/** What a root field's rule decides: role grant, scope, ownership (customer role), argument limits. */
+function rootCheck(kind: RootKind, field: string, policy: FieldPolicy, args: Record<string, any>, ctx: Context): true | GraphQLError { // eslint-disable-line @typescript-eslint/no-explicit-any
+  const granted = roleGrant(policy, ctx, `${kind}.${field}`);
+  if (granted !== true) return granted;
+  const viewer = ctx.viewer!;
+  if (viewer.role === Role.CUSTOMER && OWN_CUSTOMER_ARG[field]) {
+    const named = OWN_CUSTOMER_ARG[field](args);
+    const parsed = typeof named === 'string' ? fromGlobalId(named) : null;
+    if (!parsed || parsed.type !== 'Customer' || parsed.id !== viewer.customerId) return forbidden('customers may act only on their own profile', 'NOT_OWNER');
+  }
+  if (field === 'customers' && (args.filter?.email || args.filter?.search) && !PII_FILTER_ROLES.includes(viewer.role)) {
+    return forbidden('filtering by email or name is limited to roles that may see contact data', 'PII_FILTER');
+  }
+  const metricSort = ['clv_12m', 'churn_risk', 'historic_value'].includes(args.orderBy?.field);
+  if (field === 'customers' && (args.filter?.value || args.filter?.segmentId || metricSort) && !METRICS_FILTER_ROLES.includes(viewer.role)) {
+    return forbidden('filtering or sorting by metrics or segments is limited to roles that may see them', 'METRICS_FILTER');
+  }
+  return true;
+}
+
+const GUARDED = Symbol('rapport.subscriptionGuard');
+
+/**
+ * graphql-middleware wraps a subscription field's `resolve` (type-graphql defines one), so the shield
+ * rule runs on every delivered event but not when subscribing. This applies the same root check to
+ * `subscribe` as well: a refused subscription answers the rule's error and never starts. A
+ * subscription field absent from SUBSCRIPTION_POLICY is refused to everyone (deny by default).
+ */
+export function guardSubscriptions(schema: GraphQLSchema): GraphQLSchema {
+  for (const [name, field] of Object.entries(schema.getSubscriptionType()?.getFields() ?? {})) {
+    const inner = field.subscribe;
+    if (!inner || (inner as { [GUARDED]?: boolean })[GUARDED]) continue;
+    const policy = SUBSCRIPTION_POLICY[name];
+    const guarded = async (source: unknown, args: Record<string, unknown>, ctx: Context, info: GraphQLResolveInfo) => {
+      const verdict = policy ? rootCheck('Subscription', name, policy, args, ctx) : forbidden('not allowed', 'DEFAULT_DENY');
+      if (verdict !== true) throw verdict;
+      return inner(source, args, ctx, info);
+    };
+    field.subscribe = Object.assign(guarded, { [GUARDED]: true });
+  }
+  return schema;
 }
 
 function fieldRule(type: string, field: string, policy: FieldPolicy, customerOwned: boolean) {
@@ -99,13 +128,14 @@ function buildRules(): IRules {
   const tree: Record<string, Record<string, unknown> | unknown> = {
     Query: Object.fromEntries(Object.entries(QUERY_POLICY).map(([f, p]) => [f, rootRule('Query', f, p)])),
     Mutation: Object.fromEntries(Object.entries(MUTATION_POLICY).map(([f, p]) => [f, rootRule('Mutation', f, p)])),
+    Subscription: Object.fromEntries(Object.entries(SUBSCRIPTION_POLICY).map(([f, p]) => [f, rootRule('Subscription', f, p)])),
   };
   for (const [type, fields] of Object.entries(TYPE_POLICY)) {
     const owned = (CUSTOMER_OWNED_TYPES as readonly string[]).includes(type);
     tree[type] = Object.fromEntries(Object.entries(fields).map(([f, p]) => [f, fieldRule(type, f, p, owned)]));
   }
   // Not personal data, reachable only through guarded fields.
-  for (const type of ['Product', 'PostalAddress', 'Money', 'PageInfo', 'UpsertCustomerPayload', 'RecordOrderPayload', 'RecordInteractionPayload', 'EraseCustomerPayload', 'CustomerValue', 'RfmScore', 'Segment', 'SegmentMembership', 'AnalyticsRun', 'TimelineConnection', 'TimelineEdge']) tree[type] = isAuthenticated;
+  for (const type of ['Product', 'PostalAddress', 'Money', 'PageInfo', 'UpsertCustomerPayload', 'RecordOrderPayload', 'RecordInteractionPayload', 'EraseCustomerPayload', 'CustomerValue', 'RfmScore', 'Segment', 'SegmentMembership', 'AnalyticsRun', 'TimelineConnection', 'TimelineEdge', 'FeedbackSummaryRow', 'CampaignMetricsRow']) tree[type] = isAuthenticated;
   for (const name of ['Customer', 'Order', 'Interaction', 'Feedback', 'ConsentRecord', 'Product', 'AuditEntry', 'SegmentMembership']) {
     tree[`${name}Connection`] = isAuthenticated;
     tree[`${name}Edge`] = isAuthenticated;

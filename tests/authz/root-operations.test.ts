@@ -1,7 +1,7 @@
 import { startTestApp, type TestApp } from '../helpers/test-server';
 import { databaseDigest } from '../helpers/fixtures';
 import { asViewer, createAuthzFixtures, VIEWERS, type AuthzFixtures, type ViewerSpec } from './fixtures';
-import { MUTATION_POLICY, QUERY_POLICY, type FieldPolicy } from '../../src/auth/policy';
+import { MUTATION_POLICY, SUBSCRIPTION_POLICY, QUERY_POLICY, type FieldPolicy } from '../../src/auth/policy';
 
 /**
  * Every root query and mutation × every role: refused exactly when the documented policy says so,
@@ -54,6 +54,8 @@ function operation(field: string): { query: string; variables: Record<string, un
     createApiKey: { query: `mutation { createApiKey(input: { name: "root-${seq}", scopes: ["customers:read"] }) { apiKey { name } } }` },
     segments: { query: '{ segments { name } }' },
     segment: { query: 'query($id: ID!) { segment(id: $id) { name } }', variables: { id: segmentId } },
+    feedbackSummary: { query: 'query($s: DateTime!) { feedbackSummary(period: MONTH, since: $s) { responses nps } }', variables: { s: new Date(Date.now() - 86_400_000).toISOString() } },
+    campaignMetrics: { query: 'query($s: DateTime!) { campaignMetrics(since: $s) { campaign sends } }', variables: { s: new Date(Date.now() - 86_400_000).toISOString() } },
     createSegment: { query: `mutation { createSegment(input: { name: "seg-${seq}", rule: { valueTierIn: [MAINTAIN] } }) { memberCount } }` },
     updateSegment: { query: 'mutation($id: ID!) { updateSegment(input: { id: $id, description: "probed" }) { name } }', variables: { id: segmentId } },
     deleteSegment: { query: 'mutation { deleteSegment(id: "U2VnbWVudDowMDAwMDAwMC0wMDAwLTQwMDAtODAwMC0wMDAwMDAwMDAwMDA") }' },
@@ -101,4 +103,7 @@ it('has a policy entry for every root field the schema exposes', async () => {
   const mutations = res.data.__schema.mutationType.fields.map((x: { name: string }) => x.name).sort();
   expect(queries).toEqual(Object.keys(QUERY_POLICY).sort());
   expect(mutations).toEqual(Object.keys(MUTATION_POLICY).sort());
+  // Subscriptions (README "Live updates") are probed through WebSocket in tests/integration/live-updates.test.ts.
+  const subs = await app.gql(`{ __schema { subscriptionType { fields { name } } } }`);
+  expect(subs.data.__schema.subscriptionType.fields.map((x: { name: string }) => x.name).sort()).toEqual(Object.keys(SUBSCRIPTION_POLICY).sort());
 });

@@ -3,6 +3,7 @@ import { ConsentRecord, Customer } from '../../entities';
 import { ConsentChannel, ConsentPurpose, ConsentStatus, LawfulBasis } from '../../entities/enums';
 import type { Context } from '../../context';
 import { writeAudit } from '../common/audit';
+import { publishActivity } from '../common/live';
 import { expectGlobalId } from '../../schema/global-id';
 import { DateTimeScalar } from '../../schema/scalars';
 import { setConsent } from '../../services/activity.service';
@@ -27,7 +28,9 @@ export class ConsentResolver {
   }
 
   @Mutation(() => ConsentRecord, { description: 'Appends a consent decision to the ledger. Records are never changed or deleted.' })
-  setConsent(@Arg('input', () => SetConsentInput) input: SetConsentInput, @Ctx() ctx: Context): Promise<ConsentRecord> {
-    return setConsent(ctx.em, { ...input, customerId: expectGlobalId(input.customerId, 'Customer', 'input.customerId') }, writeAudit(ctx, 'setConsent'));
+  async setConsent(@Arg('input', () => SetConsentInput) input: SetConsentInput, @Ctx() ctx: Context): Promise<ConsentRecord> {
+    const record = await setConsent(ctx.em, { ...input, customerId: expectGlobalId(input.customerId, 'Customer', 'input.customerId') }, writeAudit(ctx, 'setConsent'));
+    publishActivity(ctx, 'ConsentRecord', record);
+    return record;
   }
 }

@@ -3,6 +3,7 @@ import { Customer, Feedback, Product } from '../../entities';
 import { FeedbackKind, InteractionChannel } from '../../entities/enums';
 import type { Context } from '../../context';
 import { writeAudit } from '../common/audit';
+import { publishActivity } from '../common/live';
 import { expectGlobalId } from '../../schema/global-id';
 import { DateTimeScalar } from '../../schema/scalars';
 import { recordFeedback } from '../../services/activity.service';
@@ -32,11 +33,13 @@ export class FeedbackResolver {
   }
 
   @Mutation(() => Feedback)
-  recordFeedback(@Arg('input', () => RecordFeedbackInput) input: RecordFeedbackInput, @Ctx() ctx: Context): Promise<Feedback> {
-    return recordFeedback(ctx.em, {
+  async recordFeedback(@Arg('input', () => RecordFeedbackInput) input: RecordFeedbackInput, @Ctx() ctx: Context): Promise<Feedback> {
+    const feedback = await recordFeedback(ctx.em, {
       ...input,
       customerId: expectGlobalId(input.customerId, 'Customer', 'input.customerId'),
       productId: input.productId ? expectGlobalId(input.productId, 'Product', 'input.productId') : null,
     }, writeAudit(ctx, 'recordFeedback'));
+    publishActivity(ctx, 'Feedback', feedback);
+    return feedback;
   }
 }

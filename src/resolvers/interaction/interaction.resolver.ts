@@ -2,6 +2,7 @@ import { Arg, Ctx, Field, FieldResolver, Mutation, ObjectType, Resolver, Root } 
 import { Customer, Interaction, Product } from '../../entities';
 import type { Context } from '../../context';
 import { writeAudit } from '../common/audit';
+import { publishActivity } from '../common/live';
 import { expectGlobalId } from '../../schema/global-id';
 import { recordInteraction } from '../../services/activity.service';
 import { RecordInteractionInput } from './interaction.inputs';
@@ -25,11 +26,14 @@ export class InteractionResolver {
   }
 
   @Mutation(() => RecordInteractionPayload)
-  recordInteraction(@Arg('input', () => RecordInteractionInput) input: RecordInteractionInput, @Ctx() ctx: Context): Promise<RecordInteractionPayload> {
-    return recordInteraction(ctx.em, {
+  async recordInteraction(@Arg('input', () => RecordInteractionInput) input: RecordInteractionInput, @Ctx() ctx: Context): Promise<RecordInteractionPayload> {
+    const result = await recordInteraction(ctx.em, {
       ...input,
       customerId: expectGlobalId(input.customerId, 'Customer', 'input.customerId'),
       productId: input.productId ? expectGlobalId(input.productId, 'Product', 'input.productId') : null,
     }, writeAudit(ctx, 'recordInteraction'));
+    // A replay stored nothing new: nothing to tell.
+    if (!result.duplicate) publishActivity(ctx, 'Interaction', result.interaction);
+    return result;
   }
 }

@@ -2,6 +2,7 @@ import { Arg, Ctx, Field, FieldResolver, Mutation, ObjectType, Resolver, Root } 
 import { Customer, Order, OrderLine, Product } from '../../entities';
 import type { Context } from '../../context';
 import { writeAudit } from '../common/audit';
+import { publishActivity } from '../common/live';
 import { expectGlobalId } from '../../schema/global-id';
 import { recordOrder } from '../../services/activity.service';
 import { RecordOrderInput } from './order.inputs';
@@ -25,12 +26,14 @@ export class OrderResolver {
   }
 
   @Mutation(() => RecordOrderPayload, { description: 'Records an order with its lines; totals are computed here, in integer minor units.' })
-  recordOrder(@Arg('input', () => RecordOrderInput) input: RecordOrderInput, @Ctx() ctx: Context): Promise<RecordOrderPayload> {
-    return recordOrder(ctx.em, {
+  async recordOrder(@Arg('input', () => RecordOrderInput) input: RecordOrderInput, @Ctx() ctx: Context): Promise<RecordOrderPayload> {
+    const result = await recordOrder(ctx.em, {
       ...input,
       customerId: expectGlobalId(input.customerId, 'Customer', 'input.customerId'),
       lines: input.lines.map((l, i) => ({ ...l, productId: l.productId ? expectGlobalId(l.productId, 'Product', `input.lines[${i}].productId`) : l.productId })),
     }, writeAudit(ctx, 'recordOrder'));
+    if (result.created) publishActivity(ctx, 'Order', result.order);
+    return result;
   }
 }
 

@@ -10,6 +10,7 @@ import { eraseCustomer, exportCustomerData } from '../../services/privacy.servic
 import { updateFeedbackStatus } from '../../services/activity.service';
 import { createApiKey, revokeApiKey } from '../../auth/api-keys';
 import { writeAudit } from '../common/audit';
+import { publishActivity } from '../common/live';
 
 export const AuditEntryConnection = ConnectionType(AuditEntry, 'AuditEntry');
 
@@ -50,8 +51,10 @@ export class PrivacyResolver {
   }
 
   @Mutation(() => Feedback, { description: 'Moves feedback (e.g. a complaint) through OPEN → ACKNOWLEDGED → RESOLVED.' })
-  updateFeedbackStatus(@Arg('id', () => ID) id: string, @Arg('status', () => FeedbackStatus) status: FeedbackStatus, @Ctx() ctx: Context): Promise<Feedback> {
-    return updateFeedbackStatus(ctx.em, expectGlobalId(id, 'Feedback', 'id'), status, writeAudit(ctx, 'updateFeedbackStatus'));
+  async updateFeedbackStatus(@Arg('id', () => ID) id: string, @Arg('status', () => FeedbackStatus) status: FeedbackStatus, @Ctx() ctx: Context): Promise<Feedback> {
+    const feedback = await updateFeedbackStatus(ctx.em, expectGlobalId(id, 'Feedback', 'id'), status, writeAudit(ctx, 'updateFeedbackStatus'));
+    publishActivity(ctx, 'Feedback', feedback);
+    return feedback;
   }
 
   @Query(() => AuditEntryConnection, { description: 'The audit log, newest first; optionally for one customer.' })
