@@ -1,4 +1,5 @@
 import 'reflect-metadata';
+import { adminQuery, withDatabase } from '../src/db/pg-admin';
 import { Client } from 'pg';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { initOrm, migrate } from '../src/db/orm';
@@ -17,21 +18,9 @@ const CUSTOMERS = Number(process.env.CUSTOMERS ?? 1_000_000);
 const PER = Number(process.env.ORDERS_PER_CUSTOMER ?? 10);
 const DB = 'rapport_bench_analytics';
 
-async function admin(sql: string) {
-  const c = new Client({ connectionString: ADMIN });
-  await c.connect();
-  try {
-    await c.query(sql);
-  } finally {
-    await c.end();
-  }
-}
+const admin = (sql: string) => adminQuery(ADMIN, sql);
 
-function url(db: string) {
-  const u = new URL(ADMIN);
-  u.pathname = `/${db}`;
-  return u.toString();
-}
+const url = (db: string) => withDatabase(ADMIN, db);
 
 async function main() {
   let peakRss = 0;

@@ -1,4 +1,5 @@
 import 'reflect-metadata';
+import { adminQuery, withDatabase } from '../src/db/pg-admin';
 import http from 'node:http';
 import os from 'node:os';
 import { fork } from 'node:child_process';
@@ -112,21 +113,9 @@ function runLoad(req: LoadRequest): Promise<LoadResult> {
 // Database
 // ---------------------------------------------------------------------------------------------
 
-async function admin(sql: string): Promise<void> {
-  const c = new Client({ connectionString: ADMIN });
-  await c.connect();
-  try {
-    await c.query(sql);
-  } finally {
-    await c.end();
-  }
-}
+const admin = (sql: string) => adminQuery(ADMIN, sql);
 
-function dbUrl(db: string): string {
-  const u = new URL(ADMIN);
-  u.pathname = `/${db}`;
-  return u.toString();
-}
+const dbUrl = (db: string) => withDatabase(ADMIN, db);
 
 /** One customer with a long history: ≥ 25 orders with 1–3 lines each, ≥ 60 interactions (deterministic ids). */
 async function topUpHeavyCustomer(c: Client): Promise<string> {

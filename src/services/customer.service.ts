@@ -34,7 +34,7 @@ const identityKey = (i: { kind: string; namespace: string; value: string }) => `
 
 /** Loads a customer that can still be written to; merged and erased profiles are explained, not silently used. */
 export async function requireActiveCustomer(em: EntityManager, id: string, field = 'customerId'): Promise<Customer> {
-  const customer = await em.findOne(Customer, { id }, { lockMode: undefined });
+  const customer = await em.findOne(Customer, { id });
   if (!customer || customer.status === CustomerStatus.ERASED) throw new DomainError(ErrorCode.NOT_FOUND, 'customer not found', { field });
   if (customer.status === CustomerStatus.MERGED) {
     throw conflict('customer was merged into another profile; write to the survivor', {

@@ -1,4 +1,5 @@
 import { badInput } from '../errors/domain-error';
+import { textArray } from './pagination';
 
 /** PostgreSQL text cannot hold NUL; refusing it here gives a clear error instead of a database failure. */
 export function rejectNul(value: string, field: string): void {
@@ -55,7 +56,7 @@ export function advisoryLockSql(keys: string[]): { sql: string; params: string[]
   const sorted = [...new Set(keys)].sort();
   return {
     sql: `select pg_advisory_xact_lock(hashtextextended(k, 0)) from unnest(?::text[]) as k order by k`,
-    params: [`{${sorted.map((k) => `"${k.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`).join(',')}}`],
+    params: [textArray(sorted)],
   };
 }
 

@@ -1,6 +1,6 @@
 import { Arg, Ctx, FieldResolver, ID, Int, Mutation, Query, Resolver, Root } from 'type-graphql';
-import { Customer, Identity } from '../../entities';
-import { ConsentPurpose, IdentityKind, InteractionChannel, InteractionType, FeedbackKind } from '../../entities/enums';
+import { ConsentRecord, Customer, Identity } from '../../entities';
+import { ConsentPurpose, IdentityKind, FeedbackKind } from '../../entities/enums';
 import type { Context } from '../../context';
 import { expectGlobalId, fromGlobalId } from '../../schema/global-id';
 import { toConnection } from '../../schema/connection';
@@ -14,7 +14,6 @@ import {
 } from './customer.types';
 import { InteractionFilter } from '../interaction/interaction.inputs';
 import { badInput } from '../../errors/domain-error';
-import { DateTimeScalar } from '../../schema/scalars';
 import { visibleOrNull } from '../../auth/access';
 import { Role } from '../../auth/viewer';
 import { writeAudit } from '../common/audit';
@@ -151,7 +150,7 @@ function interactionFilterSql(filter: InteractionFilter | null): SqlFilter {
 
 @Resolver(() => CustomerConsents)
 export class CustomerConsentsResolver {
-  @FieldResolver(() => [ConsentRecordWithAlias], { description: 'The decision in force for each purpose and channel that has one.' })
+  @FieldResolver(() => [ConsentRecord], { description: 'The decision in force for each purpose and channel that has one.' })
   current(@Root() consents: CustomerConsents, @Ctx() ctx: Context) {
     return ctx.loaders.currentConsentsByCustomer.load(consents.customerId);
   }
@@ -169,9 +168,3 @@ export class CustomerConsentsResolver {
     return toConnection(page);
   }
 }
-
-// Re-exported under a local name so the decorator thunk above reads naturally.
-import { ConsentRecord as ConsentRecordWithAlias } from '../../entities/consent-record.entity';
-void InteractionChannel;
-void InteractionType;
-void DateTimeScalar;
