@@ -69,6 +69,8 @@ export const QUERY_POLICY: Record<string, FieldPolicy> = {
   // Aggregates only (no personal data), but business figures: not for support, partners or customers.
   feedbackSummary: { [ADMIN]: true, [MARKETING]: true, [ANALYST]: true },
   campaignMetrics: { [ADMIN]: true, [MARKETING]: true, [ANALYST]: true },
+  // Merging is support work (DESIGN.md): the preview shows both profiles' personal data.
+  previewMerge: { [ADMIN]: true, [SUPPORT]: true },
 };
 
 /** Mutations. For the customer role the input must name their own customer (checked by the rule). */
@@ -87,6 +89,10 @@ export const MUTATION_POLICY: Record<string, FieldPolicy> = {
   updateSegment: { [ADMIN]: true, [MARKETING]: true },
   deleteSegment: { [ADMIN]: true, [MARKETING]: true },
   recomputeAnalytics: { [ADMIN]: true },
+  mergeCustomers: { [ADMIN]: true, [SUPPORT]: true },
+  unmergeCustomers: { [ADMIN]: true, [SUPPORT]: true },
+  // The customer states their own; support records what a customer says on the phone.
+  setPreferences: { [ADMIN]: true, [SUPPORT]: true, [CUSTOMER]: true },
 };
 
 /**
@@ -123,6 +129,15 @@ export const TYPE_POLICY: Record<string, Record<string, FieldPolicy>> = {
     value: staff(),
     // Mixes every kind of history: for those who may read all of it (each item's fields keep their own rules).
     timeline: staff({ [CUSTOMER]: true }),
+    // The merge ledger: support work. Provenance names sources and times of personal data, not the
+    // values: shown to those who may see the values themselves.
+    merges: { [ADMIN]: true, [SUPPORT]: true },
+    provenance: directPii,
+    // Each part keeps its own rule (stated: contact-like data; inferred: profiling).
+    preferences: staff({ [CUSTOMER]: true }),
+    // Personalisation output, gated on the customer's PERSONALIZATION consent in the data itself. Not for
+    // partners: a recommendation list is a profile of the customer's tastes, beyond any scope they hold.
+    recommendations: staff({ [CUSTOMER]: true }),
   },
   Identity: {
     kind: directPii, namespace: directPii, value: directPii, source: directPii, createdAt: directPii,
@@ -156,6 +171,18 @@ export const TYPE_POLICY: Record<string, Record<string, FieldPolicy>> = {
     ['id', 'customer', 'purpose', 'channel', 'status', 'lawfulBasis', 'source', 'policyVersion', 'recordedAt'].map((f) => [f, everyone(Scope.CUSTOMERS_READ)]),
   ),
   CustomerConsents: { current: everyone(Scope.CUSTOMERS_READ), history: everyone(Scope.CUSTOMERS_READ) },
+  CustomerMerge: Object.fromEntries(
+    ['id', 'survivor', 'loser', 'reason', 'actor', 'automatic', 'createdAt', 'undoneAt', 'undoneBy', 'moves'].map((f) => [f, { [ADMIN]: true, [SUPPORT]: true }]),
+  ),
+  // Stated preferences: what the customer told us, for those who serve them and for marketing (that is
+  // what they are stated for); not analysts or partners.
+  CustomerPreferences: { stated: statedPreferences, inferred: staff({ [CUSTOMER]: true }) },
+  StatedPreference: { kind: statedPreferences, value: statedPreferences, source: statedPreferences, statedAt: statedPreferences },
+  // Inferred (profiling) output: staff and the customer, never partners; empty unless PERSONALIZATION is granted.
+  InferredPreferences: Object.fromEntries(['available', 'unavailableReason', 'categories', 'brands'].map((f) => [f, staff({ [CUSTOMER]: true })])),
+  InferredPreference: Object.fromEntries(['value', 'score', 'basis', 'purchasedUnits', 'views'].map((f) => [f, staff({ [CUSTOMER]: true })])),
+  CustomerRecommendations: Object.fromEntries(['available', 'unavailableReason', 'items'].map((f) => [f, staff({ [CUSTOMER]: true })])),
+  Recommendation: Object.fromEntries(['product', 'score', 'source', 'because', 'becauseCategory', 'explanation'].map((f) => [f, staff({ [CUSTOMER]: true })])),
 };
 
 /** Fields whose values are personal data: every read of them is written to the audit log. */
@@ -166,7 +193,8 @@ export const PII_FIELDS: Record<string, readonly string[]> = {
 };
 
 /** Types whose every field needs object-level access to the customer they belong to. */
-export const CUSTOMER_OWNED_TYPES = ['Customer', 'Identity', 'Order', 'OrderLine', 'Interaction', 'Feedback', 'ConsentRecord', 'CustomerConsents'] as const;
+export const CUSTOMER_OWNED_TYPES = ['Customer', 'Identity', 'Order', 'OrderLine', 'Interaction', 'Feedback', 'ConsentRecord', 'CustomerConsents', 'CustomerMerge',
+  'CustomerPreferences', 'StatedPreference', 'InferredPreferences', 'InferredPreference', 'CustomerRecommendations', 'Recommendation'] as const;
 
 /** Argument-level limits: filters that would reveal personal data through matching. */
 export const PII_FILTER_ROLES: readonly Role[] = [ADMIN, SUPPORT];

@@ -1,4 +1,5 @@
 export { Customer, PostalAddress } from './customer.entity';
+export { CustomerMerge } from './customer-merge.entity';
 export { Identity } from './identity.entity';
 export { Product } from './product.entity';
 export { Order } from './order.entity';
@@ -11,8 +12,13 @@ export { AuditEntry } from './audit-entry.entity';
 export { SuppressedIdentifier } from './suppressed-identifier.entity';
 export { CustomerMetrics } from './customer-metrics.entity';
 export { Segment, SegmentMembership } from './segment.entity';
+export { CustomerPreference } from './customer-preference.entity';
+export { ProductSimilarity, ProductPopularity } from './product-similarity.entity';
+export { Campaign } from './campaign.entity';
+export { Offer, OfferStats } from './offer.entity';
 
 import { Customer } from './customer.entity';
+import { CustomerMerge } from './customer-merge.entity';
 import { Identity } from './identity.entity';
 import { Product } from './product.entity';
 import { Order } from './order.entity';
@@ -25,5 +31,9 @@ import { AuditEntry } from './audit-entry.entity';
 import { SuppressedIdentifier } from './suppressed-identifier.entity';
 import { CustomerMetrics } from './customer-metrics.entity';
 import { Segment, SegmentMembership } from './segment.entity';
+import { CustomerPreference } from './customer-preference.entity';
+import { ProductSimilarity, ProductPopularity } from './product-similarity.entity';
+import { Campaign } from './campaign.entity';
+import { Offer } from './offer.entity';
 
-export const entities = [Customer, Identity, Product, Order, OrderLine, Interaction, Feedback, ConsentRecord, ApiKey, AuditEntry, SuppressedIdentifier, CustomerMetrics, Segment, SegmentMembership];
+export const entities = [Customer, CustomerMerge, Identity, Product, Order, OrderLine, Interaction, Feedback, ConsentRecord, ApiKey, AuditEntry, SuppressedIdentifier, CustomerMetrics, Segment, SegmentMembership, Campaign, Offer, CustomerPreference, ProductSimilarity, ProductPopularity];

@@ -4,6 +4,10 @@ import type { EntityName } from '@mikro-orm/core';
 import { ConsentRecord, Customer, CustomerMetrics, Feedback, Identity, Interaction, Order, OrderLine, Product } from '../entities';
 import { createChildPageLoader, groupBy } from './child-page.loader';
 import { createTimelineLoader } from './timeline.loader';
+import { createMergeLoaders } from './merges.loader';
+import { createOfferLoaders } from './offers.loader';
+import { createPreferenceLoaders } from './preferences.loader';
+import { createRecommendationLoaders } from './recommendations.loader';
 import { uuidArray } from '../services/pagination';
 
 /** Loads entities by primary key: one `where id = any(…)` per batch. */
@@ -76,6 +80,10 @@ export function createLoaders(em: EntityManager) {
     interactionsPage: createChildPageLoader(em, { entity: Interaction, table: 'interactions', parentColumn: 'customer_id', sortColumn: 'occurred_at', sortCast: 'timestamptz' }),
     feedbackPage: createChildPageLoader(em, { entity: Feedback, table: 'feedback', parentColumn: 'customer_id', sortColumn: 'submitted_at', sortCast: 'timestamptz' }),
     consentHistoryPage: createChildPageLoader(em, { entity: ConsentRecord, table: 'consent_records', parentColumn: 'customer_id', sortColumn: 'seq', sortCast: 'bigint' }),
+    ...createMergeLoaders(em),
+    ...createOfferLoaders(em),
+    ...createPreferenceLoaders(em),
+    ...createRecommendationLoaders(em),
   };
 }
 

@@ -11,6 +11,11 @@ import { TimelineResolver } from './timeline/timeline.resolver';
 import { LiveResolver } from './live/live.resolver';
 import { CustomerValueResolver, SegmentMembershipResolver, SegmentResolver } from './analytics/analytics.resolver';
 import { InsightsResolver } from './insights/insights.resolver';
+import { CustomerMergeFieldsResolver, MergeResolver } from './merge/merge.resolver';
+import { CustomerPreferencesFieldResolver, CustomerPreferencesResolver } from './preferences/preferences.resolver';
+import {
+  CustomerRecommendationsFieldResolver, ProductAlsoBoughtResolver, RecommendationResolver, SimilarProductResolver,
+} from './recommendations/recommendations.resolver';
 
 // eslint-disable-next-line @typescript-eslint/no-unsafe-function-type
 export const resolvers: NonEmptyArray<Function> = [
@@ -30,4 +35,12 @@ export const resolvers: NonEmptyArray<Function> = [
   SegmentResolver,
   SegmentMembershipResolver,
   InsightsResolver,
+  MergeResolver,
+  CustomerMergeFieldsResolver,
+  CustomerPreferencesFieldResolver,
+  CustomerPreferencesResolver,
+  CustomerRecommendationsFieldResolver,
+  RecommendationResolver,
+  ProductAlsoBoughtResolver,
+  SimilarProductResolver,
 ];
