@@ -1,5 +1,6 @@
 import path from 'node:path';
 import { parseByteSize } from './hardening/http';
+import { parseMergePolicy, type MergePolicy } from './services/merge-policy';
 
 export interface Config {
   env: 'development' | 'test' | 'production';
@@ -57,6 +58,8 @@ export interface Config {
   dbStatementTimeoutMs: number;
   /** Answer 503 REQUEST_TIMEOUT when a /graphql request is not answered within this, in ms; 0: none. */
   requestTimeoutMs: number;
+  /** MERGE_POLICY (JSON): automatic merges, identifier limits, junk values, source priority (README "Identity resolution and merges"). */
+  mergePolicy: MergePolicy;
 }
 
 /** Development only: lets `npm start` print a working admin token. Refused in production. */
@@ -127,6 +130,14 @@ function metricsTokenVar(env: NodeJS.ProcessEnv): string | undefined {
   return raw;
 }
 
+function mergePolicyVar(env: NodeJS.ProcessEnv): MergePolicy {
+  try {
+    return parseMergePolicy(env.MERGE_POLICY);
+  } catch (err) {
+    throw new ConfigError((err as Error).message);
+  }
+}
+
 /** Reads and validates the environment once; a bad value stops start-up with a clear message. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const nodeEnv = oneOf(env, 'NODE_ENV', ['development', 'test', 'production'] as const, 'development');
@@ -170,6 +181,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     trustProxy: trustProxyVar(env),
     dbStatementTimeoutMs: intVar(env, 'DB_STATEMENT_TIMEOUT_MS', 15_000, 0, 24 * 3_600_000),
     requestTimeoutMs: intVar(env, 'REQUEST_TIMEOUT_MS', 30_000, 0, 24 * 3_600_000),
+    mergePolicy: mergePolicyVar(env),
   };
 }
 

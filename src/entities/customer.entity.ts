@@ -5,6 +5,8 @@ import { toGlobalId } from '../schema/global-id';
 import { DateTimeScalar, EmailAddressScalar, JSONObjectScalar, LocalDateScalar } from '../schema/scalars';
 import { CustomerStatus } from './enums';
 
+export type FieldProvenanceMap = Record<string, { source: string; at: string }>;
+
 @ObjectType('PostalAddress')
 export class PostalAddress {
   @Field(() => String, { nullable: true }) line1?: string | null;
@@ -24,7 +26,7 @@ export class PostalAddress {
 @Index({ name: 'customers_created_at_id_idx', properties: ['createdAt', 'id'] })
 @Index({ name: 'customers_last_seen_at_id_idx', properties: ['lastSeenAt', 'id'] })
 export class Customer {
-  [OptionalProps]?: 'globalId' | 'status' | 'traits' | 'createdAt' | 'updatedAt' | 'firstSeenAt' | 'lastSeenAt';
+  [OptionalProps]?: 'globalId' | 'status' | 'traits' | 'fieldProvenance' | 'createdAt' | 'updatedAt' | 'firstSeenAt' | 'lastSeenAt';
 
   @PrimaryKey({ type: 'uuid', defaultRaw: 'gen_random_uuid()' })
   id!: string;
@@ -72,6 +74,13 @@ export class Customer {
   @Field(() => JSONObjectScalar, { description: 'Free-form attributes from source systems.' })
   @Property({ type: 'json', defaultRaw: "'{}'::jsonb" })
   traits: Record<string, unknown> = {};
+
+  /**
+   * Where each profile value came from: field name (or `traits.<key>`) → { source, at }. Written by
+   * upsertCustomer, read by merge survivorship (README "Identity resolution and merges").
+   */
+  @Property({ type: 'json', defaultRaw: "'{}'::jsonb" })
+  fieldProvenance: FieldProvenanceMap = {};
 
   /** Set when status is MERGED: the survivor this profile was merged into. */
   @ManyToOne(() => Customer, { nullable: true, fieldName: 'merged_into_id', deleteRule: 'set null' })

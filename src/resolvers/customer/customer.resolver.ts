@@ -2,7 +2,7 @@ import { Arg, Ctx, FieldResolver, ID, Int, Mutation, Query, Resolver, Root } fro
 import { ConsentRecord, Customer, Identity } from '../../entities';
 import { ConsentPurpose, IdentityKind, FeedbackKind } from '../../entities/enums';
 import type { Context } from '../../context';
-import { expectGlobalId, fromGlobalId } from '../../schema/global-id';
+import { expectGlobalId, fromGlobalId, toGlobalId } from '../../schema/global-id';
 import { toConnection } from '../../schema/connection';
 import { checkFirst, decodeCursor, textArray } from '../../services/pagination';
 import { CustomerSortField, SortDirection, findCustomerByIdentifier, listCustomers, upsertCustomer } from '../../services/customer.service';
@@ -63,7 +63,15 @@ export class CustomerResolver {
   @Mutation(() => UpsertCustomerPayload, { description: 'Creates a customer or updates the one matching its id or identifiers.' })
   async upsertCustomer(@Arg('input', () => UpsertCustomerInput) input: UpsertCustomerInput, @Ctx() ctx: Context): Promise<UpsertCustomerPayload> {
     const { id, ...rest } = input;
-    return upsertCustomer(ctx.em, { ...rest, id: id ? expectGlobalId(id, 'Customer', 'input.id') : undefined }, writeAudit(ctx, 'upsertCustomer'));
+    const result = await upsertCustomer(ctx.em, { ...rest, id: id ? expectGlobalId(id, 'Customer', 'input.id') : undefined }, writeAudit(ctx, 'upsertCustomer'), {
+      policy: ctx.config.mergePolicy,
+      // Self-service may not absorb another profile: that would hand the customer someone else's history.
+      allowMerge: ctx.viewer?.role !== Role.CUSTOMER,
+    });
+    return {
+      customer: result.customer, created: result.created, ignoredIdentifiers: result.ignored,
+      mergedCustomerIds: result.mergedIds.map((m) => toGlobalId('Customer', m)),
+    };
   }
 
   @FieldResolver(() => [Identity])

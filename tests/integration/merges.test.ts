@@ -1,0 +1,437 @@
+import { startTestApp, type TestApp } from '../helpers/test-server';
+import { makeProduct } from '../helpers/fixtures';
+import { Role } from '../../src/auth/viewer';
+import { toGlobalId } from '../../src/schema/global-id';
+import { upsertCustomer } from '../../src/services/customer.service';
+import { parseMergePolicy } from '../../src/services/merge-policy';
+import { previewMerge } from '../../src/services/merge.service';
+import { loadConfig } from '../../src/config';
+import { IdentityKind } from '../../src/entities/enums';
+import type { EntityManager } from '@mikro-orm/postgresql';
+
+/**
+ * Identity resolution and reversible merges (README "Identity resolution and merges"), through the
+ * real HTTP server on a real database.
+ */
+
+let app: TestApp;
+let product: { id: string; sku: string };
+let n = 0;
+const uniq = () => `${Date.now().toString(36)}${(++n).toString(36)}`;
+const uuidOf = (globalId: string) => Buffer.from(globalId, 'base64url').toString('utf8').split(':')[1];
+/** A valid, distinct UK mobile number per call (this file has a database of its own). */
+const phone = () => `+447911${String(++n).padStart(6, '0')}`;
+
+const UPSERT = `mutation($input: UpsertCustomerInput!) { upsertCustomer(input: $input) {
+  created mergedCustomerIds ignoredIdentifiers { kind namespace reason }
+  customer { id status firstName lastName email phone identities { kind namespace value } provenance { field source at } } } }`;
+const MERGE = `mutation($input: MergeCustomersInput!) { mergeCustomers(input: $input) {
+  merge { id reason actor automatic moves { table rows } survivor { id } loser { id status } } survivor { id firstName lastName email phone traits } } }`;
+const UNMERGE = `mutation($id: ID!) { unmergeCustomers(mergeId: $id) { merge { id undoneAt undoneBy } survivor { id status } loser { id status } } }`;
+const PREVIEW = `query($s: ID!, $l: ID!) { previewMerge(survivorId: $s, loserId: $l) {
+  survivor { id } loser { id } result { firstName lastName email phone traits } moves { table rows } fields { field from source } } }`;
+
+async function upsert(input: Record<string, unknown>, role: Role = Role.ADMIN) {
+  const res = await app.gql(UPSERT, { input }, { role });
+  if (res.errors) throw new Error(JSON.stringify(res.errors));
+  return res.data.upsertCustomer;
+}
+
+async function order(customerId: string, source = 'shop') {
+  const res = await app.gql(`mutation($input: RecordOrderInput!) { recordOrder(input: $input) { order { id } } }`, {
+    input: { customerId, externalId: `O-${uniq()}`, source, placedAt: '2026-05-01T10:00:00.000Z', channel: 'WEB', currency: 'EUR', lines: [{ productId: product.id, quantity: 2 }] },
+  });
+  if (res.errors) throw new Error(JSON.stringify(res.errors));
+}
+async function interaction(customerId: string) {
+  const res = await app.gql(`mutation($input: RecordInteractionInput!) { recordInteraction(input: $input) { duplicate } }`, {
+    input: { customerId, occurredAt: '2026-05-02T10:00:00.000Z', channel: 'WEB', type: 'PRODUCT_VIEW', productId: product.id, sourceEventId: `e-${uniq()}` },
+  });
+  if (res.errors) throw new Error(JSON.stringify(res.errors));
+}
+async function feedback(customerId: string) {
+  const res = await app.gql(`mutation($input: RecordFeedbackInput!) { recordFeedback(input: $input) { id } }`, { input: { customerId, kind: 'NPS', score: 9 } });
+  if (res.errors) throw new Error(JSON.stringify(res.errors));
+}
+async function consent(customerId: string, status = 'GRANTED') {
+  const res = await app.gql(`mutation($input: SetConsentInput!) { setConsent(input: $input) { id } }`, {
+    input: { customerId, purpose: 'EMAIL_MARKETING', channel: 'EMAIL', status, source: 'preference_centre', policyVersion: 'v3' },
+  });
+  if (res.errors) throw new Error(JSON.stringify(res.errors));
+}
+
+/**
+ * Every row of every table carrying customer_id (found in the catalogue, so tables other features
+ * add are covered), the customers themselves and the ledger. Nothing is excluded: not even updated_at.
+ * audit_log is left out: every privileged write adds to it by design.
+ */
+async function digest(): Promise<string> {
+  const tables = await app.sql<{ t: string }>(
+    `select distinct table_name t from information_schema.columns where table_schema = 'public' and column_name = 'customer_id' and table_name <> 'audit_log' order by 1`,
+  );
+  const parts = ['customers', 'customer_merges', ...tables.map((r) => r.t)]
+    .map((t) => `select '${t}:' || x::text r from "${t}" x`).join(' union all ');
+  const [row] = await app.sql<{ d: string }>(`select md5(string_agg(r, '|' order by r)) d from (${parts}) s`);
+  return row.d ?? 'empty';
+}
+
+async function ownerCounts(customerId: string) {
+  const [row] = await app.sql<Record<string, string>>(
+    `select (select count(*) from identities where customer_id = $1) identities, (select count(*) from orders where customer_id = $1) orders,
+            (select count(*) from order_lines where customer_id = $1) lines, (select count(*) from interactions where customer_id = $1) interactions,
+            (select count(*) from feedback where customer_id = $1) feedback, (select count(*) from consent_records where customer_id = $1) consents,
+            (select count(*) from segment_memberships where customer_id = $1) memberships`.replace(/\$1/g, '?'),
+    Array(7).fill(uuidOf(customerId)),
+  );
+  return Object.fromEntries(Object.entries(row).map(([k, v]) => [k, Number(v)]));
+}
+
+function expectError(res: { errors?: Array<{ message: string; extensions?: Record<string, unknown> }> }, code: string, message?: RegExp) {
+  expect(res.errors).toHaveLength(1);
+  expect(res.errors![0].extensions?.code).toBe(code);
+  if (message) expect(res.errors![0].message).toMatch(message);
+}
+
+/** A customer with some of everything: identities, an order with lines, interactions, feedback, consents. */
+async function richCustomer(source: string, extra: Record<string, unknown> = {}) {
+  const c = (await upsert({ email: `${source}.${uniq()}@example.com`, phone: phone(), firstName: `F-${source}`, source, ...extra })).customer;
+  await order(c.id);
+  await interaction(c.id);
+  await feedback(c.id);
+  await consent(c.id);
+  return c;
+}
+
+beforeAll(async () => {
+  app = await startTestApp();
+  product = await makeProduct(app);
+});
+
+afterAll(async () => {
+  await app?.close();
+});
+
+describe('matching on write', () => {
+  it('the same person from three sources becomes one customer with all their orders, interactions, feedback and consents', async () => {
+    const email = `ann.${uniq()}@example.com`;
+    const mobile = phone();
+    const card = `LC-${uniq()}`;
+    const crm = `Z-${uniq()}`;
+
+    const web = (await upsert({ email, firstName: 'Ann', source: 'web' })).customer;
+    await order(web.id);
+    await interaction(web.id);
+    const store = (await upsert({ phone: mobile, identities: [{ kind: 'LOYALTY_CARD', value: card }], lastName: 'Lee', source: 'store' })).customer;
+    await order(store.id);
+    await consent(store.id);
+    const desk = (await upsert({ identities: [{ kind: 'CRM_ID', namespace: 'zendesk', value: crm }], source: 'support', traits: { tier: 'gold' } })).customer;
+    await feedback(desk.id);
+    expect(new Set([web.id, store.id, desk.id]).size).toBe(3);
+
+    // Later, the support desk learns the customer's email and phone: one write links all three.
+    const linked = await upsert({ identities: [{ kind: 'CRM_ID', namespace: 'zendesk', value: crm }], email, phone: mobile, source: 'support' });
+    expect(linked.customer.id).toBe(web.id); // the oldest profile survives
+    expect(linked.created).toBe(false);
+    expect([...linked.mergedCustomerIds].sort()).toEqual([store.id, desk.id].sort());
+    expect(linked.customer).toMatchObject({ firstName: 'Ann', lastName: 'Lee', email, phone: mobile, status: 'ACTIVE' });
+    expect(linked.customer.identities.map((i: { kind: string }) => i.kind).sort()).toEqual(['CRM_ID', 'EMAIL', 'LOYALTY_CARD', 'PHONE']);
+    expect(linked.customer.provenance.find((p: { field: string }) => p.field === 'lastName')).toMatchObject({ source: 'store' });
+
+    const view = await app.gql(`query($id: ID!) { customer(id: $id) { traits orders { totalCount } interactions { totalCount } feedback { totalCount } consents { history { totalCount } }
+      merges { automatic actor survivor { id } loser { id status } moves { table rows } } } }`, { id: web.id }, { role: Role.SUPPORT });
+    expect(view.errors).toBeUndefined();
+    expect(view.data.customer).toMatchObject({ traits: { tier: 'gold' }, orders: { totalCount: 2 }, interactions: { totalCount: 1 }, feedback: { totalCount: 1 }, consents: { history: { totalCount: 1 } } });
+    expect(view.data.customer.merges).toHaveLength(2);
+    for (const m of view.data.customer.merges) expect(m).toMatchObject({ automatic: true, actor: 'auto:support', survivor: { id: web.id }, loser: { status: 'MERGED' } });
+    for (const loser of [store, desk]) expect(await ownerCounts(loser.id)).toEqual({ identities: 0, orders: 0, lines: 0, interactions: 0, feedback: 0, consents: 0, memberships: 0 });
+    const merged = await app.sql<{ status: string; merged_into_id: string }>('select status, merged_into_id from customers where id = any(?::uuid[])', [`{${uuidOf(store.id)},${uuidOf(desk.id)}}`]);
+    expect(merged).toEqual([{ status: 'merged', merged_into_id: uuidOf(web.id) }, { status: 'merged', merged_into_id: uuidOf(web.id) }]);
+  });
+
+  it('an automatic merge the policy refuses (DEVICE is not an auto-merge kind) is a CONFLICT and changes nothing', async () => {
+    const a = (await upsert({ identities: [{ kind: 'DEVICE', value: `dev-${uniq()}` }], email: `dev.a.${uniq()}@example.com` })).customer;
+    const b = (await upsert({ email: `dev.b.${uniq()}@example.com` })).customer;
+    const before = await digest();
+    const res = await app.gql(UPSERT, { input: { email: b.email, identities: [{ kind: 'DEVICE', value: a.identities.find((i: { kind: string }) => i.kind === 'DEVICE').value }] } });
+    expectError(res, 'CONFLICT', /linked only by device, which may not merge automatically/);
+    expect(res.errors![0].extensions).toMatchObject({ reason: 'MERGE_POLICY', customerIds: expect.arrayContaining([a.id, b.id]) });
+    expect(await digest()).toBe(before);
+  });
+
+  it('a merge that would give one customer two CRM ids of the same CRM is refused (MERGE_POLICY.limits)', async () => {
+    const a = (await upsert({ identities: [{ kind: 'CRM_ID', namespace: 'salesforce', value: `A-${uniq()}` }] })).customer;
+    const b = (await upsert({ identities: [{ kind: 'CRM_ID', namespace: 'salesforce', value: `B-${uniq()}` }], email: `crm.b.${uniq()}@example.com` })).customer;
+    const before = await digest();
+    const res = await app.gql(UPSERT, { input: { email: b.email, identities: [{ kind: 'CRM_ID', namespace: 'salesforce', value: a.identities[0].value }] } });
+    expectError(res, 'CONFLICT', /at most 1 crm_id identifier in namespace "salesforce"/);
+    expect(res.errors![0].extensions).toMatchObject({ reason: 'IDENTITY_LIMIT' });
+    // Nor may one profile collect a second one on a plain write.
+    const second = await app.gql(UPSERT, { input: { email: b.email, identities: [{ kind: 'CRM_ID', namespace: 'salesforce', value: `C-${uniq()}` }] } });
+    expectError(second, 'CONFLICT', /at most 1 crm_id/);
+    const manual = await app.gql(MERGE, { input: { survivorId: a.id, loserId: b.id, reason: 'same person' } });
+    expectError(manual, 'CONFLICT', /at most 1 crm_id/);
+    expect(await digest()).toBe(before);
+  });
+
+  it('a policy from MERGE_POLICY that allows only CRM ids refuses an email link; the service honours the policy it is given', async () => {
+    const policy = parseMergePolicy('{"autoMergeKinds":["crm_id"]}');
+    const em = app.orm.em.fork() as EntityManager;
+    const a = (await upsert({ email: `pol.a.${uniq()}@example.com` })).customer;
+    const b = (await upsert({ phone: phone() })).customer;
+    const before = await digest();
+    await expect(upsertCustomer(em, { email: a.email, phone: b.phone }, undefined, { policy })).rejects.toMatchObject({ code: 'CONFLICT', details: { reason: 'MERGE_POLICY' } });
+    expect(await digest()).toBe(before);
+    expect(loadConfig({ NODE_ENV: 'test', MERGE_POLICY: '{"autoMergeKinds":["email"],"limits":{"crm_id":1}}' }).mergePolicy.autoMergeKinds).toEqual(['email']);
+    expect(() => loadConfig({ NODE_ENV: 'test', MERGE_POLICY: '{"autoMergeKinds":["fax"]}' })).toThrow(/MERGE_POLICY.autoMergeKinds: "fax" is not an identifier kind/);
+    expect(() => loadConfig({ NODE_ENV: 'test', MERGE_POLICY: '{"limit":{}}' })).toThrow(/unknown key "limit"/);
+    expect(() => loadConfig({ NODE_ENV: 'test', MERGE_POLICY: '{"limits":{"crm_id":0}}' })).toThrow(/limits.crm_id must be an integer/);
+    expect(() => loadConfig({ NODE_ENV: 'test', MERGE_POLICY: 'yes' })).toThrow(/must be a JSON object/);
+  });
+
+  it('self-service writes may not merge another profile into the customer', async () => {
+    const me = (await upsert({ email: `self.${uniq()}@example.com` })).customer;
+    const other = (await upsert({ email: `other.${uniq()}@example.com` })).customer;
+    const before = await digest();
+    const res = await app.gql(UPSERT, { input: { id: me.id, identities: [{ kind: 'EMAIL', value: other.email }] } }, { role: Role.CUSTOMER, customerId: me.id });
+    expectError(res, 'CONFLICT', /may not merge profiles/);
+    expect(await digest()).toBe(before);
+  });
+
+  it('blocklisted junk values are never stored nor matched, and the response says which were ignored', async () => {
+    const p1 = phone();
+    const p2 = phone();
+    const one = await upsert({ email: 'Test@Test.com', phone: p1, identities: [{ kind: 'PHONE', value: '+1 000 000 0000' }] });
+    const two = await upsert({ email: 'test@test.com', phone: p2 });
+    expect(one.customer.id).not.toBe(two.customer.id); // the shared junk email did not match them
+    expect(one.created && two.created).toBe(true);
+    expect(one.ignoredIdentifiers).toEqual([{ kind: 'EMAIL', namespace: '', reason: 'BLOCKLISTED' }, { kind: 'PHONE', namespace: '', reason: 'BLOCKLISTED' }]);
+    expect(one.customer.email).toBeNull();
+    expect(one.customer.identities).toEqual([{ kind: 'PHONE', namespace: '', value: p1 }]);
+    const stored = await app.sql<{ n: string }>(`select count(*) n from identities where value in ('test@test.com', '+10000000000')`);
+    expect(Number(stored[0].n)).toBe(0);
+    // Wildcards: noreply@ at any domain.
+    const three = await upsert({ email: 'noreply@shop.example', phone: phone() });
+    expect(three.ignoredIdentifiers).toEqual([{ kind: 'EMAIL', namespace: '', reason: 'BLOCKLISTED' }]);
+
+    const before = await digest();
+    const onlyJunk = await app.gql(UPSERT, { input: { email: 'test@test.com', firstName: 'Junk' } });
+    expectError(onlyJunk, 'BAD_USER_INPUT', /junk value on the merge policy's blocklist/);
+    expect(onlyJunk.errors![0].extensions).toMatchObject({ field: 'identities', reason: 'BLOCKLISTED' });
+    expect(await digest()).toBe(before);
+  });
+
+  it('concurrent writes linking the same two customers produce exactly one merge', async () => {
+    const a = (await upsert({ email: `race.a.${uniq()}@example.com` })).customer;
+    const b = (await upsert({ phone: phone() })).customer;
+    const results = await Promise.all(Array.from({ length: 8 }, () => app.gql(UPSERT, { input: { email: a.email, phone: b.phone, source: 'race' } })));
+    for (const r of results) expect(r.errors).toBeUndefined();
+    expect(new Set(results.map((r) => r.data.upsertCustomer.customer.id))).toEqual(new Set([a.id]));
+    expect(results.filter((r) => r.data.upsertCustomer.mergedCustomerIds.length === 1)).toHaveLength(1);
+    const merges = await app.sql<{ n: string }>('select count(*) n from customer_merges where survivor_id = ? and loser_id = ?', [uuidOf(a.id), uuidOf(b.id)]);
+    expect(Number(merges[0].n)).toBe(1);
+  });
+});
+
+describe('manual merge and unmerge', () => {
+  it('merge then unmerge restores every row of both customers exactly', async () => {
+    const survivor = await richCustomer('crm', { traits: { plan: 'pro', shared: 's' } });
+    const loser = await richCustomer('web', { traits: { pet: 'cat', shared: 'l' }, lastName: 'Loser' });
+    await consent(loser.id, 'WITHDRAWN');
+    // Segment memberships: one segment both are open members of (must not collide), one only the loser is in.
+    const [seg1] = await app.sql<{ id: string }>(`insert into segments (name, rule, created_by) values (?, '{}', 'test') returning id`, [`both-${uniq()}`]);
+    const [seg2] = await app.sql<{ id: string }>(`insert into segments (name, rule, created_by) values (?, '{}', 'test') returning id`, [`loser-${uniq()}`]);
+    await app.sql(`insert into segment_memberships (segment_id, customer_id) values (?, ?), (?, ?), (?, ?)`, [
+      seg1.id, uuidOf(survivor.id), seg1.id, uuidOf(loser.id), seg2.id, uuidOf(loser.id),
+    ]);
+    const loserCounts = await ownerCounts(loser.id);
+    const survivorCounts = await ownerCounts(survivor.id);
+    const before = await digest();
+
+    const res = await app.gql(MERGE, { input: { survivorId: survivor.id, loserId: loser.id, reason: 'same person, confirmed on the phone' } }, { role: Role.SUPPORT });
+    expect(res.errors).toBeUndefined();
+    const merge = res.data.mergeCustomers.merge;
+    expect(merge).toMatchObject({ automatic: false, actor: 'support:test-support', loser: { status: 'MERGED' } });
+    expect(merge.moves).toEqual(expect.arrayContaining([
+      { table: 'consent_records', rows: 2 }, { table: 'feedback', rows: 1 }, { table: 'identities', rows: 2 }, { table: 'interactions', rows: 1 },
+      { table: 'order_lines', rows: 1 }, { table: 'orders', rows: 1 }, { table: 'segment_memberships', rows: 2 },
+    ]));
+    expect(res.data.mergeCustomers.survivor.traits).toEqual({ plan: 'pro', pet: 'cat', shared: 'l' });
+    expect(await ownerCounts(loser.id)).toEqual({ identities: 0, orders: 0, lines: 0, interactions: 0, feedback: 0, consents: 0, memberships: 0 });
+    const sum = Object.fromEntries(Object.keys(loserCounts).map((k) => [k, loserCounts[k] + survivorCounts[k]]));
+    expect(await ownerCounts(survivor.id)).toEqual(sum);
+    const open = await app.sql<{ n: string }>('select count(*) n from segment_memberships where segment_id = ? and customer_id = ? and left_at is null', [seg1.id, uuidOf(survivor.id)]);
+    expect(Number(open[0].n)).toBe(1);
+    // The loser's current consent (withdrawn) is now part of the survivor's ledger.
+    const audit = await app.sql<{ n: string }>(`select count(*) n from audit_log where operation = 'mergeCustomers' and action = 'WRITE' and customer_id = any(?::uuid[])`, [
+      `{${uuidOf(survivor.id)},${uuidOf(loser.id)}}`,
+    ]);
+    expect(Number(audit[0].n)).toBe(2);
+
+    const undo = await app.gql(UNMERGE, { id: merge.id }, { role: Role.SUPPORT });
+    expect(undo.errors).toBeUndefined();
+    expect(undo.data.unmergeCustomers).toMatchObject({ survivor: { status: 'ACTIVE' }, loser: { id: loser.id, status: 'ACTIVE' }, merge: { undoneBy: 'support:test-support' } });
+    // Every row of every customer-owned table and both customer rows, exactly (updated_at included);
+    // the ledger row differs only by undone_at / undone_by, so it is compared apart.
+    await app.sql('delete from customer_merges where id = ?', [uuidOf(merge.id)]);
+    expect(await digest()).toBe(before);
+  });
+
+  it('rows added to the survivor after the merge stay with it; later profile writes survive the unmerge', async () => {
+    const survivor = await richCustomer('a');
+    const loser = await richCustomer('b');
+    const merge = (await app.gql(MERGE, { input: { survivorId: survivor.id, loserId: loser.id, reason: 'dup' } })).data.mergeCustomers.merge;
+    await interaction(survivor.id);
+    await upsert({ id: survivor.id, lastName: 'Later' });
+    const undo = await app.gql(UNMERGE, { id: merge.id });
+    expect(undo.errors).toBeUndefined();
+    expect(await ownerCounts(survivor.id)).toMatchObject({ interactions: 2, orders: 1, identities: 2 });
+    expect(await ownerCounts(loser.id)).toMatchObject({ interactions: 1, orders: 1, identities: 2 });
+    const [row] = await app.sql<{ last_name: string; first_name: string }>('select first_name, last_name from customers where id = ?', [uuidOf(survivor.id)]);
+    expect(row).toEqual({ first_name: 'F-a', last_name: 'Later' });
+  });
+
+  it('survivorship: non-empty beats empty, a more trusted source wins, then the more recent value', async () => {
+    const em = app.orm.em.fork() as EntityManager;
+    const policy = parseMergePolicy('{"sourcePriority":["crm","store"]}');
+    const s = (await upsertCustomer(em.fork(), { email: `sv.${uniq()}@example.com`, firstName: 'Crm', lastName: null, locale: 'en-GB', source: 'crm' }, undefined, { policy })).customer;
+    const l = (await upsertCustomer(em.fork(), { email: `sv.${uniq()}@example.com`, firstName: 'Web', lastName: 'Webb', locale: 'fr-FR', source: 'web' }, undefined, { policy })).customer;
+    // The loser's values are newer, but "crm" outranks "web" (an unlisted source) under this policy.
+    const outcome = await previewMerge(em.fork(), s.id, l.id, policy);
+    expect(outcome.survivorAfter).toMatchObject({ first_name: 'Crm', last_name: 'Webb', email: s.email, locale: 'en-GB' });
+    const from = Object.fromEntries(outcome.fields.map((f) => [f.field, f.from]));
+    expect(from).toMatchObject({ firstName: 'survivor', lastName: 'loser', email: 'survivor', locale: 'survivor' });
+    // Under the server's default policy (no source priority) the more recent write wins.
+    const plain = (await upsertCustomer(em.fork(), { email: `sv.${uniq()}@example.com`, firstName: 'Newer', source: 'web' }, undefined, {})).customer;
+    const res2 = await app.gql(PREVIEW, { s: toGlobalId('Customer', s.id), l: toGlobalId('Customer', plain.id) });
+    expect(res2.data.previewMerge.result.firstName).toBe('Newer');
+  });
+
+  it('previewMerge writes nothing and shows the rows that would move', async () => {
+    const a = await richCustomer('pa');
+    const b = await richCustomer('pb');
+    const before = await digest();
+    const res = await app.gql(PREVIEW, { s: a.id, l: b.id }, { role: Role.SUPPORT });
+    expect(res.errors).toBeUndefined();
+    // Equal sources: the loser's values are the more recent ones, so they win (survivorship rule).
+    expect(res.data.previewMerge).toMatchObject({ survivor: { id: a.id }, loser: { id: b.id }, result: { firstName: 'F-pb', email: b.email } });
+    expect(res.data.previewMerge.moves).toEqual(expect.arrayContaining([{ table: 'orders', rows: 1 }, { table: 'identities', rows: 2 }]));
+    expect(await digest()).toBe(before);
+  });
+});
+
+describe('bad inputs change nothing', () => {
+  let a: { id: string; email: string };
+  let b: { id: string; email: string };
+  let erased: { id: string };
+  let merged: { id: string };
+  beforeAll(async () => {
+    a = (await upsert({ email: `bad.a.${uniq()}@example.com` })).customer;
+    b = (await upsert({ email: `bad.b.${uniq()}@example.com` })).customer;
+    erased = (await upsert({ email: `bad.e.${uniq()}@example.com` })).customer;
+    merged = (await upsert({ email: `bad.m.${uniq()}@example.com` })).customer;
+    expect((await app.gql(`mutation($id: ID!) { eraseCustomer(customerId: $id) { __typename } }`, { id: erased.id })).errors).toBeUndefined();
+    expect((await app.gql(MERGE, { input: { survivorId: b.id, loserId: merged.id, reason: 'dup' } })).errors).toBeUndefined();
+  });
+
+  const NO_SUCH = toGlobalId('Customer', '00000000-0000-4000-8000-000000000000');
+  const cases: Array<[string, () => { doc: string; vars: Record<string, unknown> }, string, RegExp]> = [
+    ['unknown survivor', () => ({ doc: MERGE, vars: { input: { survivorId: NO_SUCH, loserId: a.id, reason: 'x' } } }), 'NOT_FOUND', /customer not found/],
+    ['unknown loser', () => ({ doc: MERGE, vars: { input: { survivorId: a.id, loserId: NO_SUCH, reason: 'x' } } }), 'NOT_FOUND', /customer not found/],
+    ['a customer into itself', () => ({ doc: MERGE, vars: { input: { survivorId: a.id, loserId: a.id, reason: 'x' } } }), 'BAD_USER_INPUT', /cannot be merged into itself/],
+    ['an erased customer', () => ({ doc: MERGE, vars: { input: { survivorId: a.id, loserId: erased.id, reason: 'x' } } }), 'NOT_FOUND', /customer not found/],
+    ['a customer already merged', () => ({ doc: MERGE, vars: { input: { survivorId: a.id, loserId: merged.id, reason: 'x' } } }), 'CONFLICT', /already merged/],
+    ['into a merged survivor', () => ({ doc: MERGE, vars: { input: { survivorId: merged.id, loserId: a.id, reason: 'x' } } }), 'CONFLICT', /already merged/],
+    ['a blank reason', () => ({ doc: MERGE, vars: { input: { survivorId: a.id, loserId: b.id, reason: '  ' } } }), 'BAD_USER_INPUT', /reason is required/],
+    ['an id of another type', () => ({ doc: MERGE, vars: { input: { survivorId: toGlobalId('Product', '00000000-0000-4000-8000-000000000000'), loserId: b.id, reason: 'x' } } }), 'BAD_USER_INPUT', /survivorId is not a valid Customer id/],
+    ['unmerge of an unknown merge', () => ({ doc: UNMERGE, vars: { id: toGlobalId('CustomerMerge', '00000000-0000-4000-8000-000000000000') } }), 'NOT_FOUND', /merge not found/],
+    ['unmerge with a customer id', () => ({ doc: UNMERGE, vars: { id: a.id } }), 'BAD_USER_INPUT', /mergeId is not a valid CustomerMerge id/],
+    ['preview into itself', () => ({ doc: PREVIEW, vars: { s: a.id, l: a.id } }), 'BAD_USER_INPUT', /itself/],
+    ['preview of an erased customer', () => ({ doc: PREVIEW, vars: { s: a.id, l: erased.id } }), 'NOT_FOUND', /customer not found/],
+  ];
+  it.each(cases)('%s', async (_name, make, code, message) => {
+    const before = await digest();
+    const { doc, vars } = make();
+    const res = await app.gql(doc, vars);
+    expectError(res, code, message);
+    expect(await digest()).toBe(before);
+  });
+
+  it('undoing twice, undoing a merge whose survivor was merged since, or whose rows changed owner: CONFLICT, nothing changed', async () => {
+    const x = await richCustomer('x');
+    const y = await richCustomer('y');
+    const z = await richCustomer('z');
+    const m1 = (await app.gql(MERGE, { input: { survivorId: x.id, loserId: y.id, reason: 'dup' } })).data.mergeCustomers.merge;
+    const m2 = (await app.gql(MERGE, { input: { survivorId: z.id, loserId: x.id, reason: 'dup' } })).data.mergeCustomers.merge;
+    let before = await digest();
+    expectError(await app.gql(UNMERGE, { id: m1.id }), 'CONFLICT', /survivor was merged into another profile since/);
+    expect(await digest()).toBe(before);
+
+    expect((await app.gql(UNMERGE, { id: m2.id })).errors).toBeUndefined();
+    before = await digest();
+    expectError(await app.gql(UNMERGE, { id: m2.id }), 'CONFLICT', /already undone/);
+    expect(await digest()).toBe(before);
+
+    // A moved row reassigned since (here by hand) blocks the undo of m1: nothing moves back.
+    const other = await richCustomer('o');
+    await app.sql('update feedback set customer_id = ? where customer_id = ?', [uuidOf(other.id), uuidOf(x.id)]);
+    before = await digest();
+    const res = await app.gql(UNMERGE, { id: m1.id });
+    expectError(res, 'CONFLICT', /feedback rows this merge moved no longer belong to the survivor/);
+    expect(res.errors![0].extensions).toMatchObject({ reason: 'ROWS_CHANGED', table: 'feedback' });
+    expect(await digest()).toBe(before);
+  });
+});
+
+describe('the consent ledger stays append-only', () => {
+  it('allows only a customer_id reassignment, only with rapport.reassign on, and nothing else', async () => {
+    const a = await richCustomer('ca');
+    const b = await richCustomer('cb');
+    const [rec] = await app.sql<{ id: string }>('select id from consent_records where customer_id = ? limit 1', [uuidOf(a.id)]);
+    const inTx = async (sql: string, params: unknown[], flag: boolean) => {
+      const em = app.orm.em.fork() as EntityManager;
+      return em.transactional(async (tem) => {
+        if (flag) await tem.execute(`select set_config('rapport.reassign', 'on', true)`);
+        return tem.execute(sql, params);
+      });
+    };
+    await expect(inTx('update consent_records set customer_id = ? where id = ?', [uuidOf(b.id), rec.id], false)).rejects.toThrow(/append-only/);
+    await expect(inTx(`update consent_records set status = 'denied' where id = ?`, [rec.id], true)).rejects.toThrow(/append-only/);
+    await expect(inTx(`update consent_records set customer_id = ?, status = 'denied' where id = ?`, [uuidOf(b.id), rec.id], true)).rejects.toThrow(/append-only/);
+    await expect(inTx('delete from consent_records where id = ?', [rec.id], true)).rejects.toThrow(/append-only/);
+    await inTx('update consent_records set customer_id = ? where id = ?', [uuidOf(b.id), rec.id], true);
+    const [row] = await app.sql<{ customer_id: string }>('select customer_id from consent_records where id = ?', [rec.id]);
+    expect(row.customer_id).toBe(uuidOf(b.id));
+    // The flag is transaction-local: the next transaction is refused again.
+    await expect(inTx('update consent_records set customer_id = ? where id = ?', [uuidOf(a.id), rec.id], false)).rejects.toThrow(/append-only/);
+  });
+});
+
+describe('access', () => {
+  it.each([Role.MARKETING, Role.ANALYST, Role.CUSTOMER])('%s may not preview, merge, unmerge or list merges', async (role) => {
+    const a = (await upsert({ email: `acc.a.${uniq()}@example.com` })).customer;
+    const b = (await upsert({ email: `acc.b.${uniq()}@example.com` })).customer;
+    const m = (await app.gql(MERGE, { input: { survivorId: a.id, loserId: b.id, reason: 'dup' } })).data.mergeCustomers.merge;
+    const before = await digest();
+    const opts = { role, customerId: role === Role.CUSTOMER ? a.id : undefined };
+    for (const [doc, vars, field] of [
+      [PREVIEW, { s: a.id, l: b.id }, 'previewMerge'],
+      [MERGE, { input: { survivorId: b.id, loserId: a.id, reason: 'x' } }, 'mergeCustomers'],
+      [UNMERGE, { id: m.id }, 'unmergeCustomers'],
+    ] as const) {
+      const res = await app.gql(doc, vars, opts);
+      expect(res.errors?.map((e) => ({ code: e.extensions?.code, reason: e.extensions?.reason, path: e.path }))).toEqual([{ code: 'FORBIDDEN', reason: 'ROLE', path: [field] }]);
+    }
+    const list = await app.gql(`query($id: ID!) { customer(id: $id) { merges { id } } }`, { id: a.id }, opts);
+    expect(list.errors?.[0].extensions).toMatchObject({ code: 'FORBIDDEN', reason: 'ROLE' });
+    expect(await digest()).toBe(before);
+  });
+
+  it('unauthenticated callers are refused', async () => {
+    const res = await app.gql(PREVIEW, { s: toGlobalId('Customer', '00000000-0000-4000-8000-000000000001'), l: toGlobalId('Customer', '00000000-0000-4000-8000-000000000002') }, { role: null });
+    expect(res.errors?.[0].extensions?.code).toBe('UNAUTHENTICATED');
+  });
+});
+
+it('identity kinds of the default policy: device never merges automatically', () => {
+  expect(parseMergePolicy(undefined).autoMergeKinds).not.toContain(IdentityKind.DEVICE);
+});
