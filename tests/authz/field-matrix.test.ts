@@ -20,6 +20,7 @@ const PATHS: Record<string, Array<[string, string]>> = {
   Feedback: [['Customer', 'feedback']],
   ConsentRecord: [['Customer', 'consents'], ['CustomerConsents', 'history']],
   CustomerConsents: [['Customer', 'consents']],
+  CustomerMerge: [['Customer', 'merges']],
 };
 const FIELD_ARGS: Record<string, string> = { orders: '(first: 1)', interactions: '(first: 1)', feedback: '(first: 1)', history: '(first: 1)', timeline: '(first: 1)' };
 const CONNECTIONS = new Set(['orders', 'interactions', 'feedback', 'history']);
@@ -27,6 +28,7 @@ const SUBSELECTION: Record<string, string> = {
   address: '{ city }', identities: '{ kind }', orders: '{ totalCount }', interactions: '{ totalCount }', feedback: '{ totalCount }',
   consents: '{ __typename }', customer: '{ __typename }', subtotal: '{ amountMinor }', discount: '{ amountMinor }', total: '{ amountMinor }',
   'Customer.value': '{ modelVersion }', timeline: '{ totalCount }',
+  merges: '{ __typename }', provenance: '{ field }', survivor: '{ __typename }', loser: '{ __typename }', moves: '{ rows }',
   lines: '{ __typename }', unitPrice: '{ amountMinor }', lineTotal: '{ amountMinor }', product: '{ sku }', current: '{ __typename }', history: '{ totalCount }',
 };
 

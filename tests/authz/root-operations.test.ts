@@ -25,6 +25,10 @@ afterAll(async () => {
 
 let seq = 0;
 /** A minimal valid operation for each root field (customer-role ownership: the consenting customer). */
+/** Customers that do not exist (previewMerge, mergeCustomers probes). */
+const NO_CUSTOMER = 'Q3VzdG9tZXI6MDAwMDAwMDAtMDAwMC00MDAwLTgwMDAtMDAwMDAwMDAwMDAx';
+const NO_CUSTOMER_2 = 'Q3VzdG9tZXI6MDAwMDAwMDAtMDAwMC00MDAwLTgwMDAtMDAwMDAwMDAwMDAy';
+
 function operation(field: string): { query: string; variables: Record<string, unknown> } {
   const me = f.consenting.id;
   seq++;
@@ -60,6 +64,10 @@ function operation(field: string): { query: string; variables: Record<string, un
     updateSegment: { query: 'mutation($id: ID!) { updateSegment(input: { id: $id, description: "probed" }) { name } }', variables: { id: segmentId } },
     deleteSegment: { query: 'mutation { deleteSegment(id: "U2VnbWVudDowMDAwMDAwMC0wMDAwLTQwMDAtODAwMC0wMDAwMDAwMDAwMDA") }' },
     recomputeAnalytics: { query: 'mutation { recomputeAnalytics { customers } }' },
+    // Ids that name no customer or merge: a granted role gets NOT_FOUND, and nothing is written.
+    previewMerge: { query: 'query($s: ID!, $l: ID!) { previewMerge(survivorId: $s, loserId: $l) { moves { rows } } }', variables: { s: NO_CUSTOMER, l: NO_CUSTOMER_2 } },
+    mergeCustomers: { query: 'mutation($s: ID!, $l: ID!) { mergeCustomers(input: { survivorId: $s, loserId: $l, reason: "probe" }) { merge { id } } }', variables: { s: NO_CUSTOMER, l: NO_CUSTOMER_2 } },
+    unmergeCustomers: { query: 'mutation { unmergeCustomers(mergeId: "Q3VzdG9tZXJNZXJnZTowMDAwMDAwMC0wMDAwLTQwMDAtODAwMC0wMDAwMDAwMDAwMDA") { merge { id } } }' },
     revokeApiKey: { query: 'mutation { revokeApiKey(id: "QXBpS2V5OjAwMDAwMDAwLTAwMDAtNDAwMC04MDAwLTAwMDAwMDAwMDAwMA") { name } }' },
   };
   const op = ops[field];
