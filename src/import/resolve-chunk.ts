@@ -32,7 +32,14 @@ const notRejected = (alias: string) => `not exists (select 1 from r_rej rr where
  * CONFLICTING_DUPLICATE when not. Rows refused here are handed to `onRejects` before the commit.
  */
 export async function resolveChunk(c: Client, onRejects: (rows: RejectRow[]) => Promise<void>): Promise<ChunkOutcome> {
-  const q = (sql: string, params: unknown[] = []) => c.query(sql, params);
+  // IMPORT_TIMING=1: each statement's time on stderr, to see where a chunk spends it.
+  const timing = process.env.IMPORT_TIMING === '1';
+  const q = async (sql: string, params: unknown[] = []) => {
+    const t = performance.now();
+    const r = await c.query(sql, params);
+    if (timing) process.stderr.write(`${(performance.now() - t).toFixed(0).padStart(6)} ms  ${sql.replace(/\s+/g, ' ').slice(0, 90)}\n`);
+    return r;
+  };
   await q('begin');
   try {
     // The import's own session only: a crash loses at most the last chunk, which a re-run redoes.

@@ -1,0 +1,139 @@
+import 'reflect-metadata';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { once } from 'node:events';
+import { pipeline } from 'node:stream/promises';
+import { Client } from 'pg';
+import { from as copyFrom } from 'pg-copy-streams';
+import { adminQuery, withDatabase } from '../src/db/pg-admin';
+import { initOrm, migrate } from '../src/db/orm';
+import { runImport } from '../src/import/run-import';
+import { loadConfig } from '../src/config';
+import { createLogger } from '../src/logger';
+import { createServer } from '../src/server';
+import { signToken } from '../src/auth/jwt';
+import { Role } from '../src/auth/viewer';
+
+/**
+ * npm run bench:ingest — in a scratch database on BENCH_DATABASE_URL (default
+ * postgres://postgres@127.0.0.1:5432/postgres), with INGEST_ROWS/10 customers known by email:
+ *   (a) the import path (`runImport`, as `npm run import` runs it) on an NDJSON file of INGEST_ROWS
+ *       interactions (default 200,000) that name their customer by email, and
+ *   (b) raw COPY of the same rows, customer and product ids already resolved, from a TSV file into
+ *       the same interactions table (same indexes and foreign keys), through pg-copy-streams;
+ * prints rows/s of both and the ratio (target import/raw ≥ 0.5), then ingestEvents over HTTP when
+ * bench/ingest-events.load.ts exists (target 10,000 events/s), and this process's peak RSS.
+ */
+const ADMIN = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+const ROWS = Number(process.env.INGEST_ROWS ?? 200_000);
+const CUSTOMERS = Math.max(1, Math.floor(ROWS / 10));
+const EVENTS = Number(process.env.INGEST_EVENTS ?? 50_000);
+const DB = `rapport_bench_ingest_${process.pid}`;
+const JWT_SECRET = 'bench-secret-that-is-at-least-32-characters-long';
+
+const occurred = (i: number) => new Date(Date.UTC(2025, 0, 1) + i * 1000).toISOString();
+
+async function writeLines(file: string, n: number, make: (i: number) => string): Promise<void> {
+  const out = fs.createWriteStream(file);
+  for (let i = 0; i < n; i++) if (!out.write(make(i))) await once(out, 'drain');
+  out.end();
+  await once(out, 'finish');
+}
+
+async function main(): Promise<void> {
+  let peakRss = 0;
+  const sampler = setInterval(() => (peakRss = Math.max(peakRss, process.memoryUsage().rss)), 100);
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'rapport-bench-ingest-'));
+  await adminQuery(ADMIN, `drop database if exists ${DB} with (force)`);
+  await adminQuery(ADMIN, `create database ${DB}`);
+  const url = withDatabase(ADMIN, DB);
+  const c = new Client({ connectionString: url });
+  try {
+    const orm = await initOrm(url, { poolMax: 4 });
+    await migrate(orm);
+    await orm.close();
+    await c.connect();
+    await c.query(`insert into customers (id, email) select md5('bench-c' || g)::uuid, 'c' || g || '@bench.example' from generate_series(0, $1 - 1) g`, [CUSTOMERS]);
+    await c.query(`insert into identities (customer_id, kind, namespace, value) select id, 'email', '', email from customers`);
+    await c.query(`insert into products (id, sku, name, category, price_minor, currency)
+                   select md5('bench-p' || g)::uuid, 'SKU-' || g, 'Product ' || g, 'bench', 1000 + g, 'EUR' from generate_series(0, 199) g`);
+    await c.query('vacuum analyze');
+    const { rows: ids } = await c.query<{ g: number; id: string }>(`select g, md5('bench-c' || g)::uuid::text as id from generate_series(0, $1 - 1) g order by g`, [CUSTOMERS]);
+    const { rows: pids } = await c.query<{ id: string }>(`select md5('bench-p' || g)::uuid::text as id from generate_series(0, 199) g order by g`);
+
+    const ndjson = path.join(dir, 'interactions.ndjson');
+    const tsv = path.join(dir, 'interactions.tsv');
+    // The same rows in both files: one in three names a product.
+    await writeLines(ndjson, ROWS, (i) => JSON.stringify({
+      type: 'interaction', source: 'bench', source_event_id: `ev-${i}`, email: `c${i % CUSTOMERS}@bench.example`, occurred_at: occurred(i),
+      channel: 'web', interaction_type: 'product_view', ...(i % 3 === 0 ? { product_sku: `SKU-${i % 200}` } : {}), properties: { i },
+    }) + '\n');
+    await writeLines(tsv, ROWS, (i) => [ids[i % CUSTOMERS].id, occurred(i), 'web', 'product_view', i % 3 === 0 ? pids[i % 200].id : '\\N', '\\N', JSON.stringify({ i }), 'bench', `ev-${i}`].join('\t') + '\n');
+    console.log(`generated ${ROWS} interactions for ${CUSTOMERS} customers (NDJSON ${(fs.statSync(ndjson).size / 1e6).toFixed(1)} MB)`);
+
+    // (b) raw COPY first, then the table is emptied for (a): both write into the same empty table.
+    await c.query('checkpoint');
+    let t = performance.now();
+    await pipeline(fs.createReadStream(tsv), c.query(copyFrom(`copy interactions (customer_id, occurred_at, channel, type, product_id, campaign, properties, source, source_event_id) from stdin`)));
+    const rawS = (performance.now() - t) / 1000;
+    await c.query('truncate interactions');
+    await c.query('vacuum analyze interactions');
+    await c.query('checkpoint');
+
+    t = performance.now();
+    const summary = await runImport(url, { file: ndjson, format: 'ndjson', rejectsPath: path.join(dir, 'rejects.ndjson'), progress: false, chunkSize: Number(process.env.INGEST_CHUNK ?? 25_000) });
+    const importS = (performance.now() - t) / 1000;
+    const { rows: [{ n }] } = await c.query(`select count(*)::int as n from interactions`);
+    if (n !== ROWS || summary.imported !== ROWS) throw new Error(`import stored ${n} rows (summary ${JSON.stringify(summary)}), expected ${ROWS}`);
+
+    const rawRate = ROWS / rawS;
+    const importRate = ROWS / importS;
+    console.log(`raw COPY into interactions:     ${rawRate.toFixed(0).padStart(8)} rows/s (${rawS.toFixed(2)} s)`);
+    console.log(`import path (npm run import):   ${importRate.toFixed(0).padStart(8)} rows/s (${importS.toFixed(2)} s, ${summary.chunks} chunks)`);
+    console.log(`ratio import / raw COPY:        ${(importRate / rawRate).toFixed(2)} (target ≥ 0.5: ${importRate / rawRate >= 0.5 ? 'met' : 'NOT met'})`);
+
+    await benchIngestEvents(url);
+  } finally {
+    clearInterval(sampler);
+    console.log(`peak RSS of this process:       ${(peakRss / 1024 / 1024).toFixed(0)} MiB (${os.cpus().length} CPUs, load average ${os.loadavg()[0].toFixed(1)})`);
+    await c.end().catch(() => {});
+    fs.rmSync(dir, { recursive: true, force: true });
+    if (!process.env.BENCH_KEEP) await adminQuery(ADMIN, `drop database if exists ${DB} with (force)`);
+  }
+}
+
+interface IngestLoad {
+  runIngestEventsLoad(opts: { url: string; token: string; events: number; batchSize: number; concurrency: number }): Promise<{ eventsPerSecond?: number } & Record<string, unknown>>;
+}
+
+/** ingestEvents over HTTP through the real server, with the load driver of the ingestEvents work. */
+async function benchIngestEvents(url: string): Promise<void> {
+  const driver = path.join(__dirname, 'ingest-events.load');
+  if (!fs.existsSync(`${driver}.js`) && !fs.existsSync(`${driver}.ts`)) {
+    console.log('ingestEvents over HTTP:         not measured (bench/ingest-events.load.ts is not in this tree)');
+    return;
+  }
+  const { runIngestEventsLoad } = (await import(driver)) as IngestLoad;
+  const config = loadConfig({ NODE_ENV: 'production', JWT_SECRET, DATABASE_URL: url, LOG_LEVEL: 'silent', RATE_LIMIT_PER_MINUTE: '0' });
+  const orm = await initOrm(url, { poolMax: config.dbPoolMax });
+  const server = await createServer({ orm, config, logger: createLogger(config) });
+  try {
+    const port = await server.listen(0, '127.0.0.1');
+    const token = await signToken(JWT_SECRET, { sub: 'bench-admin', role: Role.ADMIN }, '2h');
+    const r = await runIngestEventsLoad({ url: `http://127.0.0.1:${port}/graphql`, token, events: EVENTS, batchSize: Number(process.env.INGEST_BATCH ?? 500), concurrency: Number(process.env.INGEST_CONCURRENCY ?? 8) });
+    const eps = Number(r.eventsPerSecond ?? NaN);
+    console.log(`ingestEvents over HTTP:         ${eps.toFixed(0).padStart(8)} events/s (target 10,000: ${eps >= 10_000 ? 'met' : 'NOT met'}) ${JSON.stringify(r)}`);
+  } finally {
+    await server.close();
+    await orm.close();
+  }
+}
+
+main().then(
+  () => process.exit(0),
+  (err) => {
+    console.error(err);
+    process.exit(1);
+  },
+);
