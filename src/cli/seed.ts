@@ -141,7 +141,7 @@ export async function seedDemoData(orm: MikroORM, opts: SeedOptions): Promise<Se
       }
     };
     await insert('products', products.map((p) => ({ ...p, created_at: new Date(anchor.getTime() - 1200 * DAY).toISOString() })));
-    await insert('customers', customers.map((c) => ({ status: 'active', updated_at: c.created_at, traits: {}, ...c })));
+    await insert('customers', customers.map((c) => ({ status: 'active', updated_at: c.created_at, traits: {}, field_provenance: {}, ...c })));
     await insert('identities', identities.map((r) => ({ created_at: anchor.toISOString(), ...r })));
     await insert('orders', orders.map((r) => ({ created_at: r.placed_at, ...r })));
     await insert('order_lines', lines);

@@ -1,6 +1,9 @@
 import { startTestApp, type TestApp } from '../helpers/test-server';
 import { Customer360Document } from '../generated/graphql';
 import { seedDemoData } from '../../src/cli/seed';
+import type { EntityManager } from '@mikro-orm/postgresql';
+import { mergeCustomers } from '../../src/services/merge.service';
+import { parseMergePolicy } from '../../src/services/merge-policy';
 
 /**
  * The N+1 guard: a nested customer-360 list query must cost the same number of SQL statements
@@ -37,4 +40,23 @@ it('batches a nested page across parents: the orders of 100 customers come from 
   const small = await app.gql(`query { customers(first: 100) { nodes { id } } }`);
   const withOrders = await app.gql(`query { customers(first: 100) { nodes { id orders(first: 2) { nodes { id } } } } }`);
   expect(withOrders.extensions!.sqlStatements! - small.extensions!.sqlStatements!).toBe(1);
+});
+
+it('batches Customer.merges (and the survivor/loser of each) across customers: statements do not grow with the list', async () => {
+  // Merge 10 pairs so the listed survivors have merges to load.
+  const ids = await app.sql<{ id: string }>(`select id from customers where status = 'active' order by created_at desc, id desc limit 20`);
+  // Seeded customers each hold a CRM id of the same CRM: the default one-per-namespace limit would refuse.
+  const policy = parseMergePolicy('{"limits":{}}');
+  for (let i = 0; i + 1 < ids.length; i += 2) {
+    await mergeCustomers(app.orm.em.fork() as EntityManager, ids[i].id, ids[i + 1].id, 'sql-count probe', 'test', { policy });
+  }
+  const query = `query($first: Int!) { customers(first: $first) { nodes { id provenance { field } merges { id automatic moves { table rows } survivor { id } loser { id status } } } } }`;
+  const counts: Record<number, number> = {};
+  for (const first of [5, 100]) {
+    const res = await app.gql(query, { first });
+    expect(res.errors).toBeUndefined();
+    expect(res.data.customers.nodes.filter((n: { merges: unknown[] }) => n.merges.length > 0).length).toBeGreaterThanOrEqual(5);
+    counts[first] = res.extensions!.sqlStatements!;
+  }
+  expect(counts[100]).toBe(counts[5]);
 });
