@@ -1,10 +1,12 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { recomputeMetrics, type RecomputeOptions, type RecomputeSummary } from './recompute';
 import { evaluateAllSegments, type SegmentEvaluation } from './segments.service';
+import { recomputeProductSimilarities, type SimilaritySummary } from './recommendations';
 
 export interface AnalyticsRunResult {
   metrics: RecomputeSummary;
   segments: SegmentEvaluation[];
+  similarities: SimilaritySummary;
   durationMs: number;
 }
 
@@ -12,7 +14,7 @@ export interface AnalyticsRunResult {
 const ANALYTICS_LOCK = 7_246_001;
 
 /**
- * Metrics, then segments (which may use them). Guarded by a session advisory lock so that several
+ * Metrics, then segments (which may use them), then item-to-item product similarities. Guarded by a session advisory lock so that several
  * instances (or the CLI next to a server) never run it twice at once; returns null when another holds it.
  */
 export async function runAnalytics(em: EntityManager, opts: RecomputeOptions = {}): Promise<AnalyticsRunResult | null> {
@@ -23,6 +25,7 @@ export async function runAnalytics(em: EntityManager, opts: RecomputeOptions = {
     if (!lock.ok) return null;
     const metrics = await recomputeMetrics(tem, opts);
     const segments = await evaluateAllSegments(tem, opts.asOf ?? new Date());
-    return { metrics, segments, durationMs: Date.now() - started };
+    const similarities = await recomputeProductSimilarities(tem, { asOf: opts.asOf });
+    return { metrics, segments, similarities, durationMs: Date.now() - started };
   });
 }

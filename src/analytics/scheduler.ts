@@ -15,7 +15,7 @@ export function startAnalyticsScheduler(orm: MikroORM, logger: Logger, intervalM
     running = (async () => {
       try {
         const run = await runAnalytics(orm.em.fork() as EntityManager);
-        if (run) logger.info({ customers: run.metrics.customers, segments: run.segments.length, ms: run.durationMs, timings: run.metrics.timingsMs }, 'analytics recomputed');
+        if (run) logger.info({ customers: run.metrics.customers, segments: run.segments.length, similarPairs: run.similarities.pairs, ms: run.durationMs, timings: run.metrics.timingsMs }, 'analytics recomputed');
         else logger.info('analytics: another instance is recomputing; skipped');
       } catch (err) {
         logger.error({ err }, 'analytics recompute failed');

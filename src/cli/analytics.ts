@@ -6,7 +6,7 @@ import { initOrm } from '../db/orm';
 import { runAnalytics } from '../analytics/run';
 import { connectCliDatabase } from './database';
 
-// npm run analytics: recompute every customer's metrics and every segment now.
+// npm run analytics: recompute every customer's metrics, every segment and the product similarities now.
 async function main(): Promise<void> {
   const config = loadConfig();
   const logger = createLogger({ logLevel: config.logLevel === 'silent' ? 'silent' : 'info' });
@@ -19,7 +19,7 @@ async function main(): Promise<void> {
       process.exitCode = 3;
       return;
     }
-    logger.info({ customers: run.metrics.customers, withOrders: run.metrics.withOrders, bgNbd: run.metrics.bgNbd, gammaGamma: run.metrics.gammaGamma, timingsMs: run.metrics.timingsMs, segments: run.segments, ms: run.durationMs }, 'analytics done');
+    logger.info({ customers: run.metrics.customers, withOrders: run.metrics.withOrders, bgNbd: run.metrics.bgNbd, gammaGamma: run.metrics.gammaGamma, timingsMs: run.metrics.timingsMs, segments: run.segments, similarities: run.similarities, ms: run.durationMs }, 'analytics done');
   } finally {
     await orm.close();
     await db.close();

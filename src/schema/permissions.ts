@@ -11,10 +11,14 @@ import { fromGlobalId } from './global-id';
 const unauthenticated = () => new GraphQLError('authentication required', { extensions: { code: 'UNAUTHENTICATED' } });
 const forbidden = (message: string, reason: string) => new GraphQLError(message, { extensions: { code: 'FORBIDDEN', reason } });
 
+const CUSTOMER_ID_CARRIERS = new Set(['CustomerPreferences', 'InferredPreferences', 'InferredPreference', 'CustomerRecommendations', 'Recommendation']);
+
 /** The customer a customer-owned object belongs to. */
 function customerIdOf(type: string, parent: Record<string, unknown>): string | undefined {
   if (type === 'Customer') return parent.id as string;
   if (type === 'CustomerConsents') return parent.customerId as string;
+  // Preference and recommendation wrappers carry their customer's id (they are not entities).
+  if (CUSTOMER_ID_CARRIERS.has(type)) return parent.customerId as string;
   return (parent.customer as { id?: string } | undefined)?.id;
 }
 
@@ -25,6 +29,7 @@ const OWN_CUSTOMER_ARG: Record<string, (args: Record<string, any>) => unknown> =
   recordFeedback: (a) => a.input?.customerId,
   exportCustomerData: (a) => a.customerId,
   customerActivity: (a) => a.customerId,
+  setPreferences: (a) => a.customerId,
 };
 
 /** Checks the role grant of one field: role listed, scope held (partner). Consent and ownership are checked by the callers. */
@@ -135,7 +140,7 @@ function buildRules(): IRules {
     tree[type] = Object.fromEntries(Object.entries(fields).map(([f, p]) => [f, fieldRule(type, f, p, owned)]));
   }
   // Not personal data, reachable only through guarded fields.
-  for (const type of ['Product', 'PostalAddress', 'Money', 'PageInfo', 'UpsertCustomerPayload', 'RecordOrderPayload', 'RecordInteractionPayload', 'EraseCustomerPayload', 'CustomerValue', 'RfmScore', 'Segment', 'SegmentMembership', 'AnalyticsRun', 'TimelineConnection', 'TimelineEdge', 'FeedbackSummaryRow', 'CampaignMetricsRow', 'MergePreview', 'MergedProfile', 'MergeMove', 'FieldChoice', 'FieldProvenance', 'MergeCustomersPayload', 'UnmergeCustomersPayload', 'IgnoredIdentifier']) tree[type] = isAuthenticated;
+  for (const type of ['Product', 'PostalAddress', 'Money', 'PageInfo', 'UpsertCustomerPayload', 'RecordOrderPayload', 'RecordInteractionPayload', 'EraseCustomerPayload', 'CustomerValue', 'RfmScore', 'Segment', 'SegmentMembership', 'AnalyticsRun', 'TimelineConnection', 'TimelineEdge', 'FeedbackSummaryRow', 'CampaignMetricsRow', 'MergePreview', 'MergedProfile', 'MergeMove', 'FieldChoice', 'FieldProvenance', 'MergeCustomersPayload', 'UnmergeCustomersPayload', 'IgnoredIdentifier', 'SimilarProduct']) tree[type] = isAuthenticated;
   for (const name of ['Customer', 'Order', 'Interaction', 'Feedback', 'ConsentRecord', 'Product', 'AuditEntry', 'SegmentMembership']) {
     tree[`${name}Connection`] = isAuthenticated;
     tree[`${name}Edge`] = isAuthenticated;

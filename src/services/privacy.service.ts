@@ -21,10 +21,11 @@ export async function exportCustomerData(em: EntityManager, customerId: string):
                    from orders o where o.customer_id = ?), '[]'),
        'interactions', coalesce((select jsonb_agg(to_jsonb(n) - 'customer_id' order by n.occurred_at) from interactions n where n.customer_id = ?), '[]'),
        'feedback', coalesce((select jsonb_agg(to_jsonb(f) - 'customer_id' order by f.submitted_at) from feedback f where f.customer_id = ?), '[]'),
-       'consents', coalesce((select jsonb_agg(to_jsonb(r) - 'customer_id' order by r.seq) from consent_records r where r.customer_id = ?), '[]')
+       'consents', coalesce((select jsonb_agg(to_jsonb(r) - 'customer_id' order by r.seq) from consent_records r where r.customer_id = ?), '[]'),
+       'preferences', coalesce((select jsonb_agg(to_jsonb(p) - 'customer_id' order by p.kind, p.value) from customer_preferences p where p.customer_id = ?), '[]')
      ) as doc
      where exists (select 1 from customers where id = ? and status <> 'erased')`,
-    Array(7).fill(customerId),
+    Array(8).fill(customerId),
   );
   if (!rows.length || !rows[0].doc) throw new DomainError(ErrorCode.NOT_FOUND, 'customer not found', { field: 'customerId' });
   return rows[0].doc;
@@ -54,6 +55,8 @@ export async function eraseCustomer(em: EntityManager, customerId: string, audit
       await tem.execute('insert into suppressed_identifiers (digest) select unnest(?::text[]) on conflict do nothing', [`{${digests.join(',')}}`]);
     }
     await tem.execute('delete from identities where customer_id = ?', [customerId]);
+    // Stated tastes are about the person, and serve no accounting or evidence purpose.
+    await tem.execute('delete from customer_preferences where customer_id = ?', [customerId]);
     const scrubbedInteractions: Array<{ n: string }> = await tem.execute(
       `with u as (update interactions set properties = '{}'::jsonb where customer_id = ? and properties <> '{}'::jsonb returning 1) select count(*) n from u`, [customerId],
     );

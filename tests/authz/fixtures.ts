@@ -47,14 +47,15 @@ export async function createAuthzFixtures(app: TestApp): Promise<AuthzFixtures> 
       { input: { customerId: id, channel: 'CHAT', type: 'CHAT_MESSAGE', productId, campaign: 'spring', properties: { transcript: `${tag}-chat-transcript` } } }));
     const fb = await ok<{ recordFeedback: { id: string } }>(app.gql(`mutation($input: RecordFeedbackInput!) { recordFeedback(input: $input) { id } }`,
       { input: { customerId: id, kind: 'COMPLAINT', text: `${tag}-feedback-text`, topic: 'delivery' } }));
-    for (const [purpose, channel] of [['EMAIL_MARKETING', 'EMAIL'], ['SMS_MARKETING', 'SMS'], ['THIRD_PARTY_SHARING', 'ANY']]) {
+    for (const [purpose, channel] of [['EMAIL_MARKETING', 'EMAIL'], ['SMS_MARKETING', 'SMS'], ['THIRD_PARTY_SHARING', 'ANY'], ['PERSONALIZATION', 'ANY']]) {
       await ok(app.gql(`mutation($input: SetConsentInput!) { setConsent(input: $input) { id } }`,
         { input: { customerId: id, purpose, channel, status: grant ? 'GRANTED' : 'DENIED', source: 'test', policyVersion: 'v1' } }));
     }
+    await ok(app.gql(`mutation($c: ID!) { setPreferences(customerId: $c, input: { categories: ["books"], authors: ["${tag}-favourite-author"] }) { __typename } }`, { c: id }));
     const normalisedPhone = phone.replace(/\s/g, '');
     return {
       id, uuid: fromGlobalId(id)!.id, orderId: order.recordOrder.order.id, feedbackId: fb.recordFeedback.id,
-      pii: [email, normalisedPhone, `${tag}First`, `${tag}Last`, birthDate, `${tag} Road 1`, `${tag}ville`, `${tag}-trait`, `${tag}-CRM-1`, `${tag}-chat-transcript`, `${tag}-feedback-text`],
+      pii: [email, normalisedPhone, `${tag}First`, `${tag}Last`, birthDate, `${tag} Road 1`, `${tag}ville`, `${tag}-trait`, `${tag}-CRM-1`, `${tag}-chat-transcript`, `${tag}-feedback-text`, `${tag}-favourite-author`],
       consents: { email: grant, phone: grant, sharing: grant },
     };
   };

@@ -191,7 +191,8 @@ describe('data-subject rights', () => {
     const everything = await app.sql<{ dump: string }>(
       `select concat_ws('|', (select string_agg(c::text, '|') from customers c), (select string_agg(i::text, '|') from identities i),
         (select string_agg(n::text, '|') from interactions n), (select string_agg(fb::text, '|') from feedback fb),
-        (select string_agg(a::text, '|') from audit_log a), (select string_agg(r::text, '|') from consent_records r)) dump`,
+        (select string_agg(a::text, '|') from audit_log a), (select string_agg(r::text, '|') from consent_records r),
+        (select string_agg(p::text, '|') from customer_preferences p)) dump`,
     );
     expect(leaks(everything[0].dump, target.pii)).toEqual([]);
     expect(await app.sql(`select id, total_minor, currency from orders where customer_id = ? order by id`, [target.uuid])).toEqual(ordersBefore);

@@ -64,6 +64,7 @@ function operation(field: string): { query: string; variables: Record<string, un
     updateSegment: { query: 'mutation($id: ID!) { updateSegment(input: { id: $id, description: "probed" }) { name } }', variables: { id: segmentId } },
     deleteSegment: { query: 'mutation { deleteSegment(id: "U2VnbWVudDowMDAwMDAwMC0wMDAwLTQwMDAtODAwMC0wMDAwMDAwMDAwMDA") }' },
     recomputeAnalytics: { query: 'mutation { recomputeAnalytics { customers } }' },
+    setPreferences: { query: 'mutation($c: ID!) { setPreferences(customerId: $c, input: { categories: ["garden"] }) { __typename } }', variables: { c: me } },
     // Ids that name no customer or merge: a granted role gets NOT_FOUND, and nothing is written.
     previewMerge: { query: 'query($s: ID!, $l: ID!) { previewMerge(survivorId: $s, loserId: $l) { moves { rows } } }', variables: { s: NO_CUSTOMER, l: NO_CUSTOMER_2 } },
     mergeCustomers: { query: 'mutation($s: ID!, $l: ID!) { mergeCustomers(input: { survivorId: $s, loserId: $l, reason: "probe" }) { merge { id } } }', variables: { s: NO_CUSTOMER, l: NO_CUSTOMER_2 } },

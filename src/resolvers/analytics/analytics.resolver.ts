@@ -20,6 +20,7 @@ export const SegmentMembershipConnection = ConnectionType(SegmentMembership, 'Se
 export class AnalyticsRun {
   @Field(() => Int) customers!: number;
   @Field(() => Int) segmentsEvaluated!: number;
+  @Field(() => Int, { description: 'Rows of the item-to-item similarity table written (product pairs).' }) productSimilarities!: number;
   @Field(() => Int) durationMs!: number;
 }
 
@@ -101,7 +102,7 @@ export class SegmentResolver {
   async recomputeAnalytics(@Ctx() ctx: Context): Promise<AnalyticsRun> {
     const run = await runAnalytics(ctx.em);
     if (!run) throw conflict('an analytics run is already in progress');
-    return { customers: run.metrics.customers, segmentsEvaluated: run.segments.length, durationMs: run.durationMs };
+    return { customers: run.metrics.customers, segmentsEvaluated: run.segments.length, productSimilarities: run.similarities.pairs, durationMs: run.durationMs };
   }
 }
 
