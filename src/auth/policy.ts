@@ -49,6 +49,8 @@ const staff = (extra: FieldPolicy = {}): FieldPolicy => ({ [ADMIN]: true, [SUPPO
 const everyone = (scope: Scope): FieldPolicy => staff({ [PARTNER]: { scope }, [CUSTOMER]: true });
 /** Direct identifiers: staff who serve the customer, and the customer. */
 const directPii: FieldPolicy = { [ADMIN]: true, [SUPPORT]: true, [CUSTOMER]: true };
+/** What a customer stated they like: directPii plus marketing, who act on it. */
+const statedPreferences: FieldPolicy = { ...directPii, [MARKETING]: true };
 
 /** Root fields. Object-level checks (whose customer) then apply to whatever they return. */
 export const QUERY_POLICY: Record<string, FieldPolicy> = {
@@ -190,6 +192,7 @@ export const PII_FIELDS: Record<string, readonly string[]> = {
   Customer: ['firstName', 'lastName', 'email', 'phone', 'birthDate', 'address', 'traits', 'identities'],
   Feedback: ['text'],
   Interaction: ['properties'],
+  CustomerPreferences: ['stated'],
 };
 
 /** Types whose every field needs object-level access to the customer they belong to. */

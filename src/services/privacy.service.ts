@@ -65,8 +65,14 @@ export async function eraseCustomer(em: EntityManager, customerId: string, audit
     );
     await tem.execute(
       `update customers set status = 'erased', first_name = null, last_name = null, email = null, phone = null, birth_date = null,
-         locale = null, address = null, traits = '{}'::jsonb, updated_at = now() where id = ?`,
+         locale = null, address = null, traits = '{}'::jsonb, field_provenance = '{}'::jsonb, updated_at = now() where id = ?`,
       [customerId],
+    );
+    // The merge ledger's profile snapshots hold this person's data: scrubbed (an erased customer's
+    // merges can no longer be undone, which unmergeCustomers refuses anyway).
+    await tem.execute(
+      `update customer_merges set survivor_before = '{}'::jsonb, loser_before = '{}'::jsonb, survivor_after = '{}'::jsonb where survivor_id = ? or loser_id = ?`,
+      [customerId, customerId],
     );
     await audit?.(tem, customerId);
     const customer = await tem.findOneOrFail(Customer, { id: customerId }, { refresh: true });
