@@ -45,11 +45,13 @@ describe('upsertCustomer', () => {
     expect(Number(count[0].n)).toBe(1);
   });
 
-  it('refuses identifiers that belong to two different customers (CONFLICT) and writes nothing', async () => {
-    const a = await makeCustomer(app);
+  // Linked by email they would merge (tests/integration/merges.test.ts); a DEVICE may not merge
+  // two profiles automatically under the default MERGE_POLICY.
+  it('refuses identifiers of two different customers that the merge policy may not join (CONFLICT) and writes nothing', async () => {
+    const a = await makeCustomer(app, { identities: [{ kind: 'DEVICE', value: 'cg-device-a' }] });
     const b = await makeCustomer(app);
-    const res = await app.gql(UpsertCustomerDocument, { input: { email: b.email, identities: [{ kind: 'EMAIL', value: a.email! }], firstName: 'X' } });
-    expect(res.errors?.[0].extensions?.code).toBe('CONFLICT');
+    const res = await app.gql(UpsertCustomerDocument, { input: { email: b.email, identities: [{ kind: 'DEVICE', value: 'cg-device-a' }], firstName: 'X' } });
+    expect(res.errors?.[0].extensions).toMatchObject({ code: 'CONFLICT', reason: 'MERGE_POLICY' });
     const names = await app.sql<{ first_name: string }>(`select first_name from customers where id = any(?::uuid[])`, [`{${[a, b].map((c) => Buffer.from(c.id, 'base64url').toString().split(':')[1]).join(',')}}`]);
     expect(names.map((n) => n.first_name)).toEqual(['Test', 'Test']);
   });

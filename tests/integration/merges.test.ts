@@ -382,6 +382,20 @@ describe('bad inputs change nothing', () => {
   });
 });
 
+describe('erasure', () => {
+  it("erasing a survivor scrubs the ledger's profile snapshots; its merges can no longer be undone", async () => {
+    const a = await richCustomer('era');
+    const b = await richCustomer('erb');
+    const m = (await app.gql(MERGE, { input: { survivorId: a.id, loserId: b.id, reason: 'dup' } })).data.mergeCustomers.merge;
+    expect((await app.gql(`mutation($id: ID!) { eraseCustomer(customerId: $id) { __typename } }`, { id: a.id })).errors).toBeUndefined();
+    const [row] = await app.sql<Record<string, unknown>>('select survivor_before, loser_before, survivor_after from customer_merges where id = ?', [uuidOf(m.id)]);
+    expect(row).toEqual({ survivor_before: {}, loser_before: {}, survivor_after: {} });
+    const before = await digest();
+    expectError(await app.gql(UNMERGE, { id: m.id }), 'CONFLICT', /erased/);
+    expect(await digest()).toBe(before);
+  });
+});
+
 describe('the consent ledger stays append-only', () => {
   it('allows only a customer_id reassignment, only with rapport.reassign on, and nothing else', async () => {
     const a = await richCustomer('ca');
