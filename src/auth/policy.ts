@@ -51,6 +51,11 @@ const everyone = (scope: Scope): FieldPolicy => staff({ [PARTNER]: { scope }, [C
 const directPii: FieldPolicy = { [ADMIN]: true, [SUPPORT]: true, [CUSTOMER]: true };
 /** What a customer stated they like: directPii plus marketing, who act on it. */
 const statedPreferences: FieldPolicy = { ...directPii, [MARKETING]: true };
+/** Next-best offers: who presents offers to a person, and the person. */
+const nbo: FieldPolicy = { [ADMIN]: true, [SUPPORT]: true, [MARKETING]: true, [CUSTOMER]: true };
+/** An offer's terms, as presented; its targeting and value stay with staff. */
+const offerTerms: FieldPolicy = staff({ [CUSTOMER]: true });
+const offerInternals: FieldPolicy = staff();
 
 /** Root fields. Object-level checks (whose customer) then apply to whatever they return. */
 export const QUERY_POLICY: Record<string, FieldPolicy> = {
@@ -71,6 +76,10 @@ export const QUERY_POLICY: Record<string, FieldPolicy> = {
   // Aggregates only (no personal data), but business figures: not for support, partners or customers.
   feedbackSummary: { [ADMIN]: true, [MARKETING]: true, [ANALYST]: true },
   campaignMetrics: { [ADMIN]: true, [MARKETING]: true, [ANALYST]: true },
+  // Marketing's catalogue of offers and campaigns (no personal data); analysts read it to report on it.
+  offers: { [ADMIN]: true, [MARKETING]: true, [ANALYST]: true },
+  offer: { [ADMIN]: true, [MARKETING]: true, [ANALYST]: true },
+  campaigns: { [ADMIN]: true, [MARKETING]: true, [ANALYST]: true },
   // Merging is support work (DESIGN.md): the preview shows both profiles' personal data.
   previewMerge: { [ADMIN]: true, [SUPPORT]: true },
 };
@@ -91,6 +100,14 @@ export const MUTATION_POLICY: Record<string, FieldPolicy> = {
   updateSegment: { [ADMIN]: true, [MARKETING]: true },
   deleteSegment: { [ADMIN]: true, [MARKETING]: true },
   recomputeAnalytics: { [ADMIN]: true },
+  createCampaign: { [ADMIN]: true, [MARKETING]: true },
+  updateCampaign: { [ADMIN]: true, [MARKETING]: true },
+  createOffer: { [ADMIN]: true, [MARKETING]: true },
+  updateOffer: { [ADMIN]: true, [MARKETING]: true },
+  // Responses are facts from where the offer was presented: the agent (support), the customer's own
+  // session (web shop) or a delivery system (partner with events:write). Not marketing, whose own
+  // campaign results they would be: a forged acceptance would steer the ranking.
+  recordOfferResponse: { [ADMIN]: true, [SUPPORT]: true, [CUSTOMER]: true, [PARTNER]: { scope: Scope.EVENTS_WRITE } },
   mergeCustomers: { [ADMIN]: true, [SUPPORT]: true },
   unmergeCustomers: { [ADMIN]: true, [SUPPORT]: true },
   // The customer states their own; support records what a customer says on the phone.
@@ -131,6 +148,8 @@ export const TYPE_POLICY: Record<string, Record<string, FieldPolicy>> = {
     value: staff(),
     // Mixes every kind of history: for those who may read all of it (each item's fields keep their own rules).
     timeline: staff({ [CUSTOMER]: true }),
+    // Per-person targeting: for those who present offers (and the customer), not analysts or partners.
+    nextBestOffers: nbo,
     // The merge ledger: support work. Provenance names sources and times of personal data, not the
     // values: shown to those who may see the values themselves.
     merges: { [ADMIN]: true, [SUPPORT]: true },
@@ -173,6 +192,14 @@ export const TYPE_POLICY: Record<string, Record<string, FieldPolicy>> = {
     ['id', 'customer', 'purpose', 'channel', 'status', 'lawfulBasis', 'source', 'policyVersion', 'recordedAt'].map((f) => [f, everyone(Scope.CUSTOMERS_READ)]),
   ),
   CustomerConsents: { current: everyone(Scope.CUSTOMERS_READ), history: everyone(Scope.CUSTOMERS_READ) },
+  // Expected value reveals what the offer is worth to the business: not for the customer.
+  NextBestOffer: { offer: nbo, score: nbo, pAccept: nbo, reason: nbo, expectedValue: { [ADMIN]: true, [SUPPORT]: true, [MARKETING]: true } },
+  // Not customer-owned. What the customer is offered (terms) vs. how marketing targets and values it.
+  Offer: {
+    ...Object.fromEntries(['id', 'code', 'name', 'description', 'goal', 'discountPercent', 'discount', 'channels', 'startsAt', 'endsAt', 'maxAcceptancesPerCustomer'].map((f) => [f, offerTerms])),
+    ...Object.fromEntries(['campaign', 'value', 'targetSegments', 'consentPurpose', 'status', 'stats', 'createdAt', 'updatedAt'].map((f) => [f, offerInternals])),
+  },
+  Campaign: Object.fromEntries(['id', 'code', 'name', 'description', 'channels', 'startsAt', 'endsAt', 'status', 'createdAt', 'updatedAt'].map((f) => [f, offerInternals])),
   CustomerMerge: Object.fromEntries(
     ['id', 'survivor', 'loser', 'reason', 'actor', 'automatic', 'createdAt', 'undoneAt', 'undoneBy', 'moves'].map((f) => [f, { [ADMIN]: true, [SUPPORT]: true }]),
   ),
@@ -196,7 +223,7 @@ export const PII_FIELDS: Record<string, readonly string[]> = {
 };
 
 /** Types whose every field needs object-level access to the customer they belong to. */
-export const CUSTOMER_OWNED_TYPES = ['Customer', 'Identity', 'Order', 'OrderLine', 'Interaction', 'Feedback', 'ConsentRecord', 'CustomerConsents', 'CustomerMerge',
+export const CUSTOMER_OWNED_TYPES = ['Customer', 'Identity', 'Order', 'OrderLine', 'Interaction', 'Feedback', 'ConsentRecord', 'CustomerConsents', 'NextBestOffer', 'CustomerMerge',
   'CustomerPreferences', 'StatedPreference', 'InferredPreferences', 'InferredPreference', 'CustomerRecommendations', 'Recommendation'] as const;
 
 /** Argument-level limits: filters that would reveal personal data through matching. */

@@ -12,6 +12,11 @@ import { InteractionChannel, InteractionType } from './enums';
 @Entity({ tableName: 'interactions' })
 @Index({ name: 'interactions_customer_occurred_at_idx', properties: ['customer', 'occurredAt', 'id'] })
 @Unique({ name: 'interactions_source_event_key', properties: ['source', 'sourceEventId'] })
+// Offer responses per customer and offer (next-best-offer ranking); partial, so it indexes only offer rows.
+@Index({
+  name: 'interactions_offer_response_idx',
+  expression: `create index "interactions_offer_response_idx" on "interactions" ("customer_id", (properties ->> 'offerId')) where "type" in ('offer_shown', 'offer_accepted', 'offer_rejected')`,
+})
 export class Interaction {
   [OptionalProps]?: 'globalId' | 'createdAt' | 'properties' | 'source';
 

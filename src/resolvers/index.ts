@@ -11,6 +11,7 @@ import { TimelineResolver } from './timeline/timeline.resolver';
 import { LiveResolver } from './live/live.resolver';
 import { CustomerValueResolver, SegmentMembershipResolver, SegmentResolver } from './analytics/analytics.resolver';
 import { InsightsResolver } from './insights/insights.resolver';
+import { CustomerOffersResolver, OfferResolver } from './offers/offers.resolver';
 import { CustomerMergeFieldsResolver, MergeResolver } from './merge/merge.resolver';
 import { CustomerPreferencesFieldResolver, CustomerPreferencesResolver } from './preferences/preferences.resolver';
 import {
@@ -35,6 +36,8 @@ export const resolvers: NonEmptyArray<Function> = [
   SegmentResolver,
   SegmentMembershipResolver,
   InsightsResolver,
+  OfferResolver,
+  CustomerOffersResolver,
   MergeResolver,
   CustomerMergeFieldsResolver,
   CustomerPreferencesFieldResolver,

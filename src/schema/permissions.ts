@@ -29,6 +29,7 @@ const OWN_CUSTOMER_ARG: Record<string, (args: Record<string, any>) => unknown> =
   recordFeedback: (a) => a.input?.customerId,
   exportCustomerData: (a) => a.customerId,
   customerActivity: (a) => a.customerId,
+  recordOfferResponse: (a) => a.input?.customerId,
   setPreferences: (a) => a.customerId,
 };
 
@@ -140,7 +141,7 @@ function buildRules(): IRules {
     tree[type] = Object.fromEntries(Object.entries(fields).map(([f, p]) => [f, fieldRule(type, f, p, owned)]));
   }
   // Not personal data, reachable only through guarded fields.
-  for (const type of ['Product', 'PostalAddress', 'Money', 'PageInfo', 'UpsertCustomerPayload', 'RecordOrderPayload', 'RecordInteractionPayload', 'EraseCustomerPayload', 'CustomerValue', 'RfmScore', 'Segment', 'SegmentMembership', 'AnalyticsRun', 'TimelineConnection', 'TimelineEdge', 'FeedbackSummaryRow', 'CampaignMetricsRow', 'MergePreview', 'MergedProfile', 'MergeMove', 'FieldChoice', 'FieldProvenance', 'MergeCustomersPayload', 'UnmergeCustomersPayload', 'IgnoredIdentifier', 'SimilarProduct']) tree[type] = isAuthenticated;
+  for (const type of ['Product', 'PostalAddress', 'Money', 'PageInfo', 'UpsertCustomerPayload', 'RecordOrderPayload', 'RecordInteractionPayload', 'EraseCustomerPayload', 'CustomerValue', 'RfmScore', 'Segment', 'SegmentMembership', 'AnalyticsRun', 'TimelineConnection', 'TimelineEdge', 'FeedbackSummaryRow', 'CampaignMetricsRow', 'MergePreview', 'MergedProfile', 'MergeMove', 'FieldChoice', 'FieldProvenance', 'MergeCustomersPayload', 'UnmergeCustomersPayload', 'IgnoredIdentifier', 'OfferStats', 'SimilarProduct']) tree[type] = isAuthenticated;
   for (const name of ['Customer', 'Order', 'Interaction', 'Feedback', 'ConsentRecord', 'Product', 'AuditEntry', 'SegmentMembership']) {
     tree[`${name}Connection`] = isAuthenticated;
     tree[`${name}Edge`] = isAuthenticated;

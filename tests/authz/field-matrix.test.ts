@@ -88,7 +88,9 @@ afterAll(async () => {
   await app?.close();
 });
 
-const FIELDS = Object.entries(TYPE_POLICY).flatMap(([type, fields]) => Object.keys(fields).map((field) => [type, field] as const));
+// Types reachable only through lists that are empty for these fixtures (offers: Offer, Campaign,
+// NextBestOffer) have no path here; tests/integration/offers.test.ts probes them per role on real offers.
+const FIELDS = Object.entries(TYPE_POLICY).filter(([type]) => PATHS[type]).flatMap(([type, fields]) => Object.keys(fields).map((field) => [type, field] as const));
 const PEOPLE = ['consenting', 'private'] as const;
 
 describe.each(VIEWERS.map((v) => [v.name, v] as const))('%s', (_name, viewer) => {

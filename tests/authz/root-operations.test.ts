@@ -64,11 +64,22 @@ function operation(field: string): { query: string; variables: Record<string, un
     updateSegment: { query: 'mutation($id: ID!) { updateSegment(input: { id: $id, description: "probed" }) { name } }', variables: { id: segmentId } },
     deleteSegment: { query: 'mutation { deleteSegment(id: "U2VnbWVudDowMDAwMDAwMC0wMDAwLTQwMDAtODAwMC0wMDAwMDAwMDAwMDA") }' },
     recomputeAnalytics: { query: 'mutation { recomputeAnalytics { customers } }' },
-    setPreferences: { query: 'mutation($c: ID!) { setPreferences(customerId: $c, input: { categories: ["garden"] }) { __typename } }', variables: { c: me } },
+    offers: { query: '{ offers { code } }' },
+    offer: { query: 'query($id: ID!) { offer(id: $id) { code } }', variables: { id: 'T2ZmZXI6MDAwMDAwMDAtMDAwMC00MDAwLTgwMDAtMDAwMDAwMDAwMDAw' } },
+    campaigns: { query: '{ campaigns { code } }' },
+    createCampaign: { query: `mutation { createCampaign(input: { code: "root-${seq}", name: "x", channels: [EMAIL], startsAt: "2026-01-01T00:00:00Z" }) { code } }` },
+    updateCampaign: { query: 'mutation { updateCampaign(input: { id: "Q2FtcGFpZ246MDAwMDAwMDAtMDAwMC00MDAwLTgwMDAtMDAwMDAwMDAwMDAw", name: "y" }) { code } }' },
+    createOffer: { query: `mutation { createOffer(input: { code: "root-${seq}", name: "x", valueMinor: 100, currency: "EUR", channels: [EMAIL], startsAt: "2026-01-01T00:00:00Z" }) { code } }` },
+    updateOffer: { query: 'mutation { updateOffer(input: { id: "T2ZmZXI6MDAwMDAwMDAtMDAwMC00MDAwLTgwMDAtMDAwMDAwMDAwMDAw", name: "y" }) { code } }' },
+    recordOfferResponse: {
+      query: 'mutation($c: ID!) { recordOfferResponse(input: { customerId: $c, offerId: "T2ZmZXI6MDAwMDAwMDAtMDAwMC00MDAwLTgwMDAtMDAwMDAwMDAwMDAw", channel: EMAIL, response: SHOWN }) { duplicate } }',
+      variables: { c: me },
+    },
     // Ids that name no customer or merge: a granted role gets NOT_FOUND, and nothing is written.
     previewMerge: { query: 'query($s: ID!, $l: ID!) { previewMerge(survivorId: $s, loserId: $l) { moves { rows } } }', variables: { s: NO_CUSTOMER, l: NO_CUSTOMER_2 } },
     mergeCustomers: { query: 'mutation($s: ID!, $l: ID!) { mergeCustomers(input: { survivorId: $s, loserId: $l, reason: "probe" }) { merge { id } } }', variables: { s: NO_CUSTOMER, l: NO_CUSTOMER_2 } },
     unmergeCustomers: { query: 'mutation { unmergeCustomers(mergeId: "Q3VzdG9tZXJNZXJnZTowMDAwMDAwMC0wMDAwLTQwMDAtODAwMC0wMDAwMDAwMDAwMDA") { merge { id } } }' },
+    setPreferences: { query: 'mutation($c: ID!) { setPreferences(customerId: $c, input: { categories: ["garden"] }) { __typename } }', variables: { c: me } },
     revokeApiKey: { query: 'mutation { revokeApiKey(id: "QXBpS2V5OjAwMDAwMDAwLTAwMDAtNDAwMC04MDAwLTAwMDAwMDAwMDAwMA") { name } }' },
   };
   const op = ops[field];

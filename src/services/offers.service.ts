@@ -1,0 +1,402 @@
+import type { EntityManager } from '@mikro-orm/postgresql';
+import { LockMode } from '@mikro-orm/core';
+import { Campaign, Interaction, Offer } from '../entities';
+import { ConsentPurpose, InteractionChannel, InteractionType } from '../entities/enums';
+import { CHANNEL_CONSENT, CampaignStatus, OfferChannel, OfferGoal, OfferResponse, OfferStatus } from '../entities/offer-enums';
+import { DomainError, ErrorCode, badInput, conflict } from '../errors/domain-error';
+import type { WriteAudit } from './customer.service';
+import { recordInteraction } from './activity.service';
+import { advisoryLockSql, checkCurrency, checkNotFuture, cleanText, requireText } from './validation';
+import { textArray, uuidArray } from './pagination';
+import { FATIGUE_DAYS, scoreOffer } from './offer-ranking';
+
+// ---------------------------------------------------------------------------------------------
+// Campaigns and offers (marketing-owned, customer-independent)
+// ---------------------------------------------------------------------------------------------
+
+const CODE_RE = /^[A-Za-z0-9][A-Za-z0-9._:-]*$/;
+const MAX_SEGMENTS = 50;
+const MAX_ACCEPTANCES = 1_000_000;
+/** Values are bigint minor units; kept within the safe integer range the graph's SafeInt carries. */
+const MAX_MINOR = Number.MAX_SAFE_INTEGER;
+
+function checkCode(value: string, field: string): string {
+  const code = requireText(value, field, 128);
+  if (!CODE_RE.test(code)) throw badInput(`${field} may contain only letters, digits and . _ : - (starting with a letter or digit)`, field);
+  return code;
+}
+
+function checkChannels(channels: OfferChannel[] | null | undefined, field: string): OfferChannel[] {
+  if (!channels?.length) throw badInput(`${field} needs at least one channel`, field);
+  const known = Object.values(OfferChannel) as string[];
+  for (const c of channels) if (!known.includes(c)) throw badInput(`${field}: "${c}" is not an offer channel`, field);
+  return [...new Set(channels)];
+}
+
+function checkWindow(startsAt: Date, endsAt: Date | null | undefined, field = 'endsAt'): void {
+  if (Number.isNaN(startsAt.getTime())) throw badInput('startsAt is not a valid time', 'startsAt');
+  if (endsAt != null) {
+    if (Number.isNaN(endsAt.getTime())) throw badInput(`${field} is not a valid time`, field);
+    if (endsAt.getTime() <= startsAt.getTime()) throw badInput(`${field} must be after startsAt`, field);
+  }
+}
+
+function checkEnum<T extends string>(value: T | null | undefined, values: Record<string, T>, field: string): void {
+  if (value != null && !(Object.values(values) as string[]).includes(value)) throw badInput(`${field} is not a valid value`, field);
+}
+
+/** An ended campaign or offer stays ended: its responses and metrics are history, not a draft to reuse. */
+function checkTransition(from: string, to: string | null | undefined, what: string): void {
+  if (to != null && from === 'ended' && to !== 'ended') throw badInput(`an ended ${what} cannot be reopened; create a new one`, 'status');
+}
+
+export interface CampaignData {
+  code: string;
+  name: string;
+  description?: string | null;
+  channels: OfferChannel[];
+  startsAt: Date;
+  endsAt?: Date | null;
+  status?: CampaignStatus | null;
+}
+
+export async function createCampaign(em: EntityManager, data: CampaignData, createdBy: string, audit?: WriteAudit): Promise<Campaign> {
+  const code = checkCode(data.code, 'code');
+  const name = requireText(data.name, 'name', 200);
+  const description = cleanText(data.description, 'description', 2000) ?? null;
+  const channels = checkChannels(data.channels, 'channels');
+  checkWindow(data.startsAt, data.endsAt);
+  checkEnum(data.status, CampaignStatus, 'status');
+  return em.transactional(async (tem) => {
+    if (await tem.findOne(Campaign, { code })) throw conflict(`a campaign with code "${code}" exists`, { field: 'code' });
+    const campaign = tem.create(Campaign, {
+      code, name, description, channels, startsAt: data.startsAt, endsAt: data.endsAt ?? null, status: data.status ?? CampaignStatus.DRAFT, createdBy,
+    });
+    await tem.flush();
+    await audit?.(tem, null);
+    return campaign;
+  });
+}
+
+/** The code is fixed once created: interactions already carry it, and campaign metrics group by it. */
+export type CampaignUpdate = { [K in keyof Omit<CampaignData, 'code'>]?: CampaignData[K] | null };
+
+export async function updateCampaign(em: EntityManager, id: string, data: CampaignUpdate, audit?: WriteAudit): Promise<Campaign> {
+  const name = data.name === undefined ? undefined : requireText(data.name, 'name', 200);
+  const description = cleanText(data.description, 'description', 2000);
+  const channels = data.channels === undefined ? undefined : checkChannels(data.channels, 'channels');
+  if (data.startsAt === null) throw badInput('startsAt cannot be cleared', 'startsAt');
+  checkEnum(data.status, CampaignStatus, 'status');
+  return em.transactional(async (tem) => {
+    const campaign = await tem.findOne(Campaign, { id }, { lockMode: LockMode.PESSIMISTIC_WRITE });
+    if (!campaign) throw new DomainError(ErrorCode.NOT_FOUND, 'campaign not found', { field: 'id' });
+    checkTransition(campaign.status, data.status, 'campaign');
+    const startsAt = data.startsAt ?? campaign.startsAt;
+    const endsAt = data.endsAt === undefined ? campaign.endsAt : data.endsAt;
+    checkWindow(startsAt, endsAt);
+    if (channels) {
+      // Narrowing the campaign must not strand its offers on channels it no longer allows.
+      const [bad]: Array<{ code: string }> = await tem.execute(
+        `select code from offers where campaign_id = ? and not (channels <@ ?::text[]) order by code limit 1`, [id, textArray(channels)],
+      );
+      if (bad) throw badInput(`offer ${bad.code} uses a channel outside the new campaign channels`, 'channels');
+    }
+    if (name !== undefined) campaign.name = name;
+    if (description !== undefined) campaign.description = description;
+    if (channels) campaign.channels = channels;
+    campaign.startsAt = startsAt;
+    campaign.endsAt = endsAt ?? null;
+    if (data.status != null) campaign.status = data.status;
+    await tem.flush();
+    await audit?.(tem, null);
+    return campaign;
+  });
+}
+
+export interface OfferData {
+  code: string;
+  name: string;
+  description?: string | null;
+  campaignId?: string | null;
+  goal?: OfferGoal | null;
+  valueMinor: number;
+  currency: string;
+  discountPercent?: number | null;
+  discountMinor?: number | null;
+  targetSegmentIds?: string[] | null;
+  consentPurpose?: ConsentPurpose | null;
+  channels: OfferChannel[];
+  startsAt: Date;
+  endsAt?: Date | null;
+  maxAcceptancesPerCustomer?: number | null;
+  status?: OfferStatus | null;
+}
+
+function checkMinor(value: number, field: string): void {
+  if (!Number.isInteger(value) || value < 0 || value > MAX_MINOR) throw badInput(`${field} must be a non-negative integer (minor units)`, field);
+}
+
+/** Field checks that need no database; `merged` is the offer as it would be after the write. */
+function checkOfferShape(merged: Omit<OfferData, 'code' | 'name'>): void {
+  checkMinor(merged.valueMinor, 'valueMinor');
+  checkCurrency(merged.currency);
+  if (merged.discountPercent != null && (!Number.isInteger(merged.discountPercent) || merged.discountPercent < 1 || merged.discountPercent > 100)) {
+    throw badInput('discountPercent must be an integer from 1 to 100', 'discountPercent');
+  }
+  if (merged.discountMinor != null) checkMinor(merged.discountMinor, 'discountMinor');
+  if (merged.discountPercent != null && merged.discountMinor != null) throw badInput('give discountPercent or discountMinor, not both', 'discountMinor');
+  checkEnum(merged.goal, OfferGoal, 'goal');
+  checkEnum(merged.consentPurpose, ConsentPurpose, 'consentPurpose');
+  checkEnum(merged.status, OfferStatus, 'status');
+  checkWindow(merged.startsAt, merged.endsAt);
+  if (merged.maxAcceptancesPerCustomer != null && (!Number.isInteger(merged.maxAcceptancesPerCustomer) || merged.maxAcceptancesPerCustomer < 1 || merged.maxAcceptancesPerCustomer > MAX_ACCEPTANCES)) {
+    throw badInput(`maxAcceptancesPerCustomer must be 1 to ${MAX_ACCEPTANCES}, or null for no limit`, 'maxAcceptancesPerCustomer');
+  }
+  if ((merged.targetSegmentIds?.length ?? 0) > MAX_SEGMENTS) throw badInput(`an offer targets at most ${MAX_SEGMENTS} segments`, 'targetSegmentIds');
+}
+
+/** References that need the database: the campaign (its channels bound the offer's) and every target segment. */
+async function checkOfferRefs(tem: EntityManager, campaignId: string | null | undefined, channels: OfferChannel[], segmentIds: string[]): Promise<Campaign | null> {
+  let campaign: Campaign | null = null;
+  if (campaignId) {
+    campaign = await tem.findOne(Campaign, { id: campaignId });
+    if (!campaign) throw new DomainError(ErrorCode.NOT_FOUND, 'campaign not found', { field: 'campaignId' });
+    const outside = channels.filter((c) => !campaign!.channels.includes(c));
+    if (outside.length) throw badInput(`channels ${outside.join(', ')} are not channels of campaign ${campaign.code}`, 'channels');
+  }
+  if (segmentIds.length) {
+    const found: Array<{ id: string }> = await tem.execute('select id from segments where id = any(?::uuid[])', [uuidArray(segmentIds)]);
+    if (found.length !== segmentIds.length) throw new DomainError(ErrorCode.NOT_FOUND, 'a target segment was not found', { field: 'targetSegmentIds' });
+  }
+  return campaign;
+}
+
+export async function createOffer(em: EntityManager, data: OfferData, createdBy: string, audit?: WriteAudit): Promise<Offer> {
+  const code = checkCode(data.code, 'code');
+  const name = requireText(data.name, 'name', 200);
+  const description = cleanText(data.description, 'description', 2000) ?? null;
+  const channels = checkChannels(data.channels, 'channels');
+  const segmentIds = [...new Set(data.targetSegmentIds ?? [])];
+  checkOfferShape({ ...data, targetSegmentIds: segmentIds });
+  return em.transactional(async (tem) => {
+    if (await tem.findOne(Offer, { code })) throw conflict(`an offer with code "${code}" exists`, { field: 'code' });
+    const campaign = await checkOfferRefs(tem, data.campaignId, channels, segmentIds);
+    const offer = tem.create(Offer, {
+      code, name, description, campaign, goal: data.goal ?? OfferGoal.GENERAL, valueMinor: String(data.valueMinor), currency: data.currency,
+      discountPercent: data.discountPercent ?? null, discountMinor: data.discountMinor == null ? null : String(data.discountMinor),
+      segmentIds, consentPurpose: data.consentPurpose ?? null, channels, startsAt: data.startsAt, endsAt: data.endsAt ?? null,
+      // Absent means the default of one acceptance; an explicit null means no limit.
+      maxAcceptancesPerCustomer: data.maxAcceptancesPerCustomer === undefined ? 1 : data.maxAcceptancesPerCustomer,
+      status: data.status ?? OfferStatus.DRAFT, createdBy,
+    });
+    await tem.flush();
+    await audit?.(tem, null);
+    return offer;
+  });
+}
+
+/** undefined: keep; null: clear (where the field may be empty). */
+export type OfferUpdate = { [K in keyof OfferData]?: OfferData[K] | null };
+
+export async function updateOffer(em: EntityManager, id: string, data: OfferUpdate, audit?: WriteAudit): Promise<Offer> {
+  const code = data.code === undefined ? undefined : checkCode(data.code as string, 'code');
+  const name = data.name === undefined ? undefined : requireText(data.name, 'name', 200);
+  const description = cleanText(data.description, 'description', 2000);
+  const channels = data.channels === undefined ? undefined : checkChannels(data.channels, 'channels');
+  for (const f of ['valueMinor', 'currency', 'channels', 'startsAt'] as const) if (data[f] === null) throw badInput(`${f} cannot be cleared`, f);
+  return em.transactional(async (tem) => {
+    const offer = await tem.findOne(Offer, { id }, { lockMode: LockMode.PESSIMISTIC_WRITE });
+    if (!offer) throw new DomainError(ErrorCode.NOT_FOUND, 'offer not found', { field: 'id' });
+    checkTransition(offer.status, data.status, 'offer');
+    const pick = <K extends keyof OfferData>(k: K, current: OfferData[K]): OfferData[K] => (data[k] === undefined ? current : data[k]) as OfferData[K];
+    const merged: OfferData = {
+      code: code ?? offer.code, name: name ?? offer.name,
+      valueMinor: pick('valueMinor', Number(offer.valueMinor)), currency: pick('currency', offer.currency),
+      discountPercent: pick('discountPercent', offer.discountPercent ?? null),
+      discountMinor: pick('discountMinor', offer.discountMinor == null ? null : Number(offer.discountMinor)),
+      goal: pick('goal', offer.goal), consentPurpose: pick('consentPurpose', offer.consentPurpose ?? null), status: pick('status', offer.status),
+      startsAt: pick('startsAt', offer.startsAt), endsAt: pick('endsAt', offer.endsAt ?? null),
+      maxAcceptancesPerCustomer: pick('maxAcceptancesPerCustomer', offer.maxAcceptancesPerCustomer ?? null),
+      targetSegmentIds: data.targetSegmentIds === undefined ? offer.segmentIds : [...new Set(data.targetSegmentIds ?? [])],
+      campaignId: data.campaignId === undefined ? (offer.campaign?.id ?? null) : data.campaignId,
+      channels: channels ?? offer.channels,
+    };
+    checkOfferShape(merged);
+    if (code !== undefined && code !== offer.code && (await tem.findOne(Offer, { code, id: { $ne: id } }))) {
+      throw conflict(`an offer with code "${code}" exists`, { field: 'code' });
+    }
+    const campaign = await checkOfferRefs(tem, merged.campaignId, merged.channels, merged.targetSegmentIds ?? []);
+    Object.assign(offer, {
+      code: merged.code, name: merged.name, campaign, goal: merged.goal, valueMinor: String(merged.valueMinor), currency: merged.currency,
+      discountPercent: merged.discountPercent ?? null, discountMinor: merged.discountMinor == null ? null : String(merged.discountMinor),
+      segmentIds: merged.targetSegmentIds ?? [], consentPurpose: merged.consentPurpose ?? null, channels: merged.channels,
+      startsAt: merged.startsAt, endsAt: merged.endsAt ?? null, maxAcceptancesPerCustomer: merged.maxAcceptancesPerCustomer ?? null, status: merged.status,
+    });
+    if (description !== undefined) offer.description = description;
+    await tem.flush();
+    await audit?.(tem, null);
+    return offer;
+  });
+}
+
+export interface OfferListArgs {
+  status?: OfferStatus | null;
+  campaignId?: string | null;
+  first: number;
+}
+
+export function listOffers(em: EntityManager, args: OfferListArgs): Promise<Offer[]> {
+  const where: Record<string, unknown> = {};
+  if (args.status) where.status = args.status;
+  if (args.campaignId) where.campaign = args.campaignId;
+  return em.find(Offer, where, { orderBy: { code: 'asc' }, limit: args.first });
+}
+
+export function listCampaigns(em: EntityManager, args: { status?: CampaignStatus | null; first: number }): Promise<Campaign[]> {
+  return em.find(Campaign, args.status ? { status: args.status } : {}, { orderBy: { code: 'asc' }, limit: args.first });
+}
+
+// ---------------------------------------------------------------------------------------------
+// Next-best offer
+// ---------------------------------------------------------------------------------------------
+
+export interface RankedOffer {
+  customer: { id: string };
+  offer: Offer;
+  score: number;
+  pAccept: number;
+  expectedValueMinor: number;
+  reason: string;
+}
+
+const OFFER_TYPES = [InteractionType.OFFER_SHOWN, InteractionType.OFFER_ACCEPTED, InteractionType.OFFER_REJECTED];
+
+/**
+ * Eligible offers for many customers on one channel, ranked (offer-ranking.ts): ONE statement for
+ * all of them. Eligibility, in SQL: customer active; offer ACTIVE and now in its window; its campaign
+ * (if any) ACTIVE, in window and allowing the channel; the channel in the offer's channels; the
+ * channel's consent purpose granted in force (CHANNEL_CONSENT) and the offer's own purpose too;
+ * a member of one target segment (when it names any); fewer acceptances than the offer allows.
+ */
+export async function rankOffers(em: EntityManager, customerIds: readonly string[], channel: OfferChannel, first: number): Promise<Map<string, RankedOffer[]>> {
+  const consent = CHANNEL_CONSENT[channel];
+  const rows: Array<{
+    customer_id: string; offer: Record<string, unknown>; own_rejected: number; own_accepted: number; own_shown_recent: number; own_responded_recent: number;
+    churn_risk: number | null; p_alive: number | null; value_tier: string | null;
+  }> = await em.execute(
+    `with o as (
+       select o.* from offers o left join campaigns c on c.id = o.campaign_id
+       where o.status = 'active' and o.starts_at <= now() and (o.ends_at is null or o.ends_at > now()) and ? = any(o.channels)
+         and (o.campaign_id is null or (c.status = 'active' and c.starts_at <= now() and (c.ends_at is null or c.ends_at > now()) and ? = any(c.channels))))
+     select a.id as customer_id, to_jsonb(o) as offer, h.own_rejected, h.own_accepted, h.own_shown_recent, h.own_responded_recent,
+            m.churn_risk, m.p_alive, m.value_tier
+     from customers a
+     cross join o
+     left join customer_metrics m on m.customer_id = a.id
+     cross join lateral (
+       select count(*) filter (where n.type = 'offer_rejected')::int as own_rejected,
+              count(*) filter (where n.type = 'offer_accepted')::int as own_accepted,
+              count(*) filter (where n.type = 'offer_shown' and n.occurred_at > now() - make_interval(days => ?))::int as own_shown_recent,
+              count(*) filter (where n.type <> 'offer_shown' and n.occurred_at > now() - make_interval(days => ?))::int as own_responded_recent
+       from interactions n
+       where n.customer_id = a.id and n.type in (${OFFER_TYPES.map((t) => `'${t}'`).join(', ')}) and (n.properties ->> 'offerId') = o.id::text) h
+     where a.id = any(?::uuid[]) and a.status = 'active'
+       and rapport_consent_status(a.id, ?, ?) = 'granted'
+       and (o.consent_purpose is null or rapport_consent_status(a.id, o.consent_purpose, ?) = 'granted')
+       and (cardinality(o.segment_ids) = 0 or exists (
+             select 1 from segment_memberships sm where sm.customer_id = a.id and sm.segment_id = any(o.segment_ids) and sm.left_at is null))
+       and (o.max_acceptances_per_customer is null or h.own_accepted < o.max_acceptances_per_customer)`,
+    [channel, channel, FATIGUE_DAYS, FATIGUE_DAYS, uuidArray(customerIds), consent.purpose, consent.channel, consent.channel],
+  );
+  const byCustomer = new Map<string, RankedOffer[]>();
+  for (const r of rows) {
+    const offer = em.map(Offer, r.offer as never);
+    const s = scoreOffer(offer.goal, Number(offer.valueMinor), {
+      shown: offer.shownCount, accepted: offer.acceptedCount, rejected: offer.rejectedCount,
+      ownRejected: r.own_rejected, ownShownRecent: r.own_shown_recent, ownRespondedRecent: r.own_responded_recent,
+    }, { churnRisk: r.churn_risk, pAlive: r.p_alive, valueTier: r.value_tier });
+    const list = byCustomer.get(r.customer_id) ?? [];
+    list.push({ customer: { id: r.customer_id }, offer, score: s.expectedValueMinor, pAccept: s.pAccept, expectedValueMinor: s.expectedValueMinor, reason: s.reason });
+    byCustomer.set(r.customer_id, list);
+  }
+  for (const [id, list] of byCustomer) {
+    list.sort((x, y) => y.score - x.score || y.pAccept - x.pAccept || x.offer.code.localeCompare(y.offer.code));
+    byCustomer.set(id, list.slice(0, first));
+  }
+  return byCustomer;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Responses
+// ---------------------------------------------------------------------------------------------
+
+export interface OfferResponseData {
+  customerId: string;
+  offerId: string;
+  channel: OfferChannel;
+  response: OfferResponse;
+  occurredAt?: Date | null;
+  idempotencyKey?: string | null;
+}
+
+const RESPONSE_TYPE: Record<OfferResponse, InteractionType> = {
+  [OfferResponse.SHOWN]: InteractionType.OFFER_SHOWN,
+  [OfferResponse.ACCEPTED]: InteractionType.OFFER_ACCEPTED,
+  [OfferResponse.REJECTED]: InteractionType.OFFER_REJECTED,
+};
+
+/** Where the response interactions come from: the idempotency key is unique within this source. */
+export const OFFER_RESPONSE_SOURCE = 'offers';
+
+/**
+ * Records a response as an interaction (timeline, campaign metrics and live updates see it) and
+ * counts it on the offer (population history for ranking), in one transaction. The offer must be
+ * ACTIVE, in its window at the response time and allow the channel. ACCEPTED is refused (CONFLICT)
+ * once the customer has used up the offer's acceptances; it does NOT re-check segment or consent:
+ * membership moves with every analytics run and the customer may accept what they were shown while
+ * eligible. With an idempotency key a replay returns the stored interaction and counts nothing.
+ */
+export async function recordOfferResponse(em: EntityManager, data: OfferResponseData, audit?: WriteAudit): Promise<{ interaction: Interaction; duplicate: boolean }> {
+  checkEnum(data.response, OfferResponse, 'response');
+  checkEnum(data.channel, OfferChannel, 'channel');
+  const key = cleanText(data.idempotencyKey, 'idempotencyKey', 200) ?? null;
+  if (key && !data.occurredAt) throw badInput('occurredAt is required with idempotencyKey', 'occurredAt');
+  const at = data.occurredAt ?? new Date();
+  checkNotFuture(at, 'occurredAt');
+
+  return em.transactional(async (tem) => {
+    // Serialises acceptances of one offer by one customer, so two concurrent ones cannot both pass the limit.
+    const lock = advisoryLockSql([`offer-response:${data.offerId}:${data.customerId}`])!;
+    await tem.execute(lock.sql, lock.params);
+    const offer = await tem.findOne(Offer, { id: data.offerId }, { populate: ['campaign'] });
+    if (!offer) throw new DomainError(ErrorCode.NOT_FOUND, 'offer not found', { field: 'offerId' });
+    const replay = key
+      ? (await tem.execute('select 1 from interactions where source = ? and source_event_id = ?', [OFFER_RESPONSE_SOURCE, key])).length > 0
+      : false;
+    // A replay is judged on its content alone (recordInteraction): the offer may have ended since.
+    if (!replay) {
+      if (offer.status !== OfferStatus.ACTIVE) throw badInput(`offer ${offer.code} is ${offer.status}, not active`, 'offerId');
+      if (at < offer.startsAt || (offer.endsAt && at >= offer.endsAt)) throw badInput(`offer ${offer.code} is not valid at ${at.toISOString()}`, 'occurredAt');
+      if (!offer.channels.includes(data.channel)) throw badInput(`offer ${offer.code} does not go out on ${data.channel}`, 'channel');
+      if (data.response === OfferResponse.ACCEPTED && offer.maxAcceptancesPerCustomer != null) {
+        const [{ n }]: Array<{ n: number }> = await tem.execute(
+          `select count(*)::int n from interactions where customer_id = ? and type = 'offer_accepted' and (properties ->> 'offerId') = ?`,
+          [data.customerId, offer.id],
+        );
+        if (n >= offer.maxAcceptancesPerCustomer) {
+          throw conflict(`the customer has already accepted offer ${offer.code} ${n} time(s), the most it allows`, { field: 'response' });
+        }
+      }
+    }
+    const result = await recordInteraction(tem, {
+      customerId: data.customerId, occurredAt: at, channel: data.channel as unknown as InteractionChannel, type: RESPONSE_TYPE[data.response],
+      campaign: offer.campaign?.code ?? null, properties: { offerId: offer.id },
+      source: OFFER_RESPONSE_SOURCE, sourceEventId: key,
+    }, audit);
+    if (!result.duplicate) {
+      const column = { shown: 'shown_count', accepted: 'accepted_count', rejected: 'rejected_count' }[data.response];
+      await tem.execute(`update offers set ${column} = ${column} + 1 where id = ?`, [offer.id]);
+    }
+    return result;
+  });
+}
