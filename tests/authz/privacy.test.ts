@@ -164,7 +164,7 @@ describe('data-subject rights', () => {
     const res = await asViewer(app, f, viewer('customer'), `query($id: ID!) { exportCustomerData(customerId: $id) }`, { id: f.consenting.id });
     expect(res.errors).toBeUndefined();
     const doc = res.data.exportCustomerData;
-    expect(Object.keys(doc).sort()).toEqual(['consents', 'exportedAt', 'feedback', 'identities', 'interactions', 'orders', 'profile']);
+    expect(Object.keys(doc).sort()).toEqual(['consents', 'exportedAt', 'feedback', 'identities', 'interactions', 'orders', 'preferences', 'profile']);
     for (const value of f.consenting.pii) expect(JSON.stringify(doc)).toContain(value);
     expect(doc.orders[0].lines[0]).toMatchObject({ sku: 'AUTHZ-1', quantity: 1, unitPriceMinor: 1000 });
   });
