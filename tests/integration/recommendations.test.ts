@@ -287,3 +287,29 @@ describe('Customer.recommendations', () => {
     expect(res.errors?.[0].extensions?.code).toBe('BAD_USER_INPUT');
   });
 });
+
+describe('N+1 guard', () => {
+  it('costs the same statements for 5 or 40 customers with recommendations and preferences, and 5 or 18 products with alsoBought', async () => {
+    for (const c of customers.slice(2, 40)) await app.sql(`insert into consent_records (customer_id, purpose, channel, status, lawful_basis, source, policy_version) values (?, 'personalization', 'any', 'granted', 'consent', 'test', 'v1')`, [c]);
+    const q = `query($n: Int!) { customers(first: $n) { nodes { id
+      recommendations(first: 3) { available items { score explanation product { sku } because { sku } } }
+      preferences { stated { value } inferred { available categories { value score } brands { value } } } } } }`;
+    const counts: number[] = [];
+    for (const n of [5, 40]) {
+      const res = await app.gql(q, { n });
+      expect(res.errors).toBeUndefined();
+      expect(res.data.customers.nodes.filter((c: { recommendations: { items: unknown[] } }) => c.recommendations.items.length > 0).length).toBeGreaterThan(n / 2);
+      counts.push(res.extensions!.sqlStatements!);
+    }
+    expect(counts[1]).toBe(counts[0]);
+    const p = `query($n: Int!) { products(first: $n) { nodes { sku alsoBought(first: 5) { score coBuyers product { sku } } } } }`;
+    const pc: number[] = [];
+    for (const n of [5, 18]) {
+      const res = await app.gql(p, { n });
+      expect(res.errors).toBeUndefined();
+      expect(res.data.products.nodes.filter((x: { alsoBought: unknown[] }) => x.alsoBought.length > 0).length).toBeGreaterThan(n / 2);
+      pc.push(res.extensions!.sqlStatements!);
+    }
+    expect(pc[1]).toBe(pc[0]);
+  });
+});
