@@ -329,10 +329,12 @@ export type NodeByIdQueryVariables = Exact<{
 
 
 export type NodeByIdQuery = { node:
+    | { __typename: 'Campaign', id: string }
     | { __typename: 'ConsentRecord', id: string }
     | { __typename: 'Customer', email: string | null, id: string }
     | { __typename: 'Feedback', id: string }
     | { __typename: 'Interaction', id: string }
+    | { __typename: 'Offer', id: string }
     | { __typename: 'Order', id: string, total: { amountMinor: number } }
     | { __typename: 'Product', id: string }
     | { __typename: 'Segment', id: string }
