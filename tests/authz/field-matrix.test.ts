@@ -20,23 +20,23 @@ const PATHS: Record<string, Array<[string, string]>> = {
   Feedback: [['Customer', 'feedback']],
   ConsentRecord: [['Customer', 'consents'], ['CustomerConsents', 'history']],
   CustomerConsents: [['Customer', 'consents']],
+  CustomerMerge: [['Customer', 'merges']],
   CustomerPreferences: [['Customer', 'preferences']],
   StatedPreference: [['Customer', 'preferences'], ['CustomerPreferences', 'stated']],
   InferredPreferences: [['Customer', 'preferences'], ['CustomerPreferences', 'inferred']],
   InferredPreference: [['Customer', 'preferences'], ['CustomerPreferences', 'inferred'], ['InferredPreferences', 'categories']],
   CustomerRecommendations: [['Customer', 'recommendations']],
   Recommendation: [['Customer', 'recommendations'], ['CustomerRecommendations', 'items']],
-  CustomerMerge: [['Customer', 'merges']],
 };
-const FIELD_ARGS: Record<string, string> = { orders: '(first: 1)', interactions: '(first: 1)', feedback: '(first: 1)', history: '(first: 1)', timeline: '(first: 1)' };
+const FIELD_ARGS: Record<string, string> = { orders: '(first: 1)', interactions: '(first: 1)', feedback: '(first: 1)', history: '(first: 1)', timeline: '(first: 1)', nextBestOffers: '(channel: WEB)' };
 const CONNECTIONS = new Set(['orders', 'interactions', 'feedback', 'history']);
 const SUBSELECTION: Record<string, string> = {
   address: '{ city }', identities: '{ kind }', orders: '{ totalCount }', interactions: '{ totalCount }', feedback: '{ totalCount }',
   consents: '{ __typename }', customer: '{ __typename }', subtotal: '{ amountMinor }', discount: '{ amountMinor }', total: '{ amountMinor }',
-  'Customer.value': '{ modelVersion }', timeline: '{ totalCount }',
+  'Customer.value': '{ modelVersion }', timeline: '{ totalCount }', nextBestOffers: '{ score }',
+  merges: '{ __typename }', provenance: '{ field }', survivor: '{ __typename }', loser: '{ __typename }', moves: '{ rows }',
   preferences: '{ __typename }', stated: '{ kind }', inferred: '{ available }', categories: '{ value }', brands: '{ value }',
   recommendations: '{ available }', items: '{ score }', because: '{ sku }',
-  merges: '{ __typename }', provenance: '{ field }', survivor: '{ __typename }', loser: '{ __typename }', moves: '{ rows }',
   lines: '{ __typename }', unitPrice: '{ amountMinor }', lineTotal: '{ amountMinor }', product: '{ sku }', current: '{ __typename }', history: '{ totalCount }',
 };
 

@@ -60,3 +60,25 @@ it('batches Customer.merges (and the survivor/loser of each) across customers: s
   }
   expect(counts[100]).toBe(counts[5]);
 });
+
+it('batches next-best offers, recommendations and preferences across customers: statements do not grow with the list', async () => {
+  // Every listed customer is eligible for the offer through the web (personalisation consent).
+  await app.sql(`insert into consent_records (customer_id, purpose, channel, status, lawful_basis, source, policy_version, recorded_at)
+                 select id, 'personalization', 'any', 'granted', 'consent', 'sql-count', 'v1', now() from customers where status = 'active'`);
+  const offer = await app.gql(`mutation { createOffer(input: { code: "sql-count", name: "Probe", valueMinor: 500, currency: "EUR", channels: [WEB], startsAt: "2026-01-01T00:00:00Z", status: ACTIVE }) { id } }`);
+  expect(offer.errors).toBeUndefined();
+  const query = `query($first: Int!) { customers(first: $first) { nodes { id
+    nextBestOffers(channel: WEB, first: 3) { offer { code } score }
+    recommendations(first: 3) { available items { product { sku } because { sku } } }
+    preferences { stated { kind } inferred { available categories { value } } } } } }`;
+  const counts: Record<number, number> = {};
+  for (const first of [5, 100]) {
+    const res = await app.gql(query, { first });
+    expect(res.errors).toBeUndefined();
+    const nodes = res.data.customers.nodes as Array<{ nextBestOffers: Array<{ offer: { code: string } }>; recommendations: { available: boolean } }>;
+    expect(nodes.every((n) => n.nextBestOffers.some((o) => o.offer.code === 'sql-count'))).toBe(true);
+    expect(nodes.every((n) => n.recommendations.available)).toBe(true);
+    counts[first] = res.extensions!.sqlStatements!;
+  }
+  expect(counts[100]).toBe(counts[5]);
+});
