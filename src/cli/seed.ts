@@ -21,7 +21,8 @@ export interface SeedSummary {
   consents: number;
 }
 
-function mulberry32(seed: number) {
+/** A small seeded PRNG: the same seed gives the same demo data (and test data) on every run. */
+export function mulberry32(seed: number) {
   let a = seed >>> 0;
   return () => {
     a = (a + 0x6d2b79f5) >>> 0;

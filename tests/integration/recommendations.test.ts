@@ -3,6 +3,7 @@ import { makeCustomer, makeProduct } from '../helpers/fixtures';
 import { fromGlobalId, toGlobalId } from '../../src/schema/global-id';
 import { CF_PARAMS, recomputeProductSimilarities } from '../../src/analytics/recommendations';
 import { Role } from '../../src/auth/viewer';
+import { mulberry32 } from '../../src/cli/seed';
 import type { EntityManager } from '@mikro-orm/postgresql';
 
 /**
@@ -14,17 +15,6 @@ import type { EntityManager } from '@mikro-orm/postgresql';
 let app: TestApp;
 const uuid = (gid: string) => fromGlobalId(gid)!.id;
 const DAY = 86_400_000;
-
-function mulberry32(seed: number) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 interface OrderFixture { customer: string; placedAt: Date; status: string; products: string[] }
 
