@@ -2,6 +2,7 @@ import type { TestApp } from '../helpers/test-server';
 import { Role } from '../../src/auth/viewer';
 import { Scope } from '../../src/auth/policy';
 import { fromGlobalId } from '../../src/schema/global-id';
+import { ok } from '../helpers/fixtures';
 
 export interface PersonFixture {
   id: string;
@@ -19,12 +20,6 @@ export interface AuthzFixtures {
   productId: string;
   partnerFullKey: string;
   partnerReadKey: string;
-}
-
-async function ok<T>(p: Promise<{ data?: T | null; errors?: unknown }>): Promise<T> {
-  const res = await p;
-  if (res.errors) throw new Error(JSON.stringify(res.errors));
-  return res.data as T;
 }
 
 /** Two people with the same kinds of data; one consents to everything, the other to nothing. */

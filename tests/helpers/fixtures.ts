@@ -3,6 +3,13 @@ import { UpsertCustomerDocument, UpsertProductDocument } from '../generated/grap
 
 let counter = 0;
 
+/** The data of a response that must have succeeded; its errors, if any, fail the test with their text. */
+export async function ok<T = any>(p: Promise<{ data?: unknown; errors?: unknown }>): Promise<T> { // eslint-disable-line @typescript-eslint/no-explicit-any
+  const res = await p;
+  if (res.errors) throw new Error(JSON.stringify(res.errors));
+  return res.data as T;
+}
+
 /** A customer created through the API (so fixtures exercise the same path as clients). */
 export async function makeCustomer(app: TestApp, overrides: Record<string, unknown> = {}) {
   counter++;

@@ -1,5 +1,5 @@
 import { startTestApp, type TestApp } from '../helpers/test-server';
-import { makeCustomer, makeProduct } from '../helpers/fixtures';
+import { makeCustomer, makeProduct, ok } from '../helpers/fixtures';
 
 /**
  * One customer's journey through the graph, over HTTP only: first visit → purchase → complaint →
@@ -7,12 +7,6 @@ import { makeCustomer, makeProduct } from '../helpers/fixtures';
  * next-best offers change accordingly.
  */
 let app: TestApp;
-
-async function ok<T = any>(p: Promise<{ data?: any; errors?: unknown }>): Promise<T> { // eslint-disable-line @typescript-eslint/no-explicit-any
-  const res = await p;
-  if (res.errors) throw new Error(JSON.stringify(res.errors));
-  return res.data as T;
-}
 
 const CONTEXT = `query($id: ID!) { customer(id: $id) {
   timeline(first: 3) { totalCount nodes { __typename ... on Interaction { type } ... on Feedback { kind } ... on Order { total { amountMinor } } } }

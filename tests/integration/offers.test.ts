@@ -1,5 +1,5 @@
 import { startTestApp, type TestApp } from '../helpers/test-server';
-import { databaseDigest, makeCustomer } from '../helpers/fixtures';
+import { databaseDigest, makeCustomer, ok } from '../helpers/fixtures';
 import { Role } from '../../src/auth/viewer';
 
 /** Offers, campaigns, next-best offer and responses, on the served schema. */
@@ -7,12 +7,6 @@ let app: TestApp;
 let segmentId: string;
 let campaignId: string;
 const START = '2026-01-01T00:00:00Z';
-
-async function ok<T = any>(p: Promise<{ data?: any; errors?: unknown }>): Promise<T> { // eslint-disable-line @typescript-eslint/no-explicit-any
-  const res = await p;
-  if (res.errors) throw new Error(JSON.stringify(res.errors));
-  return res.data as T;
-}
 
 const consent = (c: string, purpose: string, channel: string, status = 'GRANTED') =>
   ok(app.gql(`mutation($i: SetConsentInput!) { setConsent(input: $i) { id } }`, { i: { customerId: c, purpose, channel, status, source: 'test', policyVersion: 'v1' } }));
