@@ -104,7 +104,7 @@ async function main(): Promise<void> {
 }
 
 interface IngestLoad {
-  runIngestEventsLoad(opts: { url: string; token: string; events: number; batchSize: number; concurrency: number }): Promise<{ eventsPerSecond?: number } & Record<string, unknown>>;
+  runIngestEventsLoad(opts: { url: string; token: string; events: number; batchSize: number; concurrency: number; customers?: number; products?: number }): Promise<{ eventsPerSecond?: number } & Record<string, unknown>>;
 }
 
 /** ingestEvents over HTTP through the real server, with the load driver of the ingestEvents work. */
@@ -121,7 +121,7 @@ async function benchIngestEvents(url: string): Promise<void> {
   try {
     const port = await server.listen(0, '127.0.0.1');
     const token = await signToken(JWT_SECRET, { sub: 'bench-admin', role: Role.ADMIN }, '2h');
-    const r = await runIngestEventsLoad({ url: `http://127.0.0.1:${port}/graphql`, token, events: EVENTS, batchSize: Number(process.env.INGEST_BATCH ?? 500), concurrency: Number(process.env.INGEST_CONCURRENCY ?? 8) });
+    const r = await runIngestEventsLoad({ url: `http://127.0.0.1:${port}/graphql`, token, events: EVENTS, batchSize: Number(process.env.INGEST_BATCH ?? 500), concurrency: Number(process.env.INGEST_CONCURRENCY ?? 8), customers: CUSTOMERS, products: 200 });
     const eps = Number(r.eventsPerSecond ?? NaN);
     console.log(`ingestEvents over HTTP:         ${eps.toFixed(0).padStart(8)} events/s (target 10,000: ${eps >= 10_000 ? 'met' : 'NOT met'}) ${JSON.stringify(r)}`);
   } finally {

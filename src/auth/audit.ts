@@ -39,3 +39,13 @@ export async function auditWrite(em: EntityManager, viewer: Viewer | null, reque
     [requestId, viewer?.subject ?? 'system', viewer?.role ?? 'system', viewer?.apiKeyId ?? null, operation, customerId, `{${fields.map((f) => `"${f}"`).join(',')}}`],
   );
 }
+
+/** One WRITE row per customer a batch wrote to, in one statement (ingestEvents). */
+export async function auditWrites(em: EntityManager, viewer: Viewer | null, requestId: string, operation: string, customerIds: string[]): Promise<void> {
+  if (!customerIds.length) return;
+  await em.execute(
+    `insert into audit_log (request_id, actor, role, api_key_id, action, operation, customer_id, fields)
+     select ?, ?, ?, ?, 'WRITE', ?, c, '{}'::text[] from unnest(?::uuid[]) as c`,
+    [requestId, viewer?.subject ?? 'system', viewer?.role ?? 'system', viewer?.apiKeyId ?? null, operation, `{${customerIds.join(',')}}`],
+  );
+}

@@ -89,6 +89,9 @@ export const MUTATION_POLICY: Record<string, FieldPolicy> = {
   upsertCustomer: { [ADMIN]: true, [SUPPORT]: true, [CUSTOMER]: true },
   recordOrder: { [ADMIN]: true, [SUPPORT]: true, [PARTNER]: { scope: Scope.EVENTS_WRITE } },
   recordInteraction: { [ADMIN]: true, [SUPPORT]: true, [PARTNER]: { scope: Scope.EVENTS_WRITE } },
+  // Batch ingestion. Per event, IDENTIFY further needs upsertCustomer and automatic merges need
+  // mergeCustomers (partners: neither), and results name the customer only for customerByIdentifier.
+  ingestEvents: { [ADMIN]: true, [SUPPORT]: true, [PARTNER]: { scope: Scope.EVENTS_WRITE } },
   recordFeedback: { [ADMIN]: true, [SUPPORT]: true, [CUSTOMER]: true, [PARTNER]: { scope: Scope.EVENTS_WRITE } },
   updateFeedbackStatus: { [ADMIN]: true, [SUPPORT]: true },
   setConsent: { [ADMIN]: true, [SUPPORT]: true, [CUSTOMER]: true },
@@ -230,3 +233,11 @@ export const CUSTOMER_OWNED_TYPES = ['Customer', 'Identity', 'Order', 'OrderLine
 export const PII_FILTER_ROLES: readonly Role[] = [ADMIN, SUPPORT];
 /** Filtering or sorting by metrics or segment reveals them: only for roles that may read Customer.value. */
 export const METRICS_FILTER_ROLES: readonly Role[] = [ADMIN, SUPPORT, MARKETING, ANALYST];
+
+/** Does the viewer hold this grant outright (role listed; scope held by a partner key)? Consent grants are per customer: false here. */
+export function holdsGrant(policy: FieldPolicy, viewer: { role: Role; scopes?: Scope[] }): boolean {
+  const grant = policy[viewer.role];
+  if (grant === true) return true;
+  if (grant && 'scope' in grant) return viewer.scopes?.includes(grant.scope) ?? false;
+  return false;
+}

@@ -16,6 +16,7 @@ export { CustomerPreference } from './customer-preference.entity';
 export { ProductSimilarity, ProductPopularity } from './product-similarity.entity';
 export { Campaign } from './campaign.entity';
 export { Offer, OfferStats } from './offer.entity';
+export { IngestEvent } from './ingest-event.entity';
 
 import { Customer } from './customer.entity';
 import { CustomerMerge } from './customer-merge.entity';
@@ -35,5 +36,6 @@ import { CustomerPreference } from './customer-preference.entity';
 import { ProductSimilarity, ProductPopularity } from './product-similarity.entity';
 import { Campaign } from './campaign.entity';
 import { Offer } from './offer.entity';
+import { IngestEvent } from './ingest-event.entity';
 
-export const entities = [Customer, CustomerMerge, Identity, Product, Order, OrderLine, Interaction, Feedback, ConsentRecord, ApiKey, AuditEntry, SuppressedIdentifier, CustomerMetrics, Segment, SegmentMembership, Campaign, Offer, CustomerPreference, ProductSimilarity, ProductPopularity];
+export const entities = [Customer, CustomerMerge, Identity, Product, Order, OrderLine, Interaction, Feedback, ConsentRecord, ApiKey, AuditEntry, SuppressedIdentifier, CustomerMetrics, Segment, SegmentMembership, Campaign, Offer, CustomerPreference, ProductSimilarity, ProductPopularity, IngestEvent];

@@ -2,6 +2,7 @@ import type { NonEmptyArray } from 'type-graphql';
 import { CustomerConsentsResolver, CustomerResolver } from './customer/customer.resolver';
 import { OrderLineResolver, OrderResolver } from './order/order.resolver';
 import { InteractionResolver } from './interaction/interaction.resolver';
+import { IngestResolver } from './ingest/ingest.resolver';
 import { FeedbackResolver } from './feedback/feedback.resolver';
 import { ConsentResolver } from './consent/consent.resolver';
 import { NodeResolver } from './node/node.resolver';
@@ -27,6 +28,7 @@ export const resolvers: NonEmptyArray<Function> = [
   OrderResolver,
   OrderLineResolver,
   InteractionResolver,
+  IngestResolver,
   FeedbackResolver,
   ConsentResolver,
   PrivacyResolver,

@@ -39,11 +39,8 @@ export interface RecordOrderData {
 
 export const MAX_ORDER_LINES = 500;
 
-/**
- * Records an order with its lines and totals in one transaction. With an externalId the call is
- * idempotent: the same order sent again returns the stored one; different content under the same id is a CONFLICT.
- */
-export async function recordOrder(em: EntityManager, data: RecordOrderData, audit?: WriteAudit): Promise<{ order: Order; created: boolean }> {
+/** The checks every order write makes before touching the database (recordOrder, ingestEvents). */
+export function validateOrder(data: Omit<RecordOrderData, 'customerId'>): { source: string; externalId: string | null; discountMinor: number; status: OrderStatus } {
   const source = cleanText(data.source, 'source', 64) ?? 'api';
   const externalId = cleanText(data.externalId, 'externalId', 128) ?? null;
   checkNotFuture(data.placedAt, 'placedAt');
@@ -59,6 +56,44 @@ export async function recordOrder(em: EntityManager, data: RecordOrderData, audi
   });
   const discountMinor = data.discountMinor ?? 0;
   if (!Number.isInteger(discountMinor) || discountMinor < 0) throw badInput('discountMinor must be a non-negative integer', 'discountMinor');
+  return { source, externalId, discountMinor, status: data.status ?? OrderStatus.PLACED };
+}
+
+export interface PricedProduct {
+  id: string;
+  sku: string;
+  priceMinor: number;
+  currency: string;
+}
+
+/** Prices an order's lines (list price when none is given, same currency only) and checks the totals. */
+export function priceOrderLines<P extends PricedProduct>(
+  lines: OrderLineData[], currency: string, discountMinor: number, byId: Map<string, P>, bySku: Map<string, P>,
+): { lines: Array<{ product: P; quantity: number; unitPriceMinor: number; lineTotalMinor: number }>; subtotal: number } {
+  let subtotal = 0;
+  const priced = lines.map((l, i) => {
+    const product = l.productId != null ? byId.get(l.productId) : bySku.get(l.sku!);
+    if (!product) throw new DomainError(ErrorCode.NOT_FOUND, `lines[${i}]: product not found`, { field: `lines[${i}]` });
+    let unit = l.unitPriceMinor;
+    if (unit == null) {
+      if (product.currency !== currency) throw badInput(`lines[${i}].unitPriceMinor is required: the product is priced in ${product.currency}`, `lines[${i}].unitPriceMinor`);
+      unit = product.priceMinor;
+    }
+    const lineTotal = unit * l.quantity;
+    subtotal += lineTotal;
+    return { product, quantity: l.quantity, unitPriceMinor: unit, lineTotalMinor: lineTotal };
+  });
+  if (!Number.isSafeInteger(subtotal)) throw badInput('order total is out of range', 'lines');
+  if (discountMinor > subtotal) throw badInput('discountMinor exceeds the order subtotal', 'discountMinor');
+  return { lines: priced, subtotal };
+}
+
+/**
+ * Records an order with its lines and totals in one transaction. With an externalId the call is
+ * idempotent: the same order sent again returns the stored one; different content under the same id is a CONFLICT.
+ */
+export async function recordOrder(em: EntityManager, data: RecordOrderData, audit?: WriteAudit): Promise<{ order: Order; created: boolean }> {
+  const { source, externalId, discountMinor, status } = validateOrder(data);
 
   return em.transactional(async (tem) => {
     if (externalId) {
@@ -73,22 +108,7 @@ export async function recordOrder(em: EntityManager, data: RecordOrderData, audi
     const byId = new Map(products.map((p) => [p.id, p]));
     const bySku = new Map(products.map((p) => [p.sku, p]));
 
-    let subtotal = 0;
-    const lines = data.lines.map((l, i) => {
-      const product = l.productId != null ? byId.get(l.productId) : bySku.get(l.sku!);
-      if (!product) throw new DomainError(ErrorCode.NOT_FOUND, `lines[${i}]: product not found`, { field: `lines[${i}]` });
-      let unit = l.unitPriceMinor;
-      if (unit == null) {
-        if (product.currency !== data.currency) throw badInput(`lines[${i}].unitPriceMinor is required: the product is priced in ${product.currency}`, `lines[${i}].unitPriceMinor`);
-        unit = product.priceMinor;
-      }
-      const lineTotal = unit * l.quantity;
-      subtotal += lineTotal;
-      return { product, quantity: l.quantity, unitPriceMinor: unit, lineTotalMinor: lineTotal };
-    });
-    if (!Number.isSafeInteger(subtotal)) throw badInput('order total is out of range', 'lines');
-    if (discountMinor > subtotal) throw badInput('discountMinor exceeds the order subtotal', 'discountMinor');
-    const status = data.status ?? OrderStatus.PLACED;
+    const { lines, subtotal } = priceOrderLines(data.lines, data.currency, discountMinor, byId, bySku);
 
     if (externalId) {
       const existing = await tem.findOne(Order, { source, externalId });

@@ -55,6 +55,12 @@ export interface UpsertOptions {
   policy?: MergePolicy;
   /** False refuses a write that would merge two profiles (self-service: a customer may not absorb someone else's profile). */
   allowMerge?: boolean;
+  /**
+   * False skips the per-identifier advisory locks. For batch writers (ingestEvents) that would hold
+   * thousands of them in one transaction (max_locks_per_transaction): they rely instead on the unique
+   * index of identities and retry the whole batch when a concurrent writer created the same identity.
+   */
+  lockIdentifiers?: boolean;
 }
 
 /** An identifier the write carried but that was not stored nor matched: a junk value on the policy's blocklist. */
@@ -80,7 +86,7 @@ function defaultPolicy(): MergePolicy {
 }
 
 /** Junk check before normalising, so that a junk phone such as +10000000000 is ignored, not a bad input. */
-function blocklistedRaw(policy: MergePolicy, kind: IdentityKind, raw: string): boolean {
+export function blocklistedRaw(policy: MergePolicy, kind: IdentityKind, raw: string): boolean {
   if (kind === IdentityKind.PHONE) return isBlocklisted(policy, kind, raw.replace(/[^\d+]/g, ''));
   return isBlocklisted(policy, kind, raw);
 }
@@ -131,7 +137,7 @@ export async function upsertCustomer(em: EntityManager, data: UpsertCustomerData
   }
 
   return em.transactional(async (tem) => {
-    const lock = advisoryLockSql(uniqueIdentifiers.map(identityKey));
+    const lock = options.lockIdentifiers === false ? null : advisoryLockSql(uniqueIdentifiers.map(identityKey));
     if (lock) await tem.execute(lock.sql, lock.params);
 
     const suppressed = await findSuppressed(tem, uniqueIdentifiers);

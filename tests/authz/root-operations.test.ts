@@ -50,6 +50,10 @@ function operation(field: string): { query: string; variables: Record<string, un
       variables: { c: sacrificial, p: f.productId },
     },
     recordInteraction: { query: 'mutation($c: ID!) { recordInteraction(input: { customerId: $c, channel: WEB, type: PAGE_VIEW }) { duplicate } }', variables: { c: sacrificial } },
+    ingestEvents: {
+      query: 'mutation($c: ID!, $k: String!) { ingestEvents(events: [{ kind: INTERACTION, idempotencyKey: $k, customerId: $c, interaction: { occurredAt: "2026-02-01T00:00:00Z", channel: WEB, type: PAGE_VIEW } }]) { acceptedCount } }',
+      variables: { c: sacrificial, k: `root-probe-${seq}` },
+    },
     recordFeedback: { query: 'mutation($c: ID!) { recordFeedback(input: { customerId: $c, kind: NPS, score: 8 }) { id } }', variables: { c: me } },
     updateFeedbackStatus: { query: 'mutation($id: ID!) { updateFeedbackStatus(id: $id, status: ACKNOWLEDGED) { status } }', variables: { id: f.consenting.feedbackId } },
     setConsent: { query: 'mutation($c: ID!) { setConsent(input: { customerId: $c, purpose: PROFILING, status: GRANTED, source: "test", policyVersion: "v1" }) { id } }', variables: { c: me } },

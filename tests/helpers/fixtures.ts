@@ -49,7 +49,8 @@ export async function databaseDigest(app: TestApp): Promise<string> {
        union all select 'l' || l::text from order_lines l union all select 'n' || n::text from interactions n
        union all select 'f' || f::text from feedback f union all select 'r' || r::text from consent_records r
        union all select 's' || g::text from segments g union all select 'm' || sm::text from segment_memberships sm
-       union all select 'k' || (k.id, k.name, k.scopes, k.revoked_at, k.expires_at)::text from api_keys k union all select 'x' || cm::text from customer_metrics cm) s`,
+       union all select 'k' || (k.id, k.name, k.scopes, k.revoked_at, k.expires_at)::text from api_keys k union all select 'x' || cm::text from customer_metrics cm
+       union all select 'e' || (e.source, e.idempotency_key, e.content_hash, e.result)::text from ingest_events e) s`,
   );
   return rows[0].d ?? 'empty';
 }

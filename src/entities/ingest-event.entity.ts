@@ -1,0 +1,41 @@
+import { Entity, Index, PrimaryKeyProp, PrimaryKey, Property, OptionalProps } from '@mikro-orm/core';
+
+/** What an accepted event produced, as database ids; a replay answers with it. */
+export interface IngestEventOutcome {
+  status: 'ACCEPTED' | 'DUPLICATE';
+  customerId: string | null;
+  interactionId?: string | null;
+  orderId?: string | null;
+}
+
+/**
+ * The idempotency ledger of ingestEvents: one row per (source, idempotency key) that was stored.
+ * The row is claimed first in the batch's transaction, so a concurrent replay of the same key waits
+ * on it and then answers from it; `content_hash` tells a replay from a different event under the
+ * same key. Rejected events leave no row: a corrected resend is evaluated afresh.
+ */
+@Entity({ tableName: 'ingest_events' })
+@Index({ name: 'ingest_events_created_at_idx', properties: ['createdAt'] })
+export class IngestEvent {
+  [PrimaryKeyProp]?: ['source', 'idempotencyKey'];
+  [OptionalProps]?: 'result' | 'createdAt';
+
+  @PrimaryKey({ type: 'text' })
+  source!: string;
+
+  @PrimaryKey({ type: 'text' })
+  idempotencyKey!: string;
+
+  @Property({ type: 'text' })
+  kind!: string;
+
+  /** SHA-256 (hex) of the event's normalised content. */
+  @Property({ type: 'text' })
+  contentHash!: string;
+
+  @Property({ type: 'jsonb', nullable: true })
+  result: IngestEventOutcome | null = null;
+
+  @Property({ type: 'timestamptz', defaultRaw: 'now()' })
+  createdAt: Date = new Date();
+}

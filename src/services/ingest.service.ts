@@ -1,0 +1,678 @@
+import { createHash } from 'node:crypto';
+import type { EntityManager } from '@mikro-orm/postgresql';
+import { DriverException } from '@mikro-orm/core';
+import { CustomerStatus, IdentityKind, InteractionChannel, InteractionType, OrderChannel, OrderStatus } from '../entities/enums';
+import type { IngestEventOutcome } from '../entities/ingest-event.entity';
+import type { PostalAddress } from '../entities/customer.entity';
+import { DomainError, ErrorCode, badInput, conflict } from '../errors/domain-error';
+import { expectGlobalId } from '../schema/global-id';
+import { blocklistedRaw, upsertCustomer, type IdentifierInput } from './customer.service';
+import { isBlocklisted, type MergePolicy } from './merge-policy';
+import { normalizeIdentifier } from './identity-normalizer';
+import { priceOrderLines, validateOrder, type OrderLineData, type PricedProduct } from './activity.service';
+import { checkJsonSize, checkNotFuture, cleanText } from './validation';
+import { textArray, uuidArray } from './pagination';
+
+/**
+ * ingestEvents: a batch of identify, interaction and order events, each under an idempotency key,
+ * stored in ONE transaction with a fixed number of set-based statements for the common case (README
+ * "Event ingestion"). Per event the answer is ACCEPTED, DUPLICATE (the key was stored before: the
+ * first result is returned) or REJECTED (with code, message and field); a rejected event stores
+ * nothing and never takes its valid neighbours with it.
+ */
+export const MAX_INGEST_EVENTS = 1000;
+export const MAX_EVENT_IDENTIFIERS = 20;
+const MAX_KEY = 128;
+const MAX_ATTEMPTS = 5;
+
+export enum IngestEventKind {
+  IDENTIFY = 'IDENTIFY',
+  INTERACTION = 'INTERACTION',
+  ORDER = 'ORDER',
+}
+
+export enum IngestEventStatus {
+  ACCEPTED = 'ACCEPTED',
+  DUPLICATE = 'DUPLICATE',
+  REJECTED = 'REJECTED',
+}
+
+export interface IngestProfileData {
+  firstName?: string | null;
+  lastName?: string | null;
+  email?: string | null;
+  phone?: string | null;
+  birthDate?: string | null;
+  locale?: string | null;
+  address?: PostalAddress | null;
+  traits?: Record<string, unknown> | null;
+}
+
+export interface IngestInteractionData {
+  occurredAt: Date;
+  channel: InteractionChannel;
+  type: InteractionType;
+  /** Global Product id, or `sku`. */
+  productId?: string | null;
+  sku?: string | null;
+  campaign?: string | null;
+  properties?: Record<string, unknown> | null;
+}
+
+export interface IngestOrderData {
+  externalId?: string | null;
+  placedAt: Date;
+  channel: OrderChannel;
+  status?: OrderStatus | null;
+  currency: string;
+  discountMinor?: number | null;
+  /** productId as a global Product id. */
+  lines: OrderLineData[];
+}
+
+/** One event as the API receives it (ids are global ids). */
+export interface IngestEventData {
+  kind: IngestEventKind;
+  idempotencyKey?: string | null;
+  source?: string | null;
+  customerId?: string | null;
+  identifiers?: IdentifierInput[] | null;
+  profile?: IngestProfileData | null;
+  interaction?: IngestInteractionData | null;
+  order?: IngestOrderData | null;
+}
+
+export interface IngestEventError {
+  code: ErrorCode;
+  message: string;
+  field: string | null;
+  reason: string | null;
+}
+
+/** Per event, in request order. Ids are database ids. */
+export interface IngestEventResult {
+  index: number;
+  idempotencyKey: string | null;
+  status: IngestEventStatus;
+  customerId: string | null;
+  interactionId: string | null;
+  orderId: string | null;
+  error: IngestEventError | null;
+}
+
+export interface IngestOptions {
+  policy: MergePolicy;
+  /** May this caller send IDENTIFY events (create and update profiles)? */
+  mayIdentify: boolean;
+  /** May this caller's events merge two profiles automatically (per the merge policy)? */
+  allowMerge: boolean;
+  /** Audits the writes, inside the transaction: the customers written to. */
+  audit?: (em: EntityManager, customerIds: string[]) => Promise<void>;
+}
+
+export interface IngestOutcome {
+  results: IngestEventResult[];
+  /** Rows created, for live subscribers (published by the caller after commit). */
+  created: Array<{ kind: 'Interaction' | 'Order'; id: string; customerId: string }>;
+  attempts: number;
+}
+
+type NormId = { kind: IdentityKind; namespace: string; value: string };
+
+interface Prepared {
+  index: number;
+  kind: IngestEventKind;
+  source: string;
+  key: string;
+  hash: string;
+  customerId: string | null;
+  /** Identifiers as given (IDENTIFY hands them to upsertCustomer, which normalises them itself). */
+  rawIdentifiers: IdentifierInput[];
+  identifiers: NormId[];
+  profile: IngestProfileData | null;
+  interaction: (Omit<IngestInteractionData, 'productId' | 'sku' | 'campaign' | 'properties'> & {
+    productId: string | null; sku: string | null; campaign: string | null; properties: Record<string, unknown>;
+  }) | null;
+  order: (Omit<IngestOrderData, 'externalId' | 'status' | 'discountMinor'> & { externalId: string; status: OrderStatus; discountMinor: number }) | null;
+}
+
+interface Outcome {
+  status: IngestEventStatus;
+  customerId: string | null;
+  interactionId: string | null;
+  orderId: string | null;
+  error: IngestEventError | null;
+}
+
+/** Thrown inside the transaction to start the batch over (a concurrent writer got there first). */
+class RetryBatch extends Error {}
+
+const identityKey = (i: NormId) => `${i.kind}\u0000${i.namespace}\u0000${i.value}`;
+const eventKey = (source: string, key: string) => `${source}\u0000${key}`;
+
+/** JSON with sorted keys, so the hash of a document does not depend on the order its keys were sent in. */
+function stableJson(v: unknown): string {
+  if (v instanceof Date) return JSON.stringify(v.toISOString());
+  if (Array.isArray(v)) return `[${v.map(stableJson).join(',')}]`;
+  if (v && typeof v === 'object') {
+    const entries = Object.entries(v as Record<string, unknown>).filter(([, x]) => x !== undefined).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    return `{${entries.map(([k, x]) => `${JSON.stringify(k)}:${stableJson(x)}`).join(',')}}`;
+  }
+  return JSON.stringify(v ?? null);
+}
+
+function errorOf(err: DomainError, index: number): IngestEventError {
+  const field = typeof err.details.field === 'string' ? err.details.field : typeof err.details.argumentName === 'string' ? err.details.argumentName : null;
+  return {
+    code: err.code,
+    message: err.message,
+    field: field ? `events[${index}].${field}` : `events[${index}]`,
+    reason: typeof err.details.reason === 'string' ? err.details.reason : null,
+  };
+}
+
+const rejected = (error: IngestEventError): Outcome => ({ status: IngestEventStatus.REJECTED, customerId: null, interactionId: null, orderId: null, error });
+
+/** Validates and normalises one event in JS (no database): a DomainError here rejects only this event. */
+function prepare(e: IngestEventData, index: number, opts: IngestOptions): Prepared {
+  if (!Object.values(IngestEventKind).includes(e.kind)) throw badInput('kind must be IDENTIFY, INTERACTION or ORDER', 'kind');
+  const key = cleanText(e.idempotencyKey, 'idempotencyKey', MAX_KEY);
+  if (!key) throw badInput('every event needs an idempotencyKey (unique per source), so that a retry cannot store it twice', 'idempotencyKey');
+  const source = cleanText(e.source, 'source', 64) ?? 'api';
+  const payloads = { [IngestEventKind.IDENTIFY]: 'profile', [IngestEventKind.INTERACTION]: 'interaction', [IngestEventKind.ORDER]: 'order' } as const;
+  for (const [kind, field] of Object.entries(payloads)) {
+    if (kind !== e.kind && e[field] != null) throw badInput(`a ${e.kind} event carries no ${field}`, field);
+  }
+  if (e.kind === IngestEventKind.IDENTIFY && !opts.mayIdentify) {
+    throw new DomainError(ErrorCode.FORBIDDEN, 'IDENTIFY events create and update profiles: they need the upsertCustomer permission (admin or support)', { field: 'kind' });
+  }
+  const customerId = e.customerId ? expectGlobalId(e.customerId, 'Customer', 'customerId') : null;
+  const rawIdentifiers = e.identifiers ?? [];
+  if (rawIdentifiers.length > MAX_EVENT_IDENTIFIERS) throw badInput(`an event carries at most ${MAX_EVENT_IDENTIFIERS} identifiers`, 'identifiers');
+  // Junk values (the merge policy's blocklist) are neither matched nor stored, as in upsertCustomer.
+  const identifiers = [...new Map(rawIdentifiers
+    .filter((i) => !blocklistedRaw(opts.policy, i.kind, i.value))
+    .map((i, n) => normalizeIdentifier(i.kind, i.value, i.namespace ?? '', `identifiers[${n}].value`))
+    .filter((i) => !isBlocklisted(opts.policy, i.kind, i.value))
+    .map((i) => [identityKey(i), i])).values()].sort((a, b) => (identityKey(a) < identityKey(b) ? -1 : 1));
+
+  const p: Prepared = { index, kind: e.kind, source, key, hash: '', customerId, rawIdentifiers, identifiers, profile: null, interaction: null, order: null };
+  if (e.kind === IngestEventKind.IDENTIFY) {
+    p.profile = e.profile ?? {};
+  } else {
+    if (customerId && rawIdentifiers.length) throw badInput('name the customer by customerId or by identifiers, not both', 'identifiers');
+    if (!customerId && !identifiers.length) {
+      if (rawIdentifiers.length) {
+        throw new DomainError(ErrorCode.BAD_USER_INPUT, "every identifier given is a junk value on the merge policy's blocklist", { field: 'identifiers', reason: 'BLOCKLISTED' });
+      }
+      throw badInput('name the customer by customerId or by identifiers', 'customerId');
+    }
+  }
+  if (e.kind === IngestEventKind.INTERACTION) {
+    const i = e.interaction;
+    if (!i) throw badInput('an INTERACTION event needs interaction', 'interaction');
+    if (!(i.occurredAt instanceof Date)) throw badInput('interaction.occurredAt is required', 'interaction.occurredAt');
+    checkNotFuture(i.occurredAt, 'interaction.occurredAt');
+    if (!Object.values(InteractionChannel).includes(i.channel)) throw badInput('interaction.channel is not a known channel', 'interaction.channel');
+    if (!Object.values(InteractionType).includes(i.type)) throw badInput('interaction.type is not a known type', 'interaction.type');
+    if (i.productId && i.sku) throw badInput('name the product by productId or by sku, not both', 'interaction.sku');
+    checkJsonSize(i.properties, 'interaction.properties');
+    p.interaction = {
+      occurredAt: i.occurredAt, channel: i.channel, type: i.type,
+      productId: i.productId ? expectGlobalId(i.productId, 'Product', 'interaction.productId') : null,
+      sku: cleanText(i.sku, 'interaction.sku', 64) ?? null,
+      campaign: cleanText(i.campaign, 'interaction.campaign', 128) ?? null,
+      properties: i.properties ?? {},
+    };
+  }
+  if (e.kind === IngestEventKind.ORDER) {
+    const o = e.order;
+    if (!o) throw badInput('an ORDER event needs order', 'order');
+    const lines = (o.lines ?? []).map((l, n) => ({ ...l, productId: l.productId ? expectGlobalId(l.productId, 'Product', `order.lines[${n}].productId`) : null }));
+    let checked: ReturnType<typeof validateOrder>;
+    try {
+      checked = validateOrder({ ...o, source, lines });
+    } catch (err) {
+      if (err instanceof DomainError && typeof err.details.field === 'string') throw new DomainError(err.code, err.message, { ...err.details, field: `order.${err.details.field}` });
+      throw err;
+    }
+    // The order number defaults to the idempotency key: the orders table's own natural key then guards it too.
+    p.order = { ...o, lines, externalId: checked.externalId ?? key, status: checked.status, discountMinor: checked.discountMinor };
+  }
+  p.hash = createHash('sha256')
+    .update(stableJson({ kind: p.kind, customerId, identifiers, profile: p.profile, interaction: p.interaction, order: p.order }))
+    .digest('hex');
+  return p;
+}
+
+function isRetryable(err: unknown): boolean {
+  if (err instanceof RetryBatch) return true;
+  const code = (err as { code?: string } | null)?.code ?? (err instanceof DriverException ? (err as { sqlState?: string }).sqlState : undefined);
+  // unique_violation (a concurrent batch created the same identity), serialization_failure, deadlock_detected
+  return code === '23505' || code === '40001' || code === '40P01';
+}
+
+export async function ingestEvents(em: EntityManager, events: IngestEventData[], opts: IngestOptions): Promise<IngestOutcome> {
+  if (events.length > MAX_INGEST_EVENTS) throw badInput(`at most ${MAX_INGEST_EVENTS} events per call; split the batch`, 'events');
+  const outcomes = new Map<number, Outcome>();
+  const prepared: Prepared[] = [];
+  // Within the batch: a repeated key is a replay of its first occurrence (same content) or a conflict.
+  const firstOfKey = new Map<string, Prepared>();
+  const sameAs = new Map<number, number>();
+  events.forEach((e, index) => {
+    let p: Prepared;
+    try {
+      p = prepare(e, index, opts);
+    } catch (err) {
+      if (!(err instanceof DomainError)) throw err;
+      outcomes.set(index, rejected(errorOf(err, index)));
+      return;
+    }
+    const first = firstOfKey.get(eventKey(p.source, p.key));
+    if (!first) {
+      firstOfKey.set(eventKey(p.source, p.key), p);
+      prepared.push(p);
+    } else if (first.hash === p.hash) {
+      sameAs.set(index, first.index);
+    } else {
+      outcomes.set(index, rejected(errorOf(conflict(`idempotencyKey "${p.key}" is used by event ${first.index} of this batch for a different event`, { field: 'idempotencyKey' }), index)));
+    }
+  });
+
+  let attempts = 0;
+  let created: IngestOutcome['created'] = [];
+  if (prepared.length) {
+    for (;;) {
+      attempts++;
+      try {
+        const run = await em.transactional((tem) => processBatch(tem as EntityManager, prepared, opts));
+        for (const [i, o] of run.outcomes) outcomes.set(i, o);
+        created = run.created;
+        break;
+      } catch (err) {
+        if (attempts >= MAX_ATTEMPTS || !isRetryable(err)) throw err;
+        await new Promise((r) => setTimeout(r, 10 * attempts + Math.random() * 40));
+      }
+    }
+  }
+  for (const [later, first] of sameAs) {
+    const o = outcomes.get(first)!;
+    outcomes.set(later, o.status === IngestEventStatus.ACCEPTED ? { ...o, status: IngestEventStatus.DUPLICATE } : o.status === IngestEventStatus.REJECTED ? rejected({ ...o.error!, field: o.error!.field?.replace(`events[${first}]`, `events[${later}]`) ?? null }) : o);
+  }
+  const results = events.map((e, index): IngestEventResult => {
+    const o = outcomes.get(index)!;
+    return { index, idempotencyKey: cleanKey(e.idempotencyKey), ...o };
+  });
+  return { results, created, attempts };
+}
+
+function cleanKey(k: string | null | undefined): string | null {
+  return typeof k === 'string' ? k.trim().slice(0, MAX_KEY) || null : null;
+}
+
+/** One attempt at the batch, inside its transaction. Returns the outcome of every prepared event. */
+async function processBatch(em: EntityManager, prepared: Prepared[], opts: IngestOptions): Promise<{ outcomes: Map<number, Outcome>; created: IngestOutcome['created'] }> {
+  const outcomes = new Map<number, Outcome>();
+  const reject = (p: Prepared, err: DomainError) => outcomes.set(p.index, rejected(errorOf(err, p.index)));
+  const written = new Set<string>();
+
+  // 1. Claim every key, sorted (concurrent batches then wait on each other in one order). A key
+  //    another transaction holds makes this statement wait until it commits or rolls back.
+  const claims = JSON.stringify(prepared.map((p) => ({ source: p.source, key: p.key, kind: p.kind, hash: p.hash })));
+  const claimedRows: Array<{ source: string; idempotency_key: string }> = await em.execute(
+    `insert into ingest_events (source, idempotency_key, kind, content_hash)
+     select r.source, r.key, r.kind, r.hash from jsonb_to_recordset(?::jsonb) as r(source text, key text, kind text, hash text)
+     order by r.source, r.key
+     on conflict do nothing
+     returning source, idempotency_key`,
+    [claims],
+  );
+  const claimed = new Set(claimedRows.map((r) => eventKey(r.source, r.idempotency_key)));
+  const replays = prepared.filter((p) => !claimed.has(eventKey(p.source, p.key)));
+  if (replays.length) {
+    const stored: Array<{ source: string; idempotency_key: string; content_hash: string; result: IngestEventOutcome | null }> = await em.execute(
+      `select e.source, e.idempotency_key, e.content_hash, e.result
+       from ingest_events e join jsonb_to_recordset(?::jsonb) as r(source text, key text) on e.source = r.source and e.idempotency_key = r.key`,
+      [JSON.stringify(replays.map((p) => ({ source: p.source, key: p.key })))],
+    );
+    const byKey = new Map(stored.map((s) => [eventKey(s.source, s.idempotency_key), s]));
+    for (const p of replays) {
+      const s = byKey.get(eventKey(p.source, p.key));
+      // Claimed and released by a concurrent batch between our two statements: start over.
+      if (!s || !s.result) throw new RetryBatch();
+      if (s.content_hash !== p.hash) {
+        reject(p, conflict(`idempotencyKey "${p.key}" of source "${p.source}" was already used for a different event`, { field: 'idempotencyKey', reason: 'KEY_REUSED' }));
+      } else {
+        outcomes.set(p.index, {
+          status: IngestEventStatus.DUPLICATE, customerId: s.result.customerId, interactionId: s.result.interactionId ?? null, orderId: s.result.orderId ?? null, error: null,
+        });
+      }
+    }
+  }
+  const live = prepared.filter((p) => claimed.has(eventKey(p.source, p.key)));
+  const target = new Map<number, string>();
+  const collect = async (_em: EntityManager, customerId: string | null) => {
+    if (customerId) written.add(customerId);
+  };
+  const upsertOptions = { policy: opts.policy, allowMerge: opts.allowMerge, lockIdentifiers: false };
+
+  // 2. IDENTIFY events, in request order, each in a savepoint: through upsertCustomer, with every
+  //    rule of a single write (matching, merge policy, limits, suppression, provenance).
+  for (const p of live.filter((q) => q.kind === IngestEventKind.IDENTIFY)) {
+    try {
+      const r = await upsertCustomer(em, { ...p.profile, id: p.customerId ?? undefined, identities: p.rawIdentifiers, source: p.source }, collect, upsertOptions);
+      outcomes.set(p.index, { status: IngestEventStatus.ACCEPTED, customerId: r.customer.id, interactionId: null, orderId: null, error: null });
+    } catch (err) {
+      if (!(err instanceof DomainError)) throw err;
+      reject(p, err);
+    }
+  }
+
+  // 3. Activity events named by identifiers: one lookup for all. Every identifier known and all of
+  //    one customer is the fast path; anything else (new person, new identifier, two profiles) goes
+  //    through upsertCustomer like an identify call carrying just those identifiers.
+  const activity = live.filter((p) => p.kind !== IngestEventKind.IDENTIFY);
+  const byIdentifiers = activity.filter((p) => !p.customerId);
+  const slow: Prepared[] = [];
+  if (byIdentifiers.length) {
+    const wanted = [...new Map(byIdentifiers.flatMap((p) => p.identifiers).map((i) => [identityKey(i), i])).values()];
+    const rows: Array<{ kind: IdentityKind; namespace: string; value: string; customer_id: string }> = await em.execute(
+      `select i.kind, i.namespace, i.value, i.customer_id
+       from jsonb_to_recordset(?::jsonb) as u(kind text, namespace text, value text)
+       join identities i on i.kind = u.kind and i.namespace = u.namespace and i.value = u.value`,
+      [JSON.stringify(wanted)],
+    );
+    const owner = new Map(rows.map((r) => [identityKey(r), r.customer_id]));
+    for (const p of byIdentifiers) {
+      const owners = new Set(p.identifiers.map((i) => owner.get(identityKey(i))));
+      const [only] = owners;
+      if (owners.size === 1 && only) target.set(p.index, only);
+      else slow.push(p);
+    }
+  }
+  for (const p of slow) {
+    try {
+      const r = await upsertCustomer(em, { identities: p.rawIdentifiers, source: p.source }, collect, upsertOptions);
+      target.set(p.index, r.customer.id);
+    } catch (err) {
+      if (!(err instanceof DomainError)) throw err;
+      reject(p, err);
+    }
+  }
+  for (const p of activity) if (p.customerId) target.set(p.index, p.customerId);
+
+  // 4. Lock the customers written to (in id order) and follow merges to the surviving profile: a
+  //    source holding an old id still reaches the person. Erased or unknown: rejected.
+  const resolved = await lockCustomers(em, [...new Set(target.values())]);
+  const pending: Prepared[] = [];
+  for (const p of activity) {
+    if (outcomes.has(p.index)) continue;
+    const id = resolved.get(target.get(p.index)!);
+    if (!id) {
+      reject(p, new DomainError(ErrorCode.NOT_FOUND, 'customer not found', { field: p.customerId ? 'customerId' : 'identifiers' }));
+      continue;
+    }
+    target.set(p.index, id);
+    pending.push(p);
+  }
+
+  // 5. Products of interactions and order lines: one lookup.
+  const productIds = new Set<string>();
+  const skus = new Set<string>();
+  for (const p of pending) {
+    if (p.interaction?.productId) productIds.add(p.interaction.productId);
+    if (p.interaction?.sku) skus.add(p.interaction.sku);
+    for (const l of p.order?.lines ?? []) {
+      if (l.productId) productIds.add(l.productId);
+      if (l.sku) skus.add(l.sku);
+    }
+  }
+  const products: PricedProduct[] = productIds.size || skus.size
+    ? await em.execute(
+        `select id, sku, price_minor as "priceMinor", currency from products where id = any(?::uuid[]) or sku = any(?::text[])`,
+        [uuidArray([...productIds]), textArray([...skus])],
+      )
+    : [];
+  const productById = new Map(products.map((p) => [p.id, { ...p, priceMinor: Number(p.priceMinor) }]));
+  const productBySku = new Map([...productById.values()].map((p) => [p.sku, p]));
+
+  const createdRows: IngestOutcome['created'] = [];
+  const seen = new Map<string, { first: number; last: number }>();
+  const touch = (customerId: string, at: Date) => {
+    const s = seen.get(customerId);
+    const t = at.getTime();
+    if (!s) seen.set(customerId, { first: t, last: t });
+    else seen.set(customerId, { first: Math.min(s.first, t), last: Math.max(s.last, t) });
+  };
+
+  // 6. Orders: priced in JS, then checked against orders already stored under the same number, then
+  //    inserted with their lines in two statements.
+  const orders = await storeOrders(em, pending.filter((p) => p.order), target, productById, productBySku, outcomes, reject);
+  for (const o of orders) {
+    createdRows.push({ kind: 'Order', id: o.orderId, customerId: o.customerId });
+    touch(o.customerId, o.placedAt);
+  }
+
+  // 7. Interactions: one insert; keys stored before (recordInteraction, import) are compared, not duplicated.
+  const interactions = pending.filter((p) => p.interaction && !outcomes.has(p.index));
+  const rows = [];
+  for (const p of interactions) {
+    const i = p.interaction!;
+    let productId = i.productId;
+    if (productId && !productById.has(productId)) {
+      reject(p, new DomainError(ErrorCode.NOT_FOUND, 'product not found', { field: 'interaction.productId' }));
+      continue;
+    }
+    if (i.sku) {
+      const product = productBySku.get(i.sku);
+      if (!product) {
+        reject(p, new DomainError(ErrorCode.NOT_FOUND, `no product has sku "${i.sku}"`, { field: 'interaction.sku' }));
+        continue;
+      }
+      productId = product.id;
+    }
+    rows.push({
+      p, row: {
+        customer_id: target.get(p.index)!, occurred_at: i.occurredAt.toISOString(), channel: i.channel, type: i.type, product_id: productId,
+        campaign: i.campaign, properties: i.properties, source: p.source, source_event_id: p.key,
+      },
+    });
+  }
+  if (rows.length) {
+    const json = JSON.stringify(rows.map((r) => r.row));
+    const cols = `r(customer_id uuid, occurred_at timestamptz, channel text, type text, product_id uuid, campaign text, properties jsonb, source text, source_event_id text)`;
+    const inserted: Array<{ id: string; source: string; source_event_id: string }> = await em.execute(
+      `insert into interactions (customer_id, occurred_at, channel, type, product_id, campaign, properties, source, source_event_id)
+       select r.customer_id, r.occurred_at, r.channel, r.type, r.product_id, r.campaign, r.properties, r.source, r.source_event_id
+       from jsonb_to_recordset(?::jsonb) as ${cols}
+       on conflict (source, source_event_id) do nothing
+       returning id, source, source_event_id`,
+      [json],
+    );
+    const ids = new Map(inserted.map((r) => [eventKey(r.source, r.source_event_id), r.id]));
+    const existing = rows.filter((r) => !ids.has(eventKey(r.row.source, r.row.source_event_id)));
+    for (const { p, row } of rows) {
+      const id = ids.get(eventKey(row.source, row.source_event_id));
+      if (!id) continue;
+      outcomes.set(p.index, { status: IngestEventStatus.ACCEPTED, customerId: row.customer_id, interactionId: id, orderId: null, error: null });
+      createdRows.push({ kind: 'Interaction', id, customerId: row.customer_id });
+      touch(row.customer_id, p.interaction!.occurredAt);
+    }
+    if (existing.length) {
+      // Compared in SQL: jsonb equality ignores key order, as a replayed document may reorder keys.
+      const matches: Array<{ id: string; source: string; source_event_id: string; customer_id: string; same: boolean }> = await em.execute(
+        `select i.id, i.source, i.source_event_id, i.customer_id,
+                (i.customer_id = r.customer_id and i.type = r.type and i.channel = r.channel and i.occurred_at = r.occurred_at
+                 and i.product_id is not distinct from r.product_id and i.campaign is not distinct from r.campaign and i.properties = r.properties) as same
+         from jsonb_to_recordset(?::jsonb) as ${cols}
+         join interactions i on i.source = r.source and i.source_event_id = r.source_event_id`,
+        [JSON.stringify(existing.map((r) => r.row))],
+      );
+      const byKey = new Map(matches.map((m) => [eventKey(m.source, m.source_event_id), m]));
+      for (const { p, row } of existing) {
+        const m = byKey.get(eventKey(row.source, row.source_event_id));
+        if (!m) throw new RetryBatch();
+        if (m.same) outcomes.set(p.index, { status: IngestEventStatus.DUPLICATE, customerId: m.customer_id, interactionId: m.id, orderId: null, error: null });
+        else reject(p, conflict(`an interaction with sourceEventId "${p.key}" of source "${p.source}" was already recorded with different content`, { field: 'idempotencyKey', reason: 'KEY_REUSED' }));
+      }
+    }
+  }
+
+  // 8. First/last seen of every customer written, in one statement.
+  if (seen.size) {
+    await em.execute(
+      `update customers c set first_seen_at = least(c.first_seen_at, r.first_at), last_seen_at = greatest(c.last_seen_at, r.last_at)
+       from jsonb_to_recordset(?::jsonb) as r(id uuid, first_at timestamptz, last_at timestamptz) where c.id = r.id`,
+      [JSON.stringify([...seen].map(([id, s]) => ({ id, first_at: new Date(s.first).toISOString(), last_at: new Date(s.last).toISOString() })))],
+    );
+  }
+  for (const o of outcomes.values()) if (o.status === IngestEventStatus.ACCEPTED && o.customerId) written.add(o.customerId);
+
+  // 9. The ledger: results of what was stored; the claims of rejected events are released, so that
+  //    a corrected resend under the same key is evaluated afresh.
+  const stored = live.filter((p) => outcomes.get(p.index)?.status !== IngestEventStatus.REJECTED);
+  const released = live.filter((p) => outcomes.get(p.index)?.status === IngestEventStatus.REJECTED);
+  if (stored.length) {
+    await em.execute(
+      `update ingest_events e set result = r.result
+       from jsonb_to_recordset(?::jsonb) as r(source text, key text, result jsonb) where e.source = r.source and e.idempotency_key = r.key`,
+      [JSON.stringify(stored.map((p) => {
+        const o = outcomes.get(p.index)!;
+        const result: IngestEventOutcome = { status: o.status as IngestEventOutcome['status'], customerId: o.customerId, interactionId: o.interactionId, orderId: o.orderId };
+        return { source: p.source, key: p.key, result };
+      }))],
+    );
+  }
+  if (released.length) {
+    await em.execute(
+      `delete from ingest_events e using jsonb_to_recordset(?::jsonb) as r(source text, key text) where e.source = r.source and e.idempotency_key = r.key`,
+      [JSON.stringify(released.map((p) => ({ source: p.source, key: p.key })))],
+    );
+  }
+  if (written.size) await opts.audit?.(em, [...written].sort());
+  return { outcomes, created: createdRows };
+}
+
+/** Locks the customers (id order) and maps each id to its active profile, following merges. Erased/unknown: absent. */
+async function lockCustomers(em: EntityManager, ids: string[]): Promise<Map<string, string>> {
+  const rows = new Map<string, { status: string; merged_into_id: string | null }>();
+  let pending = ids;
+  for (let hop = 0; pending.length && hop < 20; hop++) {
+    const found: Array<{ id: string; status: string; merged_into_id: string | null }> = await em.execute(
+      'select id, status, merged_into_id from customers where id = any(?::uuid[]) order by id for no key update',
+      [uuidArray(pending)],
+    );
+    for (const r of found) rows.set(r.id, r);
+    pending = [...new Set(found.filter((r) => r.status === CustomerStatus.MERGED && r.merged_into_id && !rows.has(r.merged_into_id)).map((r) => r.merged_into_id!))];
+  }
+  const out = new Map<string, string>();
+  for (const id of ids) {
+    let cur = id;
+    for (let hop = 0; hop < 20; hop++) {
+      const r = rows.get(cur);
+      if (!r || r.status !== CustomerStatus.MERGED || !r.merged_into_id) break;
+      cur = r.merged_into_id;
+    }
+    const r = rows.get(cur);
+    if (r && r.status === CustomerStatus.ACTIVE) out.set(id, cur);
+  }
+  return out;
+}
+
+interface StoredOrder {
+  orderId: string;
+  customerId: string;
+  placedAt: Date;
+}
+
+async function storeOrders(
+  em: EntityManager, events: Prepared[], target: Map<number, string>,
+  byId: Map<string, PricedProduct>, bySku: Map<string, PricedProduct>,
+  outcomes: Map<number, Outcome>, reject: (p: Prepared, err: DomainError) => void,
+): Promise<StoredOrder[]> {
+  type Priced = { p: Prepared; customerId: string; subtotal: number; lines: ReturnType<typeof priceOrderLines<PricedProduct>>['lines'] };
+  const priced: Priced[] = [];
+  const byNumber = new Map<string, Priced>();
+  for (const p of events) {
+    const o = p.order!;
+    let result: ReturnType<typeof priceOrderLines<PricedProduct>>;
+    try {
+      result = priceOrderLines(o.lines, o.currency, o.discountMinor, byId, bySku);
+    } catch (err) {
+      if (!(err instanceof DomainError)) throw err;
+      reject(p, new DomainError(err.code, err.message, { ...err.details, field: `order.${String(err.details.field ?? 'lines')}` }));
+      continue;
+    }
+    const entry = { p, customerId: target.get(p.index)!, subtotal: result.subtotal, lines: result.lines };
+    const number = eventKey(p.source, o.externalId);
+    if (byNumber.has(number)) {
+      reject(p, conflict(`order ${p.source}/${o.externalId} appears twice in this batch`, { field: 'order.externalId', reason: 'ORDER_NUMBER_REPEATED' }));
+      continue;
+    }
+    byNumber.set(number, entry);
+    priced.push(entry);
+  }
+  if (!priced.length) return [];
+
+  // Orders already stored under the same number (recordOrder, import, an earlier key): the same order is a DUPLICATE.
+  const existing: Array<{
+    id: string; source: string; external_id: string; customer_id: string; placed_at: Date; channel: string; status: string; currency: string;
+    discount_minor: string; lines: Array<[string, number, number]>;
+  }> = await em.execute(
+    `select o.id, o.source, o.external_id, o.customer_id, o.placed_at, o.channel, o.status, o.currency, o.discount_minor,
+            coalesce((select json_agg(json_build_array(l.product_id, l.quantity, l.unit_price_minor) order by l.position) from order_lines l where l.order_id = o.id), '[]') as lines
+     from jsonb_to_recordset(?::jsonb) as r(source text, external_id text)
+     join orders o on o.source = r.source and o.external_id = r.external_id`,
+    [JSON.stringify(priced.map((e) => ({ source: e.p.source, external_id: e.p.order!.externalId })))],
+  );
+  const toInsert: Priced[] = [];
+  const stored = new Map(existing.map((x) => [eventKey(x.source, x.external_id), x]));
+  for (const e of priced) {
+    const o = e.p.order!;
+    const x = stored.get(eventKey(e.p.source, o.externalId));
+    if (!x) {
+      toInsert.push(e);
+      continue;
+    }
+    const same = x.customer_id === e.customerId && x.currency === o.currency && new Date(x.placed_at).getTime() === o.placedAt.getTime() &&
+      x.channel === o.channel && x.status === o.status && Number(x.discount_minor) === o.discountMinor && x.lines.length === e.lines.length &&
+      x.lines.every(([productId, quantity, unit], i) => productId === e.lines[i].product.id && quantity === e.lines[i].quantity && unit === e.lines[i].unitPriceMinor);
+    if (same) outcomes.set(e.p.index, { status: IngestEventStatus.DUPLICATE, customerId: x.customer_id, interactionId: null, orderId: x.id, error: null });
+    else reject(e.p, conflict(`order ${e.p.source}/${o.externalId} was already recorded with different content`, { field: 'order.externalId', reason: 'ORDER_EXISTS' }));
+  }
+  if (!toInsert.length) return [];
+
+  const inserted: Array<{ id: string; source: string; external_id: string }> = await em.execute(
+    `insert into orders (customer_id, external_id, source, placed_at, channel, status, currency, subtotal_minor, discount_minor, total_minor)
+     select r.customer_id, r.external_id, r.source, r.placed_at, r.channel, r.status, r.currency, r.subtotal_minor, r.discount_minor, r.total_minor
+     from jsonb_to_recordset(?::jsonb) as r(customer_id uuid, external_id text, source text, placed_at timestamptz, channel text, status text,
+                                             currency text, subtotal_minor bigint, discount_minor bigint, total_minor bigint)
+     on conflict (source, external_id) do nothing
+     returning id, source, external_id`,
+    [JSON.stringify(toInsert.map((e) => {
+      const o = e.p.order!;
+      return {
+        customer_id: e.customerId, external_id: o.externalId, source: e.p.source, placed_at: o.placedAt.toISOString(), channel: o.channel, status: o.status,
+        currency: o.currency, subtotal_minor: e.subtotal, discount_minor: o.discountMinor, total_minor: e.subtotal - o.discountMinor,
+      };
+    }))],
+  );
+  // A concurrent writer stored one of these numbers since the check above: start over, it will compare.
+  if (inserted.length !== toInsert.length) throw new RetryBatch();
+  const orderIds = new Map(inserted.map((r) => [eventKey(r.source, r.external_id), r.id]));
+  const lines = toInsert.flatMap((e) => e.lines.map((l, i) => ({
+    order_id: orderIds.get(eventKey(e.p.source, e.p.order!.externalId))!, customer_id: e.customerId, product_id: l.product.id,
+    quantity: l.quantity, unit_price_minor: l.unitPriceMinor, line_total_minor: l.lineTotalMinor, currency: e.p.order!.currency, position: i + 1,
+  })));
+  await em.execute(
+    `insert into order_lines (order_id, customer_id, product_id, quantity, unit_price_minor, line_total_minor, currency, position)
+     select r.order_id, r.customer_id, r.product_id, r.quantity, r.unit_price_minor, r.line_total_minor, r.currency, r.position
+     from jsonb_to_recordset(?::jsonb) as r(order_id uuid, customer_id uuid, product_id uuid, quantity int, unit_price_minor int, line_total_minor bigint, currency text, position smallint)`,
+    [JSON.stringify(lines)],
+  );
+  return toInsert.map((e) => {
+    const orderId = orderIds.get(eventKey(e.p.source, e.p.order!.externalId))!;
+    outcomes.set(e.p.index, { status: IngestEventStatus.ACCEPTED, customerId: e.customerId, interactionId: null, orderId, error: null });
+    return { orderId, customerId: e.customerId, placedAt: e.p.order!.placedAt };
+  });
+}

@@ -1,0 +1,296 @@
+import { startTestApp, type TestApp } from '../helpers/test-server';
+import { databaseDigest, makeCustomer, makeProduct, ok } from '../helpers/fixtures';
+import { Role } from '../../src/auth/viewer';
+
+/**
+ * ingestEvents through the real HTTP server on real PostgreSQL: per-event results, idempotency
+ * (replays, concurrent replays, reused keys), identity resolution across sources, per-role rules.
+ */
+let app: TestApp;
+beforeAll(async () => {
+  app = await startTestApp();
+}, 60_000);
+afterAll(async () => {
+  await app?.close();
+});
+
+const INGEST = `mutation($events: [IngestEventInput!]!) {
+  ingestEvents(events: $events) {
+    acceptedCount duplicateCount rejectedCount
+    results { index idempotencyKey status customerId interactionId orderId error { code message field reason } }
+  }
+}`;
+
+type Result = {
+  index: number; idempotencyKey: string | null; status: 'ACCEPTED' | 'DUPLICATE' | 'REJECTED';
+  customerId: string | null; interactionId: string | null; orderId: string | null;
+  error: { code: string; message: string; field: string | null; reason: string | null } | null;
+};
+type Payload = { acceptedCount: number; duplicateCount: number; rejectedCount: number; results: Result[] };
+
+let n = 0;
+const uid = () => `${Date.now().toString(36)}-${++n}`;
+
+async function ingest(events: unknown[], opts?: { role?: Role }): Promise<Payload> {
+  return (await ok<{ ingestEvents: Payload }>(app.gql(INGEST, { events }, opts))).ingestEvents;
+}
+
+async function ingestWithKey(apiKey: string, events: unknown[]) {
+  const res = await fetch(app.url, { method: 'POST', headers: { 'content-type': 'application/json', 'x-api-key': apiKey }, body: JSON.stringify({ query: INGEST, variables: { events } }) });
+  return (await res.json()) as { data?: { ingestEvents: Payload }; errors?: Array<{ extensions?: Record<string, unknown> }> };
+}
+
+const view = (key: string, email: string, extra: Record<string, unknown> = {}) => ({
+  kind: 'INTERACTION', idempotencyKey: key, source: 'web', identifiers: [{ kind: 'EMAIL', value: email }],
+  interaction: { occurredAt: '2026-03-01T10:00:00.000Z', channel: 'WEB', type: 'PAGE_VIEW', properties: { key } }, ...extra,
+});
+
+const count = async (sql: string, params: unknown[] = []) => Number((await app.sql<{ n: string }>(sql, params))[0].n);
+
+describe('a mixed batch', () => {
+  it('answers per event, stores exactly the accepted ones, and a replay stores nothing', async () => {
+    const known = await makeCustomer(app);
+    const product = await makeProduct(app, { priceMinor: 2500 });
+    const t = uid();
+    const newEmail = `new.${t}@example.com`;
+    const events = [
+      view(`a-${t}`, known.email!),
+      { ...view(`b-${t}`, known.email!), idempotencyKey: null },
+      { kind: 'ORDER', idempotencyKey: `c-${t}`, source: 'store', identifiers: [{ kind: 'EMAIL', value: known.email }],
+        order: { placedAt: '2026-03-01T11:00:00Z', channel: 'STORE', currency: 'EUR', lines: [{ sku: 'NO-SUCH-SKU', quantity: 1 }] } },
+      { kind: 'ORDER', idempotencyKey: `d-${t}`, source: 'store', identifiers: [{ kind: 'EMAIL', value: known.email }],
+        order: { placedAt: '2026-03-01T12:00:00Z', channel: 'STORE', currency: 'EUR', discountMinor: 500, lines: [{ sku: product.sku, quantity: 2 }] } },
+      { kind: 'IDENTIFY', idempotencyKey: `e-${t}`, source: 'crm', identifiers: [{ kind: 'CRM_ID', namespace: 'hubspot', value: `h-${t}` }], profile: { email: newEmail, firstName: 'Nova' } },
+      view(`f-${t}`, newEmail),
+      view(`a-${t}`, known.email!),
+      { ...view(`a-${t}`, known.email!), interaction: { occurredAt: '2026-03-01T10:00:00.000Z', channel: 'WEB', type: 'SEARCH' } },
+      { ...view(`g-${t}`, known.email!), interaction: { occurredAt: '2999-01-01T00:00:00Z', channel: 'WEB', type: 'PAGE_VIEW' } },
+      { ...view(`h-${t}`, known.email!), order: { placedAt: '2026-03-01T12:00:00Z', channel: 'WEB', currency: 'EUR', lines: [{ sku: product.sku, quantity: 1 }] } },
+    ];
+    const before = await count('select count(*) n from interactions');
+    const r = await ingest(events);
+    expect(r.results.map((x) => [x.index, x.status, x.error?.code ?? null, x.error?.field ?? null])).toEqual([
+      [0, 'ACCEPTED', null, null],
+      [1, 'REJECTED', 'BAD_USER_INPUT', 'events[1].idempotencyKey'],
+      [2, 'REJECTED', 'NOT_FOUND', 'events[2].order.lines[0]'],
+      [3, 'ACCEPTED', null, null],
+      [4, 'ACCEPTED', null, null],
+      [5, 'ACCEPTED', null, null],
+      [6, 'DUPLICATE', null, null],
+      [7, 'REJECTED', 'CONFLICT', 'events[7].idempotencyKey'],
+      [8, 'REJECTED', 'BAD_USER_INPUT', 'events[8].interaction.occurredAt'],
+      [9, 'REJECTED', 'BAD_USER_INPUT', 'events[9].order'],
+    ]);
+    expect([r.acceptedCount, r.duplicateCount, r.rejectedCount]).toEqual([4, 1, 5]);
+    expect(r.results[0].customerId).toBe(known.id);
+    expect(r.results[6].interactionId).toBe(r.results[0].interactionId);
+    // The interaction by the new email reached the profile the IDENTIFY of the same batch created.
+    expect(r.results[5].customerId).toBe(r.results[4].customerId);
+
+    // Exactly the accepted rows are in the database.
+    expect(await count('select count(*) n from interactions') - before).toBe(2);
+    const [order] = await app.sql<{ total_minor: string; subtotal_minor: string; external_id: string; lines: string }>(
+      `select o.total_minor, o.subtotal_minor, o.external_id, (select count(*) from order_lines l where l.order_id = o.id) lines from orders o where o.source = 'store' and o.external_id = ?`, [`d-${t}`],
+    );
+    expect(order).toEqual({ total_minor: '4500', subtotal_minor: '5000', external_id: `d-${t}`, lines: '1' });
+    expect(await count(`select count(*) n from orders where source = 'store' and external_id = ?`, [`c-${t}`])).toBe(0);
+    const [seen] = await app.sql<{ first_seen_at: Date; last_seen_at: Date }>('select first_seen_at, last_seen_at from customers where id = (select customer_id from identities where value = ?)', [newEmail]);
+    expect(new Date(seen.first_seen_at).toISOString()).toBe('2026-03-01T10:00:00.000Z');
+    // Rejected events leave no claim: a corrected resend is evaluated afresh.
+    expect(await count(`select count(*) n from ingest_events where idempotency_key = any(?::text[])`, [`{c-${t},g-${t},h-${t}}`])).toBe(0);
+
+    // The same request again: every stored event answers DUPLICATE with its first result; nothing changes.
+    const digest = await databaseDigest(app);
+    const again = await ingest(events);
+    expect(await databaseDigest(app)).toBe(digest);
+    for (const i of [0, 3, 4, 5]) {
+      expect(again.results[i].status).toBe('DUPLICATE');
+      expect({ ...again.results[i], status: null }).toEqual({ ...r.results[i], status: null });
+    }
+    expect(again.results[2].status).toBe('REJECTED');
+  });
+
+  it('refuses a reused key with other content and leaves the database as it was', async () => {
+    const c = await makeCustomer(app);
+    const key = `k-${uid()}`;
+    expect((await ingest([view(key, c.email!)])).results[0].status).toBe('ACCEPTED');
+    const digest = await databaseDigest(app);
+    const r = await ingest([{ ...view(key, c.email!), interaction: { occurredAt: '2026-03-02T00:00:00Z', channel: 'WEB', type: 'PAGE_VIEW' } }]);
+    expect(r.results[0]).toMatchObject({ status: 'REJECTED', error: { code: 'CONFLICT', reason: 'KEY_REUSED', field: 'events[0].idempotencyKey' } });
+    expect(await databaseDigest(app)).toBe(digest);
+    // Keys are per source: the same key from another source is another event.
+    expect((await ingest([{ ...view(key, c.email!), source: 'app' }])).results[0].status).toBe('ACCEPTED');
+  });
+
+  it('treats a replay with keys in another order as the same event', async () => {
+    const c = await makeCustomer(app);
+    const key = `o-${uid()}`;
+    const first = await ingest([view(key, c.email!, { interaction: { occurredAt: '2026-03-01T10:00:00Z', channel: 'WEB', type: 'PAGE_VIEW', properties: { a: 1, b: { c: 2, d: 3 } } } })]);
+    const second = await ingest([view(key, c.email!, { interaction: { properties: { b: { d: 3, c: 2 }, a: 1 }, type: 'PAGE_VIEW', channel: 'WEB', occurredAt: '2026-03-01T10:00:00.000Z' } })]);
+    expect(second.results[0]).toMatchObject({ status: 'DUPLICATE', interactionId: first.results[0].interactionId });
+  });
+
+  it('answers DUPLICATE for an event recorded before through recordInteraction or recordOrder', async () => {
+    const c = await makeCustomer(app);
+    const p = await makeProduct(app);
+    const key = `r-${uid()}`;
+    const rec = await ok(app.gql(`mutation($input: RecordInteractionInput!) { recordInteraction(input: $input) { interaction { id } } }`, {
+      input: { customerId: c.id, channel: 'WEB', type: 'PAGE_VIEW', source: 'web', sourceEventId: key, occurredAt: '2026-03-01T10:00:00Z', properties: { key } },
+    }));
+    const order = await ok(app.gql(`mutation($input: RecordOrderInput!) { recordOrder(input: $input) { order { id } } }`, {
+      input: { customerId: c.id, externalId: `SO-${key}`, source: 'store', placedAt: '2026-03-01T09:00:00Z', channel: 'STORE', currency: 'EUR', lines: [{ productId: p.id, quantity: 3 }] },
+    }));
+    const order2 = (idempotencyKey: string, quantity: number) => ({
+      kind: 'ORDER', idempotencyKey, source: 'store', customerId: c.id,
+      order: { externalId: `SO-${key}`, placedAt: '2026-03-01T09:00:00Z', channel: 'STORE', currency: 'EUR', lines: [{ productId: p.id, quantity }] },
+    });
+    const r = await ingest([{ ...view(key, c.email!), identifiers: null, customerId: c.id }, order2(`x-${key}`, 3), order2(`y-${key}`, 3)]);
+    expect(r.results.map((x) => x.status)).toEqual(['DUPLICATE', 'DUPLICATE', 'REJECTED']);
+    expect(r.results[0].interactionId).toBe(rec.recordInteraction.interaction.id);
+    expect(r.results[1].orderId).toBe(order.recordOrder.order.id);
+    // Two events of one batch under one order number: the second is refused, whatever the content.
+    expect(r.results[2].error).toMatchObject({ code: 'CONFLICT', reason: 'ORDER_NUMBER_REPEATED', field: 'events[2].order.externalId' });
+    const other = await ingest([order2(`z-${key}`, 4)]);
+    expect(other.results[0].error).toMatchObject({ code: 'CONFLICT', reason: 'ORDER_EXISTS', field: 'events[0].order.externalId' });
+  });
+
+  it('rejects more than 1000 events as a whole, storing nothing', async () => {
+    const c = await makeCustomer(app);
+    const digest = await databaseDigest(app);
+    const t = uid();
+    const res = await app.gql(INGEST, { events: Array.from({ length: 1001 }, (_, i) => view(`big-${t}-${i}`, c.email!)) });
+    expect(res.errors?.[0].extensions?.code).toBe('BAD_USER_INPUT');
+    expect(await databaseDigest(app)).toBe(digest);
+  });
+});
+
+describe('concurrency', () => {
+  it('stores one row for 10 concurrent replays of one key, and all of them say so', async () => {
+    const c = await makeCustomer(app);
+    const key = `conc-${uid()}`;
+    const event = view(key, c.email!);
+    const answers = await Promise.all(Array.from({ length: 10 }, () => ingest([event])));
+    const results = answers.map((a) => a.results[0]);
+    expect(results.filter((r) => r.status === 'ACCEPTED')).toHaveLength(1);
+    expect(results.filter((r) => r.status === 'DUPLICATE')).toHaveLength(9);
+    expect(new Set(results.map((r) => r.interactionId)).size).toBe(1);
+    expect(await count(`select count(*) n from interactions where source = 'web' and source_event_id = ?`, [key])).toBe(1);
+    expect(await count(`select count(*) n from ingest_events where source = 'web' and idempotency_key = ?`, [key])).toBe(1);
+  });
+
+  it('creates one customer when concurrent batches name the same new person', async () => {
+    const email = `race.${uid()}@example.com`;
+    const answers = await Promise.all(Array.from({ length: 6 }, (_, i) => ingest([view(`race-${email}-${i}`, email)])));
+    expect(answers.every((a) => a.results[0].status === 'ACCEPTED')).toBe(true);
+    expect(new Set(answers.map((a) => a.results[0].customerId)).size).toBe(1);
+    expect(await count(`select count(*) n from identities where kind = 'email' and value = ?`, [email])).toBe(1);
+  });
+});
+
+describe('identity resolution', () => {
+  it('makes one customer of the same person seen by three sources', async () => {
+    const t = uid();
+    const email = `three.${t}@example.com`;
+    const r = await ingest([
+      { kind: 'IDENTIFY', idempotencyKey: `crm-${t}`, source: 'crm', identifiers: [{ kind: 'CRM_ID', namespace: 'salesforce', value: `SF-${t}` }], profile: { email, lastName: 'Three' } },
+      view(`web-${t}`, email, { identifiers: [{ kind: 'EMAIL', value: `  ${email.toUpperCase()} ` }, { kind: 'DEVICE', value: `dev-${t}` }] }),
+    ]);
+    // A later batch: the store knows only the loyalty card it issued against the phone the web shop never saw.
+    const store = await ingest([
+      { kind: 'IDENTIFY', idempotencyKey: `store-id-${t}`, source: 'store', identifiers: [{ kind: 'LOYALTY_CARD', value: `LC-${t}` }, { kind: 'DEVICE', value: `dev-${t}` }], profile: { phone: '+44 20 7946 0999' } },
+      { kind: 'ORDER', idempotencyKey: `store-${t}`, source: 'store', identifiers: [{ kind: 'LOYALTY_CARD', value: `LC-${t}` }],
+        order: { placedAt: '2026-03-03T10:00:00Z', channel: 'STORE', currency: 'EUR', lines: [{ sku: (await makeProduct(app)).sku, quantity: 1 }] } },
+    ]);
+    const ids = [...r.results, ...store.results].map((x) => x.customerId);
+    expect(new Set(ids).size).toBe(1);
+    const kinds = await app.sql<{ kind: string; source: string }>(
+      `select kind, source from identities where customer_id = (select customer_id from identities where kind = 'email' and value = ?) order by kind`, [email],
+    );
+    expect(kinds).toEqual([
+      { kind: 'crm_id', source: 'crm' }, { kind: 'device', source: 'web' }, { kind: 'email', source: 'crm' }, { kind: 'loyalty_card', source: 'store' }, { kind: 'phone', source: 'store' },
+    ]);
+  });
+
+  it('merges two known profiles an event links (policy permitting), and follows a merged id to the survivor', async () => {
+    const a = await makeCustomer(app);
+    const b = await makeCustomer(app);
+    const t = uid();
+    const r = await ingest([view(`link-${t}`, a.email!, { identifiers: [{ kind: 'EMAIL', value: a.email }, { kind: 'EMAIL', value: b.email }] })]);
+    expect(r.results[0].status).toBe('ACCEPTED');
+    const survivor = r.results[0].customerId;
+    expect([a.id, b.id]).toContain(survivor);
+    const loser = survivor === a.id ? b.id : a.id;
+    const late = await ingest([{ ...view(`late-${t}`, a.email!), identifiers: null, customerId: loser }]);
+    expect(late.results[0]).toMatchObject({ status: 'ACCEPTED', customerId: survivor });
+  });
+
+  it('ignores junk identifiers and rejects an event that carries only junk', async () => {
+    const c = await makeCustomer(app);
+    const t = uid();
+    const r = await ingest([
+      view(`junk1-${t}`, c.email!, { identifiers: [{ kind: 'EMAIL', value: c.email }, { kind: 'EMAIL', value: 'test@test.com' }] }),
+      view(`junk2-${t}`, 'test@test.com'),
+    ]);
+    expect(r.results[0]).toMatchObject({ status: 'ACCEPTED', customerId: c.id });
+    expect(r.results[1]).toMatchObject({ status: 'REJECTED', error: { code: 'BAD_USER_INPUT', reason: 'BLOCKLISTED' } });
+    expect(await count(`select count(*) n from identities where value = 'test@test.com'`)).toBe(0);
+  });
+});
+
+describe('access', () => {
+  let eventsOnlyKey: string;
+  beforeAll(async () => {
+    eventsOnlyKey = (await ok(app.gql(`mutation { createApiKey(input: { name: "ingest-events-only", scopes: ["events:write"] }) { secret } }`))).createApiKey.secret;
+  });
+
+  it('lets a partner with events:write send activity but not IDENTIFY, never merge, and never learn customer ids', async () => {
+    const a = await makeCustomer(app);
+    const b = await makeCustomer(app);
+    const t = uid();
+    const digestOf = async () => (await app.sql<{ d: string }>(`select md5(string_agg(id::text || status, ',' order by id)) d from customers`))[0].d;
+    const before = await digestOf();
+    const res = await ingestWithKey(eventsOnlyKey, [
+      view(`p1-${t}`, a.email!),
+      { kind: 'IDENTIFY', idempotencyKey: `p2-${t}`, identifiers: [{ kind: 'EMAIL', value: a.email }], profile: { firstName: 'Hijack' } },
+      view(`p3-${t}`, a.email!, { identifiers: [{ kind: 'EMAIL', value: a.email }, { kind: 'EMAIL', value: b.email }] }),
+    ]);
+    const results = res.data!.ingestEvents.results;
+    expect(results.map((x) => [x.status, x.error?.code ?? null, x.error?.reason ?? null])).toEqual([
+      ['ACCEPTED', null, null], ['REJECTED', 'FORBIDDEN', null], ['REJECTED', 'CONFLICT', 'MERGE_NOT_ALLOWED'],
+    ]);
+    expect(results.map((x) => x.customerId)).toEqual([null, null, null]);
+    expect(results[0].interactionId).not.toBeNull();
+    expect(await digestOf()).toBe(before);
+    expect((await app.sql<{ first_name: string }>('select first_name from customers where email = ?', [a.email]))[0].first_name).toBe('Test');
+  });
+
+  it('audits one WRITE row per customer written, naming the caller', async () => {
+    const a = await makeCustomer(app);
+    const b = await makeCustomer(app);
+    const t = uid();
+    await ingest([view(`au1-${t}`, a.email!), view(`au2-${t}`, a.email!), view(`au3-${t}`, b.email!)], { role: Role.SUPPORT });
+    const rows = await app.sql<{ customer_id: string; role: string }>(
+      `select customer_id, role from audit_log where operation = 'ingestEvents' and action = 'WRITE' and customer_id = any(?::uuid[])`,
+      [`{${[a, b].map((c) => Buffer.from(c.id, 'base64').toString().split(':')[1]).join(',')}}`],
+    );
+    expect(rows).toHaveLength(2);
+    expect(rows.every((r) => r.role === 'support')).toBe(true);
+  });
+});
+
+describe('cost', () => {
+  it('runs the same number of SQL statements for 10 and for 200 events of known customers', async () => {
+    const customers = await Promise.all(Array.from({ length: 20 }, () => makeCustomer(app)));
+    const p = await makeProduct(app);
+    const t = uid();
+    const batch = (size: number, tag: string) => Array.from({ length: size }, (_, i) => i % 4 === 0
+      ? { kind: 'ORDER', idempotencyKey: `${tag}-${i}`, source: 'shop', identifiers: [{ kind: 'EMAIL', value: customers[i % 20].email }],
+          order: { placedAt: '2026-03-01T12:00:00Z', channel: 'WEB', currency: 'EUR', lines: [{ sku: p.sku, quantity: 1 }, { productId: p.id, quantity: 2 }] } }
+      : view(`${tag}-${i}`, customers[i % 20].email!, { interaction: { occurredAt: '2026-03-01T10:00:00Z', channel: 'WEB', type: 'PRODUCT_VIEW', sku: p.sku } }));
+    const small = await app.gql(INGEST, { events: batch(10, `s-${t}`) });
+    const large = await app.gql(INGEST, { events: batch(200, `l-${t}`) });
+    expect(small.data!.ingestEvents.acceptedCount).toBe(10);
+    expect(large.data!.ingestEvents.acceptedCount).toBe(200);
+    expect(large.extensions?.sqlStatements).toBe(small.extensions?.sqlStatements);
+  });
+});
