@@ -1,12 +1,12 @@
 import { createHash } from 'node:crypto';
-import type { EntityManager } from '@mikro-orm/postgresql';
+import type { EntityManager, Knex } from '@mikro-orm/postgresql';
 import { DriverException } from '@mikro-orm/core';
 import { CustomerStatus, IdentityKind, InteractionChannel, InteractionType, OrderChannel, OrderStatus } from '../entities/enums';
 import type { IngestEventOutcome } from '../entities/ingest-event.entity';
 import type { PostalAddress } from '../entities/customer.entity';
 import { DomainError, ErrorCode, badInput, conflict } from '../errors/domain-error';
 import { expectGlobalId } from '../schema/global-id';
-import { blocklistedRaw, upsertCustomer, type IdentifierInput } from './customer.service';
+import { blocklistedRaw, identifierDigest, upsertCustomer, type IdentifierInput } from './customer.service';
 import { isBlocklisted, type MergePolicy } from './merge-policy';
 import { normalizeIdentifier } from './identity-normalizer';
 import { priceOrderLines, validateOrder, type OrderLineData, type PricedProduct } from './activity.service';
@@ -150,15 +150,27 @@ class RetryBatch extends Error {}
 const identityKey = (i: NormId) => `${i.kind}\u0000${i.namespace}\u0000${i.value}`;
 const eventKey = (source: string, key: string) => `${source}\u0000${key}`;
 
-/** JSON with sorted keys, so the hash of a document does not depend on the order its keys were sent in. */
-function stableJson(v: unknown): string {
-  if (v instanceof Date) return JSON.stringify(v.toISOString());
-  if (Array.isArray(v)) return `[${v.map(stableJson).join(',')}]`;
-  if (v && typeof v === 'object') {
-    const entries = Object.entries(v as Record<string, unknown>).filter(([, x]) => x !== undefined).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-    return `{${entries.map(([k, x]) => `${JSON.stringify(k)}:${stableJson(x)}`).join(',')}}`;
+/** Object keys sorted at every level, so the hash of a document does not depend on the order its keys were sent in. */
+function sortKeys(v: unknown): unknown {
+  if (Array.isArray(v)) return v.map(sortKeys);
+  if (v && typeof v === 'object' && !(v instanceof Date)) {
+    const out: Record<string, unknown> = {};
+    for (const k of Object.keys(v as Record<string, unknown>).sort()) out[k] = sortKeys((v as Record<string, unknown>)[k]);
+    return out;
   }
-  return JSON.stringify(v ?? null);
+  return v;
+}
+
+/**
+ * A statement of the batch with its parameters bound by the driver rather than inlined into the
+ * text (em.execute inlines): the batch's JSON documents are then neither escaped nor re-read as literals.
+ */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+async function run(em: EntityManager, query: string, params: unknown[]): Promise<any[]> {
+  const trx = em.getTransactionContext<Knex.Transaction>();
+  if (!trx) throw new Error('ingest statements run inside the batch transaction');
+  const res = (await trx.raw(query, params as Knex.RawBinding[])) as { rows: unknown[] };
+  return res.rows;
 }
 
 function errorOf(err: DomainError, index: number): IngestEventError {
@@ -239,9 +251,12 @@ function prepare(e: IngestEventData, index: number, opts: IngestOptions): Prepar
     // The order number defaults to the idempotency key: the orders table's own natural key then guards it too.
     p.order = { ...o, lines, externalId: checked.externalId ?? key, status: checked.status, discountMinor: checked.discountMinor };
   }
-  p.hash = createHash('sha256')
-    .update(stableJson({ kind: p.kind, customerId, identifiers, profile: p.profile, interaction: p.interaction, order: p.order }))
-    .digest('hex');
+  // Built in a fixed key order; only documents the sender wrote (profile, properties) need sorting.
+  const canonical = {
+    kind: p.kind, customerId, identifiers, profile: p.profile && sortKeys(p.profile),
+    interaction: p.interaction && { ...p.interaction, properties: sortKeys(p.interaction.properties) }, order: p.order,
+  };
+  p.hash = createHash('sha256').update(JSON.stringify(canonical)).digest('base64');
   return p;
 }
 
@@ -319,7 +334,7 @@ async function processBatch(em: EntityManager, prepared: Prepared[], opts: Inges
   // 1. Claim every key, sorted (concurrent batches then wait on each other in one order). A key
   //    another transaction holds makes this statement wait until it commits or rolls back.
   const claims = JSON.stringify(prepared.map((p) => ({ source: p.source, key: p.key, kind: p.kind, hash: p.hash })));
-  const claimedRows: Array<{ source: string; idempotency_key: string }> = await em.execute(
+  const claimedRows: Array<{ source: string; idempotency_key: string }> = await run(em, 
     `insert into ingest_events (source, idempotency_key, kind, content_hash)
      select r.source, r.key, r.kind, r.hash from jsonb_to_recordset(?::jsonb) as r(source text, key text, kind text, hash text)
      order by r.source, r.key
@@ -330,7 +345,7 @@ async function processBatch(em: EntityManager, prepared: Prepared[], opts: Inges
   const claimed = new Set(claimedRows.map((r) => eventKey(r.source, r.idempotency_key)));
   const replays = prepared.filter((p) => !claimed.has(eventKey(p.source, p.key)));
   if (replays.length) {
-    const stored: Array<{ source: string; idempotency_key: string; content_hash: string; result: IngestEventOutcome | null }> = await em.execute(
+    const stored: Array<{ source: string; idempotency_key: string; content_hash: string; result: IngestEventOutcome | null }> = await run(em, 
       `select e.source, e.idempotency_key, e.content_hash, e.result
        from ingest_events e join jsonb_to_recordset(?::jsonb) as r(source text, key text) on e.source = r.source and e.idempotency_key = r.key`,
       [JSON.stringify(replays.map((p) => ({ source: p.source, key: p.key })))],
@@ -376,19 +391,23 @@ async function processBatch(em: EntityManager, prepared: Prepared[], opts: Inges
   const slow: Prepared[] = [];
   if (byIdentifiers.length) {
     const wanted = [...new Map(byIdentifiers.flatMap((p) => p.identifiers).map((i) => [identityKey(i), i])).values()];
-    const rows: Array<{ kind: IdentityKind; namespace: string; value: string; customer_id: string }> = await em.execute(
+    const rows: Array<{ kind: IdentityKind; namespace: string; value: string; customer_id: string }> = await run(em, 
       `select i.kind, i.namespace, i.value, i.customer_id
        from jsonb_to_recordset(?::jsonb) as u(kind text, namespace text, value text)
        join identities i on i.kind = u.kind and i.namespace = u.namespace and i.value = u.value`,
       [JSON.stringify(wanted)],
     );
     const owner = new Map(rows.map((r) => [identityKey(r), r.customer_id]));
+    const unknown: Prepared[] = [];
     for (const p of byIdentifiers) {
       const owners = new Set(p.identifiers.map((i) => owner.get(identityKey(i))));
       const [only] = owners;
       if (owners.size === 1 && only) target.set(p.index, only);
+      else if (owners.size === 1) unknown.push(p);
       else slow.push(p);
     }
+    if (unknown.length) slow.push(...(await createNewPeople(em, unknown, opts.policy, target, collect)));
+    slow.sort((a, b) => a.index - b.index);
   }
   for (const p of slow) {
     try {
@@ -401,8 +420,9 @@ async function processBatch(em: EntityManager, prepared: Prepared[], opts: Inges
   }
   for (const p of activity) if (p.customerId) target.set(p.index, p.customerId);
 
-  // 4. Lock the customers written to (in id order) and follow merges to the surviving profile: a
-  //    source holding an old id still reaches the person. Erased or unknown: rejected.
+  // 4. Key-share lock the customers written to, and follow merges to the surviving profile: a source
+  //    holding an old id still reaches the person. The lock waits for a merge or an erasure in
+  //    progress (they lock FOR UPDATE) but not for other batches. Erased or unknown: rejected.
   const resolved = await lockCustomers(em, [...new Set(target.values())]);
   const pending: Prepared[] = [];
   for (const p of activity) {
@@ -428,7 +448,7 @@ async function processBatch(em: EntityManager, prepared: Prepared[], opts: Inges
     }
   }
   const products: PricedProduct[] = productIds.size || skus.size
-    ? await em.execute(
+    ? await run(em, 
         `select id, sku, price_minor as "priceMinor", currency from products where id = any(?::uuid[]) or sku = any(?::text[])`,
         [uuidArray([...productIds]), textArray([...skus])],
       )
@@ -481,7 +501,7 @@ async function processBatch(em: EntityManager, prepared: Prepared[], opts: Inges
   if (rows.length) {
     const json = JSON.stringify(rows.map((r) => r.row));
     const cols = `r(customer_id uuid, occurred_at timestamptz, channel text, type text, product_id uuid, campaign text, properties jsonb, source text, source_event_id text)`;
-    const inserted: Array<{ id: string; source: string; source_event_id: string }> = await em.execute(
+    const inserted: Array<{ id: string; source: string; source_event_id: string }> = await run(em, 
       `insert into interactions (customer_id, occurred_at, channel, type, product_id, campaign, properties, source, source_event_id)
        select r.customer_id, r.occurred_at, r.channel, r.type, r.product_id, r.campaign, r.properties, r.source, r.source_event_id
        from jsonb_to_recordset(?::jsonb) as ${cols}
@@ -500,7 +520,7 @@ async function processBatch(em: EntityManager, prepared: Prepared[], opts: Inges
     }
     if (existing.length) {
       // Compared in SQL: jsonb equality ignores key order, as a replayed document may reorder keys.
-      const matches: Array<{ id: string; source: string; source_event_id: string; customer_id: string; same: boolean }> = await em.execute(
+      const matches: Array<{ id: string; source: string; source_event_id: string; customer_id: string; same: boolean }> = await run(em, 
         `select i.id, i.source, i.source_event_id, i.customer_id,
                 (i.customer_id = r.customer_id and i.type = r.type and i.channel = r.channel and i.occurred_at = r.occurred_at
                  and i.product_id is not distinct from r.product_id and i.campaign is not distinct from r.campaign and i.properties = r.properties) as same
@@ -520,9 +540,12 @@ async function processBatch(em: EntityManager, prepared: Prepared[], opts: Inges
 
   // 8. First/last seen of every customer written, in one statement.
   if (seen.size) {
-    await em.execute(
-      `update customers c set first_seen_at = least(c.first_seen_at, r.first_at), last_seen_at = greatest(c.last_seen_at, r.last_at)
-       from jsonb_to_recordset(?::jsonb) as r(id uuid, first_at timestamptz, last_at timestamptz) where c.id = r.id`,
+    await run(em, 
+      // Row locks taken in id order (the locking subquery), so concurrent batches cannot deadlock here.
+      `with r as (select * from jsonb_to_recordset(?::jsonb) as r(id uuid, first_at timestamptz, last_at timestamptz)),
+            l as (select c.id from customers c join r on r.id = c.id order by c.id for no key update of c)
+       update customers c set first_seen_at = least(c.first_seen_at, r.first_at), last_seen_at = greatest(c.last_seen_at, r.last_at)
+       from r join l on l.id = r.id where c.id = r.id`,
       [JSON.stringify([...seen].map(([id, s]) => ({ id, first_at: new Date(s.first).toISOString(), last_at: new Date(s.last).toISOString() })))],
     );
   }
@@ -533,7 +556,7 @@ async function processBatch(em: EntityManager, prepared: Prepared[], opts: Inges
   const stored = live.filter((p) => outcomes.get(p.index)?.status !== IngestEventStatus.REJECTED);
   const released = live.filter((p) => outcomes.get(p.index)?.status === IngestEventStatus.REJECTED);
   if (stored.length) {
-    await em.execute(
+    await run(em, 
       `update ingest_events e set result = r.result
        from jsonb_to_recordset(?::jsonb) as r(source text, key text, result jsonb) where e.source = r.source and e.idempotency_key = r.key`,
       [JSON.stringify(stored.map((p) => {
@@ -544,7 +567,7 @@ async function processBatch(em: EntityManager, prepared: Prepared[], opts: Inges
     );
   }
   if (released.length) {
-    await em.execute(
+    await run(em, 
       `delete from ingest_events e using jsonb_to_recordset(?::jsonb) as r(source text, key text) where e.source = r.source and e.idempotency_key = r.key`,
       [JSON.stringify(released.map((p) => ({ source: p.source, key: p.key })))],
     );
@@ -553,13 +576,80 @@ async function processBatch(em: EntityManager, prepared: Prepared[], opts: Inges
   return { outcomes, created: createdRows };
 }
 
+/**
+ * People no identifier of the batch knows yet, created in bulk: events sharing an identifier become
+ * one customer (union-find), with every identifier of its events. What a single write would refuse
+ * or decide differently - an identifier of an erased customer (suppressed), more identifiers of a
+ * kind than MERGE_POLICY.limits allows - is returned for the upsertCustomer path, which explains it.
+ * A concurrent writer creating one of these identities makes the insert fail: the batch starts over.
+ */
+async function createNewPeople(
+  em: EntityManager, events: Prepared[], policy: MergePolicy, target: Map<number, string>,
+  collect: (em: EntityManager, customerId: string | null) => Promise<void>,
+): Promise<Prepared[]> {
+  const digests = new Map<string, string>();
+  for (const p of events) for (const i of p.identifiers) digests.set(identifierDigest(i), identityKey(i));
+  const suppressedRows: Array<{ digest: string }> = await run(em, 
+    'select digest from suppressed_identifiers where digest = any(?::text[])', [textArray([...digests.keys()])],
+  );
+  const suppressed = new Set(suppressedRows.map((r) => digests.get(r.digest)!));
+  const slow: Prepared[] = [];
+  // Union-find over identifier keys: events that share one are the same new person.
+  const parent = new Map<string, string>();
+  const find = (k: string): string => {
+    let r = k;
+    while (parent.get(r) !== r) r = parent.get(r)!;
+    parent.set(k, r);
+    return r;
+  };
+  const usable = events.filter((p) => (p.identifiers.some((i) => suppressed.has(identityKey(i))) ? (slow.push(p), false) : true));
+  for (const p of usable) {
+    const keys = p.identifiers.map(identityKey);
+    for (const k of keys) if (!parent.has(k)) parent.set(k, k);
+    for (const k of keys.slice(1)) {
+      const a = find(keys[0]);
+      const b = find(k);
+      if (a !== b) parent.set(b, a);
+    }
+  }
+  const groups = new Map<string, Prepared[]>();
+  for (const p of usable) {
+    const root = find(identityKey(p.identifiers[0]));
+    const g = groups.get(root);
+    if (g) g.push(p);
+    else groups.set(root, [p]);
+  }
+  const people: Array<{ events: Prepared[]; identities: Array<NormId & { source: string }> }> = [];
+  for (const g of groups.values()) {
+    const identities = new Map<string, NormId & { source: string }>();
+    for (const p of g) for (const i of p.identifiers) if (!identities.has(identityKey(i))) identities.set(identityKey(i), { ...i, source: p.source });
+    const perKind = new Map<string, number>();
+    for (const i of identities.values()) if (policy.limits[i.kind] !== undefined) perKind.set(`${i.kind}\u0000${i.namespace}`, (perKind.get(`${i.kind}\u0000${i.namespace}`) ?? 0) + 1);
+    if ([...perKind].some(([k, n]) => n > policy.limits[k.split('\u0000')[0] as IdentityKind]!)) slow.push(...g);
+    else people.push({ events: g, identities: [...identities.values()] });
+  }
+  if (!people.length) return slow;
+  const ids: Array<{ id: string }> = await run(em, `insert into customers (status) select 'active' from generate_series(1, ?) returning id`, [people.length]);
+  const identityRows = people.flatMap((person, n) => person.identities.map((i) => ({ customer_id: ids[n].id, kind: i.kind, namespace: i.namespace, value: i.value, source: i.source })));
+  await run(em, 
+    `insert into identities (customer_id, kind, namespace, value, source)
+     select r.customer_id, r.kind, r.namespace, r.value, r.source from jsonb_to_recordset(?::jsonb) as r(customer_id uuid, kind text, namespace text, value text, source text)`,
+    [JSON.stringify(identityRows)],
+  );
+  for (const [n, person] of people.entries()) {
+    for (const p of person.events) target.set(p.index, ids[n].id);
+    await collect(em, ids[n].id);
+  }
+  return slow;
+}
+
 /** Locks the customers (id order) and maps each id to its active profile, following merges. Erased/unknown: absent. */
 async function lockCustomers(em: EntityManager, ids: string[]): Promise<Map<string, string>> {
   const rows = new Map<string, { status: string; merged_into_id: string | null }>();
   let pending = ids;
   for (let hop = 0; pending.length && hop < 20; hop++) {
-    const found: Array<{ id: string; status: string; merged_into_id: string | null }> = await em.execute(
-      'select id, status, merged_into_id from customers where id = any(?::uuid[]) order by id for no key update',
+    const found: Array<{ id: string; status: string; merged_into_id: string | null }> = await run(em, 
+      'select id, status, merged_into_id from customers where id = any(?::uuid[]) order by id for key share',
       [uuidArray(pending)],
     );
     for (const r of found) rows.set(r.id, r);
@@ -618,7 +708,7 @@ async function storeOrders(
   const existing: Array<{
     id: string; source: string; external_id: string; customer_id: string; placed_at: Date; channel: string; status: string; currency: string;
     discount_minor: string; lines: Array<[string, number, number]>;
-  }> = await em.execute(
+  }> = await run(em, 
     `select o.id, o.source, o.external_id, o.customer_id, o.placed_at, o.channel, o.status, o.currency, o.discount_minor,
             coalesce((select json_agg(json_build_array(l.product_id, l.quantity, l.unit_price_minor) order by l.position) from order_lines l where l.order_id = o.id), '[]') as lines
      from jsonb_to_recordset(?::jsonb) as r(source text, external_id text)
@@ -642,7 +732,7 @@ async function storeOrders(
   }
   if (!toInsert.length) return [];
 
-  const inserted: Array<{ id: string; source: string; external_id: string }> = await em.execute(
+  const inserted: Array<{ id: string; source: string; external_id: string }> = await run(em, 
     `insert into orders (customer_id, external_id, source, placed_at, channel, status, currency, subtotal_minor, discount_minor, total_minor)
      select r.customer_id, r.external_id, r.source, r.placed_at, r.channel, r.status, r.currency, r.subtotal_minor, r.discount_minor, r.total_minor
      from jsonb_to_recordset(?::jsonb) as r(customer_id uuid, external_id text, source text, placed_at timestamptz, channel text, status text,
@@ -664,7 +754,7 @@ async function storeOrders(
     order_id: orderIds.get(eventKey(e.p.source, e.p.order!.externalId))!, customer_id: e.customerId, product_id: l.product.id,
     quantity: l.quantity, unit_price_minor: l.unitPriceMinor, line_total_minor: l.lineTotalMinor, currency: e.p.order!.currency, position: i + 1,
   })));
-  await em.execute(
+  await run(em, 
     `insert into order_lines (order_id, customer_id, product_id, quantity, unit_price_minor, line_total_minor, currency, position)
      select r.order_id, r.customer_id, r.product_id, r.quantity, r.unit_price_minor, r.line_total_minor, r.currency, r.position
      from jsonb_to_recordset(?::jsonb) as r(order_id uuid, customer_id uuid, product_id uuid, quantity int, unit_price_minor int, line_total_minor bigint, currency text, position smallint)`,
