@@ -476,6 +476,7 @@ async function processBatch(em: EntityManager, prepared: Prepared[], opts: Inges
   // 7. Interactions: one insert; keys stored before (recordInteraction, import) are compared, not duplicated.
   const interactions = pending.filter((p) => p.interaction && !outcomes.has(p.index));
   const rows = [];
+  const ledgered = new Set<number>();
   for (const p of interactions) {
     const i = p.interaction!;
     let productId = i.productId;
@@ -493,20 +494,29 @@ async function processBatch(em: EntityManager, prepared: Prepared[], opts: Inges
     }
     rows.push({
       p, row: {
-        customer_id: target.get(p.index)!, occurred_at: i.occurredAt.toISOString(), channel: i.channel, type: i.type, product_id: productId,
-        campaign: i.campaign, properties: i.properties, source: p.source, source_event_id: p.key,
-      },
+        customer_id: target.get(p.index)!, occurred_at: i.occurredAt.toISOString(), channel: i.channel, type: i.type,
+        // Absent keys read as null in jsonb_to_recordset: fewer bytes on the wire.
+        ...(productId ? { product_id: productId } : {}), ...(i.campaign ? { campaign: i.campaign } : {}),
+        properties: i.properties, source: p.source, source_event_id: p.key,
+      } as { customer_id: string; source: string; source_event_id: string } & Record<string, unknown>,
     });
   }
   if (rows.length) {
     const json = JSON.stringify(rows.map((r) => r.row));
     const cols = `r(customer_id uuid, occurred_at timestamptz, channel text, type text, product_id uuid, campaign text, properties jsonb, source text, source_event_id text)`;
     const inserted: Array<{ id: string; source: string; source_event_id: string }> = await run(em, 
-      `insert into interactions (customer_id, occurred_at, channel, type, product_id, campaign, properties, source, source_event_id)
-       select r.customer_id, r.occurred_at, r.channel, r.type, r.product_id, r.campaign, r.properties, r.source, r.source_event_id
-       from jsonb_to_recordset(?::jsonb) as ${cols}
-       on conflict (source, source_event_id) do nothing
-       returning id, source, source_event_id`,
+      // The ledger rows of the stored interactions are written by the same statement (the key is the
+      // sourceEventId): their results never travel back and forth.
+      `with ins as (
+         insert into interactions (customer_id, occurred_at, channel, type, product_id, campaign, properties, source, source_event_id)
+         select r.customer_id, r.occurred_at, r.channel, r.type, r.product_id, r.campaign, r.properties, r.source, r.source_event_id
+         from jsonb_to_recordset(?::jsonb) as ${cols}
+         on conflict (source, source_event_id) do nothing
+         returning id, customer_id, source, source_event_id),
+       ledger as (
+         update ingest_events e set result = jsonb_build_object('status', 'ACCEPTED', 'customerId', ins.customer_id, 'interactionId', ins.id, 'orderId', null)
+         from ins where e.source = ins.source and e.idempotency_key = ins.source_event_id)
+       select id, source, source_event_id from ins`,
       [json],
     );
     const ids = new Map(inserted.map((r) => [eventKey(r.source, r.source_event_id), r.id]));
@@ -515,6 +525,7 @@ async function processBatch(em: EntityManager, prepared: Prepared[], opts: Inges
       const id = ids.get(eventKey(row.source, row.source_event_id));
       if (!id) continue;
       outcomes.set(p.index, { status: IngestEventStatus.ACCEPTED, customerId: row.customer_id, interactionId: id, orderId: null, error: null });
+      ledgered.add(p.index);
       createdRows.push({ kind: 'Interaction', id, customerId: row.customer_id });
       touch(row.customer_id, p.interaction!.occurredAt);
     }
@@ -553,7 +564,7 @@ async function processBatch(em: EntityManager, prepared: Prepared[], opts: Inges
 
   // 9. The ledger: results of what was stored; the claims of rejected events are released, so that
   //    a corrected resend under the same key is evaluated afresh.
-  const stored = live.filter((p) => outcomes.get(p.index)?.status !== IngestEventStatus.REJECTED);
+  const stored = live.filter((p) => !ledgered.has(p.index) && outcomes.get(p.index)?.status !== IngestEventStatus.REJECTED);
   const released = live.filter((p) => outcomes.get(p.index)?.status === IngestEventStatus.REJECTED);
   if (stored.length) {
     await run(em, 
