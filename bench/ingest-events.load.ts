@@ -36,12 +36,16 @@ export interface IngestLoadResult {
   firstRejection?: unknown;
 }
 
+/** Times of event i: EPOCH + i ms, EPOCH chosen so that the last event is a minute in the past. */
+let EPOCH = Date.now();
+
 const INGEST = `mutation($events: [IngestEventInput!]!) { ingestEvents(events: $events) { acceptedCount duplicateCount rejectedCount results { status error { code message field } } } }`;
 
 function makeEvent(i: number, run: string, customers: number, products: number): Record<string, unknown> {
   const slot = i % 100;
   const who = (Math.imul(i, 2654435761) >>> 0) % customers;
-  const at = new Date(Date.UTC(2025, 6, 1) + i * 1000).toISOString();
+  // Live traffic: times just behind the clock and rising, so that every event moves last_seen_at.
+  const at = new Date(EPOCH + i).toISOString();
   if (slot < 2) {
     return {
       kind: 'INTERACTION', idempotencyKey: `${run}-${i}`, source: 'bench-web', identifiers: [{ kind: 'EMAIL', value: `new-${run}-${i}@bench.example` }],
@@ -96,6 +100,7 @@ const pct = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, 
 
 async function child(opts: IngestLoadOptions): Promise<IngestLoadResult> {
   const run = `r${Date.now().toString(36)}`;
+  EPOCH = Date.now() - 60_000 - opts.events;
   // A short warm-up (JIT, pools) outside the measurement, under keys of its own.
   await drive({ ...opts, concurrency: 1 }, `${run}w`, 0, Math.min(opts.events, opts.batchSize * 2));
   let t = performance.now();

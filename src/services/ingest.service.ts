@@ -549,20 +549,9 @@ async function processBatch(em: EntityManager, prepared: Prepared[], opts: Inges
     }
   }
 
-  // 8. First/last seen of every customer written, in one statement.
-  if (seen.size) {
-    await run(em, 
-      // Row locks taken in id order (the locking subquery), so concurrent batches cannot deadlock here.
-      `with r as (select * from jsonb_to_recordset(?::jsonb) as r(id uuid, first_at timestamptz, last_at timestamptz)),
-            l as (select c.id from customers c join r on r.id = c.id order by c.id for no key update of c)
-       update customers c set first_seen_at = least(c.first_seen_at, r.first_at), last_seen_at = greatest(c.last_seen_at, r.last_at)
-       from r join l on l.id = r.id where c.id = r.id`,
-      [JSON.stringify([...seen].map(([id, s]) => ({ id, first_at: new Date(s.first).toISOString(), last_at: new Date(s.last).toISOString() })))],
-    );
-  }
   for (const o of outcomes.values()) if (o.status === IngestEventStatus.ACCEPTED && o.customerId) written.add(o.customerId);
 
-  // 9. The ledger: results of what was stored; the claims of rejected events are released, so that
+  // 8. The ledger: results of what was stored; the claims of rejected events are released, so that
   //    a corrected resend under the same key is evaluated afresh.
   const stored = live.filter((p) => !ledgered.has(p.index) && outcomes.get(p.index)?.status !== IngestEventStatus.REJECTED);
   const released = live.filter((p) => outcomes.get(p.index)?.status === IngestEventStatus.REJECTED);
@@ -584,6 +573,21 @@ async function processBatch(em: EntityManager, prepared: Prepared[], opts: Inges
     );
   }
   if (written.size) await opts.audit?.(em, [...written].sort());
+
+  // 9. First/last seen of every customer written, in one statement, last: its row locks are the
+  //    ones other batches of the same customers wait for, so they are held only until the commit.
+  if (seen.size) {
+    await run(em, 
+      // Row locks taken in id order (the locking subquery), so concurrent batches cannot deadlock here;
+      // rows the batch would not change are neither locked nor rewritten.
+      `with r as (select * from jsonb_to_recordset(?::jsonb) as r(id uuid, first_at timestamptz, last_at timestamptz)),
+            l as (select c.id from customers c join r on r.id = c.id
+                  where c.first_seen_at > r.first_at or c.last_seen_at < r.last_at order by c.id for no key update of c)
+       update customers c set first_seen_at = least(c.first_seen_at, r.first_at), last_seen_at = greatest(c.last_seen_at, r.last_at)
+       from r join l on l.id = r.id where c.id = r.id`,
+      [JSON.stringify([...seen].map(([id, s]) => ({ id, first_at: new Date(s.first).toISOString(), last_at: new Date(s.last).toISOString() })))],
+    );
+  }
   return { outcomes, created: createdRows };
 }
 
