@@ -3,6 +3,7 @@ import type { EntityManager } from '@mikro-orm/postgresql';
 import type { EntityName } from '@mikro-orm/core';
 import type { Page } from '../schema/connection';
 import { encodeCursor, uuidArray, type Cursor } from '../services/pagination';
+import { lightMapper } from '../db/light-map';
 
 /** A SQL filter over the child table (alias `c`), with its bind parameters and a stable signature for batching. */
 export interface SqlFilter {
@@ -37,6 +38,7 @@ const keyOf = (k: ChildPageKey) => JSON.stringify([k.parentId, k.first, k.after,
  * 100 customers asking for their 5 latest orders costs one query, served by the (parent, sort, id) index.
  */
 export function createChildPageLoader<T extends object>(em: EntityManager, spec: ChildPageSpec<T>) {
+  const map = lightMapper(em, spec.entity);
   const counts = new DataLoader<{ parentId: string; filter: SqlFilter }, number, string>(
     async (keys) => {
       const groups = groupBy(keys, (k) => k.filter.signature);
@@ -85,7 +87,7 @@ export function createChildPageLoader<T extends object>(em: EntityManager, spec:
           const own = byParent.get(key.parentId) ?? [];
           const visible = own.slice(0, first);
           pages.set(keyOf(key), {
-            nodes: visible.map(({ __sort, ...row }) => em.map(spec.entity, row as never)),
+            nodes: visible.map(({ __sort, ...row }) => map(row)),
             cursors: visible.map((r) => encodeCursor({ v: r.__sort as string, id: String(r.id) })),
             hasNextPage: own.length > first,
             totalCount: () => counts.load({ parentId: key.parentId, filter: key.filter }),

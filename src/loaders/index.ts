@@ -9,25 +9,28 @@ import { createOfferLoaders } from './offers.loader';
 import { createPreferenceLoaders } from './preferences.loader';
 import { createRecommendationLoaders } from './recommendations.loader';
 import { uuidArray } from '../services/pagination';
+import { lightMapper } from '../db/light-map';
 
 /** Loads entities by primary key: one `where id = any(…)` per batch. */
 function byIdLoader<T extends object>(em: EntityManager, entity: EntityName<T>, table: string) {
+  const map = lightMapper(em, entity);
   return new DataLoader<string, T | null>(async (ids) => {
     const rows: Array<Record<string, unknown>> = await em.execute(`select * from ${table} where id = any(?::uuid[])`, [uuidArray(ids)]);
-    const byId = new Map(rows.map((r) => [String(r.id), em.map(entity, r as never)]));
+    const byId = new Map(rows.map((r) => [String(r.id), map(r)]));
     return ids.map((id) => byId.get(id) ?? null);
   });
 }
 
 /** Loads all children of many parents in one statement (for small, bounded child sets). */
 function childrenLoader<T extends object>(em: EntityManager, entity: EntityName<T>, table: string, parentColumn: string, orderBy: string) {
+  const map = lightMapper(em, entity);
   return new DataLoader<string, T[]>(async (parentIds) => {
     const rows: Array<Record<string, unknown>> = await em.execute(
       `select * from ${table} where ${parentColumn} = any(?::uuid[]) order by ${orderBy}`,
       [uuidArray(parentIds)],
     );
     const grouped = groupBy(rows, (r) => String(r[parentColumn]));
-    return parentIds.map((id) => (grouped.get(id) ?? []).map((r) => em.map(entity, r as never)));
+    return parentIds.map((id) => (grouped.get(id) ?? []).map(map));
   });
 }
 
@@ -36,6 +39,8 @@ function childrenLoader<T extends object>(em: EntityManager, entity: EntityName<
  * so that caching never crosses requests (nor viewers).
  */
 export function createLoaders(em: EntityManager) {
+  const metrics = lightMapper(em, CustomerMetrics);
+  const consentRecord = lightMapper(em, ConsentRecord);
   return {
     customerById: byIdLoader(em, Customer, 'customers'),
     productById: byIdLoader(em, Product, 'products'),
@@ -45,7 +50,7 @@ export function createLoaders(em: EntityManager) {
     consentRecordById: byIdLoader(em, ConsentRecord, 'consent_records'),
     metricsByCustomer: new DataLoader<string, CustomerMetrics | null>(async (ids) => {
       const rows: Array<Record<string, unknown>> = await em.execute('select * from customer_metrics where customer_id = any(?::uuid[])', [uuidArray(ids)]);
-      const byId = new Map(rows.map((r) => [String(r.customer_id), em.map(CustomerMetrics, r as never)]));
+      const byId = new Map(rows.map((r) => [String(r.customer_id), metrics(r)]));
       return ids.map((id) => byId.get(id) ?? null);
     }),
     identitiesByCustomer: childrenLoader(em, Identity, 'identities', 'customer_id', 'kind, namespace, value'),
@@ -59,7 +64,7 @@ export function createLoaders(em: EntityManager) {
         [uuidArray(customerIds)],
       );
       const grouped = groupBy(rows, (r) => String(r.customer_id));
-      return customerIds.map((id) => (grouped.get(id) ?? []).map((r) => em.map(ConsentRecord, r)));
+      return customerIds.map((id) => (grouped.get(id) ?? []).map(consentRecord));
     }),
     /** Consent in force per `customerId|purpose|channel` (see rapport_consent_status): one statement per batch. */
     consentStatus: new DataLoader<string, string>(async (keys) => {

@@ -2,6 +2,7 @@ import type { EntityManager } from '@mikro-orm/postgresql';
 import type { EntityName } from '@mikro-orm/core';
 import { badInput } from '../errors/domain-error';
 import type { Page } from '../schema/connection';
+import { lightMapper } from '../db/light-map';
 
 /** A keyset position: the sort value and the id of the last row seen. Opaque to clients. */
 export interface Cursor {
@@ -85,9 +86,11 @@ export async function keysetPage<T extends object>(em: EntityManager, q: KeysetQ
     [...pageParams, q.first + 1],
   );
   const visible = rows.slice(0, q.first);
+  // Read-only page nodes: unmanaged instances (src/db/light-map.ts), no unit of work.
+  const map = lightMapper(em, q.entity);
   let count: Promise<number> | undefined;
   return {
-    nodes: visible.map(({ __sort, ...row }) => em.map(q.entity, row as never)),
+    nodes: visible.map(({ __sort, ...row }) => map(row)),
     cursors: visible.map((r) => encodeCursor({ v: r.__sort as string, id: String(r.id) })),
     hasNextPage: rows.length > q.first,
     totalCount: () =>

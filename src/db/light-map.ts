@@ -1,0 +1,145 @@
+import type { EntityManager } from '@mikro-orm/postgresql';
+import { ReferenceKind, SCALAR_TYPES, Utils, type EntityMetadata, type EntityName, type EntityProperty } from '@mikro-orm/core';
+
+/**
+ * Read-only entity instances from raw rows, WITHOUT the unit of work.
+ *
+ * `em.map()` makes every row a managed entity: identity-map lookup and registration, a WrappedEntity,
+ * change-tracking accessors per property, a managed reference (with its own identity-map entry and
+ * propagation hooks) per to-one relation, and a snapshot for dirty checking. That was a third of the
+ * API's CPU under the read benchmark, and none of it is used by the read paths (loaders, keyset pages),
+ * which only hand the objects to GraphQL.
+ *
+ * What this returns instead:
+ *  - an instance of the entity class (`instanceof` holds: type-graphql resolves interface types by it),
+ *    so the class' getters (`globalId`, `total`…) work; the constructor is not run (as with em.map);
+ *  - scalar properties converted exactly as em.map + the hydrator do (column → property mapping by the
+ *    ORM's compiled result mapper, the validator's type fixes, custom types' convertToJSValue,
+ *    booleans, dates), as plain own data properties;
+ *  - to-one relations as unmanaged references of the target class carrying only the primary key
+ *    (what an uninitialised MikroORM reference carries).
+ *
+ * They are never in the identity map: do not persist, modify or flush them (write paths load through
+ * the EntityManager as before). Entity features these loaders never meet (embeddables, collections,
+ * composite keys, scalar references) are refused when the mapper is built, not silently mis-mapped.
+ */
+
+type Row = Record<string, unknown>;
+type Mapper = (row: Row) => object;
+
+interface Compiled {
+  map: Mapper;
+  /** A PK-only reference of this entity (what a to-one relation to it holds). */
+  reference: (pk: unknown) => object;
+}
+
+const compiled = new WeakMap<EntityMetadata, Compiled>();
+
+/** The prototype light instances get: the entity's own, with MikroORM's change-tracking setters shadowed by plain slots. */
+function lightPrototype(meta: EntityMetadata): object {
+  const proto = Object.create(meta.prototype as object) as object;
+  for (let p: object | null = meta.prototype as object; p && p !== Object.prototype; p = Object.getPrototypeOf(p) as object | null) {
+    for (const name of Object.getOwnPropertyNames(p)) {
+      if (!(name in meta.properties) || Object.prototype.hasOwnProperty.call(proto, name)) continue;
+      const desc = Object.getOwnPropertyDescriptor(p, name)!;
+      // Only MikroORM's accessors without a getter of the entity's own (a setter-only slot) are shadowed;
+      // user getters (`globalId`, `total`) are not entity properties with columns and stay reachable.
+      if (desc.set && !desc.get) Object.defineProperty(proto, name, { value: undefined, writable: true, enumerable: false, configurable: true });
+    }
+  }
+  return proto;
+}
+
+function compile(em: EntityManager, meta: EntityMetadata): Compiled {
+  const existing = compiled.get(meta);
+  if (existing) return existing;
+  const platform = em.getPlatform();
+  const validator = em.getValidator();
+  const comparator = em.getComparator();
+  const metadata = em.getMetadata();
+  const tz = platform.getTimezone();
+  const proto = lightPrototype(meta);
+  if (meta.primaryKeys.length !== 1) throw new Error(`lightMap: ${meta.className} has a composite primary key`);
+  const pk = meta.primaryKeys[0] as string;
+
+  // em.map's first pass: the validator's type fixes, for the same properties.
+  const validated = meta.props.filter(
+    (prop) => prop.kind === ReferenceKind.SCALAR && SCALAR_TYPES.includes(prop.runtimeType) && !prop.customType && (prop.setter || !prop.getter),
+  );
+
+  type Step = (entity: Record<string, unknown>, data: Row) => void;
+  const steps: Step[] = [];
+  for (const prop of meta.hydrateProps as EntityProperty[]) {
+    const name = prop.name;
+    if (prop.embedded || prop.kind === ReferenceKind.EMBEDDED || prop.ref) throw new Error(`lightMap: ${meta.className}.${name} (embedded or reference wrapper) is not supported`);
+    if (prop.kind === ReferenceKind.SCALAR) {
+      if (prop.getter && !prop.setter && prop.persist === false) continue;
+      if (prop.customType) {
+        const type = prop.customType;
+        steps.push((e, d) => {
+          const v = d[name];
+          if (v === null) e[name] = null;
+          else if (v !== undefined) e[name] = type.convertToJSValue(v, platform);
+        });
+      } else if (prop.runtimeType === 'boolean') {
+        steps.push((e, d) => {
+          const v = d[name];
+          if (v === null) e[name] = null;
+          else if (v !== undefined) e[name] = !!v;
+        });
+      } else if (prop.runtimeType === 'Date' && !platform.isNumericProperty(prop)) {
+        steps.push((e, d) => {
+          const v = d[name] as Date | string | number | null | undefined;
+          if (v === null) e[name] = null;
+          else if (v === undefined) return;
+          else if (v instanceof Date) e[name] = v;
+          else if (!tz || tz === 'local') e[name] = new Date(v);
+          else if (typeof v === 'number' || v.includes('+') || v.lastIndexOf('-') > 10 || v.endsWith('Z')) e[name] = new Date(v);
+          else e[name] = new Date(v + tz);
+        });
+      } else {
+        steps.push((e, d) => {
+          const v = d[name];
+          if (v === null) e[name] = null;
+          else if (v !== undefined) e[name] = v;
+        });
+      }
+    } else if (prop.kind === ReferenceKind.MANY_TO_ONE || prop.kind === ReferenceKind.ONE_TO_ONE) {
+      const targetName = prop.targetMeta?.className ?? prop.type;
+      let target: Compiled | undefined;
+      steps.push((e, d) => {
+        const v = d[name];
+        if (v === null) e[name] = null;
+        else if (v !== undefined) {
+          if (!Utils.isPrimaryKey(v, true)) throw new Error(`lightMap: ${meta.className}.${name} is not a primary key value`);
+          e[name] = (target ??= compile(em, metadata.get(targetName))).reference(v);
+        }
+      });
+    } else {
+      throw new Error(`lightMap: ${meta.className}.${name} (${prop.kind}) is not supported`);
+    }
+  }
+
+  const result: Compiled = {
+    map(row) {
+      const data = comparator.mapResult(meta.className, row) as Row;
+      for (const prop of validated) if (prop.name in data) data[prop.name] = validator.validateProperty(prop, data[prop.name], data);
+      const entity = Object.create(proto) as Record<string, unknown>;
+      for (const step of steps) step(entity, data);
+      return entity;
+    },
+    reference(value) {
+      const entity = Object.create(proto) as Record<string, unknown>;
+      entity[pk] = value;
+      return entity;
+    },
+  };
+  compiled.set(meta, result);
+  return result;
+}
+
+/** A mapper from raw rows (column names as in the table) to unmanaged, read-only instances of `entity`. */
+export function lightMapper<T extends object>(em: EntityManager, entity: EntityName<T>): (row: Row) => T {
+  const meta = em.getMetadata().get(Utils.className(entity));
+  return compile(em, meta).map as (row: Row) => T;
+}
