@@ -11,8 +11,9 @@ import { Role } from '../../src/auth/viewer';
 import type { MikroORM } from '@mikro-orm/postgresql';
 
 /**
- * PostgreSQL restarts in the middle of an ingest load. Clients retry every event they were not told
- * succeeded, with the same sourceEventId. Afterwards every acknowledged event is stored exactly once,
+ * PostgreSQL restarts in the middle of an ingest load (single recordInteraction calls and ingestEvents
+ * batches). Clients retry every event they were not told succeeded, with the same sourceEventId or
+ * idempotency key. Afterwards every acknowledged event is stored exactly once,
  * and the service answered ready again without being restarted itself.
  * Runs on an embedded PostgreSQL of its own (in a child process), so stopping it disturbs no other test.
  */
@@ -82,7 +83,34 @@ it('stores every acknowledged event exactly once across a PostgreSQL restart, an
       await send(`evt-${w}-${i}`, new Date(Date.now() - 1000).toISOString());
     }
   };
-  const workers = Array.from({ length: 6 }, (_, w) => worker(w));
+  // Batch ingestion: 20 events a call; a call that failed is resent whole, same keys, same content.
+  const batchWorker = async (w: number) => {
+    for (let i = 0; !stopLoad; i++) {
+      const occurredAt = new Date(Date.now() - 1000).toISOString();
+      const events = Array.from({ length: 20 }, (_, j) => ({
+        kind: 'INTERACTION', idempotencyKey: `batch-${w}-${i}-${j}`, customerId,
+        interaction: { occurredAt, channel: 'WEB', type: 'PAGE_VIEW', properties: { j } },
+      }));
+      sent += events.length;
+      for (;;) {
+        try {
+          const r = await gql(`mutation($events: [IngestEventInput!]!) { ingestEvents(events: $events) { results { idempotencyKey status } } }`, { events });
+          const results: Array<{ idempotencyKey: string; status: string }> | undefined = r.body.data?.ingestEvents?.results;
+          if (r.status === 200 && results) {
+            // Stored now or before: acknowledged either way. A rejection would be a bug: the test would never end it.
+            for (const x of results) if (x.status !== 'REJECTED') acked.add(x.idempotencyKey);
+            if (results.every((x) => x.status !== 'REJECTED')) break;
+          }
+          const code = r.body.errors?.[0]?.extensions?.code ?? `HTTP ${r.status}`;
+          failures.set(code, (failures.get(code) ?? 0) + 1);
+        } catch {
+          failures.set('network', (failures.get('network') ?? 0) + 1);
+        }
+        await sleep(100);
+      }
+    }
+  };
+  const workers = [...Array.from({ length: 4 }, (_, w) => worker(w)), ...Array.from({ length: 2 }, (_, w) => batchWorker(w))];
 
   await sleep(1500);
   const beforeRestart = acked.size;
@@ -112,4 +140,12 @@ it('stores every acknowledged event exactly once across a PostgreSQL restart, an
   const stored = new Map(rows.map((r) => [r.source_event_id, r.n]));
   expect(stored.size).toBe(acked.size);
   for (const id of acked) expect(stored.get(id)).toBe(1);
+  // The batches' ledger holds each acknowledged key once, with the row it produced.
+  const ledger: Array<{ idempotency_key: string; ok: boolean }> = await orm.em.fork().execute(
+    `select e.idempotency_key, (e.result ->> 'interactionId')::uuid = i.id as ok from ingest_events e join interactions i on i.source = e.source and i.source_event_id = e.idempotency_key`,
+  );
+  const batchAcked = [...acked].filter((k) => k.startsWith('batch-'));
+  expect(batchAcked.length).toBeGreaterThan(20);
+  expect(ledger.length).toBe(batchAcked.length);
+  expect(ledger.every((l) => l.ok)).toBe(true);
 }, 60_000);
