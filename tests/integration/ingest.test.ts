@@ -224,6 +224,19 @@ describe('identity resolution', () => {
     expect(late.results[0]).toMatchObject({ status: 'ACCEPTED', customerId: survivor });
   });
 
+  it('refuses to re-create an erased person, and keeps MERGE_POLICY.limits for new people', async () => {
+    const gone = await makeCustomer(app);
+    await ok(app.gql('mutation($c: ID!) { eraseCustomer(customerId: $c) { identifiersSuppressed } }', { c: gone.id }));
+    const t = uid();
+    const email = `limits.${t}@example.com`;
+    const crm = (key: string, value: string) => view(key, email, { identifiers: [{ kind: 'EMAIL', value: email }, { kind: 'CRM_ID', namespace: 'sf', value }] });
+    const r = await ingest([view(`gone-${t}`, gone.email!), crm(`l1-${t}`, `A-${t}`), crm(`l2-${t}`, `B-${t}`), view(`fresh-${t}`, `fresh.${t}@example.com`)]);
+    expect(r.results.map((x) => [x.status, x.error?.reason ?? null])).toEqual([
+      ['REJECTED', 'SUPPRESSED'], ['ACCEPTED', null], ['REJECTED', 'IDENTITY_LIMIT'], ['ACCEPTED', null],
+    ]);
+    expect(await count(`select count(*) n from identities where kind = 'crm_id' and namespace = 'sf' and value like ?`, [`%-${t}`])).toBe(1);
+  });
+
   it('ignores junk identifiers and rejects an event that carries only junk', async () => {
     const c = await makeCustomer(app);
     const t = uid();
