@@ -3,13 +3,12 @@ import type { EntityManager, Knex } from '@mikro-orm/postgresql';
 import { DriverException } from '@mikro-orm/core';
 import { CustomerStatus, IdentityKind, InteractionChannel, InteractionType, OrderChannel, OrderStatus } from '../entities/enums';
 import type { IngestEventOutcome } from '../entities/ingest-event.entity';
-import type { PostalAddress } from '../entities/customer.entity';
 import { DomainError, ErrorCode, badInput, conflict } from '../errors/domain-error';
 import { expectGlobalId } from '../schema/global-id';
-import { blocklistedRaw, identifierDigest, upsertCustomer, type IdentifierInput } from './customer.service';
+import { blocklistedRaw, identifierDigest, upsertCustomer, type IdentifierInput, type UpsertCustomerData } from './customer.service';
 import { isBlocklisted, type MergePolicy } from './merge-policy';
 import { normalizeIdentifier } from './identity-normalizer';
-import { priceOrderLines, validateOrder, type OrderLineData, type PricedProduct } from './activity.service';
+import { priceOrderLines, validateOrder, type PricedProduct, type RecordOrderData } from './activity.service';
 import { checkJsonSize, checkNotFuture, cleanText } from './validation';
 import { textArray, uuidArray } from './pagination';
 
@@ -37,16 +36,8 @@ export enum IngestEventStatus {
   REJECTED = 'REJECTED',
 }
 
-export interface IngestProfileData {
-  firstName?: string | null;
-  lastName?: string | null;
-  email?: string | null;
-  phone?: string | null;
-  birthDate?: string | null;
-  locale?: string | null;
-  address?: PostalAddress | null;
-  traits?: Record<string, unknown> | null;
-}
+/** The profile fields of an IDENTIFY event: those of upsertCustomer, the customer named by the event. */
+export type IngestProfileData = Omit<UpsertCustomerData, 'id' | 'identities' | 'source'>;
 
 export interface IngestInteractionData {
   occurredAt: Date;
@@ -59,16 +50,8 @@ export interface IngestInteractionData {
   properties?: Record<string, unknown> | null;
 }
 
-export interface IngestOrderData {
-  externalId?: string | null;
-  placedAt: Date;
-  channel: OrderChannel;
-  status?: OrderStatus | null;
-  currency: string;
-  discountMinor?: number | null;
-  /** productId as a global Product id. */
-  lines: OrderLineData[];
-}
+/** An ORDER event's order: recordOrder's fields (productId of lines as a global Product id); source and customer are the event's. */
+export type IngestOrderData = Omit<RecordOrderData, 'customerId' | 'source'>;
 
 /** One event as the API receives it (ids are global ids). */
 export interface IngestEventData {

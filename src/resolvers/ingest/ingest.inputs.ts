@@ -1,8 +1,8 @@
 import { Field, ID, InputType, registerEnumType } from 'type-graphql';
-import { InteractionChannel, InteractionType, OrderChannel, OrderStatus } from '../../entities/enums';
-import { CurrencyScalar, DateTimeScalar, JSONObjectScalar, LocalDateScalar, NonNegativeIntScalar } from '../../schema/scalars';
+import { InteractionChannel, InteractionType } from '../../entities/enums';
+import { DateTimeScalar, JSONObjectScalar, LocalDateScalar } from '../../schema/scalars';
 import { IdentifierInput, PostalAddressInput } from '../customer/customer.inputs';
-import { OrderLineInput } from '../order/order.inputs';
+import { OrderFieldsInput } from '../order/order.inputs';
 import { IngestEventKind, IngestEventStatus, MAX_EVENT_IDENTIFIERS, MAX_INGEST_EVENTS } from '../../services/ingest.service';
 
 registerEnumType(IngestEventKind, {
@@ -46,14 +46,8 @@ export class IngestInteractionInput {
 }
 
 @InputType('IngestOrderInput')
-export class IngestOrderInput {
+export class IngestOrderInput extends OrderFieldsInput {
   @Field(() => String, { nullable: true, description: 'Order number in the source system; default: the idempotency key.' }) externalId?: string | null;
-  @Field(() => DateTimeScalar) placedAt!: Date;
-  @Field(() => OrderChannel) channel!: OrderChannel;
-  @Field(() => OrderStatus, { nullable: true }) status?: OrderStatus | null;
-  @Field(() => CurrencyScalar) currency!: string;
-  @Field(() => NonNegativeIntScalar, { nullable: true }) discountMinor?: number | null;
-  @Field(() => [OrderLineInput], { description: '1 to 500 lines.' }) lines!: OrderLineInput[];
 }
 
 @InputType('IngestEventInput', { description: 'One event. Exactly the payload of its kind: profile (IDENTIFY), interaction or order.' })

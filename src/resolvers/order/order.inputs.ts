@@ -11,15 +11,20 @@ export class OrderLineInput {
   unitPriceMinor?: number | null;
 }
 
-@InputType('RecordOrderInput')
-export class RecordOrderInput {
-  @Field(() => ID) customerId!: string;
-  @Field(() => String, { nullable: true, description: 'Order number in the source system; makes the call idempotent per source.' }) externalId?: string | null;
-  @Field(() => String, { nullable: true }) source?: string | null;
+/** What every order write carries (recordOrder, ingestEvents' ORDER events). */
+@InputType('OrderFieldsInput')
+export abstract class OrderFieldsInput {
   @Field(() => DateTimeScalar) placedAt!: Date;
   @Field(() => OrderChannel) channel!: OrderChannel;
   @Field(() => OrderStatus, { nullable: true }) status?: OrderStatus | null;
   @Field(() => CurrencyScalar) currency!: string;
   @Field(() => NonNegativeIntScalar, { nullable: true }) discountMinor?: number | null;
   @Field(() => [OrderLineInput], { description: '1 to 500 lines.' }) lines!: OrderLineInput[];
+}
+
+@InputType('RecordOrderInput')
+export class RecordOrderInput extends OrderFieldsInput {
+  @Field(() => ID) customerId!: string;
+  @Field(() => String, { nullable: true, description: 'Order number in the source system; makes the call idempotent per source.' }) externalId?: string | null;
+  @Field(() => String, { nullable: true }) source?: string | null;
 }
