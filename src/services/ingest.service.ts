@@ -356,9 +356,15 @@ async function processBatch(em: EntityManager, prepared: Prepared[], opts: Inges
 
   // 2. IDENTIFY events, in request order, each in a savepoint: through upsertCustomer, with every
   //    rule of a single write (matching, merge policy, limits, suppression, provenance).
-  for (const p of live.filter((q) => q.kind === IngestEventKind.IDENTIFY)) {
+  //    A merged profile's id reaches its survivor, as for activity events (one statement for all).
+  const identify = live.filter((q) => q.kind === IngestEventKind.IDENTIFY);
+  const named = [...new Set(identify.map((p) => p.customerId).filter((id): id is string => id != null))];
+  const current = named.length ? await lockCustomers(em, named) : new Map<string, string>();
+  for (const p of identify) {
     try {
-      const r = await upsertCustomer(em, { ...p.profile, id: p.customerId ?? undefined, identities: p.rawIdentifiers, source: p.source }, collect, upsertOptions);
+      const id = p.customerId ? current.get(p.customerId) : undefined;
+      if (p.customerId && !id) throw new DomainError(ErrorCode.NOT_FOUND, 'customer not found', { field: 'customerId' });
+      const r = await upsertCustomer(em, { ...p.profile, id, identities: p.rawIdentifiers, source: p.source }, collect, upsertOptions);
       outcomes.set(p.index, { status: IngestEventStatus.ACCEPTED, customerId: r.customer.id, interactionId: null, orderId: null, error: null });
     } catch (err) {
       if (!(err instanceof DomainError)) throw err;

@@ -222,6 +222,8 @@ describe('identity resolution', () => {
     const loser = survivor === a.id ? b.id : a.id;
     const late = await ingest([{ ...view(`late-${t}`, a.email!), identifiers: null, customerId: loser }]);
     expect(late.results[0]).toMatchObject({ status: 'ACCEPTED', customerId: survivor });
+    const profile = await ingest([{ kind: 'IDENTIFY', idempotencyKey: `late-id-${t}`, customerId: loser, profile: { locale: 'fr-FR' } }]);
+    expect(profile.results[0]).toMatchObject({ status: 'ACCEPTED', customerId: survivor });
   });
 
   it('refuses to re-create an erased person, and keeps MERGE_POLICY.limits for new people', async () => {
