@@ -91,6 +91,25 @@ export function blocklistedRaw(policy: MergePolicy, kind: IdentityKind, raw: str
   return isBlocklisted(policy, kind, raw);
 }
 
+/**
+ * The identifiers of a write, normalised, without the junk values of the policy's blocklist (checked
+ * before normalising, so a junk phone is ignored rather than a bad input, and after); each junk one
+ * is reported to `onJunk`. `field` names the list in error messages.
+ */
+export function usableIdentifiers(
+  policy: MergePolicy, list: IdentifierInput[], field: string, onJunk: (kind: IdentityKind, namespace: string) => void,
+): Array<{ kind: IdentityKind; namespace: string; value: string }> {
+  const junk = (kind: IdentityKind, value: string, namespace: string) => {
+    if (!blocklistedRaw(policy, kind, value)) return false;
+    onJunk(kind, namespace);
+    return true;
+  };
+  return list
+    .filter((i) => !junk(i.kind, i.value, i.namespace ?? ''))
+    .map((i, n) => normalizeIdentifier(i.kind, i.value, i.namespace ?? '', `${field}[${n}].value`))
+    .filter((i) => !junk(i.kind, i.value, i.namespace));
+}
+
 /** Provenance keys of the profile fields a write may set (traits are recorded per key). */
 const PROVENANCE_FIELDS = ['firstName', 'lastName', 'email', 'phone', 'birthDate', 'locale', 'address'] as const;
 
@@ -120,10 +139,7 @@ export async function upsertCustomer(em: EntityManager, data: UpsertCustomerData
     const d = new Date(`${data.birthDate}T00:00:00Z`);
     if (Number.isNaN(d.getTime()) || d.getTime() > Date.now() || d.getUTCFullYear() < 1900) throw badInput('birthDate must be a past date after 1900', 'birthDate');
   }
-  const identifiers = (data.identities ?? [])
-    .filter((i) => !junk(i.kind, i.value, i.namespace ?? ''))
-    .map((i, n) => normalizeIdentifier(i.kind, i.value, i.namespace ?? '', `identities[${n}].value`))
-    .filter((i) => !junk(i.kind, i.value, i.namespace));
+  const identifiers = usableIdentifiers(policy, data.identities ?? [], 'identities', (kind, namespace) => ignored.push({ kind, namespace, reason: 'BLOCKLISTED' }));
   if (email) identifiers.push({ kind: IdentityKind.EMAIL, namespace: '', value: email });
   if (phone) identifiers.push({ kind: IdentityKind.PHONE, namespace: '', value: phone });
   const uniqueIdentifiers = [...new Map(identifiers.map((i) => [identityKey(i), i])).values()];
@@ -231,29 +247,41 @@ export async function upsertCustomer(em: EntityManager, data: UpsertCustomerData
   });
 }
 
-/** Locks the named customers and maps each to the active profile it is now (following merges). */
-async function resolveOwners(em: EntityManager, ids: string[]): Promise<Map<string, { id: string; createdAt: Date }>> {
+/**
+ * Locks the named customers (id order; survivors as they are reached) and maps each to the profile it
+ * is now, following merges. Unknown or erased: absent. `lock`: FOR UPDATE for writers that merge or
+ * rewrite the profile, FOR KEY SHARE for writers that only add rows (waits for a merge or erasure,
+ * not for other such writers).
+ */
+export async function followMerges(em: EntityManager, ids: string[], lock: 'update' | 'key share'): Promise<Map<string, { id: string; createdAt: Date }>> {
   const out = new Map<string, { id: string; createdAt: Date }>();
-  let pending = ids;
+  let pending = [...new Set(ids)];
   const seen = new Map<string, { status: string; mergedInto: string | null; createdAt: Date }>();
   for (let hop = 0; pending.length && hop < 20; hop++) {
     const rows: Array<{ id: string; status: string; merged_into_id: string | null; created_at: Date }> = await em.execute(
-      'select id, status, merged_into_id, created_at from customers where id = any(?::uuid[]) order by id for update',
+      `select id, status, merged_into_id, created_at from customers where id = any(?::uuid[]) order by id for ${lock}`,
       [uuidArray(pending)],
     );
     for (const r of rows) seen.set(r.id, { status: r.status, mergedInto: r.merged_into_id, createdAt: new Date(r.created_at) });
-    pending = rows.filter((r) => r.status === CustomerStatus.MERGED && r.merged_into_id && !seen.has(r.merged_into_id)).map((r) => r.merged_into_id!);
+    pending = [...new Set(rows.filter((r) => r.status === CustomerStatus.MERGED && r.merged_into_id && !seen.has(r.merged_into_id)).map((r) => r.merged_into_id!))];
   }
   for (const id of ids) {
     let cur = id;
     for (let hop = 0; hop < 20; hop++) {
       const row = seen.get(cur);
-      if (!row || row.status === CustomerStatus.ERASED) throw new DomainError(ErrorCode.NOT_FOUND, 'customer not found', { field: 'identities' });
-      if (row.status !== CustomerStatus.MERGED || !row.mergedInto) break;
+      if (!row || row.status !== CustomerStatus.MERGED || !row.mergedInto) break;
       cur = row.mergedInto;
     }
-    out.set(id, { id: cur, createdAt: seen.get(cur)!.createdAt });
+    const row = seen.get(cur);
+    if (row && row.status !== CustomerStatus.ERASED) out.set(id, { id: cur, createdAt: row.createdAt });
   }
+  return out;
+}
+
+/** Locks the named customers and maps each to the active profile it is now (following merges). */
+async function resolveOwners(em: EntityManager, ids: string[]): Promise<Map<string, { id: string; createdAt: Date }>> {
+  const out = await followMerges(em, ids, 'update');
+  if (ids.some((id) => !out.has(id))) throw new DomainError(ErrorCode.NOT_FOUND, 'customer not found', { field: 'identities' });
   return out;
 }
 

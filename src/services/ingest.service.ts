@@ -1,13 +1,12 @@
 import { createHash } from 'node:crypto';
 import type { EntityManager, Knex } from '@mikro-orm/postgresql';
 import { DriverException } from '@mikro-orm/core';
-import { CustomerStatus, IdentityKind, InteractionChannel, InteractionType, OrderChannel, OrderStatus } from '../entities/enums';
+import { IdentityKind, InteractionChannel, InteractionType, OrderStatus } from '../entities/enums';
 import type { IngestEventOutcome } from '../entities/ingest-event.entity';
 import { DomainError, ErrorCode, badInput, conflict } from '../errors/domain-error';
 import { expectGlobalId } from '../schema/global-id';
-import { blocklistedRaw, identifierDigest, upsertCustomer, type IdentifierInput, type UpsertCustomerData } from './customer.service';
-import { isBlocklisted, type MergePolicy } from './merge-policy';
-import { normalizeIdentifier } from './identity-normalizer';
+import { followMerges, identifierDigest, upsertCustomer, usableIdentifiers, type IdentifierInput, type UpsertCustomerData } from './customer.service';
+import type { MergePolicy } from './merge-policy';
 import { priceOrderLines, validateOrder, type PricedProduct, type RecordOrderData } from './activity.service';
 import { checkJsonSize, checkNotFuture, cleanText } from './validation';
 import { textArray, uuidArray } from './pagination';
@@ -185,10 +184,7 @@ function prepare(e: IngestEventData, index: number, opts: IngestOptions): Prepar
   const rawIdentifiers = e.identifiers ?? [];
   if (rawIdentifiers.length > MAX_EVENT_IDENTIFIERS) throw badInput(`an event carries at most ${MAX_EVENT_IDENTIFIERS} identifiers`, 'identifiers');
   // Junk values (the merge policy's blocklist) are neither matched nor stored, as in upsertCustomer.
-  const identifiers = [...new Map(rawIdentifiers
-    .filter((i) => !blocklistedRaw(opts.policy, i.kind, i.value))
-    .map((i, n) => normalizeIdentifier(i.kind, i.value, i.namespace ?? '', `identifiers[${n}].value`))
-    .filter((i) => !isBlocklisted(opts.policy, i.kind, i.value))
+  const identifiers = [...new Map(usableIdentifiers(opts.policy, rawIdentifiers, 'identifiers', () => {})
     .map((i) => [identityKey(i), i])).values()].sort((a, b) => (identityKey(a) < identityKey(b) ? -1 : 1));
 
   const p: Prepared = { index, kind: e.kind, source, key, hash: '', customerId, rawIdentifiers, identifiers, profile: null, interaction: null, order: null };
@@ -228,8 +224,7 @@ function prepare(e: IngestEventData, index: number, opts: IngestOptions): Prepar
     try {
       checked = validateOrder({ ...o, source, lines });
     } catch (err) {
-      if (err instanceof DomainError && typeof err.details.field === 'string') throw new DomainError(err.code, err.message, { ...err.details, field: `order.${err.details.field}` });
-      throw err;
+      throw err instanceof DomainError ? underOrder(err) : err;
     }
     // The order number defaults to the idempotency key: the orders table's own natural key then guards it too.
     p.order = { ...o, lines, externalId: checked.externalId ?? key, status: checked.status, discountMinor: checked.discountMinor };
@@ -241,6 +236,11 @@ function prepare(e: IngestEventData, index: number, opts: IngestOptions): Prepar
   };
   p.hash = createHash('sha256').update(JSON.stringify(canonical)).digest('base64');
   return p;
+}
+
+/** An error of the order checks shared with recordOrder, its field put under the event's `order`. */
+function underOrder(err: DomainError): DomainError {
+  return typeof err.details.field === 'string' ? new DomainError(err.code, err.message, { ...err.details, field: `order.${err.details.field}` }) : err;
 }
 
 function isRetryable(err: unknown): boolean {
@@ -647,30 +647,10 @@ async function createNewPeople(
   return slow;
 }
 
-/** Locks the customers (id order) and maps each id to its active profile, following merges. Erased/unknown: absent. */
+/** Key-share locks the customers and maps each id to the profile it is now (followMerges). Erased/unknown: absent. */
 async function lockCustomers(em: EntityManager, ids: string[]): Promise<Map<string, string>> {
-  const rows = new Map<string, { status: string; merged_into_id: string | null }>();
-  let pending = ids;
-  for (let hop = 0; pending.length && hop < 20; hop++) {
-    const found: Array<{ id: string; status: string; merged_into_id: string | null }> = await run(em, 
-      'select id, status, merged_into_id from customers where id = any(?::uuid[]) order by id for key share',
-      [uuidArray(pending)],
-    );
-    for (const r of found) rows.set(r.id, r);
-    pending = [...new Set(found.filter((r) => r.status === CustomerStatus.MERGED && r.merged_into_id && !rows.has(r.merged_into_id)).map((r) => r.merged_into_id!))];
-  }
-  const out = new Map<string, string>();
-  for (const id of ids) {
-    let cur = id;
-    for (let hop = 0; hop < 20; hop++) {
-      const r = rows.get(cur);
-      if (!r || r.status !== CustomerStatus.MERGED || !r.merged_into_id) break;
-      cur = r.merged_into_id;
-    }
-    const r = rows.get(cur);
-    if (r && r.status === CustomerStatus.ACTIVE) out.set(id, cur);
-  }
-  return out;
+  const found = await followMerges(em, ids, 'key share');
+  return new Map([...found].map(([id, c]) => [id, c.id]));
 }
 
 interface StoredOrder {
@@ -694,7 +674,7 @@ async function storeOrders(
       result = priceOrderLines(o.lines, o.currency, o.discountMinor, byId, bySku);
     } catch (err) {
       if (!(err instanceof DomainError)) throw err;
-      reject(p, new DomainError(err.code, err.message, { ...err.details, field: `order.${String(err.details.field ?? 'lines')}` }));
+      reject(p, underOrder(err));
       continue;
     }
     const entry = { p, customerId: target.get(p.index)!, subtotal: result.subtotal, lines: result.lines };
