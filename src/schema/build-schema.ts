@@ -1,10 +1,9 @@
 import 'reflect-metadata';
 import type { GraphQLSchema } from 'graphql';
 import { buildSchema } from 'type-graphql';
-import { applyMiddleware } from 'graphql-middleware';
 import { resolvers } from '../resolvers';
 import { registerEnums } from './enums';
-import { guardSubscriptions, permissions } from './permissions';
+import { applyPermissions, guardSubscriptions } from './permissions';
 
 let cached: GraphQLSchema | undefined;
 
@@ -36,5 +35,5 @@ export async function buildBareSchema(): Promise<GraphQLSchema> {
 
 /** The served schema: the bare schema wrapped in the graphql-shield permission layer. */
 export async function buildAppSchema(): Promise<GraphQLSchema> {
-  return guardSubscriptions(applyMiddleware(await buildBareSchema(), permissions));
+  return guardSubscriptions(applyPermissions(await buildBareSchema()));
 }

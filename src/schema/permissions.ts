@@ -1,4 +1,5 @@
 import { deny, rule, shield, type IRules } from 'graphql-shield';
+import { applyMiddleware } from 'graphql-middleware';
 import { GraphQLError, type GraphQLResolveInfo, type GraphQLSchema } from 'graphql';
 import type { Context } from '../context';
 import { Role, STAFF_ROLES } from '../auth/viewer';
@@ -95,6 +96,18 @@ export function guardSubscriptions(schema: GraphQLSchema): GraphQLSchema {
   return schema;
 }
 
+type Verdict = true | GraphQLError;
+/** The synchronous part of a rule: its verdict when it needs no lookup, else undefined. */
+type VerdictNow = (parent: Record<string, unknown>, ctx: Context) => Verdict | undefined;
+
+/** Rule → the synchronous part of the same decision (see `applyPermissions`). */
+const VERDICT_NOW = new WeakMap<object, VerdictNow>();
+
+function withVerdictNow<R extends object>(shieldRule: R, now: VerdictNow): R {
+  VERDICT_NOW.set(shieldRule, now);
+  return shieldRule;
+}
+
 function fieldRule(type: string, field: string, policy: FieldPolicy, customerOwned: boolean) {
   const pii = PII_FIELDS[type]?.includes(field) ?? false;
   const what = `${type}.${field}`;
@@ -110,25 +123,39 @@ function fieldRule(type: string, field: string, policy: FieldPolicy, customerOwn
     return true;
   }
 
-  // The answer depends on the parent object: 'no_cache', never 'contextual' (which would reuse the
-  // first list item's answer for every item).
-  return rule(what, { cache: 'no_cache' })((parent: Record<string, unknown>, _args, ctx: Context) => {
+  /** The part of the rule that needs no lookup: a verdict, or undefined when object access or consent must be looked up. */
+  function decideNow(parent: Record<string, unknown>, ctx: Context): Verdict | undefined {
     const granted = roleGrant(policy, ctx, what);
     if (granted !== true) return granted;
     if (!customerOwned) return true;
-    // Hot path: staff with a plain grant may see every customer, so no lookup and no promise per field.
-    if (policy[ctx.viewer!.role] === true && STAFF_ROLES.includes(ctx.viewer!.role)) {
+    const viewer = ctx.viewer!;
+    if (policy[viewer.role] !== true) return undefined; // a consent to look up
+    // Staff may see every customer, a customer only themselves: no lookup either way.
+    if (STAFF_ROLES.includes(viewer.role)) {
       if (pii) ctx.audit.recordRead(customerIdOf(type, parent)!, what);
       return true;
     }
-    return objectAndConsent(parent, ctx);
-  });
+    if (viewer.role === Role.CUSTOMER) {
+      const customerId = customerIdOf(type, parent);
+      if (!customerId || customerId !== viewer.customerId) return forbidden(`no access to this customer's ${type}`, 'OBJECT');
+      if (pii) ctx.audit.recordRead(customerId, what);
+      return true;
+    }
+    return undefined; // a partner: the customer's consent to third-party sharing
+  }
+
+  // The answer depends on the parent object: 'no_cache', never 'contextual' (which would reuse the
+  // first list item's answer for every item).
+  return withVerdictNow(
+    rule(what, { cache: 'no_cache' })((parent: Record<string, unknown>, _args, ctx: Context) => decideNow(parent, ctx) ?? objectAndConsent(parent, ctx)),
+    (parent, ctx) => decideNow(parent, ctx),
+  );
 }
 
-const isAuthenticated = rule('isAuthenticated', { cache: 'contextual' })((_p, _a, ctx: Context) => (ctx.viewer ? true : unauthenticated()));
-const isAdmin = rule('isAdmin', { cache: 'contextual' })((_p, _a, ctx: Context) =>
-  !ctx.viewer ? unauthenticated() : ctx.viewer.role === Role.ADMIN ? true : forbidden('admins only', 'ROLE'),
-);
+const authenticated = (ctx: Context): Verdict => (ctx.viewer ? true : unauthenticated());
+const admin = (ctx: Context): Verdict => (!ctx.viewer ? unauthenticated() : ctx.viewer.role === Role.ADMIN ? true : forbidden('admins only', 'ROLE'));
+const isAuthenticated = withVerdictNow(rule('isAuthenticated', { cache: 'contextual' })((_p, _a, ctx: Context) => authenticated(ctx)), (_p, ctx) => authenticated(ctx));
+const isAdmin = withVerdictNow(rule('isAdmin', { cache: 'contextual' })((_p, _a, ctx: Context) => admin(ctx)), (_p, ctx) => admin(ctx));
 
 function buildRules(): IRules {
   const tree: Record<string, Record<string, unknown> | unknown> = {
@@ -163,3 +190,56 @@ export const permissions = shield(permissionRules, {
   debug: false,
 });
 
+
+type FieldMiddleware = (
+  resolve: (parent: unknown, args: Record<string, unknown>, ctx: Context, info: GraphQLResolveInfo) => unknown,
+  parent: unknown, args: Record<string, unknown>, ctx: Context, info: GraphQLResolveInfo,
+) => unknown;
+
+/** The rule the tree gives a field (a type-wide rule, a field's own, or none: the fallback, deny). */
+function ruleOf(type: string, field: string): object | undefined {
+  const entry = (permissionRules as Record<string, unknown>)[type];
+  if (!entry || typeof entry !== 'object') return undefined;
+  if (VERDICT_NOW.has(entry)) return entry;
+  const rules = entry as Record<string, object | undefined>;
+  return rules[field] ?? rules['*'];
+}
+
+/**
+ * The served permission layer: graphql-shield's middleware for every field, generated from the rule
+ * tree above, with one change in how it is called. graphql-shield evaluates every rule in an async
+ * function, so every field it guards, each scalar of each list item included, resolves through
+ * several promises; on a 2,000-field customer-360 answer that was a third of the server's CPU.
+ * Where a rule's verdict needs no lookup (a role grant, a scope, staff access, an unauthenticated or
+ * forbidden viewer), it is taken synchronously from the same rule code (`withVerdictNow`): allowed
+ * fields resolve directly, refused ones answer the rule's own error. Everything else (object access,
+ * consent, a fallback deny, any exception in the synchronous part) goes to shield's own middleware,
+ * which runs the whole rule as before.
+ */
+export function applyPermissions(schema: GraphQLSchema): GraphQLSchema {
+  const generated = permissions.generate(schema) as Record<string, Record<string, FieldMiddleware | { resolve: FieldMiddleware }>>;
+  const fieldMap: Record<string, Record<string, FieldMiddleware | { resolve: FieldMiddleware }>> = {};
+  for (const [type, fields] of Object.entries(generated)) {
+    fieldMap[type] = {};
+    for (const [field, shielded] of Object.entries(fields)) {
+      const rule = ruleOf(type, field);
+      const now = rule ? VERDICT_NOW.get(rule) : undefined;
+      fieldMap[type][field] = now && typeof shielded === 'function' ? verdictFirst(now, shielded) : shielded;
+    }
+  }
+  return applyMiddleware(schema, fieldMap as unknown as Parameters<typeof applyMiddleware>[1]);
+}
+
+function verdictFirst(now: VerdictNow, shielded: FieldMiddleware): FieldMiddleware {
+  return (resolve, parent, args, ctx, info) => {
+    let verdict: Verdict | undefined;
+    try {
+      verdict = now(parent as Record<string, unknown>, ctx);
+    } catch {
+      verdict = undefined; // shield runs the rule again and answers its fallback error
+    }
+    if (verdict === true) return resolve(parent, args, ctx, info);
+    if (verdict instanceof GraphQLError) return verdict;
+    return shielded(resolve, parent, args, ctx, info);
+  };
+}
