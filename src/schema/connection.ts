@@ -1,4 +1,5 @@
 import { ClassType, Field, Int, ObjectType } from 'type-graphql';
+import { Kind, type GraphQLResolveInfo, type SelectionSetNode } from 'graphql';
 
 @ObjectType('PageInfo')
 export class PageInfo {
@@ -57,4 +58,23 @@ export function toConnection<T>(page: Page<T>): ConnectionShape<T> {
       return page.totalCount();
     },
   };
+}
+
+/**
+ * Does the query select `name` directly under the field being resolved (through inline fragments and
+ * named fragments too)? A hint for loaders that can fetch a count with the page at no extra round
+ * trip; `@skip`/`@include` are not evaluated, so it may say yes for a field that is then skipped
+ * (the loader does a little work for nothing, never a wrong answer).
+ */
+export function selectsField(info: Pick<GraphQLResolveInfo, 'fieldNodes' | 'fragments'>, name: string): boolean {
+  const seen = new Set<string>();
+  const within = (set: SelectionSetNode | undefined): boolean =>
+    !!set && set.selections.some((s) => {
+      if (s.kind === Kind.FIELD) return s.name.value === name;
+      if (s.kind === Kind.INLINE_FRAGMENT) return within(s.selectionSet);
+      if (seen.has(s.name.value)) return false;
+      seen.add(s.name.value);
+      return within(info.fragments[s.name.value]?.selectionSet);
+    });
+  return info.fieldNodes.some((f) => within(f.selectionSet));
 }

@@ -4,6 +4,7 @@ import { seedDemoData } from '../../src/cli/seed';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { mergeCustomers } from '../../src/services/merge.service';
 import { parseMergePolicy } from '../../src/services/merge-policy';
+import { fromGlobalId } from '../../src/schema/global-id';
 
 /**
  * The N+1 guard: a nested customer-360 list query must cost the same number of SQL statements
@@ -81,4 +82,48 @@ it('batches next-best offers, recommendations and preferences across customers: 
     counts[first] = res.extensions!.sqlStatements!;
   }
   expect(counts[100]).toBe(counts[5]);
+});
+
+it('fetches totalCount with its page, in the page statement: right under cursors, filters, fragments and for parents with no children', async () => {
+  const listQuery = (count: boolean) => `query($after: String) { customers(first: 100) { nodes { id
+    orders(first: 1, after: $after) { ${count ? 'totalCount' : ''} nodes { id } }
+    interactions(first: 2, filter: { channels: [WEB] }) { ...Counted nodes { id } }
+    feedback(first: 1) { ... on FeedbackConnection { totalCount } nodes { id } }
+    consents { history(first: 1, purpose: EMAIL_MARKETING) { totalCount nodes { id } } } } } }
+    fragment Counted on InteractionConnection { totalCount }`;
+  const withCounts = await app.gql(listQuery(true));
+  expect(withCounts.errors).toBeUndefined();
+  const noOrderCount = await app.gql(listQuery(false));
+  // The orders count came with the orders page: selecting it costs no statement.
+  expect(withCounts.extensions!.sqlStatements).toBe(noOrderCount.extensions!.sqlStatements);
+
+  type Node = { id: string; orders: { totalCount: number }; interactions: { totalCount: number }; feedback: { totalCount: number }; consents: { history: { totalCount: number } } };
+  const nodes = withCounts.data.customers.nodes as Node[];
+  const truth = await app.sql<{ id: string; orders: string; web: string; feedback: string; email: string }>(
+    `select c.id,
+       (select count(*) from orders o where o.customer_id = c.id) as orders,
+       (select count(*) from interactions i where i.customer_id = c.id and i.channel = 'web') as web,
+       (select count(*) from feedback f where f.customer_id = c.id) as feedback,
+       (select count(*) from consent_records r where r.customer_id = c.id and r.purpose = 'email_marketing') as email
+     from customers c where c.id = any(?::uuid[])`,
+    [`{${nodes.map((n) => fromGlobalId(n.id)!.id).join(',')}}`],
+  );
+  const byId = new Map(truth.map((t) => [t.id, t]));
+  let zeroes = 0;
+  for (const n of nodes) {
+    const t = byId.get(fromGlobalId(n.id)!.id)!;
+    expect([n.orders.totalCount, n.interactions.totalCount, n.feedback.totalCount, n.consents.history.totalCount])
+      .toEqual([Number(t.orders), Number(t.web), Number(t.feedback), Number(t.email)]);
+    if (n.feedback.totalCount === 0 || n.orders.totalCount === 0) zeroes++;
+  }
+  // Parents without children (the left-joined rows) are among them.
+  expect(zeroes).toBeGreaterThan(0);
+
+  // Past a cursor the count is still the total, not what is left.
+  const heavy = nodes.find((n) => n.orders.totalCount >= 3)!;
+  const one = `query($id: ID!, $after: String) { customer(id: $id) { orders(first: 1, after: $after) { totalCount pageInfo { endCursor } nodes { id } } } }`;
+  const first = await app.gql(one, { id: heavy.id });
+  const second = await app.gql(one, { id: heavy.id, after: first.data.customer.orders.pageInfo.endCursor });
+  expect(second.data.customer.orders.totalCount).toBe(heavy.orders.totalCount);
+  expect(second.data.customer.orders.nodes[0].id).not.toBe(first.data.customer.orders.nodes[0].id);
 });

@@ -1,9 +1,10 @@
-import { Arg, Ctx, FieldResolver, ID, Int, Mutation, Query, Resolver, Root } from 'type-graphql';
+import { Arg, Ctx, FieldResolver, ID, Info, Int, Mutation, Query, Resolver, Root } from 'type-graphql';
+import type { GraphQLResolveInfo } from 'graphql';
 import { ConsentRecord, Customer, Identity } from '../../entities';
 import { ConsentPurpose, IdentityKind, FeedbackKind } from '../../entities/enums';
 import type { Context } from '../../context';
 import { expectGlobalId, fromGlobalId, toGlobalId } from '../../schema/global-id';
-import { toConnection } from '../../schema/connection';
+import { selectsField, toConnection } from '../../schema/connection';
 import { checkFirst, decodeCursor, textArray } from '../../services/pagination';
 import { CustomerSortField, SortDirection, findCustomerByIdentifier, listCustomers, upsertCustomer } from '../../services/customer.service';
 import { NO_FILTER, type SqlFilter } from '../../loaders/child-page.loader';
@@ -85,8 +86,11 @@ export class CustomerResolver {
     @Arg('first', () => Int, { defaultValue: 10 }) first: number,
     @Arg('after', () => String, { nullable: true }) after: string | null,
     @Ctx() ctx: Context,
+    @Info() info: GraphQLResolveInfo,
   ) {
-    const page = await ctx.loaders.ordersPage.load({ parentId: customer.id, first: checkFirst(first, ctx.config.maxPageSize), after: decodeCursor(after), filter: NO_FILTER });
+    const page = await ctx.loaders.ordersPage.load({
+      parentId: customer.id, first: checkFirst(first, ctx.config.maxPageSize), after: decodeCursor(after), filter: NO_FILTER, withCount: selectsField(info, 'totalCount'),
+    });
     return toConnection(page);
   }
 
@@ -97,9 +101,11 @@ export class CustomerResolver {
     @Arg('after', () => String, { nullable: true }) after: string | null,
     @Arg('filter', () => InteractionFilter, { nullable: true }) filter: InteractionFilter | null,
     @Ctx() ctx: Context,
+    @Info() info: GraphQLResolveInfo,
   ) {
     const page = await ctx.loaders.interactionsPage.load({
       parentId: customer.id, first: checkFirst(first, ctx.config.maxPageSize), after: decodeCursor(after), filter: interactionFilterSql(filter),
+      withCount: selectsField(info, 'totalCount'),
     });
     return toConnection(page);
   }
@@ -111,11 +117,14 @@ export class CustomerResolver {
     @Arg('after', () => String, { nullable: true }) after: string | null,
     @Arg('kinds', () => [FeedbackKind], { nullable: true }) kinds: FeedbackKind[] | null,
     @Ctx() ctx: Context,
+    @Info() info: GraphQLResolveInfo,
   ) {
     const filter: SqlFilter = kinds?.length
       ? { clauses: ['c.kind = any(?::text[])'], params: [textArray(kinds)], signature: `kinds:${[...kinds].sort().join(',')}` }
       : NO_FILTER;
-    const page = await ctx.loaders.feedbackPage.load({ parentId: customer.id, first: checkFirst(first, ctx.config.maxPageSize), after: decodeCursor(after), filter });
+    const page = await ctx.loaders.feedbackPage.load({
+      parentId: customer.id, first: checkFirst(first, ctx.config.maxPageSize), after: decodeCursor(after), filter, withCount: selectsField(info, 'totalCount'),
+    });
     return toConnection(page);
   }
 
@@ -170,9 +179,12 @@ export class CustomerConsentsResolver {
     @Arg('after', () => String, { nullable: true }) after: string | null,
     @Arg('purpose', () => ConsentPurpose, { nullable: true }) purpose: ConsentPurpose | null,
     @Ctx() ctx: Context,
+    @Info() info: GraphQLResolveInfo,
   ) {
     const filter: SqlFilter = purpose ? { clauses: ['c.purpose = ?'], params: [purpose], signature: `purpose:${purpose}` } : NO_FILTER;
-    const page = await ctx.loaders.consentHistoryPage.load({ parentId: consents.customerId, first: checkFirst(first, ctx.config.maxPageSize), after: decodeCursor(after), filter });
+    const page = await ctx.loaders.consentHistoryPage.load({
+      parentId: consents.customerId, first: checkFirst(first, ctx.config.maxPageSize), after: decodeCursor(after), filter, withCount: selectsField(info, 'totalCount'),
+    });
     return toConnection(page);
   }
 }
