@@ -79,36 +79,26 @@ export function createChildPageLoader<T extends object>(em: EntityManager, spec:
         }
         params.push(first + 1);
         const where = clauses.length ? ` and ${clauses.join(' and ')}` : '';
-        const withCount = group.some((k) => k.withCount);
-        let rows: Array<Record<string, unknown>>;
-        if (first === 0 && !after) {
-          rows = [];
-        } else if (!withCount) {
-          rows = await em.execute(
-            `select t.* from unnest(?::uuid[]) as k(parent_id)
-             cross join lateral (
-               select c.*, c.${spec.sortColumn}::text as "__sort" from ${spec.table} c
-               where c.${spec.parentColumn} = k.parent_id${where}
-               order by c.${spec.sortColumn} desc, c.id desc limit ?
-             ) t`,
-            params,
-          );
-        } else {
+        const page = `(
+             select c.*, c.${spec.sortColumn}::text as "__sort" from ${spec.table} c
+             where c.${spec.parentColumn} = k.parent_id${where}
+             order by c.${spec.sortColumn} desc, c.id desc limit ?
+           ) t`;
+        let rows: Array<Record<string, unknown>> = [];
+        const fetches = first > 0 || !!after;
+        if (fetches && !group.some((k) => k.withCount)) {
+          rows = await em.execute(`select t.* from unnest(?::uuid[]) as k(parent_id) cross join lateral ${page}`, params);
+        } else if (fetches) {
           // One row per parent at least (left join), each with the parent's count under the filter
           // (not the cursor): the same figure the count loader would fetch in a statement of its own.
           const countWhere = filter.clauses.length ? ` and ${filter.clauses.join(' and ')}` : '';
           const all: Array<Record<string, unknown>> = await em.execute(
-            `select k.parent_id::text as "__parent", (select count(*) from ${spec.table} c where c.${spec.parentColumn} = k.parent_id${countWhere}) as "__total", t.*
-             from unnest(?::uuid[]) as k(parent_id)
-             left join lateral (
-               select c.*, c.${spec.sortColumn}::text as "__sort" from ${spec.table} c
-               where c.${spec.parentColumn} = k.parent_id${where}
-               order by c.${spec.sortColumn} desc, c.id desc limit ?
-             ) t on true`,
+            `select k.parent_id::text as "__parent",
+               (select count(*) from ${spec.table} c where c.${spec.parentColumn} = k.parent_id${countWhere}) as "__total", t.*
+             from unnest(?::uuid[]) as k(parent_id) left join lateral ${page} on true`,
             // Placeholders in text order: the count's filter, then the page's.
             [...filter.params, ...params],
           );
-          rows = [];
           for (const { __parent, __total, ...row } of all) {
             counts.prime({ parentId: __parent as string, filter }, Number(__total));
             if (row.id != null) rows.push(row);
