@@ -2,8 +2,8 @@ import { deny, rule, shield, type IRules } from 'graphql-shield';
 import { applyMiddleware } from 'graphql-middleware';
 import { GraphQLError, type GraphQLResolveInfo, type GraphQLSchema } from 'graphql';
 import type { Context } from '../context';
-import { Role, STAFF_ROLES } from '../auth/viewer';
-import { canAccessCustomer, hasConsent } from '../auth/access';
+import { Role } from '../auth/viewer';
+import { accessKnownNow, canAccessCustomer, hasConsent } from '../auth/access';
 import {
   CUSTOMER_OWNED_TYPES, METRICS_FILTER_ROLES, MUTATION_POLICY, PII_FIELDS, PII_FILTER_ROLES, QUERY_POLICY, SUBSCRIPTION_POLICY, TYPE_POLICY, type FieldPolicy,
 } from '../auth/policy';
@@ -128,27 +128,20 @@ function fieldRule(type: string, field: string, policy: FieldPolicy, customerOwn
     const granted = roleGrant(policy, ctx, what);
     if (granted !== true) return granted;
     if (!customerOwned) return true;
-    const viewer = ctx.viewer!;
-    if (policy[viewer.role] !== true) return undefined; // a consent to look up
-    // Staff may see every customer, a customer only themselves: no lookup either way.
-    if (STAFF_ROLES.includes(viewer.role)) {
-      if (pii) ctx.audit.recordRead(customerIdOf(type, parent)!, what);
-      return true;
-    }
-    if (viewer.role === Role.CUSTOMER) {
-      const customerId = customerIdOf(type, parent);
-      if (!customerId || customerId !== viewer.customerId) return forbidden(`no access to this customer's ${type}`, 'OBJECT');
-      if (pii) ctx.audit.recordRead(customerId, what);
-      return true;
-    }
-    return undefined; // a partner: the customer's consent to third-party sharing
+    if (policy[ctx.viewer!.role] !== true) return undefined; // a consent to look up
+    const customerId = customerIdOf(type, parent);
+    const access = accessKnownNow(ctx, customerId);
+    if (access === undefined) return undefined; // a partner: the customer's consent to third-party sharing
+    if (!access) return forbidden(`no access to this customer's ${type}`, 'OBJECT');
+    if (pii) ctx.audit.recordRead(customerId!, what);
+    return true;
   }
 
   // The answer depends on the parent object: 'no_cache', never 'contextual' (which would reuse the
   // first list item's answer for every item).
   return withVerdictNow(
     rule(what, { cache: 'no_cache' })((parent: Record<string, unknown>, _args, ctx: Context) => decideNow(parent, ctx) ?? objectAndConsent(parent, ctx)),
-    (parent, ctx) => decideNow(parent, ctx),
+    decideNow,
   );
 }
 
@@ -189,7 +182,6 @@ export const permissions = shield(permissionRules, {
   allowExternalErrors: true,
   debug: false,
 });
-
 
 type FieldMiddleware = (
   resolve: (parent: unknown, args: Record<string, unknown>, ctx: Context, info: GraphQLResolveInfo) => unknown,
