@@ -24,6 +24,7 @@ import { playgroundRouter } from './playground/playground.router';
 import { customer360Query, playgroundExamples } from './playground/examples';
 import { createHardening } from './hardening';
 import { createActivityEvents, type ActivityEvents } from './live/activity-events';
+import { trackingRouter } from './tracking/tracking.router';
 
 export interface RapportServer {
   app: express.Express;
@@ -198,6 +199,21 @@ export async function createServer({ orm, config, logger, playgroundHeaders, rea
       },
     }),
   );
+
+  // The Segment-compatible tracking API and analytics.js (README "Tracking API").
+  if (config.trackingApi) {
+    app.use(
+      trackingRouter({
+        apollo,
+        intake: hardening.intake,
+        authenticate: (apiKey) => authenticate(undefined, apiKey, verifyJwt, orm, logger),
+        createContext: (viewer, res) => {
+          obs.noteViewer(res, viewer);
+          return createContext(orm, config, viewer, obs.requestIdOf(res)!, events);
+        },
+      }),
+    );
+  }
 
   // Subscriptions: the graphql-ws protocol on the same path (README "Live updates").
   const wsServer = new WebSocketServer({ server: httpServer, path: '/graphql' });
