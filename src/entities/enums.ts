@@ -66,6 +66,8 @@ export enum InteractionType {
   STORE_VISIT = 'store_visit',
   TICKET = 'ticket',
   SOCIAL_MENTION = 'social_mention',
+  /** Once per campaign and control customer, at first eligibility: what they would have been shown was held back. */
+  HELD_OUT = 'held_out',
 }
 
 export enum FeedbackKind {
