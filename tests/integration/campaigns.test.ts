@@ -249,6 +249,23 @@ describe('a holdout campaign with a planted uplift, end to end through GraphQL a
     }
   });
 
+  it('the analytics run keeps each offer’s attributed revenue, and the ranking weighs the offer by it', async () => {
+    await ok(app.gql('mutation { recomputeAnalytics { customers } }'));
+    const [row] = await app.sql<{ attributed_revenue_minor: string; attributed_converters: number; accepted_count: number }>(
+      'select attributed_revenue_minor, attributed_converters, accepted_count from offers where code = ?', ['sim-offer'],
+    );
+    const res = await ok(app.gql(RESULTS, { c: 'holdout-sim' }));
+    const perOffer = res.campaignMetrics[0].results.offers[0];
+    expect(Number(row.attributed_revenue_minor)).toBe(perOffer.attributedRevenueMinor);
+    expect(row.attributed_converters).toBe(perOffer.converterCount);
+    const worth = (10 * 500 + perOffer.attributedRevenueMinor) / (10 + Math.max(row.accepted_count, perOffer.converterCount));
+    const treated = ids.find((id) => !control.has(id))!;
+    const nbo = await ok(app.gql(`query($id: ID!) { customer(id: $id) { nextBestOffers(channel: EMAIL) { offer { code } pAccept score reason } } }`, { id: treated }));
+    const ranked = nbo.customer.nextBestOffers.find((o: { offer: { code: string } }) => o.offer.code === 'sim-offer');
+    expect(ranked.score).toBeCloseTo(ranked.pAccept * worth, 6);
+    expect(ranked.reason).toContain(`worth ${Math.round(worth)} per acceptance from attributed revenue`);
+  });
+
   it('computes results for many campaigns in the same number of statements as for one', async () => {
     await campaign('other-1', 'status: ACTIVE, controlPercent: 10');
     await campaign('other-2', 'status: ACTIVE');

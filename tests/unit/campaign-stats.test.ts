@@ -1,5 +1,6 @@
 import { upliftFigures } from '../../src/campaigns/results';
 import { campaignBucket, isControl, pickVariant } from '../../src/campaigns/holdout';
+import { learnedValue } from '../../src/services/offer-ranking';
 import { meanDifference, rateDifference, relativeDifference, sampleSizePerGroup, verdict, wilson } from '../../src/campaigns/stats';
 
 /** mulberry32: a small seeded generator, so every run of this file draws the same data. */
@@ -127,5 +128,16 @@ describe('assignment by hash', () => {
     const heldB = ids.filter((id) => isControl(camp, id, 50) && pickVariant(camp, id, variants) === 'b').length;
     expect(heldB / ids.filter((id) => isControl(camp, id, 50)).length).toBeGreaterThan(0.72);
     expect(pickVariant(camp, ids[0], [])).toBeNull();
+  });
+});
+
+describe('revenue-weighted worth of an acceptance (next-best offer)', () => {
+  it('is the declared value without attributed revenue, and moves toward revenue per acceptance with evidence', () => {
+    expect(learnedValue(500, { accepted: 0 })).toBe(500);
+    expect(learnedValue(500, { accepted: 20, attributedRevenueMinor: 0, attributedConverters: 0 })).toBe(500);
+    // 10 acceptances that brought 3000 each: halfway between 500 and 3000.
+    expect(learnedValue(500, { accepted: 10, attributedRevenueMinor: 30000, attributedConverters: 10 })).toBe(1750);
+    // 1000 acceptances: almost all revenue.
+    expect(learnedValue(500, { accepted: 1000, attributedRevenueMinor: 3_000_000, attributedConverters: 900 })).toBeCloseTo(2975.2, 1);
   });
 });
