@@ -4,6 +4,7 @@ import { Role } from '../../src/auth/viewer';
 import { fromGlobalId } from '../../src/schema/global-id';
 import { campaignBucket, heldOutCustomers, isControl, pickVariant } from '../../src/campaigns/holdout';
 import { upliftFigures } from '../../src/campaigns/results';
+import { mulberry32 } from '../../src/cli/seed';
 import { OfferChannel } from '../../src/entities/offer-enums';
 
 /** Holdout groups, A/B variants, checkout codes and campaign results, on the served schema. */
@@ -56,17 +57,6 @@ async function offer(code: string, campaignId: string, extra = ''): Promise<stri
   return d.createOffer.id;
 }
 
-/** mulberry32, seeded: the planted conversions are the same on every run. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const RESULTS = `query($c: String!) { campaignMetrics(since: "${START}", campaign: $c) { campaign results {
   currency controlPercent attributionWindowDays verdict costMinor discountsMinor roi incrementalConversions
@@ -180,7 +170,7 @@ describe('a holdout campaign with a planted uplift, end to end through GraphQL a
   it('reports the planted uplift: exact counts, the statistics computed in-process, a CI that covers Δ and excludes 0', async () => {
     const P = 0.15;
     const DELTA = 0.45;
-    const r = rng(20261205);
+    const r = mulberry32(20261205);
     const planted = { exposed: { customers: 0, converters: 0, rev: 0, rev_sq: 0 }, control: { customers: 0, converters: 0, rev: 0, rev_sq: 0 } };
     let discounts = 0;
     let coded = 0;

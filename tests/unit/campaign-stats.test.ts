@@ -1,23 +1,13 @@
 import { upliftFigures } from '../../src/campaigns/results';
+import { mulberry32 } from '../../src/cli/seed';
 import { campaignBucket, isControl, pickVariant } from '../../src/campaigns/holdout';
 import { learnedValue } from '../../src/services/offer-ranking';
 import { meanDifference, rateDifference, relativeDifference, sampleSizePerGroup, verdict, wilson } from '../../src/campaigns/stats';
 
-/** mulberry32: a small seeded generator, so every run of this file draws the same data. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** A synthetic campaign: n customers per group, treated convert at p + delta, controls at p; revenue per converter 20–80 €. */
 function simulate(seed: number, n: number, p: number, delta: number) {
-  const r = rng(seed);
+  const r = mulberry32(seed);
   const group = (rate: number) => {
     const g = { customers: n, converters: 0, rev: 0, rev_sq: 0 };
     for (let i = 0; i < n; i++) {

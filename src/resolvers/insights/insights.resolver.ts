@@ -40,7 +40,7 @@ export class CampaignMetricsRow {
   @Field(() => Int, { description: 'email_send, sms_send and push_send events.' }) sends!: number;
   @Field(() => Int, { description: 'email_open events.' }) opens!: number;
   @Field(() => Int, { description: 'email_click events.' }) clicks!: number;
-  @Field(() => Int, { description: 'Distinct customers with any event of the campaign.' }) customersReached!: number;
+  @Field(() => Int, { description: 'Distinct customers with any event of the campaign (HELD_OUT is not one).' }) customersReached!: number;
   @Field(() => Int, { description: 'Distinct customers who clicked.' }) customersClicked!: number;
   @Field(() => Int, { description: 'Clickers with a kept order (not cancelled or returned) within 7 days after a click.' }) conversions!: number;
   @Field(() => Float, { nullable: true, description: 'opens / sends.' }) openRate!: number | null;
