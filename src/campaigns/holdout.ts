@@ -6,7 +6,7 @@ import { uuidArray } from '../services/pagination';
 /**
  * Holdout groups and A/B variants, decided by a hash of (campaign, customer): nothing is stored to
  * decide them, so the assignment is the same on every instance, in every statement and after every
- * restart. The SQL twin is rapport_campaign_bucket (migration 20261205195533); the two must agree
+ * restart. The SQL twin is rapport_campaign_bucket (migration 20261205204836); the two must agree
  * (tests/unit/campaign-stats.test.ts checks them on the same pairs).
  *
  * A bucket is 0..9999. A customer is in a campaign's control group when

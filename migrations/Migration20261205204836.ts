@@ -1,6 +1,6 @@
 import { Migration } from '@mikro-orm/migrations';
 
-export class Migration20261205195533 extends Migration {
+export class Migration20261205204836 extends Migration {
 
   override async up(): Promise<void> {
     this.addSql(`alter table "interactions" drop constraint if exists "interactions_type_check";`);
@@ -15,7 +15,7 @@ export class Migration20261205195533 extends Migration {
 
     this.addSql(`alter table "orders" add column "offer_id" uuid null, add column "campaign_id" uuid null;`);
 
-    this.addSql(`alter table "interactions" add constraint "interactions_type_check" check("type" in ('page_view', 'product_view', 'search', 'cart_add', 'cart_abandon', 'email_send', 'email_open', 'email_click', 'sms_send', 'push_send', 'offer_shown', 'offer_accepted', 'offer_rejected', 'chat_message', 'call', 'store_visit', 'ticket', 'social_mention', 'held_out'));`);
+    this.addSql(`alter table "interactions" add constraint "interactions_type_check" check("type" in ('page_view', 'product_view', 'search', 'cart_add', 'cart_abandon', 'email_send', 'email_open', 'email_click', 'sms_send', 'push_send', 'offer_shown', 'offer_accepted', 'offer_rejected', 'chat_message', 'call', 'store_visit', 'ticket', 'social_mention', 'screen_view', 'custom_event', 'held_out'));`);
     this.addSql(`create index "interactions_campaign_type_idx" on "interactions" ("campaign", "type", "customer_id") where "campaign" is not null;`);
 
     // Holdout and variant assignment: the same hash as campaignBucket() in src/campaigns/holdout.ts
@@ -36,7 +36,7 @@ export class Migration20261205195533 extends Migration {
 
     this.addSql(`drop index "interactions_campaign_type_idx";`);
 
-    this.addSql(`alter table "interactions" add constraint "interactions_type_check" check("type" in ('page_view', 'product_view', 'search', 'cart_add', 'cart_abandon', 'email_send', 'email_open', 'email_click', 'sms_send', 'push_send', 'offer_shown', 'offer_accepted', 'offer_rejected', 'chat_message', 'call', 'store_visit', 'ticket', 'social_mention'));`);
+    this.addSql(`alter table "interactions" add constraint "interactions_type_check" check("type" in ('page_view', 'product_view', 'search', 'cart_add', 'cart_abandon', 'email_send', 'email_open', 'email_click', 'sms_send', 'push_send', 'offer_shown', 'offer_accepted', 'offer_rejected', 'chat_message', 'call', 'store_visit', 'ticket', 'social_mention', 'screen_view', 'custom_event'));`);
 
     this.addSql(`alter table "offers" drop constraint offers_variant_weight_check;`);
     this.addSql(`alter table "offers" drop column "variant_weight", drop column "attributed_revenue_minor", drop column "attributed_converters";`);
