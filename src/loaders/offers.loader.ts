@@ -22,7 +22,7 @@ function byId<T extends object>(em: EntityManager, entity: new () => T, table: s
 }
 
 /** Offers' loaders: one statement per batch, whatever the number of customers or offers asked about. */
-export function createOfferLoaders(em: EntityManager) {
+export function createOfferLoaders(em: EntityManager, writeEm: EntityManager = em) {
   return {
     offerCampaignById: byId(em, Campaign, 'campaigns'),
     offerSegmentById: byId(em, Segment, 'segments'),
@@ -31,7 +31,7 @@ export function createOfferLoaders(em: EntityManager) {
     nextBestOffers: new DataLoader<NextBestOffersKey, RankedOffer[], string>(async (keys) => {
       const out = new Map<string, RankedOffer[]>();
       for (const group of groupBy(keys, (k) => `${k.channel}|${k.first}`).values()) {
-        const ranked = await rankOffers(em, [...new Set(group.map((k) => k.customerId))], group[0].channel, group[0].first);
+        const ranked = await rankOffers(em, [...new Set(group.map((k) => k.customerId))], group[0].channel, group[0].first, writeEm);
         for (const k of group) out.set(`${k.customerId}|${k.channel}|${k.first}`, ranked.get(k.customerId) ?? []);
       }
       return keys.map((k) => out.get(`${k.customerId}|${k.channel}|${k.first}`) ?? []);

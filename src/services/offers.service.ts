@@ -345,7 +345,11 @@ const OFFER_TYPES = [InteractionType.OFFER_SHOWN, InteractionType.OFFER_ACCEPTED
  * channel's consent purpose granted in force (CHANNEL_CONSENT) and the offer's own purpose too;
  * a member of one target segment (when it names any); fewer acceptances than the offer allows.
  */
-export async function rankOffers(em: EntityManager, customerIds: readonly string[], channel: OfferChannel, first: number): Promise<Map<string, RankedOffer[]>> {
+/**
+ * `writeEm`: where the HELD_OUT records go. A query read from a replica (README "Scaling out") ranks
+ * there but must write on the primary.
+ */
+export async function rankOffers(em: EntityManager, customerIds: readonly string[], channel: OfferChannel, first: number, writeEm: EntityManager = em): Promise<Map<string, RankedOffer[]>> {
   const consent = CHANNEL_CONSENT[channel];
   const rows: Array<{
     customer_id: string; offer: Record<string, unknown>; held_out: boolean; own_rejected: number; own_accepted: number; own_shown_recent: number; own_responded_recent: number;
@@ -403,7 +407,7 @@ export async function rankOffers(em: EntityManager, customerIds: readonly string
     byCustomer.set(id, list.slice(0, first));
   }
   // First eligibility of a control customer: recorded once (HELD_OUT), so results compare like with like.
-  await recordHeldOut(em, [...held.values()], channel);
+  await recordHeldOut(writeEm, [...held.values()], channel);
   return byCustomer;
 }
 
