@@ -21,7 +21,7 @@ import { currentSqlStats, installSqlCounter } from './observability/sql-counter'
 import { createObservability } from './observability';
 import { playgroundRouter } from './playground/playground.router';
 import { customer360Query, playgroundExamples } from './playground/examples';
-import { createHardening } from './hardening';
+import { applyBudget, createHardening } from './hardening';
 import { createActivityEvents, type ActivityEvents } from './live/activity-events';
 
 export interface RapportServer {
@@ -83,12 +83,13 @@ export async function createServer({ orm, config, logger, playgroundHeaders }: S
   logger = obs.logger; // what is logged on behalf of a request carries its requestId
   app.use(obs.requestStart);
   const httpServer = http.createServer(app);
-  const verifyJwt = createJwtVerifier({ secret: config.jwtSecret, jwksUrl: config.jwksUrl, issuer: config.jwtIssuer, audience: config.jwtAudience });
+  const verifyJwt = createJwtVerifier({ secret: config.jwtSecret, jwksUrl: config.jwksUrl, issuer: config.jwtIssuer, audience: config.jwtAudience, maxLifetimeSeconds: config.jwtMaxLifetimeSeconds });
   // Limits, rate limits, timeouts, introspection and error shapes: README "Limits" (src/hardening).
   const hardening = await createHardening({ config, logger, verifyJwt });
   app.set('trust proxy', config.trustProxy);
 
-  const schema = await buildAppSchema();
+  // Every list and root field checks the request's budget and timeout (src/hardening/budget.ts).
+  const schema = applyBudget(await buildAppSchema());
   const formatError = obs.formatError(hardening.formatError(createFormatError(logger)));
   const events = await createActivityEvents({ redisUrl: config.redisUrl, channel: config.liveChannel, logger });
   let wsCleanup: { dispose(): void | Promise<void> } | undefined; // set once /graphql is mounted
@@ -129,14 +130,17 @@ export async function createServer({ orm, config, logger, playgroundHeaders }: S
 
   if (obs.metricsHandler) app.get('/metrics', obs.metricsHandler);
 
-  app.use(
-    playgroundRouter({
-      endpoint: '/graphql',
-      defaultHeaders: playgroundHeaders ? JSON.stringify(playgroundHeaders, null, 2) : undefined,
-      exampleQuery: customer360Query,
-      examples: playgroundExamples,
-    }),
-  );
+  // GraphiQL: PLAYGROUND (off by default in production, where introspection is off too).
+  if (config.playground) {
+    app.use(
+      playgroundRouter({
+        endpoint: '/graphql',
+        defaultHeaders: playgroundHeaders ? JSON.stringify(playgroundHeaders, null, 2) : undefined,
+        exampleQuery: customer360Query,
+        examples: playgroundExamples,
+      }),
+    );
+  }
 
   app.use(
     '/graphql',
