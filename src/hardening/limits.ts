@@ -251,8 +251,9 @@ export function operationCost(schema: GraphQLSchema, doc: DocumentNode, op: Oper
         const child = sel.selectionSet ? visit(type, sel.selectionSet) : 0;
         const multiplier = !def || !type ? 1
           : isConnection(type) ? pageSize(sel, def, op, variables, maxPageSize)
-          // A connection's `nodes` and `edges` are its page, already counted by the connection field.
-          : isListType(getNullableType(def.type)) && !(parent && isConnection(parent)) ? listBound(parent, sel, def, op, variables, maxPageSize)
+          // A connection's `nodes` and `edges` are its page, already counted by the connection field;
+          // introspection's lists are as long as the schema is (and INTROSPECTION decides who may ask).
+          : isListType(getNullableType(def.type)) && !(parent && (isConnection(parent) || parent.name.startsWith('__'))) ? listBound(parent, sel, def, op, variables, maxPageSize)
           : 1;
         total += 1 + multiplier * child;
       } else if (sel.kind === Kind.INLINE_FRAGMENT) {
