@@ -1,4 +1,4 @@
-import type { GraphQLFormattedError } from 'graphql';
+import { GraphQLError, type GraphQLFormattedError } from 'graphql';
 import { unwrapResolverError } from '@apollo/server/errors';
 import { INTROSPECTION_DISABLED_MESSAGE } from './plugins';
 
@@ -17,6 +17,9 @@ export function stripSuggestions(message: string): string {
 
 /** graphql-js stops coercing variables after 50 errors with this message, and no code of its own. */
 export const TOO_MANY_ERRORS_MESSAGE = 'Too many errors processing variables, error limit reached. Execution aborted.';
+
+/** graphql-js' getArgumentValues messages (graphql 16 execution/values.ts). */
+const ARGUMENT_COERCION = /^Argument "(\w+)" (?:of (?:non-null|required) type "[^"]+" (?:must not be null|was provided the variable)|has invalid value)/;
 
 /** Longest message answered; past it the middle (where graphql-js prints the client's value) is cut. */
 export const MAX_MESSAGE_LENGTH = 300;
@@ -59,6 +62,12 @@ export function hardenFormatError(base: FormatError, opts: HardenedFormatOptions
         path: formatted.path,
         extensions: { code: 'QUERY_TIMEOUT' },
       };
+    }
+    // graphql-js' own argument coercion during execution (a variable explicitly null where the
+    // argument is non-null with a default, say) throws a GraphQLError with no code: the client's input.
+    const argument = ARGUMENT_COERCION.exec(formatted.message);
+    if (argument && original instanceof GraphQLError && !original.originalError && (formatted.extensions?.code ?? 'INTERNAL_SERVER_ERROR') === 'INTERNAL_SERVER_ERROR') {
+      return { ...formatted, message: truncateMessage(formatted.message), extensions: { code: 'BAD_USER_INPUT', field: argument[1] } };
     }
     if (formatted.message === TOO_MANY_ERRORS_MESSAGE) {
       return { message: 'the variables hold too many invalid values (graphql-js stops at 50); fix the first ones and retry', extensions: { code: 'TOO_MANY_ERRORS' } };

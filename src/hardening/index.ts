@@ -57,7 +57,8 @@ export async function createHardening({ config, logger, verifyJwt }: HardeningOp
     store = new MemoryStore();
   }
   installQueryTracking();
-  const plugins: ApolloServerPlugin<Context>[] = [costLimitPlugin(config.maxCost, config.maxPageSize), inputSanityPlugin(), budgetPlugin(), tooManyErrorsPlugin()];
+  // Unstorable input first: Apollo runs didResolveOperation hooks together and answers the first refusal.
+  const plugins: ApolloServerPlugin<Context>[] = [inputSanityPlugin(), costLimitPlugin(config.maxCost, config.maxPageSize), budgetPlugin(), tooManyErrorsPlugin()];
   if (config.introspection === 'staff') plugins.push(staffIntrospectionPlugin());
   const hideSuggestions = config.env !== 'development';
   return {
