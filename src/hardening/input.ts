@@ -106,6 +106,9 @@ export function unstorableInput(schema: GraphQLSchema, document: DocumentNode, o
     const err = checkVariable(variables[name], typeFromAST(schema, def.type) as GraphQLInputType | undefined, name);
     if (err) return err;
   }
+  // Literals are the document's: Apollo hands the same (cached) document to every request sending it.
+  const cached = literalVerdicts.get(document);
+  if (cached !== undefined) return cached ?? undefined;
   let found: GraphQLError | undefined;
   const typeInfo = new TypeInfo(schema);
   visit(document, visitWithTypeInfo(typeInfo, {
@@ -123,8 +126,11 @@ export function unstorableInput(schema: GraphQLSchema, document: DocumentNode, o
       return false;
     },
   }));
+  literalVerdicts.set(document, found ?? null);
   return found;
 }
+
+const literalVerdicts = new WeakMap<DocumentNode, GraphQLError | null>();
 
 /**
  * Refuses, before execution (so before coercion, resolvers and SQL), input no field can accept: NUL
