@@ -150,6 +150,8 @@ function count(work: RequestWork, value: unknown, info: GraphQLResolveInfo): unk
   return value;
 }
 
+const BUDGETED = Symbol('budgeted');
+
 /**
  * Wraps the resolver of every list field and every root field of the served schema with the budget
  * check. Scalar and single-object fields are left alone: they are bounded by the lists above them.
@@ -161,8 +163,10 @@ export function applyBudget(schema: GraphQLSchema): GraphQLSchema {
     for (const field of Object.values(type.getFields())) {
       const isList = isListType(getNullableType(field.type));
       if (!isList && !roots.has(type)) continue;
+      // Servers built in one process may share a schema: wrap each resolver once.
+      if (field.resolve && (field.resolve as { [BUDGETED]?: boolean })[BUDGETED]) continue;
       const inner = field.resolve ?? defaultFieldResolver;
-      field.resolve = (source, args, ctx, info) => {
+      const budgeted: typeof field.resolve = (source, args, ctx, info) => {
         const work = storage.getStore();
         if (!work) return inner(source, args, ctx, info);
         if (work.stopped) throw work.stopped;
@@ -171,6 +175,8 @@ export function applyBudget(schema: GraphQLSchema): GraphQLSchema {
         if (result && typeof (result as Promise<unknown>).then === 'function') return (result as Promise<unknown>).then((v) => count(work, v, info));
         return count(work, result, info);
       };
+      (budgeted as { [BUDGETED]?: boolean })[BUDGETED] = true;
+      field.resolve = budgeted;
     }
   }
   return schema;
