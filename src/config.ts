@@ -76,6 +76,8 @@ export interface Config {
   requestTimeoutMs: number;
   /** The Segment-compatible tracking API at /v1 and analytics.js (README "Tracking API"). */
   trackingApi: boolean;
+  /** Serve the schema as an Apollo Federation 2 subgraph (README "Federation"). */
+  federation: boolean;
   /** MERGE_POLICY (JSON): automatic merges, identifier limits, junk values, source priority (README "Identity resolution and merges"). */
   mergePolicy: MergePolicy;
 }
@@ -217,6 +219,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     dbStatementTimeoutMs: intVar(env, 'DB_STATEMENT_TIMEOUT_MS', 15_000, 0, 24 * 3_600_000),
     requestTimeoutMs: intVar(env, 'REQUEST_TIMEOUT_MS', 30_000, 0, 24 * 3_600_000),
     trackingApi: boolVar(env, 'TRACKING_API', true),
+    federation: boolVar(env, 'FEDERATION', false),
     mergePolicy: mergePolicyVar(env),
   };
 }

@@ -4,7 +4,7 @@ import express from 'express';
 import { ApolloServer, type ApolloServerPlugin } from '@apollo/server';
 import { expressMiddleware } from '@as-integrations/express5';
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
-import { ApolloServerPluginCacheControlDisabled, ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
+import { ApolloServerPluginCacheControlDisabled, ApolloServerPluginInlineTraceDisabled, ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import { GraphQLError, getOperationAST, parse, specifiedRules, validate, type DocumentNode, type FormattedExecutionResult } from 'graphql';
 import type { MikroORM } from '@mikro-orm/postgresql';
 import { WebSocketServer } from 'ws';
@@ -124,13 +124,18 @@ export async function createServer({ orm, config, logger, playgroundHeaders, rea
   logger = obs.logger; // what is logged on behalf of a request carries its requestId
   app.use(obs.requestStart);
   const httpServer = http.createServer(app);
+  // Idle keep-alive connections outlive their clients' and proxies' own idle timeouts (undici: 4 s, load
+  // balancers: ~60 s): a server that closes first races the client's next request on that socket,
+  // which then fails with ECONNRESET although nothing was wrong (seen under load in the test suite).
+  httpServer.keepAliveTimeout = 65_000;
+  httpServer.headersTimeout = 66_000;
   const verifyJwt = createJwtVerifier({ secret: config.jwtSecret, jwksUrl: config.jwksUrl, issuer: config.jwtIssuer, audience: config.jwtAudience, maxLifetimeSeconds: config.jwtMaxLifetimeSeconds });
   // Limits, rate limits, timeouts, introspection and error shapes: README "Limits" (src/hardening).
   const hardening = await createHardening({ config, logger, verifyJwt });
   app.set('trust proxy', config.trustProxy);
 
   // Every list and root field checks the request's budget and timeout (src/hardening/budget.ts).
-  const schema = applyBudget(await buildAppSchema());
+  const schema = applyBudget(await buildAppSchema(config.federation ? { federation: { maxRepresentations: config.maxPageSize } } : {}));
   const formatError = obs.formatError(hardening.formatError(createFormatError(logger)));
   const events = await createActivityEvents({ redisUrl: config.redisUrl, channel: config.liveChannel, logger });
   let wsCleanup: { dispose(): void | Promise<void> } | undefined; // set once /graphql is mounted
@@ -150,6 +155,8 @@ export async function createServer({ orm, config, logger, playgroundHeaders, rea
       // Per-field cache hints cost a fifth of a list query's CPU (profiled) and nothing here is
       // cacheable: personal data answers `cache-control: no-store`, set below.
       ApolloServerPluginCacheControlDisabled(),
+      // A subgraph would otherwise send the router per-field timing traces (ftv1) on request: CPU for every field, and timings to whoever asks.
+      ApolloServerPluginInlineTraceDisabled(),
       auditPlugin(logger, config.exposeSqlCount),
       obs.apolloPlugin,
       ...hardening.plugins,
