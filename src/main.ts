@@ -57,7 +57,8 @@ async function main(): Promise<void> {
 
   let playgroundHeaders: Record<string, string> | undefined;
   if (config.env === 'development' && config.jwtSecret === DEV_JWT_SECRET) {
-    const token = await signToken(DEV_JWT_SECRET, { sub: 'dev-admin', role: Role.ADMIN }, '30d');
+    // As long as the server accepts (JWT_MAX_LIFETIME_SECONDS): a longer one would be refused.
+    const token = await signToken(DEV_JWT_SECRET, { sub: 'dev-admin', role: Role.ADMIN }, `${config.jwtMaxLifetimeSeconds}s`);
     playgroundHeaders = { Authorization: `Bearer ${token}` };
   }
 
