@@ -92,6 +92,9 @@ export function compileSegmentRule(rule: SegmentRule, asOf: Date = new Date()): 
       case 'bought': {
         const b = r.bought!;
         const conds = ['o.customer_id = a.id', `o.status not in ('cancelled', 'returned')`, `o.placed_at > ${days(b.withinDays, `${path}.bought.withinDays`)}`];
+        // An as-of run ignores what happened after asOf.
+        conds.push('o.placed_at <= ?');
+        params.push(asOf);
         for (const [k, col] of [['category', 'p.category'], ['brand', 'p.brand'], ['sku', 'p.sku']] as const) {
           const v = b[k];
           if (v != null) {
@@ -107,7 +110,8 @@ export function compileSegmentRule(rule: SegmentRule, asOf: Date = new Date()): 
       }
       case 'interacted': {
         const x = r.interacted!;
-        const conds = ['n.customer_id = a.id', `n.occurred_at > ${days(x.withinDays, `${path}.interacted.withinDays`)}`];
+        const conds = ['n.customer_id = a.id', `n.occurred_at > ${days(x.withinDays, `${path}.interacted.withinDays`)}`, 'n.occurred_at <= ?'];
+        params.push(asOf);
         if (x.channel) {
           conds.push('n.channel = ?');
           params.push(x.channel);
