@@ -244,7 +244,8 @@ export async function recomputeMetrics(rootEm: EntityManager, opts: RecomputeOpt
            v.purchases12m, v.p_alive, v.exp_spend, v.clv,
            coalesce(e.decline, 0), coalesce(n.n, 0),
            -- Churn risk: the model's P(no purchase over the churn horizon); none for prospects.
-           least(1, greatest(0, v.churn)),
+           -- (greatest/least skip nulls, so the null of a prospect is kept explicitly.)
+           case when v.churn is not null then least(1, greatest(0, v.churn)) end,
            case when v.customer_id is null then 'maintain'
                 when v.returned_minor > 0 and v.returned_minor >= v.value_minor then 'below_zero'
                 when v.clv_rank < 0.2 then 'most_valuable'

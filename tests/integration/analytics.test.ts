@@ -5,6 +5,9 @@ import { runAnalytics } from '../../src/analytics/run';
 import { seedDemoData } from '../../src/cli/seed';
 import { Role } from '../../src/auth/viewer';
 import { toGlobalId } from '../../src/schema/global-id';
+import * as models from '../../src/analytics/models';
+import { validateModels } from '../../src/analytics/validate';
+import type { RecomputeSummary } from '../../src/analytics/recompute';
 
 let app: TestApp;
 const DAY = 86_400_000;
@@ -44,9 +47,19 @@ beforeAll(async () => {
   await history('unhappy', [{ daysAgo: 30, total: 3000 }, { daysAgo: 10, total: 3000 }], { complaints: 2 });
   await app.sql(`insert into customers (email) values ('prospect@example.com')`);
   ids.prospect = (await app.sql<{ id: string }>(`select id from customers where email = 'prospect@example.com'`))[0].id;
+  // Three orders on one UTC day (a split basket) and one more 10 days ago: two transactions, four orders.
+  const [sd] = await app.sql<{ id: string }>(`insert into customers (email, created_at) values ('sameday@example.com', now() - interval '100 days') returning id`);
+  ids.sameday = sd.id;
+  for (const [i, at] of ["date_trunc('day', now()) - interval '40 days' + interval '9 hours'", "date_trunc('day', now()) - interval '40 days' + interval '13 hours'",
+    "date_trunc('day', now()) - interval '40 days' + interval '20 hours'", "now() - interval '10 days'"].entries()) {
+    await app.sql(`insert into orders (customer_id, placed_at, channel, status, currency, subtotal_minor, total_minor, source, external_id)
+                   values (?, ${at}, 'web', 'delivered', 'EUR', 1000, 1000, 'test', ?)`, [sd.id, `sameday-${i}`]);
+  }
   const run = await analytics();
   expect(run).not.toBeNull();
+  firstRun = run!.metrics;
 }, 120_000);
+let firstRun: RecomputeSummary;
 afterAll(async () => {
   await app?.close();
 });
@@ -175,5 +188,83 @@ describe('segments', () => {
     const denied = await app.gql(create, { input: { name: 'x', rule: { lifecycleStageIn: ['LAPSED'] } } }, { role: Role.SUPPORT });
     expect(denied.errors?.[0].extensions?.code).toBe('FORBIDDEN');
     expect(await databaseDigest(app)).toBe(digest);
+  });
+});
+
+describe('model inputs and as-of runs', () => {
+  const asOf = new Date(Date.now() - 3 * DAY);
+  const runAt = async (at: Date) => (await runAnalytics(app.orm.em.fork() as EntityManager, { asOf: at }))!.metrics;
+
+  it('counts calendar days as transactions, orders per order; prospects get no churn score', async () => {
+    const m = await metrics('sameday');
+    expect(m.orders_count).toBe(4);
+    expect(m.frequency).toBe(1);
+    const p = await metrics('prospect');
+    expect(p.lifecycle_stage).toBe('prospect');
+    expect(p.churn_risk).toBeNull();
+    expect(p.p_alive).toBeNull();
+    expect(firstRun.purchaseModel!.candidates!.map((c) => c.model).sort()).toEqual(['bgnbd', 'mbgnbd']);
+    expect(firstRun.modelVersion).toContain(firstRun.purchaseModel!.model);
+  });
+
+  it('scores in SQL exactly what the model functions give, in exact weeks', async () => {
+    const summary = await runAt(asOf);
+    const pm = summary.purchaseModel!;
+    const m = await metrics('twinA');
+    const week = 7 * DAY;
+    const T = (asOf.getTime() - new Date(m.first_order_at).getTime()) / week;
+    const tx = (new Date(m.last_order_at).getTime() - new Date(m.first_order_at).getTime()) / week;
+    expect(m.model_version).toBe(summary.modelVersion);
+    expect(m.p_alive).toBeCloseTo(models.betaGeoProbabilityAlive(pm.model, pm.params, 1, tx, T), 10);
+    expect(m.churn_risk).toBeCloseTo(models.betaGeoProbabilityNoPurchase(pm.model, pm.params, 90 / 7, 1, tx, T), 10);
+    const want = models.betaGeoExpectedPurchases(pm.model, pm.params, 12 * models.WEEKS_PER_MONTH, 1, tx, T);
+    expect(Math.abs(m.predicted_purchases12m / want - 1)).toBeLessThan(1e-4);
+    // Gamma-Gamma: a customer without repeat transactions gets the population mean pv/(q − 1).
+    const gg = summary.gammaGamma!;
+    expect((await metrics('lost')).expected_spend_minor).toBeCloseTo((gg.p * gg.v) / (gg.q - 1), 6);
+  });
+
+  it('does not let unsolicited sends change a buyer\'s churn risk', async () => {
+    await runAt(asOf);
+    const before = await metrics('twinB');
+    for (let i = 0; i < 3; i++) {
+      await app.sql(`insert into interactions (customer_id, occurred_at, channel, type, campaign, properties, source) values (?, ?::timestamptz - make_interval(days => ?), 'email', 'email_send', 'newsletter', '{}', 'test')`, [ids.twinB, asOf, 2 + i * 10]);
+    }
+    await runAt(asOf);
+    const after = await metrics('twinB');
+    expect(after.churn_risk).toBe(before.churn_risk);
+    expect(after.engagement_decline).toBe(before.engagement_decline);
+  });
+
+  it('computes as of an instant, ignoring orders, interactions and feedback after it', async () => {
+    const past = new Date(Date.now() - 150 * DAY);
+    await runAt(past);
+    const twin = await metrics('twinA'); // orders 200 and 100 days ago
+    expect(twin.orders_count).toBe(1);
+    expect(new Date(twin.computed_at).getTime()).toBe(past.getTime());
+    expect(new Date(twin.last_order_at).getTime()).toBeLessThanOrEqual(past.getTime());
+    const unhappy = await metrics('unhappy'); // orders 30 and 10 days ago, complaints 5 days ago
+    expect(unhappy.lifecycle_stage).toBe('prospect');
+    expect(unhappy.negative_feedback90d).toBe(0);
+    expect(unhappy.churn_risk).toBeNull();
+    const res = await app.gql(`mutation($at: DateTime) { recomputeAnalytics(asOf: $at) { customers modelVersion asOf } }`, { at: new Date(Date.now() + DAY).toISOString() });
+    expect(res.errors?.[0].extensions?.code).toBe('BAD_USER_INPUT');
+    const ok = await app.gql(`mutation($at: DateTime) { recomputeAnalytics(asOf: $at) { customers modelVersion asOf } }`, { at: past.toISOString() });
+    expect(ok.errors).toBeUndefined();
+    expect(ok.data.recomputeAnalytics.modelVersion).toMatch(/^rfm-q5\+m?bgnbd\+gg\/2$/);
+    expect((await metrics('twinA')).orders_count).toBe(1);
+  });
+
+  it('validates on a holdout: predictions per frequency bucket, and a churn ranking better than recency', async () => {
+    const holdoutEnd = new Date();
+    const report = await validateModels(app.orm.em.fork() as EntityManager, { calibrationEnd: new Date(holdoutEnd.getTime() - 182 * DAY), holdoutEnd });
+    const [truth] = await app.sql<{ n: string }>(
+      `select count(*) n from (select customer_id from orders where status not in ('cancelled', 'returned') group by 1 having min(placed_at) < ?) f`,
+      [new Date(holdoutEnd.getTime() - 182 * DAY)],
+    );
+    expect(report.customers).toBe(Number(truth.n));
+    expect(report.comparison.buckets.map((b) => b.label)).toEqual(['0', '1', '2', '3', '4', '5', '6', '7+']);
+    expect(report.comparison.total.actual).toBeGreaterThan(0);
+    expect(report.comparison.churnAuc).toBeGreaterThan(report.comparison.recencyAuc);
   });
 });
