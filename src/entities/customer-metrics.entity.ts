@@ -118,6 +118,19 @@ export class CustomerMetrics {
   @Index({ name: 'customer_metrics_stage_idx' })
   lifecycleStage!: LifecycleStage;
 
+  /** Set by the loader at read time from the PROFILING consent (src/auth/policy.ts PROFILING_OBJECTION); not stored. */
+  modelScoresWithheld?: string | null;
+
+  @Field(() => Boolean, { description: 'False when model-based scores (pAlive, predictedPurchases12m, expectedOrderValue, clv12m, churnRisk) are withheld; see modelScoresUnavailableReason.' })
+  get modelScoresAvailable(): boolean {
+    return !this.modelScoresWithheld;
+  }
+
+  @Field(() => String, { nullable: true, description: 'Why model-based scores are withheld, e.g. "PROFILING consent withdrawn".' })
+  get modelScoresUnavailableReason(): string | null {
+    return this.modelScoresWithheld ?? null;
+  }
+
   @Field(() => RfmScore, { nullable: true })
   get rfm(): RfmScore | null {
     return this.rScore == null ? null : { recency: this.rScore, frequency: this.fScore!, monetary: this.mScore! };

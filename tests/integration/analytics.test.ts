@@ -45,6 +45,9 @@ beforeAll(async () => {
   await history('wonback', [{ daysAgo: 900, total: 3000 }, { daysAgo: 880, total: 3000 }, { daysAgo: 20, total: 3000, category: 'garden' }]);
   await history('returner', [{ daysAgo: 50, total: 8000, status: 'returned' }, { daysAgo: 40, total: 1000 }]);
   await history('unhappy', [{ daysAgo: 30, total: 3000 }, { daysAgo: 10, total: 3000 }], { complaints: 2 });
+  await history('objector', [{ daysAgo: 400, total: 4000 }, { daysAgo: 300, total: 4000 }, { daysAgo: 200, total: 4000 }]);
+  await app.sql(`insert into consent_records (customer_id, purpose, channel, status, lawful_basis, source, policy_version, recorded_at)
+                 values (?, 'profiling', 'any', 'withdrawn', 'consent', 'preference_centre', '2025-06', now() - interval '1 day')`, [ids.objector]);
   await app.sql(`insert into customers (email) values ('prospect@example.com')`);
   ids.prospect = (await app.sql<{ id: string }>(`select id from customers where email = 'prospect@example.com'`))[0].id;
   // Three orders on one UTC day (a split basket) and one more 10 days ago: two transactions, four orders.
@@ -119,7 +122,8 @@ describe('the graph', () => {
     expect(res.errors).toBeUndefined();
     const clvs = res.data.customers.nodes.map((n: any) => n.value.clv12m?.amountMinor ?? -1); // eslint-disable-line @typescript-eslint/no-explicit-any
     expect([...clvs].sort((x, y) => y - x)).toEqual(clvs);
-    const [truth] = await app.sql<{ n: string }>(`select count(*) n from customer_metrics m join customers c on c.id = m.customer_id where c.status = 'active' and m.lifecycle_stage in ('active', 'new')`);
+    const [truth] = await app.sql<{ n: string }>(`select count(*) n from customer_metrics m join customers c on c.id = m.customer_id where c.status = 'active' and m.lifecycle_stage in ('active', 'new')
+       and rapport_consent_status(c.id, 'profiling', 'any') not in ('denied', 'withdrawn')`); // model outputs do not select customers who objected to profiling
     expect(res.data.customers.totalCount).toBe(Number(truth.n));
     const partner = await app.gql(`{ customers(first: 5, orderBy: { field: CHURN_RISK }) { totalCount } }`, {}, { role: Role.CUSTOMER, customerId: toGlobalId('Customer', ids.champion) });
     expect(partner.errors?.[0].extensions?.code).toBe('FORBIDDEN');
@@ -142,7 +146,7 @@ describe('segments', () => {
     expect(res.errors).toBeUndefined();
     const [truth] = await app.sql<{ n: string }>(
       `select count(*) n from customers c left join customer_metrics m on m.customer_id = c.id
-       where c.status = 'active' and coalesce(m.churn_risk, 0) <= 0.9 and exists (
+       where c.status = 'active' and coalesce(m.churn_risk, 0) <= 0.9 and rapport_consent_status(c.id, 'profiling', 'any') not in ('denied', 'withdrawn') and exists (
          select 1 from orders o join order_lines l on l.order_id = o.id join products p on p.id = l.product_id
          where o.customer_id = c.id and p.category = 'garden' and o.status not in ('cancelled', 'returned') and o.placed_at > now() - interval '90 days')`,
     );
@@ -266,5 +270,57 @@ describe('model inputs and as-of runs', () => {
     expect(report.comparison.buckets.map((b) => b.label)).toEqual(['0', '1', '2', '3', '4', '5', '6', '7+']);
     expect(report.comparison.total.actual).toBeGreaterThan(0);
     expect(report.comparison.churnAuc).toBeGreaterThan(report.comparison.recencyAuc);
+  });
+});
+
+describe('PROFILING objections', () => {
+  const valueQ = `query($id: ID!) { customer(id: $id) { value { ordersCount modelScoresAvailable modelScoresUnavailableReason churnRisk pAlive clv12m { amountMinor } predictedPurchases12m expectedOrderValue { amountMinor } } } }`;
+  const create = `mutation($input: CreateSegmentInput!) { createSegment(input: $input) { id memberCount } }`;
+  const isMember = async (globalSegmentId: string, customer: string) => {
+    const [r] = await app.sql<{ n: string }>(`select count(*) n from segment_memberships where segment_id = ? and customer_id = ? and left_at is null`,
+      [Buffer.from(globalSegmentId, 'base64url').toString().split(':')[1], ids[customer]]);
+    return Number(r.n) === 1;
+  };
+
+  it('withholds model-based scores on the graph and says why', async () => {
+    expect((await metrics('objector')).churn_risk).not.toBeNull(); // computed, just not shown
+    const res = await app.gql(valueQ, { id: toGlobalId('Customer', ids.objector) });
+    expect(res.errors).toBeUndefined();
+    expect(res.data.customer.value).toEqual({
+      ordersCount: 3, modelScoresAvailable: false, modelScoresUnavailableReason: 'PROFILING consent withdrawn',
+      churnRisk: null, pAlive: null, clv12m: null, predictedPurchases12m: null, expectedOrderValue: null,
+    });
+    const other = await app.gql(valueQ, { id: toGlobalId('Customer', ids.twinA) });
+    expect(other.data.customer.value.modelScoresAvailable).toBe(true);
+    expect(other.data.customer.value.churnRisk).not.toBeNull();
+  });
+
+  it('leaves objectors out of segments and filters that use model outputs, not out of the others', async () => {
+    const objector = toGlobalId('Customer', ids.objector);
+    const churn = await app.gql(create, { input: { name: 'any churn', rule: { metric: { field: 'CHURN_RISK', op: 'GTE', value: 0 } } } });
+    expect(churn.errors).toBeUndefined();
+    const notChurn = await app.gql(create, { input: { name: 'not very likely to churn', rule: { not: { metric: { field: 'CHURN_RISK', op: 'GT', value: 0.999 } } } } });
+    const byOrders = await app.gql(create, { input: { name: 'three orders', rule: { metric: { field: 'ORDERS_COUNT', op: 'GTE', value: 3 } } } });
+    expect(await isMember(churn.data.createSegment.id, 'objector')).toBe(false);
+    expect(await isMember(churn.data.createSegment.id, 'twinA')).toBe(true);
+    expect(await isMember(notChurn.data.createSegment.id, 'objector')).toBe(false);
+    expect(await isMember(byOrders.data.createSegment.id, 'objector')).toBe(true);
+    expect(churn.data.createSegment.memberCount).toBeGreaterThan(0);
+    const filtered = await app.gql(`{ customers(first: 1, filter: { value: { churnRiskAtLeast: 0 } }) { totalCount } }`);
+    const [withChurn] = await app.sql<{ n: string }>(`select count(*) n from customer_metrics m join customers c on c.id = m.customer_id where c.status = 'active' and m.churn_risk >= 0`);
+    const [objectors] = await app.sql<{ n: string }>(`select count(*) n from customer_metrics m join customers c on c.id = m.customer_id where c.status = 'active' and m.churn_risk >= 0 and not (rapport_consent_status(c.id, 'profiling', 'any') not in ('denied', 'withdrawn'))`);
+    expect(Number(objectors.n)).toBeGreaterThan(0);
+    expect(filtered.data.customers.totalCount).toBe(Number(withChurn.n) - Number(objectors.n)); // everyone scored but the objectors
+  });
+
+  it('takes the global id a segment returns in customers(filter: { segmentId }), and refuses anything else', async () => {
+    const seg = await app.gql(create, { input: { name: 'global id', rule: { metric: { field: 'ORDERS_COUNT', op: 'GTE', value: 1 } } } });
+    const id = seg.data.createSegment.id as string;
+    const listed = await app.gql(`query($f: CustomerFilter) { customers(first: 1, filter: $f) { totalCount } }`, { f: { segmentId: id } });
+    expect(listed.errors).toBeUndefined();
+    expect(listed.data.customers.totalCount).toBe(seg.data.createSegment.memberCount);
+    const raw = Buffer.from(id, 'base64url').toString().split(':')[1];
+    const res = await app.gql(`query($f: CustomerFilter) { customers(first: 1, filter: $f) { totalCount } }`, { f: { segmentId: raw } });
+    expect(res.errors?.[0].extensions?.code).toBe('BAD_USER_INPUT');
   });
 });
