@@ -324,3 +324,20 @@ describe('PROFILING objections', () => {
     expect(res.errors?.[0].extensions?.code).toBe('BAD_USER_INPUT');
   });
 });
+
+describe('segment rules round-trip', () => {
+  it('returns a rule that updateSegment accepts back unchanged', async () => {
+    const rule = { all: [
+      { metric: { field: 'CHURN_RISK', op: 'GTE', value: 0.2 } }, { lifecycleStageIn: ['AT_RISK', 'LAPSED', 'ACTIVE'] },
+      { not: { consent: { purpose: 'EMAIL_MARKETING', channel: 'EMAIL', status: 'WITHDRAWN' } } },
+      { any: [{ interacted: { channel: 'WEB', type: 'PRODUCT_VIEW', withinDays: 365, minCount: 1 } }, { valueTierIn: ['MAINTAIN', 'MOST_VALUABLE'] }] },
+    ] };
+    const created = await app.gql(`mutation($input: CreateSegmentInput!) { createSegment(input: $input) { id rule memberCount } }`, { input: { name: 'round trip', rule } });
+    expect(created.errors).toBeUndefined();
+    expect(created.data.createSegment.rule).toEqual(rule);
+    const back = await app.gql(`mutation($input: UpdateSegmentInput!) { updateSegment(input: $input) { rule memberCount } }`,
+      { input: { id: created.data.createSegment.id, rule: created.data.createSegment.rule } });
+    expect(back.errors).toBeUndefined();
+    expect(back.data.updateSegment).toEqual({ rule, memberCount: created.data.createSegment.memberCount });
+  });
+});
