@@ -41,6 +41,8 @@ export interface Config {
   playground: boolean;
   /** Recompute metrics and segments every N minutes inside the server; 0 turns it off. */
   analyticsIntervalMinutes: number;
+  /** IANA time zone whose calendar days are the purchase models' transactions (several orders on one day = one). */
+  analyticsTimeZone: string;
   // Production hardening (README "Limits").
   /** Deepest field nesting an operation may have (fragments expanded). */
   maxDepth: number;
@@ -88,6 +90,16 @@ export interface Config {
 export const DEV_JWT_SECRET = 'rapport-development-secret-do-not-use-in-production';
 
 class ConfigError extends Error {}
+
+function timeZoneVar(env: NodeJS.ProcessEnv, name: string, fallback: string): string {
+  const v = env[name] || fallback;
+  try {
+    new Intl.DateTimeFormat('en', { timeZone: v });
+  } catch {
+    throw new ConfigError(`${name} must be an IANA time zone such as Europe/Paris, got ${v}`);
+  }
+  return v;
+}
 
 function intVar(env: NodeJS.ProcessEnv, name: string, fallback: number, min = 1, max = Number.MAX_SAFE_INTEGER): number {
   const raw = env[name];
@@ -187,6 +199,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     jwtMaxLifetimeSeconds: intVar(env, 'JWT_MAX_LIFETIME_SECONDS', 24 * 3600, 60, 366 * 24 * 3600),
     playground: boolVar(env, 'PLAYGROUND', nodeEnv !== 'production'),
     analyticsIntervalMinutes: intVar(env, 'ANALYTICS_INTERVAL_MINUTES', nodeEnv === 'test' ? 0 : 60, 0, 7 * 24 * 60),
+    analyticsTimeZone: timeZoneVar(env, 'ANALYTICS_TIME_ZONE', 'UTC'),
     host: env.HOST || '127.0.0.1',
     port: intVar(env, 'PORT', 4000, 0, 65535),
     databaseUrl,
