@@ -20,8 +20,10 @@ registerEnumType(WebhookDeliveryStatus, { name: 'WebhookDeliveryStatus' });
 @Entity({ tableName: 'webhook_deliveries' })
 @Unique({ name: 'webhook_deliveries_endpoint_event_key', properties: ['endpoint', 'eventId'] })
 @Index({ name: 'webhook_deliveries_endpoint_status_idx', properties: ['endpoint', 'status', 'createdAt'] })
+// What the dispatcher has still to put on the queue (new, replayed, or held while the endpoint was disabled).
+@Index({ name: 'webhook_deliveries_unqueued_idx', expression: `create index "webhook_deliveries_unqueued_idx" on "webhook_deliveries" ("endpoint_id") where "status" = 'pending' and "queued_at" is null` })
 export class WebhookDelivery {
-  [OptionalProps]?: 'globalId' | 'status' | 'attempts' | 'lastAttemptAt' | 'responseStatus' | 'lastError' | 'createdAt' | 'deliveredAt';
+  [OptionalProps]?: 'globalId' | 'status' | 'attempts' | 'lastAttemptAt' | 'responseStatus' | 'lastError' | 'createdAt' | 'deliveredAt' | 'queuedAt';
 
   @PrimaryKey({ type: 'uuid', defaultRaw: 'gen_random_uuid()' })
   id!: string;
@@ -69,4 +71,8 @@ export class WebhookDelivery {
   @Field(() => DateTimeScalar, { nullable: true })
   @Property({ type: 'timestamptz', nullable: true })
   deliveredAt?: Date | null;
+
+  /** When a queue job was created for the current round; null: the dispatcher is to queue it. */
+  @Property({ type: 'timestamptz', nullable: true })
+  queuedAt?: Date | null;
 }

@@ -1,6 +1,6 @@
 import { Migration } from '@mikro-orm/migrations';
 
-export class Migration20261205195529 extends Migration {
+export class Migration20261205200032 extends Migration {
 
   override async up(): Promise<void> {
     this.addSql(`create table "customer_lifecycle_states" ("customer_id" uuid not null, "stage" text not null, "changed_at" timestamptz not null, constraint "customer_lifecycle_states_pkey" primary key ("customer_id"));`);
@@ -12,7 +12,8 @@ export class Migration20261205195529 extends Migration {
     this.addSql(`create table "webhook_endpoints" ("id" uuid not null default gen_random_uuid(), "url" text not null, "description" text null, "events" text[] not null, "secret" text not null, "api_key_id" uuid null, "created_by" text not null, "status" text not null default 'active', "disabled_reason" text null, "consecutive_failures" int not null default 0, "created_at" timestamptz not null default now(), "updated_at" timestamptz not null default now(), constraint "webhook_endpoints_pkey" primary key ("id"));`);
     this.addSql(`create index "webhook_endpoints_api_key_idx" on "webhook_endpoints" ("api_key_id");`);
 
-    this.addSql(`create table "webhook_deliveries" ("id" uuid not null default gen_random_uuid(), "endpoint_id" uuid not null, "event_id" bigint not null, "event_type" text not null, "status" text not null default 'pending', "attempts" int not null default 0, "last_attempt_at" timestamptz null, "response_status" int null, "last_error" text null, "created_at" timestamptz not null default now(), "delivered_at" timestamptz null, constraint "webhook_deliveries_pkey" primary key ("id"));`);
+    this.addSql(`create table "webhook_deliveries" ("id" uuid not null default gen_random_uuid(), "endpoint_id" uuid not null, "event_id" bigint not null, "event_type" text not null, "status" text not null default 'pending', "attempts" int not null default 0, "last_attempt_at" timestamptz null, "response_status" int null, "last_error" text null, "created_at" timestamptz not null default now(), "delivered_at" timestamptz null, "queued_at" timestamptz null, constraint "webhook_deliveries_pkey" primary key ("id"));`);
+    this.addSql(`create index "webhook_deliveries_unqueued_idx" on "webhook_deliveries" ("endpoint_id") where "status" = 'pending' and "queued_at" is null;`);
     this.addSql(`create index "webhook_deliveries_endpoint_status_idx" on "webhook_deliveries" ("endpoint_id", "status", "created_at");`);
     this.addSql(`alter table "webhook_deliveries" add constraint "webhook_deliveries_endpoint_event_key" unique ("endpoint_id", "event_id");`);
 
