@@ -111,7 +111,8 @@ export class Migration20261205200032 extends Migration {
       return null;
     end $fn$;`);
     this.addSql(`create trigger "rapport_outbox_segment_memberships_update" after update on "segment_memberships" referencing old table as old_rows new table as new_rows for each statement execute function "rapport_outbox_segment_memberships_update"();`);
-    this.addSql(`create function "rapport_outbox_customer_metrics_insert"() returns trigger language plpgsql as $fn$
+    // One function for both: analytics inserts rows wholesale, a future per-customer refresh would update them.
+    this.addSql(`create function "rapport_outbox_customer_metrics"() returns trigger language plpgsql as $fn$
     begin
       insert into outbox_events (type, customer_id, data)
       select 'lifecycle.changed', n.customer_id, jsonb_build_object('from', s.stage, 'to', n.lifecycle_stage)
@@ -122,19 +123,8 @@ export class Migration20261205200032 extends Migration {
       on conflict (customer_id) do update set stage = excluded.stage, changed_at = excluded.changed_at where s.stage is distinct from excluded.stage;
       return null;
     end $fn$;`);
-    this.addSql(`create trigger "rapport_outbox_customer_metrics_insert" after insert on "customer_metrics" referencing new table as new_rows for each statement execute function "rapport_outbox_customer_metrics_insert"();`);
-    this.addSql(`create function "rapport_outbox_customer_metrics_update"() returns trigger language plpgsql as $fn$
-    begin
-      insert into outbox_events (type, customer_id, data)
-      select 'lifecycle.changed', n.customer_id, jsonb_build_object('from', s.stage, 'to', n.lifecycle_stage)
-        from new_rows n left join customer_lifecycle_states s on s.customer_id = n.customer_id
-       where n.lifecycle_stage is not null and n.lifecycle_stage is distinct from s.stage order by n.customer_id;
-      insert into customer_lifecycle_states as s (customer_id, stage, changed_at)
-      select n.customer_id, n.lifecycle_stage, now() from new_rows n where n.lifecycle_stage is not null
-      on conflict (customer_id) do update set stage = excluded.stage, changed_at = excluded.changed_at where s.stage is distinct from excluded.stage;
-      return null;
-    end $fn$;`);
-    this.addSql(`create trigger "rapport_outbox_customer_metrics_update" after update on "customer_metrics" referencing old table as old_rows new table as new_rows for each statement execute function "rapport_outbox_customer_metrics_update"();`);
+    this.addSql(`create trigger "rapport_outbox_customer_metrics_insert" after insert on "customer_metrics" referencing new table as new_rows for each statement execute function "rapport_outbox_customer_metrics"();`);
+    this.addSql(`create trigger "rapport_outbox_customer_metrics_update" after update on "customer_metrics" referencing old table as old_rows new table as new_rows for each statement execute function "rapport_outbox_customer_metrics"();`);
   }
 
   override async down(): Promise<void> {
@@ -161,9 +151,8 @@ export class Migration20261205200032 extends Migration {
     this.addSql(`drop trigger if exists "rapport_outbox_segment_memberships_update" on "segment_memberships";`);
     this.addSql(`drop function if exists "rapport_outbox_segment_memberships_update"();`);
     this.addSql(`drop trigger if exists "rapport_outbox_customer_metrics_insert" on "customer_metrics";`);
-    this.addSql(`drop function if exists "rapport_outbox_customer_metrics_insert"();`);
     this.addSql(`drop trigger if exists "rapport_outbox_customer_metrics_update" on "customer_metrics";`);
-    this.addSql(`drop function if exists "rapport_outbox_customer_metrics_update"();`);
+    this.addSql(`drop function if exists "rapport_outbox_customer_metrics"();`);
 
     this.addSql(`alter table "webhook_deliveries" drop constraint "webhook_deliveries_endpoint_id_foreign";`);
 

@@ -60,6 +60,18 @@ describe('the outbox', () => {
     expect(JSON.stringify(rows)).not.toMatch(/Ottilie|Otti|outbox\.person/);
   });
 
+  it('covers set-based writes: an analytics run announces each lifecycle change once', async () => {
+    await makeCustomer(app);
+    const count = async () => Number((await app.sql<{ n: string }>(`select count(*) as n from outbox_events where type = 'lifecycle.changed'`))[0].n);
+    const before = await count();
+    await ok(app.gql('mutation { recomputeAnalytics { customers } }'));
+    const staged = Number((await app.sql<{ n: string }>('select count(*) as n from customer_lifecycle_states'))[0].n);
+    expect(staged).toBeGreaterThan(0);
+    expect(await count()).toBe(before + staged); // every stage is new on the first run
+    await ok(app.gql('mutation { recomputeAnalytics { customers } }'));
+    expect(await count()).toBe(before + staged); // nothing changed: nothing announced
+  });
+
   it('writes nothing for a rejected write', async () => {
     const before = await app.sql<{ n: string }>('select count(*) as n from outbox_events');
     const res = await app.gql(UPSERT, { input: { email: 'not an email' } });
