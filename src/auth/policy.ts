@@ -104,6 +104,32 @@ export const QUERY_POLICY: Record<string, FieldPolicy> = {
   campaigns: { [ADMIN]: true, [MARKETING]: true, [ANALYST]: true },
   // Merging is support work (DESIGN.md): the preview shows both profiles' personal data.
   previewMerge: { [ADMIN]: true, [SUPPORT]: true },
+  // A partner sees its own key's endpoints and their delivery log; an admin sees all.
+  webhookEndpoints: { [ADMIN]: true, [PARTNER]: true },
+  webhookDeliveries: { [ADMIN]: true, [PARTNER]: true },
+};
+
+/**
+ * Outbox event types, and who may receive each through a webhook: the same grant as reading what
+ * the event is about (a partner needs the scope of that data, and every delivery to a partner also
+ * needs the customer's consent to THIRD_PARTY_SHARING in force at the attempt). Segment and lifecycle
+ * events reveal computed metrics, which only staff read: admin endpoints only.
+ */
+export const EVENT_POLICY: Record<string, FieldPolicy> = {
+  'customer.created': { [ADMIN]: true, [PARTNER]: { scope: Scope.CUSTOMERS_READ } },
+  'customer.updated': { [ADMIN]: true, [PARTNER]: { scope: Scope.CUSTOMERS_READ } },
+  'customer.merged': { [ADMIN]: true, [PARTNER]: { scope: Scope.CUSTOMERS_READ } },
+  'customer.unmerged': { [ADMIN]: true, [PARTNER]: { scope: Scope.CUSTOMERS_READ } },
+  'customer.erased': { [ADMIN]: true, [PARTNER]: { scope: Scope.CUSTOMERS_READ } },
+  'consent.changed': { [ADMIN]: true, [PARTNER]: { scope: Scope.CUSTOMERS_READ } },
+  'order.recorded': { [ADMIN]: true, [PARTNER]: { scope: Scope.ORDERS_READ } },
+  'interaction.recorded': { [ADMIN]: true, [PARTNER]: { scope: Scope.INTERACTIONS_READ } },
+  'offer.responded': { [ADMIN]: true, [PARTNER]: { scope: Scope.INTERACTIONS_READ } },
+  'feedback.recorded': { [ADMIN]: true, [PARTNER]: { scope: Scope.FEEDBACK_READ } },
+  'feedback.status_changed': { [ADMIN]: true, [PARTNER]: { scope: Scope.FEEDBACK_READ } },
+  'segment.entered': { [ADMIN]: true },
+  'segment.exited': { [ADMIN]: true },
+  'lifecycle.changed': { [ADMIN]: true },
 };
 
 /** Mutations. For the customer role the input must name their own customer (checked by the rule). */
@@ -137,6 +163,12 @@ export const MUTATION_POLICY: Record<string, FieldPolicy> = {
   unmergeCustomers: { [ADMIN]: true, [SUPPORT]: true },
   // The customer states their own; support records what a customer says on the phone.
   setPreferences: { [ADMIN]: true, [SUPPORT]: true, [CUSTOMER]: true },
+  // Webhooks: an admin for any endpoint, a partner key for its own (the service checks ownership, and
+  // that each event type subscribed is one EVENT_POLICY lets the key receive).
+  createWebhookEndpoint: { [ADMIN]: true, [PARTNER]: true },
+  updateWebhookEndpoint: { [ADMIN]: true, [PARTNER]: true },
+  deleteWebhookEndpoint: { [ADMIN]: true, [PARTNER]: true },
+  replayWebhookDelivery: { [ADMIN]: true, [PARTNER]: true },
 };
 
 /**
