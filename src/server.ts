@@ -22,6 +22,7 @@ import { createObservability } from './observability';
 import { playgroundRouter } from './playground/playground.router';
 import { customer360Query, playgroundExamples } from './playground/examples';
 import { createHardening } from './hardening';
+import { markApiKeyVerified } from './hardening/rate-limit';
 import { createActivityEvents, type ActivityEvents } from './live/activity-events';
 
 export interface RapportServer {
@@ -153,6 +154,7 @@ export async function createServer({ orm, config, logger, playgroundHeaders }: S
         const apiKey = req.headers['x-api-key'];
         const viewer = await authenticate(req.headers.authorization, typeof apiKey === 'string' ? apiKey : undefined, verifyJwt, orm, logger);
         obs.noteViewer(res, viewer);
+        if (viewer?.apiKeyId) markApiKeyVerified(res);
         return createContext(orm, config, viewer, requestId, events);
       },
     }),
