@@ -1,6 +1,7 @@
 import path from 'node:path';
 import { parseByteSize } from './hardening/http';
 import { parseMergePolicy, type MergePolicy } from './services/merge-policy';
+import { Keyring, parsePseudonymKeys } from './auth/pseudonyms';
 
 export interface Config {
   env: 'development' | 'test' | 'production';
@@ -60,6 +61,8 @@ export interface Config {
   requestTimeoutMs: number;
   /** MERGE_POLICY (JSON): automatic merges, identifier limits, junk values, source priority (README "Identity resolution and merges"). */
   mergePolicy: MergePolicy;
+  /** PSEUDONYM_KEYS, newest first: keyed digests of erased identifiers and audit actors (README "Configuration"). */
+  pseudonymKeys: Keyring;
 }
 
 /** Development only: lets `npm start` print a working admin token. Refused in production. */
@@ -138,6 +141,14 @@ function mergePolicyVar(env: NodeJS.ProcessEnv): MergePolicy {
   }
 }
 
+function pseudonymKeysVar(env: NodeJS.ProcessEnv, production: boolean): Keyring {
+  try {
+    return new Keyring(parsePseudonymKeys(env.PSEUDONYM_KEYS, production));
+  } catch (err) {
+    throw new ConfigError((err as Error).message);
+  }
+}
+
 /** Reads and validates the environment once; a bad value stops start-up with a clear message. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const nodeEnv = oneOf(env, 'NODE_ENV', ['development', 'test', 'production'] as const, 'development');
@@ -182,6 +193,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     dbStatementTimeoutMs: intVar(env, 'DB_STATEMENT_TIMEOUT_MS', 15_000, 0, 24 * 3_600_000),
     requestTimeoutMs: intVar(env, 'REQUEST_TIMEOUT_MS', 30_000, 0, 24 * 3_600_000),
     mergePolicy: mergePolicyVar(env),
+    pseudonymKeys: pseudonymKeysVar(env, nodeEnv === 'production'),
   };
 }
 

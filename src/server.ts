@@ -6,7 +6,7 @@ import { expressMiddleware } from '@as-integrations/express5';
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
 import { ApolloServerPluginCacheControlDisabled, ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import { GraphQLError, getOperationAST, parse, specifiedRules, validate, type DocumentNode, type FormattedExecutionResult } from 'graphql';
-import type { MikroORM } from '@mikro-orm/postgresql';
+import type { EntityManager, MikroORM } from '@mikro-orm/postgresql';
 import { WebSocketServer } from 'ws';
 import { useServer } from 'graphql-ws/use/ws';
 import { authenticate } from './auth/authenticate';
@@ -23,6 +23,7 @@ import { playgroundRouter } from './playground/playground.router';
 import { customer360Query, playgroundExamples } from './playground/examples';
 import { createHardening } from './hardening';
 import { markApiKeyVerified } from './hardening/rate-limit';
+import { upgradeLegacyDigests } from './services/privacy.service';
 import { createActivityEvents, type ActivityEvents } from './live/activity-events';
 
 export interface RapportServer {
@@ -88,6 +89,10 @@ export async function createServer({ orm, config, logger, playgroundHeaders }: S
   // Limits, rate limits, timeouts, introspection and error shapes: README "Limits" (src/hardening).
   const hardening = await createHardening({ config, logger, verifyJwt });
   app.set('trust proxy', config.trustProxy);
+
+  // Suppression digests from before PSEUDONYM_KEYS: converted once, so no reversible digest stays.
+  const upgraded = await upgradeLegacyDigests(orm.em.fork() as EntityManager, config.pseudonymKeys);
+  if (upgraded) logger.info({ digests: upgraded }, 'suppressed identifiers converted to keyed digests');
 
   const schema = await buildAppSchema();
   const formatError = obs.formatError(hardening.formatError(createFormatError(logger)));

@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { Customer, CustomerMerge, Identity } from '../entities';
 import type { FieldProvenanceMap } from '../entities/customer.entity';
@@ -12,6 +11,7 @@ import type { PostalAddress } from '../entities/customer.entity';
 import { keysetPage, textArray, uuidArray, type Cursor } from './pagination';
 import type { Page } from '../schema/connection';
 import { toGlobalId } from '../schema/global-id';
+import { defaultKeyring, type Keyring } from '../auth/pseudonyms';
 
 export interface IdentifierInput {
   kind: IdentityKind;
@@ -61,6 +61,8 @@ export interface UpsertOptions {
    * index of identities and retry the whole batch when a concurrent writer created the same identity.
    */
   lockIdentifiers?: boolean;
+  /** The server's PSEUDONYM_KEYS (suppressed identifiers are matched under each); default: the environment's. */
+  keyring?: Keyring;
 }
 
 /** An identifier the write carried but that was not stored nor matched: a junk value on the policy's blocklist. */
@@ -156,7 +158,7 @@ export async function upsertCustomer(em: EntityManager, data: UpsertCustomerData
     const lock = options.lockIdentifiers === false ? null : advisoryLockSql(uniqueIdentifiers.map(identityKey));
     if (lock) await tem.execute(lock.sql, lock.params);
 
-    const suppressed = await findSuppressed(tem, uniqueIdentifiers);
+    const suppressed = await findSuppressed(tem, options.keyring ?? defaultKeyring(), uniqueIdentifiers);
     if (suppressed) {
       throw conflict(`identifier ${suppressed.kind} belongs to an erased customer and may not be used to re-create them`, { field: 'identities', kind: suppressed.kind, reason: 'SUPPRESSED' });
     }
@@ -285,16 +287,20 @@ async function resolveOwners(em: EntityManager, ids: string[]): Promise<Map<stri
   return out;
 }
 
-export function identifierDigest(i: { kind: string; namespace: string; value: string }): string {
-  return createHash('sha256').update(`${i.kind}:${i.namespace}:${i.value}`, 'utf8').digest('hex');
+/** The suppressed digests among `ids`' digests under every key: the identifier each belongs to, by digest. */
+export async function suppressedDigests<T extends { kind: string; namespace: string; value: string }>(
+  em: EntityManager, keyring: Keyring, ids: T[], select: (sql: string, params: unknown[]) => Promise<Array<{ digest: string }>> = (sql, params) => em.execute(sql, params),
+): Promise<Set<T>> {
+  const byDigest = new Map<string, T>();
+  for (const i of ids) for (const d of keyring.identifierDigests(i)) byDigest.set(d, i);
+  if (!byDigest.size) return new Set();
+  const rows = await select('select digest from suppressed_identifiers where digest = any(?::text[])', [textArray([...byDigest.keys()])]);
+  return new Set(rows.map((r) => byDigest.get(r.digest)!));
 }
 
-async function findSuppressed(em: EntityManager, ids: Array<{ kind: IdentityKind; namespace: string; value: string }>) {
-  if (!ids.length) return undefined;
-  const digests = ids.map(identifierDigest);
-  const rows: Array<{ digest: string }> = await em.execute('select digest from suppressed_identifiers where digest = any(?::text[])', [`{${digests.join(',')}}`]);
-  const hit = new Set(rows.map((r) => r.digest));
-  return ids.find((i) => hit.has(identifierDigest(i)));
+async function findSuppressed(em: EntityManager, keyring: Keyring, ids: Array<{ kind: IdentityKind; namespace: string; value: string }>) {
+  const hit = await suppressedDigests(em, keyring, ids);
+  return ids.find((i) => hit.has(i));
 }
 
 function cleanAddress(a: PostalAddress): PostalAddress {

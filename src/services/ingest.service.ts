@@ -5,8 +5,9 @@ import { IdentityKind, InteractionChannel, InteractionType, OrderStatus } from '
 import type { IngestEventOutcome } from '../entities/ingest-event.entity';
 import { DomainError, ErrorCode, badInput, conflict } from '../errors/domain-error';
 import { expectGlobalId } from '../schema/global-id';
-import { followMerges, identifierDigest, upsertCustomer, usableIdentifiers, type IdentifierInput, type UpsertCustomerData } from './customer.service';
+import { followMerges, suppressedDigests, upsertCustomer, usableIdentifiers, type IdentifierInput, type UpsertCustomerData } from './customer.service';
 import type { MergePolicy } from './merge-policy';
+import { defaultKeyring, type Keyring } from '../auth/pseudonyms';
 import { priceOrderLines, validateOrder, type PricedProduct, type RecordOrderData } from './activity.service';
 import { checkJsonSize, checkNotFuture, cleanText } from './validation';
 import { textArray, uuidArray } from './pagination';
@@ -88,6 +89,8 @@ export interface IngestOptions {
   mayIdentify: boolean;
   /** May this caller's events merge two profiles automatically (per the merge policy)? */
   allowMerge: boolean;
+  /** PSEUDONYM_KEYS of the server (suppressed identifiers); default: the environment's. */
+  keyring?: Keyring;
   /** Audits the writes, inside the transaction: the customers written to. */
   audit?: (em: EntityManager, customerIds: string[]) => Promise<void>;
 }
@@ -352,7 +355,7 @@ async function processBatch(em: EntityManager, prepared: Prepared[], opts: Inges
   const collect = async (_em: EntityManager, customerId: string | null) => {
     if (customerId) written.add(customerId);
   };
-  const upsertOptions = { policy: opts.policy, allowMerge: opts.allowMerge, lockIdentifiers: false };
+  const upsertOptions = { policy: opts.policy, allowMerge: opts.allowMerge, lockIdentifiers: false, keyring: opts.keyring };
 
   // 2. IDENTIFY events, in request order, each in a savepoint: through upsertCustomer, with every
   //    rule of a single write (matching, merge policy, limits, suppression, provenance).
@@ -395,7 +398,7 @@ async function processBatch(em: EntityManager, prepared: Prepared[], opts: Inges
       else if (owners.size === 1) unknown.push(p);
       else slow.push(p);
     }
-    if (unknown.length) slow.push(...(await createNewPeople(em, unknown, opts.policy, target, collect)));
+    if (unknown.length) slow.push(...(await createNewPeople(em, unknown, opts.policy, opts.keyring ?? defaultKeyring(), target, collect)));
     slow.sort((a, b) => a.index - b.index);
   }
   for (const p of slow) {
@@ -588,15 +591,11 @@ async function processBatch(em: EntityManager, prepared: Prepared[], opts: Inges
  * A concurrent writer creating one of these identities makes the insert fail: the batch starts over.
  */
 async function createNewPeople(
-  em: EntityManager, events: Prepared[], policy: MergePolicy, target: Map<number, string>,
+  em: EntityManager, events: Prepared[], policy: MergePolicy, keyring: Keyring, target: Map<number, string>,
   collect: (em: EntityManager, customerId: string | null) => Promise<void>,
 ): Promise<Prepared[]> {
-  const digests = new Map<string, string>();
-  for (const p of events) for (const i of p.identifiers) digests.set(identifierDigest(i), identityKey(i));
-  const suppressedRows: Array<{ digest: string }> = await run(em, 
-    'select digest from suppressed_identifiers where digest = any(?::text[])', [textArray([...digests.keys()])],
-  );
-  const suppressed = new Set(suppressedRows.map((r) => digests.get(r.digest)!));
+  const hit = await suppressedDigests(em, keyring, events.flatMap((p) => p.identifiers), (sql, params) => run(em, sql, params));
+  const suppressed = new Set([...hit].map(identityKey));
   const slow: Prepared[] = [];
   // Union-find over identifier keys: events that share one are the same new person.
   const parent = new Map<string, string>();

@@ -66,6 +66,7 @@ export class CustomerResolver {
     const { id, ...rest } = input;
     const result = await upsertCustomer(ctx.em, { ...rest, id: id ? expectGlobalId(id, 'Customer', 'input.id') : undefined }, writeAudit(ctx, 'upsertCustomer'), {
       policy: ctx.config.mergePolicy,
+      keyring: ctx.config.pseudonymKeys,
       // Self-service may not absorb another profile: that would hand the customer someone else's history.
       allowMerge: ctx.viewer?.role !== Role.CUSTOMER,
     });

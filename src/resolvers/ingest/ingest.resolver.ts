@@ -15,6 +15,7 @@ export class IngestResolver {
     const viewer = ctx.viewer!;
     const outcome = await ingestEvents(ctx.em, events, {
       policy: ctx.config.mergePolicy,
+      keyring: ctx.config.pseudonymKeys,
       // What a single write would need: IDENTIFY is an upsertCustomer; merging, a mergeCustomers.
       mayIdentify: holdsGrant(MUTATION_POLICY.upsertCustomer, viewer),
       allowMerge: holdsGrant(MUTATION_POLICY.mergeCustomers, viewer),
