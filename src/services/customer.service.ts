@@ -61,6 +61,13 @@ export interface UpsertOptions {
    * index of identities and retry the whole batch when a concurrent writer created the same identity.
    */
   lockIdentifiers?: boolean;
+  /**
+   * False for a caller who may not look customers up by identifier (ACTION_POLICY.lookUpByIdentifier:
+   * a customer editing their own profile). With an `id`, identifiers another customer holds are then
+   * neither linked, merged nor reported, so the answer is the same whether anyone else holds them or
+   * not; the profile's own email/phone still say what the caller stated. Default true.
+   */
+  revealOwners?: boolean;
   /** The server's PSEUDONYM_KEYS (suppressed identifiers are matched under each); default: the environment's. */
   keyring?: Keyring;
 }
@@ -168,13 +175,15 @@ export async function upsertCustomer(em: EntityManager, data: UpsertCustomerData
         })
       : [];
     if (data.id) await requireActiveCustomer(tem, data.id, 'id');
+    const known = new Set(existing.map(identityKey));
+    // Identifiers held by others count only for a caller who may know whose they are (see revealOwners).
+    const matched = options.revealOwners === false && data.id ? existing.filter((i) => i.customer.id === data.id) : existing;
 
     // Who the write names, as they are now: row locks serialise this with merges of the same profiles,
     // and a profile merged meanwhile is followed to its survivor.
-    const named = [...new Set([...(data.id ? [data.id] : []), ...existing.map((i) => i.customer.id)])];
+    const named = [...new Set([...(data.id ? [data.id] : []), ...matched.map((i) => i.customer.id)])];
     const resolved = await resolveOwners(tem, named);
     const owners = [...new Set(named.map((id) => resolved.get(id)!.id))];
-    const known = new Set(existing.map(identityKey));
     const fresh = uniqueIdentifiers.filter((i) => !known.has(identityKey(i)));
 
     let customer: Customer;
@@ -182,7 +191,7 @@ export async function upsertCustomer(em: EntityManager, data: UpsertCustomerData
     const merges: CustomerMerge[] = [];
     if (owners.length > 1) {
       const linking = new Map<string, Set<IdentityKind>>(owners.map((o) => [o, new Set()]));
-      for (const i of existing) linking.get(resolved.get(i.customer.id)!.id)!.add(i.kind);
+      for (const i of matched) linking.get(resolved.get(i.customer.id)!.id)!.add(i.kind);
       const byId = data.id ? resolved.get(data.id)!.id : null;
       const weak = owners.filter((o) => o !== byId && ![...linking.get(o)!].some((k) => policy.autoMergeKinds.includes(k)));
       const ids = owners.map((o) => toGlobalId('Customer', o));
@@ -202,7 +211,7 @@ export async function upsertCustomer(em: EntityManager, data: UpsertCustomerData
         const cb = resolved.get(b)!.createdAt.getTime();
         return ca !== cb ? ca - cb : a.localeCompare(b);
       });
-      const kinds = [...new Set(existing.map((i) => i.kind))].join(', ');
+      const kinds = [...new Set(matched.map((i) => i.kind))].join(', ');
       for (const loser of losers) {
         const outcome = await mergeCustomers(tem, survivor, loser, `automatic: a write from "${source}" carried ${kinds} of both profiles`, `auto:${source}`, { policy, automatic: true, audit });
         merges.push(outcome.merge);

@@ -89,6 +89,17 @@ export interface IngestOptions {
   mayIdentify: boolean;
   /** May this caller's events merge two profiles automatically (per the merge policy)? */
   allowMerge: boolean;
+  /**
+   * May an event name its customer by several identifiers, linking the new ones to it (policy
+   * ACTION_POLICY.linkIdentifiers)? False: such an event is refused before anything is looked up, so
+   * the answer never depends on whose the identifiers are. Default true.
+   */
+  mayLink?: boolean;
+  /**
+   * Of these customers (named by customerId, merges followed), the ones this caller may write to; an
+   * event naming another is NOT_FOUND, as for an id that does not exist. Default: all.
+   */
+  mayWriteTo?: (customerIds: string[]) => Promise<Set<string>>;
   /** PSEUDONYM_KEYS of the server (suppressed identifiers); default: the environment's. */
   keyring?: Keyring;
   /** Audits the writes, inside the transaction: the customers written to. */
@@ -186,6 +197,9 @@ function prepare(e: IngestEventData, index: number, opts: IngestOptions): Prepar
   const customerId = e.customerId ? expectGlobalId(e.customerId, 'Customer', 'customerId') : null;
   const rawIdentifiers = e.identifiers ?? [];
   if (rawIdentifiers.length > MAX_EVENT_IDENTIFIERS) throw badInput(`an event carries at most ${MAX_EVENT_IDENTIFIERS} identifiers`, 'identifiers');
+  if (rawIdentifiers.length > 1 && opts.mayLink === false) {
+    throw new DomainError(ErrorCode.FORBIDDEN, 'name the customer by one identifier or by customerId: linking identifiers to a customer is for admin and support', { field: 'identifiers', reason: 'LINKING' });
+  }
   // Junk values (the merge policy's blocklist) are neither matched nor stored, as in upsertCustomer.
   const identifiers = [...new Map(usableIdentifiers(opts.policy, rawIdentifiers, 'identifiers', () => {})
     .map((i) => [identityKey(i), i])).values()].sort((a, b) => (identityKey(a) < identityKey(b) ? -1 : 1));
@@ -416,11 +430,13 @@ async function processBatch(em: EntityManager, prepared: Prepared[], opts: Inges
   //    holding an old id still reaches the person. The lock waits for a merge or an erasure in
   //    progress (they lock FOR UPDATE) but not for other batches. Erased or unknown: rejected.
   const resolved = await lockCustomers(em, [...new Set(target.values())]);
+  const byId = activity.filter((p) => p.customerId && !outcomes.has(p.index)).map((p) => resolved.get(p.customerId!)).filter((id): id is string => !!id);
+  const writable = opts.mayWriteTo && byId.length ? await opts.mayWriteTo([...new Set(byId)]) : null;
   const pending: Prepared[] = [];
   for (const p of activity) {
     if (outcomes.has(p.index)) continue;
     const id = resolved.get(target.get(p.index)!);
-    if (!id) {
+    if (!id || (writable && p.customerId && !writable.has(id))) {
       reject(p, new DomainError(ErrorCode.NOT_FOUND, 'customer not found', { field: p.customerId ? 'customerId' : 'identifiers' }));
       continue;
     }
