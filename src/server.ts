@@ -14,7 +14,7 @@ import type { Config } from './config';
 import type { Logger } from './logger';
 import { createContext, type Context } from './context';
 import { buildAppSchema } from './schema/build-schema';
-import { createFormatError } from './errors/format-error';
+import { createFormatError, SERVICE_UNAVAILABLE } from './errors/format-error';
 import { createJwtVerifier } from './auth/jwt';
 import type { Viewer } from './auth/viewer';
 import { currentSqlStats, installSqlCounter } from './observability/sql-counter';
@@ -25,6 +25,8 @@ import { createHardening } from './hardening';
 import { markApiKeyVerified } from './hardening/rate-limit';
 import { upgradeLegacyDigests } from './services/privacy.service';
 import { createActivityEvents, type ActivityEvents } from './live/activity-events';
+
+const READY_TIMEOUT_MS = 900;
 
 export interface RapportServer {
   app: express.Express;
@@ -43,6 +45,23 @@ export interface ServerOptions {
   logger: Logger;
   /** Headers the playground pre-fills (the development token). */
   playgroundHeaders?: Record<string, string>;
+}
+
+/**
+ * A response whose errors say the database is unavailable answers HTTP 503 (not 200, nor 500), so
+ * load balancers and clients retry it as they retry any unavailable service.
+ */
+function unavailablePlugin(): ApolloServerPlugin<Context> {
+  return {
+    async requestDidStart() {
+      return {
+        async willSendResponse({ response }) {
+          if (response.body.kind !== 'single') return;
+          if (response.body.singleResult.errors?.some((e) => e.extensions?.code === SERVICE_UNAVAILABLE)) response.http.status = 503;
+        },
+      };
+    },
+  };
 }
 
 /**
@@ -115,6 +134,7 @@ export async function createServer({ orm, config, logger, playgroundHeaders }: S
       // cacheable: personal data answers `cache-control: no-store`, set below.
       ApolloServerPluginCacheControlDisabled(),
       auditPlugin(logger, config.exposeSqlCount),
+      unavailablePlugin(),
       obs.apolloPlugin,
       ...hardening.plugins,
     ],
@@ -124,12 +144,19 @@ export async function createServer({ orm, config, logger, playgroundHeaders }: S
   app.get('/healthz', (_req, res) => {
     res.json({ status: 'ok' });
   });
+  // A frozen database (a hung host, a network partition) never answers: the probe gives it one
+  // second, so that the load balancer hears "not ready" in time instead of waiting with it.
   app.get('/readyz', async (_req, res) => {
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<'late'>((resolve) => (timer = setTimeout(() => resolve('late'), READY_TIMEOUT_MS)));
     try {
-      await orm.em.fork().getConnection().execute('select 1');
-      res.json({ status: 'ready' });
+      const answer = await Promise.race([orm.em.fork().getConnection().execute('select 1'), late]);
+      if (answer === 'late') res.status(503).json({ status: 'unavailable', reason: `database did not answer within ${READY_TIMEOUT_MS} ms` });
+      else res.json({ status: 'ready' });
     } catch {
       res.status(503).json({ status: 'unavailable', reason: 'database unreachable' });
+    } finally {
+      clearTimeout(timer);
     }
   });
 
