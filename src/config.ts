@@ -1,6 +1,7 @@
 import path from 'node:path';
 import { parseByteSize } from './hardening/http';
 import { parseMergePolicy, type MergePolicy } from './services/merge-policy';
+import { Keyring, parsePseudonymKeys } from './auth/pseudonyms';
 
 export interface Config {
   env: 'development' | 'test' | 'production';
@@ -84,6 +85,8 @@ export interface Config {
   trustedDocuments?: string;
   /** MERGE_POLICY (JSON): automatic merges, identifier limits, junk values, source priority (README "Identity resolution and merges"). */
   mergePolicy: MergePolicy;
+  /** PSEUDONYM_KEYS, newest first: keyed digests of erased identifiers and audit actors (README "Configuration"). */
+  pseudonymKeys: Keyring;
   /** README "Webhooks": where deliveries run, and their retry schedule. */
   webhooks: WebhookConfig;
 }
@@ -206,6 +209,14 @@ function mergePolicyVar(env: NodeJS.ProcessEnv): MergePolicy {
   }
 }
 
+function pseudonymKeysVar(env: NodeJS.ProcessEnv, production: boolean): Keyring {
+  try {
+    return new Keyring(parsePseudonymKeys(env.PSEUDONYM_KEYS, production));
+  } catch (err) {
+    throw new ConfigError((err as Error).message);
+  }
+}
+
 /** Reads and validates the environment once; a bad value stops start-up with a clear message. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const nodeEnv = oneOf(env, 'NODE_ENV', ['development', 'test', 'production'] as const, 'development');
@@ -274,6 +285,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       disableAfterDeadLetters: intVar(env, 'WEBHOOK_DISABLE_AFTER', 5, 1, 1000),
       maintenanceSeconds: intVar(env, 'WEBHOOK_MAINTENANCE_SECONDS', 30, 1, 3600),
     },
+    pseudonymKeys: pseudonymKeysVar(env, nodeEnv === 'production'),
   };
 }
 

@@ -179,6 +179,24 @@ export const SUBSCRIPTION_POLICY: Record<string, FieldPolicy> = {
   customerActivity: { [ADMIN]: true, [SUPPORT]: true, [CUSTOMER]: true },
 };
 
+/**
+ * What a write may do beyond the field it calls, where no field of its own names it. Same shape and
+ * meaning as the tables above; the resolvers ask `holdsGrant` before they let a write do it.
+ */
+export const ACTION_POLICY: Record<string, FieldPolicy> = {
+  // Learn which customer an identifier belongs to: what customerByIdentifier answers, and so also the
+  // customer ids in ingestEvents results and in conflicts, and the ids of rows an event named by
+  // identifiers produced (node(id) { customer } would tell). Others get answers that do not depend on
+  // whether anyone else holds an identifier they send.
+  lookUpByIdentifier: QUERY_POLICY.customerByIdentifier,
+  // Change the identity graph: name a customer by several identifiers in one write, so that the ones
+  // new to it are linked to it. Partners may not, whatever their scopes: an event of theirs names one
+  // identifier (or a customerId) and is matched by it, or makes a new profile holding just it; it
+  // never links an identifier to a customer, who may not even share data with them. A customer may
+  // link identifiers to their own profile only (upsertCustomer checks the id).
+  linkIdentifiers: { [ADMIN]: true, [SUPPORT]: true, [CUSTOMER]: true },
+};
+
 /** Fields of customer-owned types. Every one of them also requires object-level access to its customer. */
 /**
  * Apollo Federation's entry points, served only with FEDERATION=on (README "Federation").
