@@ -3,7 +3,7 @@ import { IdentityKind, InteractionChannel, InteractionType, OrderChannel, OrderS
 import { DomainError } from '../errors/domain-error';
 import { normalizeEmail, normalizeIdentifier, normalizePhone } from '../services/identity-normalizer';
 import { MAX_INT4, checkCurrency, checkJsonSize, checkLocale, checkNotFuture, cleanText } from '../services/validation';
-import { MAX_ORDER_LINES } from '../services/activity.service';
+import { MAX_ORDER_LINES } from '../ingestion/orders';
 
 export enum RecordKind {
   CUSTOMER = 'customer',

@@ -10,7 +10,7 @@ import { readCsv, readNdjson, type ByteCounter, type SourceRow } from './readers
 import { STAGE_DDL, StageWriter } from './staging';
 import { resolveChunk, type ChunkOutcome, type RejectRow } from './resolve-chunk';
 import { startProgress, type ProgressState } from './progress';
-import { MAX_ORDER_LINES } from '../services/activity.service';
+import { MAX_ORDER_LINES } from '../ingestion/orders';
 
 export type ImportFormat = 'ndjson' | 'csv';
 

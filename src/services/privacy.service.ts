@@ -2,7 +2,8 @@ import type { EntityManager } from '@mikro-orm/postgresql';
 import { Customer } from '../entities';
 import { CustomerStatus } from '../entities/enums';
 import { DomainError, ErrorCode } from '../errors/domain-error';
-import { identifierDigest, type WriteAudit } from './customer.service';
+import type { WriteAudit } from './customer.service';
+import { identifierDigest } from '../ingestion/identify';
 
 /**
  * Right of access / portability: everything held about one customer, as one JSON document,

@@ -5,7 +5,7 @@ import { once } from 'node:events';
 import { spawn } from 'node:child_process';
 import { Client } from 'pg';
 import { createTestDatabase } from '../helpers/test-server';
-import { identifierDigest } from '../../src/services/customer.service';
+import { identifierDigest } from '../../src/ingestion/identify';
 
 // The CLI as users run it, in a child process (ts-node, so no build step), against a database of its own.
 let db: { url: string; drop(): Promise<void> };

@@ -6,7 +6,9 @@ import type { Context } from '../../context';
 import { expectGlobalId, fromGlobalId, toGlobalId } from '../../schema/global-id';
 import { selectsField, toConnection } from '../../schema/connection';
 import { checkFirst, decodeCursor, textArray } from '../../services/pagination';
-import { CustomerSortField, SortDirection, findCustomerByIdentifier, listCustomers, upsertCustomer } from '../../services/customer.service';
+import { CustomerSortField, SortDirection, findCustomerByIdentifier, listCustomers } from '../../services/customer.service';
+import { upsertCustomer } from '../../ingestion/identify';
+import { rightsOf } from '../../ingestion/rules';
 import { NO_FILTER, type SqlFilter } from '../../loaders/child-page.loader';
 import { CustomerFilter, CustomerOrderBy, UpsertCustomerInput } from './customer.inputs';
 import {
@@ -66,8 +68,7 @@ export class CustomerResolver {
     const { id, ...rest } = input;
     const result = await upsertCustomer(ctx.em, { ...rest, id: id ? expectGlobalId(id, 'Customer', 'input.id') : undefined }, writeAudit(ctx, 'upsertCustomer'), {
       policy: ctx.config.mergePolicy,
-      // Self-service may not absorb another profile: that would hand the customer someone else's history.
-      allowMerge: ctx.viewer?.role !== Role.CUSTOMER,
+      allowMerge: rightsOf(ctx.viewer!).mayMerge,
     });
     return {
       customer: result.customer, created: result.created, ignoredIdentifiers: result.ignored,

@@ -1,10 +1,11 @@
 import { Arg, Ctx, Mutation, Resolver } from 'type-graphql';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { Context } from '../../context';
-import { MUTATION_POLICY, QUERY_POLICY, holdsGrant } from '../../auth/policy';
+import { QUERY_POLICY, holdsGrant } from '../../auth/policy';
+import { rightsOf } from '../../ingestion/rules';
 import { auditWrites } from '../../auth/audit';
 import { toGlobalId } from '../../schema/global-id';
-import { IngestEventStatus, ingestEvents } from '../../services/ingest.service';
+import { IngestEventStatus, ingestEvents } from '../../ingestion/core';
 import { INGEST_EVENTS_DESCRIPTION, IngestEventInput } from './ingest.inputs';
 import { IngestEventsPayload } from './ingest.types';
 
@@ -15,9 +16,7 @@ export class IngestResolver {
     const viewer = ctx.viewer!;
     const outcome = await ingestEvents(ctx.em, events, {
       policy: ctx.config.mergePolicy,
-      // What a single write would need: IDENTIFY is an upsertCustomer; merging, a mergeCustomers.
-      mayIdentify: holdsGrant(MUTATION_POLICY.upsertCustomer, viewer),
-      allowMerge: holdsGrant(MUTATION_POLICY.mergeCustomers, viewer),
+      rights: rightsOf(viewer),
       audit: (em: EntityManager, customerIds: string[]) => auditWrites(em, viewer, ctx.requestId, 'ingestEvents', customerIds),
     });
     // Which customer an identifier belongs to is what customerByIdentifier answers: same grant.

@@ -5,11 +5,12 @@ import { IdentityKind, InteractionChannel, InteractionType, OrderStatus } from '
 import type { IngestEventOutcome } from '../entities/ingest-event.entity';
 import { DomainError, ErrorCode, badInput, conflict } from '../errors/domain-error';
 import { expectGlobalId } from '../schema/global-id';
-import { followMerges, identifierDigest, upsertCustomer, usableIdentifiers, type IdentifierInput, type UpsertCustomerData } from './customer.service';
-import type { MergePolicy } from './merge-policy';
-import { priceOrderLines, validateOrder, type PricedProduct, type RecordOrderData } from './activity.service';
-import { checkJsonSize, checkNotFuture, cleanText } from './validation';
-import { textArray, uuidArray } from './pagination';
+import { followMerges, identifierDigest, upsertCustomer, usableIdentifiers, type IdentifierInput, type UpsertCustomerData } from './identify';
+import type { MergePolicy } from '../services/merge-policy';
+import type { IngestionRights } from './rules';
+import { priceOrderLines, validateOrder, type PricedProduct, type RecordOrderData } from './orders';
+import { checkJsonSize, checkNotFuture, cleanText } from '../services/validation';
+import { textArray, uuidArray } from '../services/pagination';
 
 /**
  * ingestEvents: a batch of identify, interaction and order events, each under an idempotency key,
@@ -84,12 +85,28 @@ export interface IngestEventResult {
 
 export interface IngestOptions {
   policy: MergePolicy;
-  /** May this caller send IDENTIFY events (create and update profiles)? */
-  mayIdentify: boolean;
-  /** May this caller's events merge two profiles automatically (per the merge policy)? */
-  allowMerge: boolean;
+  /** What this caller may do (rules.ts: the one table); the core enforces it. */
+  rights: IngestionRights;
   /** Audits the writes, inside the transaction: the customers written to. */
   audit?: (em: EntityManager, customerIds: string[]) => Promise<void>;
+}
+
+/** What one attempt wrote, handed to `afterRowsWritten` inside its transaction. */
+export interface WrittenRows {
+  /** Every customer written to (created, updated, merged into, or given activity), sorted. */
+  customerIds: string[];
+  interactions: Array<{ id: string; customerId: string }>;
+  orders: Array<{ id: string; customerId: string }>;
+}
+
+/**
+ * THE hook after rows are written, inside the write's transaction, for every path (a mutation is a
+ * batch of one): whatever must commit or roll back with the rows goes here - the audit entries today,
+ * the outbox events of #15 (one per row in `rows`) when they land. A rolled-back attempt (retry) runs
+ * it again with that attempt's rows only.
+ */
+async function afterRowsWritten(em: EntityManager, rows: WrittenRows, opts: IngestOptions): Promise<void> {
+  if (rows.customerIds.length) await opts.audit?.(em, rows.customerIds);
 }
 
 export interface IngestOutcome {
@@ -177,7 +194,7 @@ function prepare(e: IngestEventData, index: number, opts: IngestOptions): Prepar
   for (const [kind, field] of Object.entries(payloads)) {
     if (kind !== e.kind && e[field] != null) throw badInput(`a ${e.kind} event carries no ${field}`, field);
   }
-  if (e.kind === IngestEventKind.IDENTIFY && !opts.mayIdentify) {
+  if (e.kind === IngestEventKind.IDENTIFY && !opts.rights.mayIdentify) {
     throw new DomainError(ErrorCode.FORBIDDEN, 'IDENTIFY events create and update profiles: they need the upsertCustomer permission (admin or support)', { field: 'kind' });
   }
   const customerId = e.customerId ? expectGlobalId(e.customerId, 'Customer', 'customerId') : null;
@@ -352,7 +369,7 @@ async function processBatch(em: EntityManager, prepared: Prepared[], opts: Inges
   const collect = async (_em: EntityManager, customerId: string | null) => {
     if (customerId) written.add(customerId);
   };
-  const upsertOptions = { policy: opts.policy, allowMerge: opts.allowMerge, lockIdentifiers: false };
+  const upsertOptions = { policy: opts.policy, allowMerge: opts.rights.mayMerge, lockIdentifiers: false };
 
   // 2. IDENTIFY events, in request order, each in a savepoint: through upsertCustomer, with every
   //    rule of a single write (matching, merge policy, limits, suppression, provenance).
@@ -561,7 +578,11 @@ async function processBatch(em: EntityManager, prepared: Prepared[], opts: Inges
       [JSON.stringify(released.map((p) => ({ source: p.source, key: p.key })))],
     );
   }
-  if (written.size) await opts.audit?.(em, [...written].sort());
+  await afterRowsWritten(em, {
+    customerIds: [...written].sort(),
+    interactions: createdRows.filter((r) => r.kind === 'Interaction').map(({ id, customerId }) => ({ id, customerId })),
+    orders: createdRows.filter((r) => r.kind === 'Order').map(({ id, customerId }) => ({ id, customerId })),
+  }, opts);
 
   // 9. First/last seen of every customer written, in one statement, last: its row locks are the
   //    ones other batches of the same customers wait for, so they are held only until the commit.

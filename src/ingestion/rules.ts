@@ -1,0 +1,37 @@
+import { MUTATION_POLICY, holdsGrant, type Scope } from '../auth/policy';
+import type { Role } from '../auth/viewer';
+
+/**
+ * THE table of who may do what through the ingestion core (README "One ingestion pipeline"). Every
+ * path (mutations, ingestEvents, the import, later the tracking API) asks `rightsOf` and hands the
+ * answer to the core, which enforces it; no adapter re-implements any of it.
+ *
+ * Derived from the access policy (src/auth/policy.ts), so that a batch can do nothing the single
+ * writes it stands for could not:
+ * - IDENTIFY (create or update a profile) is an upsertCustomer: partners may not.
+ * - An automatic merge (per MERGE_POLICY) is a mergeCustomers: partners and self-service may not.
+ * - Suppressed identifiers (of erased customers) are refused for everyone: `refuseSuppressed` has
+ *   no exception, it is listed so that the rule is read where the others are.
+ * Rules about what an answer may reveal to a caller (e.g. whether an identifier already belongs to a
+ * customer) belong here too, next to the rights that make them necessary.
+ */
+export interface IngestionRights {
+  /** May create and update profiles (IDENTIFY events, upsertCustomer). */
+  mayIdentify: boolean;
+  /** May join two profiles automatically when the merge policy allows it. */
+  mayMerge: boolean;
+  /** Identifiers of erased customers are refused (never re-create an erased person). */
+  refuseSuppressed: true;
+}
+
+export const INGESTION_RULES = {
+  identify: MUTATION_POLICY.upsertCustomer,
+  merge: MUTATION_POLICY.mergeCustomers,
+} as const;
+
+export function rightsOf(viewer: { role: Role; scopes?: Scope[] }): IngestionRights {
+  return { mayIdentify: holdsGrant(INGESTION_RULES.identify, viewer), mayMerge: holdsGrant(INGESTION_RULES.merge, viewer), refuseSuppressed: true };
+}
+
+/** The operator's own tools (the import CLI): every right, as an admin. */
+export const OPERATOR_RIGHTS: IngestionRights = { mayIdentify: true, mayMerge: true, refuseSuppressed: true };
