@@ -71,7 +71,7 @@ export interface UpsertCustomerResult {
 }
 
 let envPolicy: MergePolicy | undefined;
-function defaultPolicy(): MergePolicy {
+export function defaultPolicy(): MergePolicy {
   envPolicy ??= parseMergePolicy(process.env.MERGE_POLICY);
   return envPolicy;
 }

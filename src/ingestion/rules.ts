@@ -35,3 +35,6 @@ export function rightsOf(viewer: { role: Role; scopes?: Scope[] }): IngestionRig
 
 /** The operator's own tools (the import CLI): every right, as an admin. */
 export const OPERATOR_RIGHTS: IngestionRights = { mayIdentify: true, mayMerge: true, refuseSuppressed: true };
+
+/** Writers that only add activity to a customer named by id (an offer response): nothing to identify or merge. */
+export const ACTIVITY_RIGHTS: IngestionRights = { mayIdentify: false, mayMerge: false, refuseSuppressed: true };

@@ -1,15 +1,16 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { LockMode } from '@mikro-orm/core';
-import { ConsentRecord, Customer, Feedback, Interaction, Order, OrderLine, Product } from '../entities';
+import { ConsentRecord, Customer, Feedback, Interaction, Order, Product } from '../entities';
 import {
   ConsentChannel, ConsentPurpose, ConsentStatus, FeedbackKind, FeedbackStatus, InteractionChannel, InteractionType,
-  LawfulBasis, OrderChannel, OrderStatus,
+  LawfulBasis,
 } from '../entities/enums';
-import { DomainError, ErrorCode, badInput, conflict } from '../errors/domain-error';
+import { DomainError, ErrorCode, badInput } from '../errors/domain-error';
 import { requireActiveCustomer, type WriteAudit } from './customer.service';
-import { priceOrderLines, validateOrder, type RecordOrderData } from '../ingestion/orders';
-import { MAX_INT4, advisoryLockSql, checkCurrency, checkJsonSize, checkNotFuture, cleanText, requireText } from './validation';
-import { toGlobalId } from '../schema/global-id';
+import type { RecordOrderData } from '../ingestion/orders';
+import { IngestEventKind, IngestEventStatus } from '../ingestion/core';
+import { ingestOne, type SingleWriteOptions } from '../ingestion/single';
+import { checkNotFuture, cleanText, requireText } from './validation';
 
 /** Keeps first/last seen in step with recorded activity, in the writer's transaction. */
 async function touchCustomer(em: EntityManager, customerId: string, at: Date): Promise<void> {
@@ -20,52 +21,14 @@ async function touchCustomer(em: EntityManager, customerId: string, at: Date): P
 }
 
 /**
- * Records an order with its lines and totals in one transaction. With an externalId the call is
- * idempotent: the same order sent again returns the stored one; different content under the same id is a CONFLICT.
+ * Records an order with its lines and totals: a batch of one through the ingestion core. With an
+ * externalId the call is idempotent: the same order sent again returns the stored one; different
+ * content under the same id is a CONFLICT. Ids are global ids (the core resolves them).
  */
-export async function recordOrder(em: EntityManager, data: RecordOrderData, audit?: WriteAudit): Promise<{ order: Order; created: boolean }> {
-  const { source, externalId, discountMinor, status } = validateOrder(data);
-
-  return em.transactional(async (tem) => {
-    if (externalId) {
-      const lock = advisoryLockSql([`order:${source}:${externalId}`])!;
-      await tem.execute(lock.sql, lock.params);
-    }
-    const customer = await requireActiveCustomer(tem, data.customerId);
-
-    const productIds = data.lines.map((l) => l.productId).filter((v): v is string => v != null);
-    const skus = data.lines.map((l) => l.sku).filter((v): v is string => v != null);
-    const products = await tem.find(Product, { $or: [{ id: { $in: productIds } }, { sku: { $in: skus } }] });
-    const byId = new Map(products.map((p) => [p.id, p]));
-    const bySku = new Map(products.map((p) => [p.sku, p]));
-
-    const { lines, subtotal } = priceOrderLines(data.lines, data.currency, discountMinor, byId, bySku);
-
-    if (externalId) {
-      const existing = await tem.findOne(Order, { source, externalId });
-      if (existing) {
-        // A replay is the same order in every respect, lines included; anything else is a different order.
-        const storedLines = await tem.find(OrderLine, { order: existing }, { orderBy: { position: 'asc' } });
-        const same =
-          existing.customer.id === customer.id && existing.currency === data.currency && existing.placedAt.getTime() === data.placedAt.getTime() &&
-          existing.channel === data.channel && existing.status === status && existing.discountMinor === discountMinor &&
-          storedLines.length === lines.length &&
-          storedLines.every((sl, i) => sl.product.id === lines[i].product.id && sl.quantity === lines[i].quantity && sl.unitPriceMinor === lines[i].unitPriceMinor);
-        if (!same) throw conflict(`order ${source}/${externalId} was already recorded with different content`, { field: 'externalId', orderId: toGlobalId('Order', existing.id) });
-        return { order: existing, created: false };
-      }
-    }
-
-    const order = tem.create(Order, {
-      customer, externalId, source, placedAt: data.placedAt, channel: data.channel, status,
-      currency: data.currency, subtotalMinor: subtotal, discountMinor, totalMinor: subtotal - discountMinor,
-    });
-    lines.forEach((l, i) => tem.create(OrderLine, { order, customer, currency: data.currency, position: i + 1, ...l }));
-    await tem.flush();
-    await touchCustomer(tem, customer.id, data.placedAt);
-    await audit?.(tem, customer.id);
-    return { order, created: true };
-  });
+export async function recordOrder(em: EntityManager, data: RecordOrderData, audit: WriteAudit | undefined, opts: SingleWriteOptions): Promise<{ order: Order; created: boolean }> {
+  const { customerId, source, ...order } = data;
+  const r = await ingestOne(em, { kind: IngestEventKind.ORDER, source, customerId, order }, audit, opts);
+  return { order: await em.findOneOrFail(Order, { id: r.orderId! }), created: r.status === IngestEventStatus.ACCEPTED };
 }
 
 export interface RecordInteractionData {
@@ -81,47 +44,19 @@ export interface RecordInteractionData {
 }
 
 /**
- * Records one interaction. `sourceEventId` makes it idempotent: a replay returns the stored row
- * (duplicate: true); the same id with other content is a CONFLICT. Concurrent replays insert once
- * (the unique index decides, ON CONFLICT DO NOTHING).
+ * Records one interaction: a batch of one through the ingestion core. `sourceEventId` is its
+ * idempotency key: a replay returns the stored row (duplicate: true); the same id with other content
+ * is a CONFLICT. Ids are global ids.
  */
-export async function recordInteraction(em: EntityManager, data: RecordInteractionData, audit?: WriteAudit): Promise<{ interaction: Interaction; duplicate: boolean }> {
-  const source = cleanText(data.source, 'source', 64) ?? 'api';
-  const campaign = cleanText(data.campaign, 'campaign', 128) ?? null;
-  const sourceEventId = cleanText(data.sourceEventId, 'sourceEventId', 200) ?? null;
+export async function recordInteraction(em: EntityManager, data: RecordInteractionData, audit: WriteAudit | undefined, opts: SingleWriteOptions): Promise<{ interaction: Interaction; duplicate: boolean }> {
   // A replay must carry the original time; "now" would make every retry look like a different event.
-  if (sourceEventId && !data.occurredAt) throw badInput('occurredAt is required with sourceEventId', 'occurredAt');
-  const occurredAt = data.occurredAt ?? new Date();
-  checkNotFuture(occurredAt, 'occurredAt');
-  checkJsonSize(data.properties, 'properties');
-  const properties = data.properties ?? {};
-
-  return em.transactional(async (tem) => {
-    const customer = await requireActiveCustomer(tem, data.customerId);
-    if (data.productId && !(await tem.findOne(Product, { id: data.productId }))) {
-      throw new DomainError(ErrorCode.NOT_FOUND, 'product not found', { field: 'productId' });
-    }
-    const rows: Array<{ id: string }> = await tem.execute(
-      `insert into interactions (customer_id, occurred_at, channel, type, product_id, campaign, properties, source, source_event_id)
-       values (?, ?, ?, ?, ?, ?, ?::jsonb, ?, ?)
-       on conflict (source, source_event_id) do nothing returning id`,
-      [customer.id, occurredAt, data.channel, data.type, data.productId ?? null, campaign, JSON.stringify(properties), source, sourceEventId],
-    );
-    if (rows.length) {
-      await touchCustomer(tem, customer.id, occurredAt);
-      await audit?.(tem, customer.id);
-      return { interaction: await tem.findOneOrFail(Interaction, { id: rows[0].id }), duplicate: false };
-    }
-    // Compared in SQL: jsonb equality ignores key order, as a replayed JSON document may reorder keys.
-    const [match]: Array<{ id: string; same: boolean }> = await tem.execute(
-      `select id, (customer_id = ? and type = ? and channel = ? and occurred_at = ? and product_id is not distinct from ?
-                   and campaign is not distinct from ? and properties = ?::jsonb) as same
-       from interactions where source = ? and source_event_id = ?`,
-      [customer.id, data.type, data.channel, occurredAt, data.productId ?? null, campaign, JSON.stringify(properties), source, sourceEventId],
-    );
-    if (!match.same) throw conflict(`event ${sourceEventId} was already recorded with different content`, { field: 'sourceEventId', interactionId: toGlobalId('Interaction', match.id) });
-    return { interaction: await tem.findOneOrFail(Interaction, { id: match.id }), duplicate: true };
-  });
+  if (data.sourceEventId && !data.occurredAt) throw badInput('occurredAt is required with sourceEventId', 'occurredAt');
+  const { customerId, source, sourceEventId, ...interaction } = data;
+  const r = await ingestOne(em, {
+    kind: IngestEventKind.INTERACTION, idempotencyKey: sourceEventId, source, customerId,
+    interaction: { ...interaction, occurredAt: data.occurredAt ?? new Date() },
+  }, audit, opts, { idempotencyKey: 'sourceEventId' });
+  return { interaction: await em.findOneOrFail(Interaction, { id: r.interactionId! }), duplicate: r.status === IngestEventStatus.DUPLICATE };
 }
 
 export interface RecordFeedbackData {
