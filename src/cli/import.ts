@@ -88,7 +88,7 @@ async function main(): Promise<void> {
     }
     const summary = await runImport(db.url, {
       file: args.file, format: args.format, kind: args.kind, rejectsPath: args.rejects, chunkSize: args.chunkSize,
-      defaultSource: args.source, defaultCountry: args.country, progress: !args.quiet,
+      defaultSource: args.source, defaultCountry: args.country, progress: !args.quiet, policy: config.mergePolicy,
     });
     if (!args.quiet) {
       console.error(
