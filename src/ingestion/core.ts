@@ -313,9 +313,13 @@ export async function ingestEvents(em: EntityManager, events: IngestEventData[],
     for (;;) {
       attempts++;
       try {
-        const run = await em.transactional((tem) => processBatch(tem as EntityManager, prepared, opts));
-        for (const [i, o] of run.outcomes) outcomes.set(i, o);
-        created = run.created;
+        const runs = await em.transactional(async (tem) => {
+          const done = [];
+          for (const segment of segments(prepared)) done.push(await processBatch(tem as EntityManager, segment, opts));
+          return done;
+        });
+        for (const run of runs) for (const [i, o] of run.outcomes) outcomes.set(i, o);
+        created = runs.flatMap((r) => r.created);
         break;
       } catch (err) {
         if (attempts >= MAX_ATTEMPTS || !isRetryable(err)) throw err;
@@ -332,6 +336,27 @@ export async function ingestEvents(em: EntityManager, events: IngestEventData[],
     return { index, idempotencyKey: cleanKey(e.idempotencyKey), ...o };
   });
   return { results, created, attempts };
+}
+
+/**
+ * A batch takes its IDENTIFY events before its activity (processBatch's phases). Where an IDENTIFY
+ * names an identifier or customer that an earlier activity event of the batch named, that order
+ * matters (the activity may link the identifier first): the batch is cut there and the parts run one
+ * after the other in the same transaction, so that a batch answers as its events sent one by one.
+ */
+function segments(prepared: Prepared[]): Prepared[][] {
+  const out: Prepared[][] = [[]];
+  let named = new Set<string>();
+  for (const p of prepared) {
+    const keys = [...p.identifiers.map(identityKey), ...(p.customerId ? [`id:${p.customerId}`] : [])];
+    if (p.kind === IngestEventKind.IDENTIFY && keys.some((k) => named.has(k))) {
+      out.push([]);
+      named = new Set();
+    }
+    out[out.length - 1].push(p);
+    if (p.kind !== IngestEventKind.IDENTIFY) for (const k of keys) named.add(k);
+  }
+  return out;
 }
 
 function cleanKey(k: string | null | undefined): string | null {
