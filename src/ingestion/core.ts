@@ -72,10 +72,8 @@ export interface IngestEventError {
   reason: string | null;
 }
 
-/** Per event, in request order. Ids are database ids. */
-export interface IngestEventResult {
-  index: number;
-  idempotencyKey: string | null;
+/** What became of one event. Ids are database ids. */
+interface Outcome {
   status: IngestEventStatus;
   customerId: string | null;
   interactionId: string | null;
@@ -83,6 +81,12 @@ export interface IngestEventResult {
   error: IngestEventError | null;
   /** The error itself, with its details, for adapters that answer one event as a GraphQL error. */
   cause?: DomainError;
+}
+
+/** Per event, in request order. */
+export interface IngestEventResult extends Outcome {
+  index: number;
+  idempotencyKey: string | null;
 }
 
 export interface IngestOptions {
@@ -140,15 +144,6 @@ interface Prepared {
     productId: string | null; sku: string | null; campaign: string | null; properties: Record<string, unknown>;
   }) | null;
   order: (Omit<IngestOrderData, 'externalId' | 'status' | 'discountMinor'> & { externalId: string | null; status: OrderStatus; discountMinor: number }) | null;
-}
-
-interface Outcome {
-  status: IngestEventStatus;
-  customerId: string | null;
-  interactionId: string | null;
-  orderId: string | null;
-  error: IngestEventError | null;
-  cause?: DomainError;
 }
 
 /** Thrown inside the transaction to start the batch over (a concurrent writer got there first). */
