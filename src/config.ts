@@ -8,6 +8,12 @@ export interface Config {
   port: number;
   /** Unset: start an embedded PostgreSQL keeping its data in `dataDir`. */
   databaseUrl?: string;
+  /** Streaming replicas that GraphQL queries read from (README "Scaling out"); empty: all on the primary. */
+  databaseReplicaUrls: string[];
+  /** Longest a query carrying X-Rapport-Min-LSN waits for a replica to catch up before reading from the primary, in ms. */
+  replicaWaitMs: number;
+  /** How often each replica's health and replay position are probed, in ms. */
+  replicaProbeIntervalMs: number;
   dataDir: string;
   embeddedPgPort: number;
   /** Seed demo data when the database has no customers yet. */
@@ -58,6 +64,10 @@ export interface Config {
   dbStatementTimeoutMs: number;
   /** Answer 503 REQUEST_TIMEOUT when a /graphql request is not answered within this, in ms; 0: none. */
   requestTimeoutMs: number;
+  /** The Segment-compatible tracking API at /v1 and analytics.js (README "Tracking API"). */
+  trackingApi: boolean;
+  /** Serve the schema as an Apollo Federation 2 subgraph (README "Federation"). */
+  federation: boolean;
   /** MERGE_POLICY (JSON): automatic merges, identifier limits, junk values, source priority (README "Identity resolution and merges"). */
   mergePolicy: MergePolicy;
 }
@@ -130,6 +140,15 @@ function metricsTokenVar(env: NodeJS.ProcessEnv): string | undefined {
   return raw;
 }
 
+/** DATABASE_REPLICA_URLS: comma-separated postgres:// URLs of streaming replicas. */
+function replicaUrlsVar(env: NodeJS.ProcessEnv): string[] {
+  const raw = env.DATABASE_REPLICA_URLS;
+  if (raw === undefined || raw.trim() === '') return [];
+  const urls = raw.split(',').map((u) => u.trim()).filter(Boolean);
+  for (const u of urls) if (!/^postgres(ql)?:\/\//.test(u)) throw new ConfigError('DATABASE_REPLICA_URLS must be comma-separated postgres:// URLs');
+  return urls;
+}
+
 function mergePolicyVar(env: NodeJS.ProcessEnv): MergePolicy {
   try {
     return parseMergePolicy(env.MERGE_POLICY);
@@ -157,6 +176,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     host: env.HOST || '127.0.0.1',
     port: intVar(env, 'PORT', 4000, 0, 65535),
     databaseUrl,
+    databaseReplicaUrls: replicaUrlsVar(env),
+    replicaWaitMs: intVar(env, 'REPLICA_WAIT_MS', 250, 0, 60_000),
+    replicaProbeIntervalMs: intVar(env, 'REPLICA_PROBE_INTERVAL_MS', 1000, 50, 600_000),
     dataDir: path.resolve(env.RAPPORT_DATA_DIR || '.data/postgres'),
     embeddedPgPort: intVar(env, 'EMBEDDED_PG_PORT', 54329, 1024, 65535),
     seedDemo: boolVar(env, 'SEED_DEMO', !databaseUrl),
@@ -181,6 +203,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     trustProxy: trustProxyVar(env),
     dbStatementTimeoutMs: intVar(env, 'DB_STATEMENT_TIMEOUT_MS', 15_000, 0, 24 * 3_600_000),
     requestTimeoutMs: intVar(env, 'REQUEST_TIMEOUT_MS', 30_000, 0, 24 * 3_600_000),
+    trackingApi: boolVar(env, 'TRACKING_API', true),
+    federation: boolVar(env, 'FEDERATION', false),
     mergePolicy: mergePolicyVar(env),
   };
 }

@@ -8,6 +8,7 @@ import { isDatabaseEmpty, seedDemoData } from './cli/seed';
 import { signToken } from './auth/jwt';
 import { Role } from './auth/viewer';
 import { startAnalyticsScheduler } from './analytics/scheduler';
+import { openReadReplicas } from './db/read-replicas';
 
 async function main(): Promise<void> {
   const config = loadConfig();
@@ -66,7 +67,9 @@ async function main(): Promise<void> {
   // migrations, seeding and the scheduler above keep the unbounded one.
   const requestOrm = config.dbStatementTimeoutMs ? await initOrm(url, { poolMax: config.dbPoolMax, statementTimeoutMs: config.dbStatementTimeoutMs }) : orm;
   if (requestOrm !== orm) cleanups.push(() => requestOrm.close());
-  const server = await createServer({ orm: requestOrm, config, logger, playgroundHeaders });
+  const readRouter = await openReadReplicas(config, requestOrm, logger);
+  if (readRouter) cleanups.push(() => readRouter.close());
+  const server = await createServer({ orm: requestOrm, config, logger, playgroundHeaders, readRouter });
   cleanups.push(() => server.close());
   const port = await server.listen(config.port, config.host);
   const base = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;

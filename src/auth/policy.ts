@@ -126,6 +126,19 @@ export const SUBSCRIPTION_POLICY: Record<string, FieldPolicy> = {
 };
 
 /** Fields of customer-owned types. Every one of them also requires object-level access to its customer. */
+/**
+ * Apollo Federation's entry points, served only with FEDERATION=on (README "Federation").
+ * `_entities` answers each representation as `node(id)` would (null where the viewer may not see the
+ * object), under node's grant; `_service` gives the subgraph's SDL, to staff as introspection is.
+ */
+export const FEDERATION_QUERY_POLICY: Record<string, FieldPolicy> = {
+  _entities: everyone(Scope.CUSTOMERS_READ),
+  _service: staff(),
+};
+export const FEDERATION_TYPE_POLICY: Record<string, Record<string, FieldPolicy>> = {
+  _Service: { sdl: staff() },
+};
+
 export const TYPE_POLICY: Record<string, Record<string, FieldPolicy>> = {
   Customer: {
     id: everyone(Scope.CUSTOMERS_READ),
