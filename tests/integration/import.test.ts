@@ -8,6 +8,7 @@ import { createTestDatabase } from '../helpers/test-server';
 import { identifierDigest } from '../../src/ingestion/identify';
 
 // The CLI as users run it, in a child process (ts-node, so no build step), against a database of its own.
+// Each run starts ts-node (some 20 s on a loaded 2-core machine): the tests that run it thrice get time for it.
 let db: { url: string; drop(): Promise<void> };
 let sql: Client;
 let dir: string;
@@ -93,7 +94,7 @@ describe('npm run import', () => {
     expect(customers[1]).toMatchObject({ email: null, ids: ['email::bob@example.com'], orders: 0, interactions: 1 });
     const { rows: [order] } = await sql.query(`select subtotal_minor::int, total_minor::int, (select array_agg(quantity || 'x' || unit_price_minor order by position) from order_lines l where l.order_id = o.id) as lines from orders o`);
     expect(order).toEqual({ subtotal_minor: 2900, total_minor: 2900, lines: ['2x1200', '1x500'] });
-  }, 60_000);
+  }, 180_000);
 
   it('re-running the same file changes nothing', async () => {
     const before = await digest();
@@ -101,7 +102,7 @@ describe('npm run import', () => {
     expect(r.code).toBe(0);
     expect(r.summary).toMatchObject({ read: 5, imported: 0, duplicates: 5, rejected: 0, customersCreated: 0 });
     expect(await digest()).toBe(before);
-  }, 60_000);
+  }, 180_000);
 
   it('puts bad rows in the rejects file with line numbers and reasons, and stores their good neighbours', async () => {
     // An erased customer's identifier may not re-create them.
@@ -144,7 +145,7 @@ describe('npm run import', () => {
     const { rows: merges } = await sql.query(`select reason, actor from customer_merges`);
     expect(merges).toEqual([{ reason: expect.stringContaining('automatic'), actor: 'auto:import' }]);
     expect((await sql.query(`select type from interactions where source_event_id = 'e2'`)).rows).toEqual([{ type: 'email_open' }]);
-  }, 60_000);
+  }, 180_000);
 
   it('refuses, with the merge policy\'s reason, a row joining two customers by kinds that may not merge automatically', async () => {
     const ids = (await sql.query(`insert into customers (status) values ('active'), ('active') returning id`)).rows.map((r) => r.id);
@@ -156,7 +157,7 @@ describe('npm run import', () => {
     const [reject] = readRejects(`${file}.rejects.ndjson`);
     expect(reject).toMatchObject({ line: 1, code: 'IDENTIFIER_CONFLICT', field: 'identities', message: expect.stringContaining('MERGE_POLICY') });
     expect((await sql.query(`select count(*)::int as n from customers where first_name = 'Dee'`)).rows[0].n).toBe(0);
-  }, 60_000);
+  }, 180_000);
 
   it('imports CSV orders (one row per line, grouped by external id) and rejects a whole order when one of its rows is bad', async () => {
     const file = path.join(dir, 'orders.csv');
@@ -182,7 +183,7 @@ describe('npm run import', () => {
     const again = await runCli([file, '--kind', 'order']);
     expect(again.summary).toMatchObject({ imported: 0, duplicates: 2, rejected: 4 });
     expect(await digest()).toBe(before);
-  }, 60_000);
+  }, 180_000);
 
   it('imports CSV customers and interactions, and refuses usage errors with exit code 2', async () => {
     const customers = path.join(dir, 'customers.csv');
@@ -194,7 +195,7 @@ describe('npm run import', () => {
     const { rows } = await sql.query(`select c.first_name, c.locale, n.type, n.properties from customers c join interactions n on n.customer_id = c.id where n.source_event_id = 'h1'`);
     expect(rows).toEqual([{ first_name: 'Hal', locale: 'fr-FR', type: 'cart_add', properties: { size: 'M' } }]);
     expect((await runCli([events])).code).toBe(2);
-  }, 60_000);
+  }, 180_000);
 });
 
 /** N rows: N/100 customers first, then interactions by their emails; every 10,000th row is bad. */
