@@ -68,6 +68,8 @@ export interface Config {
   trackingApi: boolean;
   /** Serve the schema as an Apollo Federation 2 subgraph (README "Federation"). */
   federation: boolean;
+  /** Path of a trusted-documents manifest (sha256 → document): only those operations run (README "Trusted documents"). */
+  trustedDocuments?: string;
   /** MERGE_POLICY (JSON): automatic merges, identifier limits, junk values, source priority (README "Identity resolution and merges"). */
   mergePolicy: MergePolicy;
 }
@@ -205,6 +207,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     requestTimeoutMs: intVar(env, 'REQUEST_TIMEOUT_MS', 30_000, 0, 24 * 3_600_000),
     trackingApi: boolVar(env, 'TRACKING_API', true),
     federation: boolVar(env, 'FEDERATION', false),
+    trustedDocuments: env.TRUSTED_DOCUMENTS ? path.resolve(env.TRUSTED_DOCUMENTS) : undefined,
     mergePolicy: mergePolicyVar(env),
   };
 }

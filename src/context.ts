@@ -30,5 +30,5 @@ export function createContext(orm: MikroORM, config: Config, viewer: Viewer | nu
 /** Points a query's reads at another server (a read replica): a fork and loaders of its own. */
 export function readFrom(ctx: Context, orm: MikroORM): void {
   ctx.em = orm.em.fork() as EntityManager;
-  ctx.loaders = createLoaders(ctx.em);
+  ctx.loaders = createLoaders(ctx.em, ctx.primary);
 }

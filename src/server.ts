@@ -25,6 +25,7 @@ import { customer360Query, playgroundExamples } from './playground/examples';
 import { createHardening } from './hardening';
 import { createActivityEvents, type ActivityEvents } from './live/activity-events';
 import { trackingRouter } from './tracking/tracking.router';
+import { loadTrustedDocuments, trustedDocumentsIntake } from './hardening/trusted-documents';
 
 export interface RapportServer {
   app: express.Express;
@@ -134,6 +135,9 @@ export async function createServer({ orm, config, logger, playgroundHeaders, rea
   const hardening = await createHardening({ config, logger, verifyJwt });
   app.set('trust proxy', config.trustProxy);
 
+  // Trusted documents (README "Trusted documents"): a bad manifest stops start-up.
+  const trusted = config.trustedDocuments ? loadTrustedDocuments(config.trustedDocuments) : undefined;
+  if (trusted) logger.info({ documents: trusted.size }, 'serving trusted documents only');
   const schema = await buildAppSchema(config.federation ? { federation: { maxRepresentations: config.maxPageSize } } : {});
   const formatError = obs.formatError(hardening.formatError(createFormatError(logger)));
   const events = await createActivityEvents({ redisUrl: config.redisUrl, channel: config.liveChannel, logger });
@@ -145,6 +149,9 @@ export async function createServer({ orm, config, logger, playgroundHeaders, rea
     includeStacktraceInErrorResponses: false,
     csrfPrevention: true,
     allowBatchedHttpRequests: false,
+    // Automatic persisted queries: on (Apollo's bounded in-memory cache) unless only trusted documents
+    // run, where an unknown hash must never be registered by whoever sends it.
+    ...(trusted ? { persistedQueries: false as const } : {}),
     ...hardening.apollo,
     plugins: [
       ApolloServerPluginDrainHttpServer({ httpServer }),
@@ -194,6 +201,7 @@ export async function createServer({ orm, config, logger, playgroundHeaders, rea
       next();
     },
     hardening.intake,
+    ...(trusted ? [trustedDocumentsIntake(trusted)] : []),
     obs.graphqlScope,
     expressMiddleware(apollo, {
       context: async ({ req, res }) => {
@@ -247,8 +255,14 @@ export async function createServer({ orm, config, logger, playgroundHeaders, rea
       // under the same parser and validation limits as HTTP.
       onSubscribe: (ctx, _id, payload) => {
         let document: DocumentNode;
+        let query = payload.query;
+        if (trusted) {
+          const outcome = trusted.resolve(payload);
+          if ('code' in outcome) return [new GraphQLError(outcome.message, { extensions: { code: outcome.code } })];
+          query = outcome.query;
+        }
         try {
-          document = parse(payload.query, { maxTokens: config.maxTokens });
+          document = parse(query, { maxTokens: config.maxTokens });
         } catch (e) {
           return [e instanceof GraphQLError ? e : new GraphQLError('could not parse the operation')];
         }

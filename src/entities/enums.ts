@@ -70,6 +70,8 @@ export enum InteractionType {
   SCREEN_VIEW = 'screen_view',
   /** A named event of the sender's own (Segment track calls with no type of their own); the name is properties.event. */
   CUSTOM_EVENT = 'custom_event',
+  /** Once per campaign and control customer, at first eligibility: what they would have been shown was held back. */
+  HELD_OUT = 'held_out',
 }
 
 export enum FeedbackKind {

@@ -21,6 +21,8 @@ export interface RecordOrderData {
   currency: string;
   discountMinor?: number | null;
   lines: OrderLineData[];
+  /** A code used at checkout: an offer's code, else a campaign's. The order is then attributed to it directly. */
+  promoCode?: string | null;
 }
 
 export const MAX_ORDER_LINES = 500;

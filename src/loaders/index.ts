@@ -57,7 +57,8 @@ function customerChildrenLoader<T extends object>(em: EntityManager, entity: Ent
  * The request's DataLoaders. Created only in the request context, on the request's EntityManager fork,
  * so that caching never crosses requests (nor viewers).
  */
-export function createLoaders(em: EntityManager) {
+/** `writeEm`: the primary, where the few writes a read makes go (HELD_OUT records) when `em` reads from a replica. */
+export function createLoaders(em: EntityManager, writeEm: EntityManager = em) {
   const metrics = lightMapper(em, CustomerMetrics);
   const consentRecord = lightMapper(em, ConsentRecord);
   return {
@@ -105,7 +106,7 @@ export function createLoaders(em: EntityManager) {
     feedbackPage: createChildPageLoader(em, { entity: Feedback, table: 'feedback', parentColumn: 'customer_id', sortColumn: 'submitted_at', sortCast: 'timestamptz' }),
     consentHistoryPage: createChildPageLoader(em, { entity: ConsentRecord, table: 'consent_records', parentColumn: 'customer_id', sortColumn: 'seq', sortCast: 'bigint' }),
     ...createMergeLoaders(em),
-    ...createOfferLoaders(em),
+    ...createOfferLoaders(em, writeEm),
     ...createPreferenceLoaders(em),
     ...createRecommendationLoaders(em),
   };

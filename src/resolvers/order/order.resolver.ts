@@ -4,7 +4,7 @@ import type { Context } from '../../context';
 import { writeAudit } from '../common/audit';
 import { publishActivity } from '../common/live';
 import { recordOrder } from '../../services/activity.service';
-import { rightsOf } from '../../ingestion/rules';
+import { expectGlobalId } from '../../schema/global-id';
 import { RecordOrderInput } from './order.inputs';
 
 @ObjectType('RecordOrderPayload')
@@ -27,7 +27,11 @@ export class OrderResolver {
 
   @Mutation(() => RecordOrderPayload, { description: 'Records an order with its lines; totals are computed here, in integer minor units.' })
   async recordOrder(@Arg('input', () => RecordOrderInput) input: RecordOrderInput, @Ctx() ctx: Context): Promise<RecordOrderPayload> {
-    const result = await recordOrder(ctx.em, input, writeAudit(ctx, 'recordOrder'), { policy: ctx.config.mergePolicy, rights: rightsOf(ctx.viewer!) });
+    const result = await recordOrder(ctx.em, {
+      ...input,
+      customerId: expectGlobalId(input.customerId, 'Customer', 'input.customerId'),
+      lines: input.lines.map((l, i) => ({ ...l, productId: l.productId ? expectGlobalId(l.productId, 'Product', `input.lines[${i}].productId`) : l.productId })),
+    }, writeAudit(ctx, 'recordOrder'));
     if (result.created) publishActivity(ctx, 'Order', result.order);
     return result;
   }
