@@ -35,8 +35,14 @@ export interface Config {
   jwksUrl?: string;
   jwtIssuer?: string;
   jwtAudience?: string;
+  /** Longest a bearer token may still be valid, in seconds from now; tokens without `exp` are refused. */
+  jwtMaxLifetimeSeconds: number;
+  /** Serve GraphiQL at /playground (default: on outside production). */
+  playground: boolean;
   /** Recompute metrics and segments every N minutes inside the server; 0 turns it off. */
   analyticsIntervalMinutes: number;
+  /** IANA time zone whose calendar days are the purchase models' transactions (several orders on one day = one). */
+  analyticsTimeZone: string;
   // Production hardening (README "Limits").
   /** Deepest field nesting an operation may have (fragments expanded). */
   maxDepth: number;
@@ -46,6 +52,12 @@ export interface Config {
   maxDirectives: number;
   /** Static cost per operation: each field 1, a connection multiplies its selection by `first`. */
   maxCost: number;
+  /** Repeated selections of one field in one selection set, per operation (`{ __typename __typename … }`). */
+  maxDuplicateFields: number;
+  /** List items one request may resolve (counted during execution; the request is stopped past it). */
+  maxRows: number;
+  /** Fields one request may resolve on list items (counted during execution). */
+  maxResolvedFields: number;
   /** Lexical tokens per document (graphql-js parser stops past it: 400). */
   maxTokens: number;
   /** Who may introspect: everyone, no one, or authenticated staff only. */
@@ -78,6 +90,16 @@ export interface Config {
 export const DEV_JWT_SECRET = 'rapport-development-secret-do-not-use-in-production';
 
 class ConfigError extends Error {}
+
+function timeZoneVar(env: NodeJS.ProcessEnv, name: string, fallback: string): string {
+  const v = env[name] || fallback;
+  try {
+    new Intl.DateTimeFormat('en', { timeZone: v });
+  } catch {
+    throw new ConfigError(`${name} must be an IANA time zone such as Europe/Paris, got ${v}`);
+  }
+  return v;
+}
 
 function intVar(env: NodeJS.ProcessEnv, name: string, fallback: number, min = 1, max = Number.MAX_SAFE_INTEGER): number {
   const raw = env[name];
@@ -174,7 +196,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     jwksUrl,
     jwtIssuer: env.JWT_ISSUER || undefined,
     jwtAudience: env.JWT_AUDIENCE || undefined,
+    jwtMaxLifetimeSeconds: intVar(env, 'JWT_MAX_LIFETIME_SECONDS', 24 * 3600, 60, 366 * 24 * 3600),
+    playground: boolVar(env, 'PLAYGROUND', nodeEnv !== 'production'),
     analyticsIntervalMinutes: intVar(env, 'ANALYTICS_INTERVAL_MINUTES', nodeEnv === 'test' ? 0 : 60, 0, 7 * 24 * 60),
+    analyticsTimeZone: timeZoneVar(env, 'ANALYTICS_TIME_ZONE', 'UTC'),
     host: env.HOST || '127.0.0.1',
     port: intVar(env, 'PORT', 4000, 0, 65535),
     databaseUrl,
@@ -194,7 +219,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     maxDepth: intVar(env, 'MAX_DEPTH', 15, 1, 1000),
     maxAliases: intVar(env, 'MAX_ALIASES', 30, 0, 100_000),
     maxDirectives: intVar(env, 'MAX_DIRECTIVES', 50, 0, 100_000),
-    maxCost: intVar(env, 'MAX_COST', 20_000, 1),
+    maxCost: intVar(env, 'MAX_COST', 40_000, 1),
+    maxDuplicateFields: intVar(env, 'MAX_DUPLICATE_FIELDS', 100, 0, 100_000),
+    maxRows: intVar(env, 'MAX_ROWS', 20_000, 1),
+    maxResolvedFields: intVar(env, 'MAX_RESOLVED_FIELDS', 100_000, 1),
     maxTokens: intVar(env, 'MAX_TOKENS', 5_000, 100, 10_000_000),
     introspection: oneOf(env, 'INTROSPECTION', ['on', 'off', 'staff'] as const, nodeEnv === 'production' ? 'off' : 'on'),
     bodyLimitBytes: byteSizeVar(env, 'BODY_LIMIT', 1024 * 1024),

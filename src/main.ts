@@ -57,11 +57,12 @@ async function main(): Promise<void> {
 
   let playgroundHeaders: Record<string, string> | undefined;
   if (config.env === 'development' && config.jwtSecret === DEV_JWT_SECRET) {
-    const token = await signToken(DEV_JWT_SECRET, { sub: 'dev-admin', role: Role.ADMIN }, '30d');
+    // As long as the server accepts (JWT_MAX_LIFETIME_SECONDS): a longer one would be refused.
+    const token = await signToken(DEV_JWT_SECRET, { sub: 'dev-admin', role: Role.ADMIN }, `${config.jwtMaxLifetimeSeconds}s`);
     playgroundHeaders = { Authorization: `Bearer ${token}` };
   }
 
-  const scheduler = startAnalyticsScheduler(orm, logger, config.analyticsIntervalMinutes);
+  const scheduler = startAnalyticsScheduler(orm, logger, config.analyticsIntervalMinutes, { timeZone: config.analyticsTimeZone });
   cleanups.push(() => scheduler.stop());
   // Requests get a pool of their own whose statements PostgreSQL cancels after DB_STATEMENT_TIMEOUT_MS;
   // migrations, seeding and the scheduler above keep the unbounded one.

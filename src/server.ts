@@ -22,7 +22,7 @@ import { currentSqlStats, installSqlCounter } from './observability/sql-counter'
 import { createObservability } from './observability';
 import { playgroundRouter } from './playground/playground.router';
 import { customer360Query, playgroundExamples } from './playground/examples';
-import { createHardening } from './hardening';
+import { applyBudget, createHardening } from './hardening';
 import { createActivityEvents, type ActivityEvents } from './live/activity-events';
 import { trackingRouter } from './tracking/tracking.router';
 import { loadTrustedDocuments, trustedDocumentsIntake } from './hardening/trusted-documents';
@@ -130,7 +130,7 @@ export async function createServer({ orm, config, logger, playgroundHeaders, rea
   // which then fails with ECONNRESET although nothing was wrong (seen under load in the test suite).
   httpServer.keepAliveTimeout = 65_000;
   httpServer.headersTimeout = 66_000;
-  const verifyJwt = createJwtVerifier({ secret: config.jwtSecret, jwksUrl: config.jwksUrl, issuer: config.jwtIssuer, audience: config.jwtAudience });
+  const verifyJwt = createJwtVerifier({ secret: config.jwtSecret, jwksUrl: config.jwksUrl, issuer: config.jwtIssuer, audience: config.jwtAudience, maxLifetimeSeconds: config.jwtMaxLifetimeSeconds });
   // Limits, rate limits, timeouts, introspection and error shapes: README "Limits" (src/hardening).
   const hardening = await createHardening({ config, logger, verifyJwt });
   app.set('trust proxy', config.trustProxy);
@@ -138,7 +138,8 @@ export async function createServer({ orm, config, logger, playgroundHeaders, rea
   // Trusted documents (README "Trusted documents"): a bad manifest stops start-up.
   const trusted = config.trustedDocuments ? loadTrustedDocuments(config.trustedDocuments) : undefined;
   if (trusted) logger.info({ documents: trusted.size }, 'serving trusted documents only');
-  const schema = await buildAppSchema(config.federation ? { federation: { maxRepresentations: config.maxPageSize } } : {});
+  // Every list and root field checks the request's budget and timeout (src/hardening/budget.ts).
+  const schema = applyBudget(await buildAppSchema(config.federation ? { federation: { maxRepresentations: config.maxPageSize } } : {}));
   const formatError = obs.formatError(hardening.formatError(createFormatError(logger)));
   const events = await createActivityEvents({ redisUrl: config.redisUrl, channel: config.liveChannel, logger });
   let wsCleanup: { dispose(): void | Promise<void> } | undefined; // set once /graphql is mounted
@@ -185,14 +186,17 @@ export async function createServer({ orm, config, logger, playgroundHeaders, rea
 
   if (obs.metricsHandler) app.get('/metrics', obs.metricsHandler);
 
-  app.use(
-    playgroundRouter({
-      endpoint: '/graphql',
-      defaultHeaders: playgroundHeaders ? JSON.stringify(playgroundHeaders, null, 2) : undefined,
-      exampleQuery: customer360Query,
-      examples: playgroundExamples,
-    }),
-  );
+  // GraphiQL: PLAYGROUND (off by default in production, where introspection is off too).
+  if (config.playground) {
+    app.use(
+      playgroundRouter({
+        endpoint: '/graphql',
+        defaultHeaders: playgroundHeaders ? JSON.stringify(playgroundHeaders, null, 2) : undefined,
+        exampleQuery: customer360Query,
+        examples: playgroundExamples,
+      }),
+    );
+  }
 
   app.use(
     '/graphql',

@@ -37,6 +37,26 @@ export const ANY_CONTACT_CONSENT: ConsentNeed = { anyOf: [...EMAIL_CONSENT.anyOf
 export const THIRD_PARTY_SHARING = { purpose: ConsentPurpose.THIRD_PARTY_SHARING, channel: ConsentChannel.ANY };
 
 /**
+ * Model-based scores (purchase model, Gamma-Gamma, churn risk, and the tiers and stages built on them)
+ * are profiling. A customer whose current PROFILING consent is DENIED or WITHDRAWN gets none on the graph
+ * (`Customer.value` keeps descriptive figures — orders, recency, RFM — and says why the rest is
+ * unavailable), and is left out of every segment whose rule uses a model output. Never asked (no record)
+ * is not an objection. Applied at read and evaluation time from the consent records, so a withdrawal
+ * takes effect before the next analytics run.
+ */
+export const PROFILING_OBJECTION = {
+  purpose: ConsentPurpose.PROFILING,
+  channel: ConsentChannel.ANY,
+  withheldWhen: ['denied', 'withdrawn'] as readonly string[],
+  /** customer_metrics columns that are model outputs (segment `metric` fields). */
+  modelColumns: ['p_alive', 'predicted_purchases12m', 'clv12m_minor', 'churn_risk'] as readonly string[],
+};
+
+/** SQL: true when the customer `idSql` has objected to profiling (see PROFILING_OBJECTION). */
+export const profilingObjectionSql = (idSql: string): string =>
+  `rapport_consent_status(${idSql}, '${PROFILING_OBJECTION.purpose}', '${PROFILING_OBJECTION.channel}') in (${PROFILING_OBJECTION.withheldWhen.map((w) => `'${w}'`).join(', ')})`;
+
+/**
  * How a role may read a field: `true` (always, once it may see the object), a consent the customer
  * must have given (marketing), or a scope the API key must hold (partner).
  */
@@ -162,7 +182,8 @@ export const TYPE_POLICY: Record<string, Record<string, FieldPolicy>> = {
     interactions: everyone(Scope.INTERACTIONS_READ),
     feedback: everyone(Scope.FEEDBACK_READ),
     consents: everyone(Scope.CUSTOMERS_READ),
-    // Computed value and churn risk: for staff, not for partners or the customer.
+    // Computed value and churn risk: for staff, not for partners or the customer. Model-based scores are
+    // withheld for customers who objected to PROFILING (PROFILING_OBJECTION).
     value: staff(),
     // Mixes every kind of history: for those who may read all of it (each item's fields keep their own rules).
     timeline: staff({ [CUSTOMER]: true }),
