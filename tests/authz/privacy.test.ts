@@ -2,6 +2,7 @@ import { startTestApp, type TestApp } from '../helpers/test-server';
 import { asViewer, createAuthzFixtures, VIEWERS, type AuthzFixtures } from './fixtures';
 import { Role } from '../../src/auth/viewer';
 import { seedDemoData } from '../../src/cli/seed';
+import { toGlobalId } from '../../src/schema/global-id';
 
 let app: TestApp;
 let f: AuthzFixtures;
@@ -45,6 +46,23 @@ describe('cross-customer probes by a signed-in customer', () => {
       expect({ query, leaked: leaks(res, other.pii) }).toEqual({ query, leaked: [] });
       expect(JSON.stringify(res)).not.toContain(other.uuid);
     }
+  });
+
+  it("answers null for another customer's objects through node and nodes: not even the type tells that they exist", async () => {
+    const other = f.private;
+    const probe = `query($ids: [ID!]!, $c: ID!, $o: ID!, $fb: ID!) {
+      c: node(id: $c) { __typename } o: node(id: $o) { __typename } fb: node(id: $fb) { __typename }
+      all: nodes(ids: $ids) { __typename id } }`;
+    const res = await asViewer(app, f, self(), probe, {
+      c: other.id, o: other.orderId, fb: other.feedbackId, ids: [f.consenting.id, other.id, other.orderId, other.feedbackId, f.consenting.orderId],
+    });
+    expect(res.data).toEqual({
+      c: null, o: null, fb: null,
+      all: [{ __typename: 'Customer', id: f.consenting.id }, null, null, null, { __typename: 'Order', id: f.consenting.orderId }],
+    });
+    // The same answer as for an id that names nothing at all.
+    const missing = await asViewer(app, f, self(), `query($id: ID!) { node(id: $id) { __typename } }`, { id: toGlobalId('Customer', '00000000-0000-4000-8000-000000000000') });
+    expect({ data: missing.data, errors: missing.errors }).toEqual({ data: { node: null }, errors: res.errors });
   });
 
   it('may not change another customer, and a refused write changes nothing', async () => {
