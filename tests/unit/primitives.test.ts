@@ -18,6 +18,33 @@ describe('global ids', () => {
     expect(fromGlobalId('nonsense')).toBeNull();
     expect(fromGlobalId(toGlobalId('Customer', "1' or 1=1"))).toBeNull();
   });
+
+  it('needs a non-empty type before the separator and nothing around the uuid', () => {
+    const b64 = (s: string) => Buffer.from(s, 'utf8').toString('base64url');
+    expect(fromGlobalId(b64(ID))).toBeNull();
+    expect(fromGlobalId(b64(`:${ID}`))).toBeNull();
+    expect(fromGlobalId(b64(`Customer:x${ID}`))).toBeNull();
+    expect(fromGlobalId(b64(`Customer:${ID}x`))).toBeNull();
+    expect(fromGlobalId(b64(`Customer:${ID.toUpperCase()}`))).toEqual({ type: 'Customer', id: ID });
+    expect(fromGlobalId(toGlobalId('Café', ID))).toEqual({ type: 'Café', id: ID });
+  });
+
+  it('refuses an id of another type as BAD_USER_INPUT naming the argument', () => {
+    const refusal = (fn: () => unknown) => {
+      try {
+        fn();
+      } catch (err) {
+        return { code: (err as DomainError).code, message: (err as DomainError).message, details: (err as DomainError).details };
+      }
+      return null;
+    };
+    expect(refusal(() => expectGlobalId(toGlobalId('Order', ID), 'Customer'))).toEqual({
+      code: 'BAD_USER_INPUT', message: 'id is not a valid Customer id', details: { argumentName: 'id' },
+    });
+    expect(refusal(() => expectGlobalId('garbage', 'Order', 'orderId'))).toEqual({
+      code: 'BAD_USER_INPUT', message: 'orderId is not a valid Order id', details: { argumentName: 'orderId' },
+    });
+  });
 });
 
 describe('money', () => {
