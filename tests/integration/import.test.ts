@@ -52,7 +52,7 @@ function runCli(args: string[], nodeFlags: string[] = []): Promise<{ code: numbe
  * Each CLI run is a fresh ts-node process that transpiles the app before it imports a row: 5–10 s on
  * a quiet machine, several times that on a loaded one. The bound is for a hung child, not for speed.
  */
-const CLI_TIMEOUT = 180_000;
+const cliTimeout = (runs: number) => runs * 150_000;
 
 const readRejects = (file: string) => fs.readFileSync(file, 'utf8').trim().split('\n').filter(Boolean).map((l) => JSON.parse(l));
 
@@ -95,7 +95,7 @@ describe('npm run import', () => {
     expect(customers[1]).toMatchObject({ email: null, ids: ['email::bob@example.com'], orders: 0, interactions: 1 });
     const { rows: [order] } = await sql.query(`select subtotal_minor::int, total_minor::int, (select array_agg(quantity || 'x' || unit_price_minor order by position) from order_lines l where l.order_id = o.id) as lines from orders o`);
     expect(order).toEqual({ subtotal_minor: 2900, total_minor: 2900, lines: ['2x1200', '1x500'] });
-  }, CLI_TIMEOUT);
+  }, cliTimeout(1));
 
   it('re-running the same file changes nothing', async () => {
     const before = await digest();
@@ -103,7 +103,7 @@ describe('npm run import', () => {
     expect(r.code).toBe(0);
     expect(r.summary).toMatchObject({ read: 5, imported: 0, duplicates: 5, rejected: 0, customersCreated: 0 });
     expect(await digest()).toBe(before);
-  }, CLI_TIMEOUT);
+  }, cliTimeout(1));
 
   it('puts bad rows in the rejects file with line numbers and reasons, and stores their good neighbours', async () => {
     // An erased customer's identifier may not re-create them.
@@ -143,7 +143,7 @@ describe('npm run import', () => {
     const { rows: [ann] } = await sql.query(`select count(*)::int as n from identities where customer_id = (select customer_id from identities where value = 'ann@example.com')`);
     expect(ann.n).toBe(5);
     expect((await sql.query(`select type from interactions where source_event_id = 'e2'`)).rows).toEqual([{ type: 'email_open' }]);
-  }, CLI_TIMEOUT);
+  }, cliTimeout(1));
 
   it('imports CSV orders (one row per line, grouped by external id) and rejects a whole order when one of its rows is bad', async () => {
     const file = path.join(dir, 'orders.csv');
@@ -169,7 +169,7 @@ describe('npm run import', () => {
     const again = await runCli([file, '--kind', 'order']);
     expect(again.summary).toMatchObject({ imported: 0, duplicates: 2, rejected: 4 });
     expect(await digest()).toBe(before);
-  }, CLI_TIMEOUT);
+  }, cliTimeout(2));
 
   it('imports CSV customers and interactions, and refuses usage errors with exit code 2', async () => {
     const customers = path.join(dir, 'customers.csv');
@@ -181,7 +181,7 @@ describe('npm run import', () => {
     const { rows } = await sql.query(`select c.first_name, c.locale, n.type, n.properties from customers c join interactions n on n.customer_id = c.id where n.source_event_id = 'h1'`);
     expect(rows).toEqual([{ first_name: 'Hal', locale: 'fr-FR', type: 'cart_add', properties: { size: 'M' } }]);
     expect((await runCli([events])).code).toBe(2);
-  }, CLI_TIMEOUT);
+  }, cliTimeout(3));
 });
 
 /** N rows: N/100 customers first, then interactions by their emails; every 10,000th row is bad. */
@@ -220,5 +220,5 @@ describe('npm run import at scale', () => {
     expect(new Set(rejects.map((x) => x.code))).toEqual(new Set(['INVALID_JSON', 'INVALID_VALUE']));
     const { rows: [{ n }] } = await sql.query(`select count(*)::int as n from interactions where source_event_id like 'k-%'`);
     expect(n).toBe(40_000 - 400 - bad.length);
-  }, 180_000);
+  }, cliTimeout(1));
 });
