@@ -8,6 +8,12 @@ export interface Config {
   port: number;
   /** Unset: start an embedded PostgreSQL keeping its data in `dataDir`. */
   databaseUrl?: string;
+  /** Streaming replicas that GraphQL queries read from (README "Scaling out"); empty: all on the primary. */
+  databaseReplicaUrls: string[];
+  /** Longest a query carrying X-Rapport-Min-LSN waits for a replica to catch up before reading from the primary, in ms. */
+  replicaWaitMs: number;
+  /** How often each replica's health and replay position are probed, in ms. */
+  replicaProbeIntervalMs: number;
   dataDir: string;
   embeddedPgPort: number;
   /** Seed demo data when the database has no customers yet. */
@@ -29,6 +35,10 @@ export interface Config {
   jwksUrl?: string;
   jwtIssuer?: string;
   jwtAudience?: string;
+  /** Longest a bearer token may still be valid, in seconds from now; tokens without `exp` are refused. */
+  jwtMaxLifetimeSeconds: number;
+  /** Serve GraphiQL at /playground (default: on outside production). */
+  playground: boolean;
   /** Recompute metrics and segments every N minutes inside the server; 0 turns it off. */
   analyticsIntervalMinutes: number;
   // Production hardening (README "Limits").
@@ -40,6 +50,12 @@ export interface Config {
   maxDirectives: number;
   /** Static cost per operation: each field 1, a connection multiplies its selection by `first`. */
   maxCost: number;
+  /** Repeated selections of one field in one selection set, per operation (`{ __typename __typename … }`). */
+  maxDuplicateFields: number;
+  /** List items one request may resolve (counted during execution; the request is stopped past it). */
+  maxRows: number;
+  /** Fields one request may resolve on list items (counted during execution). */
+  maxResolvedFields: number;
   /** Lexical tokens per document (graphql-js parser stops past it: 400). */
   maxTokens: number;
   /** Who may introspect: everyone, no one, or authenticated staff only. */
@@ -58,6 +74,12 @@ export interface Config {
   dbStatementTimeoutMs: number;
   /** Answer 503 REQUEST_TIMEOUT when a /graphql request is not answered within this, in ms; 0: none. */
   requestTimeoutMs: number;
+  /** The Segment-compatible tracking API at /v1 and analytics.js (README "Tracking API"). */
+  trackingApi: boolean;
+  /** Serve the schema as an Apollo Federation 2 subgraph (README "Federation"). */
+  federation: boolean;
+  /** Path of a trusted-documents manifest (sha256 → document): only those operations run (README "Trusted documents"). */
+  trustedDocuments?: string;
   /** MERGE_POLICY (JSON): automatic merges, identifier limits, junk values, source priority (README "Identity resolution and merges"). */
   mergePolicy: MergePolicy;
 }
@@ -130,6 +152,15 @@ function metricsTokenVar(env: NodeJS.ProcessEnv): string | undefined {
   return raw;
 }
 
+/** DATABASE_REPLICA_URLS: comma-separated postgres:// URLs of streaming replicas. */
+function replicaUrlsVar(env: NodeJS.ProcessEnv): string[] {
+  const raw = env.DATABASE_REPLICA_URLS;
+  if (raw === undefined || raw.trim() === '') return [];
+  const urls = raw.split(',').map((u) => u.trim()).filter(Boolean);
+  for (const u of urls) if (!/^postgres(ql)?:\/\//.test(u)) throw new ConfigError('DATABASE_REPLICA_URLS must be comma-separated postgres:// URLs');
+  return urls;
+}
+
 function mergePolicyVar(env: NodeJS.ProcessEnv): MergePolicy {
   try {
     return parseMergePolicy(env.MERGE_POLICY);
@@ -153,10 +184,15 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     jwksUrl,
     jwtIssuer: env.JWT_ISSUER || undefined,
     jwtAudience: env.JWT_AUDIENCE || undefined,
+    jwtMaxLifetimeSeconds: intVar(env, 'JWT_MAX_LIFETIME_SECONDS', 24 * 3600, 60, 366 * 24 * 3600),
+    playground: boolVar(env, 'PLAYGROUND', nodeEnv !== 'production'),
     analyticsIntervalMinutes: intVar(env, 'ANALYTICS_INTERVAL_MINUTES', nodeEnv === 'test' ? 0 : 60, 0, 7 * 24 * 60),
     host: env.HOST || '127.0.0.1',
     port: intVar(env, 'PORT', 4000, 0, 65535),
     databaseUrl,
+    databaseReplicaUrls: replicaUrlsVar(env),
+    replicaWaitMs: intVar(env, 'REPLICA_WAIT_MS', 250, 0, 60_000),
+    replicaProbeIntervalMs: intVar(env, 'REPLICA_PROBE_INTERVAL_MS', 1000, 50, 600_000),
     dataDir: path.resolve(env.RAPPORT_DATA_DIR || '.data/postgres'),
     embeddedPgPort: intVar(env, 'EMBEDDED_PG_PORT', 54329, 1024, 65535),
     seedDemo: boolVar(env, 'SEED_DEMO', !databaseUrl),
@@ -170,7 +206,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     maxDepth: intVar(env, 'MAX_DEPTH', 15, 1, 1000),
     maxAliases: intVar(env, 'MAX_ALIASES', 30, 0, 100_000),
     maxDirectives: intVar(env, 'MAX_DIRECTIVES', 50, 0, 100_000),
-    maxCost: intVar(env, 'MAX_COST', 20_000, 1),
+    maxCost: intVar(env, 'MAX_COST', 40_000, 1),
+    maxDuplicateFields: intVar(env, 'MAX_DUPLICATE_FIELDS', 100, 0, 100_000),
+    maxRows: intVar(env, 'MAX_ROWS', 20_000, 1),
+    maxResolvedFields: intVar(env, 'MAX_RESOLVED_FIELDS', 100_000, 1),
     maxTokens: intVar(env, 'MAX_TOKENS', 5_000, 100, 10_000_000),
     introspection: oneOf(env, 'INTROSPECTION', ['on', 'off', 'staff'] as const, nodeEnv === 'production' ? 'off' : 'on'),
     bodyLimitBytes: byteSizeVar(env, 'BODY_LIMIT', 1024 * 1024),
@@ -181,6 +220,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     trustProxy: trustProxyVar(env),
     dbStatementTimeoutMs: intVar(env, 'DB_STATEMENT_TIMEOUT_MS', 15_000, 0, 24 * 3_600_000),
     requestTimeoutMs: intVar(env, 'REQUEST_TIMEOUT_MS', 30_000, 0, 24 * 3_600_000),
+    trackingApi: boolVar(env, 'TRACKING_API', true),
+    federation: boolVar(env, 'FEDERATION', false),
+    trustedDocuments: env.TRUSTED_DOCUMENTS ? path.resolve(env.TRUSTED_DOCUMENTS) : undefined,
     mergePolicy: mergePolicyVar(env),
   };
 }

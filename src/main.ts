@@ -8,6 +8,7 @@ import { isDatabaseEmpty, seedDemoData } from './cli/seed';
 import { signToken } from './auth/jwt';
 import { Role } from './auth/viewer';
 import { startAnalyticsScheduler } from './analytics/scheduler';
+import { openReadReplicas } from './db/read-replicas';
 
 async function main(): Promise<void> {
   const config = loadConfig();
@@ -56,7 +57,8 @@ async function main(): Promise<void> {
 
   let playgroundHeaders: Record<string, string> | undefined;
   if (config.env === 'development' && config.jwtSecret === DEV_JWT_SECRET) {
-    const token = await signToken(DEV_JWT_SECRET, { sub: 'dev-admin', role: Role.ADMIN }, '30d');
+    // As long as the server accepts (JWT_MAX_LIFETIME_SECONDS): a longer one would be refused.
+    const token = await signToken(DEV_JWT_SECRET, { sub: 'dev-admin', role: Role.ADMIN }, `${config.jwtMaxLifetimeSeconds}s`);
     playgroundHeaders = { Authorization: `Bearer ${token}` };
   }
 
@@ -66,7 +68,9 @@ async function main(): Promise<void> {
   // migrations, seeding and the scheduler above keep the unbounded one.
   const requestOrm = config.dbStatementTimeoutMs ? await initOrm(url, { poolMax: config.dbPoolMax, statementTimeoutMs: config.dbStatementTimeoutMs }) : orm;
   if (requestOrm !== orm) cleanups.push(() => requestOrm.close());
-  const server = await createServer({ orm: requestOrm, config, logger, playgroundHeaders });
+  const readRouter = await openReadReplicas(config, requestOrm, logger);
+  if (readRouter) cleanups.push(() => readRouter.close());
+  const server = await createServer({ orm: requestOrm, config, logger, playgroundHeaders, readRouter });
   cleanups.push(() => server.close());
   const port = await server.listen(config.port, config.host);
   const base = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;

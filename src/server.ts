@@ -4,7 +4,7 @@ import express from 'express';
 import { ApolloServer, type ApolloServerPlugin } from '@apollo/server';
 import { expressMiddleware } from '@as-integrations/express5';
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
-import { ApolloServerPluginCacheControlDisabled, ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
+import { ApolloServerPluginCacheControlDisabled, ApolloServerPluginInlineTraceDisabled, ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import { GraphQLError, getOperationAST, parse, specifiedRules, validate, type DocumentNode, type FormattedExecutionResult } from 'graphql';
 import type { MikroORM } from '@mikro-orm/postgresql';
 import { WebSocketServer } from 'ws';
@@ -12,7 +12,8 @@ import { useServer } from 'graphql-ws/use/ws';
 import { authenticate } from './auth/authenticate';
 import type { Config } from './config';
 import type { Logger } from './logger';
-import { createContext, type Context } from './context';
+import { createContext, readFrom, type Context } from './context';
+import type { ReadRouter } from './db/read-replicas';
 import { buildAppSchema } from './schema/build-schema';
 import { createFormatError } from './errors/format-error';
 import { createJwtVerifier } from './auth/jwt';
@@ -21,8 +22,10 @@ import { currentSqlStats, installSqlCounter } from './observability/sql-counter'
 import { createObservability } from './observability';
 import { playgroundRouter } from './playground/playground.router';
 import { customer360Query, playgroundExamples } from './playground/examples';
-import { createHardening } from './hardening';
+import { applyBudget, createHardening } from './hardening';
 import { createActivityEvents, type ActivityEvents } from './live/activity-events';
+import { trackingRouter } from './tracking/tracking.router';
+import { loadTrustedDocuments, trustedDocumentsIntake } from './hardening/trusted-documents';
 
 export interface RapportServer {
   app: express.Express;
@@ -41,6 +44,8 @@ export interface ServerOptions {
   logger: Logger;
   /** Headers the playground pre-fills (the development token). */
   playgroundHeaders?: Record<string, string>;
+  /** Read replicas for query operations (README "Scaling out"); absent: everything on `orm`. */
+  readRouter?: ReadRouter;
 }
 
 /**
@@ -55,7 +60,7 @@ function auditPlugin(logger: Logger, exposeSqlCount: boolean): ApolloServerPlugi
           const ctx = contextValue;
           if (ctx?.viewer && ctx.audit?.pendingReads) {
             try {
-              await ctx.audit.flushReads(ctx.em, ctx.viewer, ctx.requestId, operationName ?? null);
+              await ctx.audit.flushReads(ctx.primary, ctx.viewer, ctx.requestId, operationName ?? null);
             } catch (err) {
               logger.error({ err, requestId: ctx.requestId }, 'audit log write failed: response withheld');
               if (response.body.kind === 'single') {
@@ -74,7 +79,44 @@ function auditPlugin(logger: Logger, exposeSqlCount: boolean): ApolloServerPlugi
   };
 }
 
-export async function createServer({ orm, config, logger, playgroundHeaders }: ServerOptions): Promise<RapportServer> {
+/**
+ * Query operations read from a replica when one is in rotation and, if the client sent
+ * X-Rapport-Min-LSN, has replayed that far; mutations answer X-Rapport-LSN, the primary's WAL
+ * position after they committed, for the client to send back (read-your-writes).
+ */
+function readRoutingPlugin(router: ReadRouter, logger: Logger, exposeReadFrom: boolean): ApolloServerPlugin<Context> {
+  return {
+    async requestDidStart() {
+      let readFromReplica: string | null = null;
+      return {
+        async didResolveOperation({ operation, contextValue, request }) {
+          if (operation?.operation !== 'query') return;
+          const minLsn = request.http?.headers.get('x-rapport-min-lsn')?.trim() || undefined;
+          const target = await router.choose(minLsn);
+          if (target.replica) {
+            readFrom(contextValue, target.orm);
+            readFromReplica = target.replica;
+          }
+        },
+        async willSendResponse({ operation, response, contextValue }) {
+          if (operation?.operation === 'mutation') {
+            try {
+              response.http.headers.set('x-rapport-lsn', await router.primaryLsn());
+            } catch (err) {
+              // The write's own answer stands; only the read-your-writes hint is missing.
+              logger.warn({ err, requestId: contextValue?.requestId }, 'could not read the primary WAL position');
+            }
+          }
+          if (exposeReadFrom && operation?.operation === 'query' && response.body.kind === 'single') {
+            response.body.singleResult.extensions = { ...response.body.singleResult.extensions, readFrom: readFromReplica ? 'replica' : 'primary' };
+          }
+        },
+      };
+    },
+  };
+}
+
+export async function createServer({ orm, config, logger, playgroundHeaders, readRouter }: ServerOptions): Promise<RapportServer> {
   installSqlCounter();
   const app = express();
   app.disable('x-powered-by');
@@ -83,12 +125,21 @@ export async function createServer({ orm, config, logger, playgroundHeaders }: S
   logger = obs.logger; // what is logged on behalf of a request carries its requestId
   app.use(obs.requestStart);
   const httpServer = http.createServer(app);
-  const verifyJwt = createJwtVerifier({ secret: config.jwtSecret, jwksUrl: config.jwksUrl, issuer: config.jwtIssuer, audience: config.jwtAudience });
+  // Idle keep-alive connections outlive their clients' and proxies' own idle timeouts (undici: 4 s, load
+  // balancers: ~60 s): a server that closes first races the client's next request on that socket,
+  // which then fails with ECONNRESET although nothing was wrong (seen under load in the test suite).
+  httpServer.keepAliveTimeout = 65_000;
+  httpServer.headersTimeout = 66_000;
+  const verifyJwt = createJwtVerifier({ secret: config.jwtSecret, jwksUrl: config.jwksUrl, issuer: config.jwtIssuer, audience: config.jwtAudience, maxLifetimeSeconds: config.jwtMaxLifetimeSeconds });
   // Limits, rate limits, timeouts, introspection and error shapes: README "Limits" (src/hardening).
   const hardening = await createHardening({ config, logger, verifyJwt });
   app.set('trust proxy', config.trustProxy);
 
-  const schema = await buildAppSchema();
+  // Trusted documents (README "Trusted documents"): a bad manifest stops start-up.
+  const trusted = config.trustedDocuments ? loadTrustedDocuments(config.trustedDocuments) : undefined;
+  if (trusted) logger.info({ documents: trusted.size }, 'serving trusted documents only');
+  // Every list and root field checks the request's budget and timeout (src/hardening/budget.ts).
+  const schema = applyBudget(await buildAppSchema(config.federation ? { federation: { maxRepresentations: config.maxPageSize } } : {}));
   const formatError = obs.formatError(hardening.formatError(createFormatError(logger)));
   const events = await createActivityEvents({ redisUrl: config.redisUrl, channel: config.liveChannel, logger });
   let wsCleanup: { dispose(): void | Promise<void> } | undefined; // set once /graphql is mounted
@@ -99,6 +150,9 @@ export async function createServer({ orm, config, logger, playgroundHeaders }: S
     includeStacktraceInErrorResponses: false,
     csrfPrevention: true,
     allowBatchedHttpRequests: false,
+    // Automatic persisted queries: on (Apollo's bounded in-memory cache) unless only trusted documents
+    // run, where an unknown hash must never be registered by whoever sends it.
+    ...(trusted ? { persistedQueries: false as const } : {}),
     ...hardening.apollo,
     plugins: [
       ApolloServerPluginDrainHttpServer({ httpServer }),
@@ -108,9 +162,12 @@ export async function createServer({ orm, config, logger, playgroundHeaders }: S
       // Per-field cache hints cost a fifth of a list query's CPU (profiled) and nothing here is
       // cacheable: personal data answers `cache-control: no-store`, set below.
       ApolloServerPluginCacheControlDisabled(),
+      // A subgraph would otherwise send the router per-field timing traces (ftv1) on request: CPU for every field, and timings to whoever asks.
+      ApolloServerPluginInlineTraceDisabled(),
       auditPlugin(logger, config.exposeSqlCount),
       obs.apolloPlugin,
       ...hardening.plugins,
+      ...(readRouter ? [readRoutingPlugin(readRouter, logger, config.exposeSqlCount)] : []),
     ],
   });
   await apollo.start();
@@ -129,14 +186,17 @@ export async function createServer({ orm, config, logger, playgroundHeaders }: S
 
   if (obs.metricsHandler) app.get('/metrics', obs.metricsHandler);
 
-  app.use(
-    playgroundRouter({
-      endpoint: '/graphql',
-      defaultHeaders: playgroundHeaders ? JSON.stringify(playgroundHeaders, null, 2) : undefined,
-      exampleQuery: customer360Query,
-      examples: playgroundExamples,
-    }),
-  );
+  // GraphiQL: PLAYGROUND (off by default in production, where introspection is off too).
+  if (config.playground) {
+    app.use(
+      playgroundRouter({
+        endpoint: '/graphql',
+        defaultHeaders: playgroundHeaders ? JSON.stringify(playgroundHeaders, null, 2) : undefined,
+        exampleQuery: customer360Query,
+        examples: playgroundExamples,
+      }),
+    );
+  }
 
   app.use(
     '/graphql',
@@ -145,6 +205,7 @@ export async function createServer({ orm, config, logger, playgroundHeaders }: S
       next();
     },
     hardening.intake,
+    ...(trusted ? [trustedDocumentsIntake(trusted)] : []),
     obs.graphqlScope,
     expressMiddleware(apollo, {
       context: async ({ req, res }) => {
@@ -157,6 +218,21 @@ export async function createServer({ orm, config, logger, playgroundHeaders }: S
       },
     }),
   );
+
+  // The Segment-compatible tracking API and analytics.js (README "Tracking API").
+  if (config.trackingApi) {
+    app.use(
+      trackingRouter({
+        apollo,
+        intake: hardening.intake,
+        authenticate: (apiKey) => authenticate(undefined, apiKey, verifyJwt, orm, logger),
+        createContext: (viewer, res) => {
+          obs.noteViewer(res, viewer);
+          return createContext(orm, config, viewer, obs.requestIdOf(res)!, events);
+        },
+      }),
+    );
+  }
 
   // Subscriptions: the graphql-ws protocol on the same path (README "Live updates").
   const wsServer = new WebSocketServer({ server: httpServer, path: '/graphql' });
@@ -183,8 +259,14 @@ export async function createServer({ orm, config, logger, playgroundHeaders }: S
       // under the same parser and validation limits as HTTP.
       onSubscribe: (ctx, _id, payload) => {
         let document: DocumentNode;
+        let query = payload.query;
+        if (trusted) {
+          const outcome = trusted.resolve(payload);
+          if ('code' in outcome) return [new GraphQLError(outcome.message, { extensions: { code: outcome.code } })];
+          query = outcome.query;
+        }
         try {
-          document = parse(payload.query, { maxTokens: config.maxTokens });
+          document = parse(query, { maxTokens: config.maxTokens });
         } catch (e) {
           return [e instanceof GraphQLError ? e : new GraphQLError('could not parse the operation')];
         }

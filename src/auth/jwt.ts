@@ -8,6 +8,8 @@ export interface JwtConfig {
   jwksUrl?: string;
   issuer?: string;
   audience?: string;
+  /** Refuse a token valid for longer than this from now (seconds); tokens without `exp` are always refused. */
+  maxLifetimeSeconds?: number;
 }
 
 const ROLES = new Set<string>(Object.values(Role));
@@ -25,8 +27,12 @@ export function createJwtVerifier(cfg: JwtConfig) {
     if (!key) throw new DomainError(ErrorCode.UNAUTHENTICATED, 'bearer tokens are not configured on this server');
     let payload: JWTPayload;
     try {
-      ({ payload } = await jwtVerify(token, key as Uint8Array, { algorithms, issuer: cfg.issuer, audience: cfg.audience }));
+      ({ payload } = await jwtVerify(token, key as Uint8Array, { algorithms, issuer: cfg.issuer, audience: cfg.audience, requiredClaims: ['exp'] }));
     } catch {
+      throw new DomainError(ErrorCode.UNAUTHENTICATED, 'invalid or expired token');
+    }
+    // A token that never expires, or only in months, outlives any revocation: its lifetime is capped.
+    if (cfg.maxLifetimeSeconds && payload.exp! - Math.floor(Date.now() / 1000) > cfg.maxLifetimeSeconds) {
       throw new DomainError(ErrorCode.UNAUTHENTICATED, 'invalid or expired token');
     }
     return viewerFromClaims(payload);

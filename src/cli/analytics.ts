@@ -19,7 +19,7 @@ async function main(): Promise<void> {
       process.exitCode = 3;
       return;
     }
-    logger.info({ customers: run.metrics.customers, withOrders: run.metrics.withOrders, bgNbd: run.metrics.bgNbd, gammaGamma: run.metrics.gammaGamma, timingsMs: run.metrics.timingsMs, segments: run.segments, similarities: run.similarities, ms: run.durationMs }, 'analytics done');
+    logger.info({ customers: run.metrics.customers, withOrders: run.metrics.withOrders, bgNbd: run.metrics.bgNbd, gammaGamma: run.metrics.gammaGamma, timingsMs: run.metrics.timingsMs, segments: run.segments, similarities: run.similarities, offersAttributed: run.offersAttributed, ms: run.durationMs }, 'analytics done');
   } finally {
     await orm.close();
     await db.close();

@@ -1,5 +1,7 @@
 import type { ErrorRequestHandler, RequestHandler, Response } from 'express';
+import { GraphQLError } from 'graphql';
 import type { Logger } from '../logger';
+import { stopWork, type RequestWork } from './budget';
 
 /**
  * An error answered outside GraphQL execution (rate limit, body too large, bad JSON, timeout), in
@@ -57,9 +59,9 @@ export function jsonErrorHandler(logger: Logger, bodyLimitBytes: number): ErrorR
 }
 
 /**
- * Answers 503 `REQUEST_TIMEOUT` when a request has not been answered within `ms` (0: no limit).
- * The work itself is not interrupted (graphql-js cannot be aborted): its database statements are
- * bounded by DB_STATEMENT_TIMEOUT_MS, and its late answer is discarded.
+ * Answers 503 `REQUEST_TIMEOUT` when a request has not been answered within `ms` (0: no limit), and
+ * stops its work (see `requestWork`): its running statements are cancelled in PostgreSQL, every
+ * field not yet resolved fails at once, and the late answer is discarded.
  */
 export function requestTimeout(ms: number, logger: Logger): RequestHandler {
   return (req, res, next) => {
@@ -67,8 +69,11 @@ export function requestTimeout(ms: number, logger: Logger): RequestHandler {
     const timer = setTimeout(() => {
       if (res.headersSent) return;
       logger.warn({ method: req.method, url: req.originalUrl, ms }, 'request timed out');
-      sendGraphQLError(res, 503, 'REQUEST_TIMEOUT', `the request was not answered within ${ms} ms and was abandoned; ask for less or retry later`);
+      const message = `the request was not answered within ${ms} ms and was abandoned; ask for less or retry later`;
+      sendGraphQLError(res, 503, 'REQUEST_TIMEOUT', message);
       res.locals.rapportTimedOut = true;
+      const work = res.locals.rapportWork as RequestWork | undefined;
+      if (work) stopWork(work, new GraphQLError(message, { extensions: { code: 'REQUEST_TIMEOUT' } }));
     }, ms);
     timer.unref();
     const clear = () => clearTimeout(timer);

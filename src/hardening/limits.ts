@@ -1,5 +1,5 @@
 import {
-  GraphQLError, Kind, SchemaMetaFieldDef, TypeMetaFieldDef, TypeNameMetaFieldDef, getNamedType, isInterfaceType, isObjectType, valueFromASTUntyped,
+  GraphQLError, Kind, SchemaMetaFieldDef, TypeMetaFieldDef, TypeNameMetaFieldDef, getNamedType, getNullableType, isInterfaceType, isListType, isObjectType, valueFromASTUntyped,
   type ASTVisitor, type DocumentNode, type FieldNode, type FragmentDefinitionNode, type GraphQLField, type GraphQLNamedType, type GraphQLSchema,
   type OperationDefinitionNode, type SelectionSetNode, type ValidationContext, type ValidationRule,
 } from 'graphql';
@@ -11,7 +11,7 @@ import {
  * counts twice), so fragments cannot be used to hide depth, aliases or directives.
  */
 
-export type LimitName = 'depth' | 'aliases' | 'directives' | 'cost';
+export type LimitName = 'depth' | 'aliases' | 'directives' | 'cost' | 'duplicates';
 
 export function limitError(limit: LimitName, actual: number, max: number, node: OperationDefinitionNode | undefined, message: string): GraphQLError {
   return new GraphQLError(message, { nodes: node ? [node] : undefined, extensions: { code: 'GRAPHQL_VALIDATION_FAILED', limit, max, actual } });
@@ -101,8 +101,87 @@ export function maxDirectivesRule(max: number): ValidationRule {
   return perOperationRule('directives', max, operationDirectives, (n) => `the operation uses ${n} directives; the limit is ${max}`);
 }
 
+/**
+ * Repeated selections of one response key in one selection set (`{ __typename __typename … }`,
+ * fragments expanded). graphql-js merges them, but each is still validated, collected and resolved:
+ * 500 of them cost the server as much as 500 fields while the cost (1 each) stays far under MAX_COST.
+ * Overlapping fragments repeat a few fields legitimately; hundreds never are.
+ */
+export function operationDuplicates(doc: DocumentNode, op: OperationDefinitionNode): number {
+  const fragments = fragmentsOf(doc);
+  const memo = new Map<SelectionSetNode, number>();
+  const inProgress = new Set<string>();
+  // Counts per selection set, keyed by response key; a spread's fields join the set they are spread into.
+  const collect = (set: SelectionSetNode, seen: Map<string, number>): number => {
+    let dups = 0;
+    for (const sel of set.selections) {
+      if (sel.kind === Kind.FIELD) {
+        const key = sel.alias?.value ?? sel.name.value;
+        const n = seen.get(key) ?? 0;
+        if (n > 0) dups++;
+        seen.set(key, n + 1);
+        if (sel.selectionSet) dups += nested(sel.selectionSet);
+      } else if (sel.kind === Kind.INLINE_FRAGMENT) {
+        dups += collect(sel.selectionSet, seen);
+      } else {
+        const def = fragments.get(sel.name.value);
+        if (!def || inProgress.has(def.name.value)) continue;
+        inProgress.add(def.name.value);
+        dups += collect(def.selectionSet, seen);
+        inProgress.delete(def.name.value);
+      }
+    }
+    return dups;
+  };
+  const nested = (set: SelectionSetNode): number => {
+    let n = memo.get(set);
+    if (n === undefined) {
+      n = collect(set, new Map());
+      memo.set(set, n);
+    }
+    return n;
+  };
+  return collect(op.selectionSet, new Map());
+}
+
+export function maxDuplicatesRule(max: number): ValidationRule {
+  return perOperationRule('duplicates', max, operationDuplicates, (n) => `the operation selects the same field again ${n} times; the limit is ${max}`);
+}
+
 /** `first` when a connection field does not say, and its argument has no default. */
 export const DEFAULT_CONNECTION_SIZE = 20;
+
+/**
+ * Length the cost assumes for a plain list field (a list that is neither a connection's page nor
+ * takes `first`): the documented length of each, README "Limits". Where the hard maximum is far above
+ * what data holds (an order may have 500 lines; orders have a few), the typical length is used, so
+ * that a customer-360 page stays within MAX_COST; the per-request budget (src/hardening/budget.ts)
+ * counts the real lengths during execution and stops a request past MAX_ROWS / MAX_RESOLVED_FIELDS.
+ */
+export const PLAIN_LIST_BOUNDS: Record<string, number> = {
+  'Order.lines': 5,
+  'Customer.identities': 5,
+  'Customer.merges': 5,
+  'CustomerMerge.moves': 10,
+  'MergePreview.moves': 10,
+  'MergePreview.fields': 20,
+  'Customer.provenance': 20,
+  'CustomerConsents.current': 10,
+  'CustomerPreferences.stated': 10,
+  'CustomerRecommendations.items': 50, // recommendations(first) ≤ 50
+  'InferredPreferences.brands': 5, // top 5
+  'InferredPreferences.categories': 5,
+  'IngestEventsPayload.results': 1000, // one per event, MAX_INGEST_EVENTS
+  'UpsertCustomerPayload.ignoredIdentifiers': 20, // identifiers per call
+  'Offer.targetSegments': 10,
+  'Query.segments': 100,
+  'Query.apiKeys': 100,
+  'Query.campaignMetrics': 100,
+  'Query.feedbackSummary': 100,
+};
+
+/** A plain list field not in PLAIN_LIST_BOUNDS. */
+export const DEFAULT_PLAIN_LIST_BOUND = 20;
 
 function isConnection(type: GraphQLNamedType): boolean {
   return isObjectType(type) && type.name.endsWith('Connection') && ('edges' in type.getFields() || 'nodes' in type.getFields());
@@ -117,36 +196,47 @@ function fieldDef(schema: GraphQLSchema, parent: GraphQLNamedType | undefined, n
   return parent && (isObjectType(parent) || isInterfaceType(parent)) ? parent.getFields()[name] : undefined;
 }
 
+function argumentValue(field: FieldNode, name: string, op: OperationDefinitionNode, variables: Record<string, unknown>): unknown {
+  const arg = field.arguments?.find((a) => a.name.value === name);
+  if (!arg) return undefined;
+  if (arg.value.kind !== Kind.VARIABLE) return valueFromASTUntyped(arg.value);
+  const variable = arg.value.name.value;
+  if (variables[variable] !== undefined) return variables[variable];
+  const declared = op.variableDefinitions?.find((v) => v.variable.name.value === variable)?.defaultValue;
+  return declared ? valueFromASTUntyped(declared) : undefined;
+}
+
+/**
+ * How many items a list field can return: `first` (as for a connection) when it takes one, the
+ * number of ids for `nodes(ids:)`, else its documented maximum (PLAIN_LIST_BOUNDS).
+ */
+function listBound(parent: GraphQLNamedType | undefined, field: FieldNode, def: GraphQLField<unknown, unknown>, op: OperationDefinitionNode, variables: Record<string, unknown>, maxPageSize: number): number {
+  if (def.args.some((a) => a.name === 'first')) return pageSize(field, def, op, variables, maxPageSize);
+  if (def.args.some((a) => a.name === 'ids')) {
+    const ids = argumentValue(field, 'ids', op, variables);
+    return Array.isArray(ids) ? ids.length : 1;
+  }
+  return PLAIN_LIST_BOUNDS[`${parent?.name}.${def.name}`] ?? DEFAULT_PLAIN_LIST_BOUND;
+}
+
 /**
  * The page size a connection field will return: its `first` argument (a literal, or a variable's
  * value, or that variable's default), else the argument's schema default, else 20; at most
  * `maxPageSize` (a larger `first` is refused by the resolver with BAD_USER_INPUT, never served).
  */
 function pageSize(field: FieldNode, def: GraphQLField<unknown, unknown> | undefined, op: OperationDefinitionNode, variables: Record<string, unknown>, maxPageSize: number): number {
-  const arg = field.arguments?.find((a) => a.name.value === 'first');
-  let value: unknown;
-  if (arg) {
-    if (arg.value.kind === Kind.VARIABLE) {
-      const name = arg.value.name.value;
-      if (variables[name] !== undefined) value = variables[name];
-      else {
-        const declared = op.variableDefinitions?.find((v) => v.variable.name.value === name)?.defaultValue;
-        if (declared) value = valueFromASTUntyped(declared);
-      }
-    } else {
-      value = valueFromASTUntyped(arg.value);
-    }
-  }
+  let value = argumentValue(field, 'first', op, variables);
   if (value === undefined || value === null) value = def?.args.find((a) => a.name === 'first')?.defaultValue;
   const n = typeof value === 'number' && Number.isFinite(value) && value >= 0 ? Math.floor(value) : DEFAULT_CONNECTION_SIZE;
   return Math.min(n, maxPageSize);
 }
 
 /**
- * Static cost of an operation: every field costs 1; a connection field (a `…Connection` type)
- * multiplies the cost of its selection by the page size it asks for (`first`, default: the
- * argument's default, else 20; capped at MAX_PAGE_SIZE, past which the resolver refuses it). Inline fragments and fragments on different types add up (an upper
- * bound). Needs the variables, so it runs per request (see `costLimitPlugin`), not as a cached rule.
+ * Static cost of an operation: every field costs 1 (a field selected twice costs twice); a connection
+ * field (a `…Connection` type) multiplies the cost of its selection by the page size it asks for
+ * (`first`, default: the argument's default, else 20; capped at MAX_PAGE_SIZE, past which the
+ * resolver refuses it), and so does a plain list field, by its bound (see `listBound`): lists nested
+ * in lists multiply. Inline fragments and fragments on different types add up (an upper bound). Needs the variables, so it runs per request (see `costLimitPlugin`), not as a cached rule.
  */
 export function operationCost(schema: GraphQLSchema, doc: DocumentNode, op: OperationDefinitionNode, variables: Record<string, unknown> = {}, maxPageSize = Number.MAX_SAFE_INTEGER): number {
   const fragments = fragmentsOf(doc);
@@ -159,7 +249,12 @@ export function operationCost(schema: GraphQLSchema, doc: DocumentNode, op: Oper
         const def = fieldDef(schema, parent, sel.name.value);
         const type = def ? getNamedType(def.type) : undefined;
         const child = sel.selectionSet ? visit(type, sel.selectionSet) : 0;
-        const multiplier = type && isConnection(type) ? pageSize(sel, def, op, variables, maxPageSize) : 1;
+        const multiplier = !def || !type ? 1
+          : isConnection(type) ? pageSize(sel, def, op, variables, maxPageSize)
+          // A connection's `nodes` and `edges` are its page, already counted by the connection field;
+          // introspection's lists are as long as the schema is (and INTROSPECTION decides who may ask).
+          : isListType(getNullableType(def.type)) && !(parent && (isConnection(parent) || parent.name.startsWith('__'))) ? listBound(parent, sel, def, op, variables, maxPageSize)
+          : 1;
         total += 1 + multiplier * child;
       } else if (sel.kind === Kind.INLINE_FRAGMENT) {
         total += visit(sel.typeCondition ? schema.getType(sel.typeCondition.name.value) ?? undefined : parent, sel.selectionSet);

@@ -3,6 +3,7 @@ import type { ApolloServerPlugin } from '@apollo/server';
 import type { Context } from '../context';
 import { STAFF_ROLES } from '../auth/viewer';
 import { limitError, operationCost } from './limits';
+import { TOO_MANY_ERRORS_MESSAGE } from './format-error';
 
 /**
  * Rejects an operation whose static cost (see `operationCost`) is over `maxCost`, with HTTP 400.
@@ -21,6 +22,22 @@ export function costLimitPlugin(maxCost: number, maxPageSize: number): ApolloSer
               `the operation costs ${cost}; the limit is ${maxCost} (each field costs 1, a connection multiplies its selection by its page size: ask for smaller pages or fewer fields)`);
             throw new GraphQLError(err.message, { nodes: err.nodes, extensions: { ...err.extensions, http: { status: 400 } } });
           }
+        },
+      };
+    },
+  };
+}
+
+/**
+ * graphql-js' "too many errors" (variable coercion stopped after 50) is the client's fault: HTTP 400,
+ * like any other coercion error, instead of Apollo's 500 for an error without a code.
+ */
+export function tooManyErrorsPlugin(): ApolloServerPlugin<Context> {
+  return {
+    async requestDidStart() {
+      return {
+        async didEncounterErrors({ errors, response }) {
+          if (errors.some((e) => e.message === TOO_MANY_ERRORS_MESSAGE)) response.http.status = 400;
         },
       };
     },

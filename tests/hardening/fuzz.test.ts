@@ -1,7 +1,10 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import fc from 'fast-check';
-import { Kind, print, type DocumentNode, type OperationDefinitionNode } from 'graphql';
+import {
+  Kind, buildSchema, getNullableType, isEnumType, isInputObjectType, isListType, isNonNullType, print, typeFromAST,
+  type DocumentNode, type GraphQLInputType, type GraphQLSchema, type OperationDefinitionNode,
+} from 'graphql';
 import { startTestApp, type TestApp } from '../helpers/test-server';
 import { databaseDigest, makeCustomer, makeProduct } from '../helpers/fixtures';
 import * as ops from '../generated/graphql';
@@ -11,9 +14,11 @@ import { LEAK_PATTERNS, rawHttp } from './helpers';
 
 /**
  * Property-based fuzzing of the real server (fast-check, fixed seed, bounded runs): random and
- * malformed documents, bodies, variables, content types, methods and GET query strings, each sent
- * anonymously and as an admin. Every answer must be < 500, carry no stack trace, file path, SQL or
- * driver text, and be JSON when it says so; no rejected request may change a row.
+ * malformed documents, bodies, variables, content types, methods and GET query strings, and typed
+ * variables of every operation with one unstorable value planted (NUL, lone surrogates, year-0 dates,
+ * 1e400), each sent anonymously and as an admin. Every answer must be < 500, never
+ * INTERNAL_SERVER_ERROR, carry no stack trace, file path, SQL or driver text, and be JSON when it says
+ * so; no rejected request may change a row. The run sends at least 10,000 requests.
  */
 const SEED = 20261125;
 let app: TestApp;
@@ -58,7 +63,7 @@ interface Sent {
 }
 
 /** Sends with fetch and checks the answer; returns it for further checks. */
-async function send(init: { method?: string; search?: string; headers?: Record<string, string>; body?: string | Uint8Array }, who: Identity, requestText: string): Promise<Sent | undefined> {
+async function send(init: { method?: string; search?: string; headers?: Record<string, string>; body?: string | Uint8Array }, who: Identity, requestText: string, retried = 0): Promise<Sent | undefined> {
   const started = Date.now();
   let res: Response;
   try {
@@ -68,8 +73,11 @@ async function send(init: { method?: string; search?: string; headers?: Record<s
       body: init.body as string | undefined,
     });
   } catch (e) {
+    // Kept-alive sockets the server closed after its idle timeout (5 s), reused by undici: send again.
+    const code = (e instanceof TypeError && (e.cause as { code?: string } | undefined)?.code) || '';
+    if ((code === 'ECONNRESET' || code === 'UND_ERR_SOCKET') && retried < 5) return send(init, who, requestText, retried + 1);
     // fetch refuses some inputs itself (invalid header values, a body on GET): nothing was sent.
-    if (e instanceof TypeError) return undefined;
+    if (e instanceof TypeError && !e.cause) return undefined;
     throw e;
   }
   const text = await res.text();
@@ -86,6 +94,7 @@ async function send(init: { method?: string; search?: string; headers?: Record<s
 
 function expectSound(status: number, contentType: string | null, text: string, requestText: string) {
   if (status >= 500 || status < 100) throw new Error(`HTTP ${status} for ${requestText.slice(0, 300)}: ${text.slice(0, 300)}`);
+  if (text.includes('"INTERNAL_SERVER_ERROR"')) throw new Error(`INTERNAL_SERVER_ERROR for ${requestText.slice(0, 200)} … ${requestText.slice(-300)}: ${text.slice(0, 300)}`);
   const leak = leakIn(text, requestText);
   if (leak) throw new Error(`answer matches ${leak} for ${requestText.slice(0, 300)}: ${text.slice(0, 500)}`);
   if (contentType?.includes('json') && text.length) {
@@ -237,6 +246,149 @@ describe('fuzzing the real server', () => {
       if (/transfer-encoding: chunked/i.test(res.text)) expect(leakIn(res.text, decodeURIComponentSafe(qs))).toBeUndefined();
     });
   });
+});
+
+/** The served schema's SDL: the fuzzer builds typed variables from it. */
+const schema: GraphQLSchema = buildSchema(fs.readFileSync(path.join(__dirname, '..', '..', 'schema.graphql'), 'utf8'));
+
+/** Stands for a number JSON cannot carry (JSON.stringify writes null); swapped for 1e400 in the body text. */
+const HUGE = '__fuzz_1e400__';
+const NEG_HUGE = '__fuzz_-1e400__';
+const rawJson = (body: unknown) => JSON.stringify(body).replace(new RegExp(`"${HUGE}"`, 'g'), '1e400').replace(new RegExp(`"${NEG_HUGE}"`, 'g'), '-1e400');
+
+/** One leaf of a typed value that can be replaced by an unstorable one, and the field that holds it. */
+interface Slot {
+  field: string;
+  scalar: string;
+  set(v: unknown): void;
+}
+
+/** A valid-looking value of an input type (depth-bounded), for the operation's variables. */
+function valueOf(type: GraphQLInputType, depth: number): fc.Arbitrary<unknown> {
+  const t = getNullableType(type) as GraphQLInputType;
+  const nullable = !isNonNullType(type);
+  const wrap = (a: fc.Arbitrary<unknown>) => (nullable ? fc.option(a, { nil: null, freq: 6 }) : a);
+  if (isListType(t)) return wrap(depth > 3 ? fc.constant([]) : fc.array(valueOf(t.ofType as GraphQLInputType, depth + 1), { maxLength: 2 }));
+  if (isEnumType(t)) return wrap(fc.constantFrom(...t.getValues().map((v) => v.name)));
+  if (isInputObjectType(t)) {
+    if (depth > 3) return nullable ? fc.constant(null) : fc.constant({});
+    const fields = Object.values(t.getFields());
+    const model: Record<string, fc.Arbitrary<unknown>> = {};
+    for (const f of fields) model[f.name] = valueOf(f.type, depth + 1);
+    return wrap(fc.record(model, { requiredKeys: fields.filter((f) => isNonNullType(f.type)).map((f) => f.name) }));
+  }
+  const scalars: Record<string, fc.Arbitrary<unknown>> = {
+    String: fc.oneof(fc.constantFrom('a', 'books', 'SKU-1', 'web', ''), fc.string({ maxLength: 12 })),
+    ID: fc.constantFrom(customerId, 'Q3VzdG9tZXI6MQ==', 'x'),
+    DateTime: fc.constantFrom('2026-01-01T00:00:00Z', '2001-02-03T04:05:06.789Z', '1999-12-31T23:59:59+02:00'),
+    LocalDate: fc.constantFrom('2026-01-01', '1990-06-15'),
+    Float: fc.double({ min: -1e6, max: 1e6, noNaN: true }),
+    Int: fc.integer({ min: -3, max: 60 }),
+    SafeInt: fc.integer({ min: -3, max: 100_000 }),
+    NonNegativeInt: fc.integer({ min: 0, max: 100 }),
+    PositiveInt: fc.integer({ min: 1, max: 100 }),
+    Boolean: fc.boolean(),
+    EmailAddress: fc.constantFrom('fuzz@example.com', 'a.b@example.org'),
+    Currency: fc.constantFrom('EUR', 'USD', 'JPY'),
+    JSONObject: fc.dictionary(fc.string({ maxLength: 5 }), fc.jsonValue({ maxDepth: 2 }), { maxKeys: 3 }),
+  };
+  return wrap(scalars[t.name] ?? fc.string({ maxLength: 8 }));
+}
+
+/** The scalar leaves of a generated value, with the field name the server must report for each. */
+function slots(value: unknown, type: GraphQLInputType, field: string, set: (v: unknown) => void, out: Slot[] = []): Slot[] {
+  if (value === null || value === undefined) return out;
+  const t = getNullableType(type) as GraphQLInputType;
+  if (isListType(t)) {
+    (value as unknown[]).forEach((x, i) => slots(x, t.ofType as GraphQLInputType, field, (v) => ((value as unknown[])[i] = v), out));
+  } else if (isInputObjectType(t)) {
+    for (const [k, f] of Object.entries(t.getFields())) if (k in (value as object)) slots((value as Record<string, unknown>)[k], f.type, k, (v) => ((value as Record<string, unknown>)[k] = v), out);
+  } else if (!isEnumType(t) && t.name !== 'Boolean') {
+    out.push({ field, scalar: t.name, set });
+  }
+  return out;
+}
+
+/** Unstorable values per scalar: what issue #13's fuzzing found answered INTERNAL_SERVER_ERROR. */
+const NUL_OR_SURROGATE = fc.tuple(fc.string({ maxLength: 6 }), fc.constantFrom('\u0000', '\ud800', '\udfff', '\udbff\u0000', 'x\ud800'), fc.string({ maxLength: 6 })).map(([a, b, c]) => a + b + c);
+const BAD_DATE = fc.constantFrom('0000-01-01T00:00:00Z', '0000-12-31T23:59:59Z', '-000001-01-01T00:00:00Z', '+010000-01-01T00:00:00Z');
+const BAD_LOCAL_DATE = fc.constantFrom('0000-01-01', '0000-02-29');
+function poisonFor(scalar: string): fc.Arbitrary<unknown> {
+  if (scalar === 'DateTime') return fc.oneof(BAD_DATE, NUL_OR_SURROGATE);
+  if (scalar === 'LocalDate') return fc.oneof(BAD_LOCAL_DATE, NUL_OR_SURROGATE);
+  if (['Float', 'Int', 'SafeInt', 'NonNegativeInt', 'PositiveInt'].includes(scalar)) return fc.constantFrom(HUGE, NEG_HUGE);
+  if (scalar === 'JSONObject') return NUL_OR_SURROGATE.map((s) => ({ note: s, nested: { list: [s] } }));
+  return NUL_OR_SURROGATE;
+}
+
+const typedOperations = operations
+  .map((doc) => ({ doc, op: doc.definitions.find((d): d is OperationDefinitionNode => d.kind === Kind.OPERATION_DEFINITION)! }))
+  .filter(({ op }) => op.operation !== 'subscription');
+
+/** Literal forms of the same classes, in arguments of read operations. */
+const literalPoison = fc.oneof(
+  fc.constantFrom('1e400', '-1e400', '1e309').map((n) => ({ query: `{ customers(first: 1, filter: { value: { churnRiskAtLeast: ${n} } }) { totalCount } }`, field: 'churnRiskAtLeast' })),
+  fc.constantFrom('\\u0000', 'a\\u0000b').map((s) => ({ query: `{ customers(first: 1, filter: { search: "${s}" }) { totalCount } }`, field: 'search' })),
+  fc.constantFrom('0000-01-01T00:00:00Z', '0000-06-30T12:00:00Z').map((d) => ({ query: `{ customers(first: 1, filter: { createdAfter: "${d}" }) { totalCount } }`, field: 'createdAfter' })),
+);
+
+describe('fuzzing unstorable values in every argument (issue #13)', () => {
+  /** Sends `samples` in batches of CONCURRENCY: the server must answer each alone and together. */
+  const CONCURRENCY = 12;
+  async function inBatches<T>(samples: T[], fn: (x: T) => Promise<void>) {
+    for (let i = 0; i < samples.length; i += CONCURRENCY) await Promise.all(samples.slice(i, i + CONCURRENCY).map(fn));
+  }
+
+  it('typed variables of every operation, one leaf unstorable: 400 BAD_USER_INPUT naming the field, nothing stored', async () => {
+    const before = await databaseDigest(app);
+    const arb = fc.constantFrom(...typedOperations).chain(({ doc, op }) => {
+      const defs = op.variableDefinitions ?? [];
+      const model: Record<string, fc.Arbitrary<unknown>> = {};
+      for (const d of defs) model[d.variable.name.value] = valueOf(typeFromAST(schema, d.type as never) as GraphQLInputType, 0);
+      return fc.tuple(fc.constant({ doc, op }), fc.record(model), fc.nat(), fc.nat());
+    });
+    const samples = fc.sample(arb, { seed: SEED, numRuns: 3_200 });
+    let planted = 0;
+    await inBatches(samples, async ([{ doc, op }, variables, pick, which]) => {
+      const found: Slot[] = [];
+      for (const d of op.variableDefinitions ?? []) {
+        const name = d.variable.name.value;
+        slots(variables[name], typeFromAST(schema, d.type as never) as GraphQLInputType, name, (v) => (variables[name] = v), found);
+      }
+      if (!found.length) return;
+      const slot = found[pick % found.length];
+      slot.set(fc.sample(poisonFor(slot.scalar), { seed: which, numRuns: 1 })[0]);
+      planted++;
+      const body = rawJson({ query: print(doc), variables });
+      for (const who of IDENTITIES) {
+        const res = await send({ headers: { 'content-type': 'application/json' }, body }, who, body);
+        expect({ status: res?.status, error: res?.json?.errors?.[0]?.extensions }).toEqual({ status: 400, error: { code: 'BAD_USER_INPUT', field: slot.field } });
+      }
+    });
+    expect(planted).toBeGreaterThan(2_000);
+    expect(await databaseDigest(app)).toBe(before);
+  }, 300_000);
+
+  it('typed variables of every operation, valid-looking and random, and literal forms', async () => {
+    const arb = fc.constantFrom(...typedOperations).chain(({ doc, op }) => {
+      const model: Record<string, fc.Arbitrary<unknown>> = {};
+      for (const d of op.variableDefinitions ?? []) model[d.variable.name.value] = valueOf(typeFromAST(schema, d.type as never) as GraphQLInputType, 0);
+      return fc.record(model).map((variables) => rawJson({ query: print(doc), variables }));
+    });
+    await inBatches(fc.sample(arb, { seed: SEED + 1, numRuns: 700 }), async (body) => {
+      for (const who of IDENTITIES) await send({ headers: { 'content-type': 'application/json' }, body }, who, body);
+    });
+    await inBatches(fc.sample(literalPoison, { seed: SEED + 2, numRuns: 300 }), async ({ query, field }) => {
+      for (const who of IDENTITIES) {
+        const res = await postGraphQL({ query }, who);
+        expect({ status: res?.status, error: res?.json?.errors?.[0]?.extensions }).toEqual({ status: 400, error: { code: 'BAD_USER_INPUT', field } });
+      }
+    });
+  }, 300_000);
+});
+
+it('the run sent at least 10,000 requests', () => {
+  expect(stats.requests).toBeGreaterThanOrEqual(10_000);
 });
 
 it('the leak detector catches what Express answered before (an HTML page with a stack trace)', () => {

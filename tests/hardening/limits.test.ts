@@ -45,7 +45,7 @@ describe('default limits let real clients through', () => {
       const res = await adminPost(app, { query });
       expect({ status: res.status, errors: res.json.errors }).toEqual({ status: 200, errors: undefined });
     }
-    // The largest typed operation at the largest page size (cost 15,001 of 20,000).
+    // The largest typed operation at the largest page size (cost 31,801 of 40,000: its plain lists count too).
     const big = await adminPost(app, { query: print(Customer360Document), variables: { first: 100 } });
     expect(big.json.errors).toBeUndefined();
     const page = await adminPost(app, { query: print(CustomersPageDocument), variables: { first: 100 } });
@@ -105,7 +105,7 @@ describe('cost: each field 1, a connection multiplies its selection by first', (
     // 1 + n * (1 + 1 + n * (1 + 3)): n = 50 → 10,151; n = 100 → 40,201.
     expect((await adminPost(app, { query, variables: { n: 50 } })).json.errors).toBeUndefined();
     const res = await adminPost(app, { query, variables: { n: 100 } });
-    expectRejected(res, 'cost', 20_000);
+    expectRejected(res, 'cost', 40_000);
     expect(res.json.errors[0].extensions.actual).toBe(40_201);
     // Argument defaults: customers 20, orders 10 → 1 + 20 * (1 + (1 + 10 * 1)) = 241 > 100.
     const byDefault = await adminPost(small, { query: '{ customers { nodes { orders { totalCount } } } }' });
@@ -138,7 +138,7 @@ describe('cost: each field 1, a connection multiplies its selection by first', (
 
   it('does not run a rejected operation (no SQL)', async () => {
     const res = await adminPost(app, { query: '{ customers(first: 100) { nodes { orders(first: 100) { nodes { id lines { quantity } } } } } }' });
-    expectRejected(res, 'cost', 20_000);
+    expectRejected(res, 'cost', 40_000);
     expect(res.json.extensions?.sqlStatements ?? 0).toBe(0);
   });
 });
@@ -263,9 +263,11 @@ describe('JSON nesting of the body', () => {
     expect(deep.status).toBe(400);
     expect(deep.json).toEqual({ errors: [{ message: 'the request body nests deeper than 100 levels', extensions: { code: 'BAD_REQUEST', maxDepth: 100 } }] });
     // The body is { variables: { i: { properties: { a: [ … ] } } } }: 4 levels before the array.
-    // Within the body limit, the service's own JSON depth rule (32) answers cleanly.
-    expect((await send(96)).json.errors?.[0].extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'properties' });
+    // Within the body limit, the variables' own depth limit (40) answers before coercion…
+    expect((await send(96)).json.errors?.[0].extensions).toEqual({ code: 'BAD_REQUEST', limit: 'variableDepth', max: 40 });
     expect((await send(97)).status).toBe(400);
+    // … and within that, the service's JSON depth rule (32) for properties.
+    expect((await send(34)).json.errors?.[0].extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'properties' });
   });
 });
 
@@ -273,7 +275,7 @@ describe('configuration', () => {
   const base = { NODE_ENV: 'test', JWT_SECRET: 'x'.repeat(32) };
   it('has sane defaults, introspection off in production', () => {
     const c = loadConfig(base);
-    expect(c).toMatchObject({ maxDepth: 15, maxAliases: 30, maxDirectives: 50, maxCost: 20_000, maxTokens: 5_000, introspection: 'on', bodyLimitBytes: 1_048_576, rateLimitPerMinute: 0, dbStatementTimeoutMs: 15_000, requestTimeoutMs: 30_000, trustProxy: false });
+    expect(c).toMatchObject({ maxDepth: 15, maxAliases: 30, maxDirectives: 50, maxCost: 40_000, maxDuplicateFields: 100, maxRows: 20_000, maxResolvedFields: 100_000, maxTokens: 5_000, introspection: 'on', bodyLimitBytes: 1_048_576, rateLimitPerMinute: 0, dbStatementTimeoutMs: 15_000, requestTimeoutMs: 30_000, trustProxy: false });
     expect(loadConfig({ ...base, NODE_ENV: 'production' })).toMatchObject({ introspection: 'off', rateLimitPerMinute: 600 });
     expect(loadConfig({ ...base, NODE_ENV: 'development' })).toMatchObject({ introspection: 'on', rateLimitPerMinute: 600 });
     expect(loadConfig({ ...base, BODY_LIMIT: '512kb', TRUST_PROXY: '1', INTROSPECTION: 'staff', REDIS_URL: 'redis://127.0.0.1:6379/2' }))

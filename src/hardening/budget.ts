@@ -1,0 +1,204 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
+import { Client, Connection } from 'pg';
+import {
+  GraphQLError, Kind, defaultFieldResolver, getNullableType, isListType, isObjectType,
+  type FieldNode, type GraphQLResolveInfo, type GraphQLSchema, type SelectionSetNode,
+} from 'graphql';
+import type { RequestHandler } from 'express';
+import type { ApolloServerPlugin } from '@apollo/server';
+
+/**
+ * What one /graphql request may still do. The static cost (limits.ts) is an estimate made before
+ * execution; this is the check made during it: every list a resolver returns is counted (rows, and
+ * the fields that will be resolved on them), and once the request is over its budget, timed out or
+ * abandoned by its client, every further list or root field fails at once and the statements it has
+ * running in PostgreSQL are cancelled.
+ */
+export interface RequestWork {
+  rows: number;
+  fields: number;
+  readonly maxRows: number;
+  readonly maxFields: number;
+  /** Set once the request must stop: the error every further field answers. */
+  stopped?: GraphQLError;
+  /** pg clients running (or queued with) one of this request's statements, and how many. */
+  readonly running: Map<Client, number>;
+}
+
+const storage = new AsyncLocalStorage<RequestWork>();
+
+export function currentWork(): RequestWork | undefined {
+  return storage.getStore();
+}
+
+/** Stops the request: later fields answer `error`, running statements are cancelled (PostgreSQL's cancel request). */
+export function stopWork(work: RequestWork, error: GraphQLError): void {
+  if (work.stopped) return;
+  work.stopped = error;
+  for (const [client, n] of work.running) if (n > 0) cancelBackend(client);
+}
+
+/**
+ * PostgreSQL's cancel protocol: a fresh socket carrying the backend's pid and secret key. It needs no
+ * pooled connection, so it works when the request holds all of them.
+ */
+function cancelBackend(client: Client): void {
+  const c = client as Client & { processID?: number; secretKey?: number };
+  if (c.processID === undefined || c.secretKey === undefined) return;
+  // pg's own protocol connection; its typings omit connect() and cancel().
+  const con = new Connection() as unknown as {
+    on(event: string, fn: () => void): void;
+    connect(portOrPath: number | string, host?: string): void;
+    cancel(pid: number, key: number): void;
+    end(): void;
+  };
+  con.on('error', () => undefined); // the server closes the socket after a cancel request
+  con.on('connect', () => {
+    con.cancel(c.processID!, c.secretKey!);
+    con.end();
+  });
+  if (c.host?.startsWith('/')) con.connect(`${c.host}/.s.PGSQL.${c.port}`);
+  else con.connect(c.port, c.host);
+}
+
+let tracking = false;
+
+/**
+ * Notes which pg client runs each statement of a request (Client.prototype.query, patched once; outside
+ * a request it costs one lookup), so that a stopped request's statements can be cancelled.
+ */
+export function installQueryTracking(): void {
+  if (tracking) return;
+  tracking = true;
+  const original = Client.prototype.query;
+  Client.prototype.query = function trackedQuery(this: Client, ...args: unknown[]) {
+    const work = storage.getStore();
+    if (!work) return (original as (...a: unknown[]) => unknown).apply(this, args);
+    const running = work.running;
+    running.set(this, (running.get(this) ?? 0) + 1);
+    const done = () => {
+      const n = (running.get(this) ?? 1) - 1;
+      if (n > 0) running.set(this, n);
+      else running.delete(this);
+    };
+    const last = args.length - 1;
+    if (typeof args[last] === 'function') {
+      const callback = args[last] as (...a: unknown[]) => unknown;
+      args[last] = (...cbArgs: unknown[]) => {
+        done();
+        return callback(...cbArgs);
+      };
+      return (original as (...a: unknown[]) => unknown).apply(this, args);
+    }
+    const result = (original as (...a: unknown[]) => unknown).apply(this, args);
+    if (result && typeof (result as Promise<unknown>).then === 'function') (result as Promise<unknown>).then(done, done);
+    else done();
+    return result;
+  } as typeof Client.prototype.query;
+}
+
+/** First on /graphql: the request's budget, for everything that runs on its behalf. */
+export function requestWork(maxRows: number, maxFields: number): RequestHandler {
+  return (_req, res, next) => {
+    const work: RequestWork = { rows: 0, fields: 0, maxRows, maxFields, running: new Map() };
+    res.locals.rapportWork = work;
+    // A client that hangs up is not waiting for the rest.
+    res.once('close', () => {
+      if (!res.writableFinished) stopWork(work, new GraphQLError('the client closed the connection', { extensions: { code: 'CLIENT_CLOSED_REQUEST' } }));
+    });
+    storage.run(work, next);
+  };
+}
+
+/** Fields selected on each item of a list (fragments expanded one level deep: an upper bound). */
+const selectedPerItem = new WeakMap<FieldNode, number>();
+function fieldsPerItem(info: GraphQLResolveInfo): number {
+  const first = info.fieldNodes[0];
+  let n = selectedPerItem.get(first);
+  if (n !== undefined) return n;
+  const count = (set: SelectionSetNode | undefined, seen: Set<string>): number => {
+    let c = 0;
+    for (const sel of set?.selections ?? []) {
+      if (sel.kind === Kind.FIELD) c++;
+      else if (sel.kind === Kind.INLINE_FRAGMENT) c += count(sel.selectionSet, seen);
+      else if (!seen.has(sel.name.value)) {
+        seen.add(sel.name.value);
+        c += count(info.fragments[sel.name.value]?.selectionSet, seen);
+      }
+    }
+    return c;
+  };
+  n = Math.max(1, info.fieldNodes.reduce((acc, f) => acc + count(f.selectionSet, new Set()), 0));
+  selectedPerItem.set(first, n);
+  return n;
+}
+
+export function budgetError(limit: 'rows' | 'fields', max: number): GraphQLError {
+  const what = limit === 'rows' ? 'list items' : 'resolved fields';
+  return new GraphQLError(`the answer grew past ${max} ${what}, the limit per request; it was stopped: ask for smaller pages or fewer nested lists`, {
+    extensions: { code: 'BUDGET_EXCEEDED', limit, max },
+  });
+}
+
+function count(work: RequestWork, value: unknown, info: GraphQLResolveInfo): unknown {
+  if (!Array.isArray(value)) return value;
+  work.rows += value.length;
+  work.fields += value.length * fieldsPerItem(info);
+  if (work.rows > work.maxRows) stopWork(work, budgetError('rows', work.maxRows));
+  else if (work.fields > work.maxFields) stopWork(work, budgetError('fields', work.maxFields));
+  if (work.stopped) throw work.stopped;
+  return value;
+}
+
+const BUDGETED = Symbol('budgeted');
+
+/**
+ * Wraps the resolver of every list field and every root field of the served schema with the budget
+ * check. Scalar and single-object fields are left alone: they are bounded by the lists above them.
+ */
+export function applyBudget(schema: GraphQLSchema): GraphQLSchema {
+  const roots = new Set([schema.getQueryType(), schema.getMutationType()].filter(Boolean));
+  for (const type of Object.values(schema.getTypeMap())) {
+    if (!isObjectType(type) || type.name.startsWith('__')) continue;
+    for (const field of Object.values(type.getFields())) {
+      const isList = isListType(getNullableType(field.type));
+      if (!isList && !roots.has(type)) continue;
+      // Servers built in one process may share a schema: wrap each resolver once.
+      if (field.resolve && (field.resolve as { [BUDGETED]?: boolean })[BUDGETED]) continue;
+      const inner = field.resolve ?? defaultFieldResolver;
+      const budgeted: typeof field.resolve = (source, args, ctx, info) => {
+        const work = storage.getStore();
+        if (!work) return inner(source, args, ctx, info);
+        if (work.stopped) throw work.stopped;
+        const result = inner(source, args, ctx, info);
+        if (!isList) return result;
+        if (result && typeof (result as Promise<unknown>).then === 'function') return (result as Promise<unknown>).then((v) => count(work, v, info));
+        return count(work, result, info);
+      };
+      (budgeted as { [BUDGETED]?: boolean })[BUDGETED] = true;
+      field.resolve = budgeted;
+    }
+  }
+  return schema;
+}
+
+/**
+ * A request stopped by its budget answers one error (not one per field it cut short), with what had
+ * been resolved before. HTTP status 400 when nothing is left (no data), as for the static cost.
+ */
+export function budgetPlugin(): ApolloServerPlugin {
+  return {
+    async requestDidStart() {
+      const work = storage.getStore();
+      return {
+        async willSendResponse({ response }) {
+          const stopped = work?.stopped;
+          if (!stopped || stopped.extensions.code !== 'BUDGET_EXCEEDED' || response.body.kind !== 'single') return;
+          const result = response.body.singleResult;
+          result.errors = [{ message: stopped.message, extensions: { ...stopped.extensions } }];
+          if (result.data == null && response.http) response.http.status = 400;
+        },
+      };
+    },
+  };
+}
