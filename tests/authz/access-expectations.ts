@@ -126,9 +126,22 @@ export const EXPECTED_TYPES: Record<string, ExpectedType> = {
   },
   Offer: {
     ...fields(['id', 'code', 'name', 'description', 'goal', 'discountPercent', 'discount', 'channels', 'startsAt', 'endsAt', 'maxAcceptancesPerCustomer'], only(...STAFF, 'customer')),
-    ...fields(['campaign', 'value', 'targetSegments', 'consentPurpose', 'status', 'stats', 'createdAt', 'updatedAt'], only(...STAFF)),
+    ...fields(['campaign', 'value', 'targetSegments', 'consentPurpose', 'status', 'stats', 'createdAt', 'updatedAt', 'variantWeight'], only(...STAFF)),
   },
-  Campaign: fields(['id', 'code', 'name', 'description', 'channels', 'startsAt', 'endsAt', 'status', 'createdAt', 'updatedAt'], only(...STAFF)),
+  Campaign: fields(['id', 'code', 'name', 'description', 'channels', 'startsAt', 'endsAt', 'status', 'createdAt', 'updatedAt', 'controlPercent', 'attributionWindowDays', 'cost'], only(...STAFF)),
+  // Campaign results: business figures for those who read campaign metrics; the converters are people
+  // (marketing acts on them, admin oversees), so analysts keep to the aggregates.
+  CampaignResults: fields(['currency', 'controlPercent', 'attributionWindowDays', 'exposed', 'control', 'uplift', 'relativeUplift', 'revenuePerCustomerUplift',
+    'incrementalRevenueMinor', 'incrementalConversions', 'verdict', 'costMinor', 'discountsMinor', 'roi', 'variants', 'offers'], only('admin', 'marketing', 'analyst')),
+  CampaignGroupFigures: fields(['customers', 'converters', 'conversionRate', 'revenueMinor', 'revenuePerCustomer', 'attributedRevenueMinor',
+    'attributedRevenuePerCustomer', 'accepted', 'acceptanceRate'], only('admin', 'marketing', 'analyst')),
+  CampaignVariantResult: fields(['offer', 'weight', 'exposed', 'uplift', 'relativeUplift', 'revenuePerCustomerUplift', 'incrementalRevenueMinor',
+    'incrementalConversions', 'verdict', 'acceptanceVsBaseline', 'attributedRevenueVsBaseline', 'comparison'], only('admin', 'marketing', 'analyst')),
+  CampaignOfferResult: {
+    ...fields(['offer', 'attributedOrders', 'converterCount', 'attributedRevenueMinor'], only('admin', 'marketing', 'analyst')),
+    converters: only('admin', 'marketing'),
+  },
+  ConfidenceInterval: fields(['estimate', 'low', 'high'], only('admin', 'marketing', 'analyst')),
   CustomerMerge: fields(['id', 'survivor', 'loser', 'reason', 'actor', 'automatic', 'createdAt', 'undoneAt', 'undoneBy', 'moves'], only('admin', 'support')),
   CustomerPreferences: { stated: only('admin', 'support', 'marketing', 'customer'), inferred: only(...STAFF, 'customer') },
   StatedPreference: fields(['kind', 'value', 'source', 'statedAt'], only('admin', 'support', 'marketing', 'customer')),
@@ -170,7 +183,7 @@ export const INVARIANTS: Array<{ why: string; fields: string[]; onlyRoles: RoleN
   },
   {
     why: 'Computed value and churn risk are staff business figures: not for partners or the customer',
-    fields: ['Customer.value', 'NextBestOffer.expectedValue', 'Offer.value', 'Offer.stats', 'Offer.targetSegments', 'Campaign.*'],
+    fields: ['Customer.value', 'NextBestOffer.expectedValue', 'Offer.value', 'Offer.stats', 'Offer.targetSegments', 'Campaign.*', 'CampaignResults.*', 'CampaignGroupFigures.*', 'CampaignVariantResult.*', 'CampaignOfferResult.*', 'ConfidenceInterval.*'],
     onlyRoles: ['admin', 'support', 'marketing', 'analyst'],
   },
   {
