@@ -69,9 +69,9 @@ async function main() {
 
   clearInterval(sampler);
   console.log(`bare GROUP BY customer aggregate: ${seconds(bareMs)} s`);
-  console.log(`full metrics recompute:           ${seconds(fullMs)} s (${summary.customers} customers, ${summary.modelGroups} BG/NBD groups)`);
+  console.log(`full metrics recompute:           ${seconds(fullMs)} s (${summary.customers} customers, ${summary.modelGroups} prediction grid rows)`);
   console.log(`  steps (ms): ${JSON.stringify(summary.timingsMs)}`);
-  console.log(`  BG/NBD: ${JSON.stringify(summary.bgNbd)}  Gamma-Gamma: ${JSON.stringify(summary.gammaGamma)}`);
+  console.log(`  purchase model: ${JSON.stringify(summary.purchaseModel && { model: summary.purchaseModel.model, params: summary.purchaseModel.params })}  Gamma-Gamma: ${JSON.stringify(summary.gammaGamma)}`);
   console.log(`ratio recompute / aggregate:      ${(fullMs / bareMs).toFixed(2)} (target ≤ 3)`);
   console.log(`peak RSS of this process:         ${(peakRss / 1024 / 1024).toFixed(0)} MiB`);
   await c.end();

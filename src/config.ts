@@ -41,6 +41,8 @@ export interface Config {
   playground: boolean;
   /** Recompute metrics and segments every N minutes inside the server; 0 turns it off. */
   analyticsIntervalMinutes: number;
+  /** IANA time zone whose calendar days are the purchase models' transactions (several orders on one day = one). */
+  analyticsTimeZone: string;
   // Production hardening (README "Limits").
   /** Deepest field nesting an operation may have (fragments expanded). */
   maxDepth: number;
@@ -82,12 +84,47 @@ export interface Config {
   trustedDocuments?: string;
   /** MERGE_POLICY (JSON): automatic merges, identifier limits, junk values, source priority (README "Identity resolution and merges"). */
   mergePolicy: MergePolicy;
+  /** README "Webhooks": where deliveries run, and their retry schedule. */
+  webhooks: WebhookConfig;
+}
+
+export interface WebhookConfig {
+  /** `inline`: this server dispatches the outbox and sends deliveries; `off`: a separate worker (npm run webhooks:worker) does. */
+  worker: 'inline' | 'off';
+  /** Plain http:// endpoint URLs (development and tests); https only otherwise. */
+  allowHttp: boolean;
+  /** Refuse to send to loopback, private and link-local addresses (resolved at each attempt). */
+  blockPrivateNetworks: boolean;
+  /** How often the dispatcher looks for outbox events to fan out, in ms. */
+  pollMs: number;
+  /** Retries after the first attempt; with `retryDelaySeconds` and exponential backoff this spans about a day. */
+  retryLimit: number;
+  /** Base of the backoff, in seconds: retry n waits retryDelay × 2^n × (1 to 2, random). */
+  retryDelaySeconds: number;
+  /** Time allowed for one attempt (connect, send, answer), in ms. */
+  attemptTimeoutMs: number;
+  /** An attempt still unfinished after this (a crashed instance) is failed and retried, in seconds. */
+  expireSeconds: number;
+  /** Dead-lettered deliveries in a row that disable an endpoint. */
+  disableAfterDeadLetters: number;
+  /** pg-boss maintenance (expiring abandoned attempts), in seconds. */
+  maintenanceSeconds: number;
 }
 
 /** Development only: lets `npm start` print a working admin token. Refused in production. */
 export const DEV_JWT_SECRET = 'rapport-development-secret-do-not-use-in-production';
 
 class ConfigError extends Error {}
+
+function timeZoneVar(env: NodeJS.ProcessEnv, name: string, fallback: string): string {
+  const v = env[name] || fallback;
+  try {
+    new Intl.DateTimeFormat('en', { timeZone: v });
+  } catch {
+    throw new ConfigError(`${name} must be an IANA time zone such as Europe/Paris, got ${v}`);
+  }
+  return v;
+}
 
 function intVar(env: NodeJS.ProcessEnv, name: string, fallback: number, min = 1, max = Number.MAX_SAFE_INTEGER): number {
   const raw = env[name];
@@ -187,6 +224,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     jwtMaxLifetimeSeconds: intVar(env, 'JWT_MAX_LIFETIME_SECONDS', 24 * 3600, 60, 366 * 24 * 3600),
     playground: boolVar(env, 'PLAYGROUND', nodeEnv !== 'production'),
     analyticsIntervalMinutes: intVar(env, 'ANALYTICS_INTERVAL_MINUTES', nodeEnv === 'test' ? 0 : 60, 0, 7 * 24 * 60),
+    analyticsTimeZone: timeZoneVar(env, 'ANALYTICS_TIME_ZONE', 'UTC'),
     host: env.HOST || '127.0.0.1',
     port: intVar(env, 'PORT', 4000, 0, 65535),
     databaseUrl,
@@ -224,6 +262,18 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     federation: boolVar(env, 'FEDERATION', false),
     trustedDocuments: env.TRUSTED_DOCUMENTS ? path.resolve(env.TRUSTED_DOCUMENTS) : undefined,
     mergePolicy: mergePolicyVar(env),
+    webhooks: {
+      worker: oneOf(env, 'WEBHOOK_WORKER', ['inline', 'off'] as const, nodeEnv === 'test' ? 'off' : 'inline'),
+      allowHttp: boolVar(env, 'WEBHOOK_ALLOW_HTTP', nodeEnv !== 'production'),
+      blockPrivateNetworks: boolVar(env, 'WEBHOOK_BLOCK_PRIVATE_NETWORKS', nodeEnv === 'production'),
+      pollMs: intVar(env, 'WEBHOOK_POLL_MS', 1000, 50, 60_000),
+      retryLimit: intVar(env, 'WEBHOOK_RETRY_LIMIT', 12, 0, 50),
+      retryDelaySeconds: intVar(env, 'WEBHOOK_RETRY_DELAY_SECONDS', 15, 0, 3600),
+      attemptTimeoutMs: intVar(env, 'WEBHOOK_ATTEMPT_TIMEOUT_MS', 15_000, 100, 120_000),
+      expireSeconds: intVar(env, 'WEBHOOK_EXPIRE_SECONDS', 60, 1, 3600),
+      disableAfterDeadLetters: intVar(env, 'WEBHOOK_DISABLE_AFTER', 5, 1, 1000),
+      maintenanceSeconds: intVar(env, 'WEBHOOK_MAINTENANCE_SECONDS', 30, 1, 3600),
+    },
   };
 }
 

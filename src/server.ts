@@ -24,6 +24,7 @@ import { playgroundRouter } from './playground/playground.router';
 import { customer360Query, playgroundExamples } from './playground/examples';
 import { applyBudget, createHardening } from './hardening';
 import { createActivityEvents, type ActivityEvents } from './live/activity-events';
+import { startOutbound, type Outbound } from './outbound/delivery-worker';
 import { trackingRouter } from './tracking/tracking.router';
 import { loadTrustedDocuments, trustedDocumentsIntake } from './hardening/trusted-documents';
 
@@ -36,6 +37,8 @@ export interface RapportServer {
   close(): Promise<void>;
   /** Live updates (README "Live updates"): what mutations publish and subscriptions read. */
   events: ActivityEvents;
+  /** The webhook dispatcher and workers, when they run in this server (WEBHOOK_WORKER=inline). */
+  outbound?: Outbound;
 }
 
 export interface ServerOptions {
@@ -304,9 +307,15 @@ export async function createServer({ orm, config, logger, playgroundHeaders, rea
   // Express' HTML page with a stack trace.
   app.use(obs.errorScope, hardening.errorHandler);
 
+  // Webhooks (README "Webhooks"): in this process unless a separate worker runs them.
+  const outbound = config.webhooks.worker === 'inline'
+    ? await startOutbound({ databaseUrl: orm.config.get('clientUrl')!, config: config.webhooks, logger })
+    : undefined;
+
   return {
     app,
     httpServer,
+    outbound,
     listen: (port, host) =>
       new Promise((resolve, reject) => {
         httpServer.once('error', reject);
@@ -320,6 +329,7 @@ export async function createServer({ orm, config, logger, playgroundHeaders, rea
       await apollo.stop();
       await hardening.close();
       await events.close();
+      await outbound?.stop();
     },
     events,
   };

@@ -1,47 +1,102 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import * as models from './models';
+import { createTransactionSummary, loadSummaries, SummaryRow, WEEK_SECONDS } from './transactions';
 
-export const MODEL_VERSION = 'rfm-q5+bgnbd+gg/1';
+/** Recorded on every metrics row: which purchase model scored it (chosen per run, see `choosePurchaseModel`). */
+export const modelVersion = (model: models.BetaGeoModel | null): string => `rfm-q5+${model ?? 'none'}+gg/2`;
 
 export interface RecomputeOptions {
-  /** The instant metrics are computed as of (default: now). */
+  /** The instant metrics are computed as of (default: now): orders, interactions and feedback after it are ignored. */
   asOf?: Date;
   /** CLV horizon in months and monthly discount rate. */
   horizonMonths?: number;
   monthlyDiscountRate?: number;
-  /** Gamma-Gamma is fitted on at most this many repeat customers (a deterministic sample). */
+  /** Calendar days (one transaction each) are taken in this IANA time zone (default UTC). */
+  timeZone?: string;
+  /** Churn risk = P(no purchase in the next this many days) (default 90). */
+  churnHorizonDays?: number;
+  /** The purchase models are chosen on this many weeks before asOf as the holdout (default 26). */
+  holdoutWeeks?: number;
+  /**
+   * The chosen purchase model is fitted on at most fitSampleSize customers (default 50,000), the choice made on
+   * at most choiceSampleSize of them (default 20,000), Gamma-Gamma on at most spendSampleSize repeat buyers
+   * (default 200,000); all deterministic samples. With exact times every customer is a distinct row, so
+   * the sample bounds the cost of a fit; 50,000 customers put the parameters' sampling error at ~1–5 %.
+   */
+  fitSampleSize?: number;
+  choiceSampleSize?: number;
   spendSampleSize?: number;
   log?: (msg: string, data?: Record<string, unknown>) => void;
+}
+
+export interface PurchaseModelSummary {
+  model: models.BetaGeoModel;
+  params: models.BgNbdParams;
+  logLikelihood: number;
+  /** The candidates' holdout log-likelihoods that chose it; null when the data were too short to hold any out. */
+  candidates: models.CandidateFit[] | null;
 }
 
 export interface RecomputeSummary {
   customers: number;
   withOrders: number;
+  /** Rows of the (x, T-day) prediction grid. */
   modelGroups: number;
-  bgNbd: { r: number; alpha: number; a: number; b: number } | null;
+  modelVersion: string;
+  purchaseModel: PurchaseModelSummary | null;
   gammaGamma: { p: number; q: number; v: number } | null;
   timingsMs: Record<string, number>;
 }
 
-const WEEK_DAYS = 7;
+const DAY_SECONDS = 86_400;
+const MIN_CUSTOMERS = 20;
+const columns = (rows: SummaryRow[], cal: boolean): models.BgNbdData => ({
+  x: Float64Array.from(rows, (r) => (cal ? r.x_cal! : r.x)),
+  tx: Float64Array.from(rows, (r) => (cal ? r.tx_cal! : r.tx)),
+  T: Float64Array.from(rows, (r) => (cal ? r.t_cal! : r.t)),
+});
 
 /**
- * Groups are whole weeks (floored in SQL, so equal customers share a group); the model sees each
- * bucket's midpoint, since flooring biased alpha by -7 % and r by -2.5 % on a 1M-customer simulation.
+ * BG/NBD or MBG/NBD, whichever predicts the holdout better (see models/selection.ts), refitted on the
+ * whole sample. The MBG/NBD is the default when there is too little history to hold any out: it is the
+ * one that lets one-time buyers lapse.
  */
-const tWeeks = (g: { t: number; tx: number }) => Math.max(g.t, g.tx) + 0.5;
-const txWeeks = (g: { x: number; tx: number }) => (g.x > 0 ? g.tx + 0.5 : 0);
+export function choosePurchaseModel(rows: SummaryRow[], choiceSampleSize = 20_000): PurchaseModelSummary | null {
+  if (rows.length < MIN_CUSTOMERS || !rows.some((r) => r.x > 0)) return null;
+  // The rows come in hash order, so a prefix is a random subsample: two fits on it suffice to choose.
+  const calRows = rows.slice(0, choiceSampleSize).filter((r) => r.x_cal != null && r.t_cal! > 0);
+  let choice: models.ModelChoice | null = null;
+  if (calRows.length >= MIN_CUSTOMERS && calRows.some((r) => r.x_cal! > 0)) {
+    choice = models.chooseBetaGeoModel(columns(calRows, true), columns(calRows, false));
+  }
+  const model = choice?.model ?? 'mbgnbd';
+  const fit = models.fitBetaGeo(model, columns(rows, false));
+  return { model, params: fit.params, logLikelihood: fit.logLikelihood, candidates: choice?.candidates ?? null };
+}
+
+/** SQL for P(alive) of the model at (x, t_x, T) given as SQL expressions; exp is clamped (PostgreSQL raises on over/underflow). */
+function pAliveSql(m: PurchaseModelSummary, x: string, tx: string, T: string): string {
+  const { r, alpha, a, b } = m.params;
+  const s = m.model === 'mbgnbd' ? 1 : 0;
+  return `(case when ${x} + ${s} <= 0 then 1.0 else 1.0 / (1.0 + exp(greatest(-700, least(700,
+            ln(${a}::float8) - ln(${b}::float8 + ${x} + ${s - 1}) + (${r}::float8 + ${x}) * (ln(${alpha}::float8 + ${T}) - ln(${alpha}::float8 + ${tx})))))) end)`;
+}
 
 /**
- * Recomputes customer_metrics for every customer, set-based: one aggregate pass over orders,
- * BG/NBD fitted on the distinct (x, t_x, T) groups (whole weeks), Gamma-Gamma on a deterministic
- * sample of repeat customers, predictions per group joined back in SQL, then one INSERT … SELECT
- * with the RFM window functions. Runs in one transaction: readers see the old metrics or the new.
+ * Recomputes customer_metrics for every customer, set-based: one aggregate pass over orders into
+ * calendar-day transactions (transactions.ts); the purchase model chosen and fitted on a deterministic
+ * sample in exact continuous time (weeks); Gamma-Gamma on repeat buyers' repeat transactions; the
+ * t_x-free part of the predictions tabulated per (x, T in whole days) and interpolated in T, P(alive) and
+ * churn risk exact per customer in SQL; then one INSERT … SELECT with the RFM window functions. Runs in
+ * one transaction: readers see the old metrics or the new.
  */
 export async function recomputeMetrics(rootEm: EntityManager, opts: RecomputeOptions = {}): Promise<RecomputeSummary> {
   const asOf = opts.asOf ?? new Date();
   const horizon = opts.horizonMonths ?? 12;
   const discount = opts.monthlyDiscountRate ?? 0.01;
+  const timeZone = opts.timeZone ?? 'UTC';
+  const churnWeeks = (opts.churnHorizonDays ?? 90) / 7;
+  const cutoff = new Date(asOf.getTime() - (opts.holdoutWeeks ?? 26) * WEEK_SECONDS * 1000);
   const log = opts.log ?? (() => {});
   const timings: Record<string, number> = {};
   const time = async <T>(name: string, fn: () => Promise<T>): Promise<T> => {
@@ -57,94 +112,79 @@ export async function recomputeMetrics(rootEm: EntityManager, opts: RecomputeOpt
     // A bulk job: generous sort memory, and no per-statement timeout (that guards interactive requests).
     await em.execute(`set local work_mem = '256MB'`);
     await em.execute(`set local statement_timeout = 0`);
-    // 1. One pass over orders: per customer and currency (kept orders, and returned value for the
-    // below-zero tier), then the customer's main currency.
-    await time('aggregate', () =>
-      em.execute(
-        `create temp table m_base on commit drop as
-         select distinct on (customer_id) customer_id, currency, orders, first_at, last_at, value_minor, returned_minor
-         from (select customer_id, currency,
-                      count(*) filter (where status not in ('cancelled', 'returned'))::int as orders,
-                      min(placed_at) filter (where status not in ('cancelled', 'returned')) as first_at,
-                      max(placed_at) filter (where status not in ('cancelled', 'returned')) as last_at,
-                      coalesce(sum(total_minor) filter (where status not in ('cancelled', 'returned')), 0)::bigint as value_minor,
-                      coalesce(sum(total_minor) filter (where status = 'returned'), 0)::bigint as returned_minor
-               from orders where placed_at <= ?
-               group by customer_id, currency) per_currency
-         where orders > 0
-         order by customer_id, orders desc, currency`,
-        [asOf],
-      ),
-    );
-    await em.execute(`alter table m_base add primary key (customer_id)`);
-    await em.execute(`analyze m_base`);
+    await time('aggregate', () => createTransactionSummary(em, 'm_base', { end: asOf, cutoff, timeZone }));
+    const [{ n: withOrdersText }]: Array<{ n: string }> = await em.execute(`select count(*) as n from m_base`);
+    const withOrders = Number(withOrdersText);
 
-    // 2. BG/NBD inputs in whole weeks: x = repeat orders, t_x = last − first, T = asOf − first.
-    const groups: Array<{ x: number; tx: number; t: number; n: string }> = await time('groups', () =>
-      em.execute(
-        `select orders - 1 as x, floor(extract(epoch from last_at - first_at) / 86400 / ${WEEK_DAYS})::int as tx,
-                floor(extract(epoch from ?::timestamptz - first_at) / 86400 / ${WEEK_DAYS})::int as t, count(*) as n
-         from m_base group by 1, 2, 3`,
-        [asOf],
-      ),
-    );
-    const withOrders = groups.reduce((s, g) => s + Number(g.n), 0);
-    let bg: models.BgNbdParams | null = null;
+    const rows = await time('sample', () => loadSummaries(em, 'm_base', { end: asOf, cutoff, limit: opts.fitSampleSize ?? 50_000 }));
+    const pm = await time('fitPurchases', async () => choosePurchaseModel(rows, opts.choiceSampleSize));
     let gg: models.GammaGammaParams | null = null;
-    // A fit needs repeat buyers; a brand-new shop gets RFM only.
-    if (groups.some((g) => g.x > 0) && withOrders >= 20) {
-      bg = await time('fitBgNbd', async () => {
-        const data = {
-          x: Float64Array.from(groups, (g) => g.x),
-          tx: Float64Array.from(groups, (g) => txWeeks(g)),
-          T: Float64Array.from(groups, (g) => tWeeks(g)),
-          weights: Float64Array.from(groups, (g) => Number(g.n)),
-        };
-        return models.fitBgNbd(data).params;
-      });
+    if (pm) {
+      // Gamma-Gamma as FHL define it: repeat buyers only, m_x = the mean of the REPEAT transactions.
       const sample: Array<{ x: number; mx: number }> = await em.execute(
-        // x is the number of orders in the average m_x (all of them), as the model requires.
-        `select orders as x, (value_minor::float8 / orders) as mx from m_base
-         where orders > 1 and value_minor > 0 order by hashtext(customer_id::text) limit ?`,
+        `select days - 1 as x, (value_minor - first_value) / (days - 1) as mx from m_base
+         where days > 1 and value_minor - first_value > 0 order by hashtext(customer_id::text), customer_id limit ?`,
         [opts.spendSampleSize ?? 200_000],
       );
-      if (sample.length >= 20) {
+      if (sample.length >= MIN_CUSTOMERS) {
         gg = await time('fitGammaGamma', async () =>
-          models.fitGammaGamma({ x: Float64Array.from(sample, (s) => s.x), mx: Float64Array.from(sample, (s) => s.mx) }).params,
+          models.fitGammaGamma({ x: Float64Array.from(sample, (s) => Number(s.x)), mx: Float64Array.from(sample, (s) => Number(s.mx)) }).params,
         );
       }
     }
 
-    // 3. Predictions per group (E[purchases], P(alive), discounted purchases over the horizon), joined back in SQL.
-    await em.execute(`create temp table m_pred (x int, tx int, t int, purchases12m float8, p_alive float8, discounted float8) on commit drop`);
-    if (bg) {
-      const params = bg;
+    // E[purchases in 12 months | alive] and the discounted purchases | alive depend on (x, T) only: tabulated
+    // at whole days of T and interpolated linearly in SQL (error ~1e−5 relative), times each customer's exact P(alive).
+    await em.execute(`create temp table m_pred (x int, d int, purchases12m float8, discounted float8, primary key (x, d)) on commit drop`);
+    let gridRows = 0;
+    if (pm) {
       await time('predict', async () => {
-        const rows = groups.map((g) => {
-          const T = tWeeks(g);
-          const tx = txWeeks(g);
-          return {
-            x: g.x, tx: g.tx, t: g.t,
-            purchases12m: models.bgNbdExpectedPurchases(params, 12 * models.WEEKS_PER_MONTH, g.x, tx, T),
-            p_alive: models.bgNbdProbabilityAlive(params, g.x, tx, T),
-            discounted: models.discountedExpectedPurchases(params, g.x, tx, T, { horizonMonths: horizon, monthlyDiscountRate: discount }),
-          };
-        });
-        for (let i = 0; i < rows.length; i += 20_000) {
+        const cells: Array<{ x: number; d: number }> = await em.execute(
+          `select distinct days - 1 as x, floor(extract(epoch from ?::timestamptz - first_at) / ${DAY_SECONDS})::int as d from m_base`,
+          [asOf],
+        );
+        const seen = new Set<string>();
+        const grid: Array<{ x: number; d: number; purchases12m: number; discounted: number }> = [];
+        for (const c of cells) {
+          for (const d of [c.d, c.d + 1]) {
+            const key = `${c.x}:${d}`;
+            if (seen.has(key)) continue;
+            seen.add(key);
+            const T = d / 7;
+            grid.push({
+              x: c.x, d,
+              purchases12m: models.betaGeoExpectedIfAlive(pm.model, pm.params, 12 * models.WEEKS_PER_MONTH, c.x, T),
+              discounted: models.discountedPurchasesIfAlive(pm.model, pm.params, c.x, T, { horizonMonths: horizon, monthlyDiscountRate: discount }),
+            });
+          }
+        }
+        gridRows = grid.length;
+        for (let i = 0; i < grid.length; i += 20_000) {
           await em.execute(
-            `insert into m_pred select * from jsonb_to_recordset(?::jsonb) as r(x int, tx int, t int, "purchases12m" float8, p_alive float8, discounted float8)`,
-            [JSON.stringify(rows.slice(i, i + 20_000))],
+            `insert into m_pred select * from jsonb_to_recordset(?::jsonb) as r(x int, d int, "purchases12m" float8, discounted float8)`,
+            [JSON.stringify(grid.slice(i, i + 20_000))],
           );
         }
       });
-      await em.execute(`alter table m_pred add primary key (x, tx, t)`);
     }
 
-    // 4. Everything else in one statement. Engagement compares the last 30 days of interactions with
-    // the 60 before (per 30 days); negative feedback = complaints, NPS ≤ 6, CSAT/review ≤ 2 in 90 days.
-    // Tiers (Peppers & Rogers) rank by CLV in the same statement: most valuable = top fifth; below zero =
-    // returned at least what they kept; most growable = bottom half but likely alive and engaged.
-    const ggp = gg ?? { p: 0, q: 0, v: 0 };
+    // Everything else in one statement. Engagement compares the last 30 days of the customer's OWN
+    // interactions with the 60 before (per 30 days) — sends are not engagement; negative feedback =
+    // complaints, NPS ≤ 6, CSAT/review ≤ 2 in 90 days. Tiers (Peppers & Rogers) rank by CLV in the same
+    // statement: most valuable = top fifth; below zero = returned at least what they kept; most growable =
+    // bottom half but likely alive and engaged.
+    const x = '(b.days - 1)';
+    const T = `(extract(epoch from ?::timestamptz - b.first_at) / ${WEEK_SECONDS})`;
+    const tx = `(extract(epoch from b.last_at - b.first_at) / ${WEEK_SECONDS})`;
+    const pAlive = pm ? pAliveSql(pm, x, tx, T) : 'null::float8';
+    // P(no purchase in the churn horizon) = 1 − P(alive)·(1 − ((α+T)/(α+T+h))^{r+x}).
+    const churn = pm
+      ? `1 - ${pAlive} * (1 - exp(greatest(-700, (${pm.params.r}::float8 + ${x}) * (ln(${pm.params.alpha}::float8 + ${T}) - ln(${pm.params.alpha}::float8 + ${T} + ${churnWeeks})))))`
+      : 'null::float8';
+    const pAliveParams = pm ? [asOf] : [];
+    const churnParams = pm ? [asOf, asOf, asOf] : [];
+    const ggp = gg && gg.q > 1 ? gg : null;
+    const version = modelVersion(pm?.model ?? null);
     await em.execute(`delete from customer_metrics`);
     const inserted: Array<{ n: string }> = await time('insert', () =>
       em.execute(
@@ -154,41 +194,49 @@ export async function recomputeMetrics(rootEm: EntityManager, opts: RecomputeOpt
                         count(*) filter (where occurred_at > ?::timestamptz - interval '30 days') as recent,
                         count(*) filter (where occurred_at <= ?::timestamptz - interval '30 days') / 2.0 as before
                  from interactions where occurred_at > ?::timestamptz - interval '90 days' and occurred_at <= ?
+                   and type not in ('email_send', 'sms_send', 'push_send')
                  group by customer_id) counts),
          neg as (
            select customer_id, count(*)::int as n from feedback
            where submitted_at > ?::timestamptz - interval '90 days' and submitted_at <= ?
              and (kind = 'complaint' or (kind = 'nps' and score <= 6) or (kind in ('csat', 'review') and score <= 2))
            group by customer_id),
+         modelled as (
+           select b.*, ${pAlive} as p_alive, ${churn} as churn,
+                  floor(extract(epoch from ?::timestamptz - b.first_at) / ${DAY_SECONDS}) as d,
+                  extract(epoch from ?::timestamptz - b.first_at) / ${DAY_SECONDS} as t_days
+           from m_base b),
          scored as (
-           select b.*, p.purchases12m, p.p_alive, p.discounted,
-                  extract(epoch from ?::timestamptz - b.last_at) / 86400 as recency_days,
+           select b.*,
+                  b.p_alive * (g0.purchases12m + (g1.purchases12m - g0.purchases12m) * (b.t_days - b.d)) as purchases12m,
+                  b.p_alive * (g0.discounted + (g1.discounted - g0.discounted) * (b.t_days - b.d)) as discounted,
+                  extract(epoch from ?::timestamptz - b.last_order_at) / ${DAY_SECONDS} as recency_days,
                   -- Quintile scores; ties share a score (rank-based, so equal values never straddle a boundary).
-                  least(5, 1 + floor(5.0 * (rank() over (order by b.last_at) - 1) / count(*) over ()))::smallint as r_score,
+                  least(5, 1 + floor(5.0 * (rank() over (order by b.last_order_at) - 1) / count(*) over ()))::smallint as r_score,
                   least(5, 1 + floor(5.0 * (rank() over (order by b.orders) - 1) / count(*) over ()))::smallint as f_score,
                   least(5, 1 + floor(5.0 * (rank() over (order by b.value_minor / b.orders) - 1) / count(*) over ()))::smallint as m_score
-           from m_base b left join m_pred p
-             on p.x = b.orders - 1 and p.tx = floor(extract(epoch from b.last_at - b.first_at) / 86400 / ${WEEK_DAYS})::int
-            and p.t = floor(extract(epoch from ?::timestamptz - b.first_at) / 86400 / ${WEEK_DAYS})::int),
+           from modelled b
+           left join m_pred g0 on g0.x = b.days - 1 and g0.d = b.d
+           left join m_pred g1 on g1.x = b.days - 1 and g1.d = b.d + 1),
          valued as (
            select s.*, e.exp_spend, round(s.discounted * e.exp_spend)::bigint as clv,
                   percent_rank() over (order by coalesce(round(s.discounted * e.exp_spend), 0) desc) as clv_rank,
                   -- Won back: bought in the last 90 days after a gap of 180+. Only recent buyers are looked at,
                   -- through the (customer_id, placed_at) index, instead of a window over every order.
-                  (s.last_at > ?::timestamptz - interval '90 days' and s.last_at - (
-                     select max(o.placed_at) from orders o where o.customer_id = s.customer_id and o.placed_at < s.last_at
+                  (s.last_order_at > ?::timestamptz - interval '90 days' and s.last_order_at - (
+                     select max(o.placed_at) from orders o where o.customer_id = s.customer_id and o.placed_at < s.last_order_at
                        and o.status not in ('cancelled', 'returned')) > interval '180 days') as won_back
            from scored s
-           cross join lateral (select case when ${gg ? 'true' : 'false'} and ${ggp.q} > 1 then
-                    -- Gamma-Gamma conditional expected average order value given the orders so far.
-                    (${ggp.p} * (${ggp.v} + s.orders * (s.value_minor::float8 / s.orders))) / (${ggp.p} * s.orders + ${ggp.q} - 1)
-                  end as exp_spend) e),
+           cross join lateral (select ${ggp ? `
+                    -- Gamma-Gamma E[M | x, m_x] = p(v + x·m_x)/(px + q − 1) with x·m_x = the repeat transactions' total;
+                    -- x = 0 gives the population mean pv/(q − 1).
+                    ${ggp.p}::float8 * (${ggp.v}::float8 + (s.value_minor - s.first_value)) / (${ggp.p}::float8 * (s.days - 1) + ${ggp.q}::float8 - 1)` : 'null::float8'} as exp_spend) e),
          ins as (insert into customer_metrics (customer_id, computed_at, model_version, currency, orders_count, first_order_at, last_order_at,
            recency_days, frequency, monetary_avg_minor, historic_value_minor, r_score, f_score, m_score, rfm_segment,
            predicted_purchases12m, p_alive, expected_spend_minor, clv12m_minor, engagement_decline, negative_feedback90d,
            churn_risk, value_tier, lifecycle_stage)
-         select c.id, ?, ?, v.currency, coalesce(v.orders, 0), v.first_at, v.last_at, floor(v.recency_days)::int,
-           greatest(coalesce(v.orders, 0) - 1, 0), (v.value_minor / v.orders), coalesce(v.value_minor, 0),
+         select c.id, ?, ?, v.currency, coalesce(v.orders, 0), v.first_order_at, v.last_order_at, floor(v.recency_days)::int,
+           greatest(coalesce(v.days, 0) - 1, 0), (v.value_minor / v.orders), coalesce(v.value_minor, 0),
            v.r_score, v.f_score, v.m_score,
            case when v.customer_id is null then 'Prospect'
                 when v.r_score >= 4 and v.f_score >= 4 then 'Champions'
@@ -202,19 +250,19 @@ export async function recomputeMetrics(rootEm: EntityManager, opts: RecomputeOpt
                 else 'Lost' end,
            v.purchases12m, v.p_alive, v.exp_spend, v.clv,
            coalesce(e.decline, 0), coalesce(n.n, 0),
-           -- Churn risk: mostly the model's P(dead), then falling engagement and recent unhappiness.
-           least(1, greatest(0, 0.6 * (1 - coalesce(v.p_alive, case when v.customer_id is null then 0.5 else 0 end))
-                                + 0.25 * coalesce(e.decline, 0) + 0.15 * least(coalesce(n.n, 0), 2) / 2.0)),
+           -- Churn risk: the model's P(no purchase over the churn horizon); none for prospects.
+           -- (greatest/least skip nulls, so the null of a prospect is kept explicitly.)
+           case when v.churn is not null then least(1, greatest(0, v.churn)) end,
            case when v.customer_id is null then 'maintain'
                 when v.returned_minor > 0 and v.returned_minor >= v.value_minor then 'below_zero'
                 when v.clv_rank < 0.2 then 'most_valuable'
                 when v.clv_rank >= 0.5 and coalesce(v.p_alive, 0) >= 0.5 and coalesce(e.decline, 0) < 0.5 then 'most_growable'
                 else 'maintain' end,
            case when v.customer_id is null then 'prospect'
-                when v.orders = 1 and v.first_at > ?::timestamptz - interval '30 days' then 'new'
+                when v.days = 1 and v.first_at > ?::timestamptz - interval '30 days' then 'new'
                 when v.won_back then 'won_back'
-                when v.last_at < ?::timestamptz - interval '365 days' or coalesce(v.p_alive, 1) < 0.2 then 'lapsed'
-                when coalesce(v.p_alive, 1) < 0.5 or v.last_at < ?::timestamptz - interval '180 days' then 'at_risk'
+                when v.last_order_at < ?::timestamptz - interval '365 days' or coalesce(v.p_alive, 1) < 0.2 then 'lapsed'
+                when coalesce(v.p_alive, 1) < 0.5 or v.last_order_at < ?::timestamptz - interval '180 days' then 'at_risk'
                 else 'active' end
          from customers c
          left join valued v on v.customer_id = c.id
@@ -223,10 +271,10 @@ export async function recomputeMetrics(rootEm: EntityManager, opts: RecomputeOpt
          where c.status = 'active'
          returning 1)
          select count(*) as n from ins`,
-        [asOf, asOf, asOf, asOf, asOf, asOf, asOf, asOf, asOf, asOf, MODEL_VERSION, asOf, asOf, asOf],
+        [asOf, asOf, asOf, asOf, asOf, asOf, ...pAliveParams, ...churnParams, asOf, asOf, asOf, asOf, asOf, version, asOf, asOf, asOf],
       ),
     );
-    log('metrics recomputed', { timings });
-    return { customers: Number(inserted[0].n), withOrders, modelGroups: groups.length, bgNbd: bg, gammaGamma: gg, timingsMs: timings };
+    log('metrics recomputed', { timings, model: pm?.model ?? null });
+    return { customers: Number(inserted[0].n), withOrders, modelGroups: gridRows, modelVersion: version, purchaseModel: pm, gammaGamma: gg, timingsMs: timings };
   });
 }

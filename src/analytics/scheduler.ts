@@ -1,12 +1,13 @@
 import type { MikroORM, EntityManager } from '@mikro-orm/postgresql';
 import type { Logger } from '../logger';
 import { runAnalytics } from './run';
+import type { RecomputeOptions } from './recompute';
 
 /**
  * Recomputes analytics every `intervalMinutes` inside the server (0: off; run `npm run analytics`
  * from cron instead). The first run happens shortly after start when no metrics exist yet.
  */
-export function startAnalyticsScheduler(orm: MikroORM, logger: Logger, intervalMinutes: number): { stop(): Promise<void> } {
+export function startAnalyticsScheduler(orm: MikroORM, logger: Logger, intervalMinutes: number, opts: Pick<RecomputeOptions, 'timeZone'> = {}): { stop(): Promise<void> } {
   if (intervalMinutes <= 0) return { stop: async () => {} };
   let running: Promise<unknown> | null = null;
   let stopped = false;
@@ -14,7 +15,7 @@ export function startAnalyticsScheduler(orm: MikroORM, logger: Logger, intervalM
     if (running || stopped) return;
     running = (async () => {
       try {
-        const run = await runAnalytics(orm.em.fork() as EntityManager);
+        const run = await runAnalytics(orm.em.fork() as EntityManager, opts);
         if (run) logger.info({ customers: run.metrics.customers, segments: run.segments.length, similarPairs: run.similarities.pairs, ms: run.durationMs, timings: run.metrics.timingsMs }, 'analytics recomputed');
         else logger.info('analytics: another instance is recomputing; skipped');
       } catch (err) {

@@ -1,4 +1,5 @@
 import { badInput } from '../errors/domain-error';
+import { PROFILING_OBJECTION, profilingObjectionSql } from '../auth/policy';
 import { textArray } from '../services/pagination';
 import { ComparisonOp, LifecycleStage, MetricField, RFM_SEGMENTS, ValueTier } from './enums';
 import { ConsentChannel, ConsentPurpose, ConsentStatus, InteractionChannel, InteractionType } from '../entities/enums';
@@ -29,6 +30,8 @@ const MAX_NODES = 100;
 export interface CompiledRule {
   sql: string;
   params: unknown[];
+  /** The rule reads a model output (a model metric, value tier or lifecycle stage): PROFILING_OBJECTION applies. */
+  usesModelOutputs: boolean;
 }
 
 const inList = <T extends string>(values: readonly T[], allowed: readonly string[], field: string): T[] => {
@@ -41,6 +44,7 @@ const inList = <T extends string>(values: readonly T[], allowed: readonly string
 export function compileSegmentRule(rule: SegmentRule, asOf: Date = new Date()): CompiledRule {
   const params: unknown[] = [];
   let nodes = 0;
+  let usesModelOutputs = false;
   const days = (n: number, field: string) => {
     if (!Number.isInteger(n) || n < 1 || n > 3650) throw badInput(`${field} must be 1 to 3650 days`, field);
     params.push(asOf, n);
@@ -67,15 +71,18 @@ export function compileSegmentRule(rule: SegmentRule, asOf: Date = new Date()): 
         if (!Object.values(ComparisonOp).includes(op)) throw badInput(`${path}.metric.op is unknown`, `${path}.metric.op`);
         if (!Number.isFinite(value)) throw badInput(`${path}.metric.value must be a finite number`, `${path}.metric.value`);
         params.push(value);
+        if (PROFILING_OBJECTION.modelColumns.includes(field)) usesModelOutputs = true;
         return `coalesce(m.${field} ${op} ?, false)`;
       }
       case 'rfmSegmentIn':
         params.push(textArray(inList(r.rfmSegmentIn!, RFM_SEGMENTS, `${path}.rfmSegmentIn`)));
         return `m.rfm_segment = any(?::text[])`;
       case 'valueTierIn':
+        usesModelOutputs = true;
         params.push(textArray(inList(r.valueTierIn!, Object.values(ValueTier), `${path}.valueTierIn`)));
         return `m.value_tier = any(?::text[])`;
       case 'lifecycleStageIn':
+        usesModelOutputs = true;
         params.push(textArray(inList(r.lifecycleStageIn!, Object.values(LifecycleStage), `${path}.lifecycleStageIn`)));
         return `m.lifecycle_stage = any(?::text[])`;
       case 'country': {
@@ -92,6 +99,9 @@ export function compileSegmentRule(rule: SegmentRule, asOf: Date = new Date()): 
       case 'bought': {
         const b = r.bought!;
         const conds = ['o.customer_id = a.id', `o.status not in ('cancelled', 'returned')`, `o.placed_at > ${days(b.withinDays, `${path}.bought.withinDays`)}`];
+        // An as-of run ignores what happened after asOf.
+        conds.push('o.placed_at <= ?');
+        params.push(asOf);
         for (const [k, col] of [['category', 'p.category'], ['brand', 'p.brand'], ['sku', 'p.sku']] as const) {
           const v = b[k];
           if (v != null) {
@@ -107,7 +117,8 @@ export function compileSegmentRule(rule: SegmentRule, asOf: Date = new Date()): 
       }
       case 'interacted': {
         const x = r.interacted!;
-        const conds = ['n.customer_id = a.id', `n.occurred_at > ${days(x.withinDays, `${path}.interacted.withinDays`)}`];
+        const conds = ['n.customer_id = a.id', `n.occurred_at > ${days(x.withinDays, `${path}.interacted.withinDays`)}`, 'n.occurred_at <= ?'];
+        params.push(asOf);
         if (x.channel) {
           conds.push('n.channel = ?');
           params.push(x.channel);
@@ -123,8 +134,10 @@ export function compileSegmentRule(rule: SegmentRule, asOf: Date = new Date()): 
       }
     }
   };
-  const sql = walk(rule, 'rule', 0);
-  return { sql, params };
+  const body = walk(rule, 'rule', 0);
+  // Whatever the rule's logic (a `not` around a model condition included), objectors are not targeted by model outputs.
+  const sql = usesModelOutputs ? `(${body} and not ${profilingObjectionSql('a.id')})` : body;
+  return { sql, params, usesModelOutputs };
 }
 
 /** Drops absent keys so the stored jsonb is canonical. */

@@ -37,6 +37,26 @@ export const ANY_CONTACT_CONSENT: ConsentNeed = { anyOf: [...EMAIL_CONSENT.anyOf
 export const THIRD_PARTY_SHARING = { purpose: ConsentPurpose.THIRD_PARTY_SHARING, channel: ConsentChannel.ANY };
 
 /**
+ * Model-based scores (purchase model, Gamma-Gamma, churn risk, and the tiers and stages built on them)
+ * are profiling. A customer whose current PROFILING consent is DENIED or WITHDRAWN gets none on the graph
+ * (`Customer.value` keeps descriptive figures — orders, recency, RFM — and says why the rest is
+ * unavailable), and is left out of every segment whose rule uses a model output. Never asked (no record)
+ * is not an objection. Applied at read and evaluation time from the consent records, so a withdrawal
+ * takes effect before the next analytics run.
+ */
+export const PROFILING_OBJECTION = {
+  purpose: ConsentPurpose.PROFILING,
+  channel: ConsentChannel.ANY,
+  withheldWhen: ['denied', 'withdrawn'] as readonly string[],
+  /** customer_metrics columns that are model outputs (segment `metric` fields). */
+  modelColumns: ['p_alive', 'predicted_purchases12m', 'clv12m_minor', 'churn_risk'] as readonly string[],
+};
+
+/** SQL: true when the customer `idSql` has objected to profiling (see PROFILING_OBJECTION). */
+export const profilingObjectionSql = (idSql: string): string =>
+  `rapport_consent_status(${idSql}, '${PROFILING_OBJECTION.purpose}', '${PROFILING_OBJECTION.channel}') in (${PROFILING_OBJECTION.withheldWhen.map((w) => `'${w}'`).join(', ')})`;
+
+/**
  * How a role may read a field: `true` (always, once it may see the object), a consent the customer
  * must have given (marketing), or a scope the API key must hold (partner).
  */
@@ -84,6 +104,32 @@ export const QUERY_POLICY: Record<string, FieldPolicy> = {
   campaigns: { [ADMIN]: true, [MARKETING]: true, [ANALYST]: true },
   // Merging is support work (DESIGN.md): the preview shows both profiles' personal data.
   previewMerge: { [ADMIN]: true, [SUPPORT]: true },
+  // A partner sees its own key's endpoints and their delivery log; an admin sees all.
+  webhookEndpoints: { [ADMIN]: true, [PARTNER]: true },
+  webhookDeliveries: { [ADMIN]: true, [PARTNER]: true },
+};
+
+/**
+ * Outbox event types, and who may receive each through a webhook: the same grant as reading what
+ * the event is about (a partner needs the scope of that data, and every delivery to a partner also
+ * needs the customer's consent to THIRD_PARTY_SHARING in force at the attempt). Segment and lifecycle
+ * events reveal computed metrics, which only staff read: admin endpoints only.
+ */
+export const EVENT_POLICY: Record<string, FieldPolicy> = {
+  'customer.created': { [ADMIN]: true, [PARTNER]: { scope: Scope.CUSTOMERS_READ } },
+  'customer.updated': { [ADMIN]: true, [PARTNER]: { scope: Scope.CUSTOMERS_READ } },
+  'customer.merged': { [ADMIN]: true, [PARTNER]: { scope: Scope.CUSTOMERS_READ } },
+  'customer.unmerged': { [ADMIN]: true, [PARTNER]: { scope: Scope.CUSTOMERS_READ } },
+  'customer.erased': { [ADMIN]: true, [PARTNER]: { scope: Scope.CUSTOMERS_READ } },
+  'consent.changed': { [ADMIN]: true, [PARTNER]: { scope: Scope.CUSTOMERS_READ } },
+  'order.recorded': { [ADMIN]: true, [PARTNER]: { scope: Scope.ORDERS_READ } },
+  'interaction.recorded': { [ADMIN]: true, [PARTNER]: { scope: Scope.INTERACTIONS_READ } },
+  'offer.responded': { [ADMIN]: true, [PARTNER]: { scope: Scope.INTERACTIONS_READ } },
+  'feedback.recorded': { [ADMIN]: true, [PARTNER]: { scope: Scope.FEEDBACK_READ } },
+  'feedback.status_changed': { [ADMIN]: true, [PARTNER]: { scope: Scope.FEEDBACK_READ } },
+  'segment.entered': { [ADMIN]: true },
+  'segment.exited': { [ADMIN]: true },
+  'lifecycle.changed': { [ADMIN]: true },
 };
 
 /** Mutations. For the customer role the input must name their own customer (checked by the rule). */
@@ -117,6 +163,12 @@ export const MUTATION_POLICY: Record<string, FieldPolicy> = {
   unmergeCustomers: { [ADMIN]: true, [SUPPORT]: true },
   // The customer states their own; support records what a customer says on the phone.
   setPreferences: { [ADMIN]: true, [SUPPORT]: true, [CUSTOMER]: true },
+  // Webhooks: an admin for any endpoint, a partner key for its own (the service checks ownership, and
+  // that each event type subscribed is one EVENT_POLICY lets the key receive).
+  createWebhookEndpoint: { [ADMIN]: true, [PARTNER]: true },
+  updateWebhookEndpoint: { [ADMIN]: true, [PARTNER]: true },
+  deleteWebhookEndpoint: { [ADMIN]: true, [PARTNER]: true },
+  replayWebhookDelivery: { [ADMIN]: true, [PARTNER]: true },
 };
 
 /**
@@ -162,7 +214,8 @@ export const TYPE_POLICY: Record<string, Record<string, FieldPolicy>> = {
     interactions: everyone(Scope.INTERACTIONS_READ),
     feedback: everyone(Scope.FEEDBACK_READ),
     consents: everyone(Scope.CUSTOMERS_READ),
-    // Computed value and churn risk: for staff, not for partners or the customer.
+    // Computed value and churn risk: for staff, not for partners or the customer. Model-based scores are
+    // withheld for customers who objected to PROFILING (PROFILING_OBJECTION).
     value: staff(),
     // Mixes every kind of history: for those who may read all of it (each item's fields keep their own rules).
     timeline: staff({ [CUSTOMER]: true }),

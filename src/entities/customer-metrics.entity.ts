@@ -55,8 +55,8 @@ export class CustomerMetrics {
   @Property({ type: 'integer', nullable: true })
   recencyDays?: number | null;
 
-  /** Repeat purchase days (BG/NBD's x). */
-  @Field(() => Int, { description: 'Repeat orders (orders after the first).' })
+  /** Repeat transaction days (the purchase model's x). */
+  @Field(() => Int, { description: 'Repeat transactions: calendar days with a kept order, after the first (several orders on one day are one transaction).' })
   @Property({ type: 'integer' })
   frequency!: number;
 
@@ -79,11 +79,11 @@ export class CustomerMetrics {
   @Property({ type: 'text' })
   rfmSegment!: string;
 
-  @Field(() => Float, { nullable: true, description: 'BG/NBD expected orders in the next 12 months.' })
+  @Field(() => Float, { nullable: true, description: 'Expected transactions (purchase days) in the next 12 months, from the purchase model.' })
   @Property({ type: 'double', nullable: true })
   predictedPurchases12m?: number | null;
 
-  @Field(() => Float, { nullable: true, description: 'BG/NBD probability that the customer is still active.' })
+  @Field(() => Float, { nullable: true, description: 'Purchase-model probability that the customer is still active (has not dropped out).' })
   @Property({ type: 'double', nullable: true })
   pAlive?: number | null;
 
@@ -101,9 +101,12 @@ export class CustomerMetrics {
   @Property({ type: 'integer' })
   negativeFeedback90d!: number;
 
-  @Field(() => Float, { description: '0..1: 0.6 × (1 − P(alive)) + 0.25 × engagement decline + 0.15 × recent negative feedback.' })
-  @Property({ type: 'double' })
-  churnRisk!: number;
+  @Field(() => Float, {
+    nullable: true,
+    description: 'Probability (0..1) of no purchase in the next 90 days, from the purchase model (BG/NBD or MBG/NBD, see modelVersion). Null for prospects (no orders) and when no model could be fitted.',
+  })
+  @Property({ type: 'double', nullable: true })
+  churnRisk?: number | null;
 
   @Field(() => ValueTier)
   @Property({ type: 'text' })
@@ -114,6 +117,19 @@ export class CustomerMetrics {
   @Property({ type: 'text' })
   @Index({ name: 'customer_metrics_stage_idx' })
   lifecycleStage!: LifecycleStage;
+
+  /** Set by the loader at read time from the PROFILING consent (src/auth/policy.ts PROFILING_OBJECTION); not stored. */
+  modelScoresWithheld?: string | null;
+
+  @Field(() => Boolean, { description: 'False when model-based scores (pAlive, predictedPurchases12m, expectedOrderValue, clv12m, churnRisk) are withheld; see modelScoresUnavailableReason.' })
+  get modelScoresAvailable(): boolean {
+    return !this.modelScoresWithheld;
+  }
+
+  @Field(() => String, { nullable: true, description: 'Why model-based scores are withheld, e.g. "PROFILING consent withdrawn".' })
+  get modelScoresUnavailableReason(): string | null {
+    return this.modelScoresWithheld ?? null;
+  }
 
   @Field(() => RfmScore, { nullable: true })
   get rfm(): RfmScore | null {
@@ -135,7 +151,7 @@ export class CustomerMetrics {
     return this.currency && this.expectedSpendMinor != null ? new Money(Math.round(this.expectedSpendMinor), this.currency) : null;
   }
 
-  @Field(() => Money, { nullable: true, description: 'Discounted expected value of the next 12 months (BG/NBD × Gamma-Gamma).' })
+  @Field(() => Money, { nullable: true, description: 'Discounted expected value of the next 12 months (purchase model × Gamma-Gamma).' })
   get clv12m(): Money | null {
     return this.currency && this.clv12mMinor != null ? new Money(Number(this.clv12mMinor), this.currency) : null;
   }

@@ -4,12 +4,13 @@ import { Node } from '../schema/node';
 import { toGlobalId } from '../schema/global-id';
 import { DateTimeScalar, JSONObjectScalar } from '../schema/scalars';
 import { Customer } from './customer.entity';
+import { ruleForGraph } from '../analytics/rule-names';
 
 /** A saved segment: a rule (jsonb, see analytics/segment-rule.ts) evaluated in SQL by the analytics job. */
 @ObjectType('Segment', { implements: Node })
 @Entity({ tableName: 'segments' })
 export class Segment {
-  [OptionalProps]?: 'globalId' | 'createdAt' | 'updatedAt' | 'memberCount' | 'evaluatedAt' | 'description';
+  [OptionalProps]?: 'globalId' | 'ruleInput' | 'createdAt' | 'updatedAt' | 'memberCount' | 'evaluatedAt' | 'description';
 
   @PrimaryKey({ type: 'uuid', defaultRaw: 'gen_random_uuid()' })
   id!: string;
@@ -28,9 +29,13 @@ export class Segment {
   @Property({ type: 'text', nullable: true })
   description?: string | null;
 
-  @Field(() => JSONObjectScalar, { description: 'The rule as stored (the SegmentRuleInput tree).' })
   @Property({ type: 'json' })
   rule!: Record<string, unknown>;
+
+  @Field(() => JSONObjectScalar, { name: 'rule', description: 'The rule as a SegmentRuleInput tree (enum names), accepted back by updateSegment as it is.' })
+  get ruleInput(): Record<string, unknown> {
+    return ruleForGraph(this.rule) as Record<string, unknown>;
+  }
 
   @Field(() => Int, { description: 'Members at the last evaluation.' })
   @Property({ type: 'integer', default: 0 })

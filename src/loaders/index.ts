@@ -10,6 +10,7 @@ import { createPreferenceLoaders } from './preferences.loader';
 import { createRecommendationLoaders } from './recommendations.loader';
 import { uuidArray } from '../services/pagination';
 import { lightMapper } from '../db/light-map';
+import { PROFILING_OBJECTION } from '../auth/policy';
 
 /** Loads entities by primary key: one `where id = any(…)` per batch. */
 function byIdLoader<T extends object>(em: EntityManager, entity: EntityName<T>, table: string) {
@@ -53,11 +54,23 @@ function customerChildrenLoader<T extends object>(em: EntityManager, entity: Ent
   );
 }
 
+/** PROFILING_OBJECTION at read time: the light (unmanaged, never flushed) instance loses its model-based scores. */
+function withholdModelScores(m: CustomerMetrics, profilingConsent: string): CustomerMetrics {
+  if (!PROFILING_OBJECTION.withheldWhen.includes(profilingConsent)) return m;
+  m.modelScoresWithheld = `PROFILING consent ${profilingConsent}`;
+  m.pAlive = null;
+  m.predictedPurchases12m = null;
+  m.expectedSpendMinor = null;
+  m.clv12mMinor = null;
+  m.churnRisk = null;
+  return m;
+}
+
 /**
  * The request's DataLoaders. Created only in the request context, on the request's EntityManager fork,
- * so that caching never crosses requests (nor viewers).
+ * so that caching never crosses requests (nor viewers). `writeEm`: the primary, where the few writes a
+ * read makes go (HELD_OUT records) when `em` reads from a replica.
  */
-/** `writeEm`: the primary, where the few writes a read makes go (HELD_OUT records) when `em` reads from a replica. */
 export function createLoaders(em: EntityManager, writeEm: EntityManager = em) {
   const metrics = lightMapper(em, CustomerMetrics);
   const consentRecord = lightMapper(em, ConsentRecord);
@@ -69,8 +82,11 @@ export function createLoaders(em: EntityManager, writeEm: EntityManager = em) {
     feedbackById: byIdLoader(em, Feedback, 'feedback'),
     consentRecordById: byIdLoader(em, ConsentRecord, 'consent_records'),
     metricsByCustomer: new DataLoader<string, CustomerMetrics | null>(async (ids) => {
-      const rows: Array<Record<string, unknown>> = await em.execute('select * from customer_metrics where customer_id = any(?::uuid[])', [uuidArray(ids)]);
-      const byId = new Map(rows.map((r) => [String(r.customer_id), metrics(r)]));
+      const rows: Array<Record<string, unknown>> = await em.execute(
+        `select m.*, rapport_consent_status(m.customer_id, ?, ?) as profiling_consent from customer_metrics m where m.customer_id = any(?::uuid[])`,
+        [PROFILING_OBJECTION.purpose, PROFILING_OBJECTION.channel, uuidArray(ids)],
+      );
+      const byId = new Map(rows.map((r) => [String(r.customer_id), withholdModelScores(metrics(r), String(r.profiling_consent))]));
       return ids.map((id) => byId.get(id) ?? null);
     }),
     identitiesByCustomer: childrenLoader(em, Identity, 'identities', 'customer_id', 'kind, namespace, value'),

@@ -1,3 +1,4 @@
+import { profilingObjectionSql } from '../auth/policy';
 import { createHash } from 'node:crypto';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { Customer, CustomerMerge, Identity } from '../entities';
@@ -415,6 +416,10 @@ export function customerFilterSql(filter: CustomerListFilter | null | undefined)
         clauses.push(sql);
         params.push(value);
       }
+    }
+    // Model outputs do not select customers who objected to profiling (PROFILING_OBJECTION).
+    if (v.valueTiers?.length || v.lifecycleStages?.length || v.churnRiskAtLeast != null || v.churnRiskAtMost != null || v.clv12mAtLeastMinor != null) {
+      clauses.push(`not ${profilingObjectionSql('a.id')}`);
     }
   }
   if (filter?.segmentId) {

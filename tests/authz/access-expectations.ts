@@ -57,6 +57,9 @@ export const EXPECTED_QUERIES: Record<string, ExpectedAccess> = {
   offer: only('admin', 'marketing', 'analyst'),
   campaigns: only('admin', 'marketing', 'analyst'),
   previewMerge: only('admin', 'support'),
+  // A partner key manages its own webhooks (the service checks ownership): no scope needed.
+  webhookEndpoints: only('admin', 'partner'),
+  webhookDeliveries: only('admin', 'partner'),
 };
 
 export const EXPECTED_MUTATIONS: Record<string, ExpectedAccess> = {
@@ -83,6 +86,10 @@ export const EXPECTED_MUTATIONS: Record<string, ExpectedAccess> = {
   createApiKey: only('admin'),
   revokeApiKey: only('admin'),
   recomputeAnalytics: only('admin'),
+  createWebhookEndpoint: only('admin', 'partner'),
+  updateWebhookEndpoint: only('admin', 'partner'),
+  deleteWebhookEndpoint: only('admin', 'partner'),
+  replayWebhookDelivery: only('admin', 'partner'),
 };
 
 export const EXPECTED_SUBSCRIPTIONS: Record<string, ExpectedAccess> = {
@@ -161,7 +168,9 @@ export const EXPECTED_TYPES: Record<string, ExpectedType> = {
     'CustomerValue', 'RfmScore', 'Segment', 'SegmentMembership', 'AnalyticsRun', 'TimelineConnection', 'TimelineEdge', 'FeedbackSummaryRow',
     'CampaignMetricsRow', 'MergePreview', 'MergedProfile', 'MergeMove', 'FieldChoice', 'FieldProvenance', 'MergeCustomersPayload',
     'UnmergeCustomersPayload', 'IgnoredIdentifier', 'OfferStats', 'SimilarProduct', 'IngestEventsPayload', 'IngestEventResult', 'IngestEventError',
-    ...['Customer', 'Order', 'Interaction', 'Feedback', 'ConsentRecord', 'Product', 'AuditEntry', 'SegmentMembership'].flatMap((n) => [`${n}Connection`, `${n}Edge`]),
+    // Reached only through the webhook roots above.
+    'WebhookEndpoint', 'CreatedWebhookEndpoint', 'WebhookDelivery',
+    ...['Customer', 'Order', 'Interaction', 'Feedback', 'ConsentRecord', 'Product', 'AuditEntry', 'SegmentMembership', 'WebhookDelivery'].flatMap((n) => [`${n}Connection`, `${n}Edge`]),
   ].map((t) => [t, 'authenticated' as const])),
 };
 
@@ -211,6 +220,9 @@ export const INVARIANTS: Array<{ why: string; fields: string[]; onlyRoles: RoleN
 /** Further rules on the kind of grant, not just who holds one. */
 export const GRANT_INVARIANTS: Array<{ why: string; check: (type: string, field: string, role: RoleName, grant: ExpectedGrant) => boolean }> = [
   { why: 'marketing reads contact data only under the matching consent', check: (t, f, r, g) => !(t === 'Customer' && ['email', 'phone', 'firstName', 'lastName'].includes(f) && r === 'marketing') || (typeof g === 'object' && 'consent' in g) },
-  { why: 'a partner holds nothing without a scope', check: (_t, _f, r, g) => r !== 'partner' || (typeof g === 'object' && 'scope' in g) },
+  {
+    why: 'a partner holds nothing without a scope (except managing its own webhooks)',
+    check: (t, f, r, g) => r !== 'partner' || (typeof g === 'object' && 'scope' in g) || (['Query', 'Mutation'].includes(t) && /webhook/i.test(f)),
+  },
   { why: 'only marketing grants depend on consent', check: (_t, _f, r, g) => r === 'marketing' || !(typeof g === 'object' && 'consent' in g) },
 ];

@@ -5,6 +5,9 @@ import { runAnalytics } from '../../src/analytics/run';
 import { seedDemoData } from '../../src/cli/seed';
 import { Role } from '../../src/auth/viewer';
 import { toGlobalId } from '../../src/schema/global-id';
+import * as models from '../../src/analytics/models';
+import { validateModels } from '../../src/analytics/validate';
+import type { RecomputeSummary } from '../../src/analytics/recompute';
 
 let app: TestApp;
 const DAY = 86_400_000;
@@ -42,11 +45,24 @@ beforeAll(async () => {
   await history('wonback', [{ daysAgo: 900, total: 3000 }, { daysAgo: 880, total: 3000 }, { daysAgo: 20, total: 3000, category: 'garden' }]);
   await history('returner', [{ daysAgo: 50, total: 8000, status: 'returned' }, { daysAgo: 40, total: 1000 }]);
   await history('unhappy', [{ daysAgo: 30, total: 3000 }, { daysAgo: 10, total: 3000 }], { complaints: 2 });
+  await history('objector', [{ daysAgo: 400, total: 4000 }, { daysAgo: 300, total: 4000 }, { daysAgo: 200, total: 4000 }]);
+  await app.sql(`insert into consent_records (customer_id, purpose, channel, status, lawful_basis, source, policy_version, recorded_at)
+                 values (?, 'profiling', 'any', 'withdrawn', 'consent', 'preference_centre', '2025-06', now() - interval '1 day')`, [ids.objector]);
   await app.sql(`insert into customers (email) values ('prospect@example.com')`);
   ids.prospect = (await app.sql<{ id: string }>(`select id from customers where email = 'prospect@example.com'`))[0].id;
+  // Three orders on one UTC day (a split basket) and one more 10 days ago: two transactions, four orders.
+  const [sd] = await app.sql<{ id: string }>(`insert into customers (email, created_at) values ('sameday@example.com', now() - interval '100 days') returning id`);
+  ids.sameday = sd.id;
+  for (const [i, at] of ["date_trunc('day', now()) - interval '40 days' + interval '9 hours'", "date_trunc('day', now()) - interval '40 days' + interval '13 hours'",
+    "date_trunc('day', now()) - interval '40 days' + interval '20 hours'", "now() - interval '10 days'"].entries()) {
+    await app.sql(`insert into orders (customer_id, placed_at, channel, status, currency, subtotal_minor, total_minor, source, external_id)
+                   values (?, ${at}, 'web', 'delivered', 'EUR', 1000, 1000, 'test', ?)`, [sd.id, `sameday-${i}`]);
+  }
   const run = await analytics();
   expect(run).not.toBeNull();
+  firstRun = run!.metrics;
 }, 120_000);
+let firstRun: RecomputeSummary;
 afterAll(async () => {
   await app?.close();
 });
@@ -106,7 +122,8 @@ describe('the graph', () => {
     expect(res.errors).toBeUndefined();
     const clvs = res.data.customers.nodes.map((n: any) => n.value.clv12m?.amountMinor ?? -1); // eslint-disable-line @typescript-eslint/no-explicit-any
     expect([...clvs].sort((x, y) => y - x)).toEqual(clvs);
-    const [truth] = await app.sql<{ n: string }>(`select count(*) n from customer_metrics m join customers c on c.id = m.customer_id where c.status = 'active' and m.lifecycle_stage in ('active', 'new')`);
+    const [truth] = await app.sql<{ n: string }>(`select count(*) n from customer_metrics m join customers c on c.id = m.customer_id where c.status = 'active' and m.lifecycle_stage in ('active', 'new')
+       and rapport_consent_status(c.id, 'profiling', 'any') not in ('denied', 'withdrawn')`); // model outputs do not select customers who objected to profiling
     expect(res.data.customers.totalCount).toBe(Number(truth.n));
     const partner = await app.gql(`{ customers(first: 5, orderBy: { field: CHURN_RISK }) { totalCount } }`, {}, { role: Role.CUSTOMER, customerId: toGlobalId('Customer', ids.champion) });
     expect(partner.errors?.[0].extensions?.code).toBe('FORBIDDEN');
@@ -129,7 +146,7 @@ describe('segments', () => {
     expect(res.errors).toBeUndefined();
     const [truth] = await app.sql<{ n: string }>(
       `select count(*) n from customers c left join customer_metrics m on m.customer_id = c.id
-       where c.status = 'active' and coalesce(m.churn_risk, 0) <= 0.9 and exists (
+       where c.status = 'active' and coalesce(m.churn_risk, 0) <= 0.9 and rapport_consent_status(c.id, 'profiling', 'any') not in ('denied', 'withdrawn') and exists (
          select 1 from orders o join order_lines l on l.order_id = o.id join products p on p.id = l.product_id
          where o.customer_id = c.id and p.category = 'garden' and o.status not in ('cancelled', 'returned') and o.placed_at > now() - interval '90 days')`,
     );
@@ -175,5 +192,152 @@ describe('segments', () => {
     const denied = await app.gql(create, { input: { name: 'x', rule: { lifecycleStageIn: ['LAPSED'] } } }, { role: Role.SUPPORT });
     expect(denied.errors?.[0].extensions?.code).toBe('FORBIDDEN');
     expect(await databaseDigest(app)).toBe(digest);
+  });
+});
+
+describe('model inputs and as-of runs', () => {
+  const asOf = new Date(Date.now() - 3 * DAY);
+  const runAt = async (at: Date) => (await runAnalytics(app.orm.em.fork() as EntityManager, { asOf: at }))!.metrics;
+
+  it('counts calendar days as transactions, orders per order; prospects get no churn score', async () => {
+    const m = await metrics('sameday');
+    expect(m.orders_count).toBe(4);
+    expect(m.frequency).toBe(1);
+    const p = await metrics('prospect');
+    expect(p.lifecycle_stage).toBe('prospect');
+    expect(p.churn_risk).toBeNull();
+    expect(p.p_alive).toBeNull();
+    expect(firstRun.purchaseModel!.candidates!.map((c) => c.model).sort()).toEqual(['bgnbd', 'mbgnbd']);
+    expect(firstRun.modelVersion).toContain(firstRun.purchaseModel!.model);
+  });
+
+  it('scores in SQL exactly what the model functions give, in exact weeks', async () => {
+    const summary = await runAt(asOf);
+    const pm = summary.purchaseModel!;
+    const m = await metrics('twinA');
+    const week = 7 * DAY;
+    const T = (asOf.getTime() - new Date(m.first_order_at).getTime()) / week;
+    const tx = (new Date(m.last_order_at).getTime() - new Date(m.first_order_at).getTime()) / week;
+    expect(m.model_version).toBe(summary.modelVersion);
+    expect(m.p_alive).toBeCloseTo(models.betaGeoProbabilityAlive(pm.model, pm.params, 1, tx, T), 10);
+    expect(m.churn_risk).toBeCloseTo(models.betaGeoProbabilityNoPurchase(pm.model, pm.params, 90 / 7, 1, tx, T), 10);
+    const want = models.betaGeoExpectedPurchases(pm.model, pm.params, 12 * models.WEEKS_PER_MONTH, 1, tx, T);
+    expect(Math.abs(m.predicted_purchases12m / want - 1)).toBeLessThan(1e-4);
+    // Gamma-Gamma: a customer without repeat transactions gets the population mean pv/(q − 1).
+    const gg = summary.gammaGamma!;
+    expect((await metrics('lost')).expected_spend_minor).toBeCloseTo((gg.p * gg.v) / (gg.q - 1), 6);
+  });
+
+  it('does not let unsolicited sends change a buyer\'s churn risk', async () => {
+    await runAt(asOf);
+    const before = await metrics('twinB');
+    for (let i = 0; i < 3; i++) {
+      await app.sql(`insert into interactions (customer_id, occurred_at, channel, type, campaign, properties, source) values (?, ?::timestamptz - make_interval(days => ?), 'email', 'email_send', 'newsletter', '{}', 'test')`, [ids.twinB, asOf, 2 + i * 10]);
+    }
+    await runAt(asOf);
+    const after = await metrics('twinB');
+    expect(after.churn_risk).toBe(before.churn_risk);
+    expect(after.engagement_decline).toBe(before.engagement_decline);
+  });
+
+  it('computes as of an instant, ignoring orders, interactions and feedback after it', async () => {
+    const past = new Date(Date.now() - 150 * DAY);
+    await runAt(past);
+    const twin = await metrics('twinA'); // orders 200 and 100 days ago
+    expect(twin.orders_count).toBe(1);
+    expect(new Date(twin.computed_at).getTime()).toBe(past.getTime());
+    expect(new Date(twin.last_order_at).getTime()).toBeLessThanOrEqual(past.getTime());
+    const unhappy = await metrics('unhappy'); // orders 30 and 10 days ago, complaints 5 days ago
+    expect(unhappy.lifecycle_stage).toBe('prospect');
+    expect(unhappy.negative_feedback90d).toBe(0);
+    expect(unhappy.churn_risk).toBeNull();
+    const res = await app.gql(`mutation($at: DateTime) { recomputeAnalytics(asOf: $at) { customers modelVersion asOf } }`, { at: new Date(Date.now() + DAY).toISOString() });
+    expect(res.errors?.[0].extensions?.code).toBe('BAD_USER_INPUT');
+    const ok = await app.gql(`mutation($at: DateTime) { recomputeAnalytics(asOf: $at) { customers modelVersion asOf } }`, { at: past.toISOString() });
+    expect(ok.errors).toBeUndefined();
+    expect(ok.data.recomputeAnalytics.modelVersion).toMatch(/^rfm-q5\+m?bgnbd\+gg\/2$/);
+    expect((await metrics('twinA')).orders_count).toBe(1);
+  });
+
+  it('validates on a holdout: predictions per frequency bucket, and a churn ranking better than recency', async () => {
+    const holdoutEnd = new Date();
+    const report = await validateModels(app.orm.em.fork() as EntityManager, { calibrationEnd: new Date(holdoutEnd.getTime() - 182 * DAY), holdoutEnd });
+    const [truth] = await app.sql<{ n: string }>(
+      `select count(*) n from (select customer_id from orders where status not in ('cancelled', 'returned') group by 1 having min(placed_at) < ?) f`,
+      [new Date(holdoutEnd.getTime() - 182 * DAY)],
+    );
+    expect(report.customers).toBe(Number(truth.n));
+    expect(report.comparison.buckets.map((b) => b.label)).toEqual(['0', '1', '2', '3', '4', '5', '6', '7+']);
+    expect(report.comparison.total.actual).toBeGreaterThan(0);
+    expect(report.comparison.churnAuc).toBeGreaterThan(report.comparison.recencyAuc);
+  });
+});
+
+describe('PROFILING objections', () => {
+  const valueQ = `query($id: ID!) { customer(id: $id) { value { ordersCount modelScoresAvailable modelScoresUnavailableReason churnRisk pAlive clv12m { amountMinor } predictedPurchases12m expectedOrderValue { amountMinor } } } }`;
+  const create = `mutation($input: CreateSegmentInput!) { createSegment(input: $input) { id memberCount } }`;
+  const isMember = async (globalSegmentId: string, customer: string) => {
+    const [r] = await app.sql<{ n: string }>(`select count(*) n from segment_memberships where segment_id = ? and customer_id = ? and left_at is null`,
+      [Buffer.from(globalSegmentId, 'base64url').toString().split(':')[1], ids[customer]]);
+    return Number(r.n) === 1;
+  };
+
+  it('withholds model-based scores on the graph and says why', async () => {
+    expect((await metrics('objector')).churn_risk).not.toBeNull(); // computed, just not shown
+    const res = await app.gql(valueQ, { id: toGlobalId('Customer', ids.objector) });
+    expect(res.errors).toBeUndefined();
+    expect(res.data.customer.value).toEqual({
+      ordersCount: 3, modelScoresAvailable: false, modelScoresUnavailableReason: 'PROFILING consent withdrawn',
+      churnRisk: null, pAlive: null, clv12m: null, predictedPurchases12m: null, expectedOrderValue: null,
+    });
+    const other = await app.gql(valueQ, { id: toGlobalId('Customer', ids.twinA) });
+    expect(other.data.customer.value.modelScoresAvailable).toBe(true);
+    expect(other.data.customer.value.churnRisk).not.toBeNull();
+  });
+
+  it('leaves objectors out of segments and filters that use model outputs, not out of the others', async () => {
+    const objector = toGlobalId('Customer', ids.objector);
+    const churn = await app.gql(create, { input: { name: 'any churn', rule: { metric: { field: 'CHURN_RISK', op: 'GTE', value: 0 } } } });
+    expect(churn.errors).toBeUndefined();
+    const notChurn = await app.gql(create, { input: { name: 'not very likely to churn', rule: { not: { metric: { field: 'CHURN_RISK', op: 'GT', value: 0.999 } } } } });
+    const byOrders = await app.gql(create, { input: { name: 'three orders', rule: { metric: { field: 'ORDERS_COUNT', op: 'GTE', value: 3 } } } });
+    expect(await isMember(churn.data.createSegment.id, 'objector')).toBe(false);
+    expect(await isMember(churn.data.createSegment.id, 'twinA')).toBe(true);
+    expect(await isMember(notChurn.data.createSegment.id, 'objector')).toBe(false);
+    expect(await isMember(byOrders.data.createSegment.id, 'objector')).toBe(true);
+    expect(churn.data.createSegment.memberCount).toBeGreaterThan(0);
+    const filtered = await app.gql(`{ customers(first: 1, filter: { value: { churnRiskAtLeast: 0 } }) { totalCount } }`);
+    const [withChurn] = await app.sql<{ n: string }>(`select count(*) n from customer_metrics m join customers c on c.id = m.customer_id where c.status = 'active' and m.churn_risk >= 0`);
+    const [objectors] = await app.sql<{ n: string }>(`select count(*) n from customer_metrics m join customers c on c.id = m.customer_id where c.status = 'active' and m.churn_risk >= 0 and not (rapport_consent_status(c.id, 'profiling', 'any') not in ('denied', 'withdrawn'))`);
+    expect(Number(objectors.n)).toBeGreaterThan(0);
+    expect(filtered.data.customers.totalCount).toBe(Number(withChurn.n) - Number(objectors.n)); // everyone scored but the objectors
+  });
+
+  it('takes the global id a segment returns in customers(filter: { segmentId }), and refuses anything else', async () => {
+    const seg = await app.gql(create, { input: { name: 'global id', rule: { metric: { field: 'ORDERS_COUNT', op: 'GTE', value: 1 } } } });
+    const id = seg.data.createSegment.id as string;
+    const listed = await app.gql(`query($f: CustomerFilter) { customers(first: 1, filter: $f) { totalCount } }`, { f: { segmentId: id } });
+    expect(listed.errors).toBeUndefined();
+    expect(listed.data.customers.totalCount).toBe(seg.data.createSegment.memberCount);
+    const raw = Buffer.from(id, 'base64url').toString().split(':')[1];
+    const res = await app.gql(`query($f: CustomerFilter) { customers(first: 1, filter: $f) { totalCount } }`, { f: { segmentId: raw } });
+    expect(res.errors?.[0].extensions?.code).toBe('BAD_USER_INPUT');
+  });
+});
+
+describe('segment rules round-trip', () => {
+  it('returns a rule that updateSegment accepts back unchanged', async () => {
+    const rule = { all: [
+      { metric: { field: 'CHURN_RISK', op: 'GTE', value: 0.2 } }, { lifecycleStageIn: ['AT_RISK', 'LAPSED', 'ACTIVE'] },
+      { not: { consent: { purpose: 'EMAIL_MARKETING', channel: 'EMAIL', status: 'WITHDRAWN' } } },
+      { any: [{ interacted: { channel: 'WEB', type: 'PRODUCT_VIEW', withinDays: 365, minCount: 1 } }, { valueTierIn: ['MAINTAIN', 'MOST_VALUABLE'] }] },
+    ] };
+    const created = await app.gql(`mutation($input: CreateSegmentInput!) { createSegment(input: $input) { id rule memberCount } }`, { input: { name: 'round trip', rule } });
+    expect(created.errors).toBeUndefined();
+    expect(created.data.createSegment.rule).toEqual(rule);
+    const back = await app.gql(`mutation($input: UpdateSegmentInput!) { updateSegment(input: $input) { rule memberCount } }`,
+      { input: { id: created.data.createSegment.id, rule: created.data.createSegment.rule } });
+    expect(back.errors).toBeUndefined();
+    expect(back.data.updateSegment).toEqual({ rule, memberCount: created.data.createSegment.memberCount });
   });
 });

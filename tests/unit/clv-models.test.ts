@@ -20,6 +20,7 @@ import {
   gammaGammaTotalLogLikelihood,
   hyp2f1,
   logGamma,
+  rng,
   WEEKS_PER_MONTH,
 } from '../../src/analytics/models';
 
@@ -142,48 +143,7 @@ function bruteForceBgNbd(P: BgNbdParams, x: number, tx: number, T: number, t = 0
   };
 }
 
-/** Seeded PRNG (mulberry32, two draws per 53-bit uniform) and the samplers the simulations need. */
-function rng(seed: number) {
-  let s = seed >>> 0;
-  const next32 = (): number => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = imul(t ^ (t >>> 15), t | 1);
-    t ^= t + imul(t ^ (t >>> 7), t | 61);
-    return (t ^ (t >>> 14)) >>> 0;
-  };
-  const uniform = (): number => ((next32() >>> 5) * 67108864 + (next32() >>> 6) + 0.5) / 9007199254740992;
-  let spare: number | null = null;
-  const normal = (): number => {
-    if (spare !== null) {
-      const v = spare;
-      spare = null;
-      return v;
-    }
-    const rad = sqrt(-2 * log(uniform()));
-    const th = 2 * Math.PI * uniform();
-    spare = rad * sin(th);
-    return rad * cos(th);
-  };
-  // Marsaglia & Tsang (2000); shape < 1 via Gamma(shape+1)·U^{1/shape}.
-  const gamma = (shape: number, rate: number): number => {
-    if (shape < 1) return gamma(shape + 1, rate) * pow(uniform(), 1 / shape);
-    const d = shape - 1 / 3;
-    const c = 1 / sqrt(9 * d);
-    for (;;) {
-      const z = normal();
-      const v0 = 1 + c * z;
-      if (v0 <= 0) continue;
-      const v = v0 * v0 * v0;
-      if (log(uniform()) < 0.5 * z * z + d - d * v + d * log(v)) return (d * v) / rate;
-    }
-  };
-  const beta = (a: number, b: number): number => {
-    const g1 = gamma(a, 1);
-    return g1 / (g1 + gamma(b, 1));
-  };
-  return { uniform, gamma, beta };
-}
+// The seeded generator and samplers of the simulations: src/analytics/models/simulate.ts (rng).
 
 const CDNOW: BgNbdParams = { r: 0.243, alpha: 4.414, a: 0.793, b: 2.426 };
 const CDNOW_GG = { p: 6.25, q: 3.74, v: 15.44 };

@@ -48,11 +48,28 @@ export interface BgNbdData {
  * r ln α − (r+x) ln(α+T) = −r·log1p(T/α) − x·ln(α+T).
  */
 export function bgNbdLogLikelihood(params: BgNbdParams, x: number, tx: number, T: number): number {
+  return betaGeoLogLikelihood('bgnbd', params, x, tx, T);
+}
+
+/**
+ * The two members of the family. BG/NBD: a customer may drop out right after each REPEAT purchase, so
+ * one-time buyers are alive for ever. MBG/NBD (Batislam, Denizel & Filiztekin 2007, "Empirical validation
+ * and comparison of models for customer base analysis", IJRM 24:201–209): a customer may also drop out
+ * right after the FIRST purchase (time 0), so P(alive) of a one-time buyer falls with the time since.
+ * Algebraically the MBG/NBD is the BG/NBD with every x in the dropout part shifted by one: its
+ * likelihood is B(a, b+x+1)/B(a, b) · Γ(r+x)α^r/Γ(r) · [(α+T)^{−(r+x)} + a/(b+x) · (α+t_x)^{−(r+x)}]
+ * for every x (the second term no longer needs x > 0).
+ */
+export type BetaGeoModel = 'bgnbd' | 'mbgnbd';
+const shiftOf = (model: BetaGeoModel): number => (model === 'mbgnbd' ? 1 : 0);
+
+export function betaGeoLogLikelihood(model: BetaGeoModel, params: BgNbdParams, x: number, tx: number, T: number): number {
   const { r, alpha, a, b } = params;
-  const g = logGammaDiff(r, x) + logGammaDiff(b, x) - logGammaDiff(a + b, x);
+  const s = shiftOf(model);
+  const g = logGammaDiff(r, x) + logGammaDiff(b, x + s) - logGammaDiff(a + b, x + s);
   const a3 = -r * log1p(T / alpha) - x * log(alpha + T);
-  if (x <= 0) return g + a3;
-  const a4 = log(a) - log(b + x - 1) - r * log1p(tx / alpha) - x * log(alpha + tx);
+  if (x + s <= 0) return g + a3;
+  const a4 = log(a) - log(b + x + s - 1) - r * log1p(tx / alpha) - x * log(alpha + tx);
   return g + logSumExp(a3, a4);
 }
 
@@ -90,16 +107,17 @@ function prepare(data: BgNbdData): Prepared {
 }
 
 /** The same as Σ w_i · bgNbdLogLikelihood(…), with every log computed once per distinct value. */
-function totalLogLikelihood(params: BgNbdParams, d: Prepared): number {
+function totalLogLikelihood(params: BgNbdParams, d: Prepared, model: BetaGeoModel = 'bgnbd'): number {
   const { r, alpha, a, b } = params;
+  const s = shiftOf(model);
   const nx = d.xs.length;
   const gx = new Float64Array(nx);
   const c4 = new Float64Array(nx);
   const lnA = log(a);
   for (let k = 0; k < nx; k++) {
     const x = d.xs[k];
-    gx[k] = logGammaDiff(r, x) + logGammaDiff(b, x) - logGammaDiff(a + b, x);
-    c4[k] = x > 0 ? lnA - log(b + x - 1) : NaN;
+    gx[k] = logGammaDiff(r, x) + logGammaDiff(b, x + s) - logGammaDiff(a + b, x + s);
+    c4[k] = x + s > 0 ? lnA - log(b + x + s - 1) : NaN;
   }
   const nT = d.Ts.length;
   const l1T = new Float64Array(nT);
@@ -123,7 +141,7 @@ function totalLogLikelihood(params: BgNbdParams, d: Prepared): number {
     const j = d.Ti[i];
     const a3 = -l1T[j] - x * lT[j];
     let ll: number;
-    if (x > 0) {
+    if (x + s > 0) {
       const m = d.txi[i];
       const a4 = c4[k] - l1tx[m] - x * ltx[m];
       ll = a3 > a4 ? a3 + log1p(exp(a4 - a3)) : a4 + log1p(exp(a3 - a4));
@@ -140,6 +158,10 @@ export function bgNbdTotalLogLikelihood(params: BgNbdParams, data: BgNbdData): n
   return totalLogLikelihood(params, prepare(data));
 }
 
+export function betaGeoTotalLogLikelihood(model: BetaGeoModel, params: BgNbdParams, data: BgNbdData): number {
+  return totalLogLikelihood(params, prepare(data), model);
+}
+
 /**
  * Maximum-likelihood fit of (r, α, a, b). The search runs over log-parameters so that every point is
  * admissible (the parameters must be positive) and so that parameters of very different scales (α in
@@ -148,6 +170,10 @@ export function bgNbdTotalLogLikelihood(params: BgNbdParams, data: BgNbdData): n
  * penalizer mean the same whatever the data size.
  */
 export function fitBgNbd(data: BgNbdData, opts: FitOptions<BgNbdParams> = {}): FitResult<BgNbdParams> {
+  return fitBetaGeo('bgnbd', data, opts);
+}
+
+export function fitBetaGeo(model: BetaGeoModel, data: BgNbdData, opts: FitOptions<BgNbdParams> = {}): FitResult<BgNbdParams> {
   const d = prepare(data);
   let repeat = 0;
   let sumX = 0;
@@ -173,7 +199,7 @@ export function fitBgNbd(data: BgNbdData, opts: FitOptions<BgNbdParams> = {}): F
     if (th.some((v) => abs(v) > LOG_BOUND)) return Infinity;
     const p = toParams(th);
     const penalty = penalizer * (p.r ** 2 + p.alpha ** 2 + p.a ** 2 + p.b ** 2);
-    return -totalLogLikelihood(p, d) / d.total + penalty;
+    return -totalLogLikelihood(p, d, model) / d.total + penalty;
   };
   const res = nelderMead(objective, [start.r, start.alpha, start.a, start.b].map(Math.log), {
     maxIterations: opts.maxIterations,
@@ -182,7 +208,7 @@ export function fitBgNbd(data: BgNbdData, opts: FitOptions<BgNbdParams> = {}): F
   const params = toParams(res.x);
   return {
     params,
-    logLikelihood: totalLogLikelihood(params, d),
+    logLikelihood: totalLogLikelihood(params, d, model),
     iterations: res.iterations,
     evaluations: res.evaluations,
     restarts: res.restarts,
@@ -199,10 +225,28 @@ export function fitBgNbd(data: BgNbdData, opts: FitOptions<BgNbdParams> = {}): F
  * space because ((α+T)/(α+t_x))^{r+x} overflows for frequent buyers who stopped long ago.
  */
 export function bgNbdProbabilityAlive(params: BgNbdParams, x: number, tx: number, T: number): number {
-  if (x <= 0) return 1;
+  return betaGeoProbabilityAlive('bgnbd', params, x, tx, T);
+}
+
+/** MBG/NBD: 1 / (1 + a/(b+x) · ((α+T)/(α+t_x))^{r+x}) for every x (Batislam et al. 2007, eq. 9). */
+export function betaGeoProbabilityAlive(model: BetaGeoModel, params: BgNbdParams, x: number, tx: number, T: number): number {
+  const s = shiftOf(model);
+  if (x + s <= 0) return 1;
   const { r, alpha, a, b } = params;
-  const logOdds = log(a) - log(b + x - 1) + (r + x) * (log(alpha + T) - log(alpha + tx));
+  const logOdds = log(a) - log(b + x + s - 1) + (r + x) * (log(alpha + T) - log(alpha + tx));
   return 1 / (1 + exp(logOdds));
+}
+
+/**
+ * P(no purchase in (T, T+t] | x, t_x, T) = 1 − P(alive) · (1 − ((α+T)/(α+T+t))^{r+x}), both models:
+ * a dead customer buys nothing, and a live one whose rate has posterior Gamma(r+x, α+T) buys nothing
+ * in t with that probability (no purchase also means no chance to drop out). This is what Rapport's
+ * churn risk is: the model's probability of the very event a marketer calls churn over the horizon.
+ */
+export function betaGeoProbabilityNoPurchase(model: BetaGeoModel, params: BgNbdParams, t: number, x: number, tx: number, T: number): number {
+  const { r, alpha } = params;
+  const stay = -expm1((r + x) * (log(alpha + T) - log(alpha + T + t)));
+  return 1 - betaGeoProbabilityAlive(model, params, x, tx, T) * stay;
 }
 
 /**
@@ -230,8 +274,26 @@ export function bgNbdProbabilityAlive(params: BgNbdParams, x: number, tx: number
  *    the degenerate fits where a and b are huge (no heterogeneity in dropout).
  */
 export function bgNbdExpectedPurchases(params: BgNbdParams, t: number, x: number, tx: number, T: number): number {
+  return betaGeoExpectedPurchases('bgnbd', params, t, x, tx, T);
+}
+
+/**
+ * MBG/NBD (Batislam et al. 2007, eq. 10): (a+b+x)/(a−1) · [1 − ((α+T)/(α+T+t))^{r+x}
+ * ₂F₁(r+x, b+x+1; a+b+x; z)] · P(alive) — the BG/NBD expression with b + 1 in place of b, so the same
+ * well-conditioned evaluation serves both.
+ */
+export function betaGeoExpectedPurchases(model: BetaGeoModel, params: BgNbdParams, t: number, x: number, tx: number, T: number): number {
   if (!(t > 0)) return 0;
-  return expectedIfAlive(params, t, x, T) * bgNbdProbabilityAlive(params, x, tx, T);
+  return betaGeoExpectedIfAlive(model, params, t, x, T) * betaGeoProbabilityAlive(model, params, x, tx, T);
+}
+
+/**
+ * E[Y(t) | alive at T, x, T]: it does not depend on t_x, which is why the recompute can tabulate it
+ * per (x, T) and multiply by each customer's exact P(alive) in SQL.
+ */
+export function betaGeoExpectedIfAlive(model: BetaGeoModel, params: BgNbdParams, t: number, x: number, T: number): number {
+  if (!(t > 0)) return 0;
+  return expectedIfAlive(model === 'mbgnbd' ? { ...params, b: params.b + 1 } : params, t, x, T);
 }
 
 const WELL_CONDITIONED = 1e4;

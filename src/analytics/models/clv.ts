@@ -11,7 +11,7 @@
  * average 365.25/12 days (= 4.348 weeks); lifetimes hard-codes 4.345 weeks or 30 days, which differs by
  * < 0.1 % (weeks) / 1.4 % (days) in the horizon and so slightly in the figures.
  */
-import { BgNbdParams, bgNbdExpectedPurchases } from './bgnbd';
+import { BetaGeoModel, BgNbdParams, betaGeoExpectedIfAlive, bgNbdProbabilityAlive } from './bgnbd';
 
 /** Average month in days and in weeks (Gregorian year 365.25 days / 12). */
 export const DAYS_PER_MONTH = 365.25 / 12;
@@ -32,6 +32,14 @@ export interface ClvOptions {
  * (x, t_x, T) group and multiply by each customer's own expected spend.
  */
 export function discountedExpectedPurchases(params: BgNbdParams, x: number, tx: number, T: number, opts: ClvOptions = {}): number {
+  return bgNbdProbabilityAlive(params, x, tx, T) * discountedPurchasesIfAlive('bgnbd', params, x, T, opts);
+}
+
+/**
+ * The same sum for a customer known to be alive at T. P(alive) is a common factor of every E[Y(t)], so
+ * the discounted purchases are P(alive) × this, and this depends on (x, T) only, not on t_x.
+ */
+export function discountedPurchasesIfAlive(model: BetaGeoModel, params: BgNbdParams, x: number, T: number, opts: ClvOptions = {}): number {
   const horizon = opts.horizonMonths ?? 12;
   const d = opts.monthlyDiscountRate ?? 0.01;
   const u = opts.periodsPerMonth ?? WEEKS_PER_MONTH;
@@ -41,7 +49,7 @@ export function discountedExpectedPurchases(params: BgNbdParams, x: number, tx: 
   let prev = 0;
   let total = 0;
   for (let i = 1; i <= horizon; i++) {
-    const e = bgNbdExpectedPurchases(params, i * u, x, tx, T);
+    const e = betaGeoExpectedIfAlive(model, params, i * u, x, T);
     total += (e - prev) / (1 + d) ** i;
     prev = e;
   }

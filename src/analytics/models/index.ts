@@ -25,3 +25,19 @@ export {
 export type { GammaGammaParams, GammaGammaData } from './gamma-gamma';
 export { discountedClv, discountedExpectedPurchases, DAYS_PER_MONTH, WEEKS_PER_MONTH } from './clv';
 export type { ClvOptions } from './clv';
+export {
+  betaGeoLogLikelihood,
+  betaGeoTotalLogLikelihood,
+  fitBetaGeo,
+  betaGeoProbabilityAlive,
+  betaGeoProbabilityNoPurchase,
+  betaGeoExpectedPurchases,
+  betaGeoExpectedIfAlive,
+} from './bgnbd';
+export type { BetaGeoModel } from './bgnbd';
+export { discountedPurchasesIfAlive } from './clv';
+export { hessian, invert, standardErrors } from './hessian';
+export { rng, simulateCustomers } from './simulate';
+export type { SimulatedCustomer, SimulationOptions } from './simulate';
+export { BETA_GEO_MODELS, chooseBetaGeoModel, betaGeoStandardErrors, auc, compareHoldout, relativeError, TOP_BUCKET } from './selection';
+export type { CandidateFit, ModelChoice, HoldoutCustomer, FrequencyBucket, HoldoutComparison } from './selection';

@@ -7,7 +7,7 @@ import { DateTimeScalar } from '../../schema/scalars';
 import { checkFirst, decodeCursor, keysetPage } from '../../services/pagination';
 import { createSegment, deleteSegment, updateSegment } from '../../analytics/segments.service';
 import { runAnalytics } from '../../analytics/run';
-import { conflict } from '../../errors/domain-error';
+import { badInput, conflict } from '../../errors/domain-error';
 import { listCustomers, CustomerSortField, SortDirection } from '../../services/customer.service';
 import { CreateSegmentInput, UpdateSegmentInput } from './analytics.inputs';
 import { CustomerConnection } from '../customer/customer.types';
@@ -22,6 +22,9 @@ export class AnalyticsRun {
   @Field(() => Int) segmentsEvaluated!: number;
   @Field(() => Int, { description: 'Rows of the item-to-item similarity table written (product pairs).' }) productSimilarities!: number;
   @Field(() => Int) durationMs!: number;
+  @Field(() => String, { description: 'Models that scored this run, e.g. rfm-q5+mbgnbd+gg/2 (the purchase model is chosen per run by holdout log-likelihood).' })
+  modelVersion!: string;
+  @Field(() => DateTimeScalar, { description: 'The instant the run computed as of.' }) asOf!: Date;
 }
 
 @Resolver(() => Customer)
@@ -98,11 +101,19 @@ export class SegmentResolver {
     return deleteSegment(ctx.em, expectGlobalId(id, 'Segment', 'id'), writeAudit(ctx, 'deleteSegment'));
   }
 
-  @Mutation(() => AnalyticsRun, { description: 'Recomputes every metric and segment now (the scheduler does this periodically).' })
-  async recomputeAnalytics(@Ctx() ctx: Context): Promise<AnalyticsRun> {
-    const run = await runAnalytics(ctx.em);
+  @Mutation(() => AnalyticsRun, { description: 'Recomputes every metric and segment now (the scheduler does this periodically), or as if now were `asOf`: orders, interactions and feedback after it are ignored.' })
+  async recomputeAnalytics(
+    @Arg('asOf', () => DateTimeScalar, { nullable: true }) asOf: Date | null | undefined,
+    @Ctx() ctx: Context,
+  ): Promise<AnalyticsRun> {
+    const now = new Date();
+    if (asOf && asOf > now) throw badInput('asOf must not be in the future', 'asOf');
+    const run = await runAnalytics(ctx.em, { asOf: asOf ?? now, timeZone: ctx.config.analyticsTimeZone });
     if (!run) throw conflict('an analytics run is already in progress');
-    return { customers: run.metrics.customers, segmentsEvaluated: run.segments.length, productSimilarities: run.similarities.pairs, durationMs: run.durationMs };
+    return {
+      customers: run.metrics.customers, segmentsEvaluated: run.segments.length, productSimilarities: run.similarities.pairs, durationMs: run.durationMs,
+      modelVersion: run.metrics.modelVersion, asOf: asOf ?? now,
+    };
   }
 }
 

@@ -54,7 +54,11 @@ export class CustomerResolver {
     const page = await listCustomers(ctx.em, {
       first: checkFirst(first, ctx.config.maxPageSize),
       after: decodeCursor(after),
-      filter: { ...filter, onlySharingWithPartners: ctx.viewer?.role === Role.PARTNER },
+      filter: {
+        ...filter, onlySharingWithPartners: ctx.viewer?.role === Role.PARTNER,
+        // The segment's global id, as `segment.id` returns it.
+        segmentId: filter?.segmentId == null ? null : expectGlobalId(filter.segmentId, 'Segment', 'filter.segmentId'),
+      },
       sort: orderBy?.field ?? CustomerSortField.CREATED_AT,
       direction: orderBy?.direction ?? SortDirection.DESC,
     });
