@@ -2,10 +2,10 @@ import 'reflect-metadata';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { once } from 'node:events';
 import { spawn } from 'node:child_process';
 import { adminQuery, withDatabase } from '../src/db/pg-admin';
 import { initOrm, migrate } from '../src/db/orm';
+import { generateImportRows } from './import-rows';
 
 /**
  * npm run bench:import — `npm run import` (the built CLI, in a child process with a 192 MB heap cap) on
@@ -18,31 +18,8 @@ import { initOrm, migrate } from '../src/db/orm';
 const ADMIN = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 const BIG = Number(process.env.IMPORT_ROWS ?? 1_000_000);
 const DB = `rapport_bench_import_${process.pid}`;
-const line = (o: Record<string, unknown>) => JSON.stringify(o);
 
 interface Summary { read: number; imported: number; rejected: number; customersCreated: number; seconds: number; peakRssMb: number }
-
-/** N rows: N/100 customers first, then interactions by their emails; every 10,000th row is bad. */
-async function generate(file: string, n: number, prefix: string): Promise<number> {
-  const out = fs.createWriteStream(file);
-  let bad = 0;
-  const customers = Math.max(1, Math.floor(n / 100));
-  for (let i = 1; i <= n; i++) {
-    let row: string;
-    if (i % 10_000 === 0 && i > customers) {
-      bad++;
-      row = i % 20_000 === 0 ? '{"type":"interaction","broken":' : line({ type: 'interaction', source_event_id: `${prefix}-${i}`, email: `c${i % customers}@${prefix}.example`, occurred_at: '2025-01-01T00:00:00Z', channel: 'web', interaction_type: 'nope' });
-    } else if (i <= customers) {
-      row = line({ type: 'customer', email: `c${i - 1}@${prefix}.example`, first_name: `F${i}`, customer_namespace: 'gen', customer_external_id: `${prefix}-${i - 1}` });
-    } else {
-      row = line({ type: 'interaction', source_event_id: `${prefix}-${i}`, email: `c${i % customers}@${prefix}.example`, occurred_at: new Date(Date.UTC(2025, 0, 1) + i * 1000).toISOString(), channel: 'web', interaction_type: 'page_view', properties: { i } });
-    }
-    if (!out.write(row + '\n')) await once(out, 'drain');
-  }
-  out.end();
-  await once(out, 'finish');
-  return bad;
-}
 
 function runCli(url: string, file: string): Promise<Summary> {
   return new Promise((resolve, reject) => {
@@ -72,7 +49,7 @@ async function main(): Promise<void> {
     const results: Array<[number, Summary]> = [];
     for (const [n, prefix] of [[100_000, 's'], [BIG, 'b']] as const) {
       const file = path.join(dir, `${prefix}.ndjson`);
-      const bad = await generate(file, n, prefix);
+      const bad = (await generateImportRows(file, n, prefix)).length;
       const s = await runCli(url, file);
       if (s.read !== n || s.imported !== n - bad || s.rejected !== bad) throw new Error(`${n} rows: expected ${n - bad} imported and ${bad} rejected, got ${JSON.stringify(s)}`);
       results.push([n, s]);

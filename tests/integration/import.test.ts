@@ -1,11 +1,11 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { once } from 'node:events';
 import { spawn } from 'node:child_process';
 import { Client } from 'pg';
 import { createTestDatabase } from '../helpers/test-server';
 import { identifierDigest } from '../../src/services/customer.service';
+import { generateImportRows } from '../../bench/import-rows';
 
 // The CLI as users run it, in a child process (ts-node, so no build step), against a database of its own.
 let db: { url: string; drop(): Promise<void> };
@@ -184,34 +184,12 @@ describe('npm run import', () => {
   }, cliTimeout(3));
 });
 
-/** N rows: N/100 customers first, then interactions by their emails; every 10,000th row is bad. */
-async function generate(file: string, n: number, prefix: string): Promise<number[]> {
-  const out = fs.createWriteStream(file);
-  const bad: number[] = [];
-  const customers = Math.max(1, Math.floor(n / 100));
-  for (let i = 1; i <= n; i++) {
-    let row: string;
-    if (i % 10_000 === 0 && i > customers) {
-      bad.push(i);
-      row = i % 20_000 === 0 ? '{"type":"interaction","broken":' : line({ type: 'interaction', source_event_id: `${prefix}-${i}`, email: `c${i % customers}@${prefix}.example`, occurred_at: '2025-01-01T00:00:00Z', channel: 'web', interaction_type: 'nope' });
-    } else if (i <= customers) {
-      row = line({ type: 'customer', email: `c${i - 1}@${prefix}.example`, first_name: `F${i}`, customer_namespace: 'gen', customer_external_id: `${prefix}-${i - 1}` });
-    } else {
-      row = line({ type: 'interaction', source_event_id: `${prefix}-${i}`, email: `c${i % customers}@${prefix}.example`, occurred_at: new Date(Date.UTC(2025, 0, 1) + i * 1000).toISOString(), channel: 'web', interaction_type: 'page_view', properties: { i } });
-    }
-    if (!out.write(row + '\n')) await once(out, 'drain');
-  }
-  out.end();
-  await once(out, 'finish');
-  return bad;
-}
-
 describe('npm run import at scale', () => {
   // Constant memory over 1,000,000 rows is measured by `npm run bench:import` (minutes of work, and a
   // figure, not a pass/fail test). Here: many chunks, bad rows spread through them, all accounted for.
   it('imports a file of many chunks, with each bad row in the rejects file and every good row stored', async () => {
     const file = path.join(dir, 'chunks.ndjson');
-    const bad = await generate(file, 40_000, 'k');
+    const bad = await generateImportRows(file, 40_000, 'k');
     const r = await runCli([file, '--quiet', '--chunk-size', '5000']);
     expect(r.code).toBe(0);
     expect(r.summary).toMatchObject({ read: 40_000, imported: 40_000 - bad.length, rejected: bad.length, customersCreated: 400 });
