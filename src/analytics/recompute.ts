@@ -1,5 +1,6 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import * as models from './models';
+import { keepPreviousStages, recordRunHistory } from './history';
 import { createTransactionSummary, loadSummaries, SummaryRow, WEEK_SECONDS } from './transactions';
 
 /** Recorded on every metrics row: which purchase model scored it (chosen per run, see `choosePurchaseModel`). */
@@ -38,6 +39,8 @@ export interface PurchaseModelSummary {
 }
 
 export interface RecomputeSummary {
+  /** The analytics_runs row that keeps this run's figures (src/analytics/history.ts). */
+  runId: string;
   customers: number;
   withOrders: number;
   /** Rows of the (x, T-day) prediction grid. */
@@ -185,6 +188,7 @@ export async function recomputeMetrics(rootEm: EntityManager, opts: RecomputeOpt
     const churnParams = pm ? [asOf, asOf, asOf] : [];
     const ggp = gg && gg.q > 1 ? gg : null;
     const version = modelVersion(pm?.model ?? null);
+    await keepPreviousStages(em);
     await em.execute(`delete from customer_metrics`);
     const inserted: Array<{ n: string }> = await time('insert', () =>
       em.execute(
@@ -274,7 +278,8 @@ export async function recomputeMetrics(rootEm: EntityManager, opts: RecomputeOpt
         [asOf, asOf, asOf, asOf, asOf, asOf, ...pAliveParams, ...churnParams, asOf, asOf, asOf, asOf, asOf, version, asOf, asOf, asOf],
       ),
     );
+    const runId = await time('history', () => recordRunHistory(em, { asOf, modelVersion: version, purchaseModel: pm, gammaGamma: gg }));
     log('metrics recomputed', { timings, model: pm?.model ?? null });
-    return { customers: Number(inserted[0].n), withOrders, modelGroups: gridRows, modelVersion: version, purchaseModel: pm, gammaGamma: gg, timingsMs: timings };
+    return { runId, customers: Number(inserted[0].n), withOrders, modelGroups: gridRows, modelVersion: version, purchaseModel: pm, gammaGamma: gg, timingsMs: timings };
   });
 }

@@ -14,6 +14,7 @@ export { CustomerMetrics } from './customer-metrics.entity';
 export { Segment, SegmentMembership } from './segment.entity';
 export { CustomerPreference } from './customer-preference.entity';
 export { ProductSimilarity, ProductPopularity } from './product-similarity.entity';
+export { AnalyticsRunRecord, LifecycleTransitionRecord } from './analytics-history.entity';
 export { Campaign } from './campaign.entity';
 export { Offer, OfferStats } from './offer.entity';
 export { IngestEvent } from './ingest-event.entity';
@@ -34,8 +35,9 @@ import { CustomerMetrics } from './customer-metrics.entity';
 import { Segment, SegmentMembership } from './segment.entity';
 import { CustomerPreference } from './customer-preference.entity';
 import { ProductSimilarity, ProductPopularity } from './product-similarity.entity';
+import { AnalyticsRunRecord, LifecycleTransitionRecord } from './analytics-history.entity';
 import { Campaign } from './campaign.entity';
 import { Offer } from './offer.entity';
 import { IngestEvent } from './ingest-event.entity';
 
-export const entities = [Customer, CustomerMerge, Identity, Product, Order, OrderLine, Interaction, Feedback, ConsentRecord, ApiKey, AuditEntry, SuppressedIdentifier, CustomerMetrics, Segment, SegmentMembership, Campaign, Offer, CustomerPreference, ProductSimilarity, ProductPopularity, IngestEvent];
+export const entities = [Customer, CustomerMerge, Identity, Product, Order, OrderLine, Interaction, Feedback, ConsentRecord, ApiKey, AuditEntry, SuppressedIdentifier, CustomerMetrics, Segment, SegmentMembership, Campaign, Offer, CustomerPreference, ProductSimilarity, ProductPopularity, IngestEvent, AnalyticsRunRecord, LifecycleTransitionRecord];

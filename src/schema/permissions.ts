@@ -164,8 +164,8 @@ function buildRules(federation = false): IRules {
     tree[type] = Object.fromEntries(Object.entries(fields).map(([f, p]) => [f, fieldRule(type, f, p, owned)]));
   }
   // Not personal data, reachable only through guarded fields.
-  for (const type of ['Product', 'PostalAddress', 'Money', 'PageInfo', 'UpsertCustomerPayload', 'RecordOrderPayload', 'RecordInteractionPayload', 'EraseCustomerPayload', 'CustomerValue', 'RfmScore', 'Segment', 'SegmentMembership', 'AnalyticsRun', 'TimelineConnection', 'TimelineEdge', 'FeedbackSummaryRow', 'CampaignMetricsRow', 'MergePreview', 'MergedProfile', 'MergeMove', 'FieldChoice', 'FieldProvenance', 'MergeCustomersPayload', 'UnmergeCustomersPayload', 'IgnoredIdentifier', 'OfferStats', 'SimilarProduct', 'IngestEventsPayload', 'IngestEventResult', 'IngestEventError']) tree[type] = isAuthenticated;
-  for (const name of ['Customer', 'Order', 'Interaction', 'Feedback', 'ConsentRecord', 'Product', 'AuditEntry', 'SegmentMembership']) {
+  for (const type of ['Product', 'PostalAddress', 'Money', 'PageInfo', 'UpsertCustomerPayload', 'RecordOrderPayload', 'RecordInteractionPayload', 'EraseCustomerPayload', 'CustomerValue', 'RfmScore', 'Segment', 'SegmentMembership', 'AnalyticsRun', 'AnalyticsHistoryEntry', 'StageCount', 'TierCount', 'PurchaseModelFit', 'SegmentSize', 'CustomerLifecycleHistory', 'LifecycleTransition', 'TimelineConnection', 'TimelineEdge', 'FeedbackSummaryRow', 'CampaignMetricsRow', 'MergePreview', 'MergedProfile', 'MergeMove', 'FieldChoice', 'FieldProvenance', 'MergeCustomersPayload', 'UnmergeCustomersPayload', 'IgnoredIdentifier', 'OfferStats', 'SimilarProduct', 'IngestEventsPayload', 'IngestEventResult', 'IngestEventError']) tree[type] = isAuthenticated;
+  for (const name of ['Customer', 'Order', 'Interaction', 'Feedback', 'ConsentRecord', 'Product', 'AuditEntry', 'SegmentMembership', 'AnalyticsHistoryEntry']) {
     tree[`${name}Connection`] = isAuthenticated;
     tree[`${name}Edge`] = isAuthenticated;
   }
