@@ -63,6 +63,7 @@ function withholdModelScores(m: CustomerMetrics, profilingConsent: string): Cust
   m.predictedPurchases12m = null;
   m.expectedSpendMinor = null;
   m.clv12mMinor = null;
+  m.marginClv12mMinor = null;
   m.churnRisk = null;
   return m;
 }

@@ -5,6 +5,7 @@ import { toGlobalId } from '../../src/schema/global-id';
 
 let app: TestApp;
 const DAY = 86_400_000;
+const COST_TO_SERVE = 150;
 const asOf1 = new Date(Date.now() - 200 * DAY);
 const asOf2 = new Date(Date.now() - 5 * DAY);
 let objector: string;
@@ -50,8 +51,17 @@ let run2: { customers: number; modelVersion: string };
 let segmentId: string;
 
 beforeAll(async () => {
-  app = await startTestApp();
+  app = await startTestApp({ ANALYTICS_COST_TO_SERVE_MINOR: String(COST_TO_SERVE) });
   await seedDemoData(app.orm, { customers: 150, seed: 5 });
+  // Unit costs on the best-selling products only: the others' lines count as costless.
+  const top = await app.sql<{ sku: string; name: string; category: string; brand: string | null; price_minor: number; currency: string }>(
+    `select p.sku, p.name, p.category, p.brand, p.price_minor, p.currency from products p join order_lines l on l.product_id = p.id
+     group by p.id order by count(*) desc, p.sku limit 3`);
+  for (const p of top) {
+    const res = await app.gql(`mutation($input: UpsertProductInput!) { upsertProduct(input: $input) { sku } }`, { input: {
+      sku: p.sku, name: p.name, category: p.category, brand: p.brand, priceMinor: p.price_minor, currency: p.currency.trim(), unitCostMinor: Math.floor(p.price_minor * 0.6) } });
+    expect(res.errors).toBeUndefined();
+  }
   [{ id: objector }] = await app.sql<{ id: string }>(`select c.id from customers c where exists (select 1 from orders o where o.customer_id = c.id and o.placed_at < ?) order by c.id limit 1`, [asOf1]);
   await app.sql(`insert into consent_records (customer_id, purpose, channel, status, lawful_basis, source, policy_version, recorded_at)
                  values (?, 'profiling', 'any', 'withdrawn', 'consent', 'preference_centre', '2025-06', now() - interval '1 day')`, [objector]);
@@ -177,5 +187,33 @@ describe('analytics history', () => {
     const own = await app.gql(q, { id }, { role: Role.CUSTOMER, customerId: id });
     expect(own.errors?.[0].extensions?.code).toBe('FORBIDDEN');
     expect(own.data?.customer?.lifecycleHistory ?? null).toBeNull();
+  });
+
+  it('gives margin CLV beside revenue CLV: net of unit costs and the cost to serve each order', async () => {
+    const rows = await app.sql<{ id: string; clv: string; exp: number; orders: number; days: number; revenue: number; cost: number }>(
+      `select m.customer_id as id, m.clv12m_minor::text as clv, m.expected_spend_minor as exp, m.orders_count as orders, m.frequency + 1 as days,
+              (select sum(l.line_total_minor)::float8 from orders o join order_lines l on l.order_id = o.id
+                where o.customer_id = m.customer_id and o.status not in ('cancelled', 'returned') and o.placed_at <= ?) as revenue,
+              (select coalesce(sum(p.unit_cost_minor * l.quantity), 0)::float8 from orders o join order_lines l on l.order_id = o.id join products p on p.id = l.product_id
+                where o.customer_id = m.customer_id and o.status not in ('cancelled', 'returned') and o.placed_at <= ?) as cost,
+              m.margin_clv12m_minor::text as margin
+       from customer_metrics m where m.clv12m_minor > 0 order by m.customer_id`, [asOf2, asOf2]);
+    expect(rows.length).toBeGreaterThan(10);
+    expect(rows.filter((r) => r.cost > 0).length).toBeGreaterThan(0);
+    for (const r of rows as Array<typeof rows[number] & { margin: string }>) {
+      const share = r.revenue > 0 ? 1 - r.cost / r.revenue : 1;
+      const discounted = Number(r.clv) / r.exp; // clv = round(discounted purchases × expected spend)
+      const expected = Number(r.clv) * share - COST_TO_SERVE * (r.orders / r.days) * discounted;
+      expect(Math.abs(Number(r.margin) - expected)).toBeLessThan(2);
+      expect(Number(r.margin)).toBeLessThan(Number(r.clv));
+    }
+    const q = `query($id: ID!) { customer(id: $id) { value { clv12m { amountMinor } marginClv12m { amountMinor currency } } } }`;
+    const objectors = new Set((await app.sql<{ id: string }>(
+      `select customer_id as id from customer_metrics where rapport_consent_status(customer_id, 'profiling', 'any') in ('denied', 'withdrawn')`)).map((r) => r.id));
+    const one = rows.find((r) => !objectors.has(r.id))!;
+    const res = await app.gql(q, { id: toGlobalId('Customer', one.id) });
+    expect(res.errors).toBeUndefined();
+    expect(res.data.customer.value.marginClv12m.amountMinor).toBe(Number((one as typeof one & { margin: string }).margin));
+    expect((await app.gql(q, { id: toGlobalId('Customer', objector) })).data.customer.value.marginClv12m).toBeNull();
   });
 });
