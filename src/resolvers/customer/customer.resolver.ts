@@ -3,10 +3,13 @@ import type { GraphQLResolveInfo } from 'graphql';
 import { ConsentRecord, Customer, Identity } from '../../entities';
 import { ConsentPurpose, IdentityKind, FeedbackKind } from '../../entities/enums';
 import type { Context } from '../../context';
+import { ACTION_POLICY, holdsGrant } from '../../auth/policy';
 import { expectGlobalId, fromGlobalId, toGlobalId } from '../../schema/global-id';
 import { selectsField, toConnection } from '../../schema/connection';
 import { checkFirst, decodeCursor, textArray } from '../../services/pagination';
-import { CustomerSortField, SortDirection, findCustomerByIdentifier, listCustomers, upsertCustomer } from '../../services/customer.service';
+import { CustomerSortField, SortDirection, findCustomerByIdentifier, listCustomers } from '../../services/customer.service';
+import { upsertCustomer } from '../../ingestion/identify';
+import { rightsOf } from '../../ingestion/rules';
 import { NO_FILTER, type SqlFilter } from '../../loaders/child-page.loader';
 import { CustomerFilter, CustomerOrderBy, UpsertCustomerInput } from './customer.inputs';
 import {
@@ -70,8 +73,11 @@ export class CustomerResolver {
     const { id, ...rest } = input;
     const result = await upsertCustomer(ctx.em, { ...rest, id: id ? expectGlobalId(id, 'Customer', 'input.id') : undefined }, writeAudit(ctx, 'upsertCustomer'), {
       policy: ctx.config.mergePolicy,
-      // Self-service may not absorb another profile: that would hand the customer someone else's history.
-      allowMerge: ctx.viewer?.role !== Role.CUSTOMER,
+      keyring: ctx.config.pseudonymKeys,
+      // Self-service may not absorb another profile, nor learn whether someone else uses an e-mail or
+      // phone (rules.ts: mergeCustomers' and lookUpByIdentifier's grants).
+      allowMerge: rightsOf(ctx.viewer!).mayMerge,
+      revealOwners: rightsOf(ctx.viewer!).revealOwners,
     });
     return {
       customer: result.customer, created: result.created, ignoredIdentifiers: result.ignored,
