@@ -44,6 +44,8 @@ export interface Config {
   analyticsIntervalMinutes: number;
   /** IANA time zone whose calendar days are the purchase models' transactions (several orders on one day = one). */
   analyticsTimeZone: string;
+  /** Cost to serve one order (fulfilment, payment, support), in minor units of the order's currency: margin CLV subtracts it per expected order. */
+  analyticsCostToServeMinor: number;
   // Production hardening (README "Limits").
   /** Deepest field nesting an operation may have (fragments expanded). */
   maxDepth: number;
@@ -236,6 +238,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     playground: boolVar(env, 'PLAYGROUND', nodeEnv !== 'production'),
     analyticsIntervalMinutes: intVar(env, 'ANALYTICS_INTERVAL_MINUTES', nodeEnv === 'test' ? 0 : 60, 0, 7 * 24 * 60),
     analyticsTimeZone: timeZoneVar(env, 'ANALYTICS_TIME_ZONE', 'UTC'),
+    analyticsCostToServeMinor: intVar(env, 'ANALYTICS_COST_TO_SERVE_MINOR', 0, 0, 2_147_483_647),
     host: env.HOST || '127.0.0.1',
     port: intVar(env, 'PORT', 4000, 0, 65535),
     databaseUrl,

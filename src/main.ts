@@ -62,7 +62,7 @@ async function main(): Promise<void> {
     playgroundHeaders = { Authorization: `Bearer ${token}` };
   }
 
-  const scheduler = startAnalyticsScheduler(orm, logger, config.analyticsIntervalMinutes, { timeZone: config.analyticsTimeZone });
+  const scheduler = startAnalyticsScheduler(orm, logger, config.analyticsIntervalMinutes, { timeZone: config.analyticsTimeZone, costToServeMinor: config.analyticsCostToServeMinor });
   cleanups.push(() => scheduler.stop());
   // Requests get a pool of their own whose statements PostgreSQL cancels after DB_STATEMENT_TIMEOUT_MS;
   // migrations, seeding and the scheduler above keep the unbounded one.

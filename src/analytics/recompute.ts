@@ -1,5 +1,6 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import * as models from './models';
+import { keepPreviousStages, recordRunHistory } from './history';
 import { createTransactionSummary, loadSummaries, SummaryRow, WEEK_SECONDS } from './transactions';
 
 /** Recorded on every metrics row: which purchase model scored it (chosen per run, see `choosePurchaseModel`). */
@@ -11,6 +12,8 @@ export interface RecomputeOptions {
   /** CLV horizon in months and monthly discount rate. */
   horizonMonths?: number;
   monthlyDiscountRate?: number;
+  /** Cost to serve one order, in minor units (margin CLV subtracts it per expected order; default 0). */
+  costToServeMinor?: number;
   /** Calendar days (one transaction each) are taken in this IANA time zone (default UTC). */
   timeZone?: string;
   /** Churn risk = P(no purchase in the next this many days) (default 90). */
@@ -38,6 +41,8 @@ export interface PurchaseModelSummary {
 }
 
 export interface RecomputeSummary {
+  /** The analytics_runs row that keeps this run's figures (src/analytics/history.ts). */
+  runId: string;
   customers: number;
   withOrders: number;
   /** Rows of the (x, T-day) prediction grid. */
@@ -95,6 +100,8 @@ export async function recomputeMetrics(rootEm: EntityManager, opts: RecomputeOpt
   const horizon = opts.horizonMonths ?? 12;
   const discount = opts.monthlyDiscountRate ?? 0.01;
   const timeZone = opts.timeZone ?? 'UTC';
+  const costToServe = opts.costToServeMinor ?? 0;
+  if (!Number.isSafeInteger(costToServe) || costToServe < 0) throw new Error('costToServeMinor must be a non-negative integer');
   const churnWeeks = (opts.churnHorizonDays ?? 90) / 7;
   const cutoff = new Date(asOf.getTime() - (opts.holdoutWeeks ?? 26) * WEEK_SECONDS * 1000);
   const log = opts.log ?? (() => {});
@@ -185,10 +192,17 @@ export async function recomputeMetrics(rootEm: EntityManager, opts: RecomputeOpt
     const churnParams = pm ? [asOf, asOf, asOf] : [];
     const ggp = gg && gg.q > 1 ? gg : null;
     const version = modelVersion(pm?.model ?? null);
+    await keepPreviousStages(em);
     await em.execute(`delete from customer_metrics`);
     const inserted: Array<{ n: string }> = await time('insert', () =>
       em.execute(
-        `with eng as (
+        `with cogs as (
+           -- Gross-margin share of what the customer bought: lines without a unit cost count as costless.
+           select o.customer_id, sum(l.line_total_minor)::float8 as revenue, coalesce(sum(p.unit_cost_minor::float8 * l.quantity), 0) as cost
+           from orders o join order_lines l on l.order_id = o.id left join products p on p.id = l.product_id
+           where o.status not in ('cancelled', 'returned') and o.placed_at <= ?
+           group by o.customer_id),
+         eng as (
            select customer_id, case when before = 0 then 0 else greatest(0, least(1, 1 - recent / before)) end as decline
            from (select customer_id,
                         count(*) filter (where occurred_at > ?::timestamptz - interval '30 days') as recent,
@@ -220,6 +234,9 @@ export async function recomputeMetrics(rootEm: EntityManager, opts: RecomputeOpt
            left join m_pred g1 on g1.x = b.days - 1 and g1.d = b.d + 1),
          valued as (
            select s.*, e.exp_spend, round(s.discounted * e.exp_spend)::bigint as clv,
+                  -- Margin CLV: each expected transaction's value times the margin share, less the cost to serve its orders.
+                  round(s.discounted * (e.exp_spend * coalesce(case when g.revenue > 0 then 1 - g.cost / g.revenue end, 1)
+                                        - ${costToServe}::float8 * s.orders / s.days))::bigint as margin_clv,
                   percent_rank() over (order by coalesce(round(s.discounted * e.exp_spend), 0) desc) as clv_rank,
                   -- Won back: bought in the last 90 days after a gap of 180+. Only recent buyers are looked at,
                   -- through the (customer_id, placed_at) index, instead of a window over every order.
@@ -227,13 +244,14 @@ export async function recomputeMetrics(rootEm: EntityManager, opts: RecomputeOpt
                      select max(o.placed_at) from orders o where o.customer_id = s.customer_id and o.placed_at < s.last_order_at
                        and o.status not in ('cancelled', 'returned')) > interval '180 days') as won_back
            from scored s
+           left join cogs g on g.customer_id = s.customer_id
            cross join lateral (select ${ggp ? `
                     -- Gamma-Gamma E[M | x, m_x] = p(v + x·m_x)/(px + q − 1) with x·m_x = the repeat transactions' total;
                     -- x = 0 gives the population mean pv/(q − 1).
                     ${ggp.p}::float8 * (${ggp.v}::float8 + (s.value_minor - s.first_value)) / (${ggp.p}::float8 * (s.days - 1) + ${ggp.q}::float8 - 1)` : 'null::float8'} as exp_spend) e),
          ins as (insert into customer_metrics (customer_id, computed_at, model_version, currency, orders_count, first_order_at, last_order_at,
            recency_days, frequency, monetary_avg_minor, historic_value_minor, r_score, f_score, m_score, rfm_segment,
-           predicted_purchases12m, p_alive, expected_spend_minor, clv12m_minor, engagement_decline, negative_feedback90d,
+           predicted_purchases12m, p_alive, expected_spend_minor, clv12m_minor, margin_clv12m_minor, engagement_decline, negative_feedback90d,
            churn_risk, value_tier, lifecycle_stage)
          select c.id, ?, ?, v.currency, coalesce(v.orders, 0), v.first_order_at, v.last_order_at, floor(v.recency_days)::int,
            greatest(coalesce(v.days, 0) - 1, 0), (v.value_minor / v.orders), coalesce(v.value_minor, 0),
@@ -248,7 +266,7 @@ export async function recomputeMetrics(rootEm: EntityManager, opts: RecomputeOpt
                 when v.r_score = 3 then 'Need Attention'
                 when v.r_score = 2 then 'Hibernating'
                 else 'Lost' end,
-           v.purchases12m, v.p_alive, v.exp_spend, v.clv,
+           v.purchases12m, v.p_alive, v.exp_spend, v.clv, v.margin_clv,
            coalesce(e.decline, 0), coalesce(n.n, 0),
            -- Churn risk: the model's P(no purchase over the churn horizon); none for prospects.
            -- (greatest/least skip nulls, so the null of a prospect is kept explicitly.)
@@ -271,10 +289,11 @@ export async function recomputeMetrics(rootEm: EntityManager, opts: RecomputeOpt
          where c.status = 'active'
          returning 1)
          select count(*) as n from ins`,
-        [asOf, asOf, asOf, asOf, asOf, asOf, ...pAliveParams, ...churnParams, asOf, asOf, asOf, asOf, asOf, version, asOf, asOf, asOf],
+        [asOf, asOf, asOf, asOf, asOf, asOf, asOf, ...pAliveParams, ...churnParams, asOf, asOf, asOf, asOf, asOf, version, asOf, asOf, asOf],
       ),
     );
+    const runId = await time('history', () => recordRunHistory(em, { asOf, modelVersion: version, purchaseModel: pm, gammaGamma: gg }));
     log('metrics recomputed', { timings, model: pm?.model ?? null });
-    return { customers: Number(inserted[0].n), withOrders, modelGroups: gridRows, modelVersion: version, purchaseModel: pm, gammaGamma: gg, timingsMs: timings };
+    return { runId, customers: Number(inserted[0].n), withOrders, modelGroups: gridRows, modelVersion: version, purchaseModel: pm, gammaGamma: gg, timingsMs: timings };
   });
 }

@@ -2,6 +2,7 @@ import type { EntityManager } from '@mikro-orm/postgresql';
 import { recomputeMetrics, type RecomputeOptions, type RecomputeSummary } from './recompute';
 import { evaluateAllSegments, type SegmentEvaluation } from './segments.service';
 import { recomputeProductSimilarities, type SimilaritySummary } from './recommendations';
+import { recordSegmentSizes } from './history';
 import { refreshOfferAttribution } from '../campaigns/results';
 
 export interface AnalyticsRunResult {
@@ -28,6 +29,7 @@ export async function runAnalytics(em: EntityManager, opts: RecomputeOptions = {
     if (!lock.ok) return null;
     const metrics = await recomputeMetrics(tem, opts);
     const segments = await evaluateAllSegments(tem, opts.asOf ?? new Date());
+    await recordSegmentSizes(tem, metrics.runId);
     const similarities = await recomputeProductSimilarities(tem, { asOf: opts.asOf });
     const offersAttributed = await refreshOfferAttribution(tem);
     return { metrics, segments, similarities, offersAttributed, durationMs: Date.now() - started };

@@ -7,7 +7,7 @@ import type { RecomputeOptions } from './recompute';
  * Recomputes analytics every `intervalMinutes` inside the server (0: off; run `npm run analytics`
  * from cron instead). The first run happens shortly after start when no metrics exist yet.
  */
-export function startAnalyticsScheduler(orm: MikroORM, logger: Logger, intervalMinutes: number, opts: Pick<RecomputeOptions, 'timeZone'> = {}): { stop(): Promise<void> } {
+export function startAnalyticsScheduler(orm: MikroORM, logger: Logger, intervalMinutes: number, opts: Pick<RecomputeOptions, 'timeZone' | 'costToServeMinor'> = {}): { stop(): Promise<void> } {
   if (intervalMinutes <= 0) return { stop: async () => {} };
   let running: Promise<unknown> | null = null;
   let stopped = false;

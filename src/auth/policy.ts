@@ -98,6 +98,8 @@ export const QUERY_POLICY: Record<string, FieldPolicy> = {
   // Aggregates only (no personal data), but business figures: not for support, partners or customers.
   feedbackSummary: { [ADMIN]: true, [MARKETING]: true, [ANALYST]: true },
   campaignMetrics: { [ADMIN]: true, [MARKETING]: true, [ANALYST]: true },
+  // Each analytics run's aggregate figures (counts, rates, totals, model fit): business figures, no personal data.
+  analyticsHistory: { [ADMIN]: true, [MARKETING]: true, [ANALYST]: true },
   // Marketing's catalogue of offers and campaigns (no personal data); analysts read it to report on it.
   offers: { [ADMIN]: true, [MARKETING]: true, [ANALYST]: true },
   offer: { [ADMIN]: true, [MARKETING]: true, [ANALYST]: true },
@@ -235,6 +237,8 @@ export const TYPE_POLICY: Record<string, Record<string, FieldPolicy>> = {
     // Computed value and churn risk: for staff, not for partners or the customer. Model-based scores are
     // withheld for customers who objected to PROFILING (PROFILING_OBJECTION).
     value: staff(),
+    // The ledger of lifecycle-stage changes: as value (stages are model-based, so withheld on a PROFILING objection).
+    lifecycleHistory: staff(),
     // Mixes every kind of history: for those who may read all of it (each item's fields keep their own rules).
     timeline: staff({ [CUSTOMER]: true }),
     // Per-person targeting: for those who present offers (and the customer), not analysts or partners.

@@ -87,7 +87,7 @@ export async function main(argv = process.argv.slice(2)): Promise<void> {
       console.log(`Chart: ${chart}`);
       return;
     }
-    const run = await runAnalytics(em, { asOf: args.asOf, timeZone: config.analyticsTimeZone, log: (m, d) => logger.info(d ?? {}, m) });
+    const run = await runAnalytics(em, { asOf: args.asOf, timeZone: config.analyticsTimeZone, costToServeMinor: config.analyticsCostToServeMinor, log: (m, d) => logger.info(d ?? {}, m) });
     if (!run) {
       logger.warn('another analytics run holds the lock; nothing done');
       process.exitCode = 3;

@@ -21,7 +21,7 @@ export class RfmScore {
 @Index({ name: 'customer_metrics_churn_idx', properties: ['churnRisk'] })
 @Index({ name: 'customer_metrics_segment_idx', properties: ['rfmSegment'] })
 export class CustomerMetrics {
-  [OptionalProps]?: 'computedAt' | 'rfm' | 'historicValue' | 'monetaryAverage' | 'expectedOrderValue' | 'clv12m';
+  [OptionalProps]?: 'computedAt' | 'rfm' | 'historicValue' | 'monetaryAverage' | 'expectedOrderValue' | 'clv12m' | 'marginClv12m';
 
   @PrimaryKey({ type: 'uuid' })
   customerId!: string;
@@ -93,6 +93,10 @@ export class CustomerMetrics {
   @Property({ type: 'bigint', nullable: true })
   clv12mMinor?: string | null;
 
+  /** clv12m net of the cost of goods (products.unit_cost_minor) and the cost to serve each order (README "Differentiate"). */
+  @Property({ type: 'bigint', nullable: true })
+  marginClv12mMinor?: string | null;
+
   @Field(() => Float, { description: '0 = engaged as before, 1 = no interactions in the last 30 days after activity in the 60 before.' })
   @Property({ type: 'double' })
   engagementDecline!: number;
@@ -154,5 +158,13 @@ export class CustomerMetrics {
   @Field(() => Money, { nullable: true, description: 'Discounted expected value of the next 12 months (purchase model × Gamma-Gamma).' })
   get clv12m(): Money | null {
     return this.currency && this.clv12mMinor != null ? new Money(Number(this.clv12mMinor), this.currency) : null;
+  }
+
+  @Field(() => Money, {
+    nullable: true,
+    description: 'clv12m net of costs: each expected order\'s value times the customer\'s gross-margin share (from products\' unit costs; lines without one count as costless), minus the cost to serve an order (ANALYTICS_COST_TO_SERVE_MINOR). May be negative.',
+  })
+  get marginClv12m(): Money | null {
+    return this.currency && this.marginClv12mMinor != null ? new Money(Number(this.marginClv12mMinor), this.currency) : null;
   }
 }

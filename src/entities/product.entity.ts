@@ -42,6 +42,10 @@ export class Product {
   @Property({ type: 'character', length: 3 })
   currency!: string;
 
+  /** What one unit costs the business, in minor units of `currency`; optional. For margin CLV only: not on the graph (business-confidential, and products are public). */
+  @Property({ type: 'integer', nullable: true })
+  unitCostMinor?: number | null;
+
   @Field(() => Money)
   get price(): Money {
     return new Money(this.priceMinor, this.currency);

@@ -8,6 +8,7 @@ import { createMergeLoaders } from './merges.loader';
 import { createOfferLoaders } from './offers.loader';
 import { createPreferenceLoaders } from './preferences.loader';
 import { createRecommendationLoaders } from './recommendations.loader';
+import { createLifecycleHistoryLoader } from './lifecycle-history.loader';
 import { uuidArray } from '../services/pagination';
 import { lightMapper } from '../db/light-map';
 import { PROFILING_OBJECTION } from '../auth/policy';
@@ -62,6 +63,7 @@ function withholdModelScores(m: CustomerMetrics, profilingConsent: string): Cust
   m.predictedPurchases12m = null;
   m.expectedSpendMinor = null;
   m.clv12mMinor = null;
+  m.marginClv12mMinor = null;
   m.churnRisk = null;
   return m;
 }
@@ -116,6 +118,7 @@ export function createLoaders(em: EntityManager, writeEm: EntityManager = em) {
       const byKey = new Map(rows.map((r) => [r.k, r.status]));
       return keys.map((k) => byKey.get(k) ?? 'none');
     }),
+    lifecycleHistory: createLifecycleHistoryLoader(em),
     timeline: createTimelineLoader(em),
     ordersPage: createChildPageLoader(em, { entity: Order, table: 'orders', parentColumn: 'customer_id', sortColumn: 'placed_at', sortCast: 'timestamptz' }),
     interactionsPage: createChildPageLoader(em, { entity: Interaction, table: 'interactions', parentColumn: 'customer_id', sortColumn: 'occurred_at', sortCast: 'timestamptz' }),

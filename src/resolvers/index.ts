@@ -12,6 +12,7 @@ import { PrivacyResolver } from './privacy/privacy.resolver';
 import { TimelineResolver } from './timeline/timeline.resolver';
 import { LiveResolver } from './live/live.resolver';
 import { CustomerValueResolver, SegmentMembershipResolver, SegmentResolver } from './analytics/analytics.resolver';
+import { AnalyticsHistoryResolver, CustomerLifecycleHistoryResolver } from './analytics/history.resolver';
 import { CampaignMetricsRowResolver, CampaignOfferResultResolver, CampaignVariantResultResolver, InsightsResolver } from './insights/insights.resolver';
 import { CustomerOffersResolver, OfferResolver } from './offers/offers.resolver';
 import { CustomerMergeFieldsResolver, MergeResolver } from './merge/merge.resolver';
@@ -36,6 +37,8 @@ export const resolvers: NonEmptyArray<Function> = [
   TimelineResolver,
   LiveResolver,
   CustomerValueResolver,
+  AnalyticsHistoryResolver,
+  CustomerLifecycleHistoryResolver,
   SegmentResolver,
   SegmentMembershipResolver,
   InsightsResolver,

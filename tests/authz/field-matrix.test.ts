@@ -35,7 +35,7 @@ const SUBSELECTION: Record<string, string> = {
   'Customer.value': '{ modelVersion }', timeline: '{ totalCount }', nextBestOffers: '{ score }',
   merges: '{ __typename }', provenance: '{ field }', survivor: '{ __typename }', loser: '{ __typename }', moves: '{ rows }',
   preferences: '{ __typename }', stated: '{ kind }', inferred: '{ available }', categories: '{ value }', brands: '{ value }',
-  recommendations: '{ available }', items: '{ score }', because: '{ sku }',
+  recommendations: '{ available }', lifecycleHistory: '{ available }', items: '{ score }', because: '{ sku }',
   lines: '{ __typename }', unitPrice: '{ amountMinor }', lineTotal: '{ amountMinor }', product: '{ sku }', current: '{ __typename }', history: '{ totalCount }',
 };
 

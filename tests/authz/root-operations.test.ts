@@ -64,6 +64,7 @@ function operation(field: string): { query: string; variables: Record<string, un
     segments: { query: '{ segments { name } }' },
     segment: { query: 'query($id: ID!) { segment(id: $id) { name } }', variables: { id: segmentId } },
     feedbackSummary: { query: 'query($s: DateTime!) { feedbackSummary(period: MONTH, since: $s) { responses nps } }', variables: { s: new Date(Date.now() - 86_400_000).toISOString() } },
+    analyticsHistory: { query: '{ analyticsHistory(first: 1) { totalCount } }' },
     campaignMetrics: { query: 'query($s: DateTime!) { campaignMetrics(since: $s) { campaign sends } }', variables: { s: new Date(Date.now() - 86_400_000).toISOString() } },
     createSegment: { query: `mutation { createSegment(input: { name: "seg-${seq}", rule: { valueTierIn: [MAINTAIN] } }) { memberCount } }` },
     updateSegment: { query: 'mutation($id: ID!) { updateSegment(input: { id: $id, description: "probed" }) { name } }', variables: { id: segmentId } },

@@ -293,6 +293,8 @@ export type UpsertProductInput = {
   /** List price in minor units. */
   priceMinor: number;
   sku: string;
+  /** What one unit costs, in minor units of `currency` (for margin CLV; never shown on the graph). Omitted: none. */
+  unitCostMinor?: number | null | undefined;
 };
 
 /** Peppers & Rogers value tiers. */

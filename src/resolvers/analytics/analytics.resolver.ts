@@ -108,7 +108,7 @@ export class SegmentResolver {
   ): Promise<AnalyticsRun> {
     const now = new Date();
     if (asOf && asOf > now) throw badInput('asOf must not be in the future', 'asOf');
-    const run = await runAnalytics(ctx.em, { asOf: asOf ?? now, timeZone: ctx.config.analyticsTimeZone });
+    const run = await runAnalytics(ctx.em, { asOf: asOf ?? now, timeZone: ctx.config.analyticsTimeZone, costToServeMinor: ctx.config.analyticsCostToServeMinor });
     if (!run) throw conflict('an analytics run is already in progress');
     return {
       customers: run.metrics.customers, segmentsEvaluated: run.segments.length, productSimilarities: run.similarities.pairs, durationMs: run.durationMs,

@@ -18,6 +18,8 @@ export class UpsertProductInput {
   @Field(() => String, { nullable: true }) brand?: string | null;
   @Field(() => NonNegativeIntScalar, { description: 'List price in minor units.' }) priceMinor!: number;
   @Field(() => CurrencyScalar) currency!: string;
+  @Field(() => NonNegativeIntScalar, { nullable: true, description: 'What one unit costs, in minor units of `currency` (for margin CLV; never shown on the graph). Omitted: none.' })
+  unitCostMinor?: number | null;
 }
 
 @Resolver(() => Product)
