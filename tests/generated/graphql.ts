@@ -3,45 +3,74 @@ type Exact<T extends { [key: string]: unknown }> = { [K in keyof T]: T[K] };
 /** Internal type. DO NOT USE DIRECTLY. */
 export type Incremental<T> = T | { [P in keyof T]?: P extends ' $fragmentName' | '__typename' ? T[P] : never };
 import type { TypedDocumentNode as DocumentNode } from '@graphql-typed-document-node/core';
+/** The channel a consent record applies to. */
 export type ConsentChannel =
   /** Applies to the purpose on every channel. */
   | 'ANY'
+  /** Email. */
   | 'EMAIL'
+  /** Phone calls. */
   | 'PHONE'
+  /** Postal mail. */
   | 'POST'
+  /** Mobile push notifications. */
   | 'PUSH'
+  /** Text messages. */
   | 'SMS'
+  /** The website (e.g. on-site personalisation and tracking). */
   | 'WEB';
 
 /** Matches the consent in force: the newest record for the channel or for ANY channel. */
 export type ConsentFilter = {
+  /** The channel the consent is for. */
   channel?: ConsentChannel;
+  /** The purpose the consent is for. */
   purpose: ConsentPurpose;
+  /** The status the consent in force must have (`GRANTED` to build a targeting list). */
   status?: ConsentStatus;
 };
 
+/** What a consent is for. */
 export type ConsentPurpose =
+  /** Using the customer's data in aggregate analytics. */
   | 'ANALYTICS'
+  /** Sending marketing by email; also lets marketing staff see the email address and name. */
   | 'EMAIL_MARKETING'
+  /** Personalising content, recommendations and inferred preferences. */
   | 'PERSONALIZATION'
+  /** Marketing calls; also lets marketing staff see the phone number and name. */
   | 'PHONE_MARKETING'
+  /** Automated profiling: scoring, churn risk, value tiers (GDPR art. 22). */
   | 'PROFILING'
+  /** Marketing by push notification. */
   | 'PUSH_MARKETING'
+  /** Marketing by text message; also lets marketing staff see the phone number and name. */
   | 'SMS_MARKETING'
+  /** Sharing the customer's data with partners: partners (API keys) see only customers who granted it. */
   | 'THIRD_PARTY_SHARING';
 
+/** A consent decision. */
 export type ConsentStatus =
+  /** Refused when asked. */
   | 'DENIED'
+  /** Given: the processing is allowed. */
   | 'GRANTED'
+  /** Previously granted, now taken back. */
   | 'WITHDRAWN';
 
+/** Criteria `customers` selects by; all given criteria must match. */
 export type CustomerFilter = {
   /** Targeting: only customers whose consent in force matches. */
   consent?: ConsentFilter | null | undefined;
+  /** Only customers created at or after this instant (UTC). */
   createdAfter?: string | null | undefined;
+  /** Only customers created before this instant (UTC). */
   createdBefore?: string | null | undefined;
+  /** Only the customer with this email address (case-insensitive exact match). Admin and support only: a filter is a way to read what it matches. */
   email?: string | null | undefined;
+  /** Only customers last seen at or after this instant (UTC). */
   lastSeenAfter?: string | null | undefined;
+  /** Only customers last seen before this instant (UTC). */
   lastSeenBefore?: string | null | undefined;
   /** Case-insensitive substring of name or email (2-100 characters). */
   search?: string | null | undefined;
@@ -53,29 +82,49 @@ export type CustomerFilter = {
   value?: CustomerValueFilter | null | undefined;
 };
 
+/** Sort order of `customers`. */
 export type CustomerOrderBy = {
+  /** Ascending or descending. */
   direction?: SortDirection;
+  /** What to sort by. */
   field?: CustomerSortField;
 };
 
+/** What `customers` can be sorted by; ties are broken by id so paging is stable. */
 export type CustomerSortField =
+  /** Churn risk from the latest analytics run (staff only); customers without metrics sort last. */
   | 'CHURN_RISK'
+  /** Predicted 12-month value from the latest analytics run (staff only); customers without metrics sort last. */
   | 'CLV_12M'
+  /** When the profile was created. */
   | 'CREATED_AT'
+  /** Revenue from orders so far (staff only). */
   | 'HISTORIC_VALUE'
+  /** Latest activity. */
   | 'LAST_SEEN_AT';
 
+/** Whether a customer profile is live. */
 export type CustomerStatus =
+  /** A live profile. */
   | 'ACTIVE'
+  /** Personal data removed on request (right to erasure); orders and the consent ledger remain. */
   | 'ERASED'
+  /** Merged into another profile (the survivor), which now holds all its data. */
   | 'MERGED';
 
+/** Criteria on computed metrics from the latest analytics run (staff only); all given criteria must match. */
 export type CustomerValueFilter = {
+  /** Only customers with churn risk ≥ this (0–1). */
   churnRiskAtLeast?: number | null | undefined;
+  /** Only customers with churn risk ≤ this (0–1). */
   churnRiskAtMost?: number | null | undefined;
+  /** Only customers whose predicted 12-month value is at least this, in minor units of the reporting currency. */
   clv12mAtLeastMinor?: number | null | undefined;
+  /** Only customers in one of these lifecycle stages. */
   lifecycleStages?: Array<LifecycleStage> | null | undefined;
+  /** Only customers in one of these RFM segments (e.g. `champions`, `at_risk`). */
   rfmSegments?: Array<string> | null | undefined;
+  /** Only customers in one of these value tiers. */
   valueTiers?: Array<ValueTier> | null | undefined;
 };
 
@@ -92,19 +141,29 @@ export type FeedbackStatus =
   | 'OPEN'
   | 'RESOLVED';
 
+/** A customer identifier. */
 export type IdentifierInput = {
+  /** What kind of identifier this is. */
   kind: IdentityKind;
   /** Source system for EXTERNAL_ID and CRM_ID (e.g. "shopify"). */
   namespace?: string | null | undefined;
+  /** The identifier itself (emails and phones are normalised). */
   value: string;
 };
 
+/** Kind of customer identifier. */
 export type IdentityKind =
+  /** Id in a CRM system (with a namespace naming it). */
   | 'CRM_ID'
+  /** A device or app-install id. */
   | 'DEVICE'
+  /** An email address (normalised to lower case). */
   | 'EMAIL'
+  /** Id in another system, e.g. a shop (with a namespace naming it). */
   | 'EXTERNAL_ID'
+  /** A loyalty card number. */
   | 'LOYALTY_CARD'
+  /** A phone number in E.164 form. */
   | 'PHONE';
 
 export type InteractionChannel =
@@ -152,18 +211,30 @@ export type InteractionType =
   | 'STORE_VISIT'
   | 'TICKET';
 
+/** GDPR article 6 lawful basis of a processing. */
 export type LawfulBasis =
+  /** The customer consented (art. 6(1)(a)). */
   | 'CONSENT'
+  /** Needed to perform a contract with the customer (art. 6(1)(b)). */
   | 'CONTRACT'
+  /** Required by law (art. 6(1)(c)). */
   | 'LEGAL_OBLIGATION'
+  /** The business's legitimate interest, balanced against the customer's rights (art. 6(1)(f)). */
   | 'LEGITIMATE_INTEREST';
 
+/** Where a customer is in their relationship with the business (recomputed by each analytics run). */
 export type LifecycleStage =
+  /** Buying regularly; none of the other stages applies. */
   | 'ACTIVE'
+  /** P(alive) below 0.5, or no order in 180 days. */
   | 'AT_RISK'
+  /** No order in a year, or P(alive) below 0.2. */
   | 'LAPSED'
+  /** A single transaction, within the last 30 days. */
   | 'NEW'
+  /** Known, but has never ordered. */
   | 'PROSPECT'
+  /** Ordered in the last 90 days after a gap of 180 days or more. */
   | 'WON_BACK';
 
 export type OrderChannel =
@@ -191,12 +262,19 @@ export type OrderStatus =
   | 'RETURNED'
   | 'SHIPPED';
 
+/** A postal address; every field is optional. */
 export type PostalAddressInput = {
+  /** City or town. */
   city?: string | null | undefined;
+  /** ISO 3166-1 alpha-2 country code, e.g. `DE`. */
   country?: string | null | undefined;
+  /** First address line (street and number). */
   line1?: string | null | undefined;
+  /** Second address line (flat, building…). */
   line2?: string | null | undefined;
+  /** Postal or ZIP code. */
   postalCode?: string | null | undefined;
+  /** State, province or county. */
   region?: string | null | undefined;
 };
 
@@ -244,37 +322,50 @@ export type RecordOrderInput = {
   status?: OrderStatus | null | undefined;
 };
 
+/** A consent decision to append to the ledger (it never overwrites earlier records). */
 export type SetConsentInput = {
   /** Default: ANY (the purpose on every channel). */
   channel?: ConsentChannel | null | undefined;
+  /** Global id of the customer (a customer token may only name itself). */
   customerId: string | number;
   /** Default: CONSENT. */
   lawfulBasis?: LawfulBasis | null | undefined;
   /** Version of the privacy policy the customer saw. */
   policyVersion: string;
+  /** The purpose decided on. */
   purpose: ConsentPurpose;
   /** When the customer decided; default: now. */
   recordedAt?: string | null | undefined;
   /** Where the decision was captured, e.g. "preference_centre". */
   source: string;
+  /** The decision. */
   status: ConsentStatus;
 };
 
+/** Sort direction. */
 export type SortDirection =
+  /** Smallest (or earliest) first. */
   | 'ASC'
+  /** Largest (or latest) first. */
   | 'DESC';
 
 /** Omitted fields are left as they are; null clears a field. */
 export type UpsertCustomerInput = {
+  /** Postal address (replaces the stored one). */
   address?: PostalAddressInput | null | undefined;
+  /** Date of birth (calendar date, e.g. 1990-04-01). */
   birthDate?: string | null | undefined;
   /** Normalised (trimmed, lower case) and recorded as an EMAIL identity. */
   email?: string | null | undefined;
+  /** Given name. */
   firstName?: string | null | undefined;
   /** Update this customer. Without it, the customer is found by its identifiers or created. */
   id?: string | number | null | undefined;
+  /** Identifiers to attach; an identifier held by another customer answers CONFLICT, one of an erased person SUPPRESSED. */
   identities?: Array<IdentifierInput> | null | undefined;
+  /** Family name. */
   lastName?: string | null | undefined;
+  /** BCP 47 language tag, e.g. `en-GB`. */
   locale?: string | null | undefined;
   /** International format; stored as E.164 and recorded as a PHONE identity. */
   phone?: string | null | undefined;
@@ -297,9 +388,13 @@ export type UpsertProductInput = {
 
 /** Peppers & Rogers value tiers. */
 export type ValueTier =
+  /** Costs more to serve than they bring (e.g. returns and discounts exceed margin). */
   | 'BELOW_ZERO'
+  /** Steady value with little predicted growth: keep serving at current cost. */
   | 'MAINTAIN'
+  /** Predicted value well above current value: invest to grow. */
   | 'MOST_GROWABLE'
+  /** Highest current and predicted value: retain. */
   | 'MOST_VALUABLE';
 
 export type CustomerByIdQueryVariables = Exact<{
