@@ -128,17 +128,28 @@ export type CustomerValueFilter = {
   valueTiers?: Array<ValueTier> | null | undefined;
 };
 
+/** Kind of feedback. */
 export type FeedbackKind =
+  /** A complaint to be handled (OPEN → ACKNOWLEDGED → RESOLVED). */
   | 'COMPLAINT'
+  /** Customer-satisfaction rating, score 1–5. */
   | 'CSAT'
+  /** Net Promoter Score answer, score 0–10. */
   | 'NPS'
+  /** A product review, score 1–5. */
   | 'REVIEW'
+  /** An idea or request, without a score. */
   | 'SUGGESTION'
+  /** Another survey answer; the score, if any, is the survey's own scale. */
   | 'SURVEY';
 
+/** Handling status of feedback. */
 export type FeedbackStatus =
+  /** Seen by staff and being handled. */
   | 'ACKNOWLEDGED'
+  /** Received, not yet looked at. */
   | 'OPEN'
+  /** Handled; `resolvedAt` says when. */
   | 'RESOLVED';
 
 /** A customer identifier. */
@@ -166,49 +177,86 @@ export type IdentityKind =
   /** A phone number in E.164 form. */
   | 'PHONE';
 
+/** Channel an interaction or feedback happened on. */
 export type InteractionChannel =
+  /** Mobile app. */
   | 'APP'
+  /** Live chat. */
   | 'CHAT'
+  /** Email. */
   | 'EMAIL'
+  /** Phone call. */
   | 'PHONE'
+  /** Push notification. */
   | 'PUSH'
+  /** Text message. */
   | 'SMS'
+  /** Social media. */
   | 'SOCIAL'
+  /** Physical store. */
   | 'STORE'
+  /** Customer support (tickets). */
   | 'SUPPORT'
+  /** Website. */
   | 'WEB';
 
+/** Criteria to narrow a customer's interactions; all given criteria must match. */
 export type InteractionFilter = {
+  /** Only interactions tagged with this campaign. */
   campaign?: string | null | undefined;
+  /** Only interactions on one of these channels. */
   channels?: Array<InteractionChannel> | null | undefined;
   /** Inclusive lower bound of occurredAt. */
   since?: string | null | undefined;
+  /** Only interactions of one of these types. */
   types?: Array<InteractionType> | null | undefined;
   /** Exclusive upper bound of occurredAt. */
   until?: string | null | undefined;
 };
 
+/** What kind of interaction happened. */
 export type InteractionType =
+  /** A phone call with the customer. */
   | 'CALL'
+  /** A cart left without ordering. */
   | 'CART_ABANDON'
+  /** A product added to the cart. */
   | 'CART_ADD'
+  /** A chat message. */
   | 'CHAT_MESSAGE'
+  /** Any other event; its name and data are in `properties`. */
   | 'CUSTOM_EVENT'
+  /** A link in an email was clicked. */
   | 'EMAIL_CLICK'
+  /** An email was opened. */
   | 'EMAIL_OPEN'
+  /** An email was sent to the customer. */
   | 'EMAIL_SEND'
+  /** The customer was held out of a campaign as part of its control group (recorded when offers are ranked). */
   | 'HELD_OUT'
+  /** The customer accepted an offer. */
   | 'OFFER_ACCEPTED'
+  /** The customer rejected an offer. */
   | 'OFFER_REJECTED'
+  /** An offer was shown to the customer. */
   | 'OFFER_SHOWN'
+  /** A web page was viewed. */
   | 'PAGE_VIEW'
+  /** A product page was viewed. */
   | 'PRODUCT_VIEW'
+  /** A push notification was sent. */
   | 'PUSH_SEND'
+  /** An app screen was viewed. */
   | 'SCREEN_VIEW'
+  /** A search was made. */
   | 'SEARCH'
+  /** A text message was sent. */
   | 'SMS_SEND'
+  /** The customer mentioned the business on social media. */
   | 'SOCIAL_MENTION'
+  /** The customer visited a store. */
   | 'STORE_VISIT'
+  /** A support ticket was opened. */
   | 'TICKET';
 
 /** GDPR article 6 lawful basis of a processing. */
@@ -237,29 +285,46 @@ export type LifecycleStage =
   /** Ordered in the last 90 days after a gap of 180 days or more. */
   | 'WON_BACK';
 
+/** Where an order was placed. */
 export type OrderChannel =
+  /** In the mobile app. */
   | 'APP'
+  /** On a third-party marketplace. */
   | 'MARKETPLACE'
+  /** Through a partner. */
   | 'PARTNER'
+  /** By phone. */
   | 'PHONE'
+  /** In a physical store. */
   | 'STORE'
+  /** On the website. */
   | 'WEB';
 
 /** Name the product by productId or by sku (exactly one). */
 export type OrderLineInput = {
+  /** Global id of the product; give this or `sku`. */
   productId?: string | number | null | undefined;
+  /** Units bought (≥ 1). */
   quantity: number;
+  /** SKU of the product; give this or `productId`. */
   sku?: string | null | undefined;
   /** Minor units; default: the product's list price (same currency only). */
   unitPriceMinor?: number | null | undefined;
 };
 
+/** Fulfilment status of an order. Value metrics count every status except CANCELLED and RETURNED. */
 export type OrderStatus =
+  /** Cancelled before fulfilment. */
   | 'CANCELLED'
+  /** Delivered to the customer. */
   | 'DELIVERED'
+  /** Paid, not yet shipped. */
   | 'PAID'
+  /** Placed, not yet paid. */
   | 'PLACED'
+  /** Returned by the customer. */
   | 'RETURNED'
+  /** Shipped, not yet delivered. */
   | 'SHIPPED';
 
 /** A postal address; every field is optional. */
@@ -280,45 +345,67 @@ export type PostalAddressInput = {
 
 /** NPS needs a score 0-10, CSAT and REVIEW 1-5, SURVEY takes 0-100; COMPLAINT and SUGGESTION need text. */
 export type RecordFeedbackInput = {
+  /** Channel the feedback came through. */
   channel?: InteractionChannel | null | undefined;
+  /** Global id of the customer (a customer token may only name itself). */
   customerId: string | number;
+  /** What kind of feedback this is; it fixes the score's allowed range. */
   kind: FeedbackKind;
+  /** Global id of the product the feedback is about, if any. */
   productId?: string | number | null | undefined;
+  /** Score on the kind's scale: NPS 0–10, CSAT and REVIEW 1–5; none for SUGGESTION and COMPLAINT. */
   score?: number | null | undefined;
   /** Default: now. */
   submittedAt?: string | null | undefined;
+  /** The customer's own words (personal data; scrubbed on erasure). */
   text?: string | null | undefined;
+  /** Short topic label, e.g. `delivery`. */
   topic?: string | null | undefined;
 };
 
+/** An interaction to record for a customer. */
 export type RecordInteractionInput = {
+  /** Campaign tag the interaction belongs to, if any. */
   campaign?: string | null | undefined;
+  /** Channel it happened on. */
   channel: InteractionChannel;
+  /** Global id of the customer. */
   customerId: string | number;
   /** Default: now. */
   occurredAt?: string | null | undefined;
+  /** Global id of the product concerned, if any. */
   productId?: string | number | null | undefined;
   /** Event attributes; at most 16 KiB of JSON. */
   properties?: Record<string, unknown> | null | undefined;
+  /** Integration reporting it; defaults to the caller (API key name or `api`). */
   source?: string | null | undefined;
   /** The sender's unique id for this event; makes the call idempotent. */
   sourceEventId?: string | null | undefined;
+  /** What happened. */
   type: InteractionType;
 };
 
+/** An order to record for a customer. */
 export type RecordOrderInput = {
+  /** Where the order was placed. */
   channel: OrderChannel;
+  /** ISO 4217 currency of every amount of the order. */
   currency: string;
+  /** Global id of the customer. */
   customerId: string | number;
+  /** Discount on the whole order, in minor units of `currency`; default 0. */
   discountMinor?: number | null | undefined;
   /** Order number in the source system; makes the call idempotent per source. */
   externalId?: string | null | undefined;
   /** 1 to 500 lines. */
   lines: Array<OrderLineInput>;
+  /** When the order was placed (UTC; not in the future). */
   placedAt: string;
   /** A code used at checkout: an offer code, else a campaign code. The order then counts for it directly (README "Campaign insights"). */
   promoCode?: string | null | undefined;
+  /** Integration reporting it; defaults to the caller. */
   source?: string | null | undefined;
+  /** Order status; default PLACED. */
   status?: OrderStatus | null | undefined;
 };
 
@@ -377,12 +464,17 @@ export type UpsertCustomerInput = {
 
 /** Creates the product with this sku, or updates it. */
 export type UpsertProductInput = {
+  /** Brand name. */
   brand?: string | null | undefined;
+  /** Product category (stored in lower case). */
   category: string;
+  /** ISO 4217 currency of the price. */
   currency: string;
+  /** Product name (not empty). */
   name: string;
   /** List price in minor units. */
   priceMinor: number;
+  /** Stock-keeping unit: the product's unique code. */
   sku: string;
 };
 
