@@ -37,10 +37,10 @@ export function describables(schema: GraphQLSchema): Describable[] {
  * patterns shared by all connections, edges and paging arguments). A description written in the code
  * wins: the table only fills gaps, so branches that add decorator descriptions never conflict with it.
  */
-export function applyDescriptions(schema: GraphQLSchema): GraphQLSchema {
+export function applyDescriptions(schema: GraphQLSchema, table: Record<string, string> = descriptions): GraphQLSchema {
   for (const item of describables(schema)) {
     if (item.description) continue;
-    const text = descriptions[item.key] ?? patternDescription(item.key);
+    const text = table[item.key] ?? patternDescription(item.key);
     if (text) item.set(text);
   }
   return schema;

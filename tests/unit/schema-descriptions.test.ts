@@ -1,5 +1,6 @@
+import { buildSchema } from 'graphql';
 import { buildBareSchema } from '../../src/schema/build-schema';
-import { describables } from '../../src/schema/describe';
+import { applyDescriptions, describables } from '../../src/schema/describe';
 import { descriptions } from '../../src/schema/descriptions';
 
 // GraphiQL's docs pane is the API reference for front-end teams, partners and analysts: every type,
@@ -10,11 +11,22 @@ it('every element of the schema has a description', async () => {
   expect(missing).toEqual([]);
 });
 
+it('the table only fills gaps: a description written in the code wins, unknown keys are ignored', () => {
+  const schema = buildSchema(`
+    """From the code."""
+    type Query { """From the code."""  a(x: Int): E  b: Int }
+    enum E { ON OFF }
+  `);
+  applyDescriptions(schema, { Query: 'table', 'Query.a': 'table', 'Query.a(x)': 'x from table', 'Query.b': 'b from table', 'E.ON': 'on from table', 'Query.gone': 'nothing' });
+  const byKey = Object.fromEntries(describables(schema).map((d) => [d.key, d.description]));
+  expect(byKey).toEqual({ Query: 'From the code.', 'Query.a': 'From the code.', 'Query.a(x)': 'x from table', 'Query.b': 'b from table', E: undefined, 'E.ON': 'on from table', 'E.OFF': undefined });
+});
+
 // Keys may be written ahead for fields other branches are adding, so a key that matches nothing is
 // only reported, not a failure; a typo shows up here and as a missing description above.
-it('lists description keys that match nothing in the schema (warning only)', async () => {
+it('every description key is well-formed; keys that match nothing in the schema are only reported', async () => {
+  expect(Object.keys(descriptions).filter((k) => !/^\w+(\.\w+(\(\w+\))?)?$/.test(k) || !descriptions[k].trim())).toEqual([]);
   const keys = new Set(describables(await buildBareSchema()).map((d) => d.key));
   const unknown = Object.keys(descriptions).filter((k) => !keys.has(k));
-  if (unknown.length) console.warn(`descriptions.ts keys not in the schema (${unknown.length}):\n${unknown.join('\n')}`);
-  expect(Object.keys(descriptions).length).toBeGreaterThan(0);
+  if (unknown.length) console.warn(`descriptions.ts keys not in this schema (${unknown.length}; other branches' names?):\n${unknown.join('\n')}`);
 });
