@@ -122,7 +122,7 @@ export type CustomerValueFilter = {
   clv12mAtLeastMinor?: number | null | undefined;
   /** Only customers in one of these lifecycle stages. */
   lifecycleStages?: Array<LifecycleStage> | null | undefined;
-  /** Only customers in one of these RFM segments (e.g. `champions`, `at_risk`). */
+  /** Only customers in one of these RFM segments (e.g. `Champions`, `At Risk`). */
   rfmSegments?: Array<string> | null | undefined;
   /** Only customers in one of these value tiers. */
   valueTiers?: Array<ValueTier> | null | undefined;
@@ -140,7 +140,7 @@ export type FeedbackKind =
   | 'REVIEW'
   /** An idea or request, without a score. */
   | 'SUGGESTION'
-  /** Another survey answer; the score, if any, is the survey's own scale. */
+  /** Another survey answer, score 0–100. */
   | 'SURVEY';
 
 /** Handling status of feedback. */
@@ -353,7 +353,7 @@ export type RecordFeedbackInput = {
   kind: FeedbackKind;
   /** Global id of the product the feedback is about, if any. */
   productId?: string | number | null | undefined;
-  /** Score on the kind's scale: NPS 0–10, CSAT and REVIEW 1–5; none for SUGGESTION and COMPLAINT. */
+  /** Score on the kind's scale: NPS 0–10, CSAT and REVIEW 1–5, SURVEY 0–100. */
   score?: number | null | undefined;
   /** Default: now. */
   submittedAt?: string | null | undefined;
@@ -377,7 +377,7 @@ export type RecordInteractionInput = {
   productId?: string | number | null | undefined;
   /** Event attributes; at most 16 KiB of JSON. */
   properties?: Record<string, unknown> | null | undefined;
-  /** Integration reporting it; defaults to the caller (API key name or `api`). */
+  /** Integration reporting it (at most 64 characters); default `api`. */
   source?: string | null | undefined;
   /** The sender's unique id for this event; makes the call idempotent. */
   sourceEventId?: string | null | undefined;
@@ -403,7 +403,7 @@ export type RecordOrderInput = {
   placedAt: string;
   /** A code used at checkout: an offer code, else a campaign code. The order then counts for it directly (README "Campaign insights"). */
   promoCode?: string | null | undefined;
-  /** Integration reporting it; defaults to the caller. */
+  /** Integration reporting it (at most 64 characters); default `api`. With `externalId`, the deduplication key. */
   source?: string | null | undefined;
   /** Order status; default PLACED. */
   status?: OrderStatus | null | undefined;
@@ -480,13 +480,13 @@ export type UpsertProductInput = {
 
 /** Peppers & Rogers value tiers. */
 export type ValueTier =
-  /** Costs more to serve than they bring (e.g. returns and discounts exceed margin). */
+  /** Returned at least as much as they kept (returned value ≥ kept order value). */
   | 'BELOW_ZERO'
-  /** Steady value with little predicted growth: keep serving at current cost. */
+  /** Every customer not in another tier (including those without metrics). */
   | 'MAINTAIN'
-  /** Predicted value well above current value: invest to grow. */
+  /** Bottom half by predicted 12-month value, but likely alive (P(alive) ≥ 0.5) and still engaged (engagement decline < 0.5): worth investing in. */
   | 'MOST_GROWABLE'
-  /** Highest current and predicted value: retain. */
+  /** Top fifth of customers by predicted 12-month value. */
   | 'MOST_VALUABLE';
 
 export type CustomerByIdQueryVariables = Exact<{
