@@ -24,7 +24,7 @@ export function patternDescription(key: string): string | undefined {
   if (m?.[2] === 'cursor') return 'Opaque cursor of this item: pass it as `after` to read the items that follow it.';
   if (m?.[2] === 'node') return `The ${m[1]} itself.`;
   m = /^(\w+)\.(\w+)\((\w+)\)$/.exec(key);
-  if (m?.[3] === 'first') return 'How many items to return from the start of the page (after `after`, if given); the server caps it at the documented bound and refuses a larger value.';
+  if (m?.[3] === 'first') return 'How many items to return, following `after` if given: from 0 up to the list\'s maximum; a larger value is refused with BAD_USER_INPUT.';
   if (m?.[3] === 'after') return 'The `cursor` (or `pageInfo.endCursor`) of the last item already read; omit it to start from the beginning.';
   if (m?.[3] === 'last') return 'How many items to return from the end of the page (before `before`, if given).';
   if (m?.[3] === 'before') return 'The `cursor` (or `pageInfo.startCursor`) of the first item already read; the page ends before it.';
