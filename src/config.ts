@@ -1,6 +1,7 @@
 import path from 'node:path';
 import { parseByteSize } from './hardening/http';
 import { parseMergePolicy, type MergePolicy } from './services/merge-policy';
+import { Keyring, parsePseudonymKeys } from './auth/pseudonyms';
 
 export interface Config {
   env: 'development' | 'test' | 'production';
@@ -84,6 +85,33 @@ export interface Config {
   trustedDocuments?: string;
   /** MERGE_POLICY (JSON): automatic merges, identifier limits, junk values, source priority (README "Identity resolution and merges"). */
   mergePolicy: MergePolicy;
+  /** PSEUDONYM_KEYS, newest first: keyed digests of erased identifiers and audit actors (README "Configuration"). */
+  pseudonymKeys: Keyring;
+  /** README "Webhooks": where deliveries run, and their retry schedule. */
+  webhooks: WebhookConfig;
+}
+
+export interface WebhookConfig {
+  /** `inline`: this server dispatches the outbox and sends deliveries; `off`: a separate worker (npm run webhooks:worker) does. */
+  worker: 'inline' | 'off';
+  /** Plain http:// endpoint URLs (development and tests); https only otherwise. */
+  allowHttp: boolean;
+  /** Refuse to send to loopback, private and link-local addresses (resolved at each attempt). */
+  blockPrivateNetworks: boolean;
+  /** How often the dispatcher looks for outbox events to fan out, in ms. */
+  pollMs: number;
+  /** Retries after the first attempt; with `retryDelaySeconds` and exponential backoff this spans about a day. */
+  retryLimit: number;
+  /** Base of the backoff, in seconds: retry n waits retryDelay × 2^n × (1 to 2, random). */
+  retryDelaySeconds: number;
+  /** Time allowed for one attempt (connect, send, answer), in ms. */
+  attemptTimeoutMs: number;
+  /** An attempt still unfinished after this (a crashed instance) is failed and retried, in seconds. */
+  expireSeconds: number;
+  /** Dead-lettered deliveries in a row that disable an endpoint. */
+  disableAfterDeadLetters: number;
+  /** pg-boss maintenance (expiring abandoned attempts), in seconds. */
+  maintenanceSeconds: number;
 }
 
 /** Development only: lets `npm start` print a working admin token. Refused in production. */
@@ -181,6 +209,14 @@ function mergePolicyVar(env: NodeJS.ProcessEnv): MergePolicy {
   }
 }
 
+function pseudonymKeysVar(env: NodeJS.ProcessEnv, production: boolean): Keyring {
+  try {
+    return new Keyring(parsePseudonymKeys(env.PSEUDONYM_KEYS, production));
+  } catch (err) {
+    throw new ConfigError((err as Error).message);
+  }
+}
+
 /** Reads and validates the environment once; a bad value stops start-up with a clear message. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const nodeEnv = oneOf(env, 'NODE_ENV', ['development', 'test', 'production'] as const, 'development');
@@ -237,6 +273,19 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     federation: boolVar(env, 'FEDERATION', false),
     trustedDocuments: env.TRUSTED_DOCUMENTS ? path.resolve(env.TRUSTED_DOCUMENTS) : undefined,
     mergePolicy: mergePolicyVar(env),
+    webhooks: {
+      worker: oneOf(env, 'WEBHOOK_WORKER', ['inline', 'off'] as const, nodeEnv === 'test' ? 'off' : 'inline'),
+      allowHttp: boolVar(env, 'WEBHOOK_ALLOW_HTTP', nodeEnv !== 'production'),
+      blockPrivateNetworks: boolVar(env, 'WEBHOOK_BLOCK_PRIVATE_NETWORKS', nodeEnv === 'production'),
+      pollMs: intVar(env, 'WEBHOOK_POLL_MS', 1000, 50, 60_000),
+      retryLimit: intVar(env, 'WEBHOOK_RETRY_LIMIT', 12, 0, 50),
+      retryDelaySeconds: intVar(env, 'WEBHOOK_RETRY_DELAY_SECONDS', 15, 0, 3600),
+      attemptTimeoutMs: intVar(env, 'WEBHOOK_ATTEMPT_TIMEOUT_MS', 15_000, 100, 120_000),
+      expireSeconds: intVar(env, 'WEBHOOK_EXPIRE_SECONDS', 60, 1, 3600),
+      disableAfterDeadLetters: intVar(env, 'WEBHOOK_DISABLE_AFTER', 5, 1, 1000),
+      maintenanceSeconds: intVar(env, 'WEBHOOK_MAINTENANCE_SECONDS', 30, 1, 3600),
+    },
+    pseudonymKeys: pseudonymKeysVar(env, nodeEnv === 'production'),
   };
 }
 

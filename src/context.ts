@@ -2,7 +2,7 @@ import type { EntityManager, MikroORM } from '@mikro-orm/postgresql';
 import { createLoaders, type Loaders } from './loaders';
 import type { Viewer } from './auth/viewer';
 import type { Config } from './config';
-import { AuditRecorder } from './auth/audit';
+import { AuditRecorder, withActor } from './auth/audit';
 import type { ActivityEvents } from './live/activity-events';
 
 export interface Context {
@@ -24,7 +24,7 @@ export interface Context {
 
 export function createContext(orm: MikroORM, config: Config, viewer: Viewer | null, requestId: string, events: ActivityEvents): Context {
   const em = orm.em.fork() as EntityManager;
-  return { requestId, viewer, em, primary: em, loaders: createLoaders(em), config, audit: new AuditRecorder(), events };
+  return { requestId, viewer: viewer && withActor(viewer, config.pseudonymKeys), em, primary: em, loaders: createLoaders(em), config, audit: new AuditRecorder(), events };
 }
 
 /** Points a query's reads at another server (a read replica): a fork and loaders of its own. */

@@ -6,7 +6,7 @@ import { expressMiddleware } from '@as-integrations/express5';
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
 import { ApolloServerPluginCacheControlDisabled, ApolloServerPluginInlineTraceDisabled, ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import { GraphQLError, getOperationAST, parse, specifiedRules, validate, type DocumentNode, type FormattedExecutionResult } from 'graphql';
-import type { MikroORM } from '@mikro-orm/postgresql';
+import type { EntityManager, MikroORM } from '@mikro-orm/postgresql';
 import { WebSocketServer } from 'ws';
 import { useServer } from 'graphql-ws/use/ws';
 import { authenticate } from './auth/authenticate';
@@ -15,7 +15,7 @@ import type { Logger } from './logger';
 import { createContext, readFrom, type Context } from './context';
 import type { ReadRouter } from './db/read-replicas';
 import { buildAppSchema } from './schema/build-schema';
-import { createFormatError } from './errors/format-error';
+import { createFormatError, SERVICE_UNAVAILABLE } from './errors/format-error';
 import { createJwtVerifier } from './auth/jwt';
 import type { Viewer } from './auth/viewer';
 import { currentSqlStats, installSqlCounter } from './observability/sql-counter';
@@ -23,9 +23,14 @@ import { createObservability } from './observability';
 import { playgroundRouter } from './playground/playground.router';
 import { customer360Query, playgroundExamples } from './playground/examples';
 import { applyBudget, createHardening } from './hardening';
+import { markApiKeyVerified } from './hardening/rate-limit';
+import { upgradeLegacyDigests } from './services/privacy.service';
 import { createActivityEvents, type ActivityEvents } from './live/activity-events';
+import { startOutbound, type Outbound } from './outbound/delivery-worker';
 import { trackingRouter } from './tracking/tracking.router';
 import { loadTrustedDocuments, trustedDocumentsIntake } from './hardening/trusted-documents';
+
+const READY_TIMEOUT_MS = 900;
 
 export interface RapportServer {
   app: express.Express;
@@ -36,6 +41,8 @@ export interface RapportServer {
   close(): Promise<void>;
   /** Live updates (README "Live updates"): what mutations publish and subscriptions read. */
   events: ActivityEvents;
+  /** The webhook dispatcher and workers, when they run in this server (WEBHOOK_WORKER=inline). */
+  outbound?: Outbound;
 }
 
 export interface ServerOptions {
@@ -46,6 +53,23 @@ export interface ServerOptions {
   playgroundHeaders?: Record<string, string>;
   /** Read replicas for query operations (README "Scaling out"); absent: everything on `orm`. */
   readRouter?: ReadRouter;
+}
+
+/**
+ * A response whose errors say the database is unavailable answers HTTP 503 (not 200, nor 500), so
+ * load balancers and clients retry it as they retry any unavailable service.
+ */
+function unavailablePlugin(): ApolloServerPlugin<Context> {
+  return {
+    async requestDidStart() {
+      return {
+        async willSendResponse({ response }) {
+          if (response.body.kind !== 'single') return;
+          if (response.body.singleResult.errors?.some((e) => e.extensions?.code === SERVICE_UNAVAILABLE)) response.http.status = 503;
+        },
+      };
+    },
+  };
 }
 
 /**
@@ -135,6 +159,10 @@ export async function createServer({ orm, config, logger, playgroundHeaders, rea
   const hardening = await createHardening({ config, logger, verifyJwt });
   app.set('trust proxy', config.trustProxy);
 
+  // Suppression digests from before PSEUDONYM_KEYS: converted once, so no reversible digest stays.
+  const upgraded = await upgradeLegacyDigests(orm.em.fork() as EntityManager, config.pseudonymKeys);
+  if (upgraded) logger.info({ digests: upgraded }, 'suppressed identifiers converted to keyed digests');
+
   // Trusted documents (README "Trusted documents"): a bad manifest stops start-up.
   const trusted = config.trustedDocuments ? loadTrustedDocuments(config.trustedDocuments) : undefined;
   if (trusted) logger.info({ documents: trusted.size }, 'serving trusted documents only');
@@ -165,6 +193,7 @@ export async function createServer({ orm, config, logger, playgroundHeaders, rea
       // A subgraph would otherwise send the router per-field timing traces (ftv1) on request: CPU for every field, and timings to whoever asks.
       ApolloServerPluginInlineTraceDisabled(),
       auditPlugin(logger, config.exposeSqlCount),
+      unavailablePlugin(),
       obs.apolloPlugin,
       ...hardening.plugins,
       ...(readRouter ? [readRoutingPlugin(readRouter, logger, config.exposeSqlCount)] : []),
@@ -175,12 +204,19 @@ export async function createServer({ orm, config, logger, playgroundHeaders, rea
   app.get('/healthz', (_req, res) => {
     res.json({ status: 'ok' });
   });
+  // A frozen database (a hung host, a network partition) never answers: the probe gives it one
+  // second, so that the load balancer hears "not ready" in time instead of waiting with it.
   app.get('/readyz', async (_req, res) => {
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<'late'>((resolve) => (timer = setTimeout(() => resolve('late'), READY_TIMEOUT_MS)));
     try {
-      await orm.em.fork().getConnection().execute('select 1');
-      res.json({ status: 'ready' });
+      const answer = await Promise.race([orm.em.fork().getConnection().execute('select 1'), late]);
+      if (answer === 'late') res.status(503).json({ status: 'unavailable', reason: `database did not answer within ${READY_TIMEOUT_MS} ms` });
+      else res.json({ status: 'ready' });
     } catch {
       res.status(503).json({ status: 'unavailable', reason: 'database unreachable' });
+    } finally {
+      clearTimeout(timer);
     }
   });
 
@@ -214,6 +250,7 @@ export async function createServer({ orm, config, logger, playgroundHeaders, rea
         const apiKey = req.headers['x-api-key'];
         const viewer = await authenticate(req.headers.authorization, typeof apiKey === 'string' ? apiKey : undefined, verifyJwt, orm, logger);
         obs.noteViewer(res, viewer);
+        if (viewer?.apiKeyId) markApiKeyVerified(res);
         return createContext(orm, config, viewer, requestId, events);
       },
     }),
@@ -304,9 +341,15 @@ export async function createServer({ orm, config, logger, playgroundHeaders, rea
   // Express' HTML page with a stack trace.
   app.use(obs.errorScope, hardening.errorHandler);
 
+  // Webhooks (README "Webhooks"): in this process unless a separate worker runs them.
+  const outbound = config.webhooks.worker === 'inline'
+    ? await startOutbound({ databaseUrl: orm.config.get('clientUrl')!, config: config.webhooks, logger })
+    : undefined;
+
   return {
     app,
     httpServer,
+    outbound,
     listen: (port, host) =>
       new Promise((resolve, reject) => {
         httpServer.once('error', reject);
@@ -320,6 +363,7 @@ export async function createServer({ orm, config, logger, playgroundHeaders, rea
       await apollo.stop();
       await hardening.close();
       await events.close();
+      await outbound?.stop();
     },
     events,
   };

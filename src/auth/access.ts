@@ -1,6 +1,8 @@
 import type { Context } from '../context';
 import { THIRD_PARTY_SHARING, type ConsentNeed } from './policy';
 import { Role } from './viewer';
+import { DomainError, ErrorCode } from '../errors/domain-error';
+import { expectGlobalId } from '../schema/global-id';
 
 /**
  * Object-level access: may this viewer see anything of this customer? Staff: yes. A customer: only
@@ -52,4 +54,22 @@ export async function visibleOrNull<T extends object>(ctx: Context, obj: T | nul
   const customerId = customerIdOf(obj);
   if (customerId === undefined) return obj;
   return (await canAccessCustomer(ctx, customerId)) ? obj : null;
+}
+
+/**
+ * The customer a write names, as a database id, once the viewer may see that customer. One the viewer
+ * may not see answers exactly as one that does not exist (the services' own NOT_FOUND), before
+ * anything is written: a partner learns neither that an id exists nor anything of a customer who does
+ * not share with third parties, and writes nothing about them.
+ */
+export async function writableCustomerId(ctx: Context, globalId: string, field: string): Promise<string> {
+  const id = expectGlobalId(globalId, 'Customer', field);
+  if (!(await canAccessCustomer(ctx, id))) throw new DomainError(ErrorCode.NOT_FOUND, 'customer not found', { field: 'customerId' });
+  return id;
+}
+
+/** The ids among `ids` the viewer may see (one batched consent lookup for partners). */
+export async function accessibleCustomers(ctx: Context, ids: string[]): Promise<Set<string>> {
+  const ok = await Promise.all(ids.map((id) => canAccessCustomer(ctx, id)));
+  return new Set(ids.filter((_, i) => ok[i]));
 }

@@ -1,5 +1,22 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { Viewer } from './viewer';
+import { defaultKeyring, type Keyring } from './pseudonyms';
+
+/**
+ * How a viewer is recorded as the one who acted: never a token's subject as such (often an e-mail
+ * address, which would outlive the person's erasure in the log), but its keyed pseudonym. API keys
+ * are named by their key name, which is the partner's, not a person's.
+ */
+export function actorOf(viewer: Viewer | null, keyring: Keyring = defaultKeyring()): string {
+  if (!viewer) return 'system';
+  if (viewer.actor) return viewer.actor;
+  return viewer.apiKeyId ? viewer.subject : keyring.actor(viewer.subject);
+}
+
+/** The viewer with its `actor` set (once per request, by the context). */
+export function withActor(viewer: Viewer, keyring: Keyring): Viewer {
+  return { ...viewer, actor: actorOf(viewer, keyring) };
+}
 
 /**
  * Collects, during one request, which personal-data fields of which customers were returned, and
@@ -27,7 +44,7 @@ export class AuditRecorder {
       `insert into audit_log (request_id, actor, role, api_key_id, action, operation, customer_id, fields)
        select ?, ?, ?, ?, 'READ', ?, r.customer_id, array(select jsonb_array_elements_text(r.fields))
        from jsonb_to_recordset(?::jsonb) as r(customer_id uuid, fields jsonb)`,
-      [requestId, viewer.subject, viewer.role, viewer.apiKeyId ?? null, operation, JSON.stringify(rows)],
+      [requestId, actorOf(viewer), viewer.role, viewer.apiKeyId ?? null, operation, JSON.stringify(rows)],
     );
   }
 }
@@ -36,7 +53,7 @@ export class AuditRecorder {
 export async function auditWrite(em: EntityManager, viewer: Viewer | null, requestId: string, operation: string, customerId: string | null, fields: string[] = []): Promise<void> {
   await em.execute(
     `insert into audit_log (request_id, actor, role, api_key_id, action, operation, customer_id, fields) values (?, ?, ?, ?, 'WRITE', ?, ?, ?::text[])`,
-    [requestId, viewer?.subject ?? 'system', viewer?.role ?? 'system', viewer?.apiKeyId ?? null, operation, customerId, `{${fields.map((f) => `"${f}"`).join(',')}}`],
+    [requestId, actorOf(viewer), viewer?.role ?? 'system', viewer?.apiKeyId ?? null, operation, customerId, `{${fields.map((f) => `"${f}"`).join(',')}}`],
   );
 }
 
@@ -46,6 +63,6 @@ export async function auditWrites(em: EntityManager, viewer: Viewer | null, requ
   await em.execute(
     `insert into audit_log (request_id, actor, role, api_key_id, action, operation, customer_id, fields)
      select ?, ?, ?, ?, 'WRITE', ?, c, '{}'::text[] from unnest(?::uuid[]) as c`,
-    [requestId, viewer?.subject ?? 'system', viewer?.role ?? 'system', viewer?.apiKeyId ?? null, operation, `{${customerIds.join(',')}}`],
+    [requestId, actorOf(viewer), viewer?.role ?? 'system', viewer?.apiKeyId ?? null, operation, `{${customerIds.join(',')}}`],
   );
 }

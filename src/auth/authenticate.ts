@@ -4,6 +4,7 @@ import { authenticateApiKey } from './api-keys';
 import type { Viewer } from './viewer';
 import type { Logger } from '../logger';
 import { DomainError, ErrorCode } from '../errors/domain-error';
+import { isDatabaseUnavailable, SERVICE_UNAVAILABLE, UNAVAILABLE_MESSAGE } from '../errors/format-error';
 
 /**
  * Bearer JWT (staff, customers) or X-API-Key (partners). Neither: anonymous, and every guarded field
@@ -22,6 +23,9 @@ export async function authenticate(header: string | undefined, apiKey: string | 
     if (e instanceof DomainError) throw new GraphQLError(e.message, { extensions: { code: 'UNAUTHENTICATED', http: { status: 401 } } });
     // A failure of ours (database down…) is not the client's bad credential, and its details stay in the log.
     logger.error({ err: e }, 'authentication failed unexpectedly');
+    if (isDatabaseUnavailable(e)) {
+      throw new GraphQLError(UNAVAILABLE_MESSAGE, { extensions: { code: SERVICE_UNAVAILABLE, retryable: true, http: { status: 503 } } });
+    }
     throw new GraphQLError('Internal server error', { extensions: { code: 'INTERNAL_SERVER_ERROR', http: { status: 500 } } });
   }
 }

@@ -1,4 +1,4 @@
-import { MUTATION_POLICY, QUERY_POLICY, SUBSCRIPTION_POLICY, TYPE_POLICY, type FieldPolicy, type Grant } from './policy';
+import { ACTION_POLICY, EVENT_POLICY, MUTATION_POLICY, QUERY_POLICY, SUBSCRIPTION_POLICY, TYPE_POLICY, type FieldPolicy, type Grant } from './policy';
 import { Role } from './viewer';
 
 const ROLES = [Role.ADMIN, Role.SUPPORT, Role.MARKETING, Role.ANALYST, Role.PARTNER, Role.CUSTOMER];
@@ -29,6 +29,8 @@ export function policyMarkdown(): string {
     ...rows('Query ', Object.entries(QUERY_POLICY)),
     ...rows('Mutation ', Object.entries(MUTATION_POLICY)),
     ...rows('Subscription ', Object.entries(SUBSCRIPTION_POLICY)),
+    ...rows('Webhook event ', Object.entries(EVENT_POLICY)),
+    ...rows('Action ', Object.entries(ACTION_POLICY)),
     ...Object.entries(TYPE_POLICY).flatMap(([type, fields]) => rows(`${type}: `, Object.entries(fields))),
   ];
   return [...header, ...body].join('\n');

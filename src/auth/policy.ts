@@ -104,6 +104,32 @@ export const QUERY_POLICY: Record<string, FieldPolicy> = {
   campaigns: { [ADMIN]: true, [MARKETING]: true, [ANALYST]: true },
   // Merging is support work (DESIGN.md): the preview shows both profiles' personal data.
   previewMerge: { [ADMIN]: true, [SUPPORT]: true },
+  // A partner sees its own key's endpoints and their delivery log; an admin sees all.
+  webhookEndpoints: { [ADMIN]: true, [PARTNER]: true },
+  webhookDeliveries: { [ADMIN]: true, [PARTNER]: true },
+};
+
+/**
+ * Outbox event types, and who may receive each through a webhook: the same grant as reading what
+ * the event is about (a partner needs the scope of that data, and every delivery to a partner also
+ * needs the customer's consent to THIRD_PARTY_SHARING in force at the attempt). Segment and lifecycle
+ * events reveal computed metrics, which only staff read: admin endpoints only.
+ */
+export const EVENT_POLICY: Record<string, FieldPolicy> = {
+  'customer.created': { [ADMIN]: true, [PARTNER]: { scope: Scope.CUSTOMERS_READ } },
+  'customer.updated': { [ADMIN]: true, [PARTNER]: { scope: Scope.CUSTOMERS_READ } },
+  'customer.merged': { [ADMIN]: true, [PARTNER]: { scope: Scope.CUSTOMERS_READ } },
+  'customer.unmerged': { [ADMIN]: true, [PARTNER]: { scope: Scope.CUSTOMERS_READ } },
+  'customer.erased': { [ADMIN]: true, [PARTNER]: { scope: Scope.CUSTOMERS_READ } },
+  'consent.changed': { [ADMIN]: true, [PARTNER]: { scope: Scope.CUSTOMERS_READ } },
+  'order.recorded': { [ADMIN]: true, [PARTNER]: { scope: Scope.ORDERS_READ } },
+  'interaction.recorded': { [ADMIN]: true, [PARTNER]: { scope: Scope.INTERACTIONS_READ } },
+  'offer.responded': { [ADMIN]: true, [PARTNER]: { scope: Scope.INTERACTIONS_READ } },
+  'feedback.recorded': { [ADMIN]: true, [PARTNER]: { scope: Scope.FEEDBACK_READ } },
+  'feedback.status_changed': { [ADMIN]: true, [PARTNER]: { scope: Scope.FEEDBACK_READ } },
+  'segment.entered': { [ADMIN]: true },
+  'segment.exited': { [ADMIN]: true },
+  'lifecycle.changed': { [ADMIN]: true },
 };
 
 /** Mutations. For the customer role the input must name their own customer (checked by the rule). */
@@ -137,6 +163,12 @@ export const MUTATION_POLICY: Record<string, FieldPolicy> = {
   unmergeCustomers: { [ADMIN]: true, [SUPPORT]: true },
   // The customer states their own; support records what a customer says on the phone.
   setPreferences: { [ADMIN]: true, [SUPPORT]: true, [CUSTOMER]: true },
+  // Webhooks: an admin for any endpoint, a partner key for its own (the service checks ownership, and
+  // that each event type subscribed is one EVENT_POLICY lets the key receive).
+  createWebhookEndpoint: { [ADMIN]: true, [PARTNER]: true },
+  updateWebhookEndpoint: { [ADMIN]: true, [PARTNER]: true },
+  deleteWebhookEndpoint: { [ADMIN]: true, [PARTNER]: true },
+  replayWebhookDelivery: { [ADMIN]: true, [PARTNER]: true },
 };
 
 /**
@@ -145,6 +177,24 @@ export const MUTATION_POLICY: Record<string, FieldPolicy> = {
  */
 export const SUBSCRIPTION_POLICY: Record<string, FieldPolicy> = {
   customerActivity: { [ADMIN]: true, [SUPPORT]: true, [CUSTOMER]: true },
+};
+
+/**
+ * What a write may do beyond the field it calls, where no field of its own names it. Same shape and
+ * meaning as the tables above; the resolvers ask `holdsGrant` before they let a write do it.
+ */
+export const ACTION_POLICY: Record<string, FieldPolicy> = {
+  // Learn which customer an identifier belongs to: what customerByIdentifier answers, and so also the
+  // customer ids in ingestEvents results and in conflicts, and the ids of rows an event named by
+  // identifiers produced (node(id) { customer } would tell). Others get answers that do not depend on
+  // whether anyone else holds an identifier they send.
+  lookUpByIdentifier: QUERY_POLICY.customerByIdentifier,
+  // Change the identity graph: name a customer by several identifiers in one write, so that the ones
+  // new to it are linked to it. Partners may not, whatever their scopes: an event of theirs names one
+  // identifier (or a customerId) and is matched by it, or makes a new profile holding just it; it
+  // never links an identifier to a customer, who may not even share data with them. A customer may
+  // link identifiers to their own profile only (upsertCustomer checks the id).
+  linkIdentifiers: { [ADMIN]: true, [SUPPORT]: true, [CUSTOMER]: true },
 };
 
 /** Fields of customer-owned types. Every one of them also requires object-level access to its customer. */

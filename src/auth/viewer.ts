@@ -14,6 +14,11 @@ export interface Viewer {
   role: Role;
   /** JWT subject, or the API key's name. */
   subject: string;
+  /**
+   * Who acted, as the audit log and the merge ledger record it: a keyed pseudonym of a token's
+   * subject (which is often an e-mail address), or `api-key:<name>`. Set with the request's context.
+   */
+  actor?: string;
   /** Role CUSTOMER: the only customer this viewer may read or change. */
   customerId?: string;
   /** Role PARTNER: the key and what it may do. */

@@ -1,8 +1,10 @@
 import 'reflect-metadata';
+import type { EntityManager } from '@mikro-orm/postgresql';
 import fs from 'node:fs';
 import { parseArgs } from 'node:util';
 import { isSupportedCountry, type CountryCode } from 'libphonenumber-js';
 import { loadConfig } from '../config';
+import { upgradeLegacyDigests } from '../services/privacy.service';
 import { createLogger } from '../logger';
 import { initOrm, migrate } from '../db/orm';
 import { RecordKind } from '../import/import-record';
@@ -83,12 +85,13 @@ async function main(): Promise<void> {
     const orm = await initOrm(db.url, { poolMax: 1 });
     try {
       await migrate(orm);
+      await upgradeLegacyDigests(orm.em.fork() as EntityManager, config.pseudonymKeys);
     } finally {
       await orm.close();
     }
     const summary = await runImport(db.url, {
       file: args.file, format: args.format, kind: args.kind, rejectsPath: args.rejects, chunkSize: args.chunkSize,
-      defaultSource: args.source, defaultCountry: args.country, progress: !args.quiet,
+      defaultSource: args.source, defaultCountry: args.country, progress: !args.quiet, keyring: config.pseudonymKeys,
     });
     if (!args.quiet) {
       console.error(

@@ -17,6 +17,10 @@ export { ProductSimilarity, ProductPopularity } from './product-similarity.entit
 export { Campaign } from './campaign.entity';
 export { Offer, OfferStats } from './offer.entity';
 export { IngestEvent } from './ingest-event.entity';
+export { OutboxEvent } from './outbox-event.entity';
+export { CustomerLifecycleState } from './customer-lifecycle-state.entity';
+export { WebhookEndpoint, WebhookEndpointStatus } from './webhook-endpoint.entity';
+export { WebhookDelivery, WebhookDeliveryStatus } from './webhook-delivery.entity';
 
 import { Customer } from './customer.entity';
 import { CustomerMerge } from './customer-merge.entity';
@@ -37,5 +41,9 @@ import { ProductSimilarity, ProductPopularity } from './product-similarity.entit
 import { Campaign } from './campaign.entity';
 import { Offer } from './offer.entity';
 import { IngestEvent } from './ingest-event.entity';
+import { OutboxEvent } from './outbox-event.entity';
+import { CustomerLifecycleState } from './customer-lifecycle-state.entity';
+import { WebhookEndpoint } from './webhook-endpoint.entity';
+import { WebhookDelivery } from './webhook-delivery.entity';
 
-export const entities = [Customer, CustomerMerge, Identity, Product, Order, OrderLine, Interaction, Feedback, ConsentRecord, ApiKey, AuditEntry, SuppressedIdentifier, CustomerMetrics, Segment, SegmentMembership, Campaign, Offer, CustomerPreference, ProductSimilarity, ProductPopularity, IngestEvent];
+export const entities = [Customer, CustomerMerge, Identity, Product, Order, OrderLine, Interaction, Feedback, ConsentRecord, ApiKey, AuditEntry, SuppressedIdentifier, CustomerMetrics, Segment, SegmentMembership, Campaign, Offer, CustomerPreference, ProductSimilarity, ProductPopularity, IngestEvent, OutboxEvent, CustomerLifecycleState, WebhookEndpoint, WebhookDelivery];

@@ -16,6 +16,8 @@ export interface IngestEventOutcome {
  */
 @Entity({ tableName: 'ingest_events' })
 @Index({ name: 'ingest_events_created_at_idx', properties: ['createdAt'] })
+// Erasure finds the rows of the customers it erases.
+@Index({ name: 'ingest_events_customer_idx', expression: `create index "ingest_events_customer_idx" on "ingest_events" ((result ->> 'customerId'))` })
 export class IngestEvent {
   [PrimaryKeyProp]?: ['source', 'idempotencyKey'];
   [OptionalProps]?: 'result' | 'createdAt';

@@ -1,13 +1,14 @@
 import { GraphQLError, type GraphQLFormattedError } from 'graphql';
 import { unwrapResolverError } from '@apollo/server/errors';
 import { ArgumentValidationError } from 'type-graphql';
-import { DriverException, UniqueConstraintViolationException, CheckConstraintViolationException, NotNullConstraintViolationException, ForeignKeyConstraintViolationException } from '@mikro-orm/core';
+import { ConnectionException, DriverException, UniqueConstraintViolationException, CheckConstraintViolationException, NotNullConstraintViolationException, ForeignKeyConstraintViolationException } from '@mikro-orm/core';
 import { DomainError, ErrorCode } from './domain-error';
 
 /** Apollo's own codes (parse/validation failures, variable coercion…) pass through untouched. */
 const PASS_THROUGH = new Set([
   'GRAPHQL_PARSE_FAILED', 'GRAPHQL_VALIDATION_FAILED', 'BAD_USER_INPUT', 'PERSISTED_QUERY_NOT_FOUND',
   'PERSISTED_QUERY_NOT_SUPPORTED', 'OPERATION_RESOLUTION_FAILURE', 'BAD_REQUEST', 'UNAUTHENTICATED', 'FORBIDDEN',
+  'SERVICE_UNAVAILABLE',
 ]);
 
 /**
@@ -22,6 +23,31 @@ export function loggableError(err: unknown): Record<string, unknown> {
   return { err };
 }
 
+/** SQLSTATE classes and socket codes of a database that cannot be reached or is going away. */
+const UNAVAILABLE_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', 'EHOSTUNREACH', '57P01', '57P02', '57P03']);
+const UNAVAILABLE_MESSAGES = /Connection terminated|Timeout acquiring a connection|timeout exceeded when trying to connect|connection error|the database system is (starting up|shutting down)|Client was closed/i;
+
+/**
+ * Is this the database being unreachable (down, restarting, pool unable to connect) rather than a
+ * fault of the request? Such answers are 503 SERVICE_UNAVAILABLE with `retryable: true`: the client
+ * should send the same request again later (every write is idempotent or transactional).
+ */
+export function isDatabaseUnavailable(err: unknown): boolean {
+  let e: unknown = err;
+  for (let i = 0; i < 6 && e && typeof e === 'object'; i++) {
+    if (e instanceof ConnectionException) return true;
+    const code = (e as { code?: unknown }).code;
+    if (typeof code === 'string' && (UNAVAILABLE_CODES.has(code) || code.startsWith('08'))) return true;
+    const message = (e as { message?: unknown }).message;
+    if (typeof message === 'string' && UNAVAILABLE_MESSAGES.test(message)) return true;
+    e = (e as { cause?: unknown; originalError?: unknown }).cause ?? (e as { originalError?: unknown }).originalError;
+  }
+  return false;
+}
+
+export const SERVICE_UNAVAILABLE = 'SERVICE_UNAVAILABLE';
+export const UNAVAILABLE_MESSAGE = 'the database is unavailable; nothing was changed, retry later';
+
 export interface ErrorLogger {
   error(obj: Record<string, unknown>, msg: string): void;
 }
@@ -35,6 +61,10 @@ export function createFormatError(logger: ErrorLogger) {
     const original = unwrapResolverError(error);
     const base = { locations: formatted.locations, path: formatted.path };
 
+    if (isDatabaseUnavailable(original)) {
+      logger.error({ ...loggableError(original), path: formatted.path }, 'database unavailable');
+      return { ...base, message: UNAVAILABLE_MESSAGE, extensions: { code: SERVICE_UNAVAILABLE, retryable: true } };
+    }
     if (original instanceof DomainError) {
       return { ...base, message: original.message, extensions: { ...original.details, code: codeOf(original.code) } };
     }

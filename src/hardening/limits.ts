@@ -177,7 +177,16 @@ export const PLAIN_LIST_BOUNDS: Record<string, number> = {
   'Query.segments': 100,
   'Query.apiKeys': 100,
   'Query.campaignMetrics': 100,
+  // A campaign's offers and its A/B variants (variants are offers): a handful in practice; the runtime budget holds the rest.
+  'CampaignResults.offers': 10,
+  'CampaignResults.variants': 10,
   'Query.feedbackSummary': 100,
+};
+
+/** Plain lists that an argument narrows: their bound given the arguments, or undefined for the documented one. */
+const NARROWED_BOUNDS: Record<string, (arg: (name: string) => unknown) => number | undefined> = {
+  // Results of one named campaign are one row (one per segment with bySegment).
+  'Query.campaignMetrics': (arg) => (arg('campaign') != null && arg('bySegment') !== true ? 1 : undefined),
 };
 
 /** A plain list field not in PLAIN_LIST_BOUNDS. */
@@ -216,7 +225,8 @@ function listBound(parent: GraphQLNamedType | undefined, field: FieldNode, def: 
     const ids = argumentValue(field, 'ids', op, variables);
     return Array.isArray(ids) ? ids.length : 1;
   }
-  return PLAIN_LIST_BOUNDS[`${parent?.name}.${def.name}`] ?? DEFAULT_PLAIN_LIST_BOUND;
+  const key = `${parent?.name}.${def.name}`;
+  return NARROWED_BOUNDS[key]?.((name) => argumentValue(field, name, op, variables)) ?? PLAIN_LIST_BOUNDS[key] ?? DEFAULT_PLAIN_LIST_BOUND;
 }
 
 /**

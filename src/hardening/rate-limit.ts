@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { isIPv6 } from 'node:net';
-import type { Request, RequestHandler } from 'express';
+import type { Request, RequestHandler, Response } from 'express';
 import Redis from 'ioredis';
 import type { Logger } from '../logger';
 import type { Viewer } from '../auth/viewer';
@@ -12,10 +12,13 @@ import { sendGraphQLError } from './http';
  * is read and before Apollo (so a limited client costs neither JSON parsing nor a database look-up):
  *
  * - a bearer token that verifies (signature, expiry, claims): its subject, `jwt:<sub>`;
- * - a well-formed `X-API-Key: rpk_<prefix>_<secret>`: its public prefix, `key:<prefix>`. The secret is
- *   checked later (one database look-up); so that random prefixes cannot each get a fresh window,
- *   every 401 answer also counts against the client IP (`fail:<ip>`), and an IP over the limit there
- *   is refused any key;
+ * - an `X-API-Key: rpk_<prefix>_<secret>` that this instance saw verified recently (the full key, by
+ *   digest): its public prefix, `key:<prefix>`. A key not verified yet counts against the client IP
+ *   like an anonymous request, never against the prefix it names: a wrong secret under someone
+ *   else's public prefix must not spend that partner's window. The secret is checked later (one
+ *   database look-up, `markApiKeyVerified` then remembers the key, and counts that first request
+ *   against it too); every 401 answer also counts against the client IP (`fail:<ip>`), and an IP over
+ *   the limit there is refused any unverified key;
  * - anything else (anonymous, malformed or bad token): the client IP (`ip:<addr>`; IPv6 per /64).
  *
  * Keys are stored as SHA-256 digests (no subject or address in Redis). With `REDIS_URL` the counts
@@ -175,10 +178,45 @@ export interface ClientKey {
   kind: 'jwt' | 'api-key' | 'ip';
   key: string;
   ip: string;
+  /** A well-formed API key: its own bucket, the digest of the whole key, and whether it was seen verified (else counted as `ip`). */
+  apiKey?: { key: string; digest: string; verified: boolean };
+}
+
+/**
+ * API keys (by digest of the whole key) that authenticated on this instance lately. Bounded: the
+ * oldest entry goes first; a forgotten key is simply counted against its IP once more.
+ */
+export class VerifiedKeys {
+  private readonly until = new Map<string, number>();
+
+  constructor(private readonly ttlMs = 10 * 60_000, private readonly max = 10_000, private readonly now: () => number = Date.now) {}
+
+  has(digest: string): boolean {
+    const t = this.until.get(digest);
+    if (t === undefined) return false;
+    if (t > this.now()) return true;
+    this.until.delete(digest);
+    return false;
+  }
+
+  add(digest: string): void {
+    this.until.delete(digest);
+    this.until.set(digest, this.now() + this.ttlMs);
+    if (this.until.size > this.max) this.until.delete(this.until.keys().next().value!);
+  }
+
+  delete(digest: string): void {
+    this.until.delete(digest);
+  }
+}
+
+/** Called once the request's API key authenticated (server.ts): the rate limit may count it against the key. */
+export function markApiKeyVerified(res: Response): void {
+  res.locals.rapportApiKeyVerified = true;
 }
 
 /** Derives the rate-limit key from the raw request (see the module comment). */
-export async function clientKeyOf(req: Request, verifyJwt: (token: string) => Promise<Viewer>): Promise<ClientKey> {
+export async function clientKeyOf(req: Request, verifyJwt: (token: string) => Promise<Viewer>, verified?: VerifiedKeys): Promise<ClientKey> {
   const ip = ipBucket(req.ip ?? req.socket.remoteAddress);
   const auth = req.headers.authorization;
   const apiKey = req.headers['x-api-key'];
@@ -194,7 +232,12 @@ export async function clientKeyOf(req: Request, verifyJwt: (token: string) => Pr
     }
   } else if (typeof apiKey === 'string' && !auth) {
     const m = API_KEY_RE.exec(apiKey.trim());
-    if (m) return { kind: 'api-key', key: `key:${digest(m[1])}`, ip };
+    if (m) {
+      const key = `key:${digest(m[1])}`;
+      const whole = digest(m[0]);
+      if (verified?.has(whole)) return { kind: 'api-key', key, ip, apiKey: { key, digest: whole, verified: true } };
+      return { kind: 'ip', key: `ip:${digest(ip)}`, ip, apiKey: { key, digest: whole, verified: false } };
+    }
   }
   return { kind: 'ip', key: `ip:${digest(ip)}`, ip };
 }
@@ -206,6 +249,8 @@ export interface RateLimitOptions {
   store: RateLimitStore;
   verifyJwt: (token: string) => Promise<Viewer>;
   logger: Logger;
+  /** API keys seen verified (tests pass their own). */
+  verified?: VerifiedKeys;
 }
 
 /**
@@ -213,14 +258,14 @@ export interface RateLimitOptions {
  * (`extensions.code: RATE_LIMITED`) once a key is over its limit; sets `RateLimit-Limit`,
  * `RateLimit-Remaining` and `RateLimit-Reset` (seconds) on every answer it lets through.
  */
-export function rateLimit({ limit, windowMs = 60_000, store, verifyJwt, logger }: RateLimitOptions): RequestHandler {
+export function rateLimit({ limit, windowMs = 60_000, store, verifyJwt, logger, verified = new VerifiedKeys() }: RateLimitOptions): RequestHandler {
   return async (req, res, next) => {
     if (!limit) return next();
     let client: ClientKey;
     let hit: Hit;
     try {
-      client = await clientKeyOf(req, verifyJwt);
-      if (client.kind === 'api-key') {
+      client = await clientKeyOf(req, verifyJwt, verified);
+      if (client.apiKey && !client.apiKey.verified) {
         const failures = await store.peek(`fail:${digest(client.ip)}`);
         if (failures.count >= limit) return tooMany(failures, client);
       }
@@ -229,9 +274,17 @@ export function rateLimit({ limit, windowMs = 60_000, store, verifyJwt, logger }
       logger.warn({ err }, 'rate limit check failed: request let through');
       return next();
     }
-    if (client.kind === 'api-key') {
+    const apiKey = client.apiKey;
+    if (apiKey) {
       res.once('finish', () => {
-        if (res.statusCode === 401) store.hit(`fail:${digest(client.ip)}`, windowMs).catch(() => {});
+        if (res.statusCode === 401) {
+          verified.delete(apiKey.digest);
+          store.hit(`fail:${digest(client.ip)}`, windowMs).catch(() => {});
+        } else if (!apiKey.verified && res.locals.rapportApiKeyVerified) {
+          // Verified now: from here on the key has its own window, which this request counts in too.
+          verified.add(apiKey.digest);
+          store.hit(apiKey.key, windowMs).catch(() => {});
+        }
       });
     }
     const resetSeconds = Math.max(1, Math.ceil(hit.resetMs / 1000));

@@ -1,6 +1,7 @@
 import type { Client } from 'pg';
 import { RejectCode } from './import-record';
 import { STAGE_TABLE } from './staging';
+import { defaultKeyring, macSql, plainDigestSql, type Keyring } from '../auth/pseudonyms';
 
 export interface RejectRow {
   line: number;
@@ -31,7 +32,7 @@ const notRejected = (alias: string) => `not exists (select 1 from r_rej rr where
  * natural keys. A row whose key exists is a duplicate when its content is the same and
  * CONFLICTING_DUPLICATE when not. Rows refused here are handed to `onRejects` before the commit.
  */
-export async function resolveChunk(c: Client, onRejects: (rows: RejectRow[]) => Promise<void>): Promise<ChunkOutcome> {
+export async function resolveChunk(c: Client, onRejects: (rows: RejectRow[]) => Promise<void>, keyring: Keyring = defaultKeyring()): Promise<ChunkOutcome> {
   // IMPORT_TIMING=1: each statement's time on stderr, to see where a chunk spends it.
   const timing = process.env.IMPORT_TIMING === '1';
   const q = async (sql: string, params: unknown[] = []) => {
@@ -64,11 +65,17 @@ export async function resolveChunk(c: Client, onRejects: (rows: RejectRow[]) => 
              from r_ids where status = 'erased' order by line`);
     const { rows: [{ any: anySuppressed }] } = await q(`select exists (select 1 from suppressed_identifiers) as any`);
     if (anySuppressed) {
-      // Same digest as identifierDigest() in customer.service.ts: sha256 of "kind:namespace:value".
+      // Keyring.identifierDigests in SQL: the identifier's HMAC under each key (README "Configuration").
+      const params: string[] = [];
+      const macs = keyring.keys.map((k) => {
+        const { opad, ipad } = keyring.sqlPads(k);
+        params.push(opad, ipad);
+        return macSql(`$${params.length - 1}`, `$${params.length}`, plainDigestSql('x.k', 'x.ns', 'x.v'));
+      });
       await q(`insert into r_rej select distinct on (x.line) x.line, '${RejectCode.SUPPRESSED_IDENTIFIER}',
                  'identifier ' || x.k || ' belongs to an erased customer and may not be used to re-create them', x.k
-               from r_ids x join suppressed_identifiers d on d.digest = encode(sha256(convert_to(x.k || ':' || x.ns || ':' || x.v, 'UTF8')), 'hex')
-               where x.cid is null and ${notRejected('x')} order by x.line`);
+               from r_ids x join suppressed_identifiers d on d.digest in (${macs.join(', ')})
+               where x.cid is null and ${notRejected('x')} order by x.line`, params);
     }
 
     await q(`create temp table r_line on commit drop as

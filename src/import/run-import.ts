@@ -8,6 +8,7 @@ import {
 } from './import-record';
 import { readCsv, readNdjson, type ByteCounter, type SourceRow } from './readers';
 import { STAGE_DDL, StageWriter } from './staging';
+import type { Keyring } from '../auth/pseudonyms';
 import { resolveChunk, type ChunkOutcome, type RejectRow } from './resolve-chunk';
 import { startProgress, type ProgressState } from './progress';
 import { MAX_ORDER_LINES } from '../services/activity.service';
@@ -25,6 +26,8 @@ export interface ImportOptions {
   defaultCountry?: CountryCode;
   progress?: boolean;
   plainProgressEveryMs?: number;
+  /** PSEUDONYM_KEYS (suppressed identifiers are matched under each); default: the environment's. */
+  keyring?: Keyring;
 }
 
 export interface ImportSummary {
@@ -122,7 +125,7 @@ export async function runImport(databaseUrl: string, opts: ImportOptions): Promi
     const s = slots[slot];
     chain = chain
       .then(async () => {
-        if (!fatal) add(await resolveChunk(s.client, sqlRejects));
+        if (!fatal) add(await resolveChunk(s.client, sqlRejects, opts.keyring));
       })
       .catch((err) => {
         fatal ??= err;

@@ -1,4 +1,5 @@
 import type { NonEmptyArray } from 'type-graphql';
+import { WebhooksResolver } from './webhooks/webhooks.resolver';
 import { CustomerConsentsResolver, CustomerResolver } from './customer/customer.resolver';
 import { OrderLineResolver, OrderResolver } from './order/order.resolver';
 import { InteractionResolver } from './interaction/interaction.resolver';
@@ -51,4 +52,5 @@ export const resolvers: NonEmptyArray<Function> = [
   RecommendationResolver,
   ProductAlsoBoughtResolver,
   SimilarProductResolver,
+  WebhooksResolver,
 ];

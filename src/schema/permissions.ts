@@ -164,8 +164,10 @@ function buildRules(federation = false): IRules {
     tree[type] = Object.fromEntries(Object.entries(fields).map(([f, p]) => [f, fieldRule(type, f, p, owned)]));
   }
   // Not personal data, reachable only through guarded fields.
-  for (const type of ['Product', 'PostalAddress', 'Money', 'PageInfo', 'UpsertCustomerPayload', 'RecordOrderPayload', 'RecordInteractionPayload', 'EraseCustomerPayload', 'CustomerValue', 'RfmScore', 'Segment', 'SegmentMembership', 'AnalyticsRun', 'TimelineConnection', 'TimelineEdge', 'FeedbackSummaryRow', 'CampaignMetricsRow', 'MergePreview', 'MergedProfile', 'MergeMove', 'FieldChoice', 'FieldProvenance', 'MergeCustomersPayload', 'UnmergeCustomersPayload', 'IgnoredIdentifier', 'OfferStats', 'SimilarProduct', 'IngestEventsPayload', 'IngestEventResult', 'IngestEventError']) tree[type] = isAuthenticated;
-  for (const name of ['Customer', 'Order', 'Interaction', 'Feedback', 'ConsentRecord', 'Product', 'AuditEntry', 'SegmentMembership']) {
+  for (const type of ['Product', 'PostalAddress', 'Money', 'PageInfo', 'UpsertCustomerPayload', 'RecordOrderPayload', 'RecordInteractionPayload', 'EraseCustomerPayload', 'CustomerValue', 'RfmScore', 'Segment', 'SegmentMembership', 'AnalyticsRun', 'TimelineConnection', 'TimelineEdge', 'FeedbackSummaryRow', 'CampaignMetricsRow', 'MergePreview', 'MergedProfile', 'MergeMove', 'FieldChoice', 'FieldProvenance', 'MergeCustomersPayload', 'UnmergeCustomersPayload', 'IgnoredIdentifier', 'OfferStats', 'SimilarProduct', 'IngestEventsPayload', 'IngestEventResult', 'IngestEventError',
+    // Reachable only through the webhook roots, which answer an admin or the owning partner key only.
+    'WebhookEndpoint', 'CreatedWebhookEndpoint', 'WebhookDelivery']) tree[type] = isAuthenticated;
+  for (const name of ['Customer', 'Order', 'Interaction', 'Feedback', 'ConsentRecord', 'Product', 'AuditEntry', 'SegmentMembership', 'WebhookDelivery']) {
     tree[`${name}Connection`] = isAuthenticated;
     tree[`${name}Edge`] = isAuthenticated;
   }
@@ -233,10 +235,29 @@ export function applyPermissions(schema: GraphQLSchema, opts: { federation?: boo
     for (const [field, shielded] of Object.entries(fields)) {
       const rule = ruleOf(rules, type, field);
       const now = rule ? VERDICT_NOW.get(rule) : undefined;
-      fieldMap[type][field] = now && typeof shielded === 'function' ? verdictFirst(now, shielded) : shielded;
+      const guarded = typeof shielded === 'function' ? keepErrors(shielded) : shielded;
+      fieldMap[type][field] = now && typeof guarded === 'function' ? verdictFirst(now, guarded) : guarded;
     }
   }
   return applyMiddleware(schema, fieldMap as unknown as Parameters<typeof applyMiddleware>[1]);
+}
+
+/**
+ * graphql-shield (allowExternalErrors) returns a resolver's error as the field's value, and graphql-js
+ * reports a returned value as an error only when it is an `Error`. Anything else thrown (a driver's
+ * non-Error rejection when the database connection drops) would be resolved as if it were the
+ * payload; it is wrapped in an Error, the original kept as `cause` for the error formatter.
+ */
+function keepErrors(shielded: FieldMiddleware): FieldMiddleware {
+  return (resolve, parent, args, ctx, info) =>
+    shielded(async (p, a, c, i) => {
+      try {
+        return await resolve(p, a, c, i);
+      } catch (err) {
+        if (err instanceof Error) throw err;
+        throw new Error(typeof (err as { message?: unknown })?.message === 'string' ? (err as { message: string }).message : String(err), { cause: err });
+      }
+    }, parent, args, ctx, info);
 }
 
 function verdictFirst(now: VerdictNow, shielded: FieldMiddleware): FieldMiddleware {

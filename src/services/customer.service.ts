@@ -1,5 +1,4 @@
 import { profilingObjectionSql } from '../auth/policy';
-import { createHash } from 'node:crypto';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { Customer, CustomerMerge, Identity } from '../entities';
 import type { FieldProvenanceMap } from '../entities/customer.entity';
@@ -13,6 +12,7 @@ import type { PostalAddress } from '../entities/customer.entity';
 import { keysetPage, textArray, uuidArray, type Cursor } from './pagination';
 import type { Page } from '../schema/connection';
 import { toGlobalId } from '../schema/global-id';
+import { defaultKeyring, type Keyring } from '../auth/pseudonyms';
 
 export interface IdentifierInput {
   kind: IdentityKind;
@@ -62,6 +62,15 @@ export interface UpsertOptions {
    * index of identities and retry the whole batch when a concurrent writer created the same identity.
    */
   lockIdentifiers?: boolean;
+  /**
+   * False for a caller who may not look customers up by identifier (ACTION_POLICY.lookUpByIdentifier:
+   * a customer editing their own profile). With an `id`, identifiers another customer holds are then
+   * neither linked, merged nor reported, so the answer is the same whether anyone else holds them or
+   * not; the profile's own email/phone still say what the caller stated. Default true.
+   */
+  revealOwners?: boolean;
+  /** The server's PSEUDONYM_KEYS (suppressed identifiers are matched under each); default: the environment's. */
+  keyring?: Keyring;
 }
 
 /** An identifier the write carried but that was not stored nor matched: a junk value on the policy's blocklist. */
@@ -157,7 +166,7 @@ export async function upsertCustomer(em: EntityManager, data: UpsertCustomerData
     const lock = options.lockIdentifiers === false ? null : advisoryLockSql(uniqueIdentifiers.map(identityKey));
     if (lock) await tem.execute(lock.sql, lock.params);
 
-    const suppressed = await findSuppressed(tem, uniqueIdentifiers);
+    const suppressed = await findSuppressed(tem, options.keyring ?? defaultKeyring(), uniqueIdentifiers);
     if (suppressed) {
       throw conflict(`identifier ${suppressed.kind} belongs to an erased customer and may not be used to re-create them`, { field: 'identities', kind: suppressed.kind, reason: 'SUPPRESSED' });
     }
@@ -167,13 +176,15 @@ export async function upsertCustomer(em: EntityManager, data: UpsertCustomerData
         })
       : [];
     if (data.id) await requireActiveCustomer(tem, data.id, 'id');
+    const known = new Set(existing.map(identityKey));
+    // Identifiers held by others count only for a caller who may know whose they are (see revealOwners).
+    const matched = options.revealOwners === false && data.id ? existing.filter((i) => i.customer.id === data.id) : existing;
 
     // Who the write names, as they are now: row locks serialise this with merges of the same profiles,
     // and a profile merged meanwhile is followed to its survivor.
-    const named = [...new Set([...(data.id ? [data.id] : []), ...existing.map((i) => i.customer.id)])];
+    const named = [...new Set([...(data.id ? [data.id] : []), ...matched.map((i) => i.customer.id)])];
     const resolved = await resolveOwners(tem, named);
     const owners = [...new Set(named.map((id) => resolved.get(id)!.id))];
-    const known = new Set(existing.map(identityKey));
     const fresh = uniqueIdentifiers.filter((i) => !known.has(identityKey(i)));
 
     let customer: Customer;
@@ -181,7 +192,7 @@ export async function upsertCustomer(em: EntityManager, data: UpsertCustomerData
     const merges: CustomerMerge[] = [];
     if (owners.length > 1) {
       const linking = new Map<string, Set<IdentityKind>>(owners.map((o) => [o, new Set()]));
-      for (const i of existing) linking.get(resolved.get(i.customer.id)!.id)!.add(i.kind);
+      for (const i of matched) linking.get(resolved.get(i.customer.id)!.id)!.add(i.kind);
       const byId = data.id ? resolved.get(data.id)!.id : null;
       const weak = owners.filter((o) => o !== byId && ![...linking.get(o)!].some((k) => policy.autoMergeKinds.includes(k)));
       const ids = owners.map((o) => toGlobalId('Customer', o));
@@ -201,7 +212,7 @@ export async function upsertCustomer(em: EntityManager, data: UpsertCustomerData
         const cb = resolved.get(b)!.createdAt.getTime();
         return ca !== cb ? ca - cb : a.localeCompare(b);
       });
-      const kinds = [...new Set(existing.map((i) => i.kind))].join(', ');
+      const kinds = [...new Set(matched.map((i) => i.kind))].join(', ');
       for (const loser of losers) {
         const outcome = await mergeCustomers(tem, survivor, loser, `automatic: a write from "${source}" carried ${kinds} of both profiles`, `auto:${source}`, { policy, automatic: true, audit });
         merges.push(outcome.merge);
@@ -286,16 +297,20 @@ async function resolveOwners(em: EntityManager, ids: string[]): Promise<Map<stri
   return out;
 }
 
-export function identifierDigest(i: { kind: string; namespace: string; value: string }): string {
-  return createHash('sha256').update(`${i.kind}:${i.namespace}:${i.value}`, 'utf8').digest('hex');
+/** The suppressed digests among `ids`' digests under every key: the identifier each belongs to, by digest. */
+export async function suppressedDigests<T extends { kind: string; namespace: string; value: string }>(
+  em: EntityManager, keyring: Keyring, ids: T[], select: (sql: string, params: unknown[]) => Promise<Array<{ digest: string }>> = (sql, params) => em.execute(sql, params),
+): Promise<Set<T>> {
+  const byDigest = new Map<string, T>();
+  for (const i of ids) for (const d of keyring.identifierDigests(i)) byDigest.set(d, i);
+  if (!byDigest.size) return new Set();
+  const rows = await select('select digest from suppressed_identifiers where digest = any(?::text[])', [textArray([...byDigest.keys()])]);
+  return new Set(rows.map((r) => byDigest.get(r.digest)!));
 }
 
-async function findSuppressed(em: EntityManager, ids: Array<{ kind: IdentityKind; namespace: string; value: string }>) {
-  if (!ids.length) return undefined;
-  const digests = ids.map(identifierDigest);
-  const rows: Array<{ digest: string }> = await em.execute('select digest from suppressed_identifiers where digest = any(?::text[])', [`{${digests.join(',')}}`]);
-  const hit = new Set(rows.map((r) => r.digest));
-  return ids.find((i) => hit.has(identifierDigest(i)));
+async function findSuppressed(em: EntityManager, keyring: Keyring, ids: Array<{ kind: IdentityKind; namespace: string; value: string }>) {
+  const hit = await suppressedDigests(em, keyring, ids);
+  return ids.find((i) => hit.has(i));
 }
 
 function cleanAddress(a: PostalAddress): PostalAddress {

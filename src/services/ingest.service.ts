@@ -5,8 +5,9 @@ import { IdentityKind, InteractionChannel, InteractionType, OrderStatus } from '
 import type { IngestEventOutcome } from '../entities/ingest-event.entity';
 import { DomainError, ErrorCode, badInput, conflict } from '../errors/domain-error';
 import { expectGlobalId } from '../schema/global-id';
-import { followMerges, identifierDigest, upsertCustomer, usableIdentifiers, type IdentifierInput, type UpsertCustomerData } from './customer.service';
+import { followMerges, suppressedDigests, upsertCustomer, usableIdentifiers, type IdentifierInput, type UpsertCustomerData } from './customer.service';
 import type { MergePolicy } from './merge-policy';
+import { defaultKeyring, type Keyring } from '../auth/pseudonyms';
 import { priceOrderLines, validateOrder, type PricedProduct, type RecordOrderData } from './activity.service';
 import { checkJsonSize, checkNotFuture, cleanText } from './validation';
 import { textArray, uuidArray } from './pagination';
@@ -88,6 +89,19 @@ export interface IngestOptions {
   mayIdentify: boolean;
   /** May this caller's events merge two profiles automatically (per the merge policy)? */
   allowMerge: boolean;
+  /**
+   * May an event name its customer by several identifiers, linking the new ones to it (policy
+   * ACTION_POLICY.linkIdentifiers)? False: such an event is refused before anything is looked up, so
+   * the answer never depends on whose the identifiers are. Default true.
+   */
+  mayLink?: boolean;
+  /**
+   * Of these customers (named by customerId, merges followed), the ones this caller may write to; an
+   * event naming another is NOT_FOUND, as for an id that does not exist. Default: all.
+   */
+  mayWriteTo?: (customerIds: string[]) => Promise<Set<string>>;
+  /** PSEUDONYM_KEYS of the server (suppressed identifiers); default: the environment's. */
+  keyring?: Keyring;
   /** Audits the writes, inside the transaction: the customers written to. */
   audit?: (em: EntityManager, customerIds: string[]) => Promise<void>;
 }
@@ -183,6 +197,9 @@ function prepare(e: IngestEventData, index: number, opts: IngestOptions): Prepar
   const customerId = e.customerId ? expectGlobalId(e.customerId, 'Customer', 'customerId') : null;
   const rawIdentifiers = e.identifiers ?? [];
   if (rawIdentifiers.length > MAX_EVENT_IDENTIFIERS) throw badInput(`an event carries at most ${MAX_EVENT_IDENTIFIERS} identifiers`, 'identifiers');
+  if (rawIdentifiers.length > 1 && opts.mayLink === false) {
+    throw new DomainError(ErrorCode.FORBIDDEN, 'name the customer by one identifier or by customerId: linking identifiers to a customer is for admin and support', { field: 'identifiers', reason: 'LINKING' });
+  }
   // Junk values (the merge policy's blocklist) are neither matched nor stored, as in upsertCustomer.
   const identifiers = [...new Map(usableIdentifiers(opts.policy, rawIdentifiers, 'identifiers', () => {})
     .map((i) => [identityKey(i), i])).values()].sort((a, b) => (identityKey(a) < identityKey(b) ? -1 : 1));
@@ -352,7 +369,7 @@ async function processBatch(em: EntityManager, prepared: Prepared[], opts: Inges
   const collect = async (_em: EntityManager, customerId: string | null) => {
     if (customerId) written.add(customerId);
   };
-  const upsertOptions = { policy: opts.policy, allowMerge: opts.allowMerge, lockIdentifiers: false };
+  const upsertOptions = { policy: opts.policy, allowMerge: opts.allowMerge, lockIdentifiers: false, keyring: opts.keyring };
 
   // 2. IDENTIFY events, in request order, each in a savepoint: through upsertCustomer, with every
   //    rule of a single write (matching, merge policy, limits, suppression, provenance).
@@ -395,7 +412,7 @@ async function processBatch(em: EntityManager, prepared: Prepared[], opts: Inges
       else if (owners.size === 1) unknown.push(p);
       else slow.push(p);
     }
-    if (unknown.length) slow.push(...(await createNewPeople(em, unknown, opts.policy, target, collect)));
+    if (unknown.length) slow.push(...(await createNewPeople(em, unknown, opts.policy, opts.keyring ?? defaultKeyring(), target, collect)));
     slow.sort((a, b) => a.index - b.index);
   }
   for (const p of slow) {
@@ -413,11 +430,13 @@ async function processBatch(em: EntityManager, prepared: Prepared[], opts: Inges
   //    holding an old id still reaches the person. The lock waits for a merge or an erasure in
   //    progress (they lock FOR UPDATE) but not for other batches. Erased or unknown: rejected.
   const resolved = await lockCustomers(em, [...new Set(target.values())]);
+  const byId = activity.filter((p) => p.customerId && !outcomes.has(p.index)).map((p) => resolved.get(p.customerId!)).filter((id): id is string => !!id);
+  const writable = opts.mayWriteTo && byId.length ? await opts.mayWriteTo([...new Set(byId)]) : null;
   const pending: Prepared[] = [];
   for (const p of activity) {
     if (outcomes.has(p.index)) continue;
     const id = resolved.get(target.get(p.index)!);
-    if (!id) {
+    if (!id || (writable && p.customerId && !writable.has(id))) {
       reject(p, new DomainError(ErrorCode.NOT_FOUND, 'customer not found', { field: p.customerId ? 'customerId' : 'identifiers' }));
       continue;
     }
@@ -588,15 +607,11 @@ async function processBatch(em: EntityManager, prepared: Prepared[], opts: Inges
  * A concurrent writer creating one of these identities makes the insert fail: the batch starts over.
  */
 async function createNewPeople(
-  em: EntityManager, events: Prepared[], policy: MergePolicy, target: Map<number, string>,
+  em: EntityManager, events: Prepared[], policy: MergePolicy, keyring: Keyring, target: Map<number, string>,
   collect: (em: EntityManager, customerId: string | null) => Promise<void>,
 ): Promise<Prepared[]> {
-  const digests = new Map<string, string>();
-  for (const p of events) for (const i of p.identifiers) digests.set(identifierDigest(i), identityKey(i));
-  const suppressedRows: Array<{ digest: string }> = await run(em, 
-    'select digest from suppressed_identifiers where digest = any(?::text[])', [textArray([...digests.keys()])],
-  );
-  const suppressed = new Set(suppressedRows.map((r) => digests.get(r.digest)!));
+  const hit = await suppressedDigests(em, keyring, events.flatMap((p) => p.identifiers), (sql, params) => run(em, sql, params));
+  const suppressed = new Set([...hit].map(identityKey));
   const slow: Prepared[] = [];
   // Union-find over identifier keys: events that share one are the same new person.
   const parent = new Map<string, string>();

@@ -2,6 +2,14 @@ import { startTestApp, type TestApp } from '../helpers/test-server';
 import { asViewer, createAuthzFixtures, VIEWERS, type AuthzFixtures } from './fixtures';
 import { Role } from '../../src/auth/viewer';
 import { seedDemoData } from '../../src/cli/seed';
+import { signToken } from '../../src/auth/jwt';
+import { TEST_JWT_SECRET } from '../helpers/test-server';
+import { ok } from '../helpers/fixtures';
+import { createHash, createHmac } from 'node:crypto';
+import { createServer } from '../../src/server';
+import { loadConfig } from '../../src/config';
+import { createLogger } from '../../src/logger';
+import { DEV_PSEUDONYM_KEY } from '../../src/auth/pseudonyms';
 
 let app: TestApp;
 let f: AuthzFixtures;
@@ -142,7 +150,10 @@ describe('audit log', () => {
     const read = await app.gql(`query($id: ID!) { customer(id: $id) { email phone lastSeenAt feedback(first: 1) { nodes { text } } } }`, { id: f.private.id }, { role: Role.SUPPORT, });
     expect(read.errors).toBeUndefined();
     const rows = await app.sql<Record<string, unknown>>(`select * from audit_log order by at desc, id desc limit 1`);
-    expect(rows[0]).toMatchObject({ action: 'READ', role: 'support', actor: 'test-support', customer_id: f.private.uuid, fields: ['Customer.email', 'Customer.phone', 'Feedback.text'] });
+    expect(rows[0]).toMatchObject({ action: 'READ', role: 'support', customer_id: f.private.uuid, fields: ['Customer.email', 'Customer.phone', 'Feedback.text'] });
+    // The actor is a keyed pseudonym of the token's subject, the same for every request of that subject.
+    expect(rows[0].actor).toMatch(/^sub:[0-9a-f]{32}$/);
+    expect(rows[0].actor).toBe(app.config.pseudonymKeys.actor('test-support'));
     expect(leaks(rows, f.private.pii)).toEqual([]);
     const nonPii = await app.gql(`query($id: ID!) { customer(id: $id) { lastSeenAt status } }`, { id: f.private.id }, { role: Role.SUPPORT });
     expect(nonPii.errors).toBeUndefined();
@@ -204,5 +215,118 @@ describe('data-subject rights', () => {
     expect(exported.errors?.[0].extensions?.code).toBe('NOT_FOUND');
     const again = await app.gql(`mutation($c: ID!) { eraseCustomer(customerId: $c) { identifiersSuppressed } }`, { c: target.id });
     expect(again.errors?.[0].extensions?.code).toBe('NOT_FOUND');
+  });
+  it('erases every profile merged into the customer, transitively, with the merge reasons, ledger snapshots, event keys and the actor e-mail', async () => {
+    const t = Date.now().toString(36);
+    const mail = (n: string) => `${n}.${t}@erase.example.com`;
+    const pii = [mail('eve'), mail('evelyn'), mail('evie'), `Evelyn${t}`, `Evie${t}`, `E2-trait-${t}`, `E3-trait-${t}`, `E2-said-${t}`, '+442079460777'];
+    const upsert = async (input: Record<string, unknown>) =>
+      (await ok<{ upsertCustomer: { customer: { id: string } } }>(app.gql(`mutation($input: UpsertCustomerInput!) { upsertCustomer(input: $input) { customer { id } } }`, { input }))).upsertCustomer.customer.id;
+    const e = await upsert({ email: mail('eve'), firstName: 'Eve' });
+    // E2 arrives through ingestion: its idempotency key names the person, as senders' keys often do.
+    const ingested = await ok<{ ingestEvents: { results: Array<{ status: string; customerId: string }> } }>(app.gql(
+      `mutation($events: [IngestEventInput!]!) { ingestEvents(events: $events) { results { status customerId } } }`,
+      { events: [{ kind: 'IDENTIFY', idempotencyKey: `signup-${mail('evelyn')}`, source: 'shop', identifiers: [{ kind: 'EMAIL', value: mail('evelyn') }],
+        profile: { firstName: `Evelyn${t}`, phone: pii[8], traits: { note: `E2-trait-${t}` } } }] },
+    ));
+    const e2 = ingested.ingestEvents.results[0].customerId;
+    expect(ingested.ingestEvents.results[0].status).toBe('ACCEPTED');
+    await ok(app.gql(`mutation($input: RecordFeedbackInput!) { recordFeedback(input: $input) { id } }`, { input: { customerId: e2, kind: 'COMPLAINT', text: `E2-said-${t}` } }));
+    const e3 = await upsert({ email: mail('evie'), firstName: `Evie${t}`, traits: { note: `E3-trait-${t}` } });
+    const merge = (survivorId: string, loserId: string, reason: string) =>
+      ok(app.gql(`mutation($input: MergeCustomersInput!) { mergeCustomers(input: $input) { merge { id } } }`, { input: { survivorId, loserId, reason } }));
+    // E3 into E2, then E2 into E: E3 is erased with E through E2.
+    await merge(e2, e3, `${mail('evie')} is ${mail('evelyn')}'s old address`);
+    await merge(e, e2, `caller confirmed ${mail('evelyn')} and ${mail('eve')}`);
+    // The customer reads their profile with a token whose subject is their e-mail: audited by actor.
+    const token = await signToken(TEST_JWT_SECRET, { sub: mail('eve'), role: Role.CUSTOMER, customerId: e });
+    expect((await app.gql(`{ me { email } }`, {}, { token })).errors).toBeUndefined();
+
+    const res = await app.gql(`mutation($c: ID!) { eraseCustomer(customerId: $c) { mergedProfilesErased identifiersSuppressed customer { status } } }`, { c: e });
+    expect(res.errors).toBeUndefined();
+    expect(res.data.eraseCustomer).toEqual({ mergedProfilesErased: 2, identifiersSuppressed: 4, customer: { status: 'ERASED' } });
+
+    for (const id of [e, e2, e3]) {
+      const read = await app.gql(`query($id: ID!) { customer(id: $id) { status firstName lastName email phone traits identities { value } } }`, { id });
+      expect(leaks(read, pii)).toEqual([]);
+      const exported = await app.gql(`query($c: ID!) { exportCustomerData(customerId: $c) }`, { c: id });
+      expect(exported.errors?.[0].extensions?.code).toBe('NOT_FOUND');
+      expect(leaks(exported, pii)).toEqual([]);
+    }
+    const dump = await app.sql<{ dump: string }>(
+      `select concat_ws('|', (select string_agg(c::text, '|') from customers c), (select string_agg(i::text, '|') from identities i),
+        (select string_agg(n::text, '|') from interactions n), (select string_agg(fb::text, '|') from feedback fb),
+        (select string_agg(a::text, '|') from audit_log a), (select string_agg(r::text, '|') from consent_records r),
+        (select string_agg(p::text, '|') from customer_preferences p), (select string_agg(m::text, '|') from customer_merges m),
+        (select string_agg(x::text, '|') from ingest_events x), (select string_agg(s::text, '|') from suppressed_identifiers s)) dump`,
+    );
+    expect(leaks(dump[0].dump, pii)).toEqual([]);
+    // Every identifier of the three is blocked from re-creating them.
+    for (const who of ['eve', 'evelyn', 'evie']) {
+      const again = await app.gql(`mutation { upsertCustomer(input: { email: "${mail(who)}" }) { created } }`);
+      expect(again.errors?.[0].extensions).toMatchObject({ code: 'CONFLICT', reason: 'SUPPRESSED' });
+    }
+  });
+});
+
+describe('suppression digests', () => {
+  const sha = (s: string) => createHash('sha256').update(s).digest('hex');
+  const hmac = (key: string, s: string) => createHmac('sha256', key).update(s).digest('hex');
+  const NEW_KEY = 'rotated-pseudonym-key-0123456789abcdef';
+
+  /** Another server on the same database, with its own PSEUDONYM_KEYS. */
+  async function serverWithKeys(keys: string) {
+    const config = loadConfig({ NODE_ENV: 'test', DATABASE_URL: app.config.databaseUrl!, JWT_SECRET: TEST_JWT_SECRET, LOG_LEVEL: 'silent', PSEUDONYM_KEYS: keys });
+    const server = await createServer({ orm: app.orm, config, logger: createLogger(config) });
+    const url = `http://127.0.0.1:${await server.listen(0, '127.0.0.1')}/graphql`;
+    const token = await app.tokenFor(Role.ADMIN);
+    const gql = async (query: string, variables: Record<string, unknown> = {}) =>
+      (await (await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` }, body: JSON.stringify({ query, variables }) })).json()) as {
+        data?: any; errors?: Array<{ extensions?: Record<string, unknown> }>; // eslint-disable-line @typescript-eslint/no-explicit-any
+      };
+    return { config, gql, close: () => server.close() };
+  }
+  const create = async (gql: (q: string, v?: Record<string, unknown>) => Promise<{ data?: any }>, email: string) => // eslint-disable-line @typescript-eslint/no-explicit-any
+    (await gql(`mutation($e: String!) { upsertCustomer(input: { email: $e }) { customer { id } } }`, { e: email })).data.upsertCustomer.customer.id as string;
+  const recreate = (gql: (q: string, v?: Record<string, unknown>) => Promise<{ errors?: Array<{ extensions?: Record<string, unknown> }> }>, email: string) =>
+    gql(`mutation($e: String!) { upsertCustomer(input: { email: $e }) { created } }`, { e: email });
+
+  it('are keyed (HMAC with PSEUDONYM_KEYS), keep matching across a key rotation, and legacy SHA-256 digests are converted at start', async () => {
+    const t = Date.now().toString(36);
+    const first = `first.${t}@digest.example.com`;
+    const legacy = `legacy.${t}@digest.example.com`;
+    const later = `later.${t}@digest.example.com`;
+    // Under the (development) key of this server: no unkeyed SHA-256 of the identifier is stored.
+    const id = await create((q, v) => app.gql(q, v), first);
+    await ok(app.gql(`mutation($c: ID!) { eraseCustomer(customerId: $c) { identifiersSuppressed } }`, { c: id }));
+    const stored = await app.sql<{ digest: string; key_id: string }>(`select digest, key_id from suppressed_identifiers order by suppressed_at desc limit 1`);
+    expect(stored[0].digest).not.toBe(sha(`email::${first}`));
+    expect(stored[0].digest).toBe(hmac(DEV_PSEUDONYM_KEY, sha(`email::${first}`)));
+    expect(stored[0].key_id).toBe(app.config.pseudonymKeys.newest.id);
+    // A digest written before keys existed: plain SHA-256, no key.
+    await app.sql(`insert into suppressed_identifiers (digest) values (?)`, [sha(`email::${legacy}`)]);
+
+    // Rotation: a new key first, the old one still listed.
+    const rotated = await serverWithKeys(`${NEW_KEY},${DEV_PSEUDONYM_KEY}`);
+    try {
+      const converted = await app.sql<{ digest: string; key_id: string }>(`select digest, key_id from suppressed_identifiers where digest = ?`, [hmac(NEW_KEY, sha(`email::${legacy}`))]);
+      expect(converted).toEqual([{ digest: hmac(NEW_KEY, sha(`email::${legacy}`)), key_id: rotated.config.pseudonymKeys.newest.id }]);
+      expect(await app.sql(`select 1 from suppressed_identifiers where key_id is null or digest = ?`, [sha(`email::${legacy}`)])).toEqual([]);
+      for (const email of [first, legacy]) expect((await recreate(rotated.gql, email)).errors?.[0].extensions).toMatchObject({ code: 'CONFLICT', reason: 'SUPPRESSED' });
+      // New erasures are written with the newest key.
+      const c = await create(rotated.gql, later);
+      expect((await rotated.gql(`mutation($c: ID!) { eraseCustomer(customerId: $c) { identifiersSuppressed } }`, { c })).errors).toBeUndefined();
+      expect(await app.sql(`select key_id from suppressed_identifiers where digest = ?`, [hmac(NEW_KEY, sha(`email::${later}`))])).toEqual([{ key_id: rotated.config.pseudonymKeys.newest.id }]);
+    } finally {
+      await rotated.close();
+    }
+    // Once the old key is dropped from the list, what only it suppressed no longer matches (README "Configuration").
+    const dropped = await serverWithKeys(NEW_KEY);
+    try {
+      for (const email of [legacy, later]) expect((await recreate(dropped.gql, email)).errors?.[0].extensions).toMatchObject({ code: 'CONFLICT', reason: 'SUPPRESSED' });
+      expect((await recreate(dropped.gql, first)).errors).toBeUndefined();
+    } finally {
+      await dropped.close();
+    }
   });
 });

@@ -28,6 +28,7 @@ let seq = 0;
 /** Customers that do not exist (previewMerge, mergeCustomers probes). */
 const NO_CUSTOMER = 'Q3VzdG9tZXI6MDAwMDAwMDAtMDAwMC00MDAwLTgwMDAtMDAwMDAwMDAwMDAx';
 const NO_CUSTOMER_2 = 'Q3VzdG9tZXI6MDAwMDAwMDAtMDAwMC00MDAwLTgwMDAtMDAwMDAwMDAwMDAy';
+const NO_ENDPOINT = Buffer.from('WebhookEndpoint:00000000-0000-4000-8000-000000000000').toString('base64url');
 
 function operation(field: string): { query: string; variables: Record<string, unknown> } {
   const me = f.consenting.id;
@@ -85,6 +86,13 @@ function operation(field: string): { query: string; variables: Record<string, un
     unmergeCustomers: { query: 'mutation { unmergeCustomers(mergeId: "Q3VzdG9tZXJNZXJnZTowMDAwMDAwMC0wMDAwLTQwMDAtODAwMC0wMDAwMDAwMDAwMDA") { merge { id } } }' },
     setPreferences: { query: 'mutation($c: ID!) { setPreferences(customerId: $c, input: { categories: ["garden"] }) { __typename } }', variables: { c: me } },
     revokeApiKey: { query: 'mutation { revokeApiKey(id: "QXBpS2V5OjAwMDAwMDAwLTAwMDAtNDAwMC04MDAwLTAwMDAwMDAwMDAwMA") { name } }' },
+    // Webhooks: a granted role gets BAD_USER_INPUT or NOT_FOUND (no endpoint has these ids), and nothing is written.
+    webhookEndpoints: { query: '{ webhookEndpoints { id } }' },
+    webhookDeliveries: { query: `{ webhookDeliveries(endpointId: "${NO_ENDPOINT}") { totalCount } }` },
+    createWebhookEndpoint: { query: 'mutation { createWebhookEndpoint(input: { url: "not a url", events: ["customer.created"] }) { secret } }' },
+    updateWebhookEndpoint: { query: `mutation { updateWebhookEndpoint(input: { id: "${NO_ENDPOINT}", description: "x" }) { id } }` },
+    deleteWebhookEndpoint: { query: `mutation { deleteWebhookEndpoint(id: "${NO_ENDPOINT}") }` },
+    replayWebhookDelivery: { query: 'mutation { replayWebhookDelivery(id: "V2ViaG9va0RlbGl2ZXJ5OjAwMDAwMDAwLTAwMDAtNDAwMC04MDAwLTAwMDAwMDAwMDAwMA") { id } }' },
   };
   const op = ops[field];
   if (!op) throw new Error(`no probe operation for root field ${field}: add one`);

@@ -258,7 +258,7 @@ describe('configuration', () => {
   it('has sane defaults, introspection off in production', () => {
     const c = loadConfig(base);
     expect(c).toMatchObject({ maxDepth: 15, maxAliases: 30, maxDirectives: 50, maxCost: 40_000, maxDuplicateFields: 100, maxRows: 20_000, maxResolvedFields: 100_000, maxTokens: 5_000, introspection: 'on', bodyLimitBytes: 1_048_576, rateLimitPerMinute: 0, dbStatementTimeoutMs: 15_000, requestTimeoutMs: 30_000, trustProxy: false });
-    expect(loadConfig({ ...base, NODE_ENV: 'production' })).toMatchObject({ introspection: 'off', rateLimitPerMinute: 600 });
+    expect(loadConfig({ ...base, NODE_ENV: 'production', PSEUDONYM_KEYS: 'k'.repeat(32) })).toMatchObject({ introspection: 'off', rateLimitPerMinute: 600 });
     expect(loadConfig({ ...base, NODE_ENV: 'development' })).toMatchObject({ introspection: 'on', rateLimitPerMinute: 600 });
     expect(loadConfig({ ...base, BODY_LIMIT: '512kb', TRUST_PROXY: '1', INTROSPECTION: 'staff', REDIS_URL: 'redis://127.0.0.1:6379/2' }))
       .toMatchObject({ bodyLimitBytes: 524_288, trustProxy: 1, introspection: 'staff', redisUrl: 'redis://127.0.0.1:6379/2' });

@@ -79,11 +79,36 @@ describe('in memory (no REDIS_URL)', () => {
       const key = { 'x-api-key': created.json.data.createApiKey.secret as string };
       expect((await burst(keys.url, LIMIT, key)).map((r) => r.status)).toEqual([200, 200, 200, 200, 200]);
       expect((await post(keys.url, QUERY, key)).status).toBe(429);
-      // Random well-formed keys each look like a new prefix: they get 401 until the IP has failed LIMIT times.
+      // Random well-formed keys are not verified: they are counted against the IP, whose window the
+      // real key's first (not yet verified) request opened; past it they are limited as a whole.
       const fake = () => ({ 'x-api-key': `rpk_${randomBytes(6).toString('hex')}_${randomBytes(32).toString('base64url')}` });
       const statuses = [];
       for (let i = 0; i < LIMIT + 2; i++) statuses.push((await post(keys.url, QUERY, fake())).status);
-      expect(statuses).toEqual([401, 401, 401, 401, 401, 429, 429]);
+      expect(statuses).toEqual([401, 401, 401, 401, 429, 429, 429]);
+    } finally {
+      await keys.close();
+    }
+  });
+
+  it("a wrong secret under a partner's public prefix is counted against the sender's IP, never against the partner's key", async () => {
+    const keys = await startTestApp({ RATE_LIMIT_PER_MINUTE: String(LIMIT), TRUST_PROXY: 'loopback' });
+    try {
+      const admin = { ...bearer(await tokenAs(Role.ADMIN, `victim-admin-${run}`)), 'x-forwarded-for': '198.51.100.7' };
+      const created = await post(keys.url, { query: 'mutation { createApiKey(input: { name: "victim", scopes: ["customers:read"] }) { secret } }' }, admin);
+      const secret = created.json.data.createApiKey.secret as string;
+      const victim = { 'x-api-key': secret, 'x-forwarded-for': '198.51.100.8' };
+      expect((await post(keys.url, QUERY, victim)).status).toBe(200);
+      // The attacker knows the public prefix (it is shown in listings and logs) but not the secret.
+      const prefix = secret.slice(0, 'rpk_'.length + 12);
+      const forged = () => ({ 'x-api-key': `${prefix}_${randomBytes(32).toString('base64url')}`, 'x-forwarded-for': '203.0.113.66' });
+      const attack = [];
+      for (let i = 0; i < 3 * LIMIT; i++) attack.push((await post(keys.url, QUERY, forged())).status);
+      expect(attack.slice(0, LIMIT)).toEqual(Array(LIMIT).fill(401));
+      expect(attack.slice(LIMIT).every((s) => s === 429)).toBe(true);
+      // The partner's own key still has its whole window left (one request spent above).
+      const after = await burst(keys.url, LIMIT - 1, victim);
+      expect(after.map((r) => r.status)).toEqual(Array(LIMIT - 1).fill(200));
+      expect((await post(keys.url, QUERY, victim)).status).toBe(429);
     } finally {
       await keys.close();
     }

@@ -5,7 +5,7 @@ import { once } from 'node:events';
 import { spawn } from 'node:child_process';
 import { Client } from 'pg';
 import { createTestDatabase } from '../helpers/test-server';
-import { identifierDigest } from '../../src/services/customer.service';
+import { defaultKeyring } from '../../src/auth/pseudonyms';
 
 // The CLI as users run it, in a child process (ts-node, so no build step), against a database of its own.
 let db: { url: string; drop(): Promise<void> };
@@ -101,7 +101,8 @@ describe('npm run import', () => {
 
   it('puts bad rows in the rejects file with line numbers and reasons, and stores their good neighbours', async () => {
     // An erased customer's identifier may not re-create them.
-    await sql.query(`insert into suppressed_identifiers (digest) values ($1)`, [identifierDigest({ kind: 'email', namespace: '', value: 'gone@example.com' })]);
+    const gone = defaultKeyring().identifierDigest({ kind: 'email', namespace: '', value: 'gone@example.com' });
+    await sql.query(`insert into suppressed_identifiers (digest, key_id) values ($1, $2)`, [gone.digest, gone.keyId]);
     const file = path.join(dir, 'bad.ndjson');
     fs.writeFileSync(file, [
       line({ type: 'interaction', source_event_id: 'g1', email: 'good1@example.com', occurred_at: '2025-01-01T00:00:00Z', channel: 'web', interaction_type: 'page_view' }),

@@ -70,6 +70,10 @@ describe('config', () => {
     expect(() => loadConfig({ PORT: 'eighty' })).toThrow(/PORT/);
     expect(() => loadConfig({ DATABASE_URL: 'mysql://x' })).toThrow(/DATABASE_URL/);
     expect(() => loadConfig({ NODE_ENV: 'production', DATABASE_URL: 'postgres://x/y' })).toThrow(/JWT_SECRET/);
+    const prod = { NODE_ENV: 'production', DATABASE_URL: 'postgres://x/y', JWT_SECRET: 'j'.repeat(32) };
+    expect(() => loadConfig(prod)).toThrow(/PSEUDONYM_KEYS/);
+    expect(() => loadConfig({ ...prod, PSEUDONYM_KEYS: 'short' })).toThrow(/PSEUDONYM_KEYS/);
+    expect(loadConfig({ ...prod, PSEUDONYM_KEYS: `${'n'.repeat(32)},${'o'.repeat(40)}` }).pseudonymKeys.keys).toHaveLength(2);
     expect(loadConfig({ DATABASE_URL: 'postgres://x/y' }).seedDemo).toBe(false);
     expect(loadConfig({}).seedDemo).toBe(true);
   });

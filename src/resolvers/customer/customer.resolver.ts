@@ -3,6 +3,7 @@ import type { GraphQLResolveInfo } from 'graphql';
 import { ConsentRecord, Customer, Identity } from '../../entities';
 import { ConsentPurpose, IdentityKind, FeedbackKind } from '../../entities/enums';
 import type { Context } from '../../context';
+import { ACTION_POLICY, holdsGrant } from '../../auth/policy';
 import { expectGlobalId, fromGlobalId, toGlobalId } from '../../schema/global-id';
 import { selectsField, toConnection } from '../../schema/connection';
 import { checkFirst, decodeCursor, textArray } from '../../services/pagination';
@@ -70,8 +71,11 @@ export class CustomerResolver {
     const { id, ...rest } = input;
     const result = await upsertCustomer(ctx.em, { ...rest, id: id ? expectGlobalId(id, 'Customer', 'input.id') : undefined }, writeAudit(ctx, 'upsertCustomer'), {
       policy: ctx.config.mergePolicy,
+      keyring: ctx.config.pseudonymKeys,
       // Self-service may not absorb another profile: that would hand the customer someone else's history.
       allowMerge: ctx.viewer?.role !== Role.CUSTOMER,
+      // Nor learn whether someone else uses an e-mail or phone (ACTION_POLICY.lookUpByIdentifier).
+      revealOwners: !!ctx.viewer && holdsGrant(ACTION_POLICY.lookUpByIdentifier, ctx.viewer),
     });
     return {
       customer: result.customer, created: result.created, ignoredIdentifiers: result.ignored,

@@ -2,6 +2,7 @@ import { Arg, Ctx, Field, FieldResolver, ID, InputType, Int, Mutation, Resolver,
 import { Customer, Feedback, Product } from '../../entities';
 import { FeedbackKind, InteractionChannel } from '../../entities/enums';
 import type { Context } from '../../context';
+import { writableCustomerId } from '../../auth/access';
 import { writeAudit } from '../common/audit';
 import { publishActivity } from '../common/live';
 import { expectGlobalId } from '../../schema/global-id';
@@ -36,7 +37,7 @@ export class FeedbackResolver {
   async recordFeedback(@Arg('input', () => RecordFeedbackInput) input: RecordFeedbackInput, @Ctx() ctx: Context): Promise<Feedback> {
     const feedback = await recordFeedback(ctx.em, {
       ...input,
-      customerId: expectGlobalId(input.customerId, 'Customer', 'input.customerId'),
+      customerId: await writableCustomerId(ctx, input.customerId, 'input.customerId'),
       productId: input.productId ? expectGlobalId(input.productId, 'Product', 'input.productId') : null,
     }, writeAudit(ctx, 'recordFeedback'));
     publishActivity(ctx, 'Feedback', feedback);

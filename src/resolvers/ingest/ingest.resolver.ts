@@ -1,7 +1,8 @@
 import { Arg, Ctx, Mutation, Resolver } from 'type-graphql';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { Context } from '../../context';
-import { MUTATION_POLICY, QUERY_POLICY, holdsGrant } from '../../auth/policy';
+import { ACTION_POLICY, MUTATION_POLICY, holdsGrant } from '../../auth/policy';
+import { accessibleCustomers } from '../../auth/access';
 import { auditWrites } from '../../auth/audit';
 import { toGlobalId } from '../../schema/global-id';
 import { IngestEventStatus, ingestEvents } from '../../services/ingest.service';
@@ -15,13 +16,19 @@ export class IngestResolver {
     const viewer = ctx.viewer!;
     const outcome = await ingestEvents(ctx.em, events, {
       policy: ctx.config.mergePolicy,
+      keyring: ctx.config.pseudonymKeys,
       // What a single write would need: IDENTIFY is an upsertCustomer; merging, a mergeCustomers.
       mayIdentify: holdsGrant(MUTATION_POLICY.upsertCustomer, viewer),
       allowMerge: holdsGrant(MUTATION_POLICY.mergeCustomers, viewer),
+      mayLink: holdsGrant(ACTION_POLICY.linkIdentifiers, viewer),
+      // As recordInteraction: a customer named by id that the caller may not see is not found.
+      mayWriteTo: (ids: string[]) => accessibleCustomers(ctx, ids),
       audit: (em: EntityManager, customerIds: string[]) => auditWrites(em, viewer, ctx.requestId, 'ingestEvents', customerIds),
     });
-    // Which customer an identifier belongs to is what customerByIdentifier answers: same grant.
-    const showCustomer = holdsGrant(QUERY_POLICY.customerByIdentifier, viewer);
+    // Which customer an identifier belongs to is what customerByIdentifier answers: same grant. The
+    // rows an event named by identifiers produced would tell it too (node(id) { customer { id } }).
+    const showCustomer = holdsGrant(ACTION_POLICY.lookUpByIdentifier, viewer);
+    const byIdentifiers = (index: number) => !events[index]?.customerId;
     for (const c of outcome.created) ctx.events.publish({ customerId: c.customerId, kind: c.kind, id: c.id });
     const count = (s: IngestEventStatus) => outcome.results.filter((r) => r.status === s).length;
     return {
@@ -30,8 +37,8 @@ export class IngestResolver {
         idempotencyKey: r.idempotencyKey,
         status: r.status,
         customerId: showCustomer && r.customerId ? toGlobalId('Customer', r.customerId) : null,
-        interactionId: r.interactionId ? toGlobalId('Interaction', r.interactionId) : null,
-        orderId: r.orderId ? toGlobalId('Order', r.orderId) : null,
+        interactionId: r.interactionId && (showCustomer || !byIdentifiers(r.index)) ? toGlobalId('Interaction', r.interactionId) : null,
+        orderId: r.orderId && (showCustomer || !byIdentifiers(r.index)) ? toGlobalId('Order', r.orderId) : null,
         error: r.error,
       })),
       acceptedCount: count(IngestEventStatus.ACCEPTED),

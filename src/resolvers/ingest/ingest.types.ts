@@ -16,8 +16,10 @@ export class IngestEventResultType {
   @Field(() => IngestEventStatus) status!: IngestEventStatus;
   @Field(() => ID, { nullable: true, description: 'The customer written to; only for callers who may look customers up by identifier (admin, support, partner with customers:contact).' })
   customerId!: string | null;
-  @Field(() => ID, { nullable: true }) interactionId!: string | null;
-  @Field(() => ID, { nullable: true }) orderId!: string | null;
+  @Field(() => ID, { nullable: true, description: 'The interaction stored; for an event named by identifiers, only for the callers who see customerId (the row names its customer).' })
+  interactionId!: string | null;
+  @Field(() => ID, { nullable: true, description: 'The order stored; for an event named by identifiers, only for the callers who see customerId.' })
+  orderId!: string | null;
   @Field(() => IngestEventErrorType, { nullable: true }) error!: IngestEventErrorType | null;
 }
 

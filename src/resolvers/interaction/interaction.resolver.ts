@@ -1,6 +1,7 @@
 import { Arg, Ctx, Field, FieldResolver, Mutation, ObjectType, Resolver, Root } from 'type-graphql';
 import { Customer, Interaction, Product } from '../../entities';
 import type { Context } from '../../context';
+import { writableCustomerId } from '../../auth/access';
 import { writeAudit } from '../common/audit';
 import { publishActivity } from '../common/live';
 import { expectGlobalId } from '../../schema/global-id';
@@ -29,7 +30,7 @@ export class InteractionResolver {
   async recordInteraction(@Arg('input', () => RecordInteractionInput) input: RecordInteractionInput, @Ctx() ctx: Context): Promise<RecordInteractionPayload> {
     const result = await recordInteraction(ctx.em, {
       ...input,
-      customerId: expectGlobalId(input.customerId, 'Customer', 'input.customerId'),
+      customerId: await writableCustomerId(ctx, input.customerId, 'input.customerId'),
       productId: input.productId ? expectGlobalId(input.productId, 'Product', 'input.productId') : null,
     }, writeAudit(ctx, 'recordInteraction'));
     // A replay stored nothing new: nothing to tell.

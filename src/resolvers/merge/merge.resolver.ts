@@ -2,13 +2,15 @@ import { Arg, Ctx, FieldResolver, ID, Mutation, Query, Resolver, Root } from 'ty
 import { Customer } from '../../entities/customer.entity';
 import { CustomerMerge } from '../../entities/customer-merge.entity';
 import type { Context } from '../../context';
+import { actorOf } from '../../auth/audit';
 import { expectGlobalId } from '../../schema/global-id';
 import { mergeCustomers, moveCounts, previewMerge, unmergeCustomers } from '../../services/merge.service';
 import { writeAudit } from '../common/audit';
 import { MergeCustomersInput } from './merge.inputs';
 import { FieldProvenance, MergeCustomersPayload, MergeMove, MergePreview, MergeSide, UnmergeCustomersPayload } from './merge.types';
 
-const actorOf = (ctx: Context) => `${ctx.viewer?.role ?? 'system'}:${ctx.viewer?.subject ?? 'system'}`;
+// The ledger names who merged as the audit log does: a pseudonym, never a token's subject.
+const mergeActor = (ctx: Context) => `${ctx.viewer?.role ?? 'system'}:${actorOf(ctx.viewer, ctx.config.pseudonymKeys)}`;
 
 async function freshCustomer(ctx: Context, id: string): Promise<Customer> {
   // Merges write customers with SQL: the request's identity map may hold the profile as it was.
@@ -47,14 +49,14 @@ export class MergeResolver {
   async mergeCustomers(@Arg('input', () => MergeCustomersInput) input: MergeCustomersInput, @Ctx() ctx: Context): Promise<MergeCustomersPayload> {
     const s = expectGlobalId(input.survivorId, 'Customer', 'input.survivorId');
     const l = expectGlobalId(input.loserId, 'Customer', 'input.loserId');
-    const outcome = await mergeCustomers(ctx.em, s, l, input.reason, actorOf(ctx), { policy: ctx.config.mergePolicy, audit: writeAudit(ctx, 'mergeCustomers') });
+    const outcome = await mergeCustomers(ctx.em, s, l, input.reason, mergeActor(ctx), { policy: ctx.config.mergePolicy, audit: writeAudit(ctx, 'mergeCustomers') });
     return { merge: outcome.merge, survivor: await freshCustomer(ctx, s) };
   }
 
   @Mutation(() => UnmergeCustomersPayload, { description: 'Undoes a merge: both profiles as they were, every moved row back (rows added since stay with the survivor).' })
   async unmergeCustomers(@Arg('mergeId', () => ID) mergeId: string, @Ctx() ctx: Context): Promise<UnmergeCustomersPayload> {
     const id = expectGlobalId(mergeId, 'CustomerMerge', 'mergeId');
-    const merge = await unmergeCustomers(ctx.em, id, actorOf(ctx), writeAudit(ctx, 'unmergeCustomers'));
+    const merge = await unmergeCustomers(ctx.em, id, mergeActor(ctx), writeAudit(ctx, 'unmergeCustomers'));
     return { merge, survivor: await freshCustomer(ctx, merge.survivor.id), loser: await freshCustomer(ctx, merge.loser.id) };
   }
 

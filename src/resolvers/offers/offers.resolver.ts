@@ -2,6 +2,7 @@ import { Arg, Ctx, FieldResolver, ID, Int, Mutation, Query, Resolver, Root } fro
 import { Campaign, Customer, Offer, Segment } from '../../entities';
 import { CampaignStatus, OfferChannel, OfferStatus } from '../../entities/offer-enums';
 import type { Context } from '../../context';
+import { writableCustomerId } from '../../auth/access';
 import { expectGlobalId, fromGlobalId } from '../../schema/global-id';
 import { Money } from '../../schema/money';
 import { checkFirst } from '../../services/pagination';
@@ -91,7 +92,7 @@ export class OfferResolver {
   async recordOfferResponse(@Arg('input', () => RecordOfferResponseInput) input: RecordOfferResponseInput, @Ctx() ctx: Context): Promise<RecordInteractionPayload> {
     const result = await recordOfferResponse(ctx.em, {
       ...input,
-      customerId: expectGlobalId(input.customerId, 'Customer', 'input.customerId'),
+      customerId: await writableCustomerId(ctx, input.customerId, 'input.customerId'),
       offerId: expectGlobalId(input.offerId, 'Offer', 'input.offerId'),
     }, writeAudit(ctx, 'recordOfferResponse'));
     if (!result.duplicate) publishActivity(ctx, 'Interaction', result.interaction);

@@ -1,6 +1,7 @@
 import { Arg, Ctx, Field, FieldResolver, Mutation, ObjectType, Resolver, Root } from 'type-graphql';
 import { Customer, Order, OrderLine, Product } from '../../entities';
 import type { Context } from '../../context';
+import { writableCustomerId } from '../../auth/access';
 import { writeAudit } from '../common/audit';
 import { publishActivity } from '../common/live';
 import { expectGlobalId } from '../../schema/global-id';
@@ -29,7 +30,7 @@ export class OrderResolver {
   async recordOrder(@Arg('input', () => RecordOrderInput) input: RecordOrderInput, @Ctx() ctx: Context): Promise<RecordOrderPayload> {
     const result = await recordOrder(ctx.em, {
       ...input,
-      customerId: expectGlobalId(input.customerId, 'Customer', 'input.customerId'),
+      customerId: await writableCustomerId(ctx, input.customerId, 'input.customerId'),
       lines: input.lines.map((l, i) => ({ ...l, productId: l.productId ? expectGlobalId(l.productId, 'Product', `input.lines[${i}].productId`) : l.productId })),
     }, writeAudit(ctx, 'recordOrder'));
     if (result.created) publishActivity(ctx, 'Order', result.order);

@@ -20,6 +20,7 @@ export class EraseCustomerPayload {
   @Field(() => Int) identifiersSuppressed!: number;
   @Field(() => Int) interactionsScrubbed!: number;
   @Field(() => Int) feedbackScrubbed!: number;
+  @Field(() => Int, { description: 'Profiles that had been merged into this customer (directly or through other merges), erased with it.' }) mergedProfilesErased!: number;
 }
 
 @ObjectType('CreatedApiKey')
@@ -45,9 +46,9 @@ export class PrivacyResolver {
     return doc;
   }
 
-  @Mutation(() => EraseCustomerPayload, { description: 'Erases a customer: removes personal data, keeps order amounts, blocks re-creation from the same identifiers.' })
+  @Mutation(() => EraseCustomerPayload, { description: 'Erases a customer and every profile merged into it: removes personal data, keeps order amounts, blocks re-creation from the same identifiers.' })
   async eraseCustomer(@Arg('customerId', () => ID) customerId: string, @Ctx() ctx: Context): Promise<EraseCustomerPayload> {
-    return eraseCustomer(ctx.em, expectGlobalId(customerId, 'Customer', 'customerId'), writeAudit(ctx, 'eraseCustomer'));
+    return eraseCustomer(ctx.em, expectGlobalId(customerId, 'Customer', 'customerId'), writeAudit(ctx, 'eraseCustomer'), ctx.config.pseudonymKeys);
   }
 
   @Mutation(() => Feedback, { description: 'Moves feedback (e.g. a complaint) through OPEN → ACKNOWLEDGED → RESOLVED.' })

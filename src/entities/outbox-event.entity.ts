@@ -1,0 +1,39 @@
+import { Entity, Index, OptionalProps, PrimaryKey, Property } from '@mikro-orm/core';
+
+/**
+ * One domain change, written by PostgreSQL triggers in the transaction that made it (README
+ * "Webhooks", "The outbox"). Ids and kinds only, never personal data: a receiver reads the details
+ * through the API under its own rights. `id` is a bigint identity: strictly increasing in the order
+ * rows were written; `dispatched_at` is set once the dispatcher has fanned the row out to the
+ * webhook deliveries, in the same transaction as those deliveries.
+ */
+@Entity({ tableName: 'outbox_events' })
+// What the dispatcher has still to fan out: small however long the table grows.
+@Index({ name: 'outbox_events_pending_idx', expression: 'create index "outbox_events_pending_idx" on "outbox_events" ("id") where "dispatched_at" is null' })
+@Index({ name: 'outbox_events_customer_idx', properties: ['customerId', 'id'] })
+export class OutboxEvent {
+  [OptionalProps]?: 'occurredAt' | 'dispatchedAt' | 'customerId' | 'subjectId' | 'data';
+
+  @PrimaryKey({ type: 'bigint', autoincrement: true })
+  id!: string;
+
+  @Property({ type: 'text' })
+  type!: string;
+
+  @Property({ type: 'uuid', nullable: true })
+  customerId?: string | null;
+
+  /** The order, interaction, feedback, segment, merge… the event is about (besides the customer). */
+  @Property({ type: 'uuid', nullable: true })
+  subjectId?: string | null;
+
+  /** Kinds and states (channel, type, purpose, status, from/to stage): never names, addresses or text. */
+  @Property({ type: 'jsonb', defaultRaw: `'{}'::jsonb` })
+  data: Record<string, unknown> = {};
+
+  @Property({ type: 'timestamptz', defaultRaw: 'now()' })
+  occurredAt: Date = new Date();
+
+  @Property({ type: 'timestamptz', nullable: true })
+  dispatchedAt?: Date | null;
+}
