@@ -91,7 +91,7 @@ async function main(): Promise<void> {
     }
     const summary = await runImport(db.url, {
       file: args.file, format: args.format, kind: args.kind, rejectsPath: args.rejects, chunkSize: args.chunkSize,
-      defaultSource: args.source, defaultCountry: args.country, progress: !args.quiet, keyring: config.pseudonymKeys,
+      defaultSource: args.source, defaultCountry: args.country, progress: !args.quiet, keyring: config.pseudonymKeys, policy: config.mergePolicy,
     });
     if (!args.quiet) {
       console.error(

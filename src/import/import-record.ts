@@ -3,7 +3,9 @@ import { IdentityKind, InteractionChannel, InteractionType, OrderChannel, OrderS
 import { DomainError } from '../errors/domain-error';
 import { normalizeEmail, normalizeIdentifier, normalizePhone } from '../services/identity-normalizer';
 import { MAX_INT4, checkCurrency, checkJsonSize, checkLocale, checkNotFuture, cleanText } from '../services/validation';
-import { MAX_ORDER_LINES } from '../services/activity.service';
+import { MAX_ORDER_LINES } from '../ingestion/orders';
+import { blocklistedRaw } from '../ingestion/identify';
+import type { MergePolicy } from '../services/merge-policy';
 
 export enum RecordKind {
   CUSTOMER = 'customer',
@@ -72,6 +74,8 @@ export interface StagedRecord {
 export interface ValidateOptions {
   defaultSource: string;
   defaultCountry?: CountryCode;
+  /** Its blocklist drops junk identifiers. */
+  policy?: MergePolicy;
 }
 
 /** A raw row: parsed JSON values (NDJSON) or strings (CSV, where '' means absent). */
@@ -183,11 +187,16 @@ function jsonArray(row: RawRow, field: string): unknown[] | undefined {
  */
 function identifiers(row: RawRow, opts: ValidateOptions): { ids: Identifier[]; email?: string; phone?: string } {
   const ids: Identifier[] = [];
+  // Junk values of the merge policy's blocklist are neither matched nor stored, as in the API (identify.ts).
+  let junk = 0;
+  const isJunk = (kind: IdentityKind, raw: string | undefined) => raw !== undefined && !!opts.policy && blocklistedRaw(opts.policy, kind, raw) && ++junk > 0;
   const rawEmail = str(row, 'email');
-  const email = rawEmail === undefined ? undefined : apiCheck('email', () => normalizeEmail(rawEmail));
+  let email = rawEmail === undefined || isJunk(IdentityKind.EMAIL, rawEmail) ? undefined : apiCheck('email', () => normalizeEmail(rawEmail));
+  if (isJunk(IdentityKind.EMAIL, email)) email = undefined;
   if (email) ids.push([IdentityKind.EMAIL, '', email]);
   const rawPhone = str(row, 'phone');
-  const phone = rawPhone === undefined ? undefined : apiCheck('phone', () => normalizePhone(rawPhone, opts.defaultCountry));
+  let phone = rawPhone === undefined || isJunk(IdentityKind.PHONE, rawPhone) ? undefined : apiCheck('phone', () => normalizePhone(rawPhone, opts.defaultCountry));
+  if (isJunk(IdentityKind.PHONE, phone)) phone = undefined;
   if (phone) ids.push([IdentityKind.PHONE, '', phone]);
   const ext = str(row, 'customer_external_id');
   if (ext !== undefined) {
@@ -203,9 +212,11 @@ function identifiers(row: RawRow, opts: ValidateOptions): { ids: Identifier[]; e
     const kind = enumValue(o, 'kind', ENUM_VALUES.identityKind) as IdentityKind;
     const value = str(o, 'value');
     if (value === undefined) throw new RowError(RejectCode.MISSING_FIELD, `${field}.value is required`, `${field}.value`);
+    if (isJunk(kind, value)) return;
     const n = apiCheck(`${field}.value`, () => normalizeIdentifier(kind, value, str(o, 'namespace') ?? '', `${field}.value`));
-    ids.push([n.kind, n.namespace, n.value]);
+    if (!isJunk(n.kind, n.value)) ids.push([n.kind, n.namespace, n.value]);
   });
+  if (!ids.length && junk) throw new RowError(RejectCode.NO_IDENTIFIER, "every identifier given is a junk value on the merge policy's blocklist", 'identifiers');
   if (!ids.length) throw new RowError(RejectCode.NO_IDENTIFIER, 'a row needs email, phone, customer_external_id or identities to find its customer', 'email');
   const seen = new Set<string>();
   return { ids: ids.filter((i) => (seen.has(i.join('\u0001')) ? false : (seen.add(i.join('\u0001')), true))), email, phone };

@@ -17,7 +17,15 @@ export interface ChunkOutcome {
   duplicates: number;
   rejected: number;
   customersCreated: number;
+  /**
+   * Records whose identifiers name several customers: they need the merge policy, so the set-based
+   * path hands them to the ingestion core (run-import.ts, after this chunk commits). Staging columns.
+   */
+  deferred: DeferredRow[];
 }
+
+/** A staged record as its columns read back (snake case, as in STAGE_DDL). */
+export type DeferredRow = Record<string, unknown> & { line: number; line_numbers: number[] | null; kind: string; source: string; ids: Array<[string, string, string]> };
 
 const S = STAGE_TABLE;
 const REJECT_PAGE = 5000;
@@ -49,6 +57,7 @@ export async function resolveChunk(c: Client, onRejects: (rows: RejectRow[]) => 
     await q(`analyze ${S}`);
     await q(`create temp table r_rej (line int not null, code text not null, message text not null, field text) on commit drop`);
     await q(`create temp table r_dup (line int not null) on commit drop`);
+    await q(`create temp table r_defer (line int not null) on commit drop`);
     // Product checks first, so that a refused row creates no customer and no identity.
     const hasOrders = await precheckOrders(q);
     await q(`insert into r_rej select s.line, '${RejectCode.UNKNOWN_SKU}', 'no product has sku "' || s.sku || '"', 'product_sku'
@@ -81,8 +90,7 @@ export async function resolveChunk(c: Client, onRejects: (rows: RejectRow[]) => 
     await q(`create temp table r_line on commit drop as
       select line, count(distinct cid)::int as n, (array_agg(cid) filter (where cid is not null))[1] as cid, bool_or(cid is null) as pending
       from r_ids x where ${notRejected('x')} group by line`);
-    await q(`insert into r_rej select line, '${RejectCode.IDENTIFIER_CONFLICT}', 'the identifiers of this row belong to ' || n || ' different customers; merge them first', null
-             from r_line where n > 1`);
+    await q(`insert into r_defer select line from r_line where n > 1`);
     await q(`delete from r_line where n > 1`);
 
     // Rows with an identifier nobody holds yet: rows sharing such identifiers are one person. Connected
@@ -101,9 +109,7 @@ export async function resolveChunk(c: Client, onRejects: (rows: RejectRow[]) => 
     await q(`create temp table r_comp on commit drop as
       select p.label, count(distinct l.cid)::int as n, (array_agg(l.cid) filter (where l.cid is not null))[1] as cid, false as created
       from r_pend p join r_line l using (line) group by p.label`);
-    await q(`insert into r_rej select p.line, '${RejectCode.IDENTIFIER_CONFLICT}',
-               'with identifiers shared by other rows of the file, this row links ' || c.n || ' existing customers; merge them first', null
-             from r_pend p join r_comp c using (label) where c.n > 1`);
+    await q(`insert into r_defer select p.line from r_pend p join r_comp c using (label) where c.n > 1`);
     await q(`update r_comp set cid = gen_random_uuid(), created = true where n = 0`);
     const created = await q(`insert into customers (id) select cid from r_comp where created`);
 
@@ -121,8 +127,13 @@ export async function resolveChunk(c: Client, onRejects: (rows: RejectRow[]) => 
 
     // Profiles: per field, the value of the last row in the file that gives one (earlier rows and the
     // stored value otherwise); traits merge key by key. Only customers that really change are written.
+    // Provenance as the API records it (identify.ts): per field given, its row's source and the time.
+    const prov = (field: string, col: string) =>
+      `'${field}', case when n.${col} is not null then jsonb_build_object('source', n.${col}_src, 'at', n.at) end`;
+    const src = (col: string) => `(array_agg(s.source order by s.line desc) filter (where s.${col} is not null))[1] as ${col}_src`;
     await q(`with f as (
-        select r.cid,
+        select r.cid, to_char(now() at time zone 'utc', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') as at,
+          ${['first_name', 'last_name', 'email', 'phone', 'locale', 'birth_date'].map(src).join(', ')},
           (array_agg(s.first_name order by s.line desc) filter (where s.first_name is not null))[1] as first_name,
           (array_agg(s.last_name order by s.line desc) filter (where s.last_name is not null))[1] as last_name,
           (array_agg(s.email order by s.line desc) filter (where s.email is not null))[1] as email,
@@ -131,15 +142,19 @@ export async function resolveChunk(c: Client, onRejects: (rows: RejectRow[]) => 
           (array_agg(s.birth_date order by s.line desc) filter (where s.birth_date is not null))[1] as birth_date
         from ${S} s join r_res r using (line) where s.kind = 'customer' group by r.cid
       ), t as (
-        select cid, jsonb_object_agg(key, value) as traits from (
-          select distinct on (r.cid, e.key) r.cid, e.key, e.value
+        select cid, jsonb_object_agg(key, value) as traits, jsonb_object_agg('traits.' || key, jsonb_build_object('source', source)) as trait_src from (
+          select distinct on (r.cid, e.key) r.cid, e.key, e.value, s.source
           from ${S} s join r_res r using (line) cross join lateral jsonb_each(s.traits) e
           where s.kind = 'customer' and s.traits is not null order by r.cid, e.key, s.line desc) z group by cid
-      ), n as (select f.*, coalesce(t.traits, '{}'::jsonb) as traits from f left join t using (cid)),
+      ), n as (select f.*, coalesce(t.traits, '{}'::jsonb) as traits, t.trait_src from f left join t using (cid)),
       upd as (
         update customers c set first_name = coalesce(n.first_name, c.first_name), last_name = coalesce(n.last_name, c.last_name),
           email = coalesce(n.email, c.email), phone = coalesce(n.phone, c.phone), locale = coalesce(n.locale, c.locale),
-          birth_date = coalesce(n.birth_date, c.birth_date), traits = c.traits || n.traits, updated_at = now()
+          birth_date = coalesce(n.birth_date, c.birth_date), traits = c.traits || n.traits, updated_at = now(),
+          field_provenance = c.field_provenance || jsonb_strip_nulls(jsonb_build_object(
+            ${prov('firstName', 'first_name')}, ${prov('lastName', 'last_name')}, ${prov('email', 'email')},
+            ${prov('phone', 'phone')}, ${prov('locale', 'locale')}, ${prov('birthDate', 'birth_date')}))
+            || coalesce((select jsonb_object_agg(k, v || jsonb_build_object('at', n.at)) from jsonb_each(n.trait_src) x(k, v)), '{}'::jsonb)
         from n where c.id = n.cid and (
           c.first_name is distinct from coalesce(n.first_name, c.first_name) or c.last_name is distinct from coalesce(n.last_name, c.last_name)
           or c.email is distinct from coalesce(n.email, c.email) or c.phone is distinct from coalesce(n.phone, c.phone)
@@ -169,14 +184,16 @@ export async function resolveChunk(c: Client, onRejects: (rows: RejectRow[]) => 
       await onRejects(rows as RejectRow[]);
       after = rows[rows.length - 1].line;
     }
+    const { rows: deferred } = await q(`select s.*, s.birth_date::text as birth_date from ${S} s join r_defer d using (line) order by s.line`);
     await q(`truncate ${S}`);
     await q('commit');
     return {
       rows: counts.rows,
       duplicates: counts.duplicates,
       rejected: counts.rejected,
-      imported: counts.rows - counts.duplicates - counts.rejected,
+      imported: counts.rows - counts.duplicates - counts.rejected - deferred.reduce((n, d) => n + (d.line_numbers?.length ?? 1), 0),
       customersCreated: created.rowCount ?? 0,
+      deferred: deferred as DeferredRow[],
     };
   } catch (err) {
     await q('rollback').catch(() => {});

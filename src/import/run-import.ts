@@ -11,7 +11,13 @@ import { STAGE_DDL, StageWriter } from './staging';
 import type { Keyring } from '../auth/pseudonyms';
 import { resolveChunk, type ChunkOutcome, type RejectRow } from './resolve-chunk';
 import { startProgress, type ProgressState } from './progress';
-import { MAX_ORDER_LINES } from '../services/activity.service';
+import { ingestDeferred } from './to-core';
+import { initOrm } from '../db/orm';
+import { defaultPolicy } from '../ingestion/identify';
+import type { MergePolicy } from '../services/merge-policy';
+import type { MikroORM } from '@mikro-orm/core';
+import type { EntityManager } from '@mikro-orm/postgresql';
+import { MAX_ORDER_LINES } from '../ingestion/orders';
 
 export type ImportFormat = 'ndjson' | 'csv';
 
@@ -28,6 +34,8 @@ export interface ImportOptions {
   plainProgressEveryMs?: number;
   /** PSEUDONYM_KEYS (suppressed identifiers are matched under each); default: the environment's. */
   keyring?: Keyring;
+  /** Default: MERGE_POLICY of the environment. */
+  policy?: MergePolicy;
 }
 
 export interface ImportSummary {
@@ -86,13 +94,17 @@ interface CsvOrderGroup {
  */
 export async function runImport(databaseUrl: string, opts: ImportOptions): Promise<ImportSummary> {
   const chunkSize = opts.chunkSize ?? 100_000;
-  const vopts: ValidateOptions = { defaultSource: opts.defaultSource ?? 'import', defaultCountry: opts.defaultCountry };
+
   const totalBytes = fs.statSync(opts.file).size;
   const counter: ByteCounter = { bytesRead: 0 };
   const state: ProgressState = { rowsRead: 0, bytesRead: 0, totalBytes, startedAt: Date.now() };
   const rejects = new RejectsFile(opts.rejectsPath);
   const totals = { imported: 0, duplicates: 0, rejected: 0, customersCreated: 0, chunks: 0 };
 
+  const policy = opts.policy ?? defaultPolicy();
+  const vopts: ValidateOptions = { defaultSource: opts.defaultSource ?? 'import', defaultCountry: opts.defaultCountry, policy };
+  // Opened on the first record the set-based path defers to the ingestion core (most files have none).
+  let orm: MikroORM | undefined;
   const slots: Array<{ client: Client; busy: Promise<void> }> = [];
   for (let i = 0; i < 2; i++) {
     const client = new Client({ connectionString: databaseUrl, application_name: 'rapport-import' });
@@ -125,7 +137,16 @@ export async function runImport(databaseUrl: string, opts: ImportOptions): Promi
     const s = slots[slot];
     chain = chain
       .then(async () => {
-        if (!fatal) add(await resolveChunk(s.client, sqlRejects, opts.keyring));
+        if (fatal) return;
+        const o = await resolveChunk(s.client, sqlRejects, opts.keyring);
+        add(o);
+        if (!o.deferred.length) return;
+        orm ??= await initOrm(databaseUrl, { poolMax: 1 });
+        const c = await ingestDeferred(orm.em as EntityManager, o.deferred, policy, opts.keyring);
+        totals.imported += c.imported;
+        totals.duplicates += c.duplicates;
+        totals.rejected += c.rejected.length;
+        await rejects.write(c.rejected);
       })
       .catch((err) => {
         fatal ??= err;
@@ -228,6 +249,7 @@ export async function runImport(databaseUrl: string, opts: ImportOptions): Promi
     progress?.stop();
     await chain.catch(() => {});
     for (const s of slots) await s.client.end().catch(() => {});
+    await orm?.close();
     await rejects.close();
   }
   const seconds = (Date.now() - started) / 1000;

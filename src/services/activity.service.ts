@@ -3,11 +3,14 @@ import { LockMode } from '@mikro-orm/core';
 import { ConsentRecord, Customer, Feedback, Interaction, Order, OrderLine, Product } from '../entities';
 import {
   ConsentChannel, ConsentPurpose, ConsentStatus, FeedbackKind, FeedbackStatus, InteractionChannel, InteractionType,
-  LawfulBasis, OrderChannel, OrderStatus,
+  LawfulBasis,
 } from '../entities/enums';
 import { DomainError, ErrorCode, badInput, conflict } from '../errors/domain-error';
 import { requireActiveCustomer, type WriteAudit } from './customer.service';
-import { MAX_INT4, advisoryLockSql, checkCurrency, checkJsonSize, checkNotFuture, cleanText, requireText } from './validation';
+import { priceOrderLines, validateOrder, type RecordOrderData } from '../ingestion/orders';
+import { IngestEventKind, IngestEventStatus } from '../ingestion/core';
+import { ingestOne, type SingleWriteOptions } from '../ingestion/single';
+import { advisoryLockSql, checkNotFuture, cleanText, requireText } from './validation';
 import { toGlobalId } from '../schema/global-id';
 
 /** Keeps first/last seen in step with recorded activity, in the writer's transaction. */
@@ -16,27 +19,6 @@ async function touchCustomer(em: EntityManager, customerId: string, at: Date): P
     `update customers set first_seen_at = least(first_seen_at, ?), last_seen_at = greatest(last_seen_at, ?) where id = ?`,
     [at, at, customerId],
   );
-}
-
-export interface OrderLineData {
-  productId?: string | null;
-  sku?: string | null;
-  quantity: number;
-  unitPriceMinor?: number | null;
-}
-
-export interface RecordOrderData {
-  customerId: string;
-  externalId?: string | null;
-  source?: string | null;
-  placedAt: Date;
-  channel: OrderChannel;
-  status?: OrderStatus | null;
-  currency: string;
-  discountMinor?: number | null;
-  lines: OrderLineData[];
-  /** A code used at checkout: an offer's code, else a campaign's. The order is then attributed to it directly. */
-  promoCode?: string | null;
 }
 
 /** The offer (and its campaign), or the campaign, a checkout code names; NOT_FOUND-like BAD_USER_INPUT when none. */
@@ -48,57 +30,6 @@ async function resolvePromoCode(em: EntityManager, code: string): Promise<{ offe
   );
   if (!row) throw badInput(`promoCode "${code}" names no offer or campaign`, 'promoCode');
   return { offerId: row.offer_id, campaignId: row.campaign_id };
-}
-
-export const MAX_ORDER_LINES = 500;
-
-/** The checks every order write makes before touching the database (recordOrder, ingestEvents). */
-export function validateOrder(data: Omit<RecordOrderData, 'customerId'>): { source: string; externalId: string | null; discountMinor: number; status: OrderStatus } {
-  const source = cleanText(data.source, 'source', 64) ?? 'api';
-  const externalId = cleanText(data.externalId, 'externalId', 128) ?? null;
-  checkNotFuture(data.placedAt, 'placedAt');
-  checkCurrency(data.currency);
-  if (!data.lines.length) throw badInput('an order needs at least one line', 'lines');
-  if (data.lines.length > MAX_ORDER_LINES) throw badInput(`an order has at most ${MAX_ORDER_LINES} lines`, 'lines');
-  data.lines.forEach((l, i) => {
-    if ((l.productId == null) === (l.sku == null)) throw badInput(`lines[${i}] needs exactly one of productId or sku`, `lines[${i}]`);
-    if (!Number.isInteger(l.quantity) || l.quantity < 1 || l.quantity > 100_000) throw badInput(`lines[${i}].quantity must be 1 to 100000`, `lines[${i}].quantity`);
-    if (l.unitPriceMinor != null && (!Number.isInteger(l.unitPriceMinor) || l.unitPriceMinor < 0 || l.unitPriceMinor > MAX_INT4)) {
-      throw badInput(`lines[${i}].unitPriceMinor must be an integer from 0 to ${MAX_INT4}`, `lines[${i}].unitPriceMinor`);
-    }
-  });
-  const discountMinor = data.discountMinor ?? 0;
-  if (!Number.isInteger(discountMinor) || discountMinor < 0) throw badInput('discountMinor must be a non-negative integer', 'discountMinor');
-  return { source, externalId, discountMinor, status: data.status ?? OrderStatus.PLACED };
-}
-
-export interface PricedProduct {
-  id: string;
-  sku: string;
-  priceMinor: number;
-  currency: string;
-}
-
-/** Prices an order's lines (list price when none is given, same currency only) and checks the totals. */
-export function priceOrderLines<P extends PricedProduct>(
-  lines: OrderLineData[], currency: string, discountMinor: number, byId: Map<string, P>, bySku: Map<string, P>,
-): { lines: Array<{ product: P; quantity: number; unitPriceMinor: number; lineTotalMinor: number }>; subtotal: number } {
-  let subtotal = 0;
-  const priced = lines.map((l, i) => {
-    const product = l.productId != null ? byId.get(l.productId) : bySku.get(l.sku!);
-    if (!product) throw new DomainError(ErrorCode.NOT_FOUND, `lines[${i}]: product not found`, { field: `lines[${i}]` });
-    let unit = l.unitPriceMinor;
-    if (unit == null) {
-      if (product.currency !== currency) throw badInput(`lines[${i}].unitPriceMinor is required: the product is priced in ${product.currency}`, `lines[${i}].unitPriceMinor`);
-      unit = product.priceMinor;
-    }
-    const lineTotal = unit * l.quantity;
-    subtotal += lineTotal;
-    return { product, quantity: l.quantity, unitPriceMinor: unit, lineTotalMinor: lineTotal };
-  });
-  if (!Number.isSafeInteger(subtotal)) throw badInput('order total is out of range', 'lines');
-  if (discountMinor > subtotal) throw badInput('discountMinor exceeds the order subtotal', 'discountMinor');
-  return { lines: priced, subtotal };
 }
 
 /**
@@ -167,47 +98,19 @@ export interface RecordInteractionData {
 }
 
 /**
- * Records one interaction. `sourceEventId` makes it idempotent: a replay returns the stored row
- * (duplicate: true); the same id with other content is a CONFLICT. Concurrent replays insert once
- * (the unique index decides, ON CONFLICT DO NOTHING).
+ * Records one interaction: a batch of one through the ingestion core. `sourceEventId` is its
+ * idempotency key: a replay returns the stored row (duplicate: true); the same id with other content
+ * is a CONFLICT. Ids are global ids.
  */
-export async function recordInteraction(em: EntityManager, data: RecordInteractionData, audit?: WriteAudit): Promise<{ interaction: Interaction; duplicate: boolean }> {
-  const source = cleanText(data.source, 'source', 64) ?? 'api';
-  const campaign = cleanText(data.campaign, 'campaign', 128) ?? null;
-  const sourceEventId = cleanText(data.sourceEventId, 'sourceEventId', 200) ?? null;
+export async function recordInteraction(em: EntityManager, data: RecordInteractionData, audit: WriteAudit | undefined, opts: SingleWriteOptions): Promise<{ interaction: Interaction; duplicate: boolean }> {
   // A replay must carry the original time; "now" would make every retry look like a different event.
-  if (sourceEventId && !data.occurredAt) throw badInput('occurredAt is required with sourceEventId', 'occurredAt');
-  const occurredAt = data.occurredAt ?? new Date();
-  checkNotFuture(occurredAt, 'occurredAt');
-  checkJsonSize(data.properties, 'properties');
-  const properties = data.properties ?? {};
-
-  return em.transactional(async (tem) => {
-    const customer = await requireActiveCustomer(tem, data.customerId);
-    if (data.productId && !(await tem.findOne(Product, { id: data.productId }))) {
-      throw new DomainError(ErrorCode.NOT_FOUND, 'product not found', { field: 'productId' });
-    }
-    const rows: Array<{ id: string }> = await tem.execute(
-      `insert into interactions (customer_id, occurred_at, channel, type, product_id, campaign, properties, source, source_event_id)
-       values (?, ?, ?, ?, ?, ?, ?::jsonb, ?, ?)
-       on conflict (source, source_event_id) do nothing returning id`,
-      [customer.id, occurredAt, data.channel, data.type, data.productId ?? null, campaign, JSON.stringify(properties), source, sourceEventId],
-    );
-    if (rows.length) {
-      await touchCustomer(tem, customer.id, occurredAt);
-      await audit?.(tem, customer.id);
-      return { interaction: await tem.findOneOrFail(Interaction, { id: rows[0].id }), duplicate: false };
-    }
-    // Compared in SQL: jsonb equality ignores key order, as a replayed JSON document may reorder keys.
-    const [match]: Array<{ id: string; same: boolean }> = await tem.execute(
-      `select id, (customer_id = ? and type = ? and channel = ? and occurred_at = ? and product_id is not distinct from ?
-                   and campaign is not distinct from ? and properties = ?::jsonb) as same
-       from interactions where source = ? and source_event_id = ?`,
-      [customer.id, data.type, data.channel, occurredAt, data.productId ?? null, campaign, JSON.stringify(properties), source, sourceEventId],
-    );
-    if (!match.same) throw conflict(`event ${sourceEventId} was already recorded with different content`, { field: 'sourceEventId', interactionId: toGlobalId('Interaction', match.id) });
-    return { interaction: await tem.findOneOrFail(Interaction, { id: match.id }), duplicate: true };
-  });
+  if (data.sourceEventId && !data.occurredAt) throw badInput('occurredAt is required with sourceEventId', 'occurredAt');
+  const { customerId, source, sourceEventId, ...interaction } = data;
+  const r = await ingestOne(em, {
+    kind: IngestEventKind.INTERACTION, idempotencyKey: sourceEventId, source, customerId,
+    interaction: { ...interaction, occurredAt: data.occurredAt ?? new Date() },
+  }, audit, opts, { idempotencyKey: 'sourceEventId' });
+  return { interaction: await em.findOneOrFail(Interaction, { id: r.interactionId! }), duplicate: r.status === IngestEventStatus.DUPLICATE };
 }
 
 export interface RecordFeedbackData {

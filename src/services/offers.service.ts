@@ -6,6 +6,8 @@ import { CHANNEL_CONSENT, CampaignStatus, OfferChannel, OfferGoal, OfferResponse
 import { DomainError, ErrorCode, badInput, conflict } from '../errors/domain-error';
 import type { WriteAudit } from './customer.service';
 import { recordInteraction } from './activity.service';
+import { ACTIVITY_RIGHTS } from '../ingestion/rules';
+import { toGlobalId } from '../schema/global-id';
 import { advisoryLockSql, checkCurrency, checkNotFuture, cleanText, requireText } from './validation';
 import { textArray, uuidArray } from './pagination';
 import { FATIGUE_DAYS, scoreOffer } from './offer-ranking';
@@ -494,10 +496,10 @@ export async function recordOfferResponse(em: EntityManager, data: OfferResponse
       }
     }
     const result = await recordInteraction(tem, {
-      customerId: data.customerId, occurredAt: at, channel: data.channel as unknown as InteractionChannel, type: RESPONSE_TYPE[data.response],
+      customerId: toGlobalId('Customer', data.customerId), occurredAt: at, channel: data.channel as unknown as InteractionChannel, type: RESPONSE_TYPE[data.response],
       campaign: offer.campaign?.code ?? null, properties: { offerId: offer.id },
       source: OFFER_RESPONSE_SOURCE, sourceEventId: key,
-    }, audit);
+    }, audit, { rights: ACTIVITY_RIGHTS });
     if (!result.duplicate) {
       const column = { shown: 'shown_count', accepted: 'accepted_count', rejected: 'rejected_count' }[data.response];
       await tem.execute(`update offers set ${column} = ${column} + 1 where id = ?`, [offer.id]);

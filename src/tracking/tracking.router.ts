@@ -4,7 +4,7 @@ import type { ApolloServer } from '@apollo/server';
 import { GraphQLError } from 'graphql';
 import type { Context } from '../context';
 import type { Viewer } from '../auth/viewer';
-import { MAX_INGEST_EVENTS } from '../services/ingest.service';
+import { MAX_INGEST_EVENTS } from '../ingestion/core';
 import { MESSAGE_TYPES, SHORT_PATHS, idempotencyKeyOf, mapMessage, type IngestEventVariables, type MappingRejection, type MessageType } from './segment-spec';
 
 /**

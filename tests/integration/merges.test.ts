@@ -2,7 +2,7 @@ import { startTestApp, type TestApp } from '../helpers/test-server';
 import { makeProduct } from '../helpers/fixtures';
 import { Role } from '../../src/auth/viewer';
 import { toGlobalId } from '../../src/schema/global-id';
-import { upsertCustomer } from '../../src/services/customer.service';
+import { upsertCustomer } from '../../src/ingestion/identify';
 import { parseMergePolicy } from '../../src/services/merge-policy';
 import { previewMerge } from '../../src/services/merge.service';
 import { loadConfig } from '../../src/config';

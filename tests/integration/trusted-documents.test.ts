@@ -5,7 +5,7 @@ import { createHash } from 'node:crypto';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { startTestApp, type TestApp } from '../helpers/test-server';
 import { Role } from '../../src/auth/viewer';
-import { upsertCustomer } from '../../src/services/customer.service';
+import { upsertCustomer } from '../../src/ingestion/identify';
 import { toGlobalId } from '../../src/schema/global-id';
 import { loadTrustedDocuments } from '../../src/hardening/trusted-documents';
 import { execute } from '../../examples/web-client/src/client';

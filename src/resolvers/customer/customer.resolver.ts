@@ -7,7 +7,9 @@ import { ACTION_POLICY, holdsGrant } from '../../auth/policy';
 import { expectGlobalId, fromGlobalId, toGlobalId } from '../../schema/global-id';
 import { selectsField, toConnection } from '../../schema/connection';
 import { checkFirst, decodeCursor, textArray } from '../../services/pagination';
-import { CustomerSortField, SortDirection, findCustomerByIdentifier, listCustomers, upsertCustomer } from '../../services/customer.service';
+import { CustomerSortField, SortDirection, findCustomerByIdentifier, listCustomers } from '../../services/customer.service';
+import { upsertCustomer } from '../../ingestion/identify';
+import { rightsOf } from '../../ingestion/rules';
 import { NO_FILTER, type SqlFilter } from '../../loaders/child-page.loader';
 import { CustomerFilter, CustomerOrderBy, UpsertCustomerInput } from './customer.inputs';
 import {
@@ -72,10 +74,10 @@ export class CustomerResolver {
     const result = await upsertCustomer(ctx.em, { ...rest, id: id ? expectGlobalId(id, 'Customer', 'input.id') : undefined }, writeAudit(ctx, 'upsertCustomer'), {
       policy: ctx.config.mergePolicy,
       keyring: ctx.config.pseudonymKeys,
-      // Self-service may not absorb another profile: that would hand the customer someone else's history.
-      allowMerge: ctx.viewer?.role !== Role.CUSTOMER,
-      // Nor learn whether someone else uses an e-mail or phone (ACTION_POLICY.lookUpByIdentifier).
-      revealOwners: !!ctx.viewer && holdsGrant(ACTION_POLICY.lookUpByIdentifier, ctx.viewer),
+      // Self-service may not absorb another profile, nor learn whether someone else uses an e-mail or
+      // phone (rules.ts: mergeCustomers' and lookUpByIdentifier's grants).
+      allowMerge: rightsOf(ctx.viewer!).mayMerge,
+      revealOwners: rightsOf(ctx.viewer!).revealOwners,
     });
     return {
       customer: result.customer, created: result.created, ignoredIdentifiers: result.ignored,

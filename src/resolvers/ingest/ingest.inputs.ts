@@ -3,7 +3,7 @@ import { InteractionChannel, InteractionType } from '../../entities/enums';
 import { DateTimeScalar, JSONObjectScalar, LocalDateScalar } from '../../schema/scalars';
 import { IdentifierInput, PostalAddressInput } from '../customer/customer.inputs';
 import { OrderFieldsInput } from '../order/order.inputs';
-import { IngestEventKind, IngestEventStatus, MAX_EVENT_IDENTIFIERS, MAX_INGEST_EVENTS } from '../../services/ingest.service';
+import { IngestEventKind, IngestEventStatus, MAX_EVENT_IDENTIFIERS, MAX_INGEST_EVENTS } from '../../ingestion/core';
 
 registerEnumType(IngestEventKind, {
   name: 'IngestEventKind',

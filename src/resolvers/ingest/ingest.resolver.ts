@@ -1,11 +1,12 @@
 import { Arg, Ctx, Mutation, Resolver } from 'type-graphql';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { Context } from '../../context';
-import { ACTION_POLICY, MUTATION_POLICY, holdsGrant } from '../../auth/policy';
+import { ACTION_POLICY, holdsGrant } from '../../auth/policy';
 import { accessibleCustomers } from '../../auth/access';
+import { rightsOf } from '../../ingestion/rules';
 import { auditWrites } from '../../auth/audit';
 import { toGlobalId } from '../../schema/global-id';
-import { IngestEventStatus, ingestEvents } from '../../services/ingest.service';
+import { IngestEventStatus, ingestEvents } from '../../ingestion/core';
 import { INGEST_EVENTS_DESCRIPTION, IngestEventInput } from './ingest.inputs';
 import { IngestEventsPayload } from './ingest.types';
 
@@ -17,10 +18,7 @@ export class IngestResolver {
     const outcome = await ingestEvents(ctx.em, events, {
       policy: ctx.config.mergePolicy,
       keyring: ctx.config.pseudonymKeys,
-      // What a single write would need: IDENTIFY is an upsertCustomer; merging, a mergeCustomers.
-      mayIdentify: holdsGrant(MUTATION_POLICY.upsertCustomer, viewer),
-      allowMerge: holdsGrant(MUTATION_POLICY.mergeCustomers, viewer),
-      mayLink: holdsGrant(ACTION_POLICY.linkIdentifiers, viewer),
+      rights: rightsOf(viewer),
       // As recordInteraction: a customer named by id that the caller may not see is not found.
       mayWriteTo: (ids: string[]) => accessibleCustomers(ctx, ids),
       audit: (em: EntityManager, customerIds: string[]) => auditWrites(em, viewer, ctx.requestId, 'ingestEvents', customerIds),

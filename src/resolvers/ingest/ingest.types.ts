@@ -1,5 +1,5 @@
 import { Field, ID, Int, ObjectType } from 'type-graphql';
-import { IngestEventStatus } from '../../services/ingest.service';
+import { IngestEventStatus } from '../../ingestion/core';
 
 @ObjectType('IngestEventError')
 export class IngestEventErrorType {

@@ -4,8 +4,8 @@ import type { Context } from '../../context';
 import { writableCustomerId } from '../../auth/access';
 import { writeAudit } from '../common/audit';
 import { publishActivity } from '../common/live';
-import { expectGlobalId } from '../../schema/global-id';
 import { recordInteraction } from '../../services/activity.service';
+import { rightsOf } from '../../ingestion/rules';
 import { RecordInteractionInput } from './interaction.inputs';
 
 @ObjectType('RecordInteractionPayload')
@@ -28,11 +28,9 @@ export class InteractionResolver {
 
   @Mutation(() => RecordInteractionPayload)
   async recordInteraction(@Arg('input', () => RecordInteractionInput) input: RecordInteractionInput, @Ctx() ctx: Context): Promise<RecordInteractionPayload> {
-    const result = await recordInteraction(ctx.em, {
-      ...input,
-      customerId: await writableCustomerId(ctx, input.customerId, 'input.customerId'),
-      productId: input.productId ? expectGlobalId(input.productId, 'Product', 'input.productId') : null,
-    }, writeAudit(ctx, 'recordInteraction'));
+    // A customer the caller may not see is not found, exactly as an unknown id (no existence oracle).
+    await writableCustomerId(ctx, input.customerId, 'input.customerId');
+    const result = await recordInteraction(ctx.em, input, writeAudit(ctx, 'recordInteraction'), { policy: ctx.config.mergePolicy, rights: rightsOf(ctx.viewer!) });
     // A replay stored nothing new: nothing to tell.
     if (!result.duplicate) publishActivity(ctx, 'Interaction', result.interaction);
     return result;

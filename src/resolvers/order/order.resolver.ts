@@ -4,8 +4,8 @@ import type { Context } from '../../context';
 import { writableCustomerId } from '../../auth/access';
 import { writeAudit } from '../common/audit';
 import { publishActivity } from '../common/live';
-import { expectGlobalId } from '../../schema/global-id';
 import { recordOrder } from '../../services/activity.service';
+import { expectGlobalId } from '../../schema/global-id';
 import { RecordOrderInput } from './order.inputs';
 
 @ObjectType('RecordOrderPayload')

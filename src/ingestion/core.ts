@@ -1,16 +1,17 @@
-import { createHash } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import type { EntityManager, Knex } from '@mikro-orm/postgresql';
 import { DriverException } from '@mikro-orm/core';
 import { IdentityKind, InteractionChannel, InteractionType, OrderStatus } from '../entities/enums';
 import type { IngestEventOutcome } from '../entities/ingest-event.entity';
 import { DomainError, ErrorCode, badInput, conflict } from '../errors/domain-error';
 import { expectGlobalId } from '../schema/global-id';
-import { followMerges, suppressedDigests, upsertCustomer, usableIdentifiers, type IdentifierInput, type UpsertCustomerData } from './customer.service';
-import type { MergePolicy } from './merge-policy';
+import { followMerges, suppressedDigests, upsertCustomer, usableIdentifiers, type IdentifierInput, type UpsertCustomerData } from './identify';
+import type { MergePolicy } from '../services/merge-policy';
 import { defaultKeyring, type Keyring } from '../auth/pseudonyms';
-import { priceOrderLines, validateOrder, type PricedProduct, type RecordOrderData } from './activity.service';
-import { checkJsonSize, checkNotFuture, cleanText } from './validation';
-import { textArray, uuidArray } from './pagination';
+import type { IngestionRights } from './rules';
+import { priceOrderLines, validateOrder, type PricedProduct, type RecordOrderData } from './orders';
+import { checkJsonSize, checkNotFuture, cleanText } from '../services/validation';
+import { textArray, uuidArray } from '../services/pagination';
 
 /**
  * ingestEvents: a batch of identify, interaction and order events, each under an idempotency key,
@@ -72,29 +73,27 @@ export interface IngestEventError {
   reason: string | null;
 }
 
-/** Per event, in request order. Ids are database ids. */
-export interface IngestEventResult {
-  index: number;
-  idempotencyKey: string | null;
+/** What became of one event. Ids are database ids. */
+interface Outcome {
   status: IngestEventStatus;
   customerId: string | null;
   interactionId: string | null;
   orderId: string | null;
   error: IngestEventError | null;
+  /** The error itself, with its details, for adapters that answer one event as a GraphQL error. */
+  cause?: DomainError;
+}
+
+/** Per event, in request order. */
+export interface IngestEventResult extends Outcome {
+  index: number;
+  idempotencyKey: string | null;
 }
 
 export interface IngestOptions {
   policy: MergePolicy;
-  /** May this caller send IDENTIFY events (create and update profiles)? */
-  mayIdentify: boolean;
-  /** May this caller's events merge two profiles automatically (per the merge policy)? */
-  allowMerge: boolean;
-  /**
-   * May an event name its customer by several identifiers, linking the new ones to it (policy
-   * ACTION_POLICY.linkIdentifiers)? False: such an event is refused before anything is looked up, so
-   * the answer never depends on whose the identifiers are. Default true.
-   */
-  mayLink?: boolean;
+  /** What this caller may do (rules.ts: the one table); the core enforces it. */
+  rights: IngestionRights;
   /**
    * Of these customers (named by customerId, merges followed), the ones this caller may write to; an
    * event naming another is NOT_FOUND, as for an id that does not exist. Default: all.
@@ -104,6 +103,29 @@ export interface IngestOptions {
   keyring?: Keyring;
   /** Audits the writes, inside the transaction: the customers written to. */
   audit?: (em: EntityManager, customerIds: string[]) => Promise<void>;
+  /**
+   * Events may come without an idempotency key (single mutations: an order without externalId, an
+   * interaction without sourceEventId). Such an event claims no ledger row and is never a replay.
+   */
+  keyOptional?: boolean;
+}
+
+/** What one attempt wrote, handed to `afterRowsWritten` inside its transaction. */
+export interface WrittenRows {
+  /** Every customer written to (created, updated, merged into, or given activity), sorted. */
+  customerIds: string[];
+  interactions: Array<{ id: string; customerId: string }>;
+  orders: Array<{ id: string; customerId: string }>;
+}
+
+/**
+ * THE hook after rows are written, inside the write's transaction, for every path (a mutation is a
+ * batch of one): whatever must commit or roll back with the rows goes here - the audit entries today,
+ * the outbox events of #15 (one per row in `rows`) when they land. A rolled-back attempt (retry) runs
+ * it again with that attempt's rows only.
+ */
+async function afterRowsWritten(em: EntityManager, rows: WrittenRows, opts: IngestOptions): Promise<void> {
+  if (rows.customerIds.length) await opts.audit?.(em, rows.customerIds);
 }
 
 export interface IngestOutcome {
@@ -119,7 +141,7 @@ interface Prepared {
   index: number;
   kind: IngestEventKind;
   source: string;
-  key: string;
+  key: string | null;
   hash: string;
   customerId: string | null;
   /** Identifiers as given (IDENTIFY hands them to upsertCustomer, which normalises them itself). */
@@ -129,15 +151,7 @@ interface Prepared {
   interaction: (Omit<IngestInteractionData, 'productId' | 'sku' | 'campaign' | 'properties'> & {
     productId: string | null; sku: string | null; campaign: string | null; properties: Record<string, unknown>;
   }) | null;
-  order: (Omit<IngestOrderData, 'externalId' | 'status' | 'discountMinor'> & { externalId: string; status: OrderStatus; discountMinor: number }) | null;
-}
-
-interface Outcome {
-  status: IngestEventStatus;
-  customerId: string | null;
-  interactionId: string | null;
-  orderId: string | null;
-  error: IngestEventError | null;
+  order: (Omit<IngestOrderData, 'externalId' | 'status' | 'discountMinor'> & { externalId: string | null; status: OrderStatus; discountMinor: number }) | null;
 }
 
 /** Thrown inside the transaction to start the batch over (a concurrent writer got there first). */
@@ -179,32 +193,32 @@ function errorOf(err: DomainError, index: number): IngestEventError {
   };
 }
 
-const rejected = (error: IngestEventError): Outcome => ({ status: IngestEventStatus.REJECTED, customerId: null, interactionId: null, orderId: null, error });
+const rejected = (error: IngestEventError, cause?: DomainError): Outcome => ({ status: IngestEventStatus.REJECTED, customerId: null, interactionId: null, orderId: null, error, cause });
 
 /** Validates and normalises one event in JS (no database): a DomainError here rejects only this event. */
 function prepare(e: IngestEventData, index: number, opts: IngestOptions): Prepared {
   if (!Object.values(IngestEventKind).includes(e.kind)) throw badInput('kind must be IDENTIFY, INTERACTION or ORDER', 'kind');
   const key = cleanText(e.idempotencyKey, 'idempotencyKey', MAX_KEY);
-  if (!key) throw badInput('every event needs an idempotencyKey (unique per source), so that a retry cannot store it twice', 'idempotencyKey');
+  if (!key && !opts.keyOptional) throw badInput('every event needs an idempotencyKey (unique per source), so that a retry cannot store it twice', 'idempotencyKey');
   const source = cleanText(e.source, 'source', 64) ?? 'api';
   const payloads = { [IngestEventKind.IDENTIFY]: 'profile', [IngestEventKind.INTERACTION]: 'interaction', [IngestEventKind.ORDER]: 'order' } as const;
   for (const [kind, field] of Object.entries(payloads)) {
     if (kind !== e.kind && e[field] != null) throw badInput(`a ${e.kind} event carries no ${field}`, field);
   }
-  if (e.kind === IngestEventKind.IDENTIFY && !opts.mayIdentify) {
+  if (e.kind === IngestEventKind.IDENTIFY && !opts.rights.mayIdentify) {
     throw new DomainError(ErrorCode.FORBIDDEN, 'IDENTIFY events create and update profiles: they need the upsertCustomer permission (admin or support)', { field: 'kind' });
   }
   const customerId = e.customerId ? expectGlobalId(e.customerId, 'Customer', 'customerId') : null;
   const rawIdentifiers = e.identifiers ?? [];
   if (rawIdentifiers.length > MAX_EVENT_IDENTIFIERS) throw badInput(`an event carries at most ${MAX_EVENT_IDENTIFIERS} identifiers`, 'identifiers');
-  if (rawIdentifiers.length > 1 && opts.mayLink === false) {
+  if (rawIdentifiers.length > 1 && !opts.rights.mayLink) {
     throw new DomainError(ErrorCode.FORBIDDEN, 'name the customer by one identifier or by customerId: linking identifiers to a customer is for admin and support', { field: 'identifiers', reason: 'LINKING' });
   }
   // Junk values (the merge policy's blocklist) are neither matched nor stored, as in upsertCustomer.
   const identifiers = [...new Map(usableIdentifiers(opts.policy, rawIdentifiers, 'identifiers', () => {})
     .map((i) => [identityKey(i), i])).values()].sort((a, b) => (identityKey(a) < identityKey(b) ? -1 : 1));
 
-  const p: Prepared = { index, kind: e.kind, source, key, hash: '', customerId, rawIdentifiers, identifiers, profile: null, interaction: null, order: null };
+  const p: Prepared = { index, kind: e.kind, source, key: key ?? null, hash: '', customerId, rawIdentifiers, identifiers, profile: null, interaction: null, order: null };
   if (e.kind === IngestEventKind.IDENTIFY) {
     p.profile = e.profile ?? {};
   } else {
@@ -244,7 +258,7 @@ function prepare(e: IngestEventData, index: number, opts: IngestOptions): Prepar
       throw err instanceof DomainError ? underOrder(err) : err;
     }
     // The order number defaults to the idempotency key: the orders table's own natural key then guards it too.
-    p.order = { ...o, lines, externalId: checked.externalId ?? key, status: checked.status, discountMinor: checked.discountMinor };
+    p.order = { ...o, lines, externalId: checked.externalId ?? key ?? null, status: checked.status, discountMinor: checked.discountMinor };
   }
   // Built in a fixed key order; only documents the sender wrote (profile, properties) need sorting.
   const canonical = {
@@ -280,7 +294,11 @@ export async function ingestEvents(em: EntityManager, events: IngestEventData[],
       p = prepare(e, index, opts);
     } catch (err) {
       if (!(err instanceof DomainError)) throw err;
-      outcomes.set(index, rejected(errorOf(err, index)));
+      outcomes.set(index, rejected(errorOf(err, index), err));
+      return;
+    }
+    if (!p.key) {
+      prepared.push(p);
       return;
     }
     const first = firstOfKey.get(eventKey(p.source, p.key));
@@ -290,7 +308,8 @@ export async function ingestEvents(em: EntityManager, events: IngestEventData[],
     } else if (first.hash === p.hash) {
       sameAs.set(index, first.index);
     } else {
-      outcomes.set(index, rejected(errorOf(conflict(`idempotencyKey "${p.key}" is used by event ${first.index} of this batch for a different event`, { field: 'idempotencyKey' }), index)));
+      const err = conflict(`idempotencyKey "${p.key}" is used by event ${first.index} of this batch for a different event`, { field: 'idempotencyKey' });
+      outcomes.set(index, rejected(errorOf(err, index), err));
     }
   });
 
@@ -300,9 +319,13 @@ export async function ingestEvents(em: EntityManager, events: IngestEventData[],
     for (;;) {
       attempts++;
       try {
-        const run = await em.transactional((tem) => processBatch(tem as EntityManager, prepared, opts));
-        for (const [i, o] of run.outcomes) outcomes.set(i, o);
-        created = run.created;
+        const runs = await em.transactional(async (tem) => {
+          const done = [];
+          for (const segment of segments(prepared)) done.push(await processBatch(tem as EntityManager, segment, opts));
+          return done;
+        });
+        for (const run of runs) for (const [i, o] of run.outcomes) outcomes.set(i, o);
+        created = runs.flatMap((r) => r.created);
         break;
       } catch (err) {
         if (attempts >= MAX_ATTEMPTS || !isRetryable(err)) throw err;
@@ -321,6 +344,27 @@ export async function ingestEvents(em: EntityManager, events: IngestEventData[],
   return { results, created, attempts };
 }
 
+/**
+ * A batch takes its IDENTIFY events before its activity (processBatch's phases). Where an IDENTIFY
+ * names an identifier or customer that an earlier activity event of the batch named, that order
+ * matters (the activity may link the identifier first): the batch is cut there and the parts run one
+ * after the other in the same transaction, so that a batch answers as its events sent one by one.
+ */
+function segments(prepared: Prepared[]): Prepared[][] {
+  const out: Prepared[][] = [[]];
+  let named = new Set<string>();
+  for (const p of prepared) {
+    const keys = [...p.identifiers.map(identityKey), ...(p.customerId ? [`id:${p.customerId}`] : [])];
+    if (p.kind === IngestEventKind.IDENTIFY && keys.some((k) => named.has(k))) {
+      out.push([]);
+      named = new Set();
+    }
+    out[out.length - 1].push(p);
+    if (p.kind !== IngestEventKind.IDENTIFY) for (const k of keys) named.add(k);
+  }
+  return out;
+}
+
 function cleanKey(k: string | null | undefined): string | null {
   return typeof k === 'string' ? k.trim().slice(0, MAX_KEY) || null : null;
 }
@@ -328,13 +372,14 @@ function cleanKey(k: string | null | undefined): string | null {
 /** One attempt at the batch, inside its transaction. Returns the outcome of every prepared event. */
 async function processBatch(em: EntityManager, prepared: Prepared[], opts: IngestOptions): Promise<{ outcomes: Map<number, Outcome>; created: IngestOutcome['created'] }> {
   const outcomes = new Map<number, Outcome>();
-  const reject = (p: Prepared, err: DomainError) => outcomes.set(p.index, rejected(errorOf(err, p.index)));
+  const reject = (p: Prepared, err: DomainError) => outcomes.set(p.index, rejected(errorOf(err, p.index), err));
   const written = new Set<string>();
 
   // 1. Claim every key, sorted (concurrent batches then wait on each other in one order). A key
   //    another transaction holds makes this statement wait until it commits or rolls back.
-  const claims = JSON.stringify(prepared.map((p) => ({ source: p.source, key: p.key, kind: p.kind, hash: p.hash })));
-  const claimedRows: Array<{ source: string; idempotency_key: string }> = await run(em, 
+  const keyed = prepared.filter((p): p is Prepared & { key: string } => p.key !== null);
+  const claims = JSON.stringify(keyed.map((p) => ({ source: p.source, key: p.key, kind: p.kind, hash: p.hash })));
+  const claimedRows: Array<{ source: string; idempotency_key: string }> = !keyed.length ? [] : await run(em, 
     `insert into ingest_events (source, idempotency_key, kind, content_hash)
      select r.source, r.key, r.kind, r.hash from jsonb_to_recordset(?::jsonb) as r(source text, key text, kind text, hash text)
      order by r.source, r.key
@@ -343,7 +388,7 @@ async function processBatch(em: EntityManager, prepared: Prepared[], opts: Inges
     [claims],
   );
   const claimed = new Set(claimedRows.map((r) => eventKey(r.source, r.idempotency_key)));
-  const replays = prepared.filter((p) => !claimed.has(eventKey(p.source, p.key)));
+  const replays = keyed.filter((p) => !claimed.has(eventKey(p.source, p.key)));
   if (replays.length) {
     const stored: Array<{ source: string; idempotency_key: string; content_hash: string; result: IngestEventOutcome | null }> = await run(em, 
       `select e.source, e.idempotency_key, e.content_hash, e.result
@@ -356,7 +401,7 @@ async function processBatch(em: EntityManager, prepared: Prepared[], opts: Inges
       // Claimed and released by a concurrent batch between our two statements: start over.
       if (!s || !s.result) throw new RetryBatch();
       if (s.content_hash !== p.hash) {
-        reject(p, conflict(`idempotencyKey "${p.key}" of source "${p.source}" was already used for a different event`, { field: 'idempotencyKey', reason: 'KEY_REUSED' }));
+        reject(p, conflict(`idempotencyKey "${p.key}" of source "${p.source}" was already recorded with different content`, { field: 'idempotencyKey', reason: 'KEY_REUSED' }));
       } else {
         outcomes.set(p.index, {
           status: IngestEventStatus.DUPLICATE, customerId: s.result.customerId, interactionId: s.result.interactionId ?? null, orderId: s.result.orderId ?? null, error: null,
@@ -364,12 +409,12 @@ async function processBatch(em: EntityManager, prepared: Prepared[], opts: Inges
       }
     }
   }
-  const live = prepared.filter((p) => claimed.has(eventKey(p.source, p.key)));
+  const live = prepared.filter((p) => p.key === null || claimed.has(eventKey(p.source, p.key)));
   const target = new Map<number, string>();
   const collect = async (_em: EntityManager, customerId: string | null) => {
     if (customerId) written.add(customerId);
   };
-  const upsertOptions = { policy: opts.policy, allowMerge: opts.allowMerge, lockIdentifiers: false, keyring: opts.keyring };
+  const upsertOptions = { policy: opts.policy, allowMerge: opts.rights.mayMerge, lockIdentifiers: false, keyring: opts.keyring };
 
   // 2. IDENTIFY events, in request order, each in a savepoint: through upsertCustomer, with every
   //    rule of a single write (matching, merge policy, limits, suppression, provenance).
@@ -502,22 +547,23 @@ async function processBatch(em: EntityManager, prepared: Prepared[], opts: Inges
     }
     rows.push({
       p, row: {
-        customer_id: target.get(p.index)!, occurred_at: i.occurredAt.toISOString(), channel: i.channel, type: i.type,
+        // Ids chosen here: a row without a sourceEventId has no natural key to find it back by.
+        id: randomUUID(), customer_id: target.get(p.index)!, occurred_at: i.occurredAt.toISOString(), channel: i.channel, type: i.type,
         // Absent keys read as null in jsonb_to_recordset: fewer bytes on the wire.
         ...(productId ? { product_id: productId } : {}), ...(i.campaign ? { campaign: i.campaign } : {}),
         properties: i.properties, source: p.source, source_event_id: p.key,
-      } as { customer_id: string; source: string; source_event_id: string } & Record<string, unknown>,
+      } as { id: string; customer_id: string; source: string; source_event_id: string | null } & Record<string, unknown>,
     });
   }
   if (rows.length) {
     const json = JSON.stringify(rows.map((r) => r.row));
-    const cols = `r(customer_id uuid, occurred_at timestamptz, channel text, type text, product_id uuid, campaign text, properties jsonb, source text, source_event_id text)`;
+    const cols = `r(id uuid, customer_id uuid, occurred_at timestamptz, channel text, type text, product_id uuid, campaign text, properties jsonb, source text, source_event_id text)`;
     const inserted: Array<{ id: string; source: string; source_event_id: string }> = await run(em, 
       // The ledger rows of the stored interactions are written by the same statement (the key is the
       // sourceEventId): their results never travel back and forth.
       `with ins as (
-         insert into interactions (customer_id, occurred_at, channel, type, product_id, campaign, properties, source, source_event_id)
-         select r.customer_id, r.occurred_at, r.channel, r.type, r.product_id, r.campaign, r.properties, r.source, r.source_event_id
+         insert into interactions (id, customer_id, occurred_at, channel, type, product_id, campaign, properties, source, source_event_id)
+         select r.id, r.customer_id, r.occurred_at, r.channel, r.type, r.product_id, r.campaign, r.properties, r.source, r.source_event_id
          from jsonb_to_recordset(?::jsonb) as ${cols}
          on conflict (source, source_event_id) do nothing
          returning id, customer_id, source, source_event_id),
@@ -527,11 +573,11 @@ async function processBatch(em: EntityManager, prepared: Prepared[], opts: Inges
        select id, source, source_event_id from ins`,
       [json],
     );
-    const ids = new Map(inserted.map((r) => [eventKey(r.source, r.source_event_id), r.id]));
-    const existing = rows.filter((r) => !ids.has(eventKey(r.row.source, r.row.source_event_id)));
+    const ids = new Set(inserted.map((r) => r.id));
+    const existing = rows.filter((r) => !ids.has(r.row.id));
     for (const { p, row } of rows) {
-      const id = ids.get(eventKey(row.source, row.source_event_id));
-      if (!id) continue;
+      const id = row.id;
+      if (!ids.has(id)) continue;
       outcomes.set(p.index, { status: IngestEventStatus.ACCEPTED, customerId: row.customer_id, interactionId: id, orderId: null, error: null });
       ledgered.add(p.index);
       createdRows.push({ kind: 'Interaction', id, customerId: row.customer_id });
@@ -549,7 +595,7 @@ async function processBatch(em: EntityManager, prepared: Prepared[], opts: Inges
       );
       const byKey = new Map(matches.map((m) => [eventKey(m.source, m.source_event_id), m]));
       for (const { p, row } of existing) {
-        const m = byKey.get(eventKey(row.source, row.source_event_id));
+        const m = byKey.get(eventKey(row.source, row.source_event_id!));
         if (!m) throw new RetryBatch();
         if (m.same) outcomes.set(p.index, { status: IngestEventStatus.DUPLICATE, customerId: m.customer_id, interactionId: m.id, orderId: null, error: null });
         else reject(p, conflict(`an interaction with sourceEventId "${p.key}" of source "${p.source}" was already recorded with different content`, { field: 'idempotencyKey', reason: 'KEY_REUSED' }));
@@ -561,8 +607,8 @@ async function processBatch(em: EntityManager, prepared: Prepared[], opts: Inges
 
   // 8. The ledger: results of what was stored; the claims of rejected events are released, so that
   //    a corrected resend under the same key is evaluated afresh.
-  const stored = live.filter((p) => !ledgered.has(p.index) && outcomes.get(p.index)?.status !== IngestEventStatus.REJECTED);
-  const released = live.filter((p) => outcomes.get(p.index)?.status === IngestEventStatus.REJECTED);
+  const stored = live.filter((p) => p.key !== null && !ledgered.has(p.index) && outcomes.get(p.index)?.status !== IngestEventStatus.REJECTED);
+  const released = live.filter((p) => p.key !== null && outcomes.get(p.index)?.status === IngestEventStatus.REJECTED);
   if (stored.length) {
     await run(em, 
       `update ingest_events e set result = r.result
@@ -580,7 +626,11 @@ async function processBatch(em: EntityManager, prepared: Prepared[], opts: Inges
       [JSON.stringify(released.map((p) => ({ source: p.source, key: p.key })))],
     );
   }
-  if (written.size) await opts.audit?.(em, [...written].sort());
+  await afterRowsWritten(em, {
+    customerIds: [...written].sort(),
+    interactions: createdRows.filter((r) => r.kind === 'Interaction').map(({ id, customerId }) => ({ id, customerId })),
+    orders: createdRows.filter((r) => r.kind === 'Order').map(({ id, customerId }) => ({ id, customerId })),
+  }, opts);
 
   // 9. First/last seen of every customer written, in one statement, last: its row locks are the
   //    ones other batches of the same customers wait for, so they are held only until the commit.
@@ -679,7 +729,7 @@ async function storeOrders(
   byId: Map<string, PricedProduct>, bySku: Map<string, PricedProduct>,
   outcomes: Map<number, Outcome>, reject: (p: Prepared, err: DomainError) => void,
 ): Promise<StoredOrder[]> {
-  type Priced = { p: Prepared; customerId: string; subtotal: number; lines: ReturnType<typeof priceOrderLines<PricedProduct>>['lines'] };
+  type Priced = { p: Prepared; customerId: string; id: string; subtotal: number; lines: ReturnType<typeof priceOrderLines<PricedProduct>>['lines'] };
   const priced: Priced[] = [];
   const byNumber = new Map<string, Priced>();
   for (const p of events) {
@@ -692,7 +742,11 @@ async function storeOrders(
       reject(p, underOrder(err));
       continue;
     }
-    const entry = { p, customerId: target.get(p.index)!, subtotal: result.subtotal, lines: result.lines };
+    const entry = { p, customerId: target.get(p.index)!, subtotal: result.subtotal, lines: result.lines, id: randomUUID() };
+    if (o.externalId === null) {
+      priced.push(entry);
+      continue;
+    }
     const number = eventKey(p.source, o.externalId);
     if (byNumber.has(number)) {
       reject(p, conflict(`order ${p.source}/${o.externalId} appears twice in this batch`, { field: 'order.externalId', reason: 'ORDER_NUMBER_REPEATED' }));
@@ -712,13 +766,13 @@ async function storeOrders(
             coalesce((select json_agg(json_build_array(l.product_id, l.quantity, l.unit_price_minor) order by l.position) from order_lines l where l.order_id = o.id), '[]') as lines
      from jsonb_to_recordset(?::jsonb) as r(source text, external_id text)
      join orders o on o.source = r.source and o.external_id = r.external_id`,
-    [JSON.stringify(priced.map((e) => ({ source: e.p.source, external_id: e.p.order!.externalId })))],
+    [JSON.stringify(priced.filter((e) => e.p.order!.externalId !== null).map((e) => ({ source: e.p.source, external_id: e.p.order!.externalId })))],
   );
   const toInsert: Priced[] = [];
   const stored = new Map(existing.map((x) => [eventKey(x.source, x.external_id), x]));
   for (const e of priced) {
     const o = e.p.order!;
-    const x = stored.get(eventKey(e.p.source, o.externalId));
+    const x = o.externalId === null ? undefined : stored.get(eventKey(e.p.source, o.externalId));
     if (!x) {
       toInsert.push(e);
       continue;
@@ -732,25 +786,24 @@ async function storeOrders(
   if (!toInsert.length) return [];
 
   const inserted: Array<{ id: string; source: string; external_id: string }> = await run(em, 
-    `insert into orders (customer_id, external_id, source, placed_at, channel, status, currency, subtotal_minor, discount_minor, total_minor)
-     select r.customer_id, r.external_id, r.source, r.placed_at, r.channel, r.status, r.currency, r.subtotal_minor, r.discount_minor, r.total_minor
-     from jsonb_to_recordset(?::jsonb) as r(customer_id uuid, external_id text, source text, placed_at timestamptz, channel text, status text,
+    `insert into orders (id, customer_id, external_id, source, placed_at, channel, status, currency, subtotal_minor, discount_minor, total_minor)
+     select r.id, r.customer_id, r.external_id, r.source, r.placed_at, r.channel, r.status, r.currency, r.subtotal_minor, r.discount_minor, r.total_minor
+     from jsonb_to_recordset(?::jsonb) as r(id uuid, customer_id uuid, external_id text, source text, placed_at timestamptz, channel text, status text,
                                              currency text, subtotal_minor bigint, discount_minor bigint, total_minor bigint)
      on conflict (source, external_id) do nothing
      returning id, source, external_id`,
     [JSON.stringify(toInsert.map((e) => {
       const o = e.p.order!;
       return {
-        customer_id: e.customerId, external_id: o.externalId, source: e.p.source, placed_at: o.placedAt.toISOString(), channel: o.channel, status: o.status,
+        id: e.id, customer_id: e.customerId, external_id: o.externalId, source: e.p.source, placed_at: o.placedAt.toISOString(), channel: o.channel, status: o.status,
         currency: o.currency, subtotal_minor: e.subtotal, discount_minor: o.discountMinor, total_minor: e.subtotal - o.discountMinor,
       };
     }))],
   );
   // A concurrent writer stored one of these numbers since the check above: start over, it will compare.
   if (inserted.length !== toInsert.length) throw new RetryBatch();
-  const orderIds = new Map(inserted.map((r) => [eventKey(r.source, r.external_id), r.id]));
   const lines = toInsert.flatMap((e) => e.lines.map((l, i) => ({
-    order_id: orderIds.get(eventKey(e.p.source, e.p.order!.externalId))!, customer_id: e.customerId, product_id: l.product.id,
+    order_id: e.id, customer_id: e.customerId, product_id: l.product.id,
     quantity: l.quantity, unit_price_minor: l.unitPriceMinor, line_total_minor: l.lineTotalMinor, currency: e.p.order!.currency, position: i + 1,
   })));
   await run(em, 
@@ -760,7 +813,7 @@ async function storeOrders(
     [JSON.stringify(lines)],
   );
   return toInsert.map((e) => {
-    const orderId = orderIds.get(eventKey(e.p.source, e.p.order!.externalId))!;
+    const orderId = e.id;
     outcomes.set(e.p.index, { status: IngestEventStatus.ACCEPTED, customerId: e.customerId, interactionId: null, orderId, error: null });
     return { orderId, customerId: e.customerId, placedAt: e.p.order!.placedAt };
   });
