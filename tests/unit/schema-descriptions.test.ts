@@ -1,5 +1,5 @@
 import { buildSchema } from 'graphql';
-import { buildBareSchema } from '../../src/schema/build-schema';
+import { buildAppSchema, buildBareSchema } from '../../src/schema/build-schema';
 import { applyDescriptions, describables } from '../../src/schema/describe';
 import { descriptions } from '../../src/schema/descriptions';
 
@@ -9,6 +9,16 @@ import { descriptions } from '../../src/schema/descriptions';
 it('every element of the schema has a description', async () => {
   const missing = describables(await buildBareSchema()).filter((d) => !d.description?.trim()).map((d) => d.key);
   expect(missing).toEqual([]);
+});
+
+// GraphiQL reads the served schema (permission layer, and the federation subgraph), not the emitted SDL.
+it('the served schemas carry the same descriptions as the emitted one', async () => {
+  const described = (s: Awaited<ReturnType<typeof buildBareSchema>>) => Object.fromEntries(describables(s).map((d) => [d.key, d.description]));
+  const bare = described(await buildBareSchema());
+  for (const served of [await buildAppSchema(), await buildAppSchema({ federation: { maxRepresentations: 10 } })]) {
+    const got = described(served);
+    expect(Object.keys(bare).filter((k) => got[k] !== bare[k])).toEqual([]);
+  }
 });
 
 it('the table only fills gaps: a description written in the code wins, unknown keys are ignored', () => {
