@@ -6,6 +6,8 @@ export interface Describable {
   key: string;
   description: string | null | undefined;
   set(text: string): void;
+  /** For fields: whether their type implements Node (so its id is accepted by `node(id)`). */
+  ofNode?: boolean;
 }
 
 /**
@@ -18,8 +20,9 @@ export function describables(schema: GraphQLSchema): Describable[] {
     if (isIntrospectionType(type) || isSpecifiedScalarType(type)) continue;
     out.push({ key: type.name, description: type.description, set: (t) => { type.description = t; } });
     if (isObjectType(type) || isInterfaceType(type) || isInputObjectType(type)) {
+      const ofNode = (isObjectType(type) || isInterfaceType(type)) && type.getInterfaces().some((i) => i.name === 'Node');
       for (const field of Object.values(type.getFields())) {
-        out.push({ key: `${type.name}.${field.name}`, description: field.description, set: (t) => { field.description = t; } });
+        out.push({ key: `${type.name}.${field.name}`, description: field.description, set: (t) => { field.description = t; }, ofNode });
         for (const arg of 'args' in field ? field.args : []) {
           out.push({ key: `${type.name}.${field.name}(${arg.name})`, description: arg.description, set: (t) => { arg.description = t; } });
         }
@@ -40,7 +43,7 @@ export function describables(schema: GraphQLSchema): Describable[] {
 export function applyDescriptions(schema: GraphQLSchema, table: Record<string, string> = descriptions): GraphQLSchema {
   for (const item of describables(schema)) {
     if (item.description) continue;
-    const text = table[item.key] ?? patternDescription(item.key);
+    const text = table[item.key] ?? patternDescription(item.key, item.ofNode);
     if (text) item.set(text);
   }
   return schema;

@@ -10,7 +10,7 @@
  */
 
 /** Descriptions shared by every Relay connection, edge, paging argument and record timestamp. */
-export function patternDescription(key: string): string | undefined {
+export function patternDescription(key: string, ofNode = false): string | undefined {
   let m = /^(\w+)Connection$/.exec(key);
   if (m) return `A page of ${m[1]} items (Relay cursor connection), with the total count over all pages.`;
   m = /^(\w+)Edge$/.exec(key);
@@ -30,7 +30,7 @@ export function patternDescription(key: string): string | undefined {
   if (m?.[3] === 'before') return 'The `cursor` (or `pageInfo.startCursor`) of the first item already read; the page ends before it.';
   m = /^(\w+)\.(\w+)$/.exec(key);
   if (m && !m[1].endsWith('Input') && !m[1].endsWith('Filter')) {
-    if (m[2] === 'id') return `Global id of this ${m[1]}: opaque, stable, and accepted by \`node(id)\`.`;
+    if (m[2] === 'id') return ofNode ? `Global id of this ${m[1]}: opaque, stable, and accepted by \`node(id)\`.` : `Global id of this ${m[1]}: opaque and stable.`;
     if (m[2] === 'createdAt') return `When this ${m[1]} was first recorded in Rapport (UTC).`;
     if (m[2] === 'updatedAt') return `When this ${m[1]} last changed (UTC).`;
   }
