@@ -82,19 +82,24 @@ function occurredAt(msg: Json, receivedAt: Date): string | MappingRejection {
   return t.toISOString();
 }
 
-/** userId, anonymousId and traits.email / traits.phone (the message's own or context.traits). */
-function identifiersOf(msg: Json): NonNullable<IngestEventVariables['identifiers']> {
+/**
+ * userId, traits.email / traits.phone (the message's own or context.traits) and anonymousId, strongest
+ * first. A sender that may not link identifiers (rules.ts `mayLink`: partner keys) names the customer
+ * by the strongest alone; a dropped anonymousId stays with the event as `properties.anonymousId`.
+ */
+function identifiersOf(msg: Json, mayLink: boolean): { ids: NonNullable<IngestEventVariables['identifiers']>; droppedAnonymousId?: string } {
   const ids: NonNullable<IngestEventVariables['identifiers']> = [];
   const userId = text(msg.userId);
   const anonymousId = text(msg.anonymousId);
   if (userId) ids.push({ kind: 'EXTERNAL_ID', namespace: SEGMENT_NAMESPACE, value: userId });
-  if (anonymousId) ids.push({ kind: 'DEVICE', namespace: SEGMENT_NAMESPACE, value: anonymousId });
   const traits = { ...(isObject(msg.context) && isObject(msg.context.traits) ? msg.context.traits : {}), ...(isObject(msg.traits) ? msg.traits : {}) };
   const email = text(traits.email);
   const phone = text(traits.phone);
   if (email) ids.push({ kind: 'EMAIL', value: email });
   if (phone) ids.push({ kind: 'PHONE', value: phone });
-  return ids;
+  if (anonymousId) ids.push({ kind: 'DEVICE', namespace: SEGMENT_NAMESPACE, value: anonymousId });
+  if (mayLink || ids.length <= 1) return { ids };
+  return { ids: ids.slice(0, 1), droppedAnonymousId: ids[0].kind !== 'DEVICE' ? anonymousId : undefined };
 }
 
 const channelValues = new Set<string>(Object.values(InteractionChannel));
@@ -169,12 +174,12 @@ function orderOf(props: Json, placedAt: string, channel: string): Json | Mapping
 }
 
 /** Maps one Segment message to one ingestEvents event, or says why it cannot be mapped. */
-export function mapMessage(msg: unknown, type: MessageType | undefined, source: string, receivedAt: Date): Mapped {
+export function mapMessage(msg: unknown, type: MessageType | undefined, source: string, receivedAt: Date, opts: { mayLink: boolean }): Mapped {
   if (!isObject(msg)) return reject('', 'a message must be a JSON object');
   const kind = (type ?? text(msg.type)?.toLowerCase()) as MessageType | undefined;
   if (!kind || !MESSAGE_TYPES.includes(kind)) return reject('type', `type must be one of ${MESSAGE_TYPES.join(', ')}`);
   const idempotencyKey = idempotencyKeyOf(msg);
-  const identifiers = identifiersOf(msg);
+  const { ids: identifiers, droppedAnonymousId } = identifiersOf(msg, opts.mayLink);
   const base = { idempotencyKey, source };
   const when = occurredAt(msg, receivedAt);
   if (typeof when !== 'string') return { rejection: when };
@@ -185,6 +190,7 @@ export function mapMessage(msg: unknown, type: MessageType | undefined, source: 
       return reject('type', 'group calls are not stored: Rapport keeps no accounts (B2B groups)');
     case 'identify': {
       if (!identifiers.length) return reject('userId', 'an identify call needs userId, anonymousId or traits.email');
+      // An identify's purpose is to link: one that cannot (mayLink) is still an IDENTIFY, refused or not by its own right.
       const traits = isObject(msg.traits) ? msg.traits : {};
       return { event: { ...base, kind: 'IDENTIFY', identifiers, profile: profileOf(traits) } };
     }
@@ -215,16 +221,18 @@ export function mapMessage(msg: unknown, type: MessageType | undefined, source: 
           return { event: { ...base, kind: 'ORDER', identifiers, order } };
         }
         const type = TRACK_TYPES[name.toLowerCase()] ?? InteractionType.CUSTOM_EVENT;
-        return { event: { ...base, kind: 'INTERACTION', identifiers, interaction: interactionOf(msg, props, when, type, InteractionChannel.WEB, { event: name }, context) } };
+        return { event: { ...base, kind: 'INTERACTION', identifiers, interaction: interactionOf(msg, props, when, type, InteractionChannel.WEB, { event: name, ...anon(droppedAnonymousId) }, context) } };
       }
       const type = kind === 'page' ? InteractionType.PAGE_VIEW : InteractionType.SCREEN_VIEW;
-      const named = text(msg.name) ? { name: text(msg.name), ...(text(msg.category) ? { category: text(msg.category) } : {}) } : {};
+      const named = { ...(text(msg.name) ? { name: text(msg.name), ...(text(msg.category) ? { category: text(msg.category) } : {}) } : {}), ...anon(droppedAnonymousId) };
       return {
         event: { ...base, kind: 'INTERACTION', identifiers, interaction: interactionOf(msg, props, when, type, kind === 'page' ? InteractionChannel.WEB : InteractionChannel.APP, named, context) },
       };
     }
   }
 }
+
+const anon = (id: string | undefined) => (id ? { anonymousId: id } : {});
 
 function interactionOf(msg: Json, props: Json, occurred: string, type: InteractionType, channel: InteractionChannel, extra: Json, context: Json | undefined): Json {
   const sku = text(props.sku);

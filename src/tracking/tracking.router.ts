@@ -4,6 +4,7 @@ import type { ApolloServer } from '@apollo/server';
 import { GraphQLError } from 'graphql';
 import type { Context } from '../context';
 import type { Viewer } from '../auth/viewer';
+import { rightsOf } from '../ingestion/rules';
 import { MAX_INGEST_EVENTS } from '../ingestion/core';
 import { MESSAGE_TYPES, SHORT_PATHS, idempotencyKeyOf, mapMessage, type IngestEventVariables, type MappingRejection, type MessageType } from './segment-spec';
 
@@ -97,12 +98,13 @@ export function trackingRouter(opts: TrackingRouterOptions): express.Router {
     if (!viewer) return fail(res, 401, 'UNAUTHENTICATED', 'invalid, expired or revoked write key');
 
     const receivedAt = new Date();
+    const { mayLink } = rightsOf(viewer);
     const source = `segment:${viewer.apiKeyId ?? viewer.subject}`;
     const results: Array<TrackResult | undefined> = new Array(messages.length);
     const events: IngestEventVariables[] = [];
     const positions: number[] = [];
     messages.forEach((msg, i) => {
-      const mapped = mapMessage(msg, type === 'batch' ? undefined : type, source, receivedAt);
+      const mapped = mapMessage(msg, type === 'batch' ? undefined : type, source, receivedAt, { mayLink });
       const messageId = typeof msg === 'object' && msg ? idempotencyKeyOf(msg as Record<string, unknown>) : '';
       if ('rejection' in mapped) {
         results[i] = { messageId, status: 'REJECTED', error: rejectionOf(mapped.rejection, type === 'batch' ? `batch[${i}]` : '') };

@@ -10,6 +10,7 @@ import { createServer } from '../../src/server';
 import { loadConfig } from '../../src/config';
 import { createLogger } from '../../src/logger';
 import { DEV_PSEUDONYM_KEY } from '../../src/auth/pseudonyms';
+import { toGlobalId } from '../../src/schema/global-id';
 
 let app: TestApp;
 let f: AuthzFixtures;
@@ -53,6 +54,23 @@ describe('cross-customer probes by a signed-in customer', () => {
       expect({ query, leaked: leaks(res, other.pii) }).toEqual({ query, leaked: [] });
       expect(JSON.stringify(res)).not.toContain(other.uuid);
     }
+  });
+
+  it("answers null for another customer's objects through node and nodes: not even the type tells that they exist", async () => {
+    const other = f.private;
+    const probe = `query($ids: [ID!]!, $c: ID!, $o: ID!, $fb: ID!) {
+      c: node(id: $c) { __typename } o: node(id: $o) { __typename } fb: node(id: $fb) { __typename }
+      all: nodes(ids: $ids) { __typename id } }`;
+    const res = await asViewer(app, f, self(), probe, {
+      c: other.id, o: other.orderId, fb: other.feedbackId, ids: [f.consenting.id, other.id, other.orderId, other.feedbackId, f.consenting.orderId],
+    });
+    expect(res.data).toEqual({
+      c: null, o: null, fb: null,
+      all: [{ __typename: 'Customer', id: f.consenting.id }, null, null, null, { __typename: 'Order', id: f.consenting.orderId }],
+    });
+    // The same answer as for an id that names nothing at all.
+    const missing = await asViewer(app, f, self(), `query($id: ID!) { node(id: $id) { __typename } }`, { id: toGlobalId('Customer', '00000000-0000-4000-8000-000000000000') });
+    expect({ data: missing.data, errors: missing.errors }).toEqual({ data: { node: null }, errors: res.errors });
   });
 
   it('may not change another customer, and a refused write changes nothing', async () => {
@@ -191,6 +209,18 @@ describe('data-subject rights', () => {
            union all select r::text from consent_records r where customer_id <> ?) s`,
         Array(7).fill(target.uuid),
       ))[0].d;
+    // The person also reached the ledgers: an ingested event, and a merge into someone else, undone.
+    const ingested = await app.gql(`mutation($e: [IngestEventInput!]!) { ingestEvents(events: $e) { results { status } } }`, { e: [{
+      kind: 'INTERACTION', idempotencyKey: 'erasure-probe-1', source: 'web', identifiers: [{ kind: 'EMAIL', value: 'nope.person@example.com' }],
+      interaction: { occurredAt: '2026-02-01T10:00:00.000Z', channel: 'WEB', type: 'PAGE_VIEW' } }] });
+    expect(ingested.data.ingestEvents.results).toEqual([{ status: 'ACCEPTED' }]);
+    const keeper = await app.gql(`mutation { upsertCustomer(input: { email: "keeper.person@example.com", firstName: "Keeper" }) { customer { id } } }`);
+    const merged = await app.gql(`mutation($s: ID!, $l: ID!) { mergeCustomers(input: { survivorId: $s, loserId: $l, reason: "probe" }) { merge { id } } }`,
+      { s: keeper.data.upsertCustomer.customer.id, l: target.id });
+    expect((await app.gql(`mutation($id: ID!) { unmergeCustomers(mergeId: $id) { merge { id } } }`, { id: merged.data.mergeCustomers.merge.id })).errors).toBeUndefined();
+    const snapshots = await app.sql<{ s: string }>(`select string_agg(m::text, '|') s from customer_merges m`);
+    expect(leaks(snapshots[0].s, target.pii)).toEqual(expect.arrayContaining(['nope.person@example.com', 'NopeFirst', 'Nope Road 1']));
+
     const before = await othersDigest();
     const ordersBefore = await app.sql(`select id, total_minor, currency from orders where customer_id = ? order by id`, [target.uuid]);
 
@@ -203,7 +233,8 @@ describe('data-subject rights', () => {
       `select concat_ws('|', (select string_agg(c::text, '|') from customers c), (select string_agg(i::text, '|') from identities i),
         (select string_agg(n::text, '|') from interactions n), (select string_agg(fb::text, '|') from feedback fb),
         (select string_agg(a::text, '|') from audit_log a), (select string_agg(r::text, '|') from consent_records r),
-        (select string_agg(p::text, '|') from customer_preferences p)) dump`,
+        (select string_agg(p::text, '|') from customer_preferences p), (select string_agg(m::text, '|') from customer_merges m),
+        (select string_agg(e::text, '|') from ingest_events e)) dump`,
     );
     expect(leaks(everything[0].dump, target.pii)).toEqual([]);
     expect(await app.sql(`select id, total_minor, currency from orders where customer_id = ? order by id`, [target.uuid])).toEqual(ordersBefore);

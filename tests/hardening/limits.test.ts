@@ -113,6 +113,24 @@ describe('cost: each field 1, a connection multiplies its selection by first', (
     expect(byDefault.json.errors[0].extensions.actual).toBe(241);
   });
 
+  it('lets an operation that costs exactly MAX_COST through and refuses one that costs one more', async () => {
+    const query = '{ customers(first: 40) { nodes { id email firstName } } }';
+    // The cost as the server counts it, read from a refusal on the app whose limit (100) it is over.
+    const measured = await adminPost(small, { query });
+    expectRejected(measured, 'cost', 100);
+    const cost = measured.json.errors[0].extensions.actual as number;
+    const [atLimit, belowLimit] = await Promise.all([startTestApp({ MAX_COST: String(cost) }), startTestApp({ MAX_COST: String(cost - 1) })]);
+    try {
+      const allowed = await adminPost(atLimit, { query });
+      expect({ status: allowed.status, errors: allowed.json.errors }).toEqual({ status: 200, errors: undefined });
+      const refused = await adminPost(belowLimit, { query });
+      expectRejected(refused, 'cost', cost - 1);
+      expect(refused.json.errors[0].extensions.actual).toBe(cost);
+    } finally {
+      await Promise.all([atLimit.close(), belowLimit.close()]);
+    }
+  });
+
   it('counts a page size past MAX_PAGE_SIZE as MAX_PAGE_SIZE: the resolver still answers BAD_USER_INPUT', async () => {
     const res = await adminPost(app, { query: print(CustomersPageDocument), variables: { first: 10_000 } });
     expect(res.json.errors[0].extensions.code).toBe('BAD_USER_INPUT');

@@ -24,7 +24,11 @@ export default async function globalSetup(): Promise<void> {
     adminUrl = withDatabase(embedded.url, 'postgres');
   }
   // One template per run, so that two runs side by side never clone each other's half-built template.
-  const template = `rapport_test_template_${process.pid}`;
+  // Mutation testing (stryker.config.mjs) starts jest once per mutant in the same process: it names a
+  // template to build once per process and keep (RAPPORT_TEST_KEEP_TEMPLATE; scripts/mutation.mjs drops it).
+  const keep = process.env.RAPPORT_TEST_KEEP_TEMPLATE;
+  if (keep && process.env.RAPPORT_TEST_TEMPLATE === keep) return;
+  const template = keep || `rapport_test_template_${process.pid}`;
   await adminQuery(adminUrl, `drop database if exists ${template} with (force)`);
   await adminQuery(adminUrl, `create database ${template}`);
   const orm = await initOrm(withDatabase(adminUrl, template));

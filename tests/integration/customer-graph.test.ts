@@ -1,5 +1,6 @@
 import { startTestApp, type GraphQLResponse, type TestApp } from '../helpers/test-server';
 import { makeCustomer, makeProduct } from '../helpers/fixtures';
+import { fromGlobalId } from '../../src/schema/global-id';
 import {
   CustomerByIdDocument, CustomerByIdentifierDocument, CustomerConsentsDocument, CustomerInteractionsDocument, CustomersPageDocument,
   NodeByIdDocument, RecordFeedbackDocument, type CustomerInteractionsQuery, type CustomersPageQuery, RecordInteractionDocument, RecordOrderDocument, SetConsentDocument, UpsertCustomerDocument,
@@ -181,6 +182,27 @@ describe('customers connection', () => {
     const search = await app.gql(CustomersPageDocument, { first: 50, filter: { search: 'pager1' } });
     expect(search.data!.customers.edges.map((e) => e.node.id)).toHaveLength(3); // Pager1, Pager10, Pager11
     expect(search.data!.customers.totalCount).toBe(3);
+  });
+
+  it('pages through customers sharing one sort key in both directions: every customer once, ties in id order of the direction', async () => {
+    const tag = `Tied${Date.now().toString(36)}`;
+    const made = [];
+    for (let i = 0; i < 7; i++) made.push(await makeCustomer(app, { lastName: `${tag}${i}` }));
+    const uuids = made.map((c) => fromGlobalId(c.id)!.id);
+    await app.sql(`update customers set created_at = '2026-01-01T00:00:00Z' where id = any(?::uuid[])`, [`{${uuids.join(',')}}`]);
+    const byId = [...made].sort((a, b) => (fromGlobalId(a.id)!.id < fromGlobalId(b.id)!.id ? -1 : 1)).map((c) => c.id);
+    for (const direction of ['ASC', 'DESC'] as const) {
+      const seen: string[] = [];
+      let after: string | null = null;
+      for (let pages = 0; pages < 10; pages++) {
+        const page: GraphQLResponse<CustomersPageQuery> = await app.gql(CustomersPageDocument, { first: 2, after, filter: { search: tag }, orderBy: { field: 'CREATED_AT', direction } });
+        expect(page.errors).toBeUndefined();
+        seen.push(...page.data!.customers.edges.map((e) => e.node.id));
+        if (!page.data!.customers.pageInfo.hasNextPage) break;
+        after = page.data!.customers.pageInfo.endCursor!;
+      }
+      expect({ direction, seen }).toEqual({ direction, seen: direction === 'ASC' ? byId : [...byId].reverse() });
+    }
   });
 
   it('rejects a page size over the cap and a forged cursor with BAD_USER_INPUT', async () => {

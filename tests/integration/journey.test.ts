@@ -52,7 +52,7 @@ it('follows one customer from first visit to purchase to complaint to a win-back
   const seg = await ok(app.gql(`mutation { createSegment(input: { name: "Unhappy lately", rule: { metric: { field: NEGATIVE_FEEDBACK_90D, op: GTE, value: 1 } } }) { id } }`));
   const welcome = await ok(app.gql(`mutation { createOffer(input: { code: "welcome", name: "Welcome", valueMinor: 300, currency: "EUR", channels: [EMAIL], startsAt: "2026-01-01T00:00:00Z", status: ACTIVE }) { id } }`));
   const winBack = await ok(app.gql(`mutation($s: ID!) { createOffer(input: { code: "win-back", name: "We are sorry", goal: WIN_BACK, valueMinor: 2000, currency: "EUR", channels: [EMAIL], startsAt: "2026-01-01T00:00:00Z", status: ACTIVE, targetSegmentIds: [$s] }) { id } }`, { s: seg.createSegment.id }));
-  expect(welcome.createOffer.id).toBeTruthy();
+  expect(fromGlobalId(welcome.createOffer.id)?.type).toBe('Offer');
 
   // 1. First visit: a profile, consent, page and product views.
   const me = (await makeCustomer(app)).id;

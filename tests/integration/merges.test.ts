@@ -191,10 +191,16 @@ describe('matching on write', () => {
   it('self-service writes may not merge another profile into the customer', async () => {
     const me = (await upsert({ email: `self.${uniq()}@example.com` })).customer;
     const other = (await upsert({ email: `other.${uniq()}@example.com` })).customer;
-    const before = await digest();
+    const mergeCount = async () => Number((await app.sql<{ n: string }>(`select count(*) n from customer_merges`))[0].n);
+    const mergesBefore = await mergeCount();
     const res = await app.gql(UPSERT, { input: { id: me.id, identities: [{ kind: 'EMAIL', value: other.email }] } }, { role: Role.CUSTOMER, customerId: me.id });
-    expectError(res, 'CONFLICT', /may not merge profiles/);
-    expect(await digest()).toBe(before);
+    // Nor may it learn that the address is someone else's (README "Access and privacy"): the answer is
+    // the one for an unused address, and nothing of the other profile moves or merges.
+    expect(res.errors).toBeUndefined();
+    expect(res.data.upsertCustomer.mergedCustomerIds).toEqual([]);
+    const owners = await app.sql<{ customer_id: string }>(`select customer_id from identities where kind = 'email' and value = ?`, [other.email]);
+    expect(owners.map((o) => toGlobalId('Customer', o.customer_id))).toEqual([other.id]);
+    expect(await mergeCount()).toBe(mergesBefore);
   });
 
   it('blocklisted junk values are never stored nor matched, and the response says which were ignored', async () => {
@@ -306,6 +312,35 @@ describe('manual merge and unmerge', () => {
     expect(res2.data.previewMerge.result.firstName).toBe('Newer');
   });
 
+  it("moves the loser's unique rows (stated preferences) to the survivor, keeps the duplicates apart, and the unmerge gives them back", async () => {
+    const SET = `mutation($c: ID!, $input: SetPreferencesInput!) { setPreferences(customerId: $c, input: $input) { __typename } }`;
+    const STATED = `query($id: ID!) { customer(id: $id) { preferences { stated { kind value } } } }`;
+    const stated = async (id: string) => {
+      const res = await app.gql(STATED, { id });
+      expect(res.errors).toBeUndefined();
+      return (res.data.customer.preferences.stated as Array<{ kind: string; value: string }>).map((p) => `${p.kind}:${p.value}`).sort();
+    };
+    const owned = async (id: string) =>
+      (await app.sql<{ p: string }>(`select kind || ':' || value p from customer_preferences where customer_id = ? order by 1`, [uuidOf(id)])).map((r) => r.p);
+    const survivor = await richCustomer('prefs');
+    const loser = await richCustomer('prefl');
+    expect((await app.gql(SET, { c: survivor.id, input: { categories: ['books', 'music'] } })).errors).toBeUndefined();
+    expect((await app.gql(SET, { c: loser.id, input: { categories: ['books', 'garden'], brands: ['Penguin'] } })).errors).toBeUndefined();
+    const loserBefore = await owned(loser.id);
+    const survivorBefore = await owned(survivor.id);
+
+    const res = await app.gql(MERGE, { input: { survivorId: survivor.id, loserId: loser.id, reason: 'same reader' } });
+    expect(res.errors).toBeUndefined();
+    expect(res.data.mergeCustomers.merge.moves).toEqual(expect.arrayContaining([{ table: 'customer_preferences', rows: 2 }]));
+    expect(await stated(survivor.id)).toEqual(['BRAND:Penguin', 'CATEGORY:books', 'CATEGORY:garden', 'CATEGORY:music']);
+    // The survivor's own "books" stays; the loser's identical row stays behind on the merged profile.
+    expect(await owned(loser.id)).toEqual(['category:books']);
+
+    expect((await app.gql(UNMERGE, { id: res.data.mergeCustomers.merge.id })).errors).toBeUndefined();
+    expect(await owned(loser.id)).toEqual(loserBefore);
+    expect(await owned(survivor.id)).toEqual(survivorBefore);
+  });
+
   it('previewMerge writes nothing and shows the rows that would move', async () => {
     const a = await richCustomer('pa');
     const b = await richCustomer('pb');
@@ -393,6 +428,21 @@ describe('erasure', () => {
     const before = await digest();
     expectError(await app.gql(UNMERGE, { id: m.id }), 'CONFLICT', /erased/);
     expect(await digest()).toBe(before);
+  });
+
+  it("erasing a former loser scrubs the snapshots of the merges it was merged away in, though the survivor lives on", async () => {
+    const keeper = await richCustomer('erk');
+    const gone = await richCustomer('erg', { lastName: `Gone${uniq()}` });
+    const m = (await app.gql(MERGE, { input: { survivorId: keeper.id, loserId: gone.id, reason: 'looked alike' } })).data.mergeCustomers.merge;
+    expect((await app.gql(UNMERGE, { id: m.id })).errors).toBeUndefined();
+    const ledger = async () => (await app.sql<{ s: string }>('select (survivor_before, loser_before, survivor_after)::text s from customer_merges where id = ?', [uuidOf(m.id)]))[0].s;
+    const pii = [gone.email, gone.phone, gone.lastName];
+    const before = await ledger();
+    expect(pii.filter((v) => before.includes(v))).toEqual(pii);
+
+    expect((await app.gql(`mutation($id: ID!) { eraseCustomer(customerId: $id) { __typename } }`, { id: gone.id })).errors).toBeUndefined();
+    const after = await ledger();
+    expect(pii.filter((v) => after.includes(v))).toEqual([]);
   });
 });
 

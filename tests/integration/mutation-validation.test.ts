@@ -266,15 +266,15 @@ const TABLE: Array<[MutationName, BadCase[]]> = [
 const REGRESSIONS: Array<BadCase & { mutation: MutationName }> = [
   // PostgreSQL refuses NUL (U+0000) in text and jsonb; the DriverException becomes INTERNAL_SERVER_ERROR
   // ("Internal server error", nothing leaked, nothing written), but it is the client's bad input.
-  { mutation: 'upsertCustomer', name: 'firstName containing a NUL character', stage: 'service', code: 'BAD_USER_INPUT', message: /firstName/,
+  { mutation: 'upsertCustomer', name: 'firstName containing a NUL character', stage: 'graphql', code: 'BAD_USER_INPUT', message: /firstName/,
     input: () => ({ email: 'nul.name@example.com', firstName: 'Ada\u0000Lovelace' }) },
-  { mutation: 'upsertProduct', name: 'name containing a NUL character', stage: 'service', code: 'BAD_USER_INPUT', message: /name/,
+  { mutation: 'upsertProduct', name: 'name containing a NUL character', stage: 'graphql', code: 'BAD_USER_INPUT', message: /name/,
     input: () => ({ sku: 'NUL-NAME', name: 'Thing\u0000', category: 'books', priceMinor: 100, currency: 'EUR' }) },
-  { mutation: 'recordInteraction', name: 'properties holding a NUL character', stage: 'service', code: 'BAD_USER_INPUT', message: /properties/,
+  { mutation: 'recordInteraction', name: 'properties holding a NUL character', stage: 'graphql', code: 'BAD_USER_INPUT', message: /properties/,
     input: (f) => interactionInput(f, { properties: { q: 'a\u0000b' } }) },
-  { mutation: 'recordFeedback', name: 'text containing a NUL character', stage: 'service', code: 'BAD_USER_INPUT', message: /text/,
+  { mutation: 'recordFeedback', name: 'text containing a NUL character', stage: 'graphql', code: 'BAD_USER_INPUT', message: /text/,
     input: (f) => ({ customerId: f.alice.id, kind: 'COMPLAINT', text: 'broken\u0000' }) },
-  { mutation: 'setConsent', name: 'policyVersion containing a NUL character', stage: 'service', code: 'BAD_USER_INPUT', message: /policyVersion/,
+  { mutation: 'setConsent', name: 'policyVersion containing a NUL character', stage: 'graphql', code: 'BAD_USER_INPUT', message: /policyVersion/,
     input: (f) => consentInput(f, { policyVersion: 'v3\u0000' }) },
   // NonNegativeInt admits any safe integer; order_lines.unit_price_minor is int4 → "value out of range" → INTERNAL_SERVER_ERROR.
   { mutation: 'recordOrder', name: 'unitPriceMinor beyond a 32-bit integer', stage: 'service', code: 'BAD_USER_INPUT', message: /unitPriceMinor/,

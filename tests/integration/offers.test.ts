@@ -84,7 +84,8 @@ describe('validation: a clear code and an unchanged database', () => {
     const res = await app.gql('mutation($id: ID!) { updateOffer(input: { id: $id, code: "taken" }) { id } }', { id: sharedOffer });
     expect(res.errors?.[0].extensions?.code).toBe('CONFLICT');
     expect(await digest()).toBe(before);
-    expect(taken).toBeTruthy();
+    // The code stays with the offer that had it.
+    expect((await ok<{ offer: { code: string } }>(app.gql('query($id: ID!) { offer(id: $id) { code } }', { id: taken }))).offer.code).toBe('taken');
   });
 });
 

@@ -196,12 +196,25 @@ describe('GET /metrics', () => {
     expect(valueOf(samples, 'db_pool_connections_max')).toBe(5);
     const used = valueOf(samples, 'db_pool_connections_used');
     const free = valueOf(samples, 'db_pool_connections_free');
-    expect(used).toBeGreaterThanOrEqual(0);
     expect(used + free).toBeGreaterThan(0);
     expect(used + free).toBeLessThanOrEqual(5);
     expect(valueOf(samples, 'db_pool_pending_acquires')).toBe(0);
     expect(valueOf(samples, 'process_resident_memory_bytes')).toBeGreaterThan(0);
     expect(samples.some((s) => s.name === 'nodejs_eventloop_lag_seconds')).toBe(true);
+  });
+
+  it('counts a connection held out of the request pool as used, and as free again once returned', async () => {
+    const used = async () => valueOf((await scrape()).samples, 'db_pool_connections_used');
+    const trx = await app.orm.em.getConnection().getKnex().transaction();
+    let held: number;
+    try {
+      await trx.raw('select 1');
+      held = await used();
+    } finally {
+      await trx.rollback();
+    }
+    expect(held).toBeGreaterThanOrEqual(1);
+    expect(await used()).toBe(held - 1);
   });
 
   it('holds no personal data, tokens or request ids, whatever the requests carried', async () => {

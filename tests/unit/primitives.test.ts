@@ -5,6 +5,7 @@ import { decodeCursor, encodeCursor, uuidArray } from '../../src/services/pagina
 import { IdentityKind } from '../../src/entities/enums';
 import { DomainError } from '../../src/errors/domain-error';
 import { loadConfig } from '../../src/config';
+import fc from 'fast-check';
 
 const ID = '3f2504e0-4f89-41d3-9a0c-0305e82c3301';
 
@@ -16,6 +17,33 @@ describe('global ids', () => {
     expect(() => expectGlobalId(toGlobalId('Order', ID), 'Customer')).toThrow(DomainError);
     expect(fromGlobalId('nonsense')).toBeNull();
     expect(fromGlobalId(toGlobalId('Customer', "1' or 1=1"))).toBeNull();
+  });
+
+  it('needs a non-empty type before the separator and nothing around the uuid', () => {
+    const b64 = (s: string) => Buffer.from(s, 'utf8').toString('base64url');
+    expect(fromGlobalId(b64(ID))).toBeNull();
+    expect(fromGlobalId(b64(`:${ID}`))).toBeNull();
+    expect(fromGlobalId(b64(`Customer:x${ID}`))).toBeNull();
+    expect(fromGlobalId(b64(`Customer:${ID}x`))).toBeNull();
+    expect(fromGlobalId(b64(`Customer:${ID.toUpperCase()}`))).toEqual({ type: 'Customer', id: ID });
+    expect(fromGlobalId(toGlobalId('Café', ID))).toEqual({ type: 'Café', id: ID });
+  });
+
+  it('refuses an id of another type as BAD_USER_INPUT naming the argument', () => {
+    const refusal = (fn: () => unknown) => {
+      try {
+        fn();
+      } catch (err) {
+        return { code: (err as DomainError).code, message: (err as DomainError).message, details: (err as DomainError).details };
+      }
+      return null;
+    };
+    expect(refusal(() => expectGlobalId(toGlobalId('Order', ID), 'Customer'))).toEqual({
+      code: 'BAD_USER_INPUT', message: 'id is not a valid Customer id', details: { argumentName: 'id' },
+    });
+    expect(refusal(() => expectGlobalId('garbage', 'Order', 'orderId'))).toEqual({
+      code: 'BAD_USER_INPUT', message: 'orderId is not a valid Order id', details: { argumentName: 'orderId' },
+    });
   });
 });
 
@@ -29,6 +57,30 @@ describe('money', () => {
     expect(minorUnitDigits('KWD')).toBe(3);
     expect(new Money(1005, 'KWD').amount).toBe('1.005');
     expect(new Money(Number.MAX_SAFE_INTEGER, 'EUR').amount).toBe('90071992547409.91');
+  });
+
+  /** The exact decimal by integer arithmetic on BigInt: the reference a float-based formatter drifts from. */
+  const exact = (minor: number, digits: number) => {
+    const abs = BigInt(Math.abs(minor));
+    const unit = 10n ** BigInt(digits);
+    const frac = digits ? `.${(abs % unit).toString().padStart(digits, '0')}` : '';
+    return `${minor < 0 ? '-' : ''}${abs / unit}${frac}`;
+  };
+
+  it('stays exact for every amount up to 2^53 minor units, in every exponent (no trip through floats)', () => {
+    // Near 2^53 a float has no room for the fraction: x / 100 rounds to a neighbouring cent.
+    const big = fc.integer({ min: 2 ** 52, max: Number.MAX_SAFE_INTEGER });
+    fc.assert(
+      fc.property(fc.oneof(big, big.map((n) => -n), fc.integer()), fc.constantFrom(0, 2, 3, 4), (minor, digits) => {
+        expect(formatMinor(minor, digits)).toBe(exact(minor, digits));
+      }),
+      { numRuns: 2000 },
+    );
+    // Amounts that float division provably gets wrong (7·10^13 major units and beyond).
+    for (const minor of [7_000_000_000_000_01, 9_007_199_254_740_95, Number.MAX_SAFE_INTEGER - 2, 4_503_599_627_370_497]) {
+      expect(new Money(minor, 'EUR').amount).toBe(exact(minor, 2));
+      expect(new Money(-minor, 'KWD').amount).toBe(exact(-minor, 3));
+    }
   });
 });
 

@@ -1,0 +1,59 @@
+// @ts-check
+/**
+ * Mutation testing (npm run test:mutation; README "Mutation testing"). One Stryker run per scope:
+ * the modules where a silent bug costs most, each with the test files that are meant to catch its
+ * bugs (not every test that happens to import it, which would be the whole suite). Incremental: the
+ * result of the last run of each scope is kept in mutation/<scope>.incremental.json (committed), so a
+ * run after a change only re-tests mutants in changed code or covered by changed tests.
+ *
+ * MUTATION_SCOPE picks the scope; scripts/mutation.mjs runs them in turn and prints per-module scores.
+ */
+export const SCOPES = {
+  money: { mutate: ['src/schema/money.ts'], tests: ['tests/unit/primitives.test.ts'], db: false },
+  'global-id': { mutate: ['src/schema/global-id.ts'], tests: ['tests/unit/primitives.test.ts'], db: false },
+  pagination: { mutate: ['src/services/pagination.ts'], tests: ['tests/unit/primitives.test.ts', 'tests/integration/customer-graph.test.ts'], db: true },
+  auth: {
+    mutate: ['src/auth/**/*.ts', 'src/schema/permissions.ts'],
+    tests: ['tests/authz/access-expectations.test.ts', 'tests/authz/privacy.test.ts', 'tests/authz/verdict-now.test.ts', 'tests/authz/root-operations.test.ts', 'tests/authz/field-matrix.test.ts', 'tests/integration/auth-basics.test.ts'],
+    db: true,
+  },
+  privacy: { mutate: ['src/services/privacy.service.ts'], tests: ['tests/authz/privacy.test.ts', 'tests/integration/merges.test.ts', 'tests/integration/preferences.test.ts'], db: true },
+  merge: { mutate: ['src/services/merge.service.ts', 'src/services/merge-policy.ts'], tests: ['tests/integration/merges.test.ts'], db: true },
+  customer: { mutate: ['src/services/customer.service.ts'], tests: ['tests/integration/customer-graph.test.ts', 'tests/integration/merges.test.ts', 'tests/integration/mutation-validation.test.ts'], db: true },
+  ingest: { mutate: ['src/services/ingest.service.ts'], tests: ['tests/integration/ingest.test.ts'], db: true },
+  models: { mutate: ['src/analytics/models/**/*.ts', 'src/analytics/recompute.ts'], tests: ['tests/unit/clv-models.test.ts', 'tests/integration/analytics.test.ts', 'tests/integration/rfm-quintiles.test.ts'], db: true },
+};
+
+const scopeName = process.env.MUTATION_SCOPE ?? 'money';
+const scope = SCOPES[/** @type {keyof typeof SCOPES} */ (scopeName)];
+if (!scope) throw new Error(`MUTATION_SCOPE=${scopeName}: one of ${Object.keys(SCOPES).join(', ')}`);
+
+/** @type {import('@stryker-mutator/api/core').PartialStrykerOptions} */
+const config = {
+  testRunner: 'jest',
+  plugins: ['@stryker-mutator/jest-runner'],
+  mutate: scope.mutate,
+  coverageAnalysis: 'perTest',
+  jest: {
+    projectType: 'custom',
+    configFile: 'jest.config.ts',
+    enableFindRelatedTests: false,
+    config: {
+      testMatch: scope.tests.map((t) => `<rootDir>/${t}`),
+      // Unit scopes need no database; database scopes reuse one template per worker (see global-setup).
+      ...(scope.db ? { globalTeardown: undefined } : { globalSetup: undefined, globalTeardown: undefined }),
+      reporters: ['default'],
+      maxWorkers: 1,
+    },
+  },
+  // 2 cores shared with PostgreSQL: one test process.
+  concurrency: 1,
+  incremental: true,
+  incrementalFile: `mutation/${scopeName}.incremental.json`,
+  reporters: ['clear-text', 'progress', 'json'],
+  jsonReporter: { fileName: `reports/mutation/${scopeName}.json` },
+  tempDirName: '.stryker-tmp',
+  timeoutMS: 60_000,
+  cleanTempDir: 'always',
+};
+export default config;
