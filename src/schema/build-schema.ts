@@ -5,6 +5,7 @@ import { resolvers } from '../resolvers';
 import { registerEnums } from './enums';
 import { applyPermissions, guardSubscriptions } from './permissions';
 import { toSubgraphSchema } from './federation';
+import { applyDescriptions } from './describe';
 
 let cached: GraphQLSchema | undefined;
 
@@ -21,7 +22,7 @@ const unusedPubSub = {
 export async function buildBareSchema(): Promise<GraphQLSchema> {
   if (!cached) {
     registerEnums();
-    cached = await buildSchema({
+    cached = applyDescriptions(await buildSchema({
       resolvers,
       // Inputs are validated in the services (one place, typed errors); no class-validator decorators.
       validate: false,
@@ -29,7 +30,7 @@ export async function buildBareSchema(): Promise<GraphQLSchema> {
       // Subscriptions bring their own event source (`subscribe:`, from the context: src/live); topic-based
       // type-graphql subscriptions are not used, so this pub/sub only refuses.
       pubSub: unusedPubSub,
-    });
+    }));
   }
   return cached;
 }

@@ -3,45 +3,74 @@ type Exact<T extends { [key: string]: unknown }> = { [K in keyof T]: T[K] };
 /** Internal type. DO NOT USE DIRECTLY. */
 export type Incremental<T> = T | { [P in keyof T]?: P extends ' $fragmentName' | '__typename' ? T[P] : never };
 import type { TypedDocumentNode as DocumentNode } from '@graphql-typed-document-node/core';
+/** The channel a consent record applies to. */
 export type ConsentChannel =
   /** Applies to the purpose on every channel. */
   | 'ANY'
+  /** Email. */
   | 'EMAIL'
+  /** Phone calls. */
   | 'PHONE'
+  /** Postal mail. */
   | 'POST'
+  /** Mobile push notifications. */
   | 'PUSH'
+  /** Text messages. */
   | 'SMS'
+  /** The website (e.g. on-site personalisation and tracking). */
   | 'WEB';
 
 /** Matches the consent in force: the newest record for the channel or for ANY channel. */
 export type ConsentFilter = {
+  /** The channel the consent is for. */
   channel?: ConsentChannel;
+  /** The purpose the consent is for. */
   purpose: ConsentPurpose;
+  /** The status the consent in force must have (`GRANTED` to build a targeting list). */
   status?: ConsentStatus;
 };
 
+/** What a consent is for. */
 export type ConsentPurpose =
+  /** Using the customer's data in aggregate analytics. */
   | 'ANALYTICS'
+  /** Sending marketing by email; also lets marketing staff see the email address and name. */
   | 'EMAIL_MARKETING'
+  /** Personalising content, recommendations and inferred preferences. */
   | 'PERSONALIZATION'
+  /** Marketing calls; also lets marketing staff see the phone number and name. */
   | 'PHONE_MARKETING'
+  /** Automated profiling: scoring, churn risk, value tiers (GDPR art. 22). */
   | 'PROFILING'
+  /** Marketing by push notification. */
   | 'PUSH_MARKETING'
+  /** Marketing by text message; also lets marketing staff see the phone number and name. */
   | 'SMS_MARKETING'
+  /** Sharing the customer's data with partners: partners (API keys) see only customers who granted it. */
   | 'THIRD_PARTY_SHARING';
 
+/** A consent decision. */
 export type ConsentStatus =
+  /** Refused when asked. */
   | 'DENIED'
+  /** Given: the processing is allowed. */
   | 'GRANTED'
+  /** Previously granted, now taken back. */
   | 'WITHDRAWN';
 
+/** Criteria `customers` selects by; all given criteria must match. */
 export type CustomerFilter = {
   /** Targeting: only customers whose consent in force matches. */
   consent?: ConsentFilter | null | undefined;
+  /** Only customers created at or after this instant (UTC). */
   createdAfter?: string | null | undefined;
+  /** Only customers created before this instant (UTC). */
   createdBefore?: string | null | undefined;
+  /** Only the customer with this email address (case-insensitive exact match). Admin and support only: a filter is a way to read what it matches. */
   email?: string | null | undefined;
+  /** Only customers last seen at or after this instant (UTC). */
   lastSeenAfter?: string | null | undefined;
+  /** Only customers last seen before this instant (UTC). */
   lastSeenBefore?: string | null | undefined;
   /** Case-insensitive substring of name or email (2-100 characters). */
   search?: string | null | undefined;
@@ -53,228 +82,377 @@ export type CustomerFilter = {
   value?: CustomerValueFilter | null | undefined;
 };
 
+/** Sort order of `customers`. */
 export type CustomerOrderBy = {
+  /** Ascending or descending. */
   direction?: SortDirection;
+  /** What to sort by. */
   field?: CustomerSortField;
 };
 
+/** What `customers` can be sorted by; ties are broken by id so paging is stable. */
 export type CustomerSortField =
+  /** Churn risk from the latest analytics run (staff only); customers without metrics sort last. */
   | 'CHURN_RISK'
+  /** Predicted 12-month value from the latest analytics run (staff only); customers without metrics sort last. */
   | 'CLV_12M'
+  /** When the profile was created. */
   | 'CREATED_AT'
+  /** Revenue from orders so far (staff only). */
   | 'HISTORIC_VALUE'
+  /** Latest activity. */
   | 'LAST_SEEN_AT';
 
+/** Whether a customer profile is live. */
 export type CustomerStatus =
+  /** A live profile. */
   | 'ACTIVE'
+  /** Personal data removed on request (right to erasure); orders and the consent ledger remain. */
   | 'ERASED'
+  /** Merged into another profile (the survivor), which now holds all its data. */
   | 'MERGED';
 
+/** Criteria on computed metrics from the latest analytics run (staff only); all given criteria must match. */
 export type CustomerValueFilter = {
+  /** Only customers with churn risk ≥ this (0–1). */
   churnRiskAtLeast?: number | null | undefined;
+  /** Only customers with churn risk ≤ this (0–1). */
   churnRiskAtMost?: number | null | undefined;
+  /** Only customers whose predicted 12-month value is at least this, in minor units of the reporting currency. */
   clv12mAtLeastMinor?: number | null | undefined;
+  /** Only customers in one of these lifecycle stages. */
   lifecycleStages?: Array<LifecycleStage> | null | undefined;
+  /** Only customers in one of these RFM segments (e.g. `Champions`, `At Risk`). */
   rfmSegments?: Array<string> | null | undefined;
+  /** Only customers in one of these value tiers. */
   valueTiers?: Array<ValueTier> | null | undefined;
 };
 
+/** Kind of feedback. */
 export type FeedbackKind =
+  /** A complaint to be handled (OPEN → ACKNOWLEDGED → RESOLVED). */
   | 'COMPLAINT'
+  /** Customer-satisfaction rating, score 1–5. */
   | 'CSAT'
+  /** Net Promoter Score answer, score 0–10. */
   | 'NPS'
+  /** A product review, score 1–5. */
   | 'REVIEW'
+  /** An idea or request, without a score. */
   | 'SUGGESTION'
+  /** Another survey answer, score 0–100. */
   | 'SURVEY';
 
+/** Handling status of feedback. */
 export type FeedbackStatus =
+  /** Seen by staff and being handled. */
   | 'ACKNOWLEDGED'
+  /** Received, not yet looked at. */
   | 'OPEN'
+  /** Handled; `resolvedAt` says when. */
   | 'RESOLVED';
 
+/** A customer identifier. */
 export type IdentifierInput = {
+  /** What kind of identifier this is. */
   kind: IdentityKind;
   /** Source system for EXTERNAL_ID and CRM_ID (e.g. "shopify"). */
   namespace?: string | null | undefined;
+  /** The identifier itself (emails and phones are normalised). */
   value: string;
 };
 
+/** Kind of customer identifier. */
 export type IdentityKind =
+  /** Id in a CRM system (with a namespace naming it). */
   | 'CRM_ID'
+  /** A device or app-install id. */
   | 'DEVICE'
+  /** An email address (normalised to lower case). */
   | 'EMAIL'
+  /** Id in another system, e.g. a shop (with a namespace naming it). */
   | 'EXTERNAL_ID'
+  /** A loyalty card number. */
   | 'LOYALTY_CARD'
+  /** A phone number in E.164 form. */
   | 'PHONE';
 
+/** Channel an interaction or feedback happened on. */
 export type InteractionChannel =
+  /** Mobile app. */
   | 'APP'
+  /** Live chat. */
   | 'CHAT'
+  /** Email. */
   | 'EMAIL'
+  /** Phone call. */
   | 'PHONE'
+  /** Push notification. */
   | 'PUSH'
+  /** Text message. */
   | 'SMS'
+  /** Social media. */
   | 'SOCIAL'
+  /** Physical store. */
   | 'STORE'
+  /** Customer support (tickets). */
   | 'SUPPORT'
+  /** Website. */
   | 'WEB';
 
+/** Criteria to narrow a customer's interactions; all given criteria must match. */
 export type InteractionFilter = {
+  /** Only interactions tagged with this campaign. */
   campaign?: string | null | undefined;
+  /** Only interactions on one of these channels. */
   channels?: Array<InteractionChannel> | null | undefined;
   /** Inclusive lower bound of occurredAt. */
   since?: string | null | undefined;
+  /** Only interactions of one of these types. */
   types?: Array<InteractionType> | null | undefined;
   /** Exclusive upper bound of occurredAt. */
   until?: string | null | undefined;
 };
 
+/** What kind of interaction happened. */
 export type InteractionType =
+  /** A phone call with the customer. */
   | 'CALL'
+  /** A cart left without ordering. */
   | 'CART_ABANDON'
+  /** A product added to the cart. */
   | 'CART_ADD'
+  /** A chat message. */
   | 'CHAT_MESSAGE'
+  /** Any other event; its name and data are in `properties`. */
   | 'CUSTOM_EVENT'
+  /** A link in an email was clicked. */
   | 'EMAIL_CLICK'
+  /** An email was opened. */
   | 'EMAIL_OPEN'
+  /** An email was sent to the customer. */
   | 'EMAIL_SEND'
+  /** The customer was held out of a campaign as part of its control group (recorded when offers are ranked). */
   | 'HELD_OUT'
+  /** The customer accepted an offer. */
   | 'OFFER_ACCEPTED'
+  /** The customer rejected an offer. */
   | 'OFFER_REJECTED'
+  /** An offer was shown to the customer. */
   | 'OFFER_SHOWN'
+  /** A web page was viewed. */
   | 'PAGE_VIEW'
+  /** A product page was viewed. */
   | 'PRODUCT_VIEW'
+  /** A push notification was sent. */
   | 'PUSH_SEND'
+  /** An app screen was viewed. */
   | 'SCREEN_VIEW'
+  /** A search was made. */
   | 'SEARCH'
+  /** A text message was sent. */
   | 'SMS_SEND'
+  /** The customer mentioned the business on social media. */
   | 'SOCIAL_MENTION'
+  /** The customer visited a store. */
   | 'STORE_VISIT'
+  /** A support ticket was opened. */
   | 'TICKET';
 
+/** GDPR article 6 lawful basis of a processing. */
 export type LawfulBasis =
+  /** The customer consented (art. 6(1)(a)). */
   | 'CONSENT'
+  /** Needed to perform a contract with the customer (art. 6(1)(b)). */
   | 'CONTRACT'
+  /** Required by law (art. 6(1)(c)). */
   | 'LEGAL_OBLIGATION'
+  /** The business's legitimate interest, balanced against the customer's rights (art. 6(1)(f)). */
   | 'LEGITIMATE_INTEREST';
 
+/** Where a customer is in their relationship with the business (recomputed by each analytics run). */
 export type LifecycleStage =
+  /** Buying regularly; none of the other stages applies. */
   | 'ACTIVE'
+  /** P(alive) below 0.5, or no order in 180 days. */
   | 'AT_RISK'
+  /** No order in a year, or P(alive) below 0.2. */
   | 'LAPSED'
+  /** A single transaction, within the last 30 days. */
   | 'NEW'
+  /** Known, but has never ordered. */
   | 'PROSPECT'
+  /** Ordered in the last 90 days after a gap of 180 days or more. */
   | 'WON_BACK';
 
+/** Where an order was placed. */
 export type OrderChannel =
+  /** In the mobile app. */
   | 'APP'
+  /** On a third-party marketplace. */
   | 'MARKETPLACE'
+  /** Through a partner. */
   | 'PARTNER'
+  /** By phone. */
   | 'PHONE'
+  /** In a physical store. */
   | 'STORE'
+  /** On the website. */
   | 'WEB';
 
 /** Name the product by productId or by sku (exactly one). */
 export type OrderLineInput = {
+  /** Global id of the product; give this or `sku`. */
   productId?: string | number | null | undefined;
+  /** Units bought (≥ 1). */
   quantity: number;
+  /** SKU of the product; give this or `productId`. */
   sku?: string | null | undefined;
   /** Minor units; default: the product's list price (same currency only). */
   unitPriceMinor?: number | null | undefined;
 };
 
+/** Fulfilment status of an order. Value metrics count every status except CANCELLED and RETURNED. */
 export type OrderStatus =
+  /** Cancelled before fulfilment. */
   | 'CANCELLED'
+  /** Delivered to the customer. */
   | 'DELIVERED'
+  /** Paid, not yet shipped. */
   | 'PAID'
+  /** Placed, not yet paid. */
   | 'PLACED'
+  /** Returned by the customer. */
   | 'RETURNED'
+  /** Shipped, not yet delivered. */
   | 'SHIPPED';
 
+/** A postal address; every field is optional. */
 export type PostalAddressInput = {
+  /** City or town. */
   city?: string | null | undefined;
+  /** ISO 3166-1 alpha-2 country code, e.g. `DE`. */
   country?: string | null | undefined;
+  /** First address line (street and number). */
   line1?: string | null | undefined;
+  /** Second address line (flat, building…). */
   line2?: string | null | undefined;
+  /** Postal or ZIP code. */
   postalCode?: string | null | undefined;
+  /** State, province or county. */
   region?: string | null | undefined;
 };
 
 /** NPS needs a score 0-10, CSAT and REVIEW 1-5, SURVEY takes 0-100; COMPLAINT and SUGGESTION need text. */
 export type RecordFeedbackInput = {
+  /** Channel the feedback came through. */
   channel?: InteractionChannel | null | undefined;
+  /** Global id of the customer (a customer token may only name itself). */
   customerId: string | number;
+  /** What kind of feedback this is; it fixes the score's allowed range. */
   kind: FeedbackKind;
+  /** Global id of the product the feedback is about, if any. */
   productId?: string | number | null | undefined;
+  /** Score on the kind's scale: NPS 0–10, CSAT and REVIEW 1–5, SURVEY 0–100. */
   score?: number | null | undefined;
   /** Default: now. */
   submittedAt?: string | null | undefined;
+  /** The customer's own words (personal data; scrubbed on erasure). */
   text?: string | null | undefined;
+  /** Short topic label, e.g. `delivery`. */
   topic?: string | null | undefined;
 };
 
+/** An interaction to record for a customer. */
 export type RecordInteractionInput = {
+  /** Campaign tag the interaction belongs to, if any. */
   campaign?: string | null | undefined;
+  /** Channel it happened on. */
   channel: InteractionChannel;
+  /** Global id of the customer. */
   customerId: string | number;
   /** Default: now. */
   occurredAt?: string | null | undefined;
+  /** Global id of the product concerned, if any. */
   productId?: string | number | null | undefined;
   /** Event attributes; at most 16 KiB of JSON. */
   properties?: Record<string, unknown> | null | undefined;
+  /** Integration reporting it (at most 64 characters); default `api`. */
   source?: string | null | undefined;
   /** The sender's unique id for this event; makes the call idempotent. */
   sourceEventId?: string | null | undefined;
+  /** What happened. */
   type: InteractionType;
 };
 
+/** An order to record for a customer. */
 export type RecordOrderInput = {
+  /** Where the order was placed. */
   channel: OrderChannel;
+  /** ISO 4217 currency of every amount of the order. */
   currency: string;
+  /** Global id of the customer. */
   customerId: string | number;
+  /** Discount on the whole order, in minor units of `currency`; default 0. */
   discountMinor?: number | null | undefined;
   /** Order number in the source system; makes the call idempotent per source. */
   externalId?: string | null | undefined;
   /** 1 to 500 lines. */
   lines: Array<OrderLineInput>;
+  /** When the order was placed (UTC; not in the future). */
   placedAt: string;
   /** A code used at checkout: an offer code, else a campaign code. The order then counts for it directly (README "Campaign insights"). */
   promoCode?: string | null | undefined;
+  /** Integration reporting it (at most 64 characters); default `api`. With `externalId`, the deduplication key. */
   source?: string | null | undefined;
+  /** Order status; default PLACED. */
   status?: OrderStatus | null | undefined;
 };
 
+/** A consent decision to append to the ledger (it never overwrites earlier records). */
 export type SetConsentInput = {
   /** Default: ANY (the purpose on every channel). */
   channel?: ConsentChannel | null | undefined;
+  /** Global id of the customer (a customer token may only name itself). */
   customerId: string | number;
   /** Default: CONSENT. */
   lawfulBasis?: LawfulBasis | null | undefined;
   /** Version of the privacy policy the customer saw. */
   policyVersion: string;
+  /** The purpose decided on. */
   purpose: ConsentPurpose;
   /** When the customer decided; default: now. */
   recordedAt?: string | null | undefined;
   /** Where the decision was captured, e.g. "preference_centre". */
   source: string;
+  /** The decision. */
   status: ConsentStatus;
 };
 
+/** Sort direction. */
 export type SortDirection =
+  /** Smallest (or earliest) first. */
   | 'ASC'
+  /** Largest (or latest) first. */
   | 'DESC';
 
 /** Omitted fields are left as they are; null clears a field. */
 export type UpsertCustomerInput = {
+  /** Postal address (replaces the stored one). */
   address?: PostalAddressInput | null | undefined;
+  /** Date of birth (calendar date, e.g. 1990-04-01). */
   birthDate?: string | null | undefined;
   /** Normalised (trimmed, lower case) and recorded as an EMAIL identity. */
   email?: string | null | undefined;
+  /** Given name. */
   firstName?: string | null | undefined;
   /** Update this customer. Without it, the customer is found by its identifiers or created. */
   id?: string | number | null | undefined;
+  /** Identifiers to attach; an identifier held by another customer answers CONFLICT, one of an erased person SUPPRESSED. */
   identities?: Array<IdentifierInput> | null | undefined;
+  /** Family name. */
   lastName?: string | null | undefined;
+  /** BCP 47 language tag, e.g. `en-GB`. */
   locale?: string | null | undefined;
   /** International format; stored as E.164 and recorded as a PHONE identity. */
   phone?: string | null | undefined;
@@ -286,12 +464,17 @@ export type UpsertCustomerInput = {
 
 /** Creates the product with this sku, or updates it. */
 export type UpsertProductInput = {
+  /** Brand name. */
   brand?: string | null | undefined;
+  /** Product category (stored in lower case). */
   category: string;
+  /** ISO 4217 currency of the price. */
   currency: string;
+  /** Product name (not empty). */
   name: string;
   /** List price in minor units. */
   priceMinor: number;
+  /** Stock-keeping unit: the product's unique code. */
   sku: string;
   /** What one unit costs, in minor units of `currency` (for margin CLV; never shown on the graph). Omitted: none. */
   unitCostMinor?: number | null | undefined;
@@ -299,9 +482,13 @@ export type UpsertProductInput = {
 
 /** Peppers & Rogers value tiers. */
 export type ValueTier =
+  /** Returned at least as much as they kept (returned value ≥ kept order value). */
   | 'BELOW_ZERO'
+  /** Every customer not in another tier (including those without metrics). */
   | 'MAINTAIN'
+  /** Bottom half by predicted 12-month value, but likely alive (P(alive) ≥ 0.5) and still engaged (engagement decline < 0.5): worth investing in. */
   | 'MOST_GROWABLE'
+  /** Top fifth of customers by predicted 12-month value. */
   | 'MOST_VALUABLE';
 
 export type CustomerByIdQueryVariables = Exact<{
