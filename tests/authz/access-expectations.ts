@@ -53,6 +53,8 @@ export const EXPECTED_QUERIES: Record<string, ExpectedAccess> = {
   segment: only('admin', 'marketing', 'analyst'),
   feedbackSummary: only('admin', 'marketing', 'analyst'),
   campaignMetrics: only('admin', 'marketing', 'analyst'),
+  // Aggregate figures of past analytics runs: business figures, no personal data.
+  analyticsHistory: only('admin', 'marketing', 'analyst'),
   offers: only('admin', 'marketing', 'analyst'),
   offer: only('admin', 'marketing', 'analyst'),
   campaigns: only('admin', 'marketing', 'analyst'),
@@ -108,6 +110,8 @@ export const EXPECTED_TYPES: Record<string, ExpectedType> = {
     interactions: allWith('interactions:read'),
     feedback: allWith('feedback:read'),
     value: only(...STAFF),
+    // Stages are model outputs, as `value` is: staff only (a PROFILING objection hides them inside).
+    lifecycleHistory: only(...STAFF),
     timeline: only(...STAFF, 'customer'),
     nextBestOffers: only('admin', 'support', 'marketing', 'customer'),
     merges: only('admin', 'support'),
@@ -168,6 +172,9 @@ export const EXPECTED_TYPES: Record<string, ExpectedType> = {
     'CustomerValue', 'RfmScore', 'Segment', 'SegmentMembership', 'AnalyticsRun', 'TimelineConnection', 'TimelineEdge', 'FeedbackSummaryRow',
     'CampaignMetricsRow', 'MergePreview', 'MergedProfile', 'MergeMove', 'FieldChoice', 'FieldProvenance', 'MergeCustomersPayload',
     'UnmergeCustomersPayload', 'IgnoredIdentifier', 'OfferStats', 'SimilarProduct', 'IngestEventsPayload', 'IngestEventResult', 'IngestEventError',
+    // Reached only through analyticsHistory and Customer.lifecycleHistory above.
+    'AnalyticsHistoryEntry', 'AnalyticsHistoryEntryConnection', 'AnalyticsHistoryEntryEdge', 'CustomerLifecycleHistory', 'LifecycleTransition',
+    'PurchaseModelFit', 'SegmentSize', 'StageCount', 'TierCount',
     // Reached only through the webhook roots above.
     'WebhookEndpoint', 'CreatedWebhookEndpoint', 'WebhookDelivery',
     ...['Customer', 'Order', 'Interaction', 'Feedback', 'ConsentRecord', 'Product', 'AuditEntry', 'SegmentMembership', 'WebhookDelivery'].flatMap((n) => [`${n}Connection`, `${n}Edge`]),
