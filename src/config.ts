@@ -10,6 +10,8 @@ export interface Config {
   databaseUrl?: string;
   dataDir: string;
   embeddedPgPort: number;
+  /** Create DATABASE_URL's database when it does not exist (DB_CREATE, --create-database); else that is an error. */
+  dbCreate: boolean;
   /** Seed demo data when the database has no customers yet. */
   seedDemo: boolean;
   demoCustomers: number;
@@ -159,6 +161,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     databaseUrl,
     dataDir: path.resolve(env.RAPPORT_DATA_DIR || '.data/postgres'),
     embeddedPgPort: intVar(env, 'EMBEDDED_PG_PORT', 54329, 1024, 65535),
+    dbCreate: boolVar(env, 'DB_CREATE', false),
     seedDemo: boolVar(env, 'SEED_DEMO', !databaseUrl),
     demoCustomers: intVar(env, 'DEMO_CUSTOMERS', 3000, 1, 1_000_000),
     dbPoolMax: intVar(env, 'DB_POOL_MAX', 10, 1, 200),

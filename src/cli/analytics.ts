@@ -1,32 +1,38 @@
-import 'reflect-metadata';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { loadConfig } from '../config';
 import { createLogger } from '../logger';
 import { initOrm } from '../db/orm';
 import { runAnalytics } from '../analytics/run';
 import { connectCliDatabase } from './database';
+import { UsageError, type Command } from './command';
 
-// npm run analytics: recompute every customer's metrics, every segment and the product similarities now.
-async function main(): Promise<void> {
+const USAGE = `usage: npx rapport analytics      (also: npm run analytics)
+
+Recomputes every customer's metrics (RFM, CLV, churn risk), every segment's members and the product
+similarities now, as the server's scheduler does every ANALYTICS_INTERVAL_MINUTES. Logs timings as JSON.
+Uses DATABASE_URL, else the embedded PostgreSQL of a running npm start. Exit code 3: another run holds the lock.`;
+
+async function run(argv: string[]): Promise<number> {
+  if (argv.length) throw new UsageError(`unexpected argument ${argv[0]}`);
   const config = loadConfig();
   const logger = createLogger({ logLevel: config.logLevel === 'silent' ? 'silent' : 'info' });
   const db = await connectCliDatabase(config, logger);
-  const orm = await initOrm(db.url);
   try {
-    const run = await runAnalytics(orm.em.fork() as EntityManager, { log: (m, d) => logger.info(d ?? {}, m) });
-    if (!run) {
-      logger.warn('another analytics run holds the lock; nothing done');
-      process.exitCode = 3;
-      return;
+    const orm = await initOrm(db.url);
+    try {
+      const result = await runAnalytics(orm.em.fork() as EntityManager, { log: (m, d) => logger.info(d ?? {}, m) });
+      if (!result) {
+        logger.warn('another analytics run holds the lock; nothing done');
+        return 3;
+      }
+      logger.info({ customers: result.metrics.customers, withOrders: result.metrics.withOrders, bgNbd: result.metrics.bgNbd, gammaGamma: result.metrics.gammaGamma, timingsMs: result.metrics.timingsMs, segments: result.segments, similarities: result.similarities, ms: result.durationMs }, 'analytics done');
+      return 0;
+    } finally {
+      await orm.close();
     }
-    logger.info({ customers: run.metrics.customers, withOrders: run.metrics.withOrders, bgNbd: run.metrics.bgNbd, gammaGamma: run.metrics.gammaGamma, timingsMs: run.metrics.timingsMs, segments: run.segments, similarities: run.similarities, ms: run.durationMs }, 'analytics done');
   } finally {
-    await orm.close();
     await db.close();
   }
 }
 
-main().catch((err) => {
-  console.error(err);
-  process.exit(1);
-});
+export const command: Command = { usage: USAGE, run };
