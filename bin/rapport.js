@@ -3,6 +3,7 @@
 // npx puts node_modules/.bin first on PATH, so `node` above is the project's pinned Node (README "Start it").
 'use strict';
 const path = require('node:path');
+require('node:module').enableCompileCache?.();
 const entry = path.join(__dirname, '..', 'dist', 'src', 'cli', 'rapport.js');
 try {
   require.resolve(entry);

@@ -1,3 +1,4 @@
+import './compile-cache';
 import 'reflect-metadata';
 import { loadConfig, DEV_JWT_SECRET, ConfigError } from './config';
 import { createLogger } from './logger';
@@ -8,6 +9,8 @@ import { isDatabaseEmpty, seedDemoData } from './cli/seed';
 import { signToken } from './auth/jwt';
 import { Role } from './auth/viewer';
 import { startAnalyticsScheduler } from './analytics/scheduler';
+import { runAnalytics } from './analytics/run';
+import type { EntityManager } from '@mikro-orm/postgresql';
 import { ensureDatabase, DatabaseUnavailableError } from './db/pg-admin';
 import { DataDirInUseError } from './db/data-dir-lock';
 
@@ -70,8 +73,11 @@ async function main(): Promise<void> {
 
   if (config.seedDemo && (await isDatabaseEmpty(orm.em.fork()))) {
     const started = Date.now();
-    const summary = await seedDemoData(orm, { customers: config.demoCustomers });
+    const summary = await seedDemoData(orm, { customers: config.demoCustomers, showcase: true });
     logger.info({ ...summary, ms: Date.now() - started }, 'seeded demo data');
+    // Metrics, lifecycle stages and segment members are there from the first request, not after the scheduler's first run.
+    const run = await runAnalytics(orm.em.fork() as EntityManager);
+    logger.info({ ms: run?.durationMs }, 'computed analytics of the demo data');
   }
 
   let playgroundHeaders: Record<string, string> | undefined;

@@ -4,6 +4,8 @@ import { createLogger } from '../logger';
 import { initOrm, migrate } from '../db/orm';
 import { startEmbeddedPostgres } from '../db/embedded-postgres';
 import { isDatabaseEmpty, seedDemoData } from './seed';
+import { runAnalytics } from '../analytics/run';
+import type { EntityManager } from '@mikro-orm/postgresql';
 import { connectCliDatabase } from './database';
 import { UsageError, type Command } from './command';
 
@@ -57,8 +59,10 @@ async function run(argv: string[]): Promise<number> {
           return 3;
         }
         const started = Date.now();
-        const summary = await seedDemoData(orm, { customers });
+        const summary = await seedDemoData(orm, { customers, showcase: true });
         logger.info({ ...summary, ms: Date.now() - started }, 'seeded demo data');
+        const analytics = await runAnalytics(orm.em.fork() as EntityManager);
+        logger.info({ ms: analytics?.durationMs }, 'computed analytics of the demo data');
       }
       return 0;
     } finally {

@@ -1,3 +1,4 @@
+import '../compile-cache';
 import 'reflect-metadata';
 import { COMMANDS } from './commands';
 import { UsageError, wantsHelp } from './command';
