@@ -94,5 +94,7 @@ describe.each(examples.filter((e) => e.kind === 'shell').map((e) => [label(e), e
     const r = await runShell(e.code);
     expect({ exit: r.code, stderr: r.code === 0 ? '' : r.err }).toEqual({ exit: 0, stderr: '' });
     for (const json of jsonOutputs(r.out)) expect(json).not.toHaveProperty('errors');
+    // `rapport import` exits 0 with rejected rows; an example's rows must all be accepted.
+    expect(r.err.match(/\b[1-9]\d* rejected\b/g)).toBeNull();
   }, 120_000);
 });
