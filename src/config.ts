@@ -8,6 +8,12 @@ export interface Config {
   port: number;
   /** Unset: start an embedded PostgreSQL keeping its data in `dataDir`. */
   databaseUrl?: string;
+  /** Streaming replicas that GraphQL queries read from (README "Scaling out"); empty: all on the primary. */
+  databaseReplicaUrls: string[];
+  /** Longest a query carrying X-Rapport-Min-LSN waits for a replica to catch up before reading from the primary, in ms. */
+  replicaWaitMs: number;
+  /** How often each replica's health and replay position are probed, in ms. */
+  replicaProbeIntervalMs: number;
   dataDir: string;
   embeddedPgPort: number;
   /** Create DATABASE_URL's database when it does not exist (DB_CREATE, --create-database); else that is an error. */
@@ -132,6 +138,15 @@ function metricsTokenVar(env: NodeJS.ProcessEnv): string | undefined {
   return raw;
 }
 
+/** DATABASE_REPLICA_URLS: comma-separated postgres:// URLs of streaming replicas. */
+function replicaUrlsVar(env: NodeJS.ProcessEnv): string[] {
+  const raw = env.DATABASE_REPLICA_URLS;
+  if (raw === undefined || raw.trim() === '') return [];
+  const urls = raw.split(',').map((u) => u.trim()).filter(Boolean);
+  for (const u of urls) if (!/^postgres(ql)?:\/\//.test(u)) throw new ConfigError('DATABASE_REPLICA_URLS must be comma-separated postgres:// URLs');
+  return urls;
+}
+
 function mergePolicyVar(env: NodeJS.ProcessEnv): MergePolicy {
   try {
     return parseMergePolicy(env.MERGE_POLICY);
@@ -159,6 +174,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     host: env.HOST || '127.0.0.1',
     port: intVar(env, 'PORT', 4000, 0, 65535),
     databaseUrl,
+    databaseReplicaUrls: replicaUrlsVar(env),
+    replicaWaitMs: intVar(env, 'REPLICA_WAIT_MS', 250, 0, 60_000),
+    replicaProbeIntervalMs: intVar(env, 'REPLICA_PROBE_INTERVAL_MS', 1000, 50, 600_000),
     dataDir: path.resolve(env.RAPPORT_DATA_DIR || '.data/postgres'),
     embeddedPgPort: intVar(env, 'EMBEDDED_PG_PORT', 54329, 1024, 65535),
     dbCreate: boolVar(env, 'DB_CREATE', false),

@@ -10,6 +10,11 @@ export interface Context {
   viewer: Viewer | null;
   /** This request's own EntityManager fork: identity map and loaders never outlive the request. */
   em: EntityManager;
+  /**
+   * The primary's fork. Usually `em` itself; for a query routed to a read replica, `em` reads from
+   * the replica and whatever the query must write (audit rows) goes through this one.
+   */
+  primary: EntityManager;
   loaders: Loaders;
   config: Config;
   audit: AuditRecorder;
@@ -19,5 +24,11 @@ export interface Context {
 
 export function createContext(orm: MikroORM, config: Config, viewer: Viewer | null, requestId: string, events: ActivityEvents): Context {
   const em = orm.em.fork() as EntityManager;
-  return { requestId, viewer, em, loaders: createLoaders(em), config, audit: new AuditRecorder(), events };
+  return { requestId, viewer, em, primary: em, loaders: createLoaders(em), config, audit: new AuditRecorder(), events };
+}
+
+/** Points a query's reads at another server (a read replica): a fork and loaders of its own. */
+export function readFrom(ctx: Context, orm: MikroORM): void {
+  ctx.em = orm.em.fork() as EntityManager;
+  ctx.loaders = createLoaders(ctx.em);
 }

@@ -13,6 +13,7 @@ import { runAnalytics } from './analytics/run';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { ensureDatabase, DatabaseUnavailableError } from './db/pg-admin';
 import { DataDirInUseError } from './db/data-dir-lock';
+import { openReadReplicas } from './db/read-replicas';
 
 const USAGE = `usage: npm start [-- --create-database]      (node dist/src/main.js [--create-database])
 
@@ -92,7 +93,9 @@ async function main(): Promise<void> {
   // migrations, seeding and the scheduler above keep the unbounded one.
   const requestOrm = config.dbStatementTimeoutMs ? await initOrm(url, { poolMax: config.dbPoolMax, statementTimeoutMs: config.dbStatementTimeoutMs }) : orm;
   if (requestOrm !== orm) cleanups.push(() => requestOrm.close());
-  const server = await createServer({ orm: requestOrm, config, logger, playgroundHeaders });
+  const readRouter = await openReadReplicas(config, requestOrm, logger);
+  if (readRouter) cleanups.push(() => readRouter.close());
+  const server = await createServer({ orm: requestOrm, config, logger, playgroundHeaders, readRouter });
   cleanups.push(() => server.close());
   const port = await server.listen(config.port, config.host);
   embedded?.lock.setHttpPort(port);

@@ -12,7 +12,8 @@ import { useServer } from 'graphql-ws/use/ws';
 import { authenticate } from './auth/authenticate';
 import type { Config } from './config';
 import type { Logger } from './logger';
-import { createContext, type Context } from './context';
+import { createContext, readFrom, type Context } from './context';
+import type { ReadRouter } from './db/read-replicas';
 import { buildAppSchema } from './schema/build-schema';
 import { createFormatError } from './errors/format-error';
 import { createJwtVerifier } from './auth/jwt';
@@ -41,6 +42,8 @@ export interface ServerOptions {
   logger: Logger;
   /** Headers the playground pre-fills (the development token). */
   playgroundHeaders?: Record<string, string>;
+  /** Read replicas for query operations (README "Scaling out"); absent: everything on `orm`. */
+  readRouter?: ReadRouter;
 }
 
 /**
@@ -55,7 +58,7 @@ function auditPlugin(logger: Logger, exposeSqlCount: boolean): ApolloServerPlugi
           const ctx = contextValue;
           if (ctx?.viewer && ctx.audit?.pendingReads) {
             try {
-              await ctx.audit.flushReads(ctx.em, ctx.viewer, ctx.requestId, operationName ?? null);
+              await ctx.audit.flushReads(ctx.primary, ctx.viewer, ctx.requestId, operationName ?? null);
             } catch (err) {
               logger.error({ err, requestId: ctx.requestId }, 'audit log write failed: response withheld');
               if (response.body.kind === 'single') {
@@ -74,7 +77,44 @@ function auditPlugin(logger: Logger, exposeSqlCount: boolean): ApolloServerPlugi
   };
 }
 
-export async function createServer({ orm, config, logger, playgroundHeaders }: ServerOptions): Promise<RapportServer> {
+/**
+ * Query operations read from a replica when one is in rotation and, if the client sent
+ * X-Rapport-Min-LSN, has replayed that far; mutations answer X-Rapport-LSN, the primary's WAL
+ * position after they committed, for the client to send back (read-your-writes).
+ */
+function readRoutingPlugin(router: ReadRouter, logger: Logger, exposeReadFrom: boolean): ApolloServerPlugin<Context> {
+  return {
+    async requestDidStart() {
+      let readFromReplica: string | null = null;
+      return {
+        async didResolveOperation({ operation, contextValue, request }) {
+          if (operation?.operation !== 'query') return;
+          const minLsn = request.http?.headers.get('x-rapport-min-lsn')?.trim() || undefined;
+          const target = await router.choose(minLsn);
+          if (target.replica) {
+            readFrom(contextValue, target.orm);
+            readFromReplica = target.replica;
+          }
+        },
+        async willSendResponse({ operation, response, contextValue }) {
+          if (operation?.operation === 'mutation') {
+            try {
+              response.http.headers.set('x-rapport-lsn', await router.primaryLsn());
+            } catch (err) {
+              // The write's own answer stands; only the read-your-writes hint is missing.
+              logger.warn({ err, requestId: contextValue?.requestId }, 'could not read the primary WAL position');
+            }
+          }
+          if (exposeReadFrom && operation?.operation === 'query' && response.body.kind === 'single') {
+            response.body.singleResult.extensions = { ...response.body.singleResult.extensions, readFrom: readFromReplica ? 'replica' : 'primary' };
+          }
+        },
+      };
+    },
+  };
+}
+
+export async function createServer({ orm, config, logger, playgroundHeaders, readRouter }: ServerOptions): Promise<RapportServer> {
   installSqlCounter();
   const app = express();
   app.disable('x-powered-by');
@@ -111,6 +151,7 @@ export async function createServer({ orm, config, logger, playgroundHeaders }: S
       auditPlugin(logger, config.exposeSqlCount),
       obs.apolloPlugin,
       ...hardening.plugins,
+      ...(readRouter ? [readRoutingPlugin(readRouter, logger, config.exposeSqlCount)] : []),
     ],
   });
   await apollo.start();

@@ -35,6 +35,25 @@ function childrenLoader<T extends object>(em: EntityManager, entity: EntityName<
 }
 
 /**
+ * Loads the children of many parents that belong to known customers, filtering on customer_id as
+ * well: under Citus (README "Scaling out") the read then touches only those customers' shards.
+ */
+function customerChildrenLoader<T extends object>(em: EntityManager, entity: EntityName<T>, table: string, parentColumn: string, orderBy: string) {
+  const map = lightMapper(em, entity);
+  return new DataLoader<{ customerId: string; parentId: string }, T[], string>(
+    async (keys) => {
+      const rows: Array<Record<string, unknown>> = await em.execute(
+        `select * from ${table} where customer_id = any(?::uuid[]) and ${parentColumn} = any(?::uuid[]) order by ${orderBy}`,
+        [uuidArray([...new Set(keys.map((k) => k.customerId))]), uuidArray(keys.map((k) => k.parentId))],
+      );
+      const grouped = groupBy(rows, (r) => String(r[parentColumn]));
+      return keys.map((k) => (grouped.get(k.parentId) ?? []).map(map));
+    },
+    { cacheKeyFn: (k) => k.parentId },
+  );
+}
+
+/**
  * The request's DataLoaders. Created only in the request context, on the request's EntityManager fork,
  * so that caching never crosses requests (nor viewers).
  */
@@ -54,7 +73,7 @@ export function createLoaders(em: EntityManager) {
       return ids.map((id) => byId.get(id) ?? null);
     }),
     identitiesByCustomer: childrenLoader(em, Identity, 'identities', 'customer_id', 'kind, namespace, value'),
-    linesByOrder: childrenLoader(em, OrderLine, 'order_lines', 'order_id', 'position'),
+    linesByOrder: customerChildrenLoader(em, OrderLine, 'order_lines', 'order_id', 'position'),
     /** Current consent state: the latest record per (purpose, channel). */
     currentConsentsByCustomer: new DataLoader<string, ConsentRecord[]>(async (customerIds) => {
       const rows: Array<Record<string, unknown>> = await em.execute(

@@ -22,7 +22,7 @@ export class OrderResolver {
 
   @FieldResolver(() => [OrderLine])
   lines(@Root() order: Order, @Ctx() ctx: Context): Promise<OrderLine[]> {
-    return ctx.loaders.linesByOrder.load(order.id);
+    return ctx.loaders.linesByOrder.load({ customerId: order.customer.id, parentId: order.id });
   }
 
   @Mutation(() => RecordOrderPayload, { description: 'Records an order with its lines; totals are computed here, in integer minor units.' })

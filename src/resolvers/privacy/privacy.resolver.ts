@@ -41,7 +41,7 @@ export class PrivacyResolver {
   async exportCustomerData(@Arg('customerId', () => ID) customerId: string, @Ctx() ctx: Context): Promise<Record<string, unknown>> {
     const id = expectGlobalId(customerId, 'Customer', 'customerId');
     const doc = await exportCustomerData(ctx.em, id);
-    await ctx.em.transactional((tem) => writeAudit(ctx, 'exportCustomerData')(tem, id));
+    await ctx.primary.transactional((tem) => writeAudit(ctx, 'exportCustomerData')(tem, id));
     return doc;
   }
 
