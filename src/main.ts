@@ -5,12 +5,10 @@ import { createLogger } from './logger';
 import { startEmbeddedPostgres, type EmbeddedPostgresHandle } from './db/embedded-postgres';
 import { initOrm, migrate } from './db/orm';
 import { createServer } from './server';
-import { isDatabaseEmpty, seedDemoData } from './cli/seed';
+import { seedDemoIfEmpty } from './cli/seed';
 import { signToken } from './auth/jwt';
 import { Role } from './auth/viewer';
 import { startAnalyticsScheduler } from './analytics/scheduler';
-import { runAnalytics } from './analytics/run';
-import type { EntityManager } from '@mikro-orm/postgresql';
 import { ensureDatabase, DatabaseUnavailableError } from './db/pg-admin';
 import { DataDirInUseError } from './db/data-dir-lock';
 import { openReadReplicas } from './db/read-replicas';
@@ -72,14 +70,7 @@ async function main(): Promise<void> {
   const applied = await migrate(orm);
   if (applied.length) logger.info({ migrations: applied }, 'applied migrations');
 
-  if (config.seedDemo && (await isDatabaseEmpty(orm.em.fork()))) {
-    const started = Date.now();
-    const summary = await seedDemoData(orm, { customers: config.demoCustomers, showcase: true });
-    logger.info({ ...summary, ms: Date.now() - started }, 'seeded demo data');
-    // Metrics, lifecycle stages and segment members are there from the first request, not after the scheduler's first run.
-    const run = await runAnalytics(orm.em.fork() as EntityManager);
-    logger.info({ ms: run?.durationMs }, 'computed analytics of the demo data');
-  }
+  if (config.seedDemo) await seedDemoIfEmpty(orm, config.demoCustomers, logger);
 
   let playgroundHeaders: Record<string, string> | undefined;
   if (config.env === 'development' && config.jwtSecret === DEV_JWT_SECRET) {

@@ -1,9 +1,8 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { loadConfig } from '../config';
 import { createLogger } from '../logger';
-import { initOrm } from '../db/orm';
 import { runAnalytics } from '../analytics/run';
-import { connectCliDatabase } from './database';
+import { withCliOrm } from './database';
 import { UsageError, type Command } from './command';
 
 const USAGE = `usage: npx rapport analytics      (also: npm run analytics)
@@ -16,23 +15,15 @@ async function run(argv: string[]): Promise<number> {
   if (argv.length) throw new UsageError(`unexpected argument ${argv[0]}`);
   const config = loadConfig();
   const logger = createLogger({ logLevel: config.logLevel === 'silent' ? 'silent' : 'info' });
-  const db = await connectCliDatabase(config, logger);
-  try {
-    const orm = await initOrm(db.url);
-    try {
-      const result = await runAnalytics(orm.em.fork() as EntityManager, { log: (m, d) => logger.info(d ?? {}, m) });
-      if (!result) {
-        logger.warn('another analytics run holds the lock; nothing done');
-        return 3;
-      }
-      logger.info({ customers: result.metrics.customers, withOrders: result.metrics.withOrders, bgNbd: result.metrics.bgNbd, gammaGamma: result.metrics.gammaGamma, timingsMs: result.metrics.timingsMs, segments: result.segments, similarities: result.similarities, ms: result.durationMs }, 'analytics done');
-      return 0;
-    } finally {
-      await orm.close();
+  return withCliOrm(config, logger, async (orm) => {
+    const result = await runAnalytics(orm.em.fork() as EntityManager, { log: (m, d) => logger.info(d ?? {}, m) });
+    if (!result) {
+      logger.warn('another analytics run holds the lock; nothing done');
+      return 3;
     }
-  } finally {
-    await db.close();
-  }
+    logger.info({ customers: result.metrics.customers, withOrders: result.metrics.withOrders, bgNbd: result.metrics.bgNbd, gammaGamma: result.metrics.gammaGamma, timingsMs: result.metrics.timingsMs, segments: result.segments, similarities: result.similarities, ms: result.durationMs }, 'analytics done');
+    return 0;
+  });
 }
 
 export const command: Command = { usage: USAGE, run };

@@ -1,4 +1,6 @@
+import type { MikroORM } from '@mikro-orm/postgresql';
 import type { Config } from '../config';
+import { initOrm } from '../db/orm';
 import type { Logger } from '../logger';
 import { startEmbeddedPostgres, embeddedUrl } from '../db/embedded-postgres';
 import { liveOwner } from '../db/data-dir-lock';
@@ -24,4 +26,19 @@ export async function connectCliDatabase(config: Config, logger: Logger, opts: {
   logger.info({ dataDir: config.dataDir }, 'starting the embedded PostgreSQL for this command');
   const embedded = await startEmbeddedPostgres({ dataDir: config.dataDir, port: config.embeddedPgPort });
   return { url: embedded.url, close: () => embedded.stop() };
+}
+
+/** Runs `fn` with an ORM on the CLI's database (connectCliDatabase), closing both afterwards. */
+export async function withCliOrm<T>(config: Config, logger: Logger, fn: (orm: MikroORM) => Promise<T>, opts: { createDatabase?: boolean; poolMax?: number } = {}): Promise<T> {
+  const db = await connectCliDatabase(config, logger, opts);
+  try {
+    const orm = await initOrm(db.url, { poolMax: opts.poolMax });
+    try {
+      return await fn(orm);
+    } finally {
+      await orm.close();
+    }
+  } finally {
+    await db.close();
+  }
 }

@@ -1,12 +1,10 @@
 import { parseArgs } from 'node:util';
 import { loadConfig } from '../config';
 import { createLogger } from '../logger';
-import { initOrm, migrate } from '../db/orm';
+import { migrate } from '../db/orm';
 import { startEmbeddedPostgres } from '../db/embedded-postgres';
-import { isDatabaseEmpty, seedDemoData } from './seed';
-import { runAnalytics } from '../analytics/run';
-import type { EntityManager } from '@mikro-orm/postgresql';
-import { connectCliDatabase } from './database';
+import { seedDemoIfEmpty } from './seed';
+import { withCliOrm } from './database';
 import { UsageError, type Command } from './command';
 
 const USAGE = `usage: npx rapport db start|migrate|seed [options]
@@ -47,30 +45,20 @@ async function run(argv: string[]): Promise<number> {
   const customers = parsed.values.customers === undefined ? config.demoCustomers : Number(parsed.values.customers);
   if (!Number.isInteger(customers) || customers < 1 || customers > 1_000_000) throw new UsageError('--customers must be an integer from 1 to 1000000');
   const logger = createLogger({ logLevel: config.logLevel === 'silent' ? 'silent' : 'info' });
-  const db = await connectCliDatabase(config, logger, { createDatabase: parsed.values['create-database'] || config.dbCreate });
-  try {
-    const orm = await initOrm(db.url, { poolMax: 2 });
-    try {
+  return withCliOrm(
+    config,
+    logger,
+    async (orm) => {
       const applied = await migrate(orm);
       logger.info({ migrations: applied }, applied.length ? 'applied migrations' : 'no pending migrations');
-      if (action === 'seed') {
-        if (!(await isDatabaseEmpty(orm.em.fork()))) {
-          logger.warn('the database already has customers; nothing seeded');
-          return 3;
-        }
-        const started = Date.now();
-        const summary = await seedDemoData(orm, { customers, showcase: true });
-        logger.info({ ...summary, ms: Date.now() - started }, 'seeded demo data');
-        const analytics = await runAnalytics(orm.em.fork() as EntityManager);
-        logger.info({ ms: analytics?.durationMs }, 'computed analytics of the demo data');
+      if (action === 'seed' && !(await seedDemoIfEmpty(orm, customers, logger))) {
+        logger.warn('the database already has customers; nothing seeded');
+        return 3;
       }
       return 0;
-    } finally {
-      await orm.close();
-    }
-  } finally {
-    await db.close();
-  }
+    },
+    { createDatabase: parsed.values['create-database'] || config.dbCreate, poolMax: 2 },
+  );
 }
 
 export const command: Command = { usage: USAGE, run };

@@ -4,6 +4,8 @@ import { Client } from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
 import type { EntityManager, MikroORM } from '@mikro-orm/postgresql';
 import { esc } from '../import/staging';
+import type { Logger } from '../logger';
+import { runAnalytics } from '../analytics/run';
 
 /** A value in COPY text format: arrays as PostgreSQL array literals (demo values hold no commas or quotes), objects as JSON. */
 function copyValue(v: unknown): string {
@@ -100,6 +102,20 @@ const DEMO_OFFERS: Array<{ code: string; name: string; description: string; camp
 export async function isDatabaseEmpty(em: EntityManager): Promise<boolean> {
   const rows: Array<{ n: string }> = await em.execute('select count(*) as n from (select 1 from customers limit 1) x');
   return Number(rows[0].n) === 0;
+}
+
+/**
+ * npm start's demo: into a database without customers, the showcase data and its analytics (metrics,
+ * lifecycle stages, segment members), so every feature answers from the first request. False: not empty.
+ */
+export async function seedDemoIfEmpty(orm: MikroORM, customers: number, logger: Logger): Promise<boolean> {
+  if (!(await isDatabaseEmpty(orm.em.fork()))) return false;
+  const started = Date.now();
+  const summary = await seedDemoData(orm, { customers, showcase: true });
+  logger.info({ ...summary, ms: Date.now() - started }, 'seeded demo data');
+  const run = await runAnalytics(orm.em.fork() as EntityManager);
+  logger.info({ ms: run?.durationMs }, 'computed analytics of the demo data');
+  return true;
 }
 
 export async function seedDemoData(orm: MikroORM, opts: SeedOptions): Promise<SeedSummary> {
