@@ -1,10 +1,7 @@
 import { parseArgs } from 'node:util';
 import { loadConfig } from '../config';
 import { createLogger } from '../logger';
-import { migrate } from '../db/orm';
 import { startEmbeddedPostgres } from '../db/embedded-postgres';
-import { seedDemoIfEmpty } from './seed';
-import { withCliOrm } from './database';
 import { UsageError, type Command } from './command';
 
 const USAGE = `usage: npx rapport db start|migrate|seed [options]
@@ -45,6 +42,8 @@ async function run(argv: string[]): Promise<number> {
   const customers = parsed.values.customers === undefined ? config.demoCustomers : Number(parsed.values.customers);
   if (!Number.isInteger(customers) || customers < 1 || customers > 1_000_000) throw new UsageError('--customers must be an integer from 1 to 1000000');
   const logger = createLogger({ logLevel: config.logLevel === 'silent' ? 'silent' : 'info' });
+  // Loaded here, not at the top: `db start` (which tests spawn) needs no ORM, and starts faster without it.
+  const [{ withCliOrm }, { migrate }, { seedDemoIfEmpty }] = await Promise.all([import('./database'), import('../db/orm'), import('./seed')]);
   return withCliOrm(
     config,
     logger,

@@ -4,10 +4,8 @@ import { parseArgs } from 'node:util';
 import { isSupportedCountry, type CountryCode } from 'libphonenumber-js';
 import { loadConfig } from '../config';
 import { createLogger } from '../logger';
-import { initOrm, migrate } from '../db/orm';
 import { RecordKind } from '../import/import-record';
 import { formatFromPath, runImport, type ImportFormat } from '../import/run-import';
-import { connectCliDatabase } from './database';
 import { UsageError, type Command } from './command';
 
 const USAGE = `usage: npx rapport import FILE [options]      (also: npm run import -- FILE [options])
@@ -70,6 +68,8 @@ async function run(argv: string[]): Promise<number> {
     // parseArgs' own errors (unknown option, missing value) are usage errors too.
     throw new UsageError((err as Error).message);
   }
+  // The ORM and database modules load after the arguments are checked: a usage error answers at once.
+  const [{ initOrm, migrate }, { connectCliDatabase }] = await Promise.all([import('../db/orm'), import('./database')]);
   const config = loadConfig();
   const logger = createLogger({ logLevel: args.quiet || config.logLevel === 'silent' ? 'silent' : 'warn' });
   const db = await connectCliDatabase(config, logger);
