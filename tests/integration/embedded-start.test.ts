@@ -50,7 +50,7 @@ function start(): Promise<Started> {
   const logs: string[] = [];
   return new Promise((resolve, reject) => {
     let url = '';
-    const timer = setTimeout(() => reject(new Error(`server did not start:\n${logs.join('\n')}`)), 90_000);
+    const timer = setTimeout(() => reject(new Error(`server did not start:\n${logs.join('\n')}`)), 240_000);
     const onLine = (line: string) => {
       logs.push(line);
       const u = /"url":"([^"]+)"/.exec(line);
@@ -121,7 +121,7 @@ it('starts embedded PostgreSQL, seeds, serves, stops cleanly and keeps its data'
     expect(await stop(second)).toBe(0);
   }
   expect(postgresRunningOn(path.join(dataRoot, 'pg'))).toBe(false);
-}, 180_000);
+}, 480_000);
 
 describe('one owner per data folder', () => {
   it('a second start on the same data folder refuses at once, naming the running one, which keeps serving', async () => {
@@ -146,7 +146,7 @@ describe('one owner per data folder', () => {
       expect(await stop(first)).toBe(0);
     }
     expect(fs.existsSync(path.join(dataRoot, 'pg', 'rapport.lock'))).toBe(false);
-  }, 180_000);
+  }, 480_000);
 
   it('a PostgreSQL whose owner was killed is an orphan: the next start stops it and takes over', async () => {
     const first = await start();
@@ -164,5 +164,5 @@ describe('one owner per data folder', () => {
       expect(await stop(next)).toBe(0);
     }
     expect(postgresRunningOn(path.join(dataRoot, 'pg'))).toBe(false);
-  }, 180_000);
+  }, 480_000);
 });
