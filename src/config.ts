@@ -66,6 +66,12 @@ export interface Config {
   dbStatementTimeoutMs: number;
   /** Answer 503 REQUEST_TIMEOUT when a /graphql request is not answered within this, in ms; 0: none. */
   requestTimeoutMs: number;
+  /** The Segment-compatible tracking API at /v1 and analytics.js (README "Tracking API"). */
+  trackingApi: boolean;
+  /** Serve the schema as an Apollo Federation 2 subgraph (README "Federation"). */
+  federation: boolean;
+  /** Path of a trusted-documents manifest (sha256 → document): only those operations run (README "Trusted documents"). */
+  trustedDocuments?: string;
   /** MERGE_POLICY (JSON): automatic merges, identifier limits, junk values, source priority (README "Identity resolution and merges"). */
   mergePolicy: MergePolicy;
 }
@@ -202,6 +208,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     trustProxy: trustProxyVar(env),
     dbStatementTimeoutMs: intVar(env, 'DB_STATEMENT_TIMEOUT_MS', 15_000, 0, 24 * 3_600_000),
     requestTimeoutMs: intVar(env, 'REQUEST_TIMEOUT_MS', 30_000, 0, 24 * 3_600_000),
+    trackingApi: boolVar(env, 'TRACKING_API', true),
+    federation: boolVar(env, 'FEDERATION', false),
+    trustedDocuments: env.TRUSTED_DOCUMENTS ? path.resolve(env.TRUSTED_DOCUMENTS) : undefined,
     mergePolicy: mergePolicyVar(env),
   };
 }

@@ -4,7 +4,7 @@ import express from 'express';
 import { ApolloServer, type ApolloServerPlugin } from '@apollo/server';
 import { expressMiddleware } from '@as-integrations/express5';
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
-import { ApolloServerPluginCacheControlDisabled, ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
+import { ApolloServerPluginCacheControlDisabled, ApolloServerPluginInlineTraceDisabled, ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import { GraphQLError, getOperationAST, parse, specifiedRules, validate, type DocumentNode, type FormattedExecutionResult } from 'graphql';
 import type { MikroORM } from '@mikro-orm/postgresql';
 import { WebSocketServer } from 'ws';
@@ -24,6 +24,8 @@ import { playgroundRouter } from './playground/playground.router';
 import { customer360Query, playgroundExamples } from './playground/examples';
 import { createHardening } from './hardening';
 import { createActivityEvents, type ActivityEvents } from './live/activity-events';
+import { trackingRouter } from './tracking/tracking.router';
+import { loadTrustedDocuments, trustedDocumentsIntake } from './hardening/trusted-documents';
 
 export interface RapportServer {
   app: express.Express;
@@ -123,12 +125,20 @@ export async function createServer({ orm, config, logger, playgroundHeaders, rea
   logger = obs.logger; // what is logged on behalf of a request carries its requestId
   app.use(obs.requestStart);
   const httpServer = http.createServer(app);
+  // Idle keep-alive connections outlive their clients' and proxies' own idle timeouts (undici: 4 s, load
+  // balancers: ~60 s): a server that closes first races the client's next request on that socket,
+  // which then fails with ECONNRESET although nothing was wrong (seen under load in the test suite).
+  httpServer.keepAliveTimeout = 65_000;
+  httpServer.headersTimeout = 66_000;
   const verifyJwt = createJwtVerifier({ secret: config.jwtSecret, jwksUrl: config.jwksUrl, issuer: config.jwtIssuer, audience: config.jwtAudience });
   // Limits, rate limits, timeouts, introspection and error shapes: README "Limits" (src/hardening).
   const hardening = await createHardening({ config, logger, verifyJwt });
   app.set('trust proxy', config.trustProxy);
 
-  const schema = await buildAppSchema();
+  // Trusted documents (README "Trusted documents"): a bad manifest stops start-up.
+  const trusted = config.trustedDocuments ? loadTrustedDocuments(config.trustedDocuments) : undefined;
+  if (trusted) logger.info({ documents: trusted.size }, 'serving trusted documents only');
+  const schema = await buildAppSchema(config.federation ? { federation: { maxRepresentations: config.maxPageSize } } : {});
   const formatError = obs.formatError(hardening.formatError(createFormatError(logger)));
   const events = await createActivityEvents({ redisUrl: config.redisUrl, channel: config.liveChannel, logger });
   let wsCleanup: { dispose(): void | Promise<void> } | undefined; // set once /graphql is mounted
@@ -139,6 +149,9 @@ export async function createServer({ orm, config, logger, playgroundHeaders, rea
     includeStacktraceInErrorResponses: false,
     csrfPrevention: true,
     allowBatchedHttpRequests: false,
+    // Automatic persisted queries: on (Apollo's bounded in-memory cache) unless only trusted documents
+    // run, where an unknown hash must never be registered by whoever sends it.
+    ...(trusted ? { persistedQueries: false as const } : {}),
     ...hardening.apollo,
     plugins: [
       ApolloServerPluginDrainHttpServer({ httpServer }),
@@ -148,6 +161,8 @@ export async function createServer({ orm, config, logger, playgroundHeaders, rea
       // Per-field cache hints cost a fifth of a list query's CPU (profiled) and nothing here is
       // cacheable: personal data answers `cache-control: no-store`, set below.
       ApolloServerPluginCacheControlDisabled(),
+      // A subgraph would otherwise send the router per-field timing traces (ftv1) on request: CPU for every field, and timings to whoever asks.
+      ApolloServerPluginInlineTraceDisabled(),
       auditPlugin(logger, config.exposeSqlCount),
       obs.apolloPlugin,
       ...hardening.plugins,
@@ -186,6 +201,7 @@ export async function createServer({ orm, config, logger, playgroundHeaders, rea
       next();
     },
     hardening.intake,
+    ...(trusted ? [trustedDocumentsIntake(trusted)] : []),
     obs.graphqlScope,
     expressMiddleware(apollo, {
       context: async ({ req, res }) => {
@@ -198,6 +214,21 @@ export async function createServer({ orm, config, logger, playgroundHeaders, rea
       },
     }),
   );
+
+  // The Segment-compatible tracking API and analytics.js (README "Tracking API").
+  if (config.trackingApi) {
+    app.use(
+      trackingRouter({
+        apollo,
+        intake: hardening.intake,
+        authenticate: (apiKey) => authenticate(undefined, apiKey, verifyJwt, orm, logger),
+        createContext: (viewer, res) => {
+          obs.noteViewer(res, viewer);
+          return createContext(orm, config, viewer, obs.requestIdOf(res)!, events);
+        },
+      }),
+    );
+  }
 
   // Subscriptions: the graphql-ws protocol on the same path (README "Live updates").
   const wsServer = new WebSocketServer({ server: httpServer, path: '/graphql' });
@@ -224,8 +255,14 @@ export async function createServer({ orm, config, logger, playgroundHeaders, rea
       // under the same parser and validation limits as HTTP.
       onSubscribe: (ctx, _id, payload) => {
         let document: DocumentNode;
+        let query = payload.query;
+        if (trusted) {
+          const outcome = trusted.resolve(payload);
+          if ('code' in outcome) return [new GraphQLError(outcome.message, { extensions: { code: outcome.code } })];
+          query = outcome.query;
+        }
         try {
-          document = parse(payload.query, { maxTokens: config.maxTokens });
+          document = parse(query, { maxTokens: config.maxTokens });
         } catch (e) {
           return [e instanceof GraphQLError ? e : new GraphQLError('could not parse the operation')];
         }

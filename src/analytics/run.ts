@@ -2,11 +2,14 @@ import type { EntityManager } from '@mikro-orm/postgresql';
 import { recomputeMetrics, type RecomputeOptions, type RecomputeSummary } from './recompute';
 import { evaluateAllSegments, type SegmentEvaluation } from './segments.service';
 import { recomputeProductSimilarities, type SimilaritySummary } from './recommendations';
+import { refreshOfferAttribution } from '../campaigns/results';
 
 export interface AnalyticsRunResult {
   metrics: RecomputeSummary;
   segments: SegmentEvaluation[];
   similarities: SimilaritySummary;
+  /** Offers whose attributed revenue changed (the next-best-offer ranking's worth per acceptance). */
+  offersAttributed: number;
   durationMs: number;
 }
 
@@ -14,7 +17,7 @@ export interface AnalyticsRunResult {
 const ANALYTICS_LOCK = 7_246_001;
 
 /**
- * Metrics, then segments (which may use them), then item-to-item product similarities. Guarded by a session advisory lock so that several
+ * Metrics, then segments (which may use them), then item-to-item product similarities, then offers' attributed revenue. Guarded by a session advisory lock so that several
  * instances (or the CLI next to a server) never run it twice at once; returns null when another holds it.
  */
 export async function runAnalytics(em: EntityManager, opts: RecomputeOptions = {}): Promise<AnalyticsRunResult | null> {
@@ -26,6 +29,7 @@ export async function runAnalytics(em: EntityManager, opts: RecomputeOptions = {
     const metrics = await recomputeMetrics(tem, opts);
     const segments = await evaluateAllSegments(tem, opts.asOf ?? new Date());
     const similarities = await recomputeProductSimilarities(tem, { asOf: opts.asOf });
-    return { metrics, segments, similarities, durationMs: Date.now() - started };
+    const offersAttributed = await refreshOfferAttribution(tem);
+    return { metrics, segments, similarities, offersAttributed, durationMs: Date.now() - started };
   });
 }

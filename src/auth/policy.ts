@@ -56,6 +56,8 @@ const nbo: FieldPolicy = { [ADMIN]: true, [SUPPORT]: true, [MARKETING]: true, [C
 /** An offer's terms, as presented; its targeting and value stay with staff. */
 const offerTerms: FieldPolicy = staff({ [CUSTOMER]: true });
 const offerInternals: FieldPolicy = staff();
+/** Campaign results, like campaignMetrics: business figures, no personal data. */
+const campaignFigures: FieldPolicy = { [ADMIN]: true, [MARKETING]: true, [ANALYST]: true };
 
 /** Root fields. Object-level checks (whose customer) then apply to whatever they return. */
 export const QUERY_POLICY: Record<string, FieldPolicy> = {
@@ -126,6 +128,19 @@ export const SUBSCRIPTION_POLICY: Record<string, FieldPolicy> = {
 };
 
 /** Fields of customer-owned types. Every one of them also requires object-level access to its customer. */
+/**
+ * Apollo Federation's entry points, served only with FEDERATION=on (README "Federation").
+ * `_entities` answers each representation as `node(id)` would (null where the viewer may not see the
+ * object), under node's grant; `_service` gives the subgraph's SDL, to staff as introspection is.
+ */
+export const FEDERATION_QUERY_POLICY: Record<string, FieldPolicy> = {
+  _entities: everyone(Scope.CUSTOMERS_READ),
+  _service: staff(),
+};
+export const FEDERATION_TYPE_POLICY: Record<string, Record<string, FieldPolicy>> = {
+  _Service: { sdl: staff() },
+};
+
 export const TYPE_POLICY: Record<string, Record<string, FieldPolicy>> = {
   Customer: {
     id: everyone(Scope.CUSTOMERS_READ),
@@ -200,9 +215,23 @@ export const TYPE_POLICY: Record<string, Record<string, FieldPolicy>> = {
   // Not customer-owned. What the customer is offered (terms) vs. how marketing targets and values it.
   Offer: {
     ...Object.fromEntries(['id', 'code', 'name', 'description', 'goal', 'discountPercent', 'discount', 'channels', 'startsAt', 'endsAt', 'maxAcceptancesPerCustomer'].map((f) => [f, offerTerms])),
-    ...Object.fromEntries(['campaign', 'value', 'targetSegments', 'consentPurpose', 'status', 'stats', 'createdAt', 'updatedAt'].map((f) => [f, offerInternals])),
+    ...Object.fromEntries(['campaign', 'value', 'targetSegments', 'consentPurpose', 'status', 'stats', 'createdAt', 'updatedAt', 'variantWeight'].map((f) => [f, offerInternals])),
   },
-  Campaign: Object.fromEntries(['id', 'code', 'name', 'description', 'channels', 'startsAt', 'endsAt', 'status', 'createdAt', 'updatedAt'].map((f) => [f, offerInternals])),
+  Campaign: Object.fromEntries(['id', 'code', 'name', 'description', 'channels', 'startsAt', 'endsAt', 'status', 'createdAt', 'updatedAt',
+    'controlPercent', 'attributionWindowDays', 'cost'].map((f) => [f, offerInternals])),
+  // Campaign results: aggregates for those who read campaign metrics. Converters are people: marketing
+  // acts on them and admin oversees; analysts keep to aggregates. Each customer's fields keep their rules.
+  CampaignResults: Object.fromEntries(['currency', 'controlPercent', 'attributionWindowDays', 'exposed', 'control', 'uplift', 'relativeUplift', 'revenuePerCustomerUplift',
+    'incrementalRevenueMinor', 'incrementalConversions', 'verdict', 'costMinor', 'discountsMinor', 'roi', 'variants', 'offers'].map((f) => [f, campaignFigures])),
+  CampaignGroupFigures: Object.fromEntries(['customers', 'converters', 'conversionRate', 'revenueMinor', 'revenuePerCustomer', 'attributedRevenueMinor',
+    'attributedRevenuePerCustomer', 'accepted', 'acceptanceRate'].map((f) => [f, campaignFigures])),
+  CampaignVariantResult: Object.fromEntries(['offer', 'weight', 'exposed', 'uplift', 'relativeUplift', 'revenuePerCustomerUplift', 'incrementalRevenueMinor',
+    'incrementalConversions', 'verdict', 'acceptanceVsBaseline', 'attributedRevenueVsBaseline', 'comparison'].map((f) => [f, campaignFigures])),
+  CampaignOfferResult: {
+    ...Object.fromEntries(['offer', 'attributedOrders', 'converterCount', 'attributedRevenueMinor'].map((f) => [f, campaignFigures])),
+    converters: { [ADMIN]: true, [MARKETING]: true },
+  },
+  ConfidenceInterval: Object.fromEntries(['estimate', 'low', 'high'].map((f) => [f, campaignFigures])),
   CustomerMerge: Object.fromEntries(
     ['id', 'survivor', 'loser', 'reason', 'actor', 'automatic', 'createdAt', 'undoneAt', 'undoneBy', 'moves'].map((f) => [f, { [ADMIN]: true, [SUPPORT]: true }]),
   ),

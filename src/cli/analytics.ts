@@ -21,7 +21,7 @@ async function run(argv: string[]): Promise<number> {
       logger.warn('another analytics run holds the lock; nothing done');
       return 3;
     }
-    logger.info({ customers: result.metrics.customers, withOrders: result.metrics.withOrders, bgNbd: result.metrics.bgNbd, gammaGamma: result.metrics.gammaGamma, timingsMs: result.metrics.timingsMs, segments: result.segments, similarities: result.similarities, ms: result.durationMs }, 'analytics done');
+    logger.info({ customers: result.metrics.customers, withOrders: result.metrics.withOrders, bgNbd: result.metrics.bgNbd, gammaGamma: result.metrics.gammaGamma, timingsMs: result.metrics.timingsMs, segments: result.segments, similarities: result.similarities, offersAttributed: result.offersAttributed, ms: result.durationMs }, 'analytics done');
     return 0;
   });
 }

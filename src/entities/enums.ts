@@ -66,6 +66,12 @@ export enum InteractionType {
   STORE_VISIT = 'store_visit',
   TICKET = 'ticket',
   SOCIAL_MENTION = 'social_mention',
+  /** An app screen (Segment screen calls). */
+  SCREEN_VIEW = 'screen_view',
+  /** A named event of the sender's own (Segment track calls with no type of their own); the name is properties.event. */
+  CUSTOM_EVENT = 'custom_event',
+  /** Once per campaign and control customer, at first eligibility: what they would have been shown was held back. */
+  HELD_OUT = 'held_out',
 }
 
 export enum FeedbackKind {

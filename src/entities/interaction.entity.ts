@@ -17,6 +17,11 @@ import { InteractionChannel, InteractionType } from './enums';
   name: 'interactions_offer_response_idx',
   expression: `create index "interactions_offer_response_idx" on "interactions" ("customer_id", (properties ->> 'offerId')) where "type" in ('offer_shown', 'offer_accepted', 'offer_rejected')`,
 })
+// A campaign's exposures and holdouts, read by campaign code and type (campaign results).
+@Index({
+  name: 'interactions_campaign_type_idx',
+  expression: `create index "interactions_campaign_type_idx" on "interactions" ("campaign", "type", "customer_id") where "campaign" is not null`,
+})
 export class Interaction {
   [OptionalProps]?: 'globalId' | 'createdAt' | 'properties' | 'source';
 

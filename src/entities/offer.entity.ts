@@ -1,4 +1,4 @@
-import { Entity, Enum, Index, ManyToOne, PrimaryKey, Property, Unique, OptionalProps } from '@mikro-orm/core';
+import { Check, Entity, Enum, Index, ManyToOne, PrimaryKey, Property, Unique, OptionalProps } from '@mikro-orm/core';
 import { Field, Float, ID, Int, ObjectType } from 'type-graphql';
 import { Node } from '../schema/node';
 import { toGlobalId } from '../schema/global-id';
@@ -25,10 +25,11 @@ export class OfferStats {
 @ObjectType('Offer', { implements: Node })
 @Entity({ tableName: 'offers' })
 @Index({ name: 'offers_status_idx', properties: ['status'] })
+@Check({ name: 'offers_variant_weight_check', expression: 'variant_weight >= 1 and variant_weight <= 1000' })
 export class Offer {
   [OptionalProps]?: 'globalId' | 'createdAt' | 'updatedAt' | 'description' | 'campaign' | 'discountPercent' | 'discountMinor' | 'segmentIds'
     | 'consentPurpose' | 'endsAt' | 'maxAcceptancesPerCustomer' | 'status' | 'goal' | 'shownCount' | 'acceptedCount' | 'rejectedCount'
-    | 'value' | 'discount' | 'stats';
+    | 'value' | 'discount' | 'stats' | 'variantWeight' | 'attributedRevenueMinor' | 'attributedConverters';
 
   @PrimaryKey({ type: 'uuid', defaultRaw: 'gen_random_uuid()' })
   id!: string;
@@ -109,6 +110,22 @@ export class Offer {
 
   @Property({ type: 'integer', default: 0 })
   rejectedCount: number = 0;
+
+  /**
+   * Set: the offer is one A/B variant of its campaign, drawn with this weight among the campaign's
+   * variants; each customer is given one variant, always the same (src/campaigns/holdout.ts).
+   */
+  @Field(() => Int, { nullable: true, description: 'A/B variant weight within its campaign (1 to 1000); null: not a variant, shown to every treated customer.' })
+  @Property({ type: 'smallint', nullable: true })
+  variantWeight?: number | null;
+
+  /** Revenue of orders attributed to this offer, kept by the analytics run for the ranking. */
+  @Property({ type: 'bigint', default: 0 })
+  attributedRevenueMinor: string = '0';
+
+  /** Distinct customers with an order attributed to this offer (the same run). */
+  @Property({ type: 'integer', default: 0 })
+  attributedConverters: number = 0;
 
   @Property({ type: 'text' })
   createdBy!: string;

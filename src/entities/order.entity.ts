@@ -12,7 +12,7 @@ import { OrderChannel, OrderStatus } from './enums';
 @Index({ name: 'orders_customer_placed_at_idx', properties: ['customer', 'placedAt', 'id'] })
 @Unique({ name: 'orders_source_external_id_key', properties: ['source', 'externalId'] })
 export class Order {
-  [OptionalProps]?: 'globalId' | 'subtotal' | 'discount' | 'total' | 'createdAt' | 'status' | 'source';
+  [OptionalProps]?: 'globalId' | 'subtotal' | 'discount' | 'total' | 'createdAt' | 'status' | 'source' | 'offerId' | 'campaignId';
 
   @PrimaryKey({ type: 'uuid', defaultRaw: 'gen_random_uuid()' })
   id!: string;
@@ -72,6 +72,14 @@ export class Order {
   get total(): Money {
     return new Money(this.totalMinor, this.currency);
   }
+
+  /** The offer whose code was used at checkout: the order counts for it (and its campaign) whatever else the customer saw. */
+  @Property({ type: 'uuid', nullable: true })
+  offerId?: string | null;
+
+  /** The campaign named at checkout (directly, or through the offer): direct attribution, which always wins. */
+  @Property({ type: 'uuid', nullable: true })
+  campaignId?: string | null;
 
   @Field(() => DateTimeScalar)
   @Property({ type: 'timestamptz', defaultRaw: 'now()' })

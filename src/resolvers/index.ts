@@ -11,7 +11,7 @@ import { PrivacyResolver } from './privacy/privacy.resolver';
 import { TimelineResolver } from './timeline/timeline.resolver';
 import { LiveResolver } from './live/live.resolver';
 import { CustomerValueResolver, SegmentMembershipResolver, SegmentResolver } from './analytics/analytics.resolver';
-import { InsightsResolver } from './insights/insights.resolver';
+import { CampaignMetricsRowResolver, CampaignOfferResultResolver, CampaignVariantResultResolver, InsightsResolver } from './insights/insights.resolver';
 import { CustomerOffersResolver, OfferResolver } from './offers/offers.resolver';
 import { CustomerMergeFieldsResolver, MergeResolver } from './merge/merge.resolver';
 import { CustomerPreferencesFieldResolver, CustomerPreferencesResolver } from './preferences/preferences.resolver';
@@ -38,6 +38,9 @@ export const resolvers: NonEmptyArray<Function> = [
   SegmentResolver,
   SegmentMembershipResolver,
   InsightsResolver,
+  CampaignMetricsRowResolver,
+  CampaignVariantResultResolver,
+  CampaignOfferResultResolver,
   OfferResolver,
   CustomerOffersResolver,
   MergeResolver,

@@ -4,6 +4,7 @@ import { buildSchema } from 'type-graphql';
 import { resolvers } from '../resolvers';
 import { registerEnums } from './enums';
 import { applyPermissions, guardSubscriptions } from './permissions';
+import { toSubgraphSchema } from './federation';
 
 let cached: GraphQLSchema | undefined;
 
@@ -33,7 +34,12 @@ export async function buildBareSchema(): Promise<GraphQLSchema> {
   return cached;
 }
 
-/** The served schema: the bare schema wrapped in the graphql-shield permission layer. */
-export async function buildAppSchema(): Promise<GraphQLSchema> {
-  return guardSubscriptions(applyPermissions(await buildBareSchema()));
+/**
+ * The served schema: the bare schema wrapped in the graphql-shield permission layer; with
+ * `federation`, first rebuilt as an Apollo Federation subgraph (README "Federation").
+ */
+export async function buildAppSchema(opts: { federation?: { maxRepresentations: number } } = {}): Promise<GraphQLSchema> {
+  const bare = await buildBareSchema();
+  if (opts.federation) return guardSubscriptions(applyPermissions(toSubgraphSchema(bare, opts.federation.maxRepresentations), { federation: true }));
+  return guardSubscriptions(applyPermissions(bare));
 }

@@ -5,7 +5,8 @@ import type { Context } from '../context';
 import { Role } from '../auth/viewer';
 import { accessKnownNow, canAccessCustomer, hasConsent } from '../auth/access';
 import {
-  CUSTOMER_OWNED_TYPES, METRICS_FILTER_ROLES, MUTATION_POLICY, PII_FIELDS, PII_FILTER_ROLES, QUERY_POLICY, SUBSCRIPTION_POLICY, TYPE_POLICY, type FieldPolicy,
+  CUSTOMER_OWNED_TYPES, FEDERATION_QUERY_POLICY, FEDERATION_TYPE_POLICY, METRICS_FILTER_ROLES, MUTATION_POLICY, PII_FIELDS, PII_FILTER_ROLES, QUERY_POLICY, SUBSCRIPTION_POLICY,
+  TYPE_POLICY, type FieldPolicy,
 } from '../auth/policy';
 import { fromGlobalId } from './global-id';
 
@@ -150,13 +151,15 @@ const admin = (ctx: Context): Verdict => (!ctx.viewer ? unauthenticated() : ctx.
 const isAuthenticated = withVerdictNow(rule('isAuthenticated', { cache: 'contextual' })((_p, _a, ctx: Context) => authenticated(ctx)), (_p, ctx) => authenticated(ctx));
 const isAdmin = withVerdictNow(rule('isAdmin', { cache: 'contextual' })((_p, _a, ctx: Context) => admin(ctx)), (_p, ctx) => admin(ctx));
 
-function buildRules(): IRules {
+/** The rule tree; with `federation`, also the subgraph's entry points (README "Federation"). */
+function buildRules(federation = false): IRules {
+  const queries = federation ? { ...QUERY_POLICY, ...FEDERATION_QUERY_POLICY } : QUERY_POLICY;
   const tree: Record<string, Record<string, unknown> | unknown> = {
-    Query: Object.fromEntries(Object.entries(QUERY_POLICY).map(([f, p]) => [f, rootRule('Query', f, p)])),
+    Query: Object.fromEntries(Object.entries(queries).map(([f, p]) => [f, rootRule('Query', f, p)])),
     Mutation: Object.fromEntries(Object.entries(MUTATION_POLICY).map(([f, p]) => [f, rootRule('Mutation', f, p)])),
     Subscription: Object.fromEntries(Object.entries(SUBSCRIPTION_POLICY).map(([f, p]) => [f, rootRule('Subscription', f, p)])),
   };
-  for (const [type, fields] of Object.entries(TYPE_POLICY)) {
+  for (const [type, fields] of Object.entries(federation ? { ...TYPE_POLICY, ...FEDERATION_TYPE_POLICY } : TYPE_POLICY)) {
     const owned = (CUSTOMER_OWNED_TYPES as readonly string[]).includes(type);
     tree[type] = Object.fromEntries(Object.entries(fields).map(([f, p]) => [f, fieldRule(type, f, p, owned)]));
   }
@@ -174,14 +177,19 @@ function buildRules(): IRules {
 
 export const permissionRules = buildRules();
 
-export const permissions = shield(permissionRules, {
-  // Deny by default: any field not named in the tree is refused.
-  fallbackRule: deny,
-  fallbackError: () => forbidden('not allowed', 'DEFAULT_DENY'),
-  // Errors thrown by resolvers (typed domain errors) must reach the client as they are, not as "Not Authorised!".
-  allowExternalErrors: true,
-  debug: false,
-});
+function shieldOf(rules: IRules) {
+  return shield(rules, {
+    // Deny by default: any field not named in the tree is refused.
+    fallbackRule: deny,
+    fallbackError: () => forbidden('not allowed', 'DEFAULT_DENY'),
+    // Errors thrown by resolvers (typed domain errors) must reach the client as they are, not as "Not Authorised!".
+    allowExternalErrors: true,
+    debug: false,
+  });
+}
+
+export const permissions = shieldOf(permissionRules);
+let federationShield: { rules: IRules; shield: ReturnType<typeof shieldOf> } | undefined;
 
 type FieldMiddleware = (
   resolve: (parent: unknown, args: Record<string, unknown>, ctx: Context, info: GraphQLResolveInfo) => unknown,
@@ -189,8 +197,8 @@ type FieldMiddleware = (
 ) => unknown;
 
 /** The rule the tree gives a field (a type-wide rule, a field's own, or none: the fallback, deny). */
-function ruleOf(type: string, field: string): object | undefined {
-  const entry = (permissionRules as Record<string, unknown>)[type];
+function ruleOf(tree: IRules, type: string, field: string): object | undefined {
+  const entry = (tree as Record<string, unknown>)[type];
   if (!entry || typeof entry !== 'object') return undefined;
   if (VERDICT_NOW.has(entry)) return entry;
   const rules = entry as Record<string, object | undefined>;
@@ -208,13 +216,22 @@ function ruleOf(type: string, field: string): object | undefined {
  * consent, a fallback deny, any exception in the synchronous part) goes to shield's own middleware,
  * which runs the whole rule as before.
  */
-export function applyPermissions(schema: GraphQLSchema): GraphQLSchema {
-  const generated = permissions.generate(schema) as Record<string, Record<string, FieldMiddleware | { resolve: FieldMiddleware }>>;
+export function applyPermissions(schema: GraphQLSchema, opts: { federation?: boolean } = {}): GraphQLSchema {
+  let rules = permissionRules;
+  let layer = permissions;
+  if (opts.federation) {
+    if (!federationShield) {
+      const federated = buildRules(true);
+      federationShield = { rules: federated, shield: shieldOf(federated) };
+    }
+    ({ rules, shield: layer } = federationShield);
+  }
+  const generated = layer.generate(schema) as Record<string, Record<string, FieldMiddleware | { resolve: FieldMiddleware }>>;
   const fieldMap: Record<string, Record<string, FieldMiddleware | { resolve: FieldMiddleware }>> = {};
   for (const [type, fields] of Object.entries(generated)) {
     fieldMap[type] = {};
     for (const [field, shielded] of Object.entries(fields)) {
-      const rule = ruleOf(type, field);
+      const rule = ruleOf(rules, type, field);
       const now = rule ? VERDICT_NOW.get(rule) : undefined;
       fieldMap[type][field] = now && typeof shielded === 'function' ? verdictFirst(now, shielded) : shielded;
     }

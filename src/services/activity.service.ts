@@ -35,6 +35,19 @@ export interface RecordOrderData {
   currency: string;
   discountMinor?: number | null;
   lines: OrderLineData[];
+  /** A code used at checkout: an offer's code, else a campaign's. The order is then attributed to it directly. */
+  promoCode?: string | null;
+}
+
+/** The offer (and its campaign), or the campaign, a checkout code names; NOT_FOUND-like BAD_USER_INPUT when none. */
+async function resolvePromoCode(em: EntityManager, code: string): Promise<{ offerId: string | null; campaignId: string | null }> {
+  const [row]: Array<{ offer_id: string | null; campaign_id: string | null }> = await em.execute(
+    `select id as offer_id, campaign_id from offers where code = ?
+     union all select null, id from campaigns where code = ? and not exists (select 1 from offers where code = ?)`,
+    [code, code, code],
+  );
+  if (!row) throw badInput(`promoCode "${code}" names no offer or campaign`, 'promoCode');
+  return { offerId: row.offer_id, campaignId: row.campaign_id };
 }
 
 export const MAX_ORDER_LINES = 500;
@@ -94,8 +107,10 @@ export function priceOrderLines<P extends PricedProduct>(
  */
 export async function recordOrder(em: EntityManager, data: RecordOrderData, audit?: WriteAudit): Promise<{ order: Order; created: boolean }> {
   const { source, externalId, discountMinor, status } = validateOrder(data);
+  const promoCode = cleanText(data.promoCode, 'promoCode', 128) ?? null;
 
   return em.transactional(async (tem) => {
+    const promo = promoCode ? await resolvePromoCode(tem, promoCode) : { offerId: null, campaignId: null };
     if (externalId) {
       const lock = advisoryLockSql([`order:${source}:${externalId}`])!;
       await tem.execute(lock.sql, lock.params);
@@ -118,6 +133,7 @@ export async function recordOrder(em: EntityManager, data: RecordOrderData, audi
         const same =
           existing.customer.id === customer.id && existing.currency === data.currency && existing.placedAt.getTime() === data.placedAt.getTime() &&
           existing.channel === data.channel && existing.status === status && existing.discountMinor === discountMinor &&
+          (existing.offerId ?? null) === promo.offerId && (existing.campaignId ?? null) === promo.campaignId &&
           storedLines.length === lines.length &&
           storedLines.every((sl, i) => sl.product.id === lines[i].product.id && sl.quantity === lines[i].quantity && sl.unitPriceMinor === lines[i].unitPriceMinor);
         if (!same) throw conflict(`order ${source}/${externalId} was already recorded with different content`, { field: 'externalId', orderId: toGlobalId('Order', existing.id) });
@@ -128,6 +144,7 @@ export async function recordOrder(em: EntityManager, data: RecordOrderData, audi
     const order = tem.create(Order, {
       customer, externalId, source, placedAt: data.placedAt, channel: data.channel, status,
       currency: data.currency, subtotalMinor: subtotal, discountMinor, totalMinor: subtotal - discountMinor,
+      offerId: promo.offerId, campaignId: promo.campaignId,
     });
     lines.forEach((l, i) => tem.create(OrderLine, { order, customer, currency: data.currency, position: i + 1, ...l }));
     await tem.flush();

@@ -206,7 +206,8 @@ export async function campaignMetrics(em: EntityManager, args: CampaignMetricsAr
     if (args.segmentId) params.push(args.segmentId);
     segCols = 's.id as segment_id, s.name as segment_name';
   }
-  const where = ['i.campaign is not null', 'i.occurred_at >= ?', 'i.occurred_at <= now()'];
+  // A HELD_OUT is the record of NOT reaching a control customer: no send, open or reach.
+  const where = ['i.campaign is not null', "i.type <> 'held_out'", 'i.occurred_at >= ?', 'i.occurred_at <= now()'];
   params.push(args.since);
   if (campaign) {
     where.push('i.campaign = ?');

@@ -12,7 +12,11 @@ import { ValueTier } from '../analytics/enums';
  *               CROSS_SELL: 0.5 + P(alive)                            (0.5 … 1.5)
  *               GENERAL, or no metrics yet: 1
  *   P(accept) = min(0.95, base × own × metrics)
- *   expected value = score = P(accept) × value (minor units of the offer's currency)
+ *   worth     = (10 × value + attributed revenue) / (10 + max(accepted, attributed converters))
+ *               the declared value of one acceptance, moving toward the revenue each acceptance of this
+ *               offer (each A/B variant is an offer) actually brought, as evidence accumulates: the
+ *               declared value counts as 10 acceptances' worth (the same strength as the Beta prior)
+ *   expected value = score = P(accept) × worth (minor units of the offer's currency)
  */
 export const PRIOR_ACCEPTS = 1;
 export const PRIOR_REJECTS = 9;
@@ -20,6 +24,8 @@ export const REJECTION_FACTOR = 0.3;
 export const FATIGUE_FACTOR = 0.8;
 export const FATIGUE_DAYS = 30;
 export const MAX_P_ACCEPT = 0.95;
+/** How many acceptances the declared value is worth against attributed revenue. */
+export const PRIOR_VALUE_WEIGHT = PRIOR_ACCEPTS + PRIOR_REJECTS;
 
 const TIER_FACTOR: Record<string, number> = {
   [ValueTier.MOST_VALUABLE]: 1.5, [ValueTier.MOST_GROWABLE]: 1.2, [ValueTier.MAINTAIN]: 1, [ValueTier.BELOW_ZERO]: 0.6,
@@ -34,6 +40,9 @@ export interface OfferHistory {
   ownRejected: number;
   ownShownRecent: number;
   ownRespondedRecent: number;
+  /** Revenue of orders attributed to the offer and the customers who placed them (analytics run). */
+  attributedRevenueMinor?: number;
+  attributedConverters?: number;
 }
 
 export interface CustomerSignals {
@@ -66,8 +75,17 @@ function metricsFactor(goal: OfferGoal, m: CustomerSignals): { factor: number; w
   }
 }
 
+/** The worth of one acceptance: the declared value, shrunk toward the attributed revenue per acceptance. */
+export function learnedValue(valueMinor: number, h: Pick<OfferHistory, 'accepted' | 'attributedRevenueMinor' | 'attributedConverters'>): number {
+  const n = Math.max(h.accepted, h.attributedConverters ?? 0);
+  const revenue = h.attributedRevenueMinor ?? 0;
+  if (n === 0 || revenue === 0) return valueMinor;
+  return (PRIOR_VALUE_WEIGHT * valueMinor + revenue) / (PRIOR_VALUE_WEIGHT + n);
+}
+
 export function scoreOffer(goal: OfferGoal, valueMinor: number, h: OfferHistory, m: CustomerSignals): OfferScore {
   const base = baseAcceptance(h);
+  const worth = learnedValue(valueMinor, h);
   const fatigue = Math.max(0, h.ownShownRecent - h.ownRespondedRecent);
   const own = REJECTION_FACTOR ** h.ownRejected * FATIGUE_FACTOR ** fatigue;
   const metrics = metricsFactor(goal, m);
@@ -76,5 +94,6 @@ export function scoreOffer(goal: OfferGoal, valueMinor: number, h: OfferHistory,
   if (metrics.why) parts.push(`${metrics.why} ×${metrics.factor.toFixed(2)}`);
   if (h.ownRejected) parts.push(`rejected ${h.ownRejected}× before ×${(REJECTION_FACTOR ** h.ownRejected).toFixed(2)}`);
   if (fatigue) parts.push(`shown ${fatigue}× lately without response ×${(FATIGUE_FACTOR ** fatigue).toFixed(2)}`);
-  return { pAccept, expectedValueMinor: pAccept * valueMinor, reason: parts.join('; ') };
+  if (worth !== valueMinor) parts.push(`worth ${Math.round(worth)} per acceptance from attributed revenue`);
+  return { pAccept, expectedValueMinor: pAccept * worth, reason: parts.join('; ') };
 }

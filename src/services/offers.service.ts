@@ -9,6 +9,7 @@ import { recordInteraction } from './activity.service';
 import { advisoryLockSql, checkCurrency, checkNotFuture, cleanText, requireText } from './validation';
 import { textArray, uuidArray } from './pagination';
 import { FATIGUE_DAYS, scoreOffer } from './offer-ranking';
+import { MAX_CONTROL_PERCENT, controlSql, isControl, pickVariant, recordHeldOut, VARIANT_SLICES_SQL, variantSql } from '../campaigns/holdout';
 
 // ---------------------------------------------------------------------------------------------
 // Campaigns and offers (marketing-owned, customer-independent)
@@ -58,6 +59,25 @@ export interface CampaignData {
   startsAt: Date;
   endsAt?: Date | null;
   status?: CampaignStatus | null;
+  controlPercent?: number | null;
+  attributionWindowDays?: number | null;
+  costMinor?: number | null;
+  currency?: string | null;
+}
+
+const MAX_WINDOW_DAYS = 90;
+
+/** Measurement settings; `merged` is the campaign as it would be after the write. */
+function checkMeasurement(merged: Pick<CampaignData, 'controlPercent' | 'attributionWindowDays' | 'costMinor' | 'currency'>): void {
+  const cp = merged.controlPercent;
+  if (cp != null && (!Number.isInteger(cp) || cp < 0 || cp > MAX_CONTROL_PERCENT)) throw badInput(`controlPercent must be an integer from 0 to ${MAX_CONTROL_PERCENT}`, 'controlPercent');
+  const w = merged.attributionWindowDays;
+  if (w != null && (!Number.isInteger(w) || w < 1 || w > MAX_WINDOW_DAYS)) throw badInput(`attributionWindowDays must be an integer from 1 to ${MAX_WINDOW_DAYS}`, 'attributionWindowDays');
+  if (merged.costMinor != null) {
+    checkMinor(merged.costMinor, 'costMinor');
+    if (merged.currency == null) throw badInput('currency is required with costMinor', 'currency');
+  }
+  if (merged.currency != null) checkCurrency(merged.currency);
 }
 
 export async function createCampaign(em: EntityManager, data: CampaignData, createdBy: string, audit?: WriteAudit): Promise<Campaign> {
@@ -67,10 +87,13 @@ export async function createCampaign(em: EntityManager, data: CampaignData, crea
   const channels = checkChannels(data.channels, 'channels');
   checkWindow(data.startsAt, data.endsAt);
   checkEnum(data.status, CampaignStatus, 'status');
+  checkMeasurement(data);
   return em.transactional(async (tem) => {
     if (await tem.findOne(Campaign, { code })) throw conflict(`a campaign with code "${code}" exists`, { field: 'code' });
     const campaign = tem.create(Campaign, {
       code, name, description, channels, startsAt: data.startsAt, endsAt: data.endsAt ?? null, status: data.status ?? CampaignStatus.DRAFT, createdBy,
+      controlPercent: data.controlPercent ?? 0, attributionWindowDays: data.attributionWindowDays ?? 7,
+      costMinor: data.costMinor == null ? null : String(data.costMinor), currency: data.currency ?? null,
     });
     await tem.flush();
     await audit?.(tem, null);
@@ -86,11 +109,23 @@ export async function updateCampaign(em: EntityManager, id: string, data: Campai
   const description = cleanText(data.description, 'description', 2000);
   const channels = data.channels === undefined ? undefined : checkChannels(data.channels, 'channels');
   if (data.startsAt === null) throw badInput('startsAt cannot be cleared', 'startsAt');
+  for (const f of ['controlPercent', 'attributionWindowDays'] as const) if (data[f] === null) throw badInput(`${f} cannot be cleared`, f);
   checkEnum(data.status, CampaignStatus, 'status');
   return em.transactional(async (tem) => {
     const campaign = await tem.findOne(Campaign, { id }, { lockMode: LockMode.PESSIMISTIC_WRITE });
     if (!campaign) throw new DomainError(ErrorCode.NOT_FOUND, 'campaign not found', { field: 'id' });
     checkTransition(campaign.status, data.status, 'campaign');
+    const measurement = {
+      controlPercent: data.controlPercent ?? campaign.controlPercent,
+      attributionWindowDays: data.attributionWindowDays ?? campaign.attributionWindowDays,
+      costMinor: data.costMinor === undefined ? (campaign.costMinor == null ? null : Number(campaign.costMinor)) : data.costMinor,
+      currency: data.currency === undefined ? (campaign.currency ?? null) : data.currency,
+    };
+    checkMeasurement(measurement);
+    // Moving the share once customers may have been assigned would move them between the groups.
+    if (measurement.controlPercent !== campaign.controlPercent && campaign.status !== CampaignStatus.DRAFT) {
+      throw badInput('controlPercent is fixed once the campaign has left DRAFT', 'controlPercent');
+    }
     const startsAt = data.startsAt ?? campaign.startsAt;
     const endsAt = data.endsAt === undefined ? campaign.endsAt : data.endsAt;
     checkWindow(startsAt, endsAt);
@@ -107,6 +142,10 @@ export async function updateCampaign(em: EntityManager, id: string, data: Campai
     campaign.startsAt = startsAt;
     campaign.endsAt = endsAt ?? null;
     if (data.status != null) campaign.status = data.status;
+    campaign.controlPercent = measurement.controlPercent;
+    campaign.attributionWindowDays = measurement.attributionWindowDays;
+    campaign.costMinor = measurement.costMinor == null ? null : String(measurement.costMinor);
+    campaign.currency = measurement.currency ?? null;
     await tem.flush();
     await audit?.(tem, null);
     return campaign;
@@ -130,7 +169,10 @@ export interface OfferData {
   endsAt?: Date | null;
   maxAcceptancesPerCustomer?: number | null;
   status?: OfferStatus | null;
+  variantWeight?: number | null;
 }
+
+const MAX_VARIANT_WEIGHT = 1000;
 
 function checkMinor(value: number, field: string): void {
   if (!Number.isInteger(value) || value < 0 || value > MAX_MINOR) throw badInput(`${field} must be a non-negative integer (minor units)`, field);
@@ -152,10 +194,29 @@ function checkOfferShape(merged: Omit<OfferData, 'code' | 'name'>): void {
   if (merged.maxAcceptancesPerCustomer != null && (!Number.isInteger(merged.maxAcceptancesPerCustomer) || merged.maxAcceptancesPerCustomer < 1 || merged.maxAcceptancesPerCustomer > MAX_ACCEPTANCES)) {
     throw badInput(`maxAcceptancesPerCustomer must be 1 to ${MAX_ACCEPTANCES}, or null for no limit`, 'maxAcceptancesPerCustomer');
   }
+  const vw = merged.variantWeight;
+  if (vw != null) {
+    if (!Number.isInteger(vw) || vw < 1 || vw > MAX_VARIANT_WEIGHT) throw badInput(`variantWeight must be an integer from 1 to ${MAX_VARIANT_WEIGHT}`, 'variantWeight');
+    if (!merged.campaignId) throw badInput('a variant (variantWeight) belongs to a campaign: give campaignId', 'variantWeight');
+  }
   if ((merged.targetSegmentIds?.length ?? 0) > MAX_SEGMENTS) throw badInput(`an offer targets at most ${MAX_SEGMENTS} segments`, 'targetSegmentIds');
 }
 
 /** References that need the database: the campaign (its channels bound the offer's) and every target segment. */
+/**
+ * A campaign's variants are fixed once it has left DRAFT: adding, removing or reweighing one would
+ * move customers from the variant they were given to another.
+ */
+function checkVariantChange(before: { campaign: Campaign | null; weight: number | null }, after: { campaign: Campaign | null; weight: number | null }): void {
+  const moved = before.campaign?.id !== after.campaign?.id || before.weight !== after.weight;
+  if (!moved) return;
+  for (const side of [before, after]) {
+    if (side.campaign && side.weight != null && side.campaign.status !== CampaignStatus.DRAFT) {
+      throw badInput(`the variants of campaign ${side.campaign.code} are fixed once it has left DRAFT`, 'variantWeight');
+    }
+  }
+}
+
 async function checkOfferRefs(tem: EntityManager, campaignId: string | null | undefined, channels: OfferChannel[], segmentIds: string[]): Promise<Campaign | null> {
   let campaign: Campaign | null = null;
   if (campaignId) {
@@ -181,7 +242,9 @@ export async function createOffer(em: EntityManager, data: OfferData, createdBy:
   return em.transactional(async (tem) => {
     if (await tem.findOne(Offer, { code })) throw conflict(`an offer with code "${code}" exists`, { field: 'code' });
     const campaign = await checkOfferRefs(tem, data.campaignId, channels, segmentIds);
+    checkVariantChange({ campaign: null, weight: null }, { campaign, weight: data.variantWeight ?? null });
     const offer = tem.create(Offer, {
+      variantWeight: data.variantWeight ?? null,
       code, name, description, campaign, goal: data.goal ?? OfferGoal.GENERAL, valueMinor: String(data.valueMinor), currency: data.currency,
       discountPercent: data.discountPercent ?? null, discountMinor: data.discountMinor == null ? null : String(data.discountMinor),
       segmentIds, consentPurpose: data.consentPurpose ?? null, channels, startsAt: data.startsAt, endsAt: data.endsAt ?? null,
@@ -220,13 +283,17 @@ export async function updateOffer(em: EntityManager, id: string, data: OfferUpda
       targetSegmentIds: data.targetSegmentIds === undefined ? offer.segmentIds : [...new Set(data.targetSegmentIds ?? [])],
       campaignId: data.campaignId === undefined ? (offer.campaign?.id ?? null) : data.campaignId,
       channels: channels ?? offer.channels,
+      variantWeight: pick('variantWeight', offer.variantWeight ?? null),
     };
     checkOfferShape(merged);
     if (code !== undefined && code !== offer.code && (await tem.findOne(Offer, { code, id: { $ne: id } }))) {
       throw conflict(`an offer with code "${code}" exists`, { field: 'code' });
     }
     const campaign = await checkOfferRefs(tem, merged.campaignId, merged.channels, merged.targetSegmentIds ?? []);
+    const previous = offer.campaign ? await tem.findOne(Campaign, { id: offer.campaign.id }) : null;
+    checkVariantChange({ campaign: previous, weight: offer.variantWeight ?? null }, { campaign, weight: merged.variantWeight ?? null });
     Object.assign(offer, {
+      variantWeight: merged.variantWeight ?? null,
       code: merged.code, name: merged.name, campaign, goal: merged.goal, valueMinor: String(merged.valueMinor), currency: merged.currency,
       discountPercent: merged.discountPercent ?? null, discountMinor: merged.discountMinor == null ? null : String(merged.discountMinor),
       segmentIds: merged.targetSegmentIds ?? [], consentPurpose: merged.consentPurpose ?? null, channels: merged.channels,
@@ -281,14 +348,15 @@ const OFFER_TYPES = [InteractionType.OFFER_SHOWN, InteractionType.OFFER_ACCEPTED
 export async function rankOffers(em: EntityManager, customerIds: readonly string[], channel: OfferChannel, first: number): Promise<Map<string, RankedOffer[]>> {
   const consent = CHANNEL_CONSENT[channel];
   const rows: Array<{
-    customer_id: string; offer: Record<string, unknown>; own_rejected: number; own_accepted: number; own_shown_recent: number; own_responded_recent: number;
+    customer_id: string; offer: Record<string, unknown>; held_out: boolean; own_rejected: number; own_accepted: number; own_shown_recent: number; own_responded_recent: number;
     churn_risk: number | null; p_alive: number | null; value_tier: string | null;
   }> = await em.execute(
     `with o as (
        select o.* from offers o left join campaigns c on c.id = o.campaign_id
        where o.status = 'active' and o.starts_at <= now() and (o.ends_at is null or o.ends_at > now()) and ? = any(o.channels)
-         and (o.campaign_id is null or (c.status = 'active' and c.starts_at <= now() and (c.ends_at is null or c.ends_at > now()) and ? = any(c.channels))))
-     select a.id as customer_id, to_jsonb(o) as offer, h.own_rejected, h.own_accepted, h.own_shown_recent, h.own_responded_recent,
+         and (o.campaign_id is null or (c.status = 'active' and c.starts_at <= now() and (c.ends_at is null or c.ends_at > now()) and ? = any(c.channels)))),
+     vs as (${VARIANT_SLICES_SQL})
+     select a.id as customer_id, to_jsonb(o) as offer, g.held_out, h.own_rejected, h.own_accepted, h.own_shown_recent, h.own_responded_recent,
             m.churn_risk, m.p_alive, m.value_tier
      from customers a
      cross join o
@@ -300,7 +368,11 @@ export async function rankOffers(em: EntityManager, customerIds: readonly string
               count(*) filter (where n.type <> 'offer_shown' and n.occurred_at > now() - make_interval(days => ?))::int as own_responded_recent
        from interactions n
        where n.customer_id = a.id and n.type in (${OFFER_TYPES.map((t) => `'${t}'`).join(', ')}) and (n.properties ->> 'offerId') = o.id::text) h
+     -- the campaign's control group sees none of its offers (held_out rows are recorded, not offered)
+     cross join lateral (select exists (select 1 from campaigns hc where hc.id = o.campaign_id and ${controlSql('hc', 'a.id')}) as held_out) g
      where a.id = any(?::uuid[]) and a.status = 'active'
+       -- an A/B variant only for the customers it is drawn for (a held-out customer has none)
+       and (g.held_out or o.variant_weight is null or exists (select 1 from vs where vs.id = o.id and ${variantSql('vs', 'a.id')}))
        and rapport_consent_status(a.id, ?, ?) = 'granted'
        and (o.consent_purpose is null or rapport_consent_status(a.id, o.consent_purpose, ?) = 'granted')
        and (cardinality(o.segment_ids) = 0 or exists (
@@ -309,11 +381,18 @@ export async function rankOffers(em: EntityManager, customerIds: readonly string
     [channel, channel, FATIGUE_DAYS, FATIGUE_DAYS, uuidArray(customerIds), consent.purpose, consent.channel, consent.channel],
   );
   const byCustomer = new Map<string, RankedOffer[]>();
+  const held = new Map<string, { campaignId: string; customerId: string }>();
   for (const r of rows) {
+    if (r.held_out) {
+      const campaignId = (r.offer as { campaign_id: string }).campaign_id;
+      held.set(`${campaignId}:${r.customer_id}`, { campaignId, customerId: r.customer_id });
+      continue;
+    }
     const offer = em.map(Offer, r.offer as never);
     const s = scoreOffer(offer.goal, Number(offer.valueMinor), {
       shown: offer.shownCount, accepted: offer.acceptedCount, rejected: offer.rejectedCount,
       ownRejected: r.own_rejected, ownShownRecent: r.own_shown_recent, ownRespondedRecent: r.own_responded_recent,
+      attributedRevenueMinor: Number(offer.attributedRevenueMinor), attributedConverters: offer.attributedConverters,
     }, { churnRisk: r.churn_risk, pAlive: r.p_alive, valueTier: r.value_tier });
     const list = byCustomer.get(r.customer_id) ?? [];
     list.push({ customer: { id: r.customer_id }, offer, score: s.expectedValueMinor, pAccept: s.pAccept, expectedValueMinor: s.expectedValueMinor, reason: s.reason });
@@ -323,6 +402,8 @@ export async function rankOffers(em: EntityManager, customerIds: readonly string
     list.sort((x, y) => y.score - x.score || y.pAccept - x.pAccept || x.offer.code.localeCompare(y.offer.code));
     byCustomer.set(id, list.slice(0, first));
   }
+  // First eligibility of a control customer: recorded once (HELD_OUT), so results compare like with like.
+  await recordHeldOut(em, [...held.values()], channel);
   return byCustomer;
 }
 
@@ -337,6 +418,25 @@ export interface OfferResponseData {
   response: OfferResponse;
   occurredAt?: Date | null;
   idempotencyKey?: string | null;
+}
+
+/**
+ * A control customer is never shown the campaign's offers, and a customer only the A/B variant drawn
+ * for them: a response to anything else is refused (CONFLICT), as nextBestOffers would never have
+ * offered it.
+ */
+async function checkShownToCustomer(tem: EntityManager, offer: Offer, customerId: string): Promise<void> {
+  const campaign = offer.campaign;
+  if (!campaign) return;
+  if (isControl(campaign.id, customerId, campaign.controlPercent)) {
+    throw conflict(`the customer is in the control group of campaign ${campaign.code}: its offers are held back`, { field: 'customerId' });
+  }
+  if (offer.variantWeight == null) return;
+  const variants: Array<{ id: string; weight: number }> = await tem.execute(
+    'select id, variant_weight as weight from offers where campaign_id = ? and variant_weight is not null', [campaign.id],
+  );
+  const drawn = pickVariant(campaign.id, customerId, variants);
+  if (drawn !== offer.id) throw conflict(`offer ${offer.code} is an A/B variant of campaign ${campaign.code} not drawn for this customer`, { field: 'offerId' });
 }
 
 const RESPONSE_TYPE: Record<OfferResponse, InteractionType> = {
@@ -378,6 +478,7 @@ export async function recordOfferResponse(em: EntityManager, data: OfferResponse
       if (offer.status !== OfferStatus.ACTIVE) throw badInput(`offer ${offer.code} is ${offer.status}, not active`, 'offerId');
       if (at < offer.startsAt || (offer.endsAt && at >= offer.endsAt)) throw badInput(`offer ${offer.code} is not valid at ${at.toISOString()}`, 'occurredAt');
       if (!offer.channels.includes(data.channel)) throw badInput(`offer ${offer.code} does not go out on ${data.channel}`, 'channel');
+      await checkShownToCustomer(tem, offer, data.customerId);
       if (data.response === OfferResponse.ACCEPTED && offer.maxAcceptancesPerCustomer != null) {
         const [{ n }]: Array<{ n: number }> = await tem.execute(
           `select count(*)::int n from interactions where customer_id = ? and type = 'offer_accepted' and (properties ->> 'offerId') = ?`,

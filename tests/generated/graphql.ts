@@ -134,15 +134,18 @@ export type InteractionType =
   | 'CART_ABANDON'
   | 'CART_ADD'
   | 'CHAT_MESSAGE'
+  | 'CUSTOM_EVENT'
   | 'EMAIL_CLICK'
   | 'EMAIL_OPEN'
   | 'EMAIL_SEND'
+  | 'HELD_OUT'
   | 'OFFER_ACCEPTED'
   | 'OFFER_REJECTED'
   | 'OFFER_SHOWN'
   | 'PAGE_VIEW'
   | 'PRODUCT_VIEW'
   | 'PUSH_SEND'
+  | 'SCREEN_VIEW'
   | 'SEARCH'
   | 'SMS_SEND'
   | 'SOCIAL_MENTION'
@@ -235,6 +238,8 @@ export type RecordOrderInput = {
   /** 1 to 500 lines. */
   lines: Array<OrderLineInput>;
   placedAt: string;
+  /** A code used at checkout: an offer code, else a campaign code. The order then counts for it directly (README "Campaign insights"). */
+  promoCode?: string | null | undefined;
   source?: string | null | undefined;
   status?: OrderStatus | null | undefined;
 };

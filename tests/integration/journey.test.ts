@@ -1,9 +1,11 @@
 import { startTestApp, type TestApp } from '../helpers/test-server';
 import { makeCustomer, makeProduct, ok } from '../helpers/fixtures';
+import { isControl } from '../../src/campaigns/holdout';
+import { fromGlobalId } from '../../src/schema/global-id';
 
 /**
  * One customer's journey through the graph, over HTTP only: first visit → purchase → complaint →
- * win-back offer. At each step the timeline shows the newest item first, and recommendations and
+ * win-back offer → a holdout campaign measured against its control group. At each step the timeline shows the newest item first, and recommendations and
  * next-best offers change accordingly.
  */
 let app: TestApp;
@@ -97,4 +99,51 @@ it('follows one customer from first visit to purchase to complaint to a win-back
   // Withdrawing email consent leaves nothing to send by email.
   await ok(app.gql(`mutation($i: SetConsentInput!) { setConsent(input: $i) { id } }`, { i: { customerId: me, purpose: 'EMAIL_MARKETING', channel: 'EMAIL', status: 'WITHDRAWN', source: 'preference-centre', policyVersion: 'v3' } }));
   expect((await context(me)).nextBestOffers).toEqual([]);
-}, 120_000);
+
+  // 5. A come-back campaign that holds half of its eligible customers back. Who is held out follows
+  // from a hash of (campaign, customer); customers are added until both groups have one.
+  const emailConsent = (id: string) => ok(app.gql(`mutation($i: SetConsentInput!) { setConsent(input: $i) { id } }`, { i: { customerId: id, purpose: 'EMAIL_MARKETING', channel: 'EMAIL', status: 'GRANTED', source: 'preference-centre', policyVersion: 'v3' } }));
+  await emailConsent(me);
+  const camp = await ok(app.gql(`mutation { createCampaign(input: { code: "come-back", name: "Come back", channels: [EMAIL], startsAt: "2026-01-01T00:00:00Z", status: ACTIVE, controlPercent: 50, currency: "EUR", costMinor: 500 }) { id controlPercent attributionWindowDays } }`));
+  expect(camp.createCampaign).toMatchObject({ controlPercent: 50, attributionWindowDays: 7 });
+  const comeBack = await ok(app.gql(`mutation($c: ID!) { createOffer(input: { code: "come-back-10", name: "10 % off", campaignId: $c, valueMinor: 1000, discountPercent: 10, currency: "EUR", channels: [EMAIL], startsAt: "2026-01-01T00:00:00Z", status: ACTIVE, maxAcceptancesPerCustomer: null }) { id } }`, { c: camp.createCampaign.id }));
+  const held = (id: string) => isControl(fromGlobalId(camp.createCampaign.id)!.id, fromGlobalId(id)!.id, 50);
+  const people = [me];
+  while (!(people.some(held) && people.some((p) => !held(p))) && people.length < 40) {
+    const other = (await makeCustomer(app)).id;
+    await emailConsent(other);
+    people.push(other);
+  }
+  const treated = people.find((p) => !held(p))!;
+  const control = people.find(held)!;
+
+  // The treated customer is offered the campaign; the control customer is not, and their timeline says so, once.
+  expect((await context(treated)).nextBestOffers.map((o) => o.offer.code)).toContain('come-back-10');
+  expect((await context(control)).nextBestOffers.map((o) => o.offer.code)).not.toContain('come-back-10');
+  await context(control); // asked again: still one HELD_OUT
+  const heldOut = (await context(control)).timeline.nodes.filter((n) => n.type === 'HELD_OUT');
+  expect(heldOut).toHaveLength(1);
+  const refused = await app.gql(`mutation($i: RecordOfferResponseInput!) { recordOfferResponse(input: $i) { duplicate } }`, { i: { customerId: control, offerId: comeBack.createOffer.id, channel: 'EMAIL', response: 'SHOWN' } });
+  expect(refused.errors?.[0].extensions?.code).toBe('CONFLICT');
+
+  // Shown, then buying with the offer's code at checkout; the control customer buys too, unprompted.
+  await ok(app.gql(`mutation($i: RecordOfferResponseInput!) { recordOfferResponse(input: $i) { duplicate } }`, { i: { customerId: treated, offerId: comeBack.createOffer.id, channel: 'EMAIL', response: 'SHOWN' } }));
+  await ok(app.gql(`mutation($i: RecordOrderInput!) { recordOrder(input: $i) { order { id } } }`, {
+    i: { customerId: treated, channel: 'WEB', currency: 'EUR', placedAt: new Date().toISOString(), lines: [{ sku: sequel.sku, quantity: 2 }], promoCode: 'come-back-10' },
+  }));
+  await order(control, [cookbook.sku], 0);
+
+  // The results compare like with like: one exposed converter, one control converter, no difference yet.
+  const results = (await ok(app.gql(`query { campaignMetrics(since: "2026-01-01T00:00:00Z", campaign: "come-back") { results {
+    exposed { customers converters revenueMinor } control { customers converters revenueMinor } uplift { estimate low high } verdict discountsMinor costMinor roi
+    offers { offer { code } converterCount converters { id } } } } }`))).campaignMetrics[0].results;
+  expect(results.exposed).toEqual({ customers: 1, converters: 1, revenueMinor: 2 * 1250 });
+  expect(results.control).toEqual({ customers: 1, converters: 1, revenueMinor: 1250 });
+  expect(results.uplift.estimate).toBe(0);
+  expect(results.uplift.low).toBeLessThan(0);
+  expect(results.verdict).toBe('no difference yet');
+  expect(results.discountsMinor).toBe(250);
+  expect(results.costMinor).toBe(500);
+  expect(results.roi).toBeCloseTo((1250 - 500 - 250) / (500 + 250), 10);
+  expect(results.offers).toEqual([{ offer: { code: 'come-back-10' }, converterCount: 1, converters: [{ id: treated }] }]);
+}, 180_000);

@@ -127,3 +127,34 @@ it('fetches totalCount with its page, in the page statement: right under cursors
   expect(second.data.customer.orders.totalCount).toBe(heavy.orders.totalCount);
   expect(second.data.customer.orders.nodes[0].id).not.toBe(first.data.customer.orders.nodes[0].id);
 });
+
+it('batches campaign results, their offers and converters across campaigns: statements do not grow with the number of campaigns', async () => {
+  const codes = ['sc-1', 'sc-2', 'sc-3', 'sc-4'];
+  for (const code of codes) {
+    const c = await app.gql(`mutation { createCampaign(input: { code: "${code}", name: "${code}", channels: [EMAIL], startsAt: "2026-01-01T00:00:00Z", status: ACTIVE, controlPercent: 20 }) { id } }`);
+    const o = await app.gql(`mutation($c: ID!) { createOffer(input: { code: "${code}-o", name: "o", campaignId: $c, valueMinor: 100, currency: "EUR", channels: [EMAIL], startsAt: "2026-01-01T00:00:00Z", status: ACTIVE }) { id } }`, { c: c.data.createCampaign.id });
+    const offerId = fromGlobalId(o.data.createOffer.id)!.id;
+    // Shown to 10 customers of its own (a later touch of another campaign would take their orders), each of whom then ordered within the window.
+    await app.sql(
+      `insert into interactions (customer_id, occurred_at, channel, type, campaign, properties)
+       select id, now() - interval '2 days', 'email', 'offer_shown', ?, jsonb_build_object('offerId', ?::text)
+       from (select id from customers where status = 'active' and exists (select 1 from orders o where o.customer_id = customers.id) order by id offset ? limit 10) x`,
+      [code, offerId, codes.indexOf(code) * 10],
+    );
+    await app.sql(
+      `insert into orders (customer_id, placed_at, channel, currency, subtotal_minor, discount_minor, total_minor, source, external_id)
+       select id, now() - interval '1 day', 'web', 'EUR', 1000, 0, 1000, 'sql-count', ? || id from (select distinct customer_id id from interactions where campaign = ?) x`,
+      [code, code],
+    );
+  }
+  const Q = (filter: string) => `query { campaignMetrics(since: "2026-01-01T00:00:00Z"${filter}) { campaign results {
+    exposed { customers converters } control { customers } uplift { estimate } variants { offer { code } }
+    offers { offer { code } converterCount converters(first: 20) { id } } } } }`;
+  const one = await app.gql(Q(', campaign: "sc-1"'));
+  const all = await app.gql(Q(''));
+  expect(all.errors).toBeUndefined();
+  const rows = all.data.campaignMetrics.filter((r: { campaign: string }) => codes.includes(r.campaign));
+  expect(rows).toHaveLength(4);
+  for (const r of rows) expect(r.results.offers[0].converters.length).toBeGreaterThan(0);
+  expect(all.extensions!.sqlStatements).toBe(one.extensions!.sqlStatements);
+});

@@ -1,4 +1,7 @@
-import { Arg, Ctx, Field, Float, ID, Int, ObjectType, Query, Resolver, registerEnumType } from 'type-graphql';
+import { Arg, Ctx, Field, FieldResolver, Float, ID, Int, ObjectType, Query, Resolver, Root, registerEnumType } from 'type-graphql';
+import { Customer, Offer } from '../../entities';
+import { checkFirst } from '../../services/pagination';
+import { CampaignOfferResult, CampaignResults, CampaignVariantResult } from './campaign-results.types';
 import type { Context } from '../../context';
 import { DateTimeScalar } from '../../schema/scalars';
 import { expectGlobalId, toGlobalId } from '../../schema/global-id';
@@ -37,7 +40,7 @@ export class CampaignMetricsRow {
   @Field(() => Int, { description: 'email_send, sms_send and push_send events.' }) sends!: number;
   @Field(() => Int, { description: 'email_open events.' }) opens!: number;
   @Field(() => Int, { description: 'email_click events.' }) clicks!: number;
-  @Field(() => Int, { description: 'Distinct customers with any event of the campaign.' }) customersReached!: number;
+  @Field(() => Int, { description: 'Distinct customers with any event of the campaign (HELD_OUT is not one).' }) customersReached!: number;
   @Field(() => Int, { description: 'Distinct customers who clicked.' }) customersClicked!: number;
   @Field(() => Int, { description: 'Clickers with a kept order (not cancelled or returned) within 7 days after a click.' }) conversions!: number;
   @Field(() => Float, { nullable: true, description: 'opens / sends.' }) openRate!: number | null;
@@ -72,5 +75,43 @@ export class InsightsResolver {
     const segment = segmentId == null ? null : expectGlobalId(segmentId, 'Segment', 'segmentId');
     const rows = await campaignMetrics(ctx.em, { since, campaign, segmentId: segment, bySegment });
     return rows.map((r) => ({ ...r, segmentId: r.segmentId && toGlobalId('Segment', r.segmentId) }));
+  }
+}
+
+/** Largest converters list per offer. */
+const MAX_CONVERTERS = 500;
+
+@Resolver(() => CampaignMetricsRow)
+export class CampaignMetricsRowResolver {
+  @FieldResolver(() => CampaignResults, { nullable: true, description: 'Holdout-controlled results over the whole campaign (not only since `since`); null for a code no campaign has.' })
+  results(@Root() row: CampaignMetricsRow, @Ctx() ctx: Context): Promise<CampaignResults | null> {
+    return ctx.loaders.campaignResultsByCode.load(row.campaign);
+  }
+}
+
+@Resolver(() => CampaignVariantResult)
+export class CampaignVariantResultResolver {
+  @FieldResolver(() => Offer, { nullable: true })
+  offer(@Root() v: CampaignVariantResult, @Ctx() ctx: Context): Promise<Offer | null> {
+    return ctx.loaders.offerById.load(v.offerId);
+  }
+}
+
+@Resolver(() => CampaignOfferResult)
+export class CampaignOfferResultResolver {
+  @FieldResolver(() => Offer, { nullable: true })
+  offer(@Root() r: CampaignOfferResult, @Ctx() ctx: Context): Promise<Offer | null> {
+    return ctx.loaders.offerById.load(r.offerId);
+  }
+
+  @FieldResolver(() => [Customer], { description: "Customers with an order attributed to the offer, latest order first. Each customer's fields keep their own rules." })
+  async converters(
+    @Root() r: CampaignOfferResult,
+    @Arg('first', () => Int, { defaultValue: 50 }) first: number,
+    @Ctx() ctx: Context,
+  ): Promise<Customer[]> {
+    const ids = await ctx.loaders.offerConverters.load({ offerId: r.offerId, first: checkFirst(first, MAX_CONVERTERS) });
+    const found = await ctx.loaders.customerById.loadMany(ids);
+    return found.filter((c): c is Customer => c != null && !(c instanceof Error));
   }
 }

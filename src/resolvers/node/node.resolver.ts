@@ -22,6 +22,13 @@ export class NodeResolver {
 function loadNode(id: string, ctx: Context): Promise<Node | null> | null {
   const parsed = fromGlobalId(id);
   if (!parsed) return null;
+  return loadNodeOf(parsed.type, id, ctx);
+}
+
+/** The object a global id names if it is of `type` and the viewer may see it, else null (node's answer). */
+export function loadNodeOf(type: string, id: string, ctx: Context): Promise<Node | null> | null {
+  const parsed = fromGlobalId(id);
+  if (!parsed || parsed.type !== type) return null;
   const loader = {
     Customer: ctx.loaders.customerById,
     Product: ctx.loaders.productById,

@@ -12,6 +12,12 @@ export class CreateCampaignInput {
   @Field(() => DateTimeScalar) startsAt!: Date;
   @Field(() => DateTimeScalar, { nullable: true, description: 'Exclusive, after startsAt; null: open-ended.' }) endsAt?: Date | null;
   @Field(() => CampaignStatus, { nullable: true, description: 'Default DRAFT.' }) status?: CampaignStatus | null;
+  @Field(() => Int, { nullable: true, description: 'Percent of eligible customers held out as a control group, 0 to 50 (default 0); fixed once the campaign leaves DRAFT.' })
+  controlPercent?: number | null;
+  @Field(() => Int, { nullable: true, description: 'Days after an exposure (control: after assignment) in which an order counts, 1 to 90 (default 7).' })
+  attributionWindowDays?: number | null;
+  @Field(() => SafeIntScalar, { nullable: true, description: 'What running the campaign cost (discounts apart), minor units of `currency`; for ROI.' }) costMinor?: number | null;
+  @Field(() => String, { nullable: true, description: "ISO 4217: the cost's and every result's currency; null: the offers' currency." }) currency?: string | null;
 }
 
 @InputType('UpdateCampaignInput', { description: 'Absent fields are kept; endsAt: null makes the campaign open-ended.' })
@@ -23,6 +29,10 @@ export class UpdateCampaignInput {
   @Field(() => DateTimeScalar, { nullable: true }) startsAt?: Date | null;
   @Field(() => DateTimeScalar, { nullable: true }) endsAt?: Date | null;
   @Field(() => CampaignStatus, { nullable: true }) status?: CampaignStatus | null;
+  @Field(() => Int, { nullable: true, description: 'Only while the campaign is DRAFT.' }) controlPercent?: number | null;
+  @Field(() => Int, { nullable: true }) attributionWindowDays?: number | null;
+  @Field(() => SafeIntScalar, { nullable: true, description: 'null clears it.' }) costMinor?: number | null;
+  @Field(() => String, { nullable: true }) currency?: string | null;
 }
 
 @InputType('CreateOfferInput')
@@ -43,6 +53,8 @@ export class CreateOfferInput {
   @Field(() => DateTimeScalar, { nullable: true }) endsAt?: Date | null;
   @Field(() => Int, { nullable: true, description: 'Default 1; null: unlimited.' }) maxAcceptancesPerCustomer?: number | null;
   @Field(() => OfferStatus, { nullable: true, description: 'Default DRAFT.' }) status?: OfferStatus | null;
+  @Field(() => Int, { nullable: true, description: "Makes the offer an A/B variant of its campaign, drawn with this weight (1 to 1000); only while the campaign is DRAFT." })
+  variantWeight?: number | null;
 }
 
 @InputType('UpdateOfferInput', { description: 'Absent fields are kept; null clears an optional one.' })
@@ -64,6 +76,7 @@ export class UpdateOfferInput {
   @Field(() => DateTimeScalar, { nullable: true }) endsAt?: Date | null;
   @Field(() => Int, { nullable: true }) maxAcceptancesPerCustomer?: number | null;
   @Field(() => OfferStatus, { nullable: true }) status?: OfferStatus | null;
+  @Field(() => Int, { nullable: true, description: 'null: no longer a variant. Only while the campaign is DRAFT.' }) variantWeight?: number | null;
 }
 
 @InputType('RecordOfferResponseInput')

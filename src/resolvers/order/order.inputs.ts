@@ -27,4 +27,6 @@ export class RecordOrderInput extends OrderFieldsInput {
   @Field(() => ID) customerId!: string;
   @Field(() => String, { nullable: true, description: 'Order number in the source system; makes the call idempotent per source.' }) externalId?: string | null;
   @Field(() => String, { nullable: true }) source?: string | null;
+  @Field(() => String, { nullable: true, description: 'A code used at checkout: an offer code, else a campaign code. The order then counts for it directly (README "Campaign insights").' })
+  promoCode?: string | null;
 }

@@ -1,0 +1,233 @@
+import fs from 'node:fs';
+import http from 'node:http';
+import { randomUUID } from 'node:crypto';
+import { Analytics } from '@segment/analytics-node';
+import { chromium, type Browser } from 'playwright-core';
+import { startTestApp, type TestApp } from '../helpers/test-server';
+
+/**
+ * The Segment-compatible tracking API (README "Tracking API") with real Segment clients: the
+ * server library @segment/analytics-node, and analytics.js (the standard snippet) in Chromium.
+ */
+let app: TestApp;
+let base: string;
+let writeKey: string;
+let readOnlyKey: string;
+const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
+
+async function createKey(scopes: string[]): Promise<string> {
+  const res = await app.gql(`mutation($s: [String!]!) { createApiKey(input: { name: "tracking test", scopes: $s }) { secret } }`, { s: scopes });
+  expect(res.errors).toBeUndefined();
+  return res.data.createApiKey.secret as string;
+}
+
+async function post(path: string, body: unknown, key: string | null = writeKey, contentType = 'application/json') {
+  const headers: Record<string, string> = { 'content-type': contentType };
+  if (key) headers.authorization = `Basic ${Buffer.from(`${key}:`).toString('base64')}`;
+  const res = await fetch(`${base}${path}`, { method: 'POST', headers, body: JSON.stringify(body) });
+  return { status: res.status, headers: res.headers, body: (await res.json()) as any }; // eslint-disable-line @typescript-eslint/no-explicit-any
+}
+
+const interactionsOf = (externalId: string) =>
+  app.sql<{ type: string; channel: string; properties: Record<string, any>; source: string }>( // eslint-disable-line @typescript-eslint/no-explicit-any
+    `select i.type, i.channel, i.properties, i.source from interactions i join identities d on d.customer_id = i.customer_id
+      where d.kind = 'external_id' and d.namespace = 'segment' and d.value = ? order by i.occurred_at, i.created_at`,
+    [externalId],
+  );
+
+beforeAll(async () => {
+  app = await startTestApp();
+  base = new URL(app.url).origin;
+  const product = await app.gql(`mutation { upsertProduct(input: { sku: "TRK-1", name: "Tracked lamp", category: "lighting", currency: "EUR", priceMinor: 2500 }) { id } }`);
+  expect(product.errors).toBeUndefined();
+  writeKey = await createKey(['events:write']);
+  readOnlyKey = await createKey(['customers:read']);
+});
+afterAll(async () => {
+  await app?.close();
+});
+
+describe('with @segment/analytics-node', () => {
+  it('stores track, page and screen calls as interactions, keeping the context; refuses identify to a partner key', async () => {
+    const userId = `user-${randomUUID()}`;
+    const analytics = new Analytics({ writeKey, host: base, flushInterval: 20, maxEventsInBatch: 20 });
+    const failures: unknown[] = [];
+    analytics.on('error', (e) => failures.push(e));
+    const responses: number[] = [];
+    analytics.on('http_request', () => responses.push(1));
+    analytics.identify({ userId, traits: { email: `${userId}@example.com`, plan: 'gold' } });
+    analytics.track({ userId, event: 'Product Viewed', properties: { sku: 'TRK-1', price: 25 } });
+    analytics.track({ userId, event: 'Newsletter Signed Up', properties: { list: 'weekly' } });
+    analytics.page({ userId, name: 'Home', properties: { path: '/', url: 'https://shop.example/' } });
+    analytics.screen({ userId, name: 'Basket' });
+    await analytics.closeAndFlush({ timeout: 20_000 });
+    expect(failures).toEqual([]);
+    expect(responses.length).toBeGreaterThan(0);
+
+    const stored = await interactionsOf(userId);
+    // Calls made within one millisecond share a timestamp: compare by type, not by order.
+    const byType = Object.fromEntries(stored.map((s) => [s.type, s]));
+    expect(stored.map((s) => s.type).sort()).toEqual(['custom_event', 'page_view', 'product_view', 'screen_view']);
+    expect(Object.fromEntries(stored.map((s) => [s.type, s.channel]))).toEqual({ product_view: 'web', custom_event: 'web', page_view: 'web', screen_view: 'app' });
+    expect(byType.product_view.properties).toMatchObject({ sku: 'TRK-1', price: 25, event: 'Product Viewed', context: { library: { name: '@segment/analytics-node' } } });
+    expect(byType.custom_event.properties).toMatchObject({ event: 'Newsletter Signed Up', list: 'weekly' });
+    expect(byType.page_view.properties).toMatchObject({ name: 'Home', path: '/' });
+    expect(byType.screen_view.properties).toMatchObject({ name: 'Basket' });
+    const product = await app.sql<{ sku: string }>(
+      `select p.sku from interactions i join products p on p.id = i.product_id join identities d on d.customer_id = i.customer_id
+        where d.value = ? and i.type = 'product_view'`, [userId]);
+    expect(product).toEqual([{ sku: 'TRK-1' }]);
+    // IDENTIFY writes a profile: partners may not (the policy table), so the e-mail trait was not stored.
+    const profile = await app.sql(`select c.email, c.traits from customers c join identities d on d.customer_id = c.id where d.value = ?`, [userId]);
+    expect(profile).toEqual([{ email: null, traits: {} }]);
+    expect(stored.every((s) => s.source.startsWith('segment:'))).toBe(true);
+  });
+
+  it('reports a bad write key as a failed delivery and stores nothing', async () => {
+    const userId = `user-${randomUUID()}`;
+    const analytics = new Analytics({ writeKey: 'rpk_aaaaaaaaaaaa_bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb', host: base, flushInterval: 20, maxRetries: 0 });
+    const failures: unknown[] = [];
+    analytics.on('error', (e) => failures.push(e));
+    analytics.track({ userId, event: 'Product Viewed', properties: { sku: 'TRK-1' } });
+    await analytics.closeAndFlush({ timeout: 20_000 });
+    expect(failures.length).toBeGreaterThan(0);
+    expect(await interactionsOf(userId)).toEqual([]);
+  });
+});
+
+describe('over HTTP', () => {
+  it('answers a replayed batch from the first result and stores nothing twice', async () => {
+    const userId = `user-${randomUUID()}`;
+    const batch = {
+      batch: [
+        { type: 'track', messageId: `m-${randomUUID()}`, userId, event: 'Product Added', properties: { sku: 'TRK-1' }, timestamp: '2026-11-01T10:00:00Z' },
+        { type: 'page', messageId: `m-${randomUUID()}`, userId, name: 'Basket', timestamp: '2026-11-01T10:01:00Z' },
+      ],
+    };
+    const first = await post('/v1/batch', batch);
+    expect(first.status).toBe(200);
+    expect(first.body.results.map((r: { status: string }) => r.status)).toEqual(['ACCEPTED', 'ACCEPTED']);
+    const again = await post('/v1/batch', batch);
+    expect(again.body.results.map((r: { status: string }) => r.status)).toEqual(['DUPLICATE', 'DUPLICATE']);
+    expect(again.body.results.map((r: { interactionId: string }) => r.interactionId)).toEqual(first.body.results.map((r: { interactionId: string }) => r.interactionId));
+    expect((await interactionsOf(userId)).map((s) => s.type)).toEqual(['cart_add', 'page_view']);
+    // The same messageId with other content is a reused key, not a replay.
+    const reused = await post('/v1/batch', { batch: [{ ...batch.batch[0], properties: { sku: 'TRK-1', quantity: 2 } }] });
+    expect(reused.body.results[0]).toMatchObject({ status: 'REJECTED', error: { code: 'CONFLICT' } });
+  });
+
+  it('rejects bad messages one by one, naming the field, and keeps the good ones', async () => {
+    const userId = `user-${randomUUID()}`;
+    const res = await post('/v1/batch', {
+      batch: [
+        { type: 'track', messageId: `m-${randomUUID()}`, userId, properties: {} },
+        { type: 'group', messageId: `m-${randomUUID()}`, userId, groupId: 'acme' },
+        { type: 'track', messageId: `m-${randomUUID()}`, event: 'Product Viewed' },
+        { type: 'track', messageId: `m-${randomUUID()}`, userId, event: 'Product Viewed', timestamp: 'yesterday' },
+        { type: 'track', messageId: `m-${randomUUID()}`, userId, event: 'Product Viewed', properties: { sku: 'NO-SUCH-SKU' } },
+        { type: 'nonsense', messageId: `m-${randomUUID()}`, userId },
+        { type: 'track', messageId: `m-${randomUUID()}`, userId, event: 'Products Searched', properties: { query: 'lamp' } },
+      ],
+    });
+    expect(res.status).toBe(200);
+    const r = res.body.results as Array<{ status: string; error?: { code: string; field: string } }>;
+    expect(r.map((x) => x.status)).toEqual(['REJECTED', 'REJECTED', 'REJECTED', 'REJECTED', 'REJECTED', 'REJECTED', 'ACCEPTED']);
+    expect(r[0].error).toMatchObject({ code: 'BAD_USER_INPUT', field: 'batch[0].event' });
+    expect(r[1].error).toMatchObject({ code: 'BAD_USER_INPUT', field: 'batch[1].type' });
+    expect(r[2].error).toMatchObject({ code: 'BAD_USER_INPUT', field: 'batch[2].userId' });
+    expect(r[3].error).toMatchObject({ code: 'BAD_USER_INPUT', field: 'batch[3].timestamp' });
+    expect(r[4].error?.field).toBe('batch[4].interaction.sku');
+    expect(r[5].error).toMatchObject({ code: 'BAD_USER_INPUT', field: 'batch[5].type' });
+    expect((await interactionsOf(userId)).map((s) => s.type)).toEqual(['search']);
+  });
+
+  it('records Order Completed as an order, prices in the currency’s minor units', async () => {
+    const userId = `user-${randomUUID()}`;
+    const res = await post('/v1/track', {
+      messageId: `m-${randomUUID()}`, userId, event: 'Order Completed', timestamp: '2026-11-02T09:00:00Z',
+      properties: { order_id: `web-${randomUUID()}`, currency: 'EUR', products: [{ sku: 'TRK-1', quantity: 2, price: 24.99 }] },
+    });
+    expect(res.body.results[0]).toMatchObject({ status: 'ACCEPTED' });
+    expect(res.body.results[0].orderId).toEqual(expect.any(String));
+    const lines = await app.sql(
+      `select l.quantity, l.unit_price_minor, o.currency from orders o join order_lines l on l.order_id = o.id join identities d on d.customer_id = o.customer_id where d.value = ?`, [userId]);
+    expect(lines).toEqual([{ quantity: 2, unit_price_minor: 2499, currency: 'EUR' }]);
+  });
+
+  it('refuses requests without a usable write key or without events:write', async () => {
+    const msg = { messageId: `m-${randomUUID()}`, userId: 'x', event: 'Product Viewed' };
+    expect((await post('/v1/track', msg, null)).status).toBe(401);
+    expect((await post('/v1/track', msg, 'not-a-key')).status).toBe(401);
+    const noScope = await post('/v1/track', msg, readOnlyKey);
+    expect(noScope.status).toBe(403);
+    expect(noScope.body).toMatchObject({ success: false, code: 'FORBIDDEN' });
+    const empty = await post('/v1/batch', { batch: [] });
+    expect(empty.status).toBe(400);
+  });
+
+  it('takes analytics.js’ form: text/plain bodies carrying the write key, on the one-letter paths, with CORS', async () => {
+    const userId = `user-${randomUUID()}`;
+    const res = await post('/v1/t', { writeKey, messageId: `m-${randomUUID()}`, userId, event: 'Product Viewed', type: 'track' }, null, 'text/plain');
+    expect(res.status).toBe(200);
+    expect(res.headers.get('access-control-allow-origin')).toBe('*');
+    expect(res.body.results[0].status).toBe('ACCEPTED');
+    const preflight = await fetch(`${base}/v1/batch`, { method: 'OPTIONS', headers: { origin: 'https://shop.example', 'access-control-request-method': 'POST' } });
+    expect(preflight.status).toBe(204);
+    expect(preflight.headers.get('access-control-allow-headers')).toContain('authorization');
+  });
+});
+
+describe('with analytics.js in Chromium', () => {
+  let browser: Browser;
+  let page: http.Server;
+  afterAll(async () => {
+    await browser?.close().catch(() => undefined);
+    if (page) await new Promise((r) => page.close(r));
+  });
+
+  it('tracks a page view and a product view from the standard snippet, served by Rapport itself', async () => {
+    if (!fs.existsSync(CHROMIUM)) throw new Error(`Chromium not found at ${CHROMIUM}: apt-get install -y chromium. This test does not skip.`);
+    const userId = `browser-${randomUUID()}`;
+    // The shop's page, on an origin of its own: analytics.js loads from Rapport and posts to it.
+    const html = `<!doctype html><html><head><title>shop</title><script>
+      !function(){var i="analytics",analytics=window[i]=window[i]||[];if(!analytics.initialize)if(analytics.invoked)window.console&&console.error&&console.error("Segment snippet included twice.");else{analytics.invoked=!0;analytics.methods=["trackSubmit","trackClick","trackLink","trackForm","pageview","identify","reset","group","track","ready","alias","debug","page","screen","once","off","on","addSourceMiddleware","addIntegrationMiddleware","setAnonymousId","addDestinationMiddleware","register"];analytics.factory=function(e){return function(){if(window[i].initialized)return window[i][e].apply(window[i],arguments);var n=Array.prototype.slice.call(arguments);if(["track","screen","alias","group","page","identify"].indexOf(e)>-1){var c=document.querySelector("link[rel='canonical']");n.push({__t:"bpc",c:c&&c.getAttribute("href")||void 0,p:location.pathname,u:location.href,s:location.search,t:document.title,r:document.referrer})}n.unshift(e);analytics.push(n);return analytics}};for(var n=0;n<analytics.methods.length;n++){var key=analytics.methods[n];analytics[key]=analytics.factory(key)}analytics.load=function(key,n){var t=document.createElement("script");t.type="text/javascript";t.async=!0;t.setAttribute("data-global-segment-analytics-key",i);t.src=analytics._cdn+"/analytics.js/v1/"+key+"/analytics.min.js";var r=document.getElementsByTagName("script")[0];r.parentNode.insertBefore(t,r);analytics._loadOptions=n};analytics._writeKey=${JSON.stringify(writeKey)};analytics._cdn=${JSON.stringify(base)};analytics.SNIPPET_VERSION="5.2.0";
+      analytics.load(${JSON.stringify(writeKey)});
+      analytics.identify(${JSON.stringify(userId)});
+      analytics.page("Lamps");
+      analytics.track("Product Viewed", { sku: "TRK-1" }, {}, function(){ window.__tracked = true; });
+      }}();
+    </script></head><body>shop</body></html>`;
+    page = http.createServer((_req, res) => res.writeHead(200, { 'content-type': 'text/html' }).end(html));
+    await new Promise<void>((r) => page.listen(0, '127.0.0.1', r));
+    const shop = `http://127.0.0.1:${(page.address() as { port: number }).port}/`;
+
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    });
+    const tab = await browser.newPage();
+    const errors: string[] = [];
+    tab.on('pageerror', (e) => errors.push(String(e)));
+    const seen: string[] = [];
+    tab.on('console', (m) => seen.push(`console.${m.type()}: ${m.text()}`));
+    tab.on('requestfinished', async (r) => seen.push(`${r.method()} ${r.url()} → ${(await r.response())?.status()}`));
+    tab.on('requestfailed', (r) => seen.push(`FAILED ${r.method()} ${r.url()} ${r.failure()?.errorText}`));
+    await tab.goto(shop);
+    try {
+      await tab.waitForFunction(() => (window as unknown as { __tracked?: boolean }).__tracked === true, undefined, { timeout: 30_000 });
+    } catch (err) {
+      throw new Error(`analytics.js did not track: ${(err as Error).message}\nwhat the page did:\n${seen.join('\n')}`);
+    }
+    // Delivery happens after the callback in some versions: wait for the rows, not for time.
+    const deadline = Date.now() + 30_000;
+    let stored = await interactionsOf(userId);
+    while (stored.length < 2 && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 100));
+      stored = await interactionsOf(userId);
+    }
+    expect(errors).toEqual([]);
+    expect(stored.map((s) => s.type).sort()).toEqual(['page_view', 'product_view']);
+    const pageView = stored.find((s) => s.type === 'page_view')!;
+    expect(pageView.properties).toMatchObject({ name: 'Lamps', url: shop, context: { library: { name: 'analytics.js' } } });
+  });
+});
