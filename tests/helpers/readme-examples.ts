@@ -1,7 +1,7 @@
 /**
  * The runnable examples of a Markdown file (README.md): every fenced block in a GraphQL or shell
  * language. A block is left out when the line before its fence is `<!-- readme-test: skip … -->`
- * (say why after "skip"): for the few that must not run here (`npm start`, `npm test` itself, ids
+ * (say why after "skip"), or when its first line is `# notest: why`: for the few that must not run here (`npm start`, `npm test` itself, ids
  * that only exist on someone's server).
  *
  * - graphql / gql: one request per operation; a line `# variables` starts the variables (JSON).
@@ -20,6 +20,8 @@ export interface ReadmeExample {
 
 const KINDS: Record<string, ReadmeExample['kind']> = { graphql: 'graphql', gql: 'graphql', sh: 'shell', bash: 'shell', shell: 'shell' };
 export const SKIP_MARKER = /^<!--\s*readme-test:\s*skip\b.*-->\s*$/;
+/** The same, as the block's first line: `# notest: why` (or `// notest: why`). */
+export const NOTEST_LINE = /^\s*(#|\/\/)\s*notest\b/;
 
 export function extractExamples(markdown: string): { examples: ReadmeExample[]; skipped: Array<{ line: number; section: string }> } {
   const lines = markdown.split('\n');
@@ -37,7 +39,7 @@ export function extractExamples(markdown: string): { examples: ReadmeExample[]; 
     const body = lines.slice(i + 1, end).join('\n');
     const kind = KINDS[lang.toLowerCase()];
     if (kind) {
-      if (SKIP_MARKER.test(lines[i - 1]?.trim() ?? '')) skipped.push({ line: i + 1, section });
+      if (SKIP_MARKER.test(lines[i - 1]?.trim() ?? '') || NOTEST_LINE.test(lines[i + 1] ?? '')) skipped.push({ line: i + 1, section });
       else examples.push(kind === 'graphql' ? graphqlExample(body, i + 1, section) : { kind, line: i + 1, section, code: body });
     }
     i = end;

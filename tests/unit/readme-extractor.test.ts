@@ -24,6 +24,10 @@ const md = [
   '```',
   'plain text',
   '```',
+  '```sh',
+  '# notest: needs a tool of its own',
+  'rover --version',
+  '```',
   '````bash',
   'cat <<EOF',
   '```',
@@ -36,9 +40,9 @@ it('takes GraphQL and shell blocks with their section and line, honours the skip
   expect(examples).toEqual([
     { kind: 'graphql', line: 3, section: 'Section A', code: 'query One { a }\nquery Two { b }\n', variables: { x: 1 } },
     { kind: 'shell', line: 14, section: 'Section B', code: 'curl -s http://127.0.0.1:4000/healthz' },
-    { kind: 'shell', line: 23, section: 'Section B', code: 'cat <<EOF\n```\nEOF' },
+    { kind: 'shell', line: 27, section: 'Section B', code: 'cat <<EOF\n```\nEOF' },
   ]);
-  expect(skipped).toEqual([{ line: 10, section: 'Section A' }]);
+  expect(skipped).toEqual([{ line: 10, section: 'Section A' }, { line: 23, section: 'Section B' }]);
 });
 
 it('says where variables that are not JSON are', () => {
