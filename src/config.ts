@@ -17,6 +17,8 @@ export interface Config {
   replicaProbeIntervalMs: number;
   dataDir: string;
   embeddedPgPort: number;
+  /** Create DATABASE_URL's database when it does not exist (DB_CREATE, --create-database); else that is an error. */
+  dbCreate: boolean;
   /** Seed demo data when the database has no customers yet. */
   seedDemo: boolean;
   demoCustomers: number;
@@ -247,6 +249,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     replicaProbeIntervalMs: intVar(env, 'REPLICA_PROBE_INTERVAL_MS', 1000, 50, 600_000),
     dataDir: path.resolve(env.RAPPORT_DATA_DIR || '.data/postgres'),
     embeddedPgPort: intVar(env, 'EMBEDDED_PG_PORT', 54329, 1024, 65535),
+    dbCreate: boolVar(env, 'DB_CREATE', false),
     seedDemo: boolVar(env, 'SEED_DEMO', !databaseUrl),
     demoCustomers: intVar(env, 'DEMO_CUSTOMERS', 3000, 1, 1_000_000),
     dbPoolMax: intVar(env, 'DB_POOL_MAX', 10, 1, 200),

@@ -1,16 +1,34 @@
+import './compile-cache';
 import 'reflect-metadata';
-import { loadConfig, DEV_JWT_SECRET } from './config';
+import { loadConfig, DEV_JWT_SECRET, ConfigError } from './config';
 import { createLogger } from './logger';
 import { startEmbeddedPostgres, type EmbeddedPostgresHandle } from './db/embedded-postgres';
 import { initOrm, migrate } from './db/orm';
 import { createServer } from './server';
-import { isDatabaseEmpty, seedDemoData } from './cli/seed';
+import { seedDemoIfEmpty } from './cli/seed';
 import { signToken } from './auth/jwt';
 import { Role } from './auth/viewer';
 import { startAnalyticsScheduler } from './analytics/scheduler';
+import { ensureDatabase, DatabaseUnavailableError } from './db/pg-admin';
+import { DataDirInUseError } from './db/data-dir-lock';
 import { openReadReplicas } from './db/read-replicas';
 
+const USAGE = `usage: npm start [-- --create-database]      (node dist/src/main.js [--create-database])
+
+Serves the GraphQL API (README "Start it", "Configuration"). --create-database (or DB_CREATE=true)
+creates DATABASE_URL's database when it does not exist; without it a missing database is an error.`;
+
 async function main(): Promise<void> {
+  const argv = process.argv.slice(2);
+  if (argv.includes('--help') || argv.includes('-h')) {
+    console.log(USAGE);
+    return;
+  }
+  const unknown = argv.find((a) => a !== '--create-database');
+  if (unknown) {
+    console.error(`unknown argument ${unknown}\n\n${USAGE}`);
+    process.exit(2);
+  }
   const config = loadConfig();
   const logger = createLogger(config);
   const cleanups: Array<() => Promise<void>> = [];
@@ -37,11 +55,14 @@ async function main(): Promise<void> {
   process.on('SIGTERM', () => void shutdown('SIGTERM'));
 
   let url = config.databaseUrl;
+  let embedded: EmbeddedPostgresHandle | undefined;
   if (!url) {
     logger.info({ dataDir: config.dataDir, port: config.embeddedPgPort }, 'no DATABASE_URL: starting embedded PostgreSQL');
-    const embedded: EmbeddedPostgresHandle = await startEmbeddedPostgres({ dataDir: config.dataDir, port: config.embeddedPgPort, log: (m) => logger.info(m) });
-    cleanups.push(() => embedded.stop());
+    embedded = await startEmbeddedPostgres({ dataDir: config.dataDir, port: config.embeddedPgPort, log: (m) => logger.info(m) });
+    cleanups.push(embedded.stop);
     url = embedded.url;
+  } else if (await ensureDatabase(url, { create: config.dbCreate || argv.includes('--create-database') })) {
+    logger.info('created the database (--create-database / DB_CREATE)');
   }
 
   const orm = await initOrm(url, { poolMax: config.dbPoolMax });
@@ -49,11 +70,7 @@ async function main(): Promise<void> {
   const applied = await migrate(orm);
   if (applied.length) logger.info({ migrations: applied }, 'applied migrations');
 
-  if (config.seedDemo && (await isDatabaseEmpty(orm.em.fork()))) {
-    const started = Date.now();
-    const summary = await seedDemoData(orm, { customers: config.demoCustomers });
-    logger.info({ ...summary, ms: Date.now() - started }, 'seeded demo data');
-  }
+  if (config.seedDemo) await seedDemoIfEmpty(orm, config.demoCustomers, logger);
 
   let playgroundHeaders: Record<string, string> | undefined;
   if (config.env === 'development' && config.jwtSecret === DEV_JWT_SECRET) {
@@ -73,6 +90,7 @@ async function main(): Promise<void> {
   const server = await createServer({ orm: requestOrm, config, logger, playgroundHeaders, readRouter });
   cleanups.push(() => server.close());
   const port = await server.listen(config.port, config.host);
+  embedded?.lock.setHttpPort(port);
   const base = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
   logger.info({ url: `${base}/graphql` }, `Rapport is serving GraphQL at ${base}/graphql (playground: open it in a browser)`);
   if (config.metrics && !config.metricsToken && !/^(127\.|::1$|localhost$)/.test(config.host)) {
@@ -84,7 +102,9 @@ async function main(): Promise<void> {
 }
 
 main().catch((err) => {
+  // Failures a person can act on are one clear line; anything else keeps its stack.
+  const expected = err instanceof DatabaseUnavailableError || err instanceof DataDirInUseError || err instanceof ConfigError;
   // eslint-disable-next-line no-console
-  console.error(err);
+  console.error(expected ? `rapport: ${err.message}` : err);
   process.exit(1);
 });

@@ -6,12 +6,11 @@ import { isSupportedCountry, type CountryCode } from 'libphonenumber-js';
 import { loadConfig } from '../config';
 import { upgradeLegacyDigests } from '../services/privacy.service';
 import { createLogger } from '../logger';
-import { initOrm, migrate } from '../db/orm';
 import { RecordKind } from '../import/import-record';
 import { formatFromPath, runImport, type ImportFormat } from '../import/run-import';
-import { connectCliDatabase } from './database';
+import { UsageError, type Command } from './command';
 
-const USAGE = `usage: npm run import -- FILE [options]
+const USAGE = `usage: npx rapport import FILE [options]      (also: npm run import -- FILE [options])
 
   FILE                   .ndjson / .jsonl (one JSON object per line with "type") or .csv (header row, one kind per file)
   --format ndjson|csv    override the format guessed from the extension
@@ -26,10 +25,9 @@ const USAGE = `usage: npm run import -- FILE [options]
 Uses DATABASE_URL, else the embedded PostgreSQL of npm start. Exit code 0 when the file was read
 to the end (with or without rejects), 1 on a fatal error, 2 on a usage error.`;
 
-class UsageError extends Error {}
-
-function parse() {
+function parse(argv: string[]) {
   const { values, positionals } = parseArgs({
+    args: argv,
     allowPositionals: true,
     options: {
       format: { type: 'string' },
@@ -40,13 +38,8 @@ function parse() {
       'chunk-size': { type: 'string' },
       json: { type: 'boolean', default: false },
       quiet: { type: 'boolean', default: false },
-      help: { type: 'boolean', short: 'h', default: false },
     },
   });
-  if (values.help) {
-    console.log(USAGE);
-    process.exit(0);
-  }
   if (positionals.length !== 1) throw new UsageError('give exactly one FILE');
   const file = positionals[0];
   if (!fs.existsSync(file) || !fs.statSync(file).isFile()) throw new UsageError(`${file}: no such file`);
@@ -69,14 +62,16 @@ function parse() {
   };
 }
 
-async function main(): Promise<void> {
+async function run(argv: string[]): Promise<number> {
   let args: ReturnType<typeof parse>;
   try {
-    args = parse();
+    args = parse(argv);
   } catch (err) {
-    console.error(`${(err as Error).message}\n\n${USAGE}`);
-    process.exit(2);
+    // parseArgs' own errors (unknown option, missing value) are usage errors too.
+    throw new UsageError((err as Error).message);
   }
+  // The ORM and database modules load after the arguments are checked: a usage error answers at once.
+  const [{ initOrm, migrate }, { connectCliDatabase }] = await Promise.all([import('../db/orm'), import('./database')]);
   const config = loadConfig();
   const logger = createLogger({ logLevel: args.quiet || config.logLevel === 'silent' ? 'silent' : 'warn' });
   const db = await connectCliDatabase(config, logger);
@@ -104,10 +99,7 @@ async function main(): Promise<void> {
   } finally {
     await db.close();
   }
+  return 0;
 }
 
-main().catch((err) => {
-  console.error(`import failed: ${err instanceof Error ? err.message : String(err)}`);
-  if (process.env.LOG_LEVEL === 'debug') console.error(err);
-  process.exit(1);
-});
+export const command: Command = { usage: USAGE, run };

@@ -4,6 +4,7 @@ import path from 'node:path';
 import { userInfo } from 'node:os';
 import type { ChildProcess } from 'node:child_process';
 import { Client } from 'pg';
+import { acquireDataDirLock, pidAlive, type DataDirLock, type LockOwner } from './data-dir-lock';
 
 const APP_DB = 'rapport';
 const PG_USER = 'postgres';
@@ -18,7 +19,14 @@ export interface EmbeddedPostgresOptions {
 
 export interface EmbeddedPostgresHandle {
   url: string;
+  /** The data directory's lock (README "Start it": one owner per data directory). */
+  lock: DataDirLock;
   stop(): Promise<void>;
+}
+
+/** The URL of the `rapport` database of an embedded PostgreSQL on `port` (password: the default one). */
+export function embeddedUrl(port: number, password = 'postgres'): string {
+  return `postgres://${PG_USER}:${encodeURIComponent(password)}@127.0.0.1:${port}/${APP_DB}`;
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -45,35 +53,32 @@ function loadEmbeddedPostgres(): EmbeddedPostgresCtor {
   return mod.default;
 }
 
-function pidAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code !== 'EPERM') return false;
-  }
+function postmasterParent(pid: number): number | undefined {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const state = stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
-    if (state === 'Z' || state === 'X') return false;
+    return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
   } catch {
-    /* no /proc: trust kill(0) */
+    return undefined;
   }
-  return true;
 }
 
 /**
- * A postmaster.pid left by a previous run. Dead pid: PostgreSQL reclaims the lock itself (with crash
- * recovery if needed). Live postgres on OUR data dir (its parent was SIGKILLed): ask it to shut down
- * (fast, then immediate), then start afresh. Anything else: leave it and let PostgreSQL refuse.
+ * A postmaster.pid left by a previous run, checked once this process holds the data directory's lock
+ * (so the previous owner is dead). Dead postmaster: PostgreSQL reclaims the directory itself (with crash
+ * recovery if needed). A live postgres on OUR data dir is stopped only when it is truly orphaned: it
+ * listens on the port the dead owner recorded, or (no lock: an older run) its parent process is gone.
+ * Anything else is refused with a message naming it.
  */
-async function handleStalePid(dataDir: string, log: (m: string) => void): Promise<void> {
+async function handleStalePid(dataDir: string, previous: LockOwner | undefined, log: (m: string) => void): Promise<void> {
   let content: string;
   try {
     content = await fs.readFile(path.join(dataDir, 'postmaster.pid'), 'utf8');
   } catch {
     return;
   }
-  const pid = Number.parseInt(content.split('\n')[0] ?? '', 10);
+  const lines = content.split('\n');
+  const pid = Number.parseInt(lines[0] ?? '', 10);
+  const port = Number.parseInt(lines[3] ?? '', 10);
   if (!Number.isFinite(pid) || pid <= 0 || !pidAlive(pid)) return;
   let cmdline = '';
   try {
@@ -85,7 +90,12 @@ async function handleStalePid(dataDir: string, log: (m: string) => void): Promis
     log(`postmaster.pid names live pid ${pid}, which is not our postgres; leaving it`);
     return;
   }
-  log(`an orphaned postgres (pid ${pid}) still runs on ${dataDir}; shutting it down first`);
+  const parent = postmasterParent(pid);
+  const orphaned = previous ? previous.pgPort === port : parent === 1 || parent === undefined || !pidAlive(parent);
+  if (!orphaned) {
+    throw new Error(`a PostgreSQL (pid ${pid}, port ${port}, parent pid ${parent}) runs on ${dataDir} and its owner is not known to be gone; stop it first`);
+  }
+  log(`an orphaned postgres (pid ${pid}, port ${port}) still runs on ${dataDir}, its owner (pid ${previous?.pid ?? parent}) is gone; shutting it down first`);
   process.kill(pid, 'SIGINT');
   for (let i = 0; i < 300 && pidAlive(pid); i++) {
     if (i === 150) process.kill(pid, 'SIGQUIT');
@@ -129,8 +139,14 @@ export async function startEmbeddedPostgres(opts: EmbeddedPostgresOptions): Prom
   if (!existsSync(path.join(dataDir, 'PG_VERSION'))) {
     log(`initialising a new PostgreSQL cluster in ${dataDir}`);
     await ep.initialise();
-  } else {
-    await handleStalePid(dataDir, log);
+  }
+  // initdb wants an empty folder, so the lock is taken right after it; a second first start fails in initdb.
+  const lock = acquireDataDirLock(dataDir, opts.port);
+  try {
+    await handleStalePid(dataDir, lock.previous, log);
+  } catch (e) {
+    lock.release();
+    throw e;
   }
 
   // The library's stop() waits for an exit that never comes if the postmaster already died.
@@ -143,6 +159,7 @@ export async function startEmbeddedPostgres(opts: EmbeddedPostgresOptions): Prom
     await ep.start();
   } catch (e) {
     await safeStop().catch(() => {});
+    lock.release();
     throw new Error(`embedded PostgreSQL failed to start: ${e instanceof Error ? e.message : ''}\n${tail.join('\n')}`);
   }
 
@@ -158,9 +175,10 @@ export async function startEmbeddedPostgres(opts: EmbeddedPostgresOptions): Prom
     }
   } catch (e) {
     await safeStop().catch(() => {});
+    lock.release();
     throw e;
   }
 
   let stopping: Promise<void> | undefined;
-  return { url: `${base}/${APP_DB}`, stop: () => (stopping ??= safeStop()) };
+  return { url: `${base}/${APP_DB}`, lock, stop: () => (stopping ??= safeStop().finally(() => lock.release())) };
 }

@@ -21,7 +21,7 @@ const COLUMNS = 'line, line_numbers, kind, source, ids, first_name, last_name, e
 const SPECIAL = /[\\\n\r\t]/;
 
 /** COPY text format: backslash, newline, CR and tab escaped; NULL is \N. */
-function esc(v: string | null | undefined): string {
+export function esc(v: string | null | undefined): string {
   if (v === null || v === undefined) return '\\N';
   return SPECIAL.test(v) ? v.replace(/[\\\n\r\t]/g, (c) => (c === '\\' ? '\\\\' : c === '\n' ? '\\n' : c === '\r' ? '\\r' : '\\t')) : v;
 }

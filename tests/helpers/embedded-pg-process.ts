@@ -2,7 +2,7 @@ import path from 'node:path';
 import { spawn, type ChildProcess } from 'node:child_process';
 
 /**
- * An embedded PostgreSQL in a child process (src/cli/embedded-postgres.ts). Jest's module system
+ * An embedded PostgreSQL in a child process (`rapport db start`, src/cli/db.ts). Jest's module system
  * cannot load the ESM-only embedded-postgres package in a test file, and a separate process also
  * lets a test stop and restart the server like a real outage.
  */
@@ -14,7 +14,7 @@ export interface PgProcess {
 const root = path.join(__dirname, '..', '..');
 
 export function startPgProcess(dataDir: string, port: number): Promise<PgProcess> {
-  const child: ChildProcess = spawn(process.execPath, ['-r', 'ts-node/register/transpile-only', 'src/cli/embedded-postgres.ts'], {
+  const child: ChildProcess = spawn(process.execPath, ['-r', 'ts-node/register/transpile-only', 'src/cli/rapport.ts', 'db', 'start'], {
     cwd: root,
     env: { PATH: process.env.PATH, HOME: process.env.HOME, RAPPORT_DATA_DIR: dataDir, EMBEDDED_PG_PORT: String(port), TS_NODE_PROJECT: 'tsconfig.json' },
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -26,19 +26,31 @@ interface Started {
   logs: string[];
 }
 
-function start(): Promise<Started> {
-  const child = spawn(process.execPath, ['-r', 'ts-node/register/transpile-only', 'src/main.ts'], {
+function spawnTs(entry: string[], env: Record<string, string> = {}): ChildProcess {
+  return spawn(process.execPath, ['-r', 'ts-node/register/transpile-only', ...entry], {
     cwd: root,
     env: {
       PATH: process.env.PATH, HOME: process.env.HOME, NODE_ENV: 'development', PORT: '0', RAPPORT_DATA_DIR: path.join(dataRoot, 'pg'),
-      EMBEDDED_PG_PORT: '54331', DEMO_CUSTOMERS: '40', LOG_LEVEL: 'info', TS_NODE_PROJECT: 'tsconfig.json',
+      EMBEDDED_PG_PORT: '54331', DEMO_CUSTOMERS: '40', LOG_LEVEL: 'info', TS_NODE_PROJECT: 'tsconfig.json', ...env,
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
+}
+
+/** Runs a process to its end: exit code and everything it printed. */
+function runToExit(child: ChildProcess): Promise<{ code: number | null; output: string }> {
+  let output = '';
+  child.stdout!.on('data', (d) => (output += d.toString()));
+  child.stderr!.on('data', (d) => (output += d.toString()));
+  return new Promise((resolve) => child.on('exit', (code) => resolve({ code, output })));
+}
+
+function start(): Promise<Started> {
+  const child = spawnTs(['src/main.ts']);
   const logs: string[] = [];
   return new Promise((resolve, reject) => {
     let url = '';
-    const timer = setTimeout(() => reject(new Error(`server did not start:\n${logs.join('\n')}`)), 90_000);
+    const timer = setTimeout(() => reject(new Error(`server did not start:\n${logs.join('\n')}`)), 240_000);
     const onLine = (line: string) => {
       logs.push(line);
       const u = /"url":"([^"]+)"/.exec(line);
@@ -109,4 +121,48 @@ it('starts embedded PostgreSQL, seeds, serves, stops cleanly and keeps its data'
     expect(await stop(second)).toBe(0);
   }
   expect(postgresRunningOn(path.join(dataRoot, 'pg'))).toBe(false);
-}, 180_000);
+}, 480_000);
+
+describe('one owner per data folder', () => {
+  it('a second start on the same data folder refuses at once, naming the running one, which keeps serving', async () => {
+    const first = await start();
+    try {
+      const httpPort = new URL(first.url).port;
+      // Another PostgreSQL port too: the lock, not a port clash, is what stops it.
+      const second = await runToExit(spawnTs(['src/main.ts'], { EMBEDDED_PG_PORT: '54332' }));
+      expect(second.code).toBe(1);
+      expect(second.output).toContain(`in use by another Rapport instance: pid ${first.child.pid}`);
+      expect(second.output).toContain(`API on port ${httpPort}, PostgreSQL on port 54331`);
+      expect(second.output).not.toContain('orphaned');
+
+      // A CLI given another EMBEDDED_PG_PORT works on the running instance's database and leaves it running.
+      const cli = await runToExit(spawnTs(['src/cli/rapport.ts', 'analytics'], { EMBEDDED_PG_PORT: '54332' }));
+      expect(cli.output).toContain('using the embedded PostgreSQL of the running instance');
+      expect(cli.code).toBe(0);
+
+      expect((await fetch(first.url.replace(/\/graphql$/, '/readyz'))).status).toBe(200);
+      expect(await countCustomers(first)).toBe(40);
+    } finally {
+      expect(await stop(first)).toBe(0);
+    }
+    expect(fs.existsSync(path.join(dataRoot, 'pg', 'rapport.lock'))).toBe(false);
+  }, 480_000);
+
+  it('a PostgreSQL whose owner was killed is an orphan: the next start stops it and takes over', async () => {
+    const first = await start();
+    await new Promise<void>((resolve) => {
+      first.child.on('exit', () => resolve());
+      first.child.kill('SIGKILL');
+    });
+    expect(postgresRunningOn(path.join(dataRoot, 'pg'))).toBe(true);
+
+    const next = await start();
+    try {
+      expect(next.logs.join('\n')).toContain(`its owner (pid ${first.child.pid}) is gone; shutting it down first`);
+      expect(await countCustomers(next)).toBe(40);
+    } finally {
+      expect(await stop(next)).toBe(0);
+    }
+    expect(postgresRunningOn(path.join(dataRoot, 'pg'))).toBe(false);
+  }, 480_000);
+});

@@ -32,7 +32,7 @@ interface Summary { read: number; imported: number; duplicates: number; rejected
 
 function runCli(args: string[], nodeFlags: string[] = []): Promise<{ code: number | null; summary?: Summary; stderr: string }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [...nodeFlags, '-r', 'ts-node/register/transpile-only', 'src/cli/import.ts', ...args, '--json'], {
+    const child = spawn(process.execPath, [...nodeFlags, '-r', 'ts-node/register/transpile-only', 'src/cli/rapport.ts', 'import', ...args, '--json'], {
       cwd: path.join(__dirname, '..', '..'),
       env: { ...process.env, DATABASE_URL: db.url, LOG_LEVEL: 'warn', TS_NODE_TRANSPILE_ONLY: 'true' },
       stdio: ['ignore', 'pipe', 'pipe'],
