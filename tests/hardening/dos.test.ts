@@ -252,7 +252,7 @@ describe('production defaults', () => {
   });
 
   it('serves GraphiQL only with PLAYGROUND on (off by default in production)', async () => {
-    expect(loadConfig({ NODE_ENV: 'production', JWT_SECRET: 'x'.repeat(32) }).playground).toBe(false);
+    expect(loadConfig({ NODE_ENV: 'production', JWT_SECRET: 'x'.repeat(32), PSEUDONYM_KEYS: 'k'.repeat(32) }).playground).toBe(false);
     expect(loadConfig({ NODE_ENV: 'development' }).playground).toBe(true);
     const on = await read(await fetch(app.url.replace('/graphql', '/'), { headers: { accept: 'text/html' } }));
     expect(on.text).toMatch(/graphiql/i);

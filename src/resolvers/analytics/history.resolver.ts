@@ -99,7 +99,10 @@ export class AnalyticsHistoryResolver {
     @Ctx() ctx: Context,
   ) {
     const page = await keysetPage(ctx.em, {
-      entity: AnalyticsRunRecord, table: 'analytics_runs', clauses: [], params: [], sortColumn: 'as_of', sortCast: 'timestamptz',
+      // Latest as-of first and, among runs of one as-of instant, the latest run first: fixed-width UTC
+      // text sorts as the instants do (a re-run of an instant must not hide behind a random id).
+      entity: AnalyticsRunRecord, table: 'analytics_runs', clauses: [], params: [], sortColumn: 'as_of', sortCast: 'text',
+      sortExpr: `to_char(a.as_of at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US') || '|' || to_char(a.computed_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US')`,
       direction: 'desc', first: checkFirst(first, ctx.config.maxPageSize), after: decodeCursor(after),
     });
     return toConnection({ ...page, nodes: page.nodes.map(entry) });
