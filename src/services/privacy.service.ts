@@ -94,6 +94,11 @@ export async function eraseCustomer(em: EntityManager, customerId: string, audit
          locale = null, address = null, traits = '{}'::jsonb, field_provenance = '{}'::jsonb, updated_at = now() where id = any(?::uuid[])`,
       [ids],
     );
+    // Model outputs and the stage ledger profile the person: they go too (analytics computes active
+    // customers only, so no later run brings them back). Run aggregates keep their counts.
+    await tem.execute('delete from customer_lifecycle_transitions where customer_id = any(?::uuid[])', [ids]);
+    await tem.execute('delete from customer_lifecycle_states where customer_id = any(?::uuid[])', [ids]);
+    await tem.execute('delete from customer_metrics where customer_id = any(?::uuid[])', [ids]);
     // The merge ledger's snapshots and reasons are about these people: scrubbed (an erased customer's
     // merges can no longer be undone, which unmergeCustomers refuses anyway).
     await tem.execute(

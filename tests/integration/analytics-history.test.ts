@@ -217,4 +217,17 @@ describe('analytics history', () => {
     expect(res.data.customer.value.marginClv12m.amountMinor).toBe(Number((one as typeof one & { margin: string }).margin));
     expect((await app.gql(q, { id: toGlobalId('Customer', objector) })).data.customer.value.marginClv12m).toBeNull();
   });
+
+  it('forgets an erased customer’s model outputs and stage ledger, and no later run brings them back', async () => {
+    const [{ id }] = await app.sql<{ id: string }>(
+      `select t.customer_id as id from customer_lifecycle_transitions t join customer_metrics m using (customer_id) group by 1 order by 1 limit 1`);
+    const erased = await app.gql(`mutation($id: ID!) { eraseCustomer(customerId: $id) { customer { status } } }`, { id: toGlobalId('Customer', id) });
+    expect(erased.errors).toBeUndefined();
+    const left = async () => (await app.sql<{ n: string }>(
+      `select (select count(*) from customer_lifecycle_transitions where customer_id = ?) + (select count(*) from customer_metrics where customer_id = ?)
+            + (select count(*) from customer_lifecycle_states where customer_id = ?) as n`, [id, id, id]))[0].n;
+    expect(Number(await left())).toBe(0);
+    await recompute(asOf2);
+    expect(Number(await left())).toBe(0);
+  });
 });
