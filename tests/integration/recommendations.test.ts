@@ -119,7 +119,9 @@ describe('product similarities', () => {
     const summary = await recomputeProductSimilarities(app.orm.em.fork() as EntityManager, { maxProductsPerCustomer: opts.cap, minCoBuyers: opts.minCo, topK: opts.topK });
     const want = bruteForce(opts, new Set([erased, merged]));
     const got = await storedSimilarities();
-    expect(want.pairs.length).toBeGreaterThan(20);
+    // A precondition, not the check: enough pairs for the comparison to mean something. Which products
+    // a small cap keeps depends on tie-breaks by random uuids, so the count varies by run (18 to 30+ seen).
+    expect(want.pairs.length).toBeGreaterThan(10);
     expect(summary.pairs).toBe(want.pairs.length);
     expect(got.size).toBe(want.pairs.length);
     for (const w of want.pairs) {
