@@ -161,7 +161,8 @@ const identityKey = (i: NormId) => `${i.kind}\u0000${i.namespace}\u0000${i.value
 const eventKey = (source: string, key: string) => `${source}\u0000${key}`;
 
 /** Object keys sorted at every level, so the hash of a document does not depend on the order its keys were sent in. */
-function sortKeys(v: unknown): unknown {
+/** A JSON value with every object's keys sorted: key order never changes a digest. */
+export function sortKeys(v: unknown): unknown {
   if (Array.isArray(v)) return v.map(sortKeys);
   if (v && typeof v === 'object' && !(v instanceof Date)) {
     const out: Record<string, unknown> = {};

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { IdentityKind, InteractionChannel, InteractionType, OrderChannel } from '../entities/enums';
 import { minorUnitDigits } from '../schema/money';
+import { sortKeys } from '../ingestion/core';
 
 /**
  * Segment's tracking spec (identify, track, page, screen, alias) mapped onto ingestEvents' event
@@ -64,13 +65,7 @@ export function idempotencyKeyOf(msg: Json): string {
   const given = text(msg.messageId);
   if (given) return given.slice(0, 128);
   const { sentAt: _sentAt, writeKey: _writeKey, ...content } = msg; // a resend differs only in these
-  return `derived-${createHash('sha256').update(stableJson(content)).digest('base64url')}`;
-}
-
-function stableJson(v: unknown): string {
-  if (Array.isArray(v)) return `[${v.map(stableJson).join(',')}]`;
-  if (isObject(v)) return `{${Object.keys(v).sort().map((k) => `${JSON.stringify(k)}:${stableJson(v[k])}`).join(',')}}`;
-  return JSON.stringify(v) ?? 'null';
+  return `derived-${createHash('sha256').update(JSON.stringify(sortKeys(content))).digest('base64url')}`;
 }
 
 /** The message's time: timestamp, else originalTimestamp, else when Rapport received it. */
