@@ -49,8 +49,8 @@ section{background:#fff;border:1px solid #dde2ea;border-radius:6px;padding:10px 
 section h2{font-size:13px;text-transform:uppercase;letter-spacing:.04em;color:#58627a;margin:2px 0 8px}
 dl{display:grid;grid-template-columns:max-content 1fr;gap:2px 12px;margin:0}dt{color:#58627a}dd{margin:0;overflow-wrap:anywhere}
 table{border-collapse:collapse;width:100%;font-size:13px}th,td{text-align:left;padding:3px 6px;border-bottom:1px solid #eef0f4;vertical-align:top}th{color:#58627a;font-weight:600}
-.withheld{display:inline-block;padding:0 6px;border-radius:3px;background:#fde9c8;color:#8a4b00;font-size:12px;font-weight:600;letter-spacing:.02em}
-.withheld::before{content:"\\1F512\\FE0E  "}
+.withheld{display:inline-block;padding:0 6px;border-radius:3px;border:1px dashed #c77a00;background:#fde9c8;color:#8a4b00;font-size:12px;font-weight:600;letter-spacing:.02em}
+.withheld-item{display:inline-block;margin:0 10px 4px 0}
 .muted{color:#7b8497}.error{color:#a3001b}.chip{display:inline-block;padding:0 6px;border-radius:10px;background:#e7ecf7;margin:0 4px 2px 0;font-size:12px}
 .status-OPEN,.status-NEW{background:#fde2e2}.status-RESOLVED,.status-CLOSED{background:#ddf3e4}
 #timeline{max-height:340px;overflow-y:auto}#timeline li{padding:3px 0;border-bottom:1px solid #f0f2f5;list-style:none}#timeline ul{padding:0;margin:0}

@@ -4,6 +4,7 @@ import path from 'node:path';
 import { spawn } from 'node:child_process';
 import { startTestApp, TEST_JWT_SECRET, type TestApp } from '../helpers/test-server';
 import { seedDemoData } from '../../src/cli/seed';
+import { extractExamples } from '../helpers/readme-examples';
 
 /**
  * README "Partner guide": its shell blocks share variables (the key, its id, the admin token), so they
@@ -19,7 +20,9 @@ const section = (() => {
   const end = readme.indexOf('\n## ', start + 5);
   return readme.slice(start, end);
 })();
-const blocks = (lang: string) => [...section.matchAll(new RegExp('```' + lang + '\\n([\\s\\S]*?)```', 'g'))].map((m) => m[1]);
+/** The section's shell steps: the blocks the README marks as run by this test, in order. */
+const steps = extractExamples(readme).ownTests.filter((e) => e.test === 'tests/readme/partner-guide.test.ts' && e.kind === 'shell').map((e) => e.code);
+const jsListings = [...section.matchAll(/```js\n([\s\S]*?)```/g)].map((m) => m[1]);
 
 let app: TestApp;
 beforeAll(async () => {
@@ -42,7 +45,7 @@ function freePort(): Promise<number> {
 }
 
 it('the receiver listed in the README is examples/partner/webhook-receiver.mjs', () => {
-  const js = blocks('js');
+  const js = jsListings;
   expect(js).toHaveLength(1);
   const file = fs.readFileSync(path.join(root, 'examples', 'partner', 'webhook-receiver.mjs'), 'utf8');
   // The file's header comment aside, the listing is the file.
@@ -50,7 +53,6 @@ it('the receiver listed in the README is examples/partner/webhook-receiver.mjs',
 });
 
 it('runs every step in order: create, call, receive and verify a webhook, rotate, revoke', async () => {
-  const steps = blocks('sh');
   expect(steps).toHaveLength(5);
   const apiPort = new URL(app.url).port;
   const hookPort = String(await freePort());

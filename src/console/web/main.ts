@@ -57,7 +57,9 @@ function field(w: Withheld, path: Array<string | number>, value: () => Node | st
 function withheldPanel(title: string, id: string, w: Withheld, ...roots: string[]): HTMLElement | null {
   const below = roots.flatMap((r) => w.below(r));
   if (!below.length) return null;
-  return section(title, id, h('p', null, ...below.map((x) => withheld(x.path, x.reason))));
+  // Named by the field itself ("identities", "lifecycleHistory"), without the panel's alias or list indices.
+  const name = (p: string) => p.split('.').filter((x) => !/^\d+$/.test(x)).slice(1).join('.') || p;
+  return section(title, id, h('p', null, ...below.map((x) => h('span', { class: 'withheld-item' }, `${name(x.path)}: `, withheld(x.path, x.reason)))));
 }
 
 type Customer360 = ConsoleCustomerQuery;
