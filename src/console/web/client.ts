@@ -68,5 +68,5 @@ export class Withheld {
 
 /** Errors that are not a withheld field: shown as a message in the panel, never as an error page. */
 export function otherErrors(errors: GqlError[]): GqlError[] {
-  return errors.filter((e) => e.extensions?.code !== 'FORBIDDEN');
+  return errors.filter((e) => e.extensions?.code !== 'FORBIDDEN' || !e.path?.length);
 }
