@@ -208,6 +208,29 @@ it('is served with a strict CSP, only compiled modules are served, and CONSOLE i
   expect(loadConfig({ ...base, NODE_ENV: 'production', PSEUDONYM_KEYS: 'k1:' + 'b'.repeat(64) }).console).toBe(false);
 });
 
+it('TRUSTED_DOCUMENTS with the console manifest: the console works there too, and only its operations run', async () => {
+  const trusted = await startTestApp({ TRUSTED_DOCUMENTS: path.join(root, 'src', 'console', 'web', 'gql', 'persisted-documents.json') });
+  const page = await browser!.newPage({ viewport: { width: 1400, height: 1000 } });
+  try {
+    // Free-form writes are refused here, so the data comes from the seed.
+    await seedDemoData(trusted.orm, { customers: 5, showcase: false });
+    const [{ email }] = await trusted.sql<{ email: string }>('select email from customers where email is not null order by email limit 1');
+    const trustedOrigin = new URL(trusted.url).origin;
+    await page.goto(`${trustedOrigin}/console#token=${await trusted.tokenFor(Role.ADMIN)}`);
+    await page.waitForSelector('#app[data-ready="true"]');
+    await search(page, 'EMAIL', email);
+    expect(await page.getAttribute('#app', 'data-customer')).toMatch(/^[A-Za-z0-9+/=]+$/);
+    expect(await text(page, '#profile [data-field="email"]')).toBe(email);
+    expect(await page.locator('#segments table').count()).toBe(1); // answered (the seed defines none before analytics runs)
+    expect(await page.locator('[data-problem]').count()).toBe(0);
+    const other = await fetch(trusted.url, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${await trusted.tokenFor(Role.ADMIN)}` }, body: JSON.stringify({ query: '{ customers(first: 1) { totalCount } }' }) });
+    expect(other.status).toBe(400);
+  } finally {
+    await page.close();
+    await trusted.close();
+  }
+}, 120_000);
+
 it('CONSOLE=off: /console is not served', async () => {
   const off = await startTestApp({ CONSOLE: 'off' });
   try {

@@ -475,21 +475,21 @@ export const ConsoleCustomerDocument = new TypedDocumentString(`
     }
   }
 }
-    `) as unknown as TypedDocumentString<ConsoleCustomerQuery, ConsoleCustomerQueryVariables>;
+    `, {"hash":"sha256:5dd991243186591d0857438b0a79a5d9cf0fbb0844c191dc864129d7936fc030"}) as unknown as TypedDocumentString<ConsoleCustomerQuery, ConsoleCustomerQueryVariables>;
 export const ConsoleMeDocument = new TypedDocumentString(`
     query ConsoleMe {
   me {
     id
   }
 }
-    `) as unknown as TypedDocumentString<ConsoleMeQuery, ConsoleMeQueryVariables>;
+    `, {"hash":"sha256:cba5a94a41534984384bc09c5c6286ea7cccdde10e54406d1b82454b2380c571"}) as unknown as TypedDocumentString<ConsoleMeQuery, ConsoleMeQueryVariables>;
 export const ConsoleLookupDocument = new TypedDocumentString(`
     query ConsoleLookup($kind: IdentityKind!, $value: String!) {
   customerByIdentifier(kind: $kind, value: $value) {
     id
   }
 }
-    `) as unknown as TypedDocumentString<ConsoleLookupQuery, ConsoleLookupQueryVariables>;
+    `, {"hash":"sha256:15cdf08778363cba528cd50b0589944b7b1578d3e2532b63789a7c9a4f38f8ce"}) as unknown as TypedDocumentString<ConsoleLookupQuery, ConsoleLookupQueryVariables>;
 export const ConsoleCustomerListDocument = new TypedDocumentString(`
     query ConsoleCustomerList($first: Int!, $after: String) {
   customers(first: $first, after: $after) {
@@ -507,7 +507,7 @@ export const ConsoleCustomerListDocument = new TypedDocumentString(`
     }
   }
 }
-    `) as unknown as TypedDocumentString<ConsoleCustomerListQuery, ConsoleCustomerListQueryVariables>;
+    `, {"hash":"sha256:fd01e3791cb558485cd36fb7c3aaa83f85bf681071ad3b42e49e1a91e9b8a16b"}) as unknown as TypedDocumentString<ConsoleCustomerListQuery, ConsoleCustomerListQueryVariables>;
 export const ConsoleTimelineDocument = new TypedDocumentString(`
     query ConsoleTimeline($id: ID!, $first: Int!, $after: String) {
   node(id: $id) {
@@ -560,7 +560,7 @@ export const ConsoleTimelineDocument = new TypedDocumentString(`
     }
   }
 }
-    `) as unknown as TypedDocumentString<ConsoleTimelineQuery, ConsoleTimelineQueryVariables>;
+    `, {"hash":"sha256:d30008152b64d3d5903f3113cb8651b0c1f0771703aaaff9352a94caa9b4b783"}) as unknown as TypedDocumentString<ConsoleTimelineQuery, ConsoleTimelineQueryVariables>;
 export const ConsoleSegmentsDocument = new TypedDocumentString(`
     query ConsoleSegments {
   segments {
@@ -571,7 +571,7 @@ export const ConsoleSegmentsDocument = new TypedDocumentString(`
     evaluatedAt
   }
 }
-    `) as unknown as TypedDocumentString<ConsoleSegmentsQuery, ConsoleSegmentsQueryVariables>;
+    `, {"hash":"sha256:4d37804ef3f7009fbeb6cdbbb28ffad343520fa44add6f3ae988605486ae441d"}) as unknown as TypedDocumentString<ConsoleSegmentsQuery, ConsoleSegmentsQueryVariables>;
 export const ConsoleSegmentHistoryDocument = new TypedDocumentString(`
     query ConsoleSegmentHistory($history: Int!) {
   analyticsHistory(first: $history) {
@@ -585,7 +585,7 @@ export const ConsoleSegmentHistoryDocument = new TypedDocumentString(`
     }
   }
 }
-    `) as unknown as TypedDocumentString<ConsoleSegmentHistoryQuery, ConsoleSegmentHistoryQueryVariables>;
+    `, {"hash":"sha256:c534db414c6a11d3f40f85ff50f2eeef39e2cd58c902c53352bc223e454f355d"}) as unknown as TypedDocumentString<ConsoleSegmentHistoryQuery, ConsoleSegmentHistoryQueryVariables>;
 export const ConsoleCampaignsDocument = new TypedDocumentString(`
     query ConsoleCampaigns($since: DateTime!) {
   campaignMetrics(since: $since) {
@@ -617,4 +617,4 @@ export const ConsoleCampaignsDocument = new TypedDocumentString(`
     }
   }
 }
-    `) as unknown as TypedDocumentString<ConsoleCampaignsQuery, ConsoleCampaignsQueryVariables>;
+    `, {"hash":"sha256:a6b6ee0f14f3893c02a8e1d11315065322e07b33a6e1fd9f74e9af19edbcb3f6"}) as unknown as TypedDocumentString<ConsoleCampaignsQuery, ConsoleCampaignsQueryVariables>;
