@@ -44,6 +44,8 @@ export interface Config {
   jwtMaxLifetimeSeconds: number;
   /** Serve GraphiQL at /playground (default: on outside production). */
   playground: boolean;
+  /** Serve the customer-360 console at /console (default: on outside production). */
+  console: boolean;
   /** Recompute metrics and segments every N minutes inside the server; 0 turns it off. */
   analyticsIntervalMinutes: number;
   /** IANA time zone whose calendar days are the purchase models' transactions (several orders on one day = one). */
@@ -240,6 +242,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     jwtAudience: env.JWT_AUDIENCE || undefined,
     jwtMaxLifetimeSeconds: intVar(env, 'JWT_MAX_LIFETIME_SECONDS', 24 * 3600, 60, 366 * 24 * 3600),
     playground: boolVar(env, 'PLAYGROUND', nodeEnv !== 'production'),
+    console: boolVar(env, 'CONSOLE', nodeEnv !== 'production'),
     analyticsIntervalMinutes: intVar(env, 'ANALYTICS_INTERVAL_MINUTES', nodeEnv === 'test' ? 0 : 60, 0, 7 * 24 * 60),
     analyticsTimeZone: timeZoneVar(env, 'ANALYTICS_TIME_ZONE', 'UTC'),
     analyticsCostToServeMinor: intVar(env, 'ANALYTICS_COST_TO_SERVE_MINOR', 0, 0, 2_147_483_647),

@@ -149,6 +149,7 @@ export const MUTATION_POLICY: Record<string, FieldPolicy> = {
   eraseCustomer: { [ADMIN]: true },
   createApiKey: { [ADMIN]: true },
   revokeApiKey: { [ADMIN]: true },
+  rotateApiKey: { [ADMIN]: true },
   createSegment: { [ADMIN]: true, [MARKETING]: true },
   updateSegment: { [ADMIN]: true, [MARKETING]: true },
   deleteSegment: { [ADMIN]: true, [MARKETING]: true },
