@@ -12,6 +12,7 @@ import { createLifecycleHistoryLoader } from './lifecycle-history.loader';
 import { uuidArray } from '../services/pagination';
 import { lightMapper } from '../db/light-map';
 import { PROFILING_OBJECTION } from '../auth/policy';
+import { countCurrentMembers } from '../analytics/segments.service';
 
 /** Loads entities by primary key: one `where id = any(…)` per batch. */
 function byIdLoader<T extends object>(em: EntityManager, entity: EntityName<T>, table: string) {
@@ -118,6 +119,8 @@ export function createLoaders(em: EntityManager, writeEm: EntityManager = em) {
       const byKey = new Map(rows.map((r) => [r.k, r.status]));
       return keys.map((k) => byKey.get(k) ?? 'none');
     }),
+    /** Current members per segment (open stays, kept current by writes): one statement per batch. */
+    segmentMemberCount: new DataLoader<string, number>((ids) => countCurrentMembers(em, ids)),
     lifecycleHistory: createLifecycleHistoryLoader(em),
     timeline: createTimelineLoader(em),
     ordersPage: createChildPageLoader(em, { entity: Order, table: 'orders', parentColumn: 'customer_id', sortColumn: 'placed_at', sortCast: 'timestamptz' }),
