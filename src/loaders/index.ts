@@ -66,6 +66,9 @@ function withholdModelScores(m: CustomerMetrics, profilingConsent: string): Cust
   m.clv12mMinor = null;
   m.marginClv12mMinor = null;
   m.churnRisk = null;
+  // Value tier (CLV rank, P(alive)) and lifecycle stage (P(alive)) are derived from the model outputs.
+  m.valueTier = null;
+  m.lifecycleStage = null;
   return m;
 }
 
