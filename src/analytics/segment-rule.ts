@@ -239,9 +239,11 @@ function compile(rule: SegmentRule, ph: Placeholders): Omit<CompiledRule, 'param
           deps.add('orders').add('interactions').add('consent');
           usesModelOutputs = true;
           const col = p.kind === PreferenceKind.CATEGORY ? 'category' : 'brand';
+          // Placeholders in textual order: the value first, then the signals' instants.
+          const wanted = ph.val(value, 'text');
           const signals = weightedSignalsSql('(select a.id as customer_id)').split('?::timestamptz');
           const sql = signals.slice(1).reduce((acc, part) => `${acc}${ph.asOf()}${part}`, signals[0]);
-          parts.push(`(rapport_consent_status(a.id, 'personalization', 'any') = 'granted' and lower(${ph.val(value, 'text')}) in (
+          parts.push(`(rapport_consent_status(a.id, 'personalization', 'any') = 'granted' and lower(${wanted}) in (
             select lower(s.${col}) from (${sql}) s where s.${col} is not null group by s.${col} order by sum(s.w) desc, s.${col} limit ${INFERENCE.top}))`);
         }
         return `(${parts.join(' or ')})`;
