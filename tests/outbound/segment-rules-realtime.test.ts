@@ -1,6 +1,8 @@
 import { startTestApp, type TestApp } from '../helpers/test-server';
 import { makeCustomer, makeProduct, ok } from '../helpers/fixtures';
 import { Role } from '../../src/auth/viewer';
+import type { EntityManager } from '@mikro-orm/postgresql';
+import { evaluateSegment } from '../../src/analytics/segments.service';
 
 /**
  * Segment rules on traits, preferences and product activity, and real-time membership: through the
@@ -300,5 +302,22 @@ describe('PROFILING objection on the customer list', () => {
     expect(res.errors).toBeUndefined();
     expect(res.data.segments.length).toBeGreaterThan(5);
     expect(res.extensions!.sqlStatements! - res2.extensions!.sqlStatements!).toBe(1);
+  });
+});
+
+describe('agreement', () => {
+  it('leaves nothing for a full evaluation to change: the per-customer path and the all-customers path agree', async () => {
+    const segments = await app.sql<{ id: string; name: string }>('select id::text, name from segments order by name');
+    expect(segments.length).toBeGreaterThan(20);
+    const em = app.orm.em.fork() as EntityManager;
+    const changed = await em.transactional(async (tem) => {
+      const out: Array<{ name: string; entered: number; left: number }> = [];
+      for (const s of segments) {
+        const r = await evaluateSegment(tem as EntityManager, s.id, new Date());
+        if (r.entered || r.left) out.push({ name: s.name, entered: r.entered, left: r.left });
+      }
+      return out;
+    });
+    expect(changed).toEqual([]);
   });
 });
