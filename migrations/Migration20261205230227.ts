@@ -29,6 +29,8 @@ export class Migration20261205230227 extends Migration {
     declare
       s record;
       ids uuid[];
+      members uuid[];
+      open_now uuid[];
     begin
       select array_agg(distinct c order by c) into ids from unnest(p_customers) c where c is not null;
       if ids is null then return; end if;
@@ -37,19 +39,26 @@ export class Migration20261205230227 extends Migration {
       perform 1 from customers where id = any(ids) order by id for no key update;
       for s in select id, predicate_sql, predicate_params from segments
                 where predicate_sql is not null and (p_kinds is null or depends_on && p_kinds) order by id loop
+        -- Only the predicate is dynamic SQL; the writes below are plain statements (plans cached), and
+        -- every set operation goes through unnest/hash joins so a batch of many customers stays linear.
         execute format($q$
-          with current_members as (
-            select a.id as customer_id from customers a left join customer_metrics m on m.customer_id = a.id
-             where a.id = any($3) and a.status = 'active' and (%s)),
-          closed as (
-            update segment_memberships sm set left_at = now()
-             where sm.segment_id = $4 and sm.left_at is null and sm.customer_id = any($3)
-               and not exists (select 1 from current_members c where c.customer_id = sm.customer_id))
-          insert into segment_memberships (segment_id, customer_id, entered_at)
-          select $4, c.customer_id, now() from current_members c
-           where not exists (select 1 from segment_memberships sm where sm.segment_id = $4 and sm.customer_id = c.customer_id and sm.left_at is null)
-          on conflict (segment_id, customer_id) where left_at is null do nothing$q$, s.predicate_sql)
-        using s.predicate_params, now(), ids, s.id;
+          select coalesce(array_agg(a.id order by a.id), '{}') from unnest($3) k(id) join customers a on a.id = k.id
+            left join customer_metrics m on m.customer_id = a.id
+           where a.status = 'active' and (%s)$q$, s.predicate_sql)
+          into members using s.predicate_params, now(), ids;
+        -- Most writes change no membership: then nothing is written (nor any trigger fired).
+        select coalesce(array_agg(sm.customer_id order by sm.customer_id), '{}') into open_now
+          from segment_memberships sm join unnest(ids) k(id) on sm.customer_id = k.id
+         where sm.segment_id = s.id and sm.left_at is null;
+        continue when members = open_now;
+        update segment_memberships sm set left_at = now()
+          from unnest(ids) k(id)
+         where sm.segment_id = s.id and sm.customer_id = k.id and sm.left_at is null
+           and k.id not in (select unnest(members));
+        insert into segment_memberships (segment_id, customer_id, entered_at)
+        select s.id, x.id, now() from unnest(members) x(id)
+         where not exists (select 1 from segment_memberships sm where sm.segment_id = s.id and sm.customer_id = x.id and sm.left_at is null)
+        on conflict (segment_id, customer_id) where left_at is null do nothing;
       end loop;
     end $fn$;`);
 
