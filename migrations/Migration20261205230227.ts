@@ -31,7 +31,12 @@ export class Migration20261205230227 extends Migration {
       ids uuid[];
       members uuid[];
       open_now uuid[];
+      pname text;
     begin
+      -- No segment reads what changed: nothing to do, no lock taken.
+      if p_customers is null or not exists (select 1 from segments where predicate_sql is not null and (p_kinds is null or depends_on && p_kinds)) then
+        return;
+      end if;
       select array_agg(distinct c order by c) into ids from unnest(p_customers) c where c is not null;
       if ids is null then return; end if;
       -- Serialise segment-relevant writes per customer (FOR NO KEY UPDATE does not block inserts that
@@ -39,13 +44,18 @@ export class Migration20261205230227 extends Migration {
       perform 1 from customers where id = any(ids) order by id for no key update;
       for s in select id, predicate_sql, predicate_params from segments
                 where predicate_sql is not null and (p_kinds is null or depends_on && p_kinds) order by id loop
-        -- Only the predicate is dynamic SQL; the writes below are plain statements (plans cached), and
-        -- every set operation goes through unnest/hash joins so a batch of many customers stays linear.
-        execute format($q$
-          select coalesce(array_agg(a.id order by a.id), '{}') from unnest($3) k(id) join customers a on a.id = k.id
-            left join customer_metrics m on m.customer_id = a.id
-           where a.status = 'active' and (%s)$q$, s.predicate_sql)
-          into members using s.predicate_params, now(), ids;
+        -- Only the predicate is dynamic SQL, and it is a prepared statement of this session (named by
+        -- the hash of its text), so its plan is made once per connection instead of on every write;
+        -- the writes below are plain statements (plans cached). Set operations go through unnest and
+        -- hash joins, so a batch of many customers stays linear.
+        pname := 'rapport_segment_' || md5(s.predicate_sql);
+        if not exists (select 1 from pg_prepared_statements where name = pname) then
+          execute format($q$prepare %I(jsonb, timestamptz, uuid[]) as
+            select coalesce(array_agg(a.id order by a.id), '{}') from unnest($3) k(id) join customers a on a.id = k.id
+              left join customer_metrics m on m.customer_id = a.id
+             where a.status = 'active' and (%s)$q$, pname, s.predicate_sql);
+        end if;
+        execute format('execute %I(%L::jsonb, now(), %L::uuid[])', pname, s.predicate_params, ids) into members;
         -- Most writes change no membership: then nothing is written (nor any trigger fired).
         select coalesce(array_agg(sm.customer_id order by sm.customer_id), '{}') into open_now
           from segment_memberships sm join unnest(ids) k(id) on sm.customer_id = k.id
