@@ -57,14 +57,14 @@ export class Migration20261205230227 extends Migration {
         end if;
         execute format('execute %I(%L::jsonb, now(), %L::uuid[])', pname, s.predicate_params, ids) into members;
         -- Most writes change no membership: then nothing is written (nor any trigger fired).
+        -- (segment_id, customer_id = any(ids)) probes the open-stay index: cost by customers, not segment size.
         select coalesce(array_agg(sm.customer_id order by sm.customer_id), '{}') into open_now
-          from segment_memberships sm join unnest(ids) k(id) on sm.customer_id = k.id
-         where sm.segment_id = s.id and sm.left_at is null;
+          from segment_memberships sm
+         where sm.segment_id = s.id and sm.customer_id = any(ids) and sm.left_at is null;
         continue when members = open_now;
         update segment_memberships sm set left_at = now()
-          from unnest(ids) k(id)
-         where sm.segment_id = s.id and sm.customer_id = k.id and sm.left_at is null
-           and k.id not in (select unnest(members));
+         where sm.segment_id = s.id and sm.customer_id = any(ids) and sm.left_at is null
+           and sm.customer_id not in (select unnest(members));
         insert into segment_memberships (segment_id, customer_id, entered_at)
         select s.id, x.id, now() from unnest(members) x(id)
          where not exists (select 1 from segment_memberships sm where sm.segment_id = s.id and sm.customer_id = x.id and sm.left_at is null)
