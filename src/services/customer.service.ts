@@ -40,7 +40,7 @@ export enum CustomerSortField {
   HISTORIC_VALUE = 'historic_value',
 }
 
-const SORT_SQL: Record<CustomerSortField, { expr: string; cast: 'timestamptz' | 'bigint' | 'float8' }> = {
+export const SORT_SQL: Record<CustomerSortField, { expr: string; cast: 'timestamptz' | 'bigint' | 'float8' }> = {
   [CustomerSortField.CREATED_AT]: { expr: 'a.created_at', cast: 'timestamptz' },
   [CustomerSortField.LAST_SEEN_AT]: { expr: 'a.last_seen_at', cast: 'timestamptz' },
   // Model outputs: an objector to profiling sorts as a customer without a score (PROFILING_OBJECTION), so
