@@ -12,6 +12,7 @@ import { createLifecycleHistoryLoader } from './lifecycle-history.loader';
 import { uuidArray } from '../services/pagination';
 import { lightMapper } from '../db/light-map';
 import { PROFILING_OBJECTION } from '../auth/policy';
+import { countCurrentMembers } from '../analytics/segments.service';
 
 /**
  * The keyset pages and child lists of a customer, as the loaders read them. The read planner
@@ -78,6 +79,9 @@ function withholdModelScores(m: CustomerMetrics, profilingConsent: string): Cust
   m.clv12mMinor = null;
   m.marginClv12mMinor = null;
   m.churnRisk = null;
+  // Value tier (CLV rank, P(alive)) and lifecycle stage (P(alive)) are derived from the model outputs.
+  m.valueTier = null;
+  m.lifecycleStage = null;
   return m;
 }
 
@@ -131,6 +135,8 @@ export function createLoaders(em: EntityManager, writeEm: EntityManager = em) {
       const byKey = new Map(rows.map((r) => [r.k, r.status]));
       return keys.map((k) => byKey.get(k) ?? 'none');
     }),
+    /** Current members per segment (open stays, kept current by writes): one statement per batch. */
+    segmentMemberCount: new DataLoader<string, number>((ids) => countCurrentMembers(em, ids)),
     lifecycleHistory: createLifecycleHistoryLoader(em),
     timeline: createTimelineLoader(em),
     ordersPage: createChildPageLoader(em, PAGE_SPECS.orders),

@@ -12,7 +12,7 @@ import { lightMapper } from '../db/light-map';
 import { IDENTITIES_ORDER, LINES_ORDER, PAGE_SPECS } from '../loaders';
 import { checkFirst, decodeCursor, encodeCursor, type Cursor } from '../services/pagination';
 import { CustomerSortField, SORT_SQL, SortDirection, customerFilterSql } from '../services/customer.service';
-import { expectGlobalId, fromGlobalId } from '../schema/global-id';
+import { expectGlobalOrRawId, fromGlobalId } from '../schema/global-id';
 import type { ConnectionShape } from '../schema/connection';
 import { CustomerConsents } from '../resolvers/customer/customer.types';
 import { CUSTOMER_OWNED_TYPES, THIRD_PARTY_SHARING, TYPE_POLICY, type FieldPolicy } from '../auth/policy';
@@ -464,7 +464,7 @@ async function planCustomers(args: Record<string, unknown>, ctx: Context, info: 
   const after = decodeCursor(args.after as string | null);
   const where = customerFilterSql({
     ...(filter as object), onlySharingWithPartners: ctx.viewer?.role === Role.PARTNER,
-    segmentId: filter?.segmentId == null ? null : expectGlobalId(filter.segmentId as string, 'Segment', 'filter.segmentId'),
+    segmentId: filter?.segmentId == null ? null : expectGlobalOrRawId(filter.segmentId as string, 'Segment', 'filter.segmentId'),
   });
   const sortField = orderBy?.field ?? CustomerSortField.CREATED_AT;
   const direction = orderBy?.direction ?? SortDirection.DESC;
