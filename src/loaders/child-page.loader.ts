@@ -21,6 +21,12 @@ export interface ChildPageSpec<T> {
   /** Sort column; pages run newest first, ties broken by id. */
   sortColumn: string;
   sortCast: 'timestamptz' | 'bigint';
+  /**
+   * How a child row `c` belongs to the parent `k.parent_id`, for children that are not linked by a
+   * column of their own (a segment's members live in segment_memberships). Default:
+   * `c.<parentColumn> = k.parent_id`.
+   */
+  parentMatch?: string;
 }
 
 export interface ChildPageKey {
@@ -45,6 +51,7 @@ const keyOf = (k: ChildPageKey) => JSON.stringify([k.parentId, k.first, k.after,
  */
 export function createChildPageLoader<T extends object>(em: EntityManager, spec: ChildPageSpec<T>) {
   const map = lightMapper(em, spec.entity);
+  const parentMatch = spec.parentMatch ?? `c.${spec.parentColumn} = k.parent_id`;
   const counts = new DataLoader<{ parentId: string; filter: SqlFilter }, number, string>(
     async (keys) => {
       const groups = groupBy(keys, (k) => k.filter.signature);
@@ -52,11 +59,18 @@ export function createChildPageLoader<T extends object>(em: EntityManager, spec:
       for (const group of groups.values()) {
         const { filter } = group[0];
         const where = filter.clauses.length ? ` and ${filter.clauses.join(' and ')}` : '';
-        const rows: Array<{ parent: string; n: string }> = await em.execute(
-          `select c.${spec.parentColumn} as parent, count(*) as n from ${spec.table} c
-           where c.${spec.parentColumn} = any(?::uuid[])${where} group by c.${spec.parentColumn}`,
-          [uuidArray(unique(group.map((k) => k.parentId))), ...filter.params],
-        );
+        const rows: Array<{ parent: string; n: string }> = spec.parentMatch
+          ? await em.execute(
+            `select k.parent_id::text as parent, (select count(*) from ${spec.table} c where ${spec.parentMatch}${where}) as n
+             from unnest(?::uuid[]) as k(parent_id)`,
+            // Placeholders in text order: the filter's (inside the subquery), then the parent ids.
+            [...filter.params, uuidArray(unique(group.map((k) => k.parentId)))],
+          )
+          : await em.execute(
+            `select c.${spec.parentColumn} as parent, count(*) as n from ${spec.table} c
+             where c.${spec.parentColumn} = any(?::uuid[])${where} group by c.${spec.parentColumn}`,
+            [uuidArray(unique(group.map((k) => k.parentId))), ...filter.params],
+          );
         for (const r of rows) result.set(`${r.parent}|${filter.signature}`, Number(r.n));
       }
       return keys.map((k) => result.get(`${k.parentId}|${k.filter.signature}`) ?? 0);
@@ -81,35 +95,35 @@ export function createChildPageLoader<T extends object>(em: EntityManager, spec:
         const where = clauses.length ? ` and ${clauses.join(' and ')}` : '';
         const page = `(
              select c.*, c.${spec.sortColumn}::text as "__sort" from ${spec.table} c
-             where c.${spec.parentColumn} = k.parent_id${where}
+             where ${parentMatch}${where}
              order by c.${spec.sortColumn} desc, c.id desc limit ?
            ) t`;
         let rows: Array<Record<string, unknown>> = [];
         const fetches = first > 0 || !!after;
         if (fetches && !group.some((k) => k.withCount)) {
-          rows = await em.execute(`select t.* from unnest(?::uuid[]) as k(parent_id) cross join lateral ${page}`, params);
+          rows = await em.execute(`select k.parent_id::text as "__parent", t.* from unnest(?::uuid[]) as k(parent_id) cross join lateral ${page}`, params);
         } else if (fetches) {
           // One row per parent at least (left join), each with the parent's count under the filter
           // (not the cursor): the same figure the count loader would fetch in a statement of its own.
           const countWhere = filter.clauses.length ? ` and ${filter.clauses.join(' and ')}` : '';
           const all: Array<Record<string, unknown>> = await em.execute(
             `select k.parent_id::text as "__parent",
-               (select count(*) from ${spec.table} c where c.${spec.parentColumn} = k.parent_id${countWhere}) as "__total", t.*
+               (select count(*) from ${spec.table} c where ${parentMatch}${countWhere}) as "__total", t.*
              from unnest(?::uuid[]) as k(parent_id) left join lateral ${page} on true`,
             // Placeholders in text order: the count's filter, then the page's.
             [...filter.params, ...params],
           );
-          for (const { __parent, __total, ...row } of all) {
-            counts.prime({ parentId: __parent as string, filter }, Number(__total));
+          for (const { __total, ...row } of all) {
+            counts.prime({ parentId: row.__parent as string, filter }, Number(__total));
             if (row.id != null) rows.push(row);
           }
         }
-        const byParent = groupBy(rows, (r) => String(r[spec.parentColumn]));
+        const byParent = groupBy(rows, (r) => String(r.__parent));
         for (const key of group) {
           const own = byParent.get(key.parentId) ?? [];
           const visible = own.slice(0, first);
           pages.set(keyOf(key), {
-            nodes: visible.map(({ __sort, ...row }) => map(row)),
+            nodes: visible.map(({ __sort, __parent, ...row }) => map(row)),
             cursors: visible.map((r) => encodeCursor({ v: r.__sort as string, id: String(r.id) })),
             hasNextPage: own.length > first,
             totalCount: () => counts.load({ parentId: key.parentId, filter: key.filter }),

@@ -1,7 +1,7 @@
 import DataLoader from 'dataloader';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { EntityName } from '@mikro-orm/core';
-import { ConsentRecord, Customer, CustomerMetrics, Feedback, Identity, Interaction, Order, OrderLine, Product } from '../entities';
+import { ConsentRecord, Customer, CustomerMetrics, Feedback, Identity, Interaction, Order, OrderLine, Product, SegmentMembership } from '../entities';
 import { createChildPageLoader, groupBy } from './child-page.loader';
 import { createTimelineLoader } from './timeline.loader';
 import { createMergeLoaders } from './merges.loader';
@@ -23,6 +23,15 @@ export const PAGE_SPECS = {
   interactions: { entity: Interaction, table: 'interactions', parentColumn: 'customer_id', sortColumn: 'occurred_at', sortCast: 'timestamptz' },
   feedback: { entity: Feedback, table: 'feedback', parentColumn: 'customer_id', sortColumn: 'submitted_at', sortCast: 'timestamptz' },
   consentHistory: { entity: ConsentRecord, table: 'consent_records', parentColumn: 'customer_id', sortColumn: 'seq', sortCast: 'bigint' },
+} as const;
+/** Pages whose parent is a segment (Segment.entered, .left, .customers). */
+export const SEGMENT_PAGE_SPECS = {
+  entered: { entity: SegmentMembership, table: 'segment_memberships', parentColumn: 'segment_id', sortColumn: 'entered_at', sortCast: 'timestamptz' },
+  left: { entity: SegmentMembership, table: 'segment_memberships', parentColumn: 'segment_id', sortColumn: 'left_at', sortCast: 'timestamptz' },
+  customers: {
+    entity: Customer, table: 'customers', parentColumn: 'id', sortColumn: 'created_at', sortCast: 'timestamptz',
+    parentMatch: 'exists (select 1 from segment_memberships sm where sm.segment_id = k.parent_id and sm.customer_id = c.id and sm.left_at is null)',
+  },
 } as const;
 export const IDENTITIES_ORDER = ['kind', 'namespace', 'value'] as const;
 export const LINES_ORDER = ['position'] as const;
@@ -140,6 +149,11 @@ export function createLoaders(em: EntityManager, writeEm: EntityManager = em) {
     lifecycleHistory: createLifecycleHistoryLoader(em),
     timeline: createTimelineLoader(em),
     ordersPage: createChildPageLoader(em, PAGE_SPECS.orders),
+    /** A page of who entered / left each segment: one statement per batch of segments. */
+    segmentEnteredPage: createChildPageLoader(em, SEGMENT_PAGE_SPECS.entered),
+    segmentLeftPage: createChildPageLoader(em, SEGMENT_PAGE_SPECS.left),
+    /** A page of each segment's current (active) members, newest customers first: one statement per batch of segments. */
+    segmentCustomersPage: createChildPageLoader(em, SEGMENT_PAGE_SPECS.customers),
     interactionsPage: createChildPageLoader(em, PAGE_SPECS.interactions),
     feedbackPage: createChildPageLoader(em, PAGE_SPECS.feedback),
     consentHistoryPage: createChildPageLoader(em, PAGE_SPECS.consentHistory),

@@ -179,3 +179,37 @@ it('batches campaign results, their offers and converters across campaigns: stat
   for (const r of rows) expect(r.results.offers[0].converters.length).toBeGreaterThan(0);
   expect(all.extensions!.sqlStatements).toBe(one.extensions!.sqlStatements);
 });
+
+it('batches Segment.customers, .entered and .left across segments: statements do not grow with the number of segments, and pages agree with customers(filter)', async () => {
+  const Q = `query { segments { id memberCount
+    customers(first: 3) { totalCount nodes { id } pageInfo { hasNextPage } }
+    entered(since: "2000-01-01T00:00:00Z", first: 3) { nodes { enteredAt customer { id } } }
+    left(since: "2000-01-01T00:00:00Z", first: 3) { nodes { leftAt } } } }`;
+  const create = (name: string, country: string) =>
+    app.gql(`mutation { createSegment(input: { name: "${name}", rule: { country: ["${country}"] } }) { id } }`);
+  expect((await create('sql-count GB', 'GB')).errors).toBeUndefined();
+  const few = await app.gql(Q);
+  expect(few.errors).toBeUndefined();
+  for (const [name, country] of [['sql-count DE', 'DE'], ['sql-count FR', 'FR'], ['sql-count US', 'US']]) {
+    expect((await create(name, country)).errors).toBeUndefined();
+  }
+  const many = await app.gql(Q);
+  expect(many.errors).toBeUndefined();
+  type Seg = { id: string; memberCount: number; customers: { totalCount: number; nodes: Array<{ id: string }>; pageInfo: { hasNextPage: boolean } }; entered: { nodes: Array<{ enteredAt: string }> } };
+  const segments: Seg[] = many.data.segments;
+  expect(segments.length).toBe(few.data.segments.length + 3);
+  expect(many.extensions!.sqlStatements).toBe(few.extensions!.sqlStatements);
+  // The batched page is the same page customers(filter: { segmentId }) gives, newest customers first.
+  const withMembers = segments.filter((s) => s.memberCount > 0);
+  expect(withMembers.length).toBeGreaterThanOrEqual(2);
+  for (const s of withMembers) {
+    const direct = await app.gql(`query($s: ID!) { customers(first: 3, filter: { segmentId: $s }, orderBy: { field: CREATED_AT, direction: DESC }) { totalCount nodes { id } } }`, { s: s.id });
+    expect(direct.errors).toBeUndefined();
+    expect(s.customers.nodes.map((n) => n.id)).toEqual(direct.data.customers.nodes.map((n: { id: string }) => n.id));
+    expect(s.customers.totalCount).toBe(direct.data.customers.totalCount);
+    expect(s.customers.totalCount).toBe(s.memberCount);
+    expect(s.customers.pageInfo.hasNextPage).toBe(s.memberCount > 3);
+    const times = s.entered.nodes.map((n) => n.enteredAt);
+    expect([...times].sort().reverse()).toEqual(times);
+  }
+});

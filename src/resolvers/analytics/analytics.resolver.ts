@@ -1,8 +1,10 @@
-import { Arg, Ctx, Field, FieldResolver, ID, Int, Mutation, ObjectType, Query, Resolver, Root } from 'type-graphql';
+import type { GraphQLResolveInfo } from 'graphql';
+import { Arg, Ctx, Field, FieldResolver, ID, Info, Int, Mutation, ObjectType, Query, Resolver, Root } from 'type-graphql';
 import { Customer, CustomerMetrics, Segment, SegmentMembership } from '../../entities';
 import type { Context } from '../../context';
 import { expectGlobalId, fromGlobalId } from '../../schema/global-id';
-import { ConnectionType, toConnection } from '../../schema/connection';
+import { ConnectionType, selectsField, toConnection } from '../../schema/connection';
+import type { SqlFilter } from '../../loaders/child-page.loader';
 import { DateTimeScalar } from '../../schema/scalars';
 import { checkFirst, decodeCursor, keysetPage } from '../../services/pagination';
 import { createSegment, deleteSegment, updateSegment } from '../../analytics/segments.service';
@@ -59,10 +61,12 @@ export class SegmentResolver {
     @Arg('first', () => Int, { defaultValue: 20 }) first: number,
     @Arg('after', () => String, { nullable: true }) after: string | null,
     @Ctx() ctx: Context,
+    @Info() info: GraphQLResolveInfo,
   ) {
-    return toConnection(await listCustomers(ctx.em, {
-      first: checkFirst(first, ctx.config.maxPageSize), after: decodeCursor(after), filter: { segmentId: segment.id },
-      sort: CustomerSortField.CREATED_AT, direction: SortDirection.DESC,
+    // Batched over a list of segments (one statement per page shape), newest customers first.
+    return toConnection(await ctx.loaders.segmentCustomersPage.load({
+      parentId: segment.id, first: checkFirst(first, ctx.config.maxPageSize), after: decodeCursor(after),
+      filter: ACTIVE_CUSTOMERS, withCount: selectsField(info, 'totalCount'),
     }));
   }
 
@@ -73,8 +77,9 @@ export class SegmentResolver {
     @Arg('first', () => Int, { defaultValue: 20 }) first: number,
     @Arg('after', () => String, { nullable: true }) after: string | null,
     @Ctx() ctx: Context,
+    @Info() info: GraphQLResolveInfo,
   ) {
-    return membershipPage(ctx, segment.id, 'entered_at', since, first, after);
+    return membershipPage(ctx, 'segmentEnteredPage', segment.id, 'entered_at', since, first, after, selectsField(info, 'totalCount'));
   }
 
   @FieldResolver(() => SegmentMembershipConnection, { description: 'Who left since a time, newest first.' })
@@ -84,8 +89,9 @@ export class SegmentResolver {
     @Arg('first', () => Int, { defaultValue: 20 }) first: number,
     @Arg('after', () => String, { nullable: true }) after: string | null,
     @Ctx() ctx: Context,
+    @Info() info: GraphQLResolveInfo,
   ) {
-    return membershipPage(ctx, segment.id, 'left_at', since, first, after);
+    return membershipPage(ctx, 'segmentLeftPage', segment.id, 'left_at', since, first, after, selectsField(info, 'totalCount'));
   }
 
   @Mutation(() => Segment, { description: 'Saves a segment and evaluates it at once.' })
@@ -130,9 +136,16 @@ export class SegmentMembershipResolver {
   }
 }
 
-async function membershipPage(ctx: Context, segmentId: string, column: 'entered_at' | 'left_at', since: Date, first: number, after: string | null) {
-  return toConnection(await keysetPage(ctx.em, {
-    entity: SegmentMembership, table: 'segment_memberships', clauses: ['a.segment_id = ?', `a.${column} >= ?`], params: [segmentId, since],
-    sortColumn: column, sortCast: 'timestamptz', direction: 'desc', first: checkFirst(first, ctx.config.maxPageSize), after: decodeCursor(after),
+/** Current members only: erased and merged-away profiles are never listed (as `customers(filter)` does). */
+const ACTIVE_CUSTOMERS: SqlFilter = { clauses: [`c.status = 'active'`], params: [], signature: 'active' };
+
+/** Who entered (or left) each segment since a time, newest first: batched over a list of segments. */
+async function membershipPage(
+  ctx: Context, loader: 'segmentEnteredPage' | 'segmentLeftPage', segmentId: string, column: 'entered_at' | 'left_at',
+  since: Date, first: number, after: string | null, withCount: boolean,
+) {
+  const filter: SqlFilter = { clauses: [`c.${column} >= ?`], params: [since], signature: `${column}>=${since.toISOString()}` };
+  return toConnection(await ctx.loaders[loader].load({
+    parentId: segmentId, first: checkFirst(first, ctx.config.maxPageSize), after: decodeCursor(after), filter, withCount,
   }));
 }
