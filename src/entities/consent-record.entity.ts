@@ -63,7 +63,7 @@ export class ConsentRecord {
    * A grant given for a limited time (a campaign, a policy that asks again every N months): from this
    * instant the consent in force is `expired` (rapport_consent_status), which allows nothing.
    */
-  @Field(() => DateTimeScalar, { nullable: true })
+  @Field(() => DateTimeScalar, { nullable: true, description: 'A grant given for a limited time lapses at this instant (UTC): from then on the consent in force is expired and allows nothing. Null: no expiry.' })
   @Property({ type: 'timestamptz', nullable: true })
   expiresAt?: Date | null;
 }
