@@ -57,23 +57,24 @@ export function membersFromWhere(sel: MembersSelection, keyring: Keyring, bind: 
   const contact = CONTACT_COLUMN[sel.channel];
   // HMAC of each identifier's SHA-256 (Keyring.identifierDigest), under every key of the ring.
   const message = `convert_to(encode(sha256(convert_to(i.kind || ':' || i.namespace || ':' || i.value, 'UTF8')), 'hex'), 'UTF8')`;
+  // Placeholders are positional: each value is bound where it appears, in the order of the text.
+  let sql = `from segment_memberships sm
+    join customers c on c.id = sm.customer_id
+    cross join lateral (select r.id, r.channel, r.recorded_at, r.expires_at, r.policy_version from consent_records r
+                        where r.customer_id = sm.customer_id and r.purpose = ${bind(sel.purpose)} and r.channel in (${bind(sel.channel)}, 'any')
+                        order by r.seq desc limit 1) r
+    where sm.segment_id = ${bind(sel.segmentId)}::uuid and sm.left_at is null and c.status = 'active'`;
+  sql += `
+      and rapport_consent_status(sm.customer_id, ${bind(sel.purpose)}, ${bind(sel.channel)}) = 'granted'
+      ${contact ? `and c.${contact} is not null` : ''}`;
   const macs = keyring.keys.map((k) => {
     const { opad, ipad } = keyring.sqlPads(k);
     return macSql(bind(opad), bind(ipad), message);
   });
-  const segment = bind(sel.segmentId);
-  const purpose = bind(sel.purpose);
-  const channel = bind(sel.channel);
-  return `from segment_memberships sm
-    join customers c on c.id = sm.customer_id
-    cross join lateral (select r.id, r.channel, r.recorded_at, r.expires_at, r.policy_version from consent_records r
-                        where r.customer_id = sm.customer_id and r.purpose = ${purpose} and r.channel in (${channel}, 'any')
-                        order by r.seq desc limit 1) r
-    where sm.segment_id = ${segment}::uuid and sm.left_at is null and c.status = 'active'
-      and rapport_consent_status(sm.customer_id, ${purpose}, ${channel}) = 'granted'
-      ${contact ? `and c.${contact} is not null` : ''}
+  sql += `
       and not exists (select 1 from identities i join suppressed_identifiers s on s.digest in (${macs.join(', ')})
                       where i.customer_id = sm.customer_id)`;
+  return sql;
 }
 
 /** A Customer global id in SQL (toGlobalId: base64url of "Customer:<uuid>", 45 bytes: no padding, no line break). */
