@@ -148,6 +148,30 @@ describe('npx rapport export', () => {
   }, CLI_TIMEOUT * 2);
 });
 
+describe('consent expiry', () => {
+  it('is refused on anything but a grant, and before the decision, writing nothing', async () => {
+    const before = await app.sql(`select count(*) n from consent_records`);
+    for (const [extra, why] of [
+      [{ status: 'DENIED', expiresAt: daysAgo(-1) }, 'only a grant can expire'],
+      [{ status: 'GRANTED', recordedAt: daysAgo(2), expiresAt: daysAgo(3) }, 'expiresAt must be after recordedAt'],
+    ] as const) {
+      const res = await app.gql(`mutation($input: SetConsentInput!) { setConsent(input: $input) { id } }`, {
+        input: { customerId: people.granted.id, purpose: 'EMAIL_MARKETING', channel: 'EMAIL', source: 'test', policyVersion: 'v1', ...extra },
+      });
+      expect(res.errors?.[0]).toMatchObject({ message: why, extensions: { code: 'BAD_USER_INPUT', field: 'expiresAt' } });
+    }
+    expect(await app.sql(`select count(*) n from consent_records`)).toEqual(before);
+  });
+
+  it('makes the consent in force "expired" for every check, not only exports', async () => {
+    const [row] = await app.sql<{ s: string }>(`select rapport_consent_status(?::uuid, 'email_marketing', 'email') s`, [dbId(people.expired.id)]);
+    expect(row.s).toBe('expired');
+    // Marketing reads an e-mail address only under a grant in force: not this one.
+    const res = await app.gql(`query($id: ID!) { customer(id: $id) { email } }`, { id: people.expired.id }, { role: Role.MARKETING });
+    expect(res.errors?.[0].extensions).toMatchObject({ code: 'FORBIDDEN', reason: 'NO_CONSENT' });
+  });
+});
+
 describe('Segment.members', () => {
   const MEMBERS = `query($id: ID!, $after: String, $first: Int!, $channel: ConsentChannel) { segment(id: $id) {
     members(consentPurpose: EMAIL_MARKETING, channel: $channel, first: $first, after: $after) {
