@@ -64,6 +64,7 @@ export function startOutboxRelay(opts: { databaseUrl: string; events: ActivityEv
   return {
     relayOnce,
     async stop() {
+      if (stopped) return; // a server closed twice (tests do) stops once
       stopped = true;
       clearTimeout(timer);
       await running.catch(() => undefined);
