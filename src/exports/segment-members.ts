@@ -60,12 +60,16 @@ export function membersFromWhere(sel: MembersSelection, keyring: Keyring, bind: 
   // Placeholders are positional: each value is bound where it appears, in the order of the text.
   let sql = `from segment_memberships sm
     join customers c on c.id = sm.customer_id
-    cross join lateral (select r.id, r.channel, r.recorded_at, r.expires_at, r.policy_version from consent_records r
+    cross join lateral (select r.id, r.status, r.channel, r.recorded_at, r.expires_at, r.policy_version from consent_records r
                         where r.customer_id = sm.customer_id and r.purpose = ${bind(sel.purpose)} and r.channel in (${bind(sel.channel)}, 'any')
                         order by r.seq desc limit 1) r
     where sm.segment_id = ${bind(sel.segmentId)}::uuid and sm.left_at is null and c.status = 'active'`;
+  // The record in force is the one rapport_consent_status reads (newest by seq for the channel or ANY),
+  // and its answer is 'granted' exactly when that record is a grant not past its expiry: checked on the
+  // lateral's row rather than by calling the function again per member (half the export's time on
+  // 200,000 members). tests/integration/exports.test.ts checks the two agree on every consent state.
   sql += `
-      and rapport_consent_status(sm.customer_id, ${bind(sel.purpose)}, ${bind(sel.channel)}) = 'granted'
+      and r.status = 'granted' and (r.expires_at is null or r.expires_at > now())
       ${contact ? `and c.${contact} is not null` : ''}`;
   const macs = keyring.keys.map((k) => {
     const { opad, ipad } = keyring.sqlPads(k);

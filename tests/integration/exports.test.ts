@@ -163,6 +163,18 @@ describe('consent expiry', () => {
     expect(await app.sql(`select count(*) n from consent_records`)).toEqual(before);
   });
 
+  it('the export reads the consent in force exactly as rapport_consent_status does, for every state and channel', async () => {
+    const disagree = await app.sql(
+      `select c.id, ch from customers c cross join unnest(array['email', 'sms', 'any']) ch
+        where (select r.status = 'granted' and (r.expires_at is null or r.expires_at > now()) from consent_records r
+                where r.customer_id = c.id and r.purpose = 'email_marketing' and r.channel in (ch, 'any') order by r.seq desc limit 1)
+              is distinct from (rapport_consent_status(c.id, 'email_marketing', ch) = 'granted')
+          and rapport_consent_status(c.id, 'email_marketing', ch) <> 'none'`);
+    expect(disagree).toEqual([]);
+    const states = await app.sql<{ s: string }>(`select distinct rapport_consent_status(id, 'email_marketing', 'email') s from customers order by 1`);
+    expect(states.map((r) => r.s)).toEqual(['denied', 'expired', 'granted', 'none', 'withdrawn']);
+  });
+
   it('makes the consent in force "expired" for every check, not only exports', async () => {
     const [row] = await app.sql<{ s: string }>(`select rapport_consent_status(?::uuid, 'email_marketing', 'email') s`, [dbId(people.expired.id)]);
     expect(row.s).toBe('expired');
