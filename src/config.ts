@@ -79,6 +79,8 @@ export interface Config {
   redisUrl?: string;
   /** Redis pub/sub channel of live updates (with `REDIS_URL`); instances sharing it see each other's events. */
   liveChannel: string;
+  /** How often this instance relays segment and lifecycle events from the outbox to customerActivity subscribers, in ms; 0: never. */
+  liveRelayPollMs: number;
   /** Express "trust proxy": which X-Forwarded-For hops to trust for the client IP. */
   trustProxy: boolean | number | string;
   /** PostgreSQL statement_timeout of the server's connections, in ms; 0: none. */
@@ -120,6 +122,14 @@ export interface WebhookConfig {
   disableAfterDeadLetters: number;
   /** pg-boss maintenance (expiring abandoned attempts), in seconds. */
   maintenanceSeconds: number;
+  /** Outbox events consumed by every consumer are deleted once older than this, in hours (README "The outbox"). */
+  outboxRetentionHours: number;
+  /** How often the dispatcher prunes the outbox, in seconds. */
+  outboxPruneIntervalSeconds: number;
+  /** Rows deleted per pruning statement (each batch its own short transaction). */
+  outboxPruneBatch: number;
+  /** A pending delivery queued longer than this whose pg-boss job is gone is queued again, in seconds. */
+  requeueAfterSeconds: number;
 }
 
 /** Development only: lets `npm start` print a working admin token. Refused in production. */
@@ -278,6 +288,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     rateLimitPerMinute: intVar(env, 'RATE_LIMIT_PER_MINUTE', nodeEnv === 'test' ? 0 : 600, 0),
     redisUrl: redisUrlVar(env),
     liveChannel: liveChannelVar(env),
+    liveRelayPollMs: intVar(env, 'LIVE_RELAY_POLL_MS', 1000, 0, 60_000),
     trustProxy: trustProxyVar(env),
     dbStatementTimeoutMs: intVar(env, 'DB_STATEMENT_TIMEOUT_MS', 15_000, 0, 24 * 3_600_000),
     requestTimeoutMs: intVar(env, 'REQUEST_TIMEOUT_MS', 30_000, 0, 24 * 3_600_000),
@@ -296,6 +307,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       expireSeconds: intVar(env, 'WEBHOOK_EXPIRE_SECONDS', 60, 1, 3600),
       disableAfterDeadLetters: intVar(env, 'WEBHOOK_DISABLE_AFTER', 5, 1, 1000),
       maintenanceSeconds: intVar(env, 'WEBHOOK_MAINTENANCE_SECONDS', 30, 1, 3600),
+      outboxRetentionHours: intVar(env, 'OUTBOX_RETENTION_HOURS', 168, 0, 24 * 3650),
+      outboxPruneIntervalSeconds: intVar(env, 'OUTBOX_PRUNE_INTERVAL_SECONDS', 3600, 1, 7 * 86_400),
+      outboxPruneBatch: intVar(env, 'OUTBOX_PRUNE_BATCH', 5000, 1, 1_000_000),
+      requeueAfterSeconds: intVar(env, 'WEBHOOK_REQUEUE_AFTER_SECONDS', 3600, 1, 30 * 86_400),
     },
     pseudonymKeys: pseudonymKeysVar(env, nodeEnv === 'production'),
   };

@@ -28,6 +28,7 @@ import { markApiKeyVerified } from './hardening/rate-limit';
 import { upgradeLegacyDigests } from './services/privacy.service';
 import { createActivityEvents, type ActivityEvents } from './live/activity-events';
 import { startOutbound, type Outbound } from './outbound/delivery-worker';
+import { startOutboxRelay, type OutboxRelay } from './live/outbox-relay';
 import { trackingRouter } from './tracking/tracking.router';
 import { loadTrustedDocuments, trustedDocumentsIntake } from './hardening/trusted-documents';
 
@@ -44,6 +45,8 @@ export interface RapportServer {
   events: ActivityEvents;
   /** The webhook dispatcher and workers, when they run in this server (WEBHOOK_WORKER=inline). */
   outbound?: Outbound;
+  /** Segment and lifecycle events from the outbox to customerActivity subscribers. */
+  liveRelay: OutboxRelay;
 }
 
 export interface ServerOptions {
@@ -351,10 +354,13 @@ export async function createServer({ orm, config, logger, playgroundHeaders, rea
     ? await startOutbound({ databaseUrl: orm.config.get('clientUrl')!, config: config.webhooks, logger })
     : undefined;
 
+  const liveRelay = startOutboxRelay({ databaseUrl: orm.config.get('clientUrl')!, events, logger, pollMs: config.liveRelayPollMs });
+
   return {
     app,
     httpServer,
     outbound,
+    liveRelay,
     listen: (port, host) =>
       new Promise((resolve, reject) => {
         httpServer.once('error', reject);
@@ -367,6 +373,7 @@ export async function createServer({ orm, config, logger, playgroundHeaders, rea
       // Stops HTTP and, through the drainServer plugin above, closes the WebSocket connections.
       await apollo.stop();
       await hardening.close();
+      await liveRelay.stop();
       await events.close();
       await outbound?.stop();
     },

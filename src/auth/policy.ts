@@ -291,7 +291,7 @@ export const TYPE_POLICY: Record<string, Record<string, FieldPolicy>> = {
     text: directPii,
   },
   ConsentRecord: Object.fromEntries(
-    ['id', 'customer', 'purpose', 'channel', 'status', 'lawfulBasis', 'source', 'policyVersion', 'recordedAt'].map((f) => [f, everyone(Scope.CUSTOMERS_READ)]),
+    ['id', 'customer', 'purpose', 'channel', 'status', 'lawfulBasis', 'source', 'policyVersion', 'recordedAt', 'expiresAt'].map((f) => [f, everyone(Scope.CUSTOMERS_READ)]),
   ),
   CustomerConsents: { current: everyone(Scope.CUSTOMERS_READ), history: everyone(Scope.CUSTOMERS_READ) },
   // Expected value reveals what the offer is worth to the business: not for the customer.
@@ -328,6 +328,16 @@ export const TYPE_POLICY: Record<string, Record<string, FieldPolicy>> = {
   InferredPreference: Object.fromEntries(['value', 'score', 'basis', 'purchasedUnits', 'views'].map((f) => [f, staff({ [CUSTOMER]: true })])),
   CustomerRecommendations: Object.fromEntries(['available', 'unavailableReason', 'items'].map((f) => [f, staff({ [CUSTOMER]: true })])),
   Recommendation: Object.fromEntries(['product', 'score', 'source', 'because', 'becauseCategory', 'explanation'].map((f) => [f, staff({ [CUSTOMER]: true })])),
+  // Segments (reached from the segment roots and Offer.targetSegments): staff. Their members filtered by
+  // consent (README "Exports") are a send list: for those who send (marketing) and admin, not analysts.
+  Segment: {
+    ...Object.fromEntries(['id', 'name', 'description', 'rule', 'memberCount', 'evaluatedAt', 'createdAt', 'updatedAt', 'customers', 'entered', 'left'].map((f) => [f, staff()])),
+    members: { [ADMIN]: true, [MARKETING]: true },
+  },
+  SegmentMember: Object.fromEntries(['customer', 'enteredAt', 'consent'].map((f) => [f, { [ADMIN]: true, [MARKETING]: true }])),
+  // Live segment and lifecycle events (customerActivity): read as segments and as Customer.lifecycleHistory are.
+  SegmentMembershipChange: Object.fromEntries(['eventId', 'customer', 'segment', 'change', 'at'].map((f) => [f, { [ADMIN]: true, [MARKETING]: true, [ANALYST]: true }])),
+  LifecycleStageChange: Object.fromEntries(['eventId', 'customer', 'from', 'to', 'at'].map((f) => [f, staff()])),
 };
 
 /** Fields whose values are personal data: every read of them is written to the audit log. */
@@ -340,7 +350,8 @@ export const PII_FIELDS: Record<string, readonly string[]> = {
 
 /** Types whose every field needs object-level access to the customer they belong to. */
 export const CUSTOMER_OWNED_TYPES = ['Customer', 'Identity', 'Order', 'OrderLine', 'Interaction', 'Feedback', 'ConsentRecord', 'CustomerConsents', 'NextBestOffer', 'CustomerMerge',
-  'CustomerPreferences', 'StatedPreference', 'InferredPreferences', 'InferredPreference', 'CustomerRecommendations', 'Recommendation'] as const;
+  'CustomerPreferences', 'StatedPreference', 'InferredPreferences', 'InferredPreference', 'CustomerRecommendations', 'Recommendation',
+  'SegmentMember', 'SegmentMembershipChange', 'LifecycleStageChange'] as const;
 
 /** Argument-level limits: filters that would reveal personal data through matching. */
 export const PII_FILTER_ROLES: readonly Role[] = [ADMIN, SUPPORT];

@@ -14,7 +14,7 @@ import { ConsentChannel, ConsentPurpose, ConsentStatus, LawfulBasis } from './en
 @Entity({ tableName: 'consent_records' })
 @Index({ name: 'consent_records_current_idx', properties: ['customer', 'purpose', 'channel', 'seq'] })
 export class ConsentRecord {
-  [OptionalProps]?: 'globalId' | 'recordedAt' | 'seq' | 'lawfulBasis';
+  [OptionalProps]?: 'globalId' | 'recordedAt' | 'seq' | 'lawfulBasis' | 'expiresAt';
 
   @PrimaryKey({ type: 'uuid', defaultRaw: 'gen_random_uuid()' })
   id!: string;
@@ -58,4 +58,12 @@ export class ConsentRecord {
   @Field(() => DateTimeScalar)
   @Property({ type: 'timestamptz', defaultRaw: 'now()' })
   recordedAt: Date = new Date();
+
+  /**
+   * A grant given for a limited time (a campaign, a policy that asks again every N months): from this
+   * instant the consent in force is `expired` (rapport_consent_status), which allows nothing.
+   */
+  @Field(() => DateTimeScalar, { nullable: true, description: 'A grant given for a limited time lapses at this instant (UTC): from then on the consent in force is expired and allows nothing. Null: no expiry.' })
+  @Property({ type: 'timestamptz', nullable: true })
+  expiresAt?: Date | null;
 }

@@ -11,8 +11,13 @@ import { Entity, Index, OptionalProps, PrimaryKey, Property } from '@mikro-orm/c
 // What the dispatcher has still to fan out: small however long the table grows.
 @Index({ name: 'outbox_events_pending_idx', expression: 'create index "outbox_events_pending_idx" on "outbox_events" ("id") where "dispatched_at" is null' })
 @Index({ name: 'outbox_events_customer_idx', properties: ['customerId', 'id'] })
+// What the live relay has still to publish to customerActivity subscribers (src/live/outbox-relay.ts).
+@Index({
+  name: 'outbox_events_live_pending_idx',
+  expression: `create index "outbox_events_live_pending_idx" on "outbox_events" ("id") where "live_relayed_at" is null and "type" in ('segment.entered', 'segment.exited', 'lifecycle.changed')`,
+})
 export class OutboxEvent {
-  [OptionalProps]?: 'occurredAt' | 'dispatchedAt' | 'customerId' | 'subjectId' | 'data';
+  [OptionalProps]?: 'occurredAt' | 'dispatchedAt' | 'liveRelayedAt' | 'customerId' | 'subjectId' | 'data';
 
   @PrimaryKey({ type: 'bigint', autoincrement: true })
   id!: string;
@@ -36,4 +41,11 @@ export class OutboxEvent {
 
   @Property({ type: 'timestamptz', nullable: true })
   dispatchedAt?: Date | null;
+
+  /**
+   * Set once the live relay has handed a segment or lifecycle event to customerActivity subscribers
+   * (the second consumer of the outbox; other types never need it). Pruning waits for it.
+   */
+  @Property({ type: 'timestamptz', nullable: true })
+  liveRelayedAt?: Date | null;
 }

@@ -23,7 +23,7 @@ registerEnumType(WebhookDeliveryStatus, { name: 'WebhookDeliveryStatus' });
 // What the dispatcher has still to put on the queue (new, replayed, or held while the endpoint was disabled).
 @Index({ name: 'webhook_deliveries_unqueued_idx', expression: `create index "webhook_deliveries_unqueued_idx" on "webhook_deliveries" ("endpoint_id") where "status" = 'pending' and "queued_at" is null` })
 export class WebhookDelivery {
-  [OptionalProps]?: 'globalId' | 'status' | 'attempts' | 'lastAttemptAt' | 'responseStatus' | 'lastError' | 'createdAt' | 'deliveredAt' | 'queuedAt';
+  [OptionalProps]?: 'globalId' | 'status' | 'attempts' | 'lastAttemptAt' | 'responseStatus' | 'lastError' | 'createdAt' | 'deliveredAt' | 'queuedAt' | 'jobId';
 
   @PrimaryKey({ type: 'uuid', defaultRaw: 'gen_random_uuid()' })
   id!: string;
@@ -75,4 +75,11 @@ export class WebhookDelivery {
   /** When a queue job was created for the current round; null: the dispatcher is to queue it. */
   @Property({ type: 'timestamptz', nullable: true })
   queuedAt?: Date | null;
+
+  /**
+   * The pg-boss job of the current round. A pending, queued delivery whose job is no longer in the
+   * queue (pg-boss drops jobs nobody worked within their retention) is queued again by the dispatcher.
+   */
+  @Property({ type: 'uuid', nullable: true })
+  jobId?: string | null;
 }

@@ -13,10 +13,11 @@ import type { Logger } from '../logger';
  * loses events (the timeline is the record).
  */
 
-export const ACTIVITY_KINDS = ['Order', 'Interaction', 'Feedback', 'ConsentRecord'] as const;
+/** `OutboxEvent`: a segment or lifecycle event relayed from the outbox (src/live/outbox-relay.ts); its id is the outbox id. */
+export const ACTIVITY_KINDS = ['Order', 'Interaction', 'Feedback', 'ConsentRecord', 'OutboxEvent'] as const;
 export type ActivityKind = (typeof ACTIVITY_KINDS)[number];
 
-/** Database ids (UUIDs), not global ids. */
+/** Database ids (UUIDs; the bigint outbox id for OutboxEvent), not global ids. */
 export interface ActivityEvent {
   customerId: string;
   kind: ActivityKind;
@@ -40,7 +41,8 @@ const MAX_BUFFERED = 256;
 export function isActivityEvent(v: unknown): v is ActivityEvent {
   const e = v as Partial<ActivityEvent> | null;
   return !!e && typeof e === 'object' && typeof e.customerId === 'string' && UUID.test(e.customerId)
-    && typeof e.id === 'string' && UUID.test(e.id) && (ACTIVITY_KINDS as readonly string[]).includes(e.kind as string);
+    && typeof e.id === 'string' && (e.kind === 'OutboxEvent' ? /^[1-9][0-9]{0,18}$/.test(e.id) : UUID.test(e.id))
+    && (ACTIVITY_KINDS as readonly string[]).includes(e.kind as string);
 }
 
 /** One subscriber: a push queue read as an async iterator. */

@@ -1,5 +1,6 @@
 import { lookup } from 'node:dns/promises';
 import { BlockList, isIP } from 'node:net';
+import { randomUUID } from 'node:crypto';
 import pg from 'pg';
 import PgBoss from 'pg-boss';
 import { Webhook } from 'standardwebhooks';
@@ -8,6 +9,7 @@ import type { Logger } from '../logger';
 import { EVENT_POLICY } from '../auth/policy';
 import { toGlobalId } from '../schema/global-id';
 import { partnerScopeFor } from './webhooks.service';
+import { LIVE_EVENT_TYPES } from '../live/outbox-relay';
 
 const DELIVERY_QUEUE = 'webhook-delivery';
 const DEAD_QUEUE = 'webhook-dead-letter';
@@ -55,6 +57,8 @@ async function checkPublicAddress(url: URL): Promise<void> {
 export interface Outbound {
   /** One dispatcher round now (tests; the loop runs it every pollMs). Answers deliveries queued. */
   dispatchOnce(): Promise<number>;
+  /** Queues again the pending deliveries whose queue job was lost (tests; the loop runs it with pruning). */
+  requeueLost(): Promise<number>;
   /** graceful: let attempts in progress finish; otherwise abandon them as a crash would (they expire and are retried). */
   stop(opts?: { graceful?: boolean }): Promise<void>;
 }
@@ -108,7 +112,8 @@ export async function startOutbound(opts: { databaseUrl: string; config: Webhook
          update outbox_events o set dispatched_at = now() from ev where o.id = ev.id`,
         [partnerScopes],
       );
-      // 2. Queue what is pending and unqueued (new, replayed, or released by re-enabling its endpoint).
+      // 2. Queue what is pending and unqueued (new, replayed, or released by re-enabling its endpoint),
+      // each with a job id of our own, kept on the delivery (see requeueLost).
       const { rows } = await client.query<{ id: string }>(
         `update webhook_deliveries d set queued_at = now()
           where d.id in (select d2.id from webhook_deliveries d2 join webhook_endpoints w on w.id = d2.endpoint_id
@@ -117,7 +122,12 @@ export async function startOutbound(opts: { databaseUrl: string; config: Webhook
           returning d.id`,
       );
       if (rows.length) {
-        await boss.insert(rows.map((r) => ({ name: DELIVERY_QUEUE, data: { deliveryId: r.id } })), { db: { executeSql: (text, values) => client.query(text, values) } });
+        const jobs = rows.map((r) => ({ id: randomUUID(), name: DELIVERY_QUEUE, data: { deliveryId: r.id } }));
+        await client.query(
+          `update webhook_deliveries d set job_id = j.job_id from unnest($1::uuid[], $2::uuid[]) as j(id, job_id) where d.id = j.id`,
+          [jobs.map((j) => j.data.deliveryId), jobs.map((j) => j.id)],
+        );
+        await boss.insert(jobs, { db: { executeSql: (text, values) => client.query(text, values) } });
       }
       await client.query('commit');
       return rows.length;
@@ -204,6 +214,29 @@ export async function startOutbound(opts: { databaseUrl: string; config: Webhook
     );
   }
 
+  /**
+   * A delivery is queued in the transaction that marks it queued, so a crash never leaves one queued
+   * without its job. But pg-boss itself drops a job nobody worked before its retention ran out (14 days
+   * in `created` or `retry`: every worker down that long), and a dead-letter job likewise: the delivery
+   * would stay `pending` forever, never sent. Any pending delivery queued for longer than
+   * `requeueAfterSeconds` with no live job in either queue is queued again (a job that is merely
+   * waiting for its next retry is live, and left alone).
+   */
+  async function requeueLost(): Promise<number> {
+    const { rowCount } = await pool.query(
+      `update webhook_deliveries d set queued_at = null, job_id = null
+        where d.id in (select d2.id from webhook_deliveries d2
+                        where d2.status = 'pending' and d2.queued_at < now() - $1 * interval '1 second'
+                          and not exists (select 1 from pgboss.job j where j.name = $2 and j.state < 'completed'
+                                           and (j.id = d2.job_id or (d2.job_id is null and j.data ->> 'deliveryId' = d2.id::text)))
+                          and not exists (select 1 from pgboss.job j where j.name = $3 and j.state < 'completed' and j.data ->> 'deliveryId' = d2.id::text)
+                        order by d2.id limit 500 for update of d2 skip locked)`,
+      [config.requeueAfterSeconds, DELIVERY_QUEUE, DEAD_QUEUE],
+    );
+    if (rowCount) logger.warn({ deliveries: rowCount }, 'webhook deliveries whose queue job was lost: queued again');
+    return rowCount ?? 0;
+  }
+
   const pollingIntervalSeconds = Math.max(0.5, config.pollMs / 1000);
   await boss.work<{ deliveryId: string }>(DELIVERY_QUEUE, { pollingIntervalSeconds, batchSize: 1 }, async ([job]) => attempt(job.data.deliveryId));
   await boss.work<{ deliveryId: string }>(DEAD_QUEUE, { pollingIntervalSeconds }, async (jobs) => {
@@ -212,9 +245,22 @@ export async function startOutbound(opts: { databaseUrl: string; config: Webhook
 
   let timer: NodeJS.Timeout | undefined;
   let running: Promise<unknown> = Promise.resolve();
+  let lastHousekeeping = 0;
+  /** Outbox pruning and lost-job requeueing, at most once per prune interval, between dispatch rounds. */
+  async function housekeeping(): Promise<void> {
+    if (Date.now() - lastHousekeeping < config.outboxPruneIntervalSeconds * 1000) return;
+    lastHousekeeping = Date.now();
+    await requeueLost();
+    const pruned = await pruneOutbox(pool, { retentionHours: config.outboxRetentionHours, batch: config.outboxPruneBatch });
+    if (pruned) logger.info({ events: pruned }, 'outbox pruned');
+  }
   const loop = () => {
     if (stopped) return;
     running = dispatchOnce()
+      .then(async (n) => {
+        if (n < 500) await housekeeping().catch((err) => logger.warn({ err }, 'outbox housekeeping failed'));
+        return n;
+      })
       .then((n) => (n === 500 ? setImmediate(loop) : (timer = setTimeout(loop, config.pollMs))))
       .catch((err) => {
         logger.warn({ err }, 'webhook dispatcher round failed');
@@ -225,6 +271,7 @@ export async function startOutbound(opts: { databaseUrl: string; config: Webhook
 
   return {
     dispatchOnce,
+    requeueLost,
     async stop({ graceful = true } = {}) {
       if (stopped) return;
       stopped = true;
@@ -235,4 +282,52 @@ export async function startOutbound(opts: { databaseUrl: string; config: Webhook
       await pool.end();
     },
   };
+}
+
+/**
+ * Deletes outbox events every consumer is done with, once older than the retention: dispatched (fanned
+ * out to webhook deliveries), relayed to live subscribers where that applies, and with no delivery
+ * still to send. A delivery `pending` (queued, retrying, or held by a disabled endpoint) or `dead`
+ * (waiting for an admin's replay) keeps its event; deleting the endpoint releases them. The delivery
+ * log rows of a pruned event (succeeded or skipped) go with it.
+ *
+ * Set-based, in batches of `batch` events, each batch its own short transaction: events are claimed
+ * with SKIP LOCKED (so several instances prune side by side, and nothing a dispatcher holds is
+ * touched), the finished deliveries are deleted with their status re-checked at the row (a replay that
+ * committed meanwhile keeps its delivery), and an event goes only if none of its deliveries is left.
+ */
+export async function pruneOutbox(pool: pg.Pool, opts: { retentionHours: number; batch: number }): Promise<number> {
+  let total = 0;
+  for (;;) {
+    const client = await pool.connect();
+    let claimed = 0;
+    try {
+      await client.query('begin');
+      const { rows } = await client.query<{ id: string }>(
+        `select e.id from outbox_events e
+          where e.occurred_at < now() - $1 * interval '1 hour' and e.dispatched_at is not null
+            and (e.live_relayed_at is not null or e.type <> all($2::text[]))
+            and not exists (select 1 from webhook_deliveries d where d.event_id = e.id and d.status in ('pending', 'dead'))
+          order by e.id limit $3 for update of e skip locked`,
+        [opts.retentionHours, LIVE_EVENT_TYPES, opts.batch],
+      );
+      claimed = rows.length;
+      if (claimed) {
+        const ids = rows.map((r) => r.id);
+        await client.query(`delete from webhook_deliveries where event_id = any($1::bigint[]) and status in ('succeeded', 'skipped')`, [ids]);
+        const { rowCount } = await client.query(
+          `delete from outbox_events e where e.id = any($1::bigint[]) and not exists (select 1 from webhook_deliveries d where d.event_id = e.id)`,
+          [ids],
+        );
+        total += rowCount ?? 0;
+      }
+      await client.query('commit');
+    } catch (err) {
+      await client.query('rollback').catch(() => undefined);
+      throw err;
+    } finally {
+      client.release();
+    }
+    if (claimed < opts.batch) return total;
+  }
 }

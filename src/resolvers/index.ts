@@ -11,6 +11,8 @@ import { ProductResolver } from './product/product.resolver';
 import { PrivacyResolver } from './privacy/privacy.resolver';
 import { TimelineResolver } from './timeline/timeline.resolver';
 import { LiveResolver } from './live/live.resolver';
+import { LifecycleStageChangeResolver, SegmentMembershipChangeResolver } from './live/live.types';
+import { SegmentMemberResolver, SegmentMembersResolver } from './exports/segment-members.resolver';
 import { CustomerValueResolver, SegmentMembershipResolver, SegmentResolver } from './analytics/analytics.resolver';
 import { AnalyticsHistoryResolver, CustomerLifecycleHistoryResolver } from './analytics/history.resolver';
 import { CampaignMetricsRowResolver, CampaignOfferResultResolver, CampaignVariantResultResolver, InsightsResolver } from './insights/insights.resolver';
@@ -36,11 +38,15 @@ export const resolvers: NonEmptyArray<Function> = [
   PrivacyResolver,
   TimelineResolver,
   LiveResolver,
+  SegmentMembershipChangeResolver,
+  LifecycleStageChangeResolver,
   CustomerValueResolver,
   AnalyticsHistoryResolver,
   CustomerLifecycleHistoryResolver,
   SegmentResolver,
   SegmentMembershipResolver,
+  SegmentMembersResolver,
+  SegmentMemberResolver,
   InsightsResolver,
   CampaignMetricsRowResolver,
   CampaignVariantResultResolver,

@@ -172,6 +172,8 @@ export interface SetConsentData {
   source: string;
   policyVersion: string;
   recordedAt?: Date | null;
+  /** A grant for a limited time (see ConsentRecord.expiresAt). */
+  expiresAt?: Date | null;
 }
 
 /** Appends a consent decision to the ledger; the newest record per (purpose, channel) is the current state. */
@@ -184,11 +186,14 @@ export async function setConsent(em: EntityManager, data: SetConsentData, audit?
   if (lawfulBasis !== LawfulBasis.CONSENT && data.status !== ConsentStatus.GRANTED) {
     throw badInput('only a consent-based record can be denied or withdrawn', 'lawfulBasis');
   }
+  const expiresAt = data.expiresAt ?? null;
+  if (expiresAt && data.status !== ConsentStatus.GRANTED) throw badInput('only a grant can expire', 'expiresAt');
+  if (expiresAt && !(expiresAt.getTime() > recordedAt.getTime())) throw badInput('expiresAt must be after recordedAt', 'expiresAt');
   return em.transactional(async (tem) => {
     const customer: Customer = await requireActiveCustomer(tem, data.customerId);
     const record = tem.create(ConsentRecord, {
       customer, purpose: data.purpose, channel: data.channel ?? ConsentChannel.ANY, status: data.status,
-      lawfulBasis, source, policyVersion, recordedAt,
+      lawfulBasis, source, policyVersion, recordedAt, expiresAt,
     });
     await tem.flush();
     await audit?.(tem, customer.id);

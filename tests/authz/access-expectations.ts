@@ -130,7 +130,7 @@ export const EXPECTED_TYPES: Record<string, ExpectedType> = {
     ...fields(['id', 'customer', 'kind', 'score', 'topic', 'channel', 'product', 'status', 'submittedAt', 'resolvedAt', 'createdAt'], allWith('feedback:read')),
     text: PERSONAL,
   },
-  ConsentRecord: fields(['id', 'customer', 'purpose', 'channel', 'status', 'lawfulBasis', 'source', 'policyVersion', 'recordedAt'], allWith('customers:read')),
+  ConsentRecord: fields(['id', 'customer', 'purpose', 'channel', 'status', 'lawfulBasis', 'source', 'policyVersion', 'recordedAt', 'expiresAt'], allWith('customers:read')),
   CustomerConsents: fields(['current', 'history'], allWith('customers:read')),
   NextBestOffer: {
     ...fields(['offer', 'score', 'pAccept', 'reason'], only('admin', 'support', 'marketing', 'customer')),
@@ -162,6 +162,17 @@ export const EXPECTED_TYPES: Record<string, ExpectedType> = {
   CustomerRecommendations: fields(['available', 'unavailableReason', 'items'], only(...STAFF, 'customer')),
   Recommendation: fields(['product', 'score', 'source', 'because', 'becauseCategory', 'explanation'], only(...STAFF, 'customer')),
 
+  // Segments: staff (roots for admin, marketing, analysts; support through Offer.targetSegments). Members
+  // filtered by consent are a send list (README "Exports"): for who sends (marketing) and admin.
+  Segment: {
+    ...fields(['id', 'name', 'description', 'rule', 'memberCount', 'evaluatedAt', 'createdAt', 'updatedAt', 'customers', 'entered', 'left'], only(...STAFF)),
+    members: only('admin', 'marketing'),
+  },
+  SegmentMember: fields(['customer', 'enteredAt', 'consent'], only('admin', 'marketing')),
+  // Live segment changes read as segments do; live lifecycle changes as Customer.lifecycleHistory (staff).
+  SegmentMembershipChange: fields(['eventId', 'customer', 'segment', 'change', 'at'], only('admin', 'marketing', 'analyst')),
+  LifecycleStageChange: fields(['eventId', 'customer', 'from', 'to', 'at'], only(...STAFF)),
+
   // Administration: admins only.
   AuditEntry: 'admin',
   ApiKey: 'admin',
@@ -170,7 +181,7 @@ export const EXPECTED_TYPES: Record<string, ExpectedType> = {
   // No personal data of their own, or reached only through a field guarded above: any signed-in viewer.
   ...Object.fromEntries([
     'Product', 'PostalAddress', 'Money', 'PageInfo', 'UpsertCustomerPayload', 'RecordOrderPayload', 'RecordInteractionPayload', 'EraseCustomerPayload',
-    'CustomerValue', 'RfmScore', 'Segment', 'SegmentMembership', 'AnalyticsRun', 'TimelineConnection', 'TimelineEdge', 'FeedbackSummaryRow',
+    'CustomerValue', 'RfmScore', 'SegmentMembership', 'AnalyticsRun', 'TimelineConnection', 'TimelineEdge', 'FeedbackSummaryRow',
     'CampaignMetricsRow', 'MergePreview', 'MergedProfile', 'MergeMove', 'FieldChoice', 'FieldProvenance', 'MergeCustomersPayload',
     'UnmergeCustomersPayload', 'IgnoredIdentifier', 'OfferStats', 'SimilarProduct', 'IngestEventsPayload', 'IngestEventResult', 'IngestEventError',
     // Reached only through analyticsHistory and Customer.lifecycleHistory above.
@@ -178,7 +189,7 @@ export const EXPECTED_TYPES: Record<string, ExpectedType> = {
     'PurchaseModelFit', 'SegmentSize', 'StageCount', 'TierCount',
     // Reached only through the webhook roots above.
     'WebhookEndpoint', 'CreatedWebhookEndpoint', 'WebhookDelivery',
-    ...['Customer', 'Order', 'Interaction', 'Feedback', 'ConsentRecord', 'Product', 'AuditEntry', 'SegmentMembership', 'WebhookDelivery'].flatMap((n) => [`${n}Connection`, `${n}Edge`]),
+    ...['Customer', 'Order', 'Interaction', 'Feedback', 'ConsentRecord', 'Product', 'AuditEntry', 'SegmentMembership', 'WebhookDelivery', 'SegmentMember'].flatMap((n) => [`${n}Connection`, `${n}Edge`]),
   ].map((t) => [t, 'authenticated' as const])),
 };
 

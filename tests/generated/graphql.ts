@@ -415,6 +415,8 @@ export type SetConsentInput = {
   channel?: ConsentChannel | null | undefined;
   /** Global id of the customer (a customer token may only name itself). */
   customerId: string | number;
+  /** A grant for a limited time: from this instant it allows nothing (status in force `expired`). Only with GRANTED; after recordedAt. Default: no expiry. */
+  expiresAt?: string | null | undefined;
   /** Default: CONSENT. */
   lawfulBasis?: LawfulBasis | null | undefined;
   /** Version of the privacy policy the customer saw. */

@@ -5,6 +5,7 @@ import type { EntityManager } from '@mikro-orm/postgresql';
 import { mergeCustomers } from '../../src/services/merge.service';
 import { parseMergePolicy } from '../../src/services/merge-policy';
 import { fromGlobalId } from '../../src/schema/global-id';
+import { Role } from '../../src/auth/viewer';
 
 /**
  * The N+1 guard: a nested customer-360 list query must cost the same number of SQL statements
@@ -212,4 +213,23 @@ it('batches Segment.customers, .entered and .left across segments: statements do
     const times = s.entered.nodes.map((n) => n.enteredAt);
     expect([...times].sort().reverse()).toEqual(times);
   }
+});
+
+it('batches Segment.members (the consent-filtered export): statements do not grow with the page size', async () => {
+  // A segment holding every active customer, and e-mail marketing granted by e-mail to all of them.
+  const [seg] = await app.sql<{ id: string }>(`insert into segments (name, rule, created_by) values ('sql-count members', '{"country":["ZZ"]}', 'test') returning id`);
+  await app.sql(`insert into segment_memberships (segment_id, customer_id, entered_at) select ?, id, now() from customers where status = 'active' and email is not null`, [seg.id]);
+  await app.sql(`insert into consent_records (customer_id, purpose, channel, status, lawful_basis, source, policy_version, recorded_at)
+                 select id, 'email_marketing', 'email', 'granted', 'consent', 'sql-count', 'v1', now() from customers where status = 'active'`);
+  const Q = `query($id: ID!, $first: Int!) { segment(id: $id) { members(consentPurpose: EMAIL_MARKETING, first: $first) {
+    totalCount nodes { enteredAt customer { id email firstName } consent { id status recordedAt } } } } }`;
+  const counts: Record<number, number> = {};
+  for (const first of [5, 100]) {
+    const res = await app.gql(Q, { id: Buffer.from(`Segment:${seg.id}`).toString('base64url'), first }, { role: Role.MARKETING });
+    expect(res.errors).toBeUndefined();
+    expect(res.data.segment.members.nodes).toHaveLength(first);
+    expect(res.data.segment.members.nodes.every((n: { customer: { email: string } }) => n.customer.email)).toBe(true);
+    counts[first] = res.extensions!.sqlStatements!;
+  }
+  expect(counts[100]).toBe(counts[5]);
 });

@@ -18,6 +18,7 @@ export class SetConsentInput {
   @Field(() => String, { description: 'Where the decision was captured, e.g. "preference_centre".' }) source!: string;
   @Field(() => String, { description: 'Version of the privacy policy the customer saw.' }) policyVersion!: string;
   @Field(() => DateTimeScalar, { nullable: true, description: 'When the customer decided; default: now.' }) recordedAt?: Date | null;
+  @Field(() => DateTimeScalar, { nullable: true, description: 'A grant for a limited time: from this instant it allows nothing (status in force `expired`). Only with GRANTED; after recordedAt. Default: no expiry.' }) expiresAt?: Date | null;
 }
 
 @Resolver(() => ConsentRecord)

@@ -4,18 +4,50 @@ import type { EntityManager } from '@mikro-orm/postgresql';
 import type { Context } from '../../context';
 import { createLoaders, type Loaders } from '../../loaders';
 import { AuditRecorder } from '../../auth/audit';
-import { canAccessCustomer } from '../../auth/access';
+import { canAccessCustomer, consentKey } from '../../auth/access';
+import { PROFILING_OBJECTION, TYPE_POLICY, holdsGrant } from '../../auth/policy';
 import { expectGlobalId } from '../../schema/global-id';
-import { TimelineEvent } from '../timeline/timeline.resolver';
-import type { TimelineItem } from '../../loaders/timeline.loader';
 import type { ActivityEvent, ActivityKind } from '../../live/activity-events';
+import type { LifecycleStage } from '../../analytics/enums';
+import { CustomerActivityEvent, LifecycleStageChange, SegmentMembershipChange, SegmentMembershipChangeKind, type ActivityItem } from './live.types';
 
-const LOADER: Record<ActivityKind, keyof Loaders> = {
+type TimelineItem = ActivityItem;
+
+const LOADER: Record<Exclude<ActivityKind, 'OutboxEvent'>, keyof Loaders> = {
   Order: 'orderById',
   Interaction: 'interactionById',
   Feedback: 'feedbackById',
   ConsentRecord: 'consentRecordById',
 };
+
+/**
+ * A segment or lifecycle event of the outbox as the graph shows it, or null when this viewer is not to
+ * get it: the same rules as reading it otherwise (segment changes as segments, lifecycle changes as
+ * Customer.lifecycleHistory, withheld on a PROFILING objection). An event nobody may read is not sent
+ * at all rather than sent as errors.
+ */
+async function outboxItem(ctx: Context, id: string): Promise<TimelineItem | null> {
+  const [row]: Array<{ type: string; customer_id: string; subject_id: string | null; data: Record<string, unknown>; occurred_at: Date }> = await ctx.em.execute(
+    'select type, customer_id, subject_id, data, occurred_at from outbox_events where id = ?', [id],
+  );
+  if (!row || !ctx.viewer) return null;
+  const readable = (type: string) => holdsGrant(TYPE_POLICY[type].eventId, ctx.viewer!);
+  if ((row.type === 'segment.entered' || row.type === 'segment.exited') && row.subject_id && readable('SegmentMembershipChange')) {
+    return Object.assign(new SegmentMembershipChange(), {
+      eventId: id, customer: { id: row.customer_id }, segmentId: row.subject_id, at: new Date(row.occurred_at),
+      change: row.type === 'segment.entered' ? SegmentMembershipChangeKind.ENTERED : SegmentMembershipChangeKind.EXITED,
+    });
+  }
+  if (row.type === 'lifecycle.changed' && readable('LifecycleStageChange')) {
+    const consent = await ctx.loaders.consentStatus.load(consentKey(row.customer_id, PROFILING_OBJECTION));
+    if (PROFILING_OBJECTION.withheldWhen.includes(consent)) return null;
+    return Object.assign(new LifecycleStageChange(), {
+      eventId: id, customer: { id: row.customer_id }, at: new Date(row.occurred_at),
+      from: (row.data.from as LifecycleStage | null) ?? null, to: row.data.to as LifecycleStage,
+    });
+  }
+  return null;
+}
 
 /**
  * Maps the customer's event stream to the written entities, loaded here by id. Each event gets a
@@ -32,8 +64,11 @@ function entityStream(ctx: Context, source: AsyncIterableIterator<ActivityEvent>
       ctx.em = em;
       ctx.loaders = createLoaders(em);
       ctx.audit = new AuditRecorder();
-      const entity = (await (ctx.loaders[LOADER[r.value.kind]] as { load(id: string): Promise<unknown> }).load(r.value.id)) as TimelineItem | null;
-      // Gone already (erased, rolled back elsewhere): skip it.
+      const kind = r.value.kind;
+      const entity = kind === 'OutboxEvent'
+        ? await outboxItem(ctx, r.value.id)
+        : ((await (ctx.loaders[LOADER[kind]] as { load(id: string): Promise<unknown> }).load(r.value.id)) as TimelineItem | null);
+      // Gone already (erased, rolled back elsewhere, pruned), or not for this viewer: skip it.
       if (entity) return { value: entity, done: false };
     }
   };
@@ -66,8 +101,8 @@ async function subscribeCustomerActivity({ args, context }: SubscribeData): Prom
 
 @Resolver()
 export class LiveResolver {
-  @Subscription(() => TimelineEvent, {
-    description: 'Every order, interaction, feedback or consent record written for this customer from now on (over graphql-ws at /graphql).',
+  @Subscription(() => CustomerActivityEvent, {
+    description: 'Every order, interaction, feedback or consent record written for this customer from now on, and their segment entries and exits and lifecycle stage changes (each to viewers who may read it), over graphql-ws at /graphql.',
     subscribe: (data) => subscribeCustomerActivity(data as unknown as SubscribeData),
   })
   customerActivity(@Arg('customerId', () => ID) _customerId: string, @Root() item: TimelineItem): TimelineItem {
