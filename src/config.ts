@@ -93,6 +93,23 @@ export interface Config {
   pseudonymKeys: Keyring;
   /** README "Webhooks": where deliveries run, and their retry schedule. */
   webhooks: WebhookConfig;
+  /** README "Triggers": where the matcher and firings run, and the global frequency cap. */
+  triggers: TriggerConfig;
+}
+
+export interface TriggerConfig {
+  /** `inline`: this server matches the outbox against triggers and decides firings; `off`: a separate worker (npm run webhooks:worker) does. */
+  worker: 'inline' | 'off';
+  /** How often the matcher looks for outbox events to match, in ms. */
+  pollMs: number;
+  /** Global cap: firings of contacting actions (WEBHOOK, OFFER) per customer per window, over all triggers; 0: none. */
+  capPerCustomer: number;
+  /** The global cap's window, in hours. */
+  capWindowHours: number;
+  /** A cart event recorded when its abandonment deadline had passed longer ago than this (hours) is stale (an import of old history): skipped. */
+  cartMaxLateHours: number;
+  /** A firing decision still unfinished after this (a crashed instance) is retried, in seconds. */
+  expireSeconds: number;
 }
 
 export interface WebhookConfig {
@@ -290,6 +307,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       expireSeconds: intVar(env, 'WEBHOOK_EXPIRE_SECONDS', 60, 1, 3600),
       disableAfterDeadLetters: intVar(env, 'WEBHOOK_DISABLE_AFTER', 5, 1, 1000),
       maintenanceSeconds: intVar(env, 'WEBHOOK_MAINTENANCE_SECONDS', 30, 1, 3600),
+    },
+    triggers: {
+      worker: oneOf(env, 'TRIGGER_WORKER', ['inline', 'off'] as const, nodeEnv === 'test' ? 'off' : 'inline'),
+      pollMs: intVar(env, 'TRIGGER_POLL_MS', 1000, 50, 60_000),
+      capPerCustomer: intVar(env, 'TRIGGER_CAP_PER_CUSTOMER', 3, 0, 1000),
+      capWindowHours: intVar(env, 'TRIGGER_CAP_WINDOW_HOURS', 24, 1, 24 * 365),
+      cartMaxLateHours: intVar(env, 'TRIGGER_CART_MAX_LATE_HOURS', 24, 0, 24 * 365),
+      expireSeconds: intVar(env, 'TRIGGER_EXPIRE_SECONDS', 60, 1, 3600),
     },
     pseudonymKeys: pseudonymKeysVar(env, nodeEnv === 'production'),
   };

@@ -27,6 +27,7 @@ import { markApiKeyVerified } from './hardening/rate-limit';
 import { upgradeLegacyDigests } from './services/privacy.service';
 import { createActivityEvents, type ActivityEvents } from './live/activity-events';
 import { startOutbound, type Outbound } from './outbound/delivery-worker';
+import { startTriggers, type TriggerEngine } from './triggers/engine';
 import { trackingRouter } from './tracking/tracking.router';
 import { loadTrustedDocuments, trustedDocumentsIntake } from './hardening/trusted-documents';
 
@@ -43,6 +44,8 @@ export interface RapportServer {
   events: ActivityEvents;
   /** The webhook dispatcher and workers, when they run in this server (WEBHOOK_WORKER=inline). */
   outbound?: Outbound;
+  /** The trigger engine, when it runs in this process (TRIGGER_WORKER=inline). */
+  triggers?: TriggerEngine;
 }
 
 export interface ServerOptions {
@@ -345,11 +348,16 @@ export async function createServer({ orm, config, logger, playgroundHeaders, rea
   const outbound = config.webhooks.worker === 'inline'
     ? await startOutbound({ databaseUrl: orm.config.get('clientUrl')!, config: config.webhooks, logger })
     : undefined;
+  // Triggers (README "Triggers"): likewise.
+  const triggers = config.triggers.worker === 'inline'
+    ? await startTriggers({ databaseUrl: orm.config.get('clientUrl')!, config: config.triggers, logger })
+    : undefined;
 
   return {
     app,
     httpServer,
     outbound,
+    triggers,
     listen: (port, host) =>
       new Promise((resolve, reject) => {
         httpServer.once('error', reject);
@@ -363,6 +371,7 @@ export async function createServer({ orm, config, logger, playgroundHeaders, rea
       await apollo.stop();
       await hardening.close();
       await events.close();
+      await triggers?.stop();
       await outbound?.stop();
     },
     events,

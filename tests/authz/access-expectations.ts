@@ -62,6 +62,10 @@ export const EXPECTED_QUERIES: Record<string, ExpectedAccess> = {
   // A partner key manages its own webhooks (the service checks ownership): no scope needed.
   webhookEndpoints: only('admin', 'partner'),
   webhookDeliveries: only('admin', 'partner'),
+  // Triggers: marketing automation, run by marketing and overseen by admin. Support tasks: support work.
+  triggers: only('admin', 'marketing'),
+  triggerFirings: only('admin', 'marketing'),
+  supportTasks: only('admin', 'support'),
 };
 
 export const EXPECTED_MUTATIONS: Record<string, ExpectedAccess> = {
@@ -92,6 +96,10 @@ export const EXPECTED_MUTATIONS: Record<string, ExpectedAccess> = {
   updateWebhookEndpoint: only('admin', 'partner'),
   deleteWebhookEndpoint: only('admin', 'partner'),
   replayWebhookDelivery: only('admin', 'partner'),
+  createTrigger: only('admin', 'marketing'),
+  updateTrigger: only('admin', 'marketing'),
+  deleteTrigger: only('admin', 'marketing'),
+  setSupportTaskStatus: only('admin', 'support'),
 };
 
 export const EXPECTED_SUBSCRIPTIONS: Record<string, ExpectedAccess> = {
@@ -161,6 +169,12 @@ export const EXPECTED_TYPES: Record<string, ExpectedType> = {
   CustomerRecommendations: fields(['available', 'unavailableReason', 'items'], only(...STAFF, 'customer')),
   Recommendation: fields(['product', 'score', 'source', 'because', 'becauseCategory', 'explanation'], only(...STAFF, 'customer')),
 
+  // A trigger's firing for a person reveals how they are targeted (e.g. a lifecycle stage): for those who
+  // run triggers and those who serve the person; not analysts, partners or the person.
+  TriggerFiring: fields(['id', 'triggerId', 'customerId', 'eventId', 'eventType', 'status', 'reason', 'dueAt', 'decidedAt', 'createdAt'], only('admin', 'support', 'marketing')),
+  // A follow-up for support about a person: support work.
+  SupportTask: fields(['id', 'customerId', 'title', 'note', 'eventType', 'status', 'createdAt'], only('admin', 'support')),
+
   // Administration: admins only.
   AuditEntry: 'admin',
   ApiKey: 'admin',
@@ -177,7 +191,9 @@ export const EXPECTED_TYPES: Record<string, ExpectedType> = {
     'PurchaseModelFit', 'SegmentSize', 'StageCount', 'TierCount',
     // Reached only through the webhook roots above.
     'WebhookEndpoint', 'CreatedWebhookEndpoint', 'WebhookDelivery',
-    ...['Customer', 'Order', 'Interaction', 'Feedback', 'ConsentRecord', 'Product', 'AuditEntry', 'SegmentMembership', 'WebhookDelivery'].flatMap((n) => [`${n}Connection`, `${n}Edge`]),
+    // Reached only through the trigger roots above (admin, marketing).
+    'Trigger',
+    ...['Customer', 'Order', 'Interaction', 'Feedback', 'ConsentRecord', 'Product', 'AuditEntry', 'SegmentMembership', 'WebhookDelivery', 'TriggerFiring', 'SupportTask'].flatMap((n) => [`${n}Connection`, `${n}Edge`]),
   ].map((t) => [t, 'authenticated' as const])),
 };
 
@@ -216,6 +232,11 @@ export const INVARIANTS: Array<{ why: string; fields: string[]; onlyRoles: RoleN
     why: 'A lookup by email or phone is a personal-data oracle: only for those who may see contact data without consent',
     fields: ['Query.customerByIdentifier'],
     onlyRoles: ['admin', 'support', 'partner'],
+  },
+  {
+    why: 'Triggers and their firings are targeting: never for partners, analysts or the person',
+    fields: ['Query.triggers', 'Query.triggerFirings', 'Mutation.createTrigger', 'Mutation.updateTrigger', 'Mutation.deleteTrigger', 'TriggerFiring.*', 'SupportTask.*', 'Query.supportTasks'],
+    onlyRoles: ['admin', 'support', 'marketing'],
   },
   {
     why: 'Profiling output and per-person targeting never go to partners',
