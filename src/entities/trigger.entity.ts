@@ -171,9 +171,9 @@ export class Trigger {
  */
 @ObjectType('TriggerFiring')
 @Entity({ tableName: 'trigger_firings' })
-@Unique({ name: 'trigger_firings_trigger_event_key', properties: ['triggerId', 'eventId'] })
+@Unique({ name: 'trigger_firings_trigger_event_key', properties: ['trigger', 'eventId'] })
 @Index({ name: 'trigger_firings_customer_idx', properties: ['customer', 'createdAt', 'id'] })
-@Index({ name: 'trigger_firings_trigger_idx', properties: ['triggerId', 'createdAt', 'id'] })
+@Index({ name: 'trigger_firings_trigger_idx', properties: ['trigger', 'createdAt', 'id'] })
 // The caps count recent firings that fired, per customer.
 @Index({ name: 'trigger_firings_fired_idx', expression: `create index "trigger_firings_fired_idx" on "trigger_firings" ("customer_id", "decided_at") where "status" = 'fired'` })
 export class TriggerFiring {
@@ -187,12 +187,13 @@ export class TriggerFiring {
     return toGlobalId('TriggerFiring', this.id);
   }
 
-  @Property({ type: 'uuid', fieldName: 'trigger_id' })
-  triggerId!: string;
+  /** The log goes with its trigger. */
+  @ManyToOne(() => Trigger, { fieldName: 'trigger_id', deleteRule: 'cascade', updateRule: 'cascade' })
+  trigger!: Trigger;
 
   @Field(() => ID, { name: 'triggerId' })
   get triggerGlobalId(): string {
-    return toGlobalId('Trigger', this.triggerId);
+    return toGlobalId('Trigger', this.trigger.id);
   }
 
   @ManyToOne(() => Customer, { fieldName: 'customer_id' })

@@ -1,7 +1,7 @@
 import { Migration } from '@mikro-orm/migrations';
 
 /** Triggers (README "Triggers"): triggers, their firings, support tasks, offer grants, and the matcher's mark on the outbox. */
-export class Migration20261205230042 extends Migration {
+export class Migration20261205232340 extends Migration {
 
   override async up(): Promise<void> {
     this.addSql(`create table "offer_grants" ("id" uuid not null default gen_random_uuid(), "customer_id" uuid not null, "offer_id" uuid not null, "firing_id" uuid not null, "granted_at" timestamptz not null default now(), "expires_at" timestamptz not null, constraint "offer_grants_pkey" primary key ("id"));`);
@@ -23,10 +23,8 @@ export class Migration20261205230042 extends Migration {
 
     this.addSql(`alter table "support_tasks" add constraint "support_tasks_customer_id_foreign" foreign key ("customer_id") references "customers" ("id") on update cascade;`);
 
-    this.addSql(`alter table "trigger_firings" add constraint "trigger_firings_customer_id_foreign" foreign key ("customer_id") references "customers" ("id") on update cascade;`);
-
-    // The log goes with its trigger.
     this.addSql(`alter table "trigger_firings" add constraint "trigger_firings_trigger_id_foreign" foreign key ("trigger_id") references "triggers" ("id") on update cascade on delete cascade;`);
+    this.addSql(`alter table "trigger_firings" add constraint "trigger_firings_customer_id_foreign" foreign key ("customer_id") references "customers" ("id") on update cascade;`);
 
     this.addSql(`alter table "outbox_events" add column "triggers_matched_at" timestamptz null;`);
     // Events from before triggers existed match none (a trigger matches events after its creation): marked, so the matcher does not walk the history.
@@ -35,6 +33,8 @@ export class Migration20261205230042 extends Migration {
   }
 
   override async down(): Promise<void> {
+    this.addSql(`alter table "trigger_firings" drop constraint "trigger_firings_trigger_id_foreign";`);
+
     this.addSql(`drop table if exists "offer_grants" cascade;`);
 
     this.addSql(`drop table if exists "support_tasks" cascade;`);
