@@ -7,6 +7,8 @@ import { DomainError, ErrorCode } from '../errors/domain-error';
 import { cleanText, requireText } from '../services/validation';
 import { checkFirst, keysetPage, type Cursor } from '../services/pagination';
 import type { WriteAudit } from '../services/customer.service';
+import { EVENT_POLICY, holdsGrant, type Scope } from '../auth/policy';
+import { Role } from '../auth/viewer';
 
 /** Limits on trigger settings (README "Triggers"). */
 export const TRIGGER_LIMITS = {
@@ -94,8 +96,29 @@ function checkShape(d: TriggerData): Omit<Trigger, 'id' | 'globalId' | 'segmentG
   };
 }
 
-/** The segment, endpoint or offer the trigger names must exist (NOT_FOUND otherwise). */
-async function checkTargets(tem: EntityManager, t: { segmentId?: string | null; webhookEndpointId?: string | null; offerId?: string | null }): Promise<void> {
+/** The outbox event type each condition fires on. */
+export const CONDITION_EVENT: Record<TriggerCondition, string> = {
+  [TriggerCondition.SEGMENT_ENTERED]: 'segment.entered',
+  [TriggerCondition.LIFECYCLE_CHANGED]: 'lifecycle.changed',
+  [TriggerCondition.COMPLAINT_RECORDED]: 'feedback.recorded',
+  [TriggerCondition.CART_ABANDONED]: 'interaction.recorded',
+};
+
+/**
+ * The segment, endpoint or offer the trigger names must exist (NOT_FOUND otherwise). A partner's
+ * endpoint may be the target only of a condition whose event the partner's key may receive itself
+ * (EVENT_POLICY): a firing tells what happened, so segment and lifecycle conditions (computed
+ * metrics, admin endpoints only) never go to a partner.
+ */
+async function checkTargets(tem: EntityManager, t: { condition: TriggerCondition; segmentId?: string | null; webhookEndpointId?: string | null; offerId?: string | null }): Promise<void> {
+  if (t.webhookEndpointId) {
+    const [ep]: Array<{ scopes: Scope[] | null; partner: boolean }> = await tem.execute(
+      'select w.api_key_id is not null as partner, k.scopes from webhook_endpoints w left join api_keys k on k.id = w.api_key_id where w.id = ?', [t.webhookEndpointId],
+    );
+    if (ep?.partner && !holdsGrant(EVENT_POLICY[CONDITION_EVENT[t.condition]], { role: Role.PARTNER, scopes: ep.scopes ?? [] })) {
+      throw new DomainError(ErrorCode.BAD_USER_INPUT, `a partner endpoint may not learn of ${CONDITION_EVENT[t.condition]} events: choose an admin endpoint`, { field: 'webhookEndpointId', reason: 'PARTNER_NOT_ALLOWED' });
+    }
+  }
   const checks: Array<[string | null | undefined, string, string, string]> = [
     [t.segmentId, 'segments', 'segmentId', 'segment'],
     [t.webhookEndpointId, 'webhook_endpoints', 'webhookEndpointId', 'webhook endpoint'],

@@ -142,7 +142,11 @@ describe('conditions and actions', () => {
 
     // Support sees the task.
     const page = (await ok(app.gql('{ supportTasks(status: OPEN, first: 50) { nodes { id customerId title status } } }', {}, { role: Role.SUPPORT }))).supportTasks;
-    expect(page.nodes).toContainEqual({ id: expect.any(String), customerId: c.id, title: 'close the loop', status: 'OPEN' });
+    const task = page.nodes.find((n: { customerId: string }) => n.customerId === c.id);
+    expect(task).toEqual({ id: expect.any(String), customerId: c.id, title: 'close the loop', status: 'OPEN' });
+    const SET = 'mutation($id: ID!, $s: SupportTaskStatus!) { setSupportTaskStatus(id: $id, status: $s) { id status } }';
+    expect((await app.gql(SET, { id: task.id, s: 'DONE' }, { role: Role.MARKETING })).errors?.[0].extensions?.code).toBe('FORBIDDEN');
+    expect((await ok(app.gql(SET, { id: task.id, s: 'DONE' }, { role: Role.SUPPORT }))).setSupportTaskStatus).toEqual({ id: task.id, status: 'DONE' });
   });
 
   it('entering a segment delivers one signed trigger.fired webhook', async () => {
@@ -269,11 +273,21 @@ describe('the rules a firing obeys', () => {
     const res = await fetch(app.url, { method: 'POST', headers: { 'content-type': 'application/json', 'x-api-key': key.secret },
       body: JSON.stringify({ query: `mutation { createWebhookEndpoint(input: { url: "https://partner.example.com/hook", events: ["customer.updated"] }) { endpoint { id } } }` }) });
     const endpointId = ((await res.json()) as { data: { createWebhookEndpoint: { endpoint: { id: string } } } }).data.createWebhookEndpoint.endpoint.id;
-    const t = await createTrigger({ name: 'tell the partner', condition: 'COMPLAINT_RECORDED', action: 'WEBHOOK', webhookEndpointId: endpointId });
+    // What a firing tells must be what the key may learn: lifecycle stages (computed metrics) never, complaints only with feedback:read.
+    for (const cond of [{ condition: 'LIFECYCLE_CHANGED', lifecycleStages: ['LAPSED'] }, { condition: 'COMPLAINT_RECORDED' }]) {
+      expect((await app.gql(CREATE, { input: { name: 'leak', action: 'WEBHOOK', webhookEndpointId: endpointId, ...cond } })).errors?.[0].extensions)
+        .toMatchObject({ code: 'BAD_USER_INPUT', field: 'webhookEndpointId', reason: 'PARTNER_NOT_ALLOWED' });
+    }
+    await ok(app.gql(`mutation($id: ID!) { revokeApiKey(id: $id) { name } }`, { id: key.apiKey.id }));
+    const key2 = (await ok(app.gql(`mutation { createApiKey(input: { name: "trigger-partner-2", scopes: ["customers:read", "feedback:read"] }) { apiKey { id } secret } }`))).createApiKey;
+    const res2 = await fetch(app.url, { method: 'POST', headers: { 'content-type': 'application/json', 'x-api-key': key2.secret },
+      body: JSON.stringify({ query: `mutation { createWebhookEndpoint(input: { url: "https://partner.example.com/hook2", events: ["feedback.recorded"] }) { endpoint { id } } }` }) });
+    const endpoint2 = ((await res2.json()) as { data: { createWebhookEndpoint: { endpoint: { id: string } } } }).data.createWebhookEndpoint.endpoint.id;
+    const t = await createTrigger({ name: 'tell the partner', condition: 'COMPLAINT_RECORDED', action: 'WEBHOOK', webhookEndpointId: endpoint2 });
     const c = await makeCustomer(app);
     await complaint(c.id);
     expect((await decided(t.id, c.id))[0]).toMatchObject({ status: 'skipped', reason: 'no_consent' });
-    expect(await app.sql(`select * from webhook_deliveries where endpoint_id = ?`, [dbId(endpointId)])).toEqual([]);
+    expect(await app.sql(`select * from webhook_deliveries where endpoint_id = ?`, [dbId(endpoint2)])).toEqual([]);
   });
 
   it("caps: the trigger's own cap, the stated contact frequency, and the global cap", async () => {
@@ -344,5 +358,24 @@ describe('the firing log and the timeline', () => {
       expect(kinds).not.toContain('TriggerFiring');
     }
     expect((await app.gql(FIRINGS, { id: t.id }, { role: Role.SUPPORT })).errors?.[0].extensions?.code).toBe('FORBIDDEN');
+  });
+});
+
+describe('batching', () => {
+  it('triggerFirings and supportTasks cost the same statements for 2 rows as for 12', async () => {
+    const t = await createTrigger({ name: 'batch', condition: 'COMPLAINT_RECORDED', action: 'SUPPORT_TASK' });
+    const customers = [];
+    for (let i = 0; i < 12; i++) customers.push(await makeCustomer(app));
+    for (const c of customers) await complaint(c.id);
+    for (const c of customers) await decided(t.id, c.id);
+    const count = async (query: string, role: Role) => {
+      const res = await app.gql(query, {}, { role });
+      expect(res.errors).toBeUndefined();
+      return res.extensions!.sqlStatements as number;
+    };
+    const firingsOf = (n: number) => `{ triggerFirings(triggerId: "${t.id}", first: ${n}) { totalCount nodes { id customerId triggerId status reason eventType dueAt decidedAt } } }`;
+    const tasksOf = (n: number) => `{ supportTasks(first: ${n}) { totalCount nodes { id customerId title note status eventType createdAt } } }`;
+    expect(await count(firingsOf(12), Role.MARKETING)).toBe(await count(firingsOf(2), Role.MARKETING));
+    expect(await count(tasksOf(12), Role.SUPPORT)).toBe(await count(tasksOf(2), Role.SUPPORT));
   });
 });
