@@ -337,6 +337,19 @@ describe('the rules a firing obeys', () => {
   });
 });
 
+describe('merged customers', () => {
+  it('a firing due after its customer was merged away is skipped (CUSTOMER_NOT_ACTIVE)', async () => {
+    const t = await createTrigger({ name: 'merge race', condition: 'COMPLAINT_RECORDED', action: 'SUPPORT_TASK', delaySeconds: 8 });
+    const loser = await makeCustomer(app);
+    const survivor = await makeCustomer(app);
+    await complaint(loser.id);
+    await ok(app.gql('mutation($s: ID!, $l: ID!) { mergeCustomers(input: { survivorId: $s, loserId: $l, reason: "same person" }) { merge { id } } }', { s: survivor.id, l: loser.id }));
+    const [f] = await decided(t.id, loser.id);
+    expect(f).toMatchObject({ status: 'skipped', reason: 'customer_not_active' });
+    expect(await app.sql('select * from support_tasks where firing_id = ?', [f.id])).toEqual([]);
+  });
+});
+
 describe('the firing log and the timeline', () => {
   it('triggerFirings lists the log; the timeline shows firings to admin, support and marketing, not to analysts or the customer', async () => {
     const t = await createTrigger({ name: 'timeline', condition: 'COMPLAINT_RECORDED', action: 'SUPPORT_TASK' });
