@@ -110,6 +110,8 @@ export interface TriggerConfig {
   cartMaxLateHours: number;
   /** A firing decision still unfinished after this (a crashed instance) is retried, in seconds. */
   expireSeconds: number;
+  /** A firing still scheduled this long after its due time (its jobs lost or out of retries) is put on the queue again, in seconds. */
+  sweepAfterSeconds: number;
 }
 
 export interface WebhookConfig {
@@ -315,6 +317,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       capWindowHours: intVar(env, 'TRIGGER_CAP_WINDOW_HOURS', 24, 1, 24 * 365),
       cartMaxLateHours: intVar(env, 'TRIGGER_CART_MAX_LATE_HOURS', 24, 0, 24 * 365),
       expireSeconds: intVar(env, 'TRIGGER_EXPIRE_SECONDS', 60, 1, 3600),
+      sweepAfterSeconds: intVar(env, 'TRIGGER_SWEEP_AFTER_SECONDS', 4 * 3600, 2, 7 * 24 * 3600),
     },
     pseudonymKeys: pseudonymKeysVar(env, nodeEnv === 'production'),
   };

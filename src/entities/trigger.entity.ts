@@ -175,9 +175,11 @@ export class Trigger {
 @Index({ name: 'trigger_firings_customer_idx', properties: ['customer', 'createdAt', 'id'] })
 @Index({ name: 'trigger_firings_trigger_idx', properties: ['trigger', 'createdAt', 'id'] })
 // The caps count recent firings that fired, per customer.
+// What is still to decide: the matcher's sweep for overdue firings.
+@Index({ name: 'trigger_firings_scheduled_idx', expression: `create index "trigger_firings_scheduled_idx" on "trigger_firings" ("due_at") where "status" = 'scheduled'` })
 @Index({ name: 'trigger_firings_fired_idx', expression: `create index "trigger_firings_fired_idx" on "trigger_firings" ("customer_id", "decided_at") where "status" = 'fired'` })
 export class TriggerFiring {
-  [OptionalProps]?: 'globalId' | 'customerGlobalId' | 'triggerGlobalId' | 'status' | 'reason' | 'decidedAt' | 'actionRef' | 'createdAt';
+  [OptionalProps]?: 'globalId' | 'customerGlobalId' | 'triggerGlobalId' | 'status' | 'reason' | 'decidedAt' | 'actionRef' | 'createdAt' | 'requeuedAt';
 
   @PrimaryKey({ type: 'uuid', defaultRaw: 'gen_random_uuid()' })
   id!: string;
@@ -227,6 +229,10 @@ export class TriggerFiring {
   @Field(() => DateTimeScalar, { nullable: true })
   @Property({ type: 'timestamptz', nullable: true })
   decidedAt?: Date | null;
+
+  /** When the matcher last put a job on the queue again for this firing, overdue and still scheduled (its jobs lost or out of retries). */
+  @Property({ type: 'timestamptz', nullable: true })
+  requeuedAt?: Date | null;
 
   /** What the action made: the webhook delivery, offer grant or support task id. */
   @Property({ type: 'uuid', nullable: true })

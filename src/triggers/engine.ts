@@ -50,6 +50,20 @@ const MATCH_SQL = `
   select (select count(*) from ev)::int as claimed,
          coalesce((select json_agg(json_build_object('id', id, 'dueAt', due_at)) from ins), '[]'::json) as firings`;
 
+/**
+ * Firings still scheduled well past their due time: their jobs were lost or ran out of retries (the
+ * database was down for hours). Put on the queue again, at most once per `$1` seconds each; a job
+ * that finds the firing decided does nothing, so a duplicate is harmless.
+ */
+const SWEEP_SQL = `
+  with f as (
+    select id from trigger_firings
+     where status = '${TriggerFiringStatus.SCHEDULED}' and due_at < now() - make_interval(secs => $1::int)
+       and created_at < now() - make_interval(secs => $1::int) -- not the ones this round just queued
+       and (requeued_at is null or requeued_at < now() - make_interval(secs => $1::int))
+     order by due_at limit 100 for update skip locked)
+  update trigger_firings t set requeued_at = now() from f where t.id = f.id returning t.id`;
+
 /** The consent an offer needs on a channel, as SQL rows (channel, purpose, consent channel). */
 const OFFER_CONSENT_VALUES = Object.entries(CHANNEL_CONSENT)
   .map(([ch, c]) => `('${ch as OfferChannel}', '${c.purpose}', '${c.channel}')`).join(', ');
@@ -164,16 +178,20 @@ export async function startTriggers(opts: { databaseUrl: string; config: Trigger
   if (await boss.getQueue(FIRING_QUEUE)) await boss.updateQueue(FIRING_QUEUE, queue);
   else await boss.createQueue(FIRING_QUEUE, queue);
   let stopped = false;
+  // Default 4 h: past every retry a job of its own could still be waiting for (10 retries from 5 s, doubling, with jitter: under 3 h).
+  const sweepAfterSeconds = config.sweepAfterSeconds;
 
   async function matchOnce(): Promise<number> {
     const client = await pool.connect();
     try {
       await client.query('begin');
       const { rows: [{ claimed, firings }] } = await client.query<{ claimed: number; firings: Array<{ id: string; dueAt: string }> }>(MATCH_SQL);
-      if (firings.length) {
-        await boss.insert(firings.map((r) => ({ name: FIRING_QUEUE, data: { firingId: r.id }, startAfter: new Date(r.dueAt) })),
-          { db: { executeSql: (text, values) => client.query(text, values) } });
-      }
+      const { rows: overdue } = await client.query<{ id: string }>(SWEEP_SQL, [sweepAfterSeconds]);
+      const jobs = [
+        ...firings.map((r) => ({ name: FIRING_QUEUE, data: { firingId: r.id }, startAfter: new Date(r.dueAt) })),
+        ...overdue.map((r) => ({ name: FIRING_QUEUE, data: { firingId: r.id } })),
+      ];
+      if (jobs.length) await boss.insert(jobs, { db: { executeSql: (text, values) => client.query(text, values) } });
       await client.query('commit');
       return claimed;
     } catch (err) {

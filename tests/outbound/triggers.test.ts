@@ -7,9 +7,10 @@ import { FIRING_QUEUE } from '../../src/triggers/engine';
 import { startReceiver, waitFor } from './receiver';
 
 // The real engine in the server (matcher every 100 ms, pg-boss workers) and the real webhook
-// delivery worker; a global cap of 2 contacting firings per customer per day.
+// delivery worker; a global cap of 2 contacting firings per customer per day; firings overdue by 2 s
+// queued again (4 h by default).
 const ENV = {
-  TRIGGER_WORKER: 'inline', TRIGGER_POLL_MS: '100', TRIGGER_CAP_PER_CUSTOMER: '2', TRIGGER_CAP_WINDOW_HOURS: '24',
+  TRIGGER_WORKER: 'inline', TRIGGER_POLL_MS: '100', TRIGGER_CAP_PER_CUSTOMER: '2', TRIGGER_CAP_WINDOW_HOURS: '24', TRIGGER_SWEEP_AFTER_SECONDS: '2',
   WEBHOOK_WORKER: 'inline', WEBHOOK_POLL_MS: '100', WEBHOOK_RETRY_LIMIT: '2', WEBHOOK_RETRY_DELAY_SECONDS: '1', WEBHOOK_ATTEMPT_TIMEOUT_MS: '2000',
 };
 
@@ -334,6 +335,23 @@ describe('the rules a firing obeys', () => {
     await waitFor('the job done', async () => (await app.sql<{ state: string }>('select state from pgboss.job where id = ?', [job.id]))[0]?.state === 'completed');
     expect(await app.sql('select * from trigger_firings where customer_id = ?', [dbId(c.id)])).toEqual([]);
     expect(await app.sql('select * from support_tasks where customer_id = ?', [dbId(c.id)])).toEqual([]);
+  });
+});
+
+describe('lost jobs', () => {
+  it('a firing whose job was lost is queued again once overdue, and decided once', async () => {
+    const t = await createTrigger({ name: 'lost job', condition: 'COMPLAINT_RECORDED', action: 'SUPPORT_TASK', delaySeconds: 3 });
+    const c = await makeCustomer(app);
+    await complaint(c.id);
+    await waitFor('the firing matched', async () => (await firings(t.id, c.id)).length === 1);
+    const [f] = await firings(t.id, c.id);
+    // The job vanishes before it is due (as if the queue's tables had been restored from an older backup).
+    const gone = await app.sql<{ id: string }>(`delete from pgboss.job where name = ? and data ->> 'firingId' = ? and state = 'created' returning id`, [FIRING_QUEUE, f.id]);
+    expect(gone).toHaveLength(1);
+    const [done] = await decided(t.id, c.id);
+    expect(done).toMatchObject({ status: 'fired' });
+    expect((await app.sql<{ r: Date | null }>('select requeued_at r from trigger_firings where id = ?', [f.id]))[0].r).not.toBeNull();
+    expect(await app.sql('select count(*)::int n from support_tasks where firing_id = ?', [f.id])).toEqual([{ n: 1 }]);
   });
 });
 

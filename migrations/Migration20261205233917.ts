@@ -1,7 +1,7 @@
 import { Migration } from '@mikro-orm/migrations';
 
 /** Triggers (README "Triggers"): triggers, their firings, support tasks, offer grants, and the matcher's mark on the outbox. */
-export class Migration20261205232340 extends Migration {
+export class Migration20261205233917 extends Migration {
 
   override async up(): Promise<void> {
     this.addSql(`create table "offer_grants" ("id" uuid not null default gen_random_uuid(), "customer_id" uuid not null, "offer_id" uuid not null, "firing_id" uuid not null, "granted_at" timestamptz not null default now(), "expires_at" timestamptz not null, constraint "offer_grants_pkey" primary key ("id"));`);
@@ -15,8 +15,9 @@ export class Migration20261205232340 extends Migration {
 
     this.addSql(`create table "triggers" ("id" uuid not null default gen_random_uuid(), "name" text not null, "condition" text not null, "segment_id" uuid null, "lifecycle_stages" text[] not null default '{}', "cart_hours" int null, "action" text not null, "webhook_endpoint_id" uuid null, "offer_id" uuid null, "offer_days" int null, "task_note" text null, "delay_seconds" int not null default 0, "consent_purpose" text null, "cap_count" int null, "cap_window_hours" int null, "enabled" boolean not null default true, "created_by" text not null, "created_at" timestamptz not null default now(), "updated_at" timestamptz not null default now(), constraint "triggers_pkey" primary key ("id"));`);
 
-    this.addSql(`create table "trigger_firings" ("id" uuid not null default gen_random_uuid(), "trigger_id" uuid not null, "customer_id" uuid not null, "event_id" bigint not null, "event_type" text not null, "status" text not null default 'scheduled', "reason" text null, "due_at" timestamptz not null, "decided_at" timestamptz null, "action_ref" uuid null, "created_at" timestamptz not null default now(), constraint "trigger_firings_pkey" primary key ("id"));`);
+    this.addSql(`create table "trigger_firings" ("id" uuid not null default gen_random_uuid(), "trigger_id" uuid not null, "customer_id" uuid not null, "event_id" bigint not null, "event_type" text not null, "status" text not null default 'scheduled', "reason" text null, "due_at" timestamptz not null, "decided_at" timestamptz null, "requeued_at" timestamptz null, "action_ref" uuid null, "created_at" timestamptz not null default now(), constraint "trigger_firings_pkey" primary key ("id"));`);
     this.addSql(`create index "trigger_firings_fired_idx" on "trigger_firings" ("customer_id", "decided_at") where "status" = 'fired';`);
+    this.addSql(`create index "trigger_firings_scheduled_idx" on "trigger_firings" ("due_at") where "status" = 'scheduled';`);
     this.addSql(`create index "trigger_firings_trigger_idx" on "trigger_firings" ("trigger_id", "created_at", "id");`);
     this.addSql(`create index "trigger_firings_customer_idx" on "trigger_firings" ("customer_id", "created_at", "id");`);
     this.addSql(`alter table "trigger_firings" add constraint "trigger_firings_trigger_event_key" unique ("trigger_id", "event_id");`);
