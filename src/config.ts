@@ -99,6 +99,25 @@ export interface Config {
   pseudonymKeys: Keyring;
   /** README "Webhooks": where deliveries run, and their retry schedule. */
   webhooks: WebhookConfig;
+  /** README "Triggers": where the matcher and firings run, and the global frequency cap. */
+  triggers: TriggerConfig;
+}
+
+export interface TriggerConfig {
+  /** `inline`: this server matches the outbox against triggers and decides firings; `off`: a separate worker (npm run webhooks:worker) does. */
+  worker: 'inline' | 'off';
+  /** How often the matcher looks for outbox events to match, in ms. */
+  pollMs: number;
+  /** Global cap: firings of contacting actions (WEBHOOK, OFFER) per customer per window, over all triggers; 0: none. */
+  capPerCustomer: number;
+  /** The global cap's window, in hours. */
+  capWindowHours: number;
+  /** A cart event recorded when its abandonment deadline had passed longer ago than this (hours) is stale (an import of old history): skipped. */
+  cartMaxLateHours: number;
+  /** A firing decision still unfinished after this (a crashed instance) is retried, in seconds. */
+  expireSeconds: number;
+  /** A firing still scheduled this long after its due time (its jobs lost or out of retries) is put on the queue again, in seconds. */
+  sweepAfterSeconds: number;
 }
 
 export interface WebhookConfig {
@@ -311,6 +330,15 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       outboxPruneIntervalSeconds: intVar(env, 'OUTBOX_PRUNE_INTERVAL_SECONDS', 3600, 1, 7 * 86_400),
       outboxPruneBatch: intVar(env, 'OUTBOX_PRUNE_BATCH', 5000, 1, 1_000_000),
       requeueAfterSeconds: intVar(env, 'WEBHOOK_REQUEUE_AFTER_SECONDS', 3600, 1, 30 * 86_400),
+    },
+    triggers: {
+      worker: oneOf(env, 'TRIGGER_WORKER', ['inline', 'off'] as const, nodeEnv === 'test' ? 'off' : 'inline'),
+      pollMs: intVar(env, 'TRIGGER_POLL_MS', 1000, 50, 60_000),
+      capPerCustomer: intVar(env, 'TRIGGER_CAP_PER_CUSTOMER', 3, 0, 1000),
+      capWindowHours: intVar(env, 'TRIGGER_CAP_WINDOW_HOURS', 24, 1, 24 * 365),
+      cartMaxLateHours: intVar(env, 'TRIGGER_CART_MAX_LATE_HOURS', 24, 0, 24 * 365),
+      expireSeconds: intVar(env, 'TRIGGER_EXPIRE_SECONDS', 60, 1, 3600),
+      sweepAfterSeconds: intVar(env, 'TRIGGER_SWEEP_AFTER_SECONDS', 4 * 3600, 2, 7 * 24 * 3600),
     },
     pseudonymKeys: pseudonymKeysVar(env, nodeEnv === 'production'),
   };

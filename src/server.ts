@@ -29,6 +29,7 @@ import { upgradeLegacyDigests } from './services/privacy.service';
 import { createActivityEvents, type ActivityEvents } from './live/activity-events';
 import { startOutbound, type Outbound } from './outbound/delivery-worker';
 import { startOutboxRelay, type OutboxRelay } from './live/outbox-relay';
+import { startTriggers, type TriggerEngine } from './triggers/engine';
 import { trackingRouter } from './tracking/tracking.router';
 import { loadTrustedDocuments, trustedDocumentsIntake } from './hardening/trusted-documents';
 
@@ -47,6 +48,8 @@ export interface RapportServer {
   outbound?: Outbound;
   /** Segment and lifecycle events from the outbox to customerActivity subscribers. */
   liveRelay: OutboxRelay;
+  /** The trigger engine, when it runs in this process (TRIGGER_WORKER=inline). */
+  triggers?: TriggerEngine;
 }
 
 export interface ServerOptions {
@@ -353,6 +356,10 @@ export async function createServer({ orm, config, logger, playgroundHeaders, rea
   const outbound = config.webhooks.worker === 'inline'
     ? await startOutbound({ databaseUrl: orm.config.get('clientUrl')!, config: config.webhooks, logger })
     : undefined;
+  // Triggers (README "Triggers"): likewise.
+  const triggers = config.triggers.worker === 'inline'
+    ? await startTriggers({ databaseUrl: orm.config.get('clientUrl')!, config: config.triggers, logger })
+    : undefined;
 
   const liveRelay = startOutboxRelay({ databaseUrl: orm.config.get('clientUrl')!, events, logger, pollMs: config.liveRelayPollMs });
 
@@ -361,6 +368,7 @@ export async function createServer({ orm, config, logger, playgroundHeaders, rea
     httpServer,
     outbound,
     liveRelay,
+    triggers,
     listen: (port, host) =>
       new Promise((resolve, reject) => {
         httpServer.once('error', reject);
@@ -375,6 +383,7 @@ export async function createServer({ orm, config, logger, playgroundHeaders, rea
       await hardening.close();
       await liveRelay.stop();
       await events.close();
+      await triggers?.stop();
       await outbound?.stop();
     },
     events,

@@ -117,6 +117,11 @@ export const QUERY_POLICY: Record<string, FieldPolicy> = {
   // A partner sees its own key's endpoints and their delivery log; an admin sees all.
   webhookEndpoints: { [ADMIN]: true, [PARTNER]: true },
   webhookDeliveries: { [ADMIN]: true, [PARTNER]: true },
+  // Triggers (README "Triggers") are marketing automation: marketing builds them, admin oversees.
+  triggers: { [ADMIN]: true, [MARKETING]: true },
+  triggerFirings: { [ADMIN]: true, [MARKETING]: true },
+  // What triggers ask support to do: support work.
+  supportTasks: { [ADMIN]: true, [SUPPORT]: true },
 };
 
 /**
@@ -140,6 +145,9 @@ export const EVENT_POLICY: Record<string, FieldPolicy> = {
   'segment.entered': { [ADMIN]: true },
   'segment.exited': { [ADMIN]: true },
   'lifecycle.changed': { [ADMIN]: true },
+  // Sent only by a WEBHOOK trigger to its one endpoint (never subscribed to); to a partner's endpoint
+  // like any customer event: its key needs customers:read and the customer THIRD_PARTY_SHARING.
+  'trigger.fired': { [ADMIN]: true, [PARTNER]: { scope: Scope.CUSTOMERS_READ } },
 };
 
 /** Mutations. For the customer role the input must name their own customer (checked by the rule). */
@@ -180,6 +188,10 @@ export const MUTATION_POLICY: Record<string, FieldPolicy> = {
   updateWebhookEndpoint: { [ADMIN]: true, [PARTNER]: true },
   deleteWebhookEndpoint: { [ADMIN]: true, [PARTNER]: true },
   replayWebhookDelivery: { [ADMIN]: true, [PARTNER]: true },
+  createTrigger: { [ADMIN]: true, [MARKETING]: true },
+  updateTrigger: { [ADMIN]: true, [MARKETING]: true },
+  deleteTrigger: { [ADMIN]: true, [MARKETING]: true },
+  setSupportTaskStatus: { [ADMIN]: true, [SUPPORT]: true },
 };
 
 /**
@@ -326,6 +338,11 @@ export const TYPE_POLICY: Record<string, Record<string, FieldPolicy>> = {
   // Inferred (profiling) output: staff and the customer, never partners; empty unless PERSONALIZATION is granted.
   InferredPreferences: Object.fromEntries(['available', 'unavailableReason', 'categories', 'brands'].map((f) => [f, staff({ [CUSTOMER]: true })])),
   InferredPreference: Object.fromEntries(['value', 'score', 'basis', 'purchasedUnits', 'views'].map((f) => [f, staff({ [CUSTOMER]: true })])),
+  // A trigger's firing for a customer: for those who run triggers and those who serve the customer. Not
+  // analysts, partners or the customer (a firing reveals targeting, e.g. a lifecycle stage).
+  TriggerFiring: Object.fromEntries(['id', 'triggerId', 'customerId', 'eventId', 'eventType', 'status', 'reason', 'dueAt', 'decidedAt', 'createdAt']
+    .map((f) => [f, { [ADMIN]: true, [SUPPORT]: true, [MARKETING]: true }])),
+  SupportTask: Object.fromEntries(['id', 'customerId', 'title', 'note', 'eventType', 'status', 'createdAt'].map((f) => [f, { [ADMIN]: true, [SUPPORT]: true }])),
   CustomerRecommendations: Object.fromEntries(['available', 'unavailableReason', 'items'].map((f) => [f, staff({ [CUSTOMER]: true })])),
   Recommendation: Object.fromEntries(['product', 'score', 'source', 'because', 'becauseCategory', 'explanation'].map((f) => [f, staff({ [CUSTOMER]: true })])),
   // Segments (reached from the segment roots and Offer.targetSegments): staff. Their members filtered by
@@ -351,7 +368,7 @@ export const PII_FIELDS: Record<string, readonly string[]> = {
 /** Types whose every field needs object-level access to the customer they belong to. */
 export const CUSTOMER_OWNED_TYPES = ['Customer', 'Identity', 'Order', 'OrderLine', 'Interaction', 'Feedback', 'ConsentRecord', 'CustomerConsents', 'NextBestOffer', 'CustomerMerge',
   'CustomerPreferences', 'StatedPreference', 'InferredPreferences', 'InferredPreference', 'CustomerRecommendations', 'Recommendation',
-  'SegmentMember', 'SegmentMembershipChange', 'LifecycleStageChange'] as const;
+  'SegmentMember', 'SegmentMembershipChange', 'LifecycleStageChange', 'TriggerFiring', 'SupportTask'] as const;
 
 /** Argument-level limits: filters that would reveal personal data through matching. */
 export const PII_FILTER_ROLES: readonly Role[] = [ADMIN, SUPPORT];

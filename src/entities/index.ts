@@ -22,6 +22,7 @@ export { OutboxEvent } from './outbox-event.entity';
 export { CustomerLifecycleState } from './customer-lifecycle-state.entity';
 export { WebhookEndpoint, WebhookEndpointStatus } from './webhook-endpoint.entity';
 export { WebhookDelivery, WebhookDeliveryStatus } from './webhook-delivery.entity';
+export { Trigger, TriggerFiring, SupportTask, OfferGrant } from './trigger.entity';
 
 import { Customer } from './customer.entity';
 import { CustomerMerge } from './customer-merge.entity';
@@ -47,5 +48,7 @@ import { OutboxEvent } from './outbox-event.entity';
 import { CustomerLifecycleState } from './customer-lifecycle-state.entity';
 import { WebhookEndpoint } from './webhook-endpoint.entity';
 import { WebhookDelivery } from './webhook-delivery.entity';
+import { Trigger, TriggerFiring, SupportTask, OfferGrant } from './trigger.entity';
 
-export const entities = [Customer, CustomerMerge, Identity, Product, Order, OrderLine, Interaction, Feedback, ConsentRecord, ApiKey, AuditEntry, SuppressedIdentifier, CustomerMetrics, Segment, SegmentMembership, Campaign, Offer, CustomerPreference, ProductSimilarity, ProductPopularity, IngestEvent, OutboxEvent, CustomerLifecycleState, WebhookEndpoint, WebhookDelivery, AnalyticsRunRecord, LifecycleTransitionRecord];
+export const entities = [Customer, CustomerMerge, Identity, Product, Order, OrderLine, Interaction, Feedback, ConsentRecord, ApiKey, AuditEntry, SuppressedIdentifier, CustomerMetrics, Segment, SegmentMembership, Campaign, Offer, CustomerPreference, ProductSimilarity, ProductPopularity, IngestEvent, OutboxEvent, CustomerLifecycleState, WebhookEndpoint, WebhookDelivery, AnalyticsRunRecord, LifecycleTransitionRecord,
+  Trigger, TriggerFiring, SupportTask, OfferGrant];

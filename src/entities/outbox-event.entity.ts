@@ -10,6 +10,8 @@ import { Entity, Index, OptionalProps, PrimaryKey, Property } from '@mikro-orm/c
 @Entity({ tableName: 'outbox_events' })
 // What the dispatcher has still to fan out: small however long the table grows.
 @Index({ name: 'outbox_events_pending_idx', expression: 'create index "outbox_events_pending_idx" on "outbox_events" ("id") where "dispatched_at" is null' })
+// What the trigger matcher has still to match.
+@Index({ name: 'outbox_events_unmatched_idx', expression: 'create index "outbox_events_unmatched_idx" on "outbox_events" ("id") where "triggers_matched_at" is null' })
 @Index({ name: 'outbox_events_customer_idx', properties: ['customerId', 'id'] })
 // What the live relay has still to publish to customerActivity subscribers (src/live/outbox-relay.ts).
 @Index({
@@ -17,7 +19,7 @@ import { Entity, Index, OptionalProps, PrimaryKey, Property } from '@mikro-orm/c
   expression: `create index "outbox_events_live_pending_idx" on "outbox_events" ("id") where "live_relayed_at" is null and "type" in ('segment.entered', 'segment.exited', 'lifecycle.changed')`,
 })
 export class OutboxEvent {
-  [OptionalProps]?: 'occurredAt' | 'dispatchedAt' | 'liveRelayedAt' | 'customerId' | 'subjectId' | 'data';
+  [OptionalProps]?: 'occurredAt' | 'dispatchedAt' | 'liveRelayedAt' | 'triggersMatchedAt' | 'customerId' | 'subjectId' | 'data';
 
   @PrimaryKey({ type: 'bigint', autoincrement: true })
   id!: string;
@@ -48,4 +50,8 @@ export class OutboxEvent {
    */
   @Property({ type: 'timestamptz', nullable: true })
   liveRelayedAt?: Date | null;
+
+  /** Set once the trigger matcher has matched the row against every trigger (README "Triggers"). */
+  @Property({ type: 'timestamptz', nullable: true })
+  triggersMatchedAt?: Date | null;
 }

@@ -1,6 +1,6 @@
 import DataLoader from 'dataloader';
 import type { EntityManager } from '@mikro-orm/postgresql';
-import { ConsentRecord, Feedback, Interaction, Order } from '../entities';
+import { ConsentRecord, Feedback, Interaction, Order, TriggerFiring } from '../entities';
 import { encodeCursor, textArray, uuidArray, type Cursor } from '../services/pagination';
 import { groupBy } from './child-page.loader';
 import type { Page } from '../schema/connection';
@@ -10,9 +10,11 @@ export enum TimelineKind {
   INTERACTION = 'interaction',
   FEEDBACK = 'feedback',
   CONSENT = 'consent',
+  /** A trigger firing (README "Triggers"): only for roles that may read TriggerFiring. */
+  TRIGGER = 'trigger',
 }
 
-export type TimelineItem = Order | Interaction | Feedback | ConsentRecord;
+export type TimelineItem = Order | Interaction | Feedback | ConsentRecord | TriggerFiring;
 
 export interface TimelineKey {
   customerId: string;
@@ -22,13 +24,13 @@ export interface TimelineKey {
   since: Date | null;
 }
 
-const ENTITY = { order: Order, interaction: Interaction, feedback: Feedback, consent: ConsentRecord } as const;
+const ENTITY = { order: Order, interaction: Interaction, feedback: Feedback, consent: ConsentRecord, trigger: TriggerFiring } as const;
 const keyOf = (k: TimelineKey) => JSON.stringify([k.customerId, k.first, k.after, [...k.kinds].sort(), k.since?.toISOString() ?? null]);
 
 /**
- * A customer's whole history, newest first, across orders, interactions, feedback and consent
- * changes: ONE statement per page for every customer asking with the same arguments
- * (unnest(ids) × LATERAL (UNION ALL of four index-ordered scans … LIMIT n)), rows returned whole as
+ * A customer's whole history, newest first, across orders, interactions, feedback, consent
+ * changes and trigger firings: ONE statement per page for every customer asking with the same arguments
+ * (unnest(ids) × LATERAL (UNION ALL of five index-ordered scans … LIMIT n)), rows returned whole as
  * jsonb so no second query loads them. No lookback cap: `since` is optional.
  */
 export function createTimelineLoader(em: EntityManager) {
@@ -54,9 +56,10 @@ export function createTimelineLoader(em: EntityManager) {
                select * from (${branch(TimelineKind.ORDER, 'orders', 'placed_at')}
                  union all ${branch(TimelineKind.INTERACTION, 'interactions', 'occurred_at')}
                  union all ${branch(TimelineKind.FEEDBACK, 'feedback', 'submitted_at')}
-                 union all ${branch(TimelineKind.CONSENT, 'consent_records', 'recorded_at')}) u
+                 union all ${branch(TimelineKind.CONSENT, 'consent_records', 'recorded_at')}
+                 union all ${branch(TimelineKind.TRIGGER, 'trigger_firings', 'created_at')}) u
                order by u.at desc, u.id desc limit ?) e`,
-            [uuidArray(ids), ...branchParams(), ...branchParams(), ...branchParams(), ...branchParams(), first + 1],
+            [uuidArray(ids), ...branchParams(), ...branchParams(), ...branchParams(), ...branchParams(), ...branchParams(), first + 1],
           );
         const byCustomer = groupBy(rows, (r) => r.customer_id);
         for (const key of group) {
@@ -82,6 +85,7 @@ async function countTimeline(em: EntityManager, k: TimelineKey): Promise<number>
     [TimelineKind.INTERACTION, 'interactions', 'occurred_at'],
     [TimelineKind.FEEDBACK, 'feedback', 'submitted_at'],
     [TimelineKind.CONSENT, 'consent_records', 'recorded_at'],
+    [TimelineKind.TRIGGER, 'trigger_firings', 'created_at'],
   ].filter(([kind]) => k.kinds.includes(kind as TimelineKind));
   if (!parts.length) return 0;
   const rows: Array<{ n: string }> = await em.execute(

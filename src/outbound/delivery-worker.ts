@@ -19,9 +19,10 @@ const SUBJECT_TYPE: Record<string, string> = {
   'order.recorded': 'Order', 'interaction.recorded': 'Interaction', 'offer.responded': 'Offer',
   'feedback.recorded': 'Feedback', 'feedback.status_changed': 'Feedback', 'consent.changed': 'ConsentRecord',
   'customer.merged': 'CustomerMerge', 'customer.unmerged': 'CustomerMerge', 'segment.entered': 'Segment', 'segment.exited': 'Segment',
+  'trigger.fired': 'Trigger',
 };
 /** Ids inside `data` (uuid) that are also objects of the API. */
-const DATA_IDS: Record<string, string> = { survivorId: 'Customer', loserId: 'Customer', interactionId: 'Interaction' };
+const DATA_IDS: Record<string, string> = { survivorId: 'Customer', loserId: 'Customer', interactionId: 'Interaction', firingId: 'TriggerFiring' };
 
 export interface OutboxRow {
   id: string;

@@ -10,7 +10,9 @@ import { checkFirst, keysetPage, type Cursor } from '../services/pagination';
 import type { WriteAudit } from '../services/customer.service';
 import type { WebhookConfig } from '../config';
 
-export const EVENT_TYPES = Object.keys(EVENT_POLICY);
+/** Sent by a WEBHOOK trigger to its own endpoint only (README "Triggers"): not an event to subscribe to. */
+export const TRIGGER_FIRED = 'trigger.fired';
+export const EVENT_TYPES = Object.keys(EVENT_POLICY).filter((t) => t !== TRIGGER_FIRED);
 
 export interface WebhookEndpointData {
   url?: string;
@@ -46,6 +48,7 @@ function checkEvents(events: string[], viewer: Viewer): string[] {
   if (!events.length) throw new DomainError(ErrorCode.BAD_USER_INPUT, 'events must name at least one event type', { field: 'events', reason: 'NO_EVENTS' });
   const unique = [...new Set(events)];
   for (const type of unique) {
+    if (type === TRIGGER_FIRED) throw new DomainError(ErrorCode.BAD_USER_INPUT, `${type} is sent by a WEBHOOK trigger to its endpoint; it is not subscribed to`, { field: 'events', reason: 'TRIGGER_ONLY' });
     const policy = EVENT_POLICY[type];
     if (!policy) throw new DomainError(ErrorCode.BAD_USER_INPUT, `unknown event type "${type}" (known: ${EVENT_TYPES.join(', ')})`, { field: 'events', reason: 'UNKNOWN_EVENT' });
     if (!holdsGrant(policy, viewer)) throw new DomainError(ErrorCode.FORBIDDEN, `this API key may not receive ${type}`, { field: 'events', reason: 'SCOPE' });

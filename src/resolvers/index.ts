@@ -1,5 +1,6 @@
 import type { NonEmptyArray } from 'type-graphql';
 import { WebhooksResolver } from './webhooks/webhooks.resolver';
+import { TriggersResolver } from './triggers/triggers.resolver';
 import { CustomerConsentsResolver, CustomerResolver } from './customer/customer.resolver';
 import { OrderLineResolver, OrderResolver } from './order/order.resolver';
 import { InteractionResolver } from './interaction/interaction.resolver';
@@ -62,4 +63,5 @@ export const resolvers: NonEmptyArray<Function> = [
   ProductAlsoBoughtResolver,
   SimilarProductResolver,
   WebhooksResolver,
+  TriggersResolver,
 ];

@@ -166,8 +166,10 @@ function buildRules(federation = false): IRules {
   // Not personal data, reachable only through guarded fields.
   for (const type of ['Product', 'PostalAddress', 'Money', 'PageInfo', 'UpsertCustomerPayload', 'RecordOrderPayload', 'RecordInteractionPayload', 'EraseCustomerPayload', 'CustomerValue', 'RfmScore', 'SegmentMembership', 'AnalyticsRun', 'AnalyticsHistoryEntry', 'StageCount', 'TierCount', 'PurchaseModelFit', 'SegmentSize', 'CustomerLifecycleHistory', 'LifecycleTransition', 'TimelineConnection', 'TimelineEdge', 'FeedbackSummaryRow', 'CampaignMetricsRow', 'MergePreview', 'MergedProfile', 'MergeMove', 'FieldChoice', 'FieldProvenance', 'MergeCustomersPayload', 'UnmergeCustomersPayload', 'IgnoredIdentifier', 'OfferStats', 'SimilarProduct', 'IngestEventsPayload', 'IngestEventResult', 'IngestEventError',
     // Reachable only through the webhook roots, which answer an admin or the owning partner key only.
-    'WebhookEndpoint', 'CreatedWebhookEndpoint', 'WebhookDelivery']) tree[type] = isAuthenticated;
-  for (const name of ['Customer', 'Order', 'Interaction', 'Feedback', 'ConsentRecord', 'Product', 'AuditEntry', 'SegmentMembership', 'WebhookDelivery', 'AnalyticsHistoryEntry', 'SegmentMember']) {
+    'WebhookEndpoint', 'CreatedWebhookEndpoint', 'WebhookDelivery',
+    // Reachable only through the trigger roots (admin, marketing).
+    'Trigger']) tree[type] = isAuthenticated;
+  for (const name of ['Customer', 'Order', 'Interaction', 'Feedback', 'ConsentRecord', 'Product', 'AuditEntry', 'SegmentMembership', 'WebhookDelivery', 'AnalyticsHistoryEntry', 'SegmentMember', 'TriggerFiring', 'SupportTask']) {
     tree[`${name}Connection`] = isAuthenticated;
     tree[`${name}Edge`] = isAuthenticated;
   }

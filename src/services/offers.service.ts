@@ -346,7 +346,7 @@ const OFFER_TYPES = [InteractionType.OFFER_SHOWN, InteractionType.OFFER_ACCEPTED
  * all of them. Eligibility, in SQL: customer active; offer ACTIVE and now in its window; its campaign
  * (if any) ACTIVE, in window and allowing the channel; the channel in the offer's channels; the
  * channel's consent purpose granted in force (CHANNEL_CONSENT) and the offer's own purpose too;
- * a member of one target segment (when it names any); fewer acceptances than the offer allows.
+ * a member of one target segment (when it names any) or granted it by an OFFER trigger; fewer acceptances than the offer allows.
  */
 /**
  * `writeEm`: where the HELD_OUT records go. A query read from a replica (README "Scaling out") ranks
@@ -384,7 +384,9 @@ export async function rankOffers(em: EntityManager, customerIds: readonly string
        and rapport_consent_status(a.id, ?, ?) = 'granted'
        and (o.consent_purpose is null or rapport_consent_status(a.id, o.consent_purpose, ?) = 'granted')
        and (cardinality(o.segment_ids) = 0 or exists (
-             select 1 from segment_memberships sm where sm.customer_id = a.id and sm.segment_id = any(o.segment_ids) and sm.left_at is null))
+             select 1 from segment_memberships sm where sm.customer_id = a.id and sm.segment_id = any(o.segment_ids) and sm.left_at is null)
+             -- an OFFER trigger made it eligible for this customer (README "Triggers"), in place of segment targeting
+             or exists (select 1 from offer_grants og where og.customer_id = a.id and og.offer_id = o.id and og.expires_at > now()))
        and (o.max_acceptances_per_customer is null or h.own_accepted < o.max_acceptances_per_customer)`,
     [channel, channel, FATIGUE_DAYS, FATIGUE_DAYS, uuidArray(customerIds), consent.purpose, consent.channel, consent.channel],
   );

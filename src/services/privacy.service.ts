@@ -99,6 +99,11 @@ export async function eraseCustomer(em: EntityManager, customerId: string, audit
     await tem.execute('delete from customer_lifecycle_transitions where customer_id = any(?::uuid[])', [ids]);
     await tem.execute('delete from customer_lifecycle_states where customer_id = any(?::uuid[])', [ids]);
     await tem.execute('delete from customer_metrics where customer_id = any(?::uuid[])', [ids]);
+    // What triggers recorded about them (firings, offer grants, support tasks): targeting of the person.
+    await tem.execute(
+      `with f as (delete from trigger_firings where customer_id = any(?::uuid[])), g as (delete from offer_grants where customer_id = any(?::uuid[]))
+       delete from support_tasks where customer_id = any(?::uuid[])`, [ids, ids, ids],
+    );
     // The merge ledger's snapshots and reasons are about these people: scrubbed (an erased customer's
     // merges can no longer be undone, which unmergeCustomers refuses anyway).
     await tem.execute(

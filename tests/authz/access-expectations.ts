@@ -62,6 +62,10 @@ export const EXPECTED_QUERIES: Record<string, ExpectedAccess> = {
   // A partner key manages its own webhooks (the service checks ownership): no scope needed.
   webhookEndpoints: only('admin', 'partner'),
   webhookDeliveries: only('admin', 'partner'),
+  // Triggers: marketing automation, run by marketing and overseen by admin. Support tasks: support work.
+  triggers: only('admin', 'marketing'),
+  triggerFirings: only('admin', 'marketing'),
+  supportTasks: only('admin', 'support'),
 };
 
 export const EXPECTED_MUTATIONS: Record<string, ExpectedAccess> = {
@@ -93,6 +97,10 @@ export const EXPECTED_MUTATIONS: Record<string, ExpectedAccess> = {
   updateWebhookEndpoint: only('admin', 'partner'),
   deleteWebhookEndpoint: only('admin', 'partner'),
   replayWebhookDelivery: only('admin', 'partner'),
+  createTrigger: only('admin', 'marketing'),
+  updateTrigger: only('admin', 'marketing'),
+  deleteTrigger: only('admin', 'marketing'),
+  setSupportTaskStatus: only('admin', 'support'),
 };
 
 export const EXPECTED_SUBSCRIPTIONS: Record<string, ExpectedAccess> = {
@@ -172,6 +180,11 @@ export const EXPECTED_TYPES: Record<string, ExpectedType> = {
   // Live segment changes read as segments do; live lifecycle changes as Customer.lifecycleHistory (staff).
   SegmentMembershipChange: fields(['eventId', 'customer', 'segment', 'change', 'at'], only('admin', 'marketing', 'analyst')),
   LifecycleStageChange: fields(['eventId', 'customer', 'from', 'to', 'at'], only(...STAFF)),
+  // A trigger's firing for a person reveals how they are targeted (e.g. a lifecycle stage): for those who
+  // run triggers and those who serve the person; not analysts, partners or the person.
+  TriggerFiring: fields(['id', 'triggerId', 'customerId', 'eventId', 'eventType', 'status', 'reason', 'dueAt', 'decidedAt', 'createdAt'], only('admin', 'support', 'marketing')),
+  // A follow-up for support about a person: support work.
+  SupportTask: fields(['id', 'customerId', 'title', 'note', 'eventType', 'status', 'createdAt'], only('admin', 'support')),
 
   // Administration: admins only.
   AuditEntry: 'admin',
@@ -189,7 +202,9 @@ export const EXPECTED_TYPES: Record<string, ExpectedType> = {
     'PurchaseModelFit', 'SegmentSize', 'StageCount', 'TierCount',
     // Reached only through the webhook roots above.
     'WebhookEndpoint', 'CreatedWebhookEndpoint', 'WebhookDelivery',
-    ...['Customer', 'Order', 'Interaction', 'Feedback', 'ConsentRecord', 'Product', 'AuditEntry', 'SegmentMembership', 'WebhookDelivery', 'SegmentMember'].flatMap((n) => [`${n}Connection`, `${n}Edge`]),
+    // Reached only through the trigger roots above (admin, marketing).
+    'Trigger',
+    ...['Customer', 'Order', 'Interaction', 'Feedback', 'ConsentRecord', 'Product', 'AuditEntry', 'SegmentMembership', 'WebhookDelivery', 'SegmentMember', 'TriggerFiring', 'SupportTask'].flatMap((n) => [`${n}Connection`, `${n}Edge`]),
   ].map((t) => [t, 'authenticated' as const])),
 };
 
@@ -228,6 +243,11 @@ export const INVARIANTS: Array<{ why: string; fields: string[]; onlyRoles: RoleN
     why: 'A lookup by email or phone is a personal-data oracle: only for those who may see contact data without consent',
     fields: ['Query.customerByIdentifier'],
     onlyRoles: ['admin', 'support', 'partner'],
+  },
+  {
+    why: 'Triggers and their firings are targeting: never for partners, analysts or the person',
+    fields: ['Query.triggers', 'Query.triggerFirings', 'Mutation.createTrigger', 'Mutation.updateTrigger', 'Mutation.deleteTrigger', 'TriggerFiring.*', 'SupportTask.*', 'Query.supportTasks'],
+    onlyRoles: ['admin', 'support', 'marketing'],
   },
   {
     why: 'Profiling output and per-person targeting never go to partners',

@@ -29,6 +29,7 @@ let seq = 0;
 const NO_CUSTOMER = 'Q3VzdG9tZXI6MDAwMDAwMDAtMDAwMC00MDAwLTgwMDAtMDAwMDAwMDAwMDAx';
 const NO_CUSTOMER_2 = 'Q3VzdG9tZXI6MDAwMDAwMDAtMDAwMC00MDAwLTgwMDAtMDAwMDAwMDAwMDAy';
 const NO_ENDPOINT = Buffer.from('WebhookEndpoint:00000000-0000-4000-8000-000000000000').toString('base64url');
+const NO_TRIGGER = Buffer.from('Trigger:00000000-0000-4000-8000-000000000000').toString('base64url');
 
 function operation(field: string): { query: string; variables: Record<string, unknown> } {
   const me = f.consenting.id;
@@ -95,6 +96,14 @@ function operation(field: string): { query: string; variables: Record<string, un
     updateWebhookEndpoint: { query: `mutation { updateWebhookEndpoint(input: { id: "${NO_ENDPOINT}", description: "x" }) { id } }` },
     deleteWebhookEndpoint: { query: `mutation { deleteWebhookEndpoint(id: "${NO_ENDPOINT}") }` },
     replayWebhookDelivery: { query: 'mutation { replayWebhookDelivery(id: "V2ViaG9va0RlbGl2ZXJ5OjAwMDAwMDAwLTAwMDAtNDAwMC04MDAwLTAwMDAwMDAwMDAwMA") { id } }' },
+    // Triggers: a granted role gets BAD_USER_INPUT or NOT_FOUND (no trigger or task has these ids), and nothing is written.
+    triggers: { query: '{ triggers { id } }' },
+    triggerFirings: { query: `{ triggerFirings(triggerId: "${NO_TRIGGER}") { totalCount } }` },
+    supportTasks: { query: '{ supportTasks(first: 1) { totalCount } }' },
+    createTrigger: { query: 'mutation { createTrigger(input: { name: " ", condition: COMPLAINT_RECORDED, action: SUPPORT_TASK }) { id } }' },
+    updateTrigger: { query: `mutation { updateTrigger(input: { id: "${NO_TRIGGER}", name: "x" }) { id } }` },
+    deleteTrigger: { query: `mutation { deleteTrigger(id: "${NO_TRIGGER}") }` },
+    setSupportTaskStatus: { query: `mutation { setSupportTaskStatus(id: "${Buffer.from('SupportTask:00000000-0000-4000-8000-000000000000').toString('base64url')}", status: DONE) { id } }` },
   };
   const op = ops[field];
   if (!op) throw new Error(`no probe operation for root field ${field}: add one`);

@@ -172,6 +172,7 @@ function timelineItem(n: TimelineNode): HTMLElement {
     case 'Order': return h('li', { 'data-kind': 'order' }, fmtDate(n.placedAt), ' · order ', money(n.total), ' · ', n.orderChannel, ' ', n.orderStatus);
     case 'Feedback': return h('li', { 'data-kind': 'feedback' }, fmtDate(n.submittedAt), ' · feedback ', n.kind, n.score === null ? '' : ` ${n.score}`, ' · ', n.feedbackStatus);
     case 'ConsentRecord': return h('li', { 'data-kind': 'consent' }, fmtDate(n.recordedAt), ' · consent ', n.purpose, '/', n.consentChannel, ' ', n.consentStatus);
+    case 'TriggerFiring': return h('li', { 'data-kind': 'trigger' }, fmtDate(n.createdAt), ' · trigger on ', n.eventType, ' · ', n.firingStatus, n.reason ? ` (${n.reason})` : '');
   }
 }
 

@@ -235,6 +235,40 @@ export type RecommendationSource =
   /** Popular in a category the customer prefers. */
   | 'POPULAR_IN_CATEGORY';
 
+/** Where a firing stands. */
+export type TriggerFiringStatus =
+  /** Its action was taken. */
+  | 'FIRED'
+  /** Matched; waiting for its due time. */
+  | 'SCHEDULED'
+  /** Not acted on; `reason` says why. */
+  | 'SKIPPED';
+
+/** Why a firing was skipped. */
+export type TriggerSkipReason =
+  /** CART_ABANDONED: a later cart_add supersedes this one (it has a firing of its own). */
+  | 'CART_UPDATED'
+  /** The customer was contacted within their stated contact frequency. */
+  | 'CONTACT_FREQUENCY'
+  /** The customer was merged or erased. */
+  | 'CUSTOMER_NOT_ACTIVE'
+  /** The global per-customer cap over all contacting triggers was reached (TRIGGER_CAP_PER_CUSTOMER). */
+  | 'GLOBAL_CAP'
+  /** The consent the action needs was not granted at the decision (THIRD_PARTY_SHARING for a partner endpoint, the offer's channel and purpose, the trigger's consentPurpose). */
+  | 'NO_CONSENT'
+  /** CART_ABANDONED: the customer placed an order after the cart event. */
+  | 'ORDER_PLACED'
+  /** LIFECYCLE_CHANGED: the customer objected to PROFILING, which lifecycle stages rest on. */
+  | 'PROFILING_OBJECTION'
+  /** CART_ABANDONED: the cart event arrived long after its window had closed (TRIGGER_CART_MAX_LATE_HOURS), e.g. an import of old history. */
+  | 'STALE'
+  /** The webhook endpoint or offer is gone, or the offer is not active. */
+  | 'TARGET_UNAVAILABLE'
+  /** The trigger's own per-customer cap was reached. */
+  | 'TRIGGER_CAP'
+  /** The trigger was disabled before the firing was due. */
+  | 'TRIGGER_DISABLED';
+
 /** Peppers & Rogers value tiers. */
 export type ValueTier =
   /** Returned at least as much as they kept (returned value ≥ kept order value). */
@@ -287,6 +321,7 @@ export type ConsoleTimelineQuery = { node:
           | { __typename: 'Feedback', id: string, submittedAt: string, kind: FeedbackKind, score: number | null, topic: string | null, feedbackStatus: FeedbackStatus }
           | { __typename: 'Interaction', id: string, occurredAt: string, type: InteractionType, campaign: string | null, interactionChannel: InteractionChannel, product: { name: string } | null }
           | { __typename: 'Order', id: string, placedAt: string, orderChannel: OrderChannel, orderStatus: OrderStatus, total: { amount: string, currency: string } }
+          | { __typename: 'TriggerFiring', id: string, createdAt: string, eventType: string, reason: TriggerSkipReason | null, firingStatus: TriggerFiringStatus }
         > } }
     | Record<PropertyKey, never>
    | null };
@@ -555,12 +590,19 @@ export const ConsoleTimelineDocument = new TypedDocumentString(`
             consentChannel: channel
             consentStatus: status
           }
+          ... on TriggerFiring {
+            id
+            createdAt
+            eventType
+            firingStatus: status
+            reason
+          }
         }
       }
     }
   }
 }
-    `, {"hash":"sha256:d30008152b64d3d5903f3113cb8651b0c1f0771703aaaff9352a94caa9b4b783"}) as unknown as TypedDocumentString<ConsoleTimelineQuery, ConsoleTimelineQueryVariables>;
+    `, {"hash":"sha256:85eb06e0b5e9e8f0dd84d318f574c0553193509cbd0fd4a6d6343d64052866f3"}) as unknown as TypedDocumentString<ConsoleTimelineQuery, ConsoleTimelineQueryVariables>;
 export const ConsoleSegmentsDocument = new TypedDocumentString(`
     query ConsoleSegments {
   segments {
