@@ -58,6 +58,14 @@ export class Migration20261205230000 extends Migration {
     this.addSql(`insert into "interactions" select * from "interactions_unpartitioned";`);
     this.addSql(`insert into "interaction_event_keys" ("source", "source_event_id", "interaction_id", "occurred_at")
       select "source", "source_event_id", "id", "occurred_at" from "interactions_unpartitioned" where "source_event_id" is not null;`);
+    // Every trigger the old table had (the outbox's of Migration20261205200032, and any a later-dated
+    // migration already applied on this database added, e.g. segment refreshes) moves to the new one:
+    // statement triggers on the partitioned root see the rows of every partition in their transition tables.
+    this.addSql(`do $do$ declare r record; begin
+      for r in select pg_get_triggerdef(t.oid) as def from pg_trigger t where t.tgrelid = 'interactions_unpartitioned'::regclass and not t.tgisinternal order by t.tgname loop
+        execute replace(r.def, ' ON public.interactions_unpartitioned ', ' ON public.interactions ');
+      end loop;
+    end $do$;`);
     this.addSql(`drop table "interactions_unpartitioned";`);
 
     this.addSql(`alter table "interactions" add constraint "interactions_pkey" primary key ("id", "occurred_at");`);
@@ -109,9 +117,6 @@ export class Migration20261205230000 extends Migration {
     end $fn$;`);
     this.addSql(`create trigger "rapport_interactions_truncate_keys" after truncate on "interactions" for each statement execute function "rapport_interactions_truncate_keys"();`);
 
-    // The outbox trigger of Migration20261205200032, on the partitioned table (a statement trigger on the
-    // root sees the rows of every partition in its transition table).
-    this.addSql(`create trigger "rapport_outbox_interactions_insert" after insert on "interactions" referencing new table as new_rows for each statement execute function "rapport_outbox_interactions_insert"();`);
     this.addSql(`analyze "interactions";`);
   }
 
