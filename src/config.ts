@@ -26,6 +26,8 @@ export interface Config {
   dbPoolMax: number;
   /** Adds `extensions.sqlStatements` to every response; for tests and diagnostics. */
   exposeSqlCount: boolean;
+  /** READ_PLANNER: compile supported read root fields to one SQL statement each (README "Performance"). */
+  readPlanner: boolean;
   /** Prometheus metrics at GET /metrics (README "Observability"). */
   metrics: boolean;
   /** When set, GET /metrics requires `Authorization: Bearer <this>`. */
@@ -43,6 +45,8 @@ export interface Config {
   jwtMaxLifetimeSeconds: number;
   /** Serve GraphiQL at /playground (default: on outside production). */
   playground: boolean;
+  /** Serve the customer-360 console at /console (default: on outside production). */
+  console: boolean;
   /** Recompute metrics and segments every N minutes inside the server; 0 turns it off. */
   analyticsIntervalMinutes: number;
   /** IANA time zone whose calendar days are the purchase models' transactions (several orders on one day = one). */
@@ -252,6 +256,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     jwtAudience: env.JWT_AUDIENCE || undefined,
     jwtMaxLifetimeSeconds: intVar(env, 'JWT_MAX_LIFETIME_SECONDS', 24 * 3600, 60, 366 * 24 * 3600),
     playground: boolVar(env, 'PLAYGROUND', nodeEnv !== 'production'),
+    console: boolVar(env, 'CONSOLE', nodeEnv !== 'production'),
     analyticsIntervalMinutes: intVar(env, 'ANALYTICS_INTERVAL_MINUTES', nodeEnv === 'test' ? 0 : 60, 0, 7 * 24 * 60),
     analyticsTimeZone: timeZoneVar(env, 'ANALYTICS_TIME_ZONE', 'UTC'),
     analyticsCostToServeMinor: intVar(env, 'ANALYTICS_COST_TO_SERVE_MINOR', 0, 0, 2_147_483_647),
@@ -270,6 +275,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     demoCustomers: intVar(env, 'DEMO_CUSTOMERS', 3000, 1, 1_000_000),
     dbPoolMax: intVar(env, 'DB_POOL_MAX', 10, 1, 200),
     exposeSqlCount: boolVar(env, 'EXPOSE_SQL_COUNT', nodeEnv !== 'production'),
+    readPlanner: boolVar(env, 'READ_PLANNER', false),
     metrics: boolVar(env, 'METRICS', true),
     metricsToken: metricsTokenVar(env),
     maxPageSize: intVar(env, 'MAX_PAGE_SIZE', 100, 1, 10_000),

@@ -22,6 +22,7 @@ import { currentSqlStats, installSqlCounter } from './observability/sql-counter'
 import { createObservability } from './observability';
 import { playgroundRouter } from './playground/playground.router';
 import { customer360Query, playgroundExamples } from './playground/examples';
+import { consoleRouter } from './console/console.router';
 import { applyBudget, createHardening } from './hardening';
 import { markApiKeyVerified } from './hardening/rate-limit';
 import { upgradeLegacyDigests } from './services/privacy.service';
@@ -233,6 +234,10 @@ export async function createServer({ orm, config, logger, playgroundHeaders, rea
       }),
     );
   }
+
+  // The customer-360 console: CONSOLE (off by default in production). It reads the API under the
+  // token its viewer pastes in; the server gives it nothing else.
+  if (config.console) app.use(consoleRouter({ endpoint: '/graphql' }));
 
   app.use(
     '/graphql',

@@ -39,3 +39,27 @@ export enum ComparisonOp {
 }
 
 export const RFM_SEGMENTS = ['Champions', 'Loyal', 'Potential Loyalists', 'New Customers', 'Need Attention', 'At Risk', "Can't Lose Them", 'Hibernating', 'Lost', 'Prospect'] as const;
+
+/** How a segment rule compares a custom trait; the value's type (number, date, boolean, text) is the one given. */
+export enum TraitOp {
+  EQ = '=',
+  NEQ = '<>',
+  LT = '<',
+  LTE = '<=',
+  GT = '>',
+  GTE = '>=',
+  /** Text contains the given text, case-insensitively. */
+  CONTAINS = 'contains',
+  /** Text equals one of the given texts. */
+  IN = 'in',
+  /** The trait is present (any type, not null). */
+  EXISTS = 'exists',
+}
+
+/** Which preferences a `prefers` condition looks at. */
+export enum PreferenceSource {
+  STATED = 'stated',
+  INFERRED = 'inferred',
+  /** Stated, or inferred. */
+  ANY = 'any',
+}

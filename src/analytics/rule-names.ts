@@ -1,4 +1,5 @@
-import { ComparisonOp, LifecycleStage, MetricField, ValueTier } from './enums';
+import { ComparisonOp, LifecycleStage, MetricField, PreferenceSource, TraitOp, ValueTier } from './enums';
+import { PreferenceKind } from '../entities/preference-enums';
 import { ConsentChannel, ConsentPurpose, ConsentStatus, InteractionChannel, InteractionType } from '../entities/enums';
 
 type EnumObject = Record<string, string>;
@@ -8,6 +9,7 @@ const ENUMS: Record<string, EnumObject> = {
   'metric.field': MetricField, 'metric.op': ComparisonOp, valueTierIn: ValueTier, lifecycleStageIn: LifecycleStage,
   'consent.purpose': ConsentPurpose, 'consent.channel': ConsentChannel, 'consent.status': ConsentStatus,
   'interacted.channel': InteractionChannel, 'interacted.type': InteractionType,
+  'trait.op': TraitOp, 'prefers.kind': PreferenceKind, 'prefers.source': PreferenceSource,
 };
 
 const nameOf = (e: EnumObject, v: unknown): unknown => (typeof v === 'string' ? (Object.keys(e).find((k) => e[k] === v) ?? v) : v);

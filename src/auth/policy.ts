@@ -38,11 +38,19 @@ export const THIRD_PARTY_SHARING = { purpose: ConsentPurpose.THIRD_PARTY_SHARING
 
 /**
  * Model-based scores (purchase model, Gamma-Gamma, churn risk, and the tiers and stages built on them)
- * are profiling. A customer whose current PROFILING consent is DENIED or WITHDRAWN gets none on the graph
- * (`Customer.value` keeps descriptive figures — orders, recency, RFM — and says why the rest is
- * unavailable), and is left out of every segment whose rule uses a model output. Never asked (no record)
- * is not an objection. Applied at read and evaluation time from the consent records, so a withdrawal
- * takes effect before the next analytics run.
+ * are profiling, and so are preferences inferred from behaviour. A customer whose current PROFILING
+ * consent is DENIED or WITHDRAWN:
+ * - gets none on the graph: `Customer.value` keeps descriptive figures (orders, recency, RFM) and says
+ *   why the rest is unavailable; pAlive, predictedPurchases12m, expectedOrderValue, clv12m,
+ *   marginClv12m, churnRisk, valueTier and lifecycleStage are null, lifecycleHistory is withheld;
+ * - is never ordered by them: `customers(orderBy: CHURN_RISK | CLV_12M)` sorts them as customers
+ *   without a score (with prospects, last in descending order), so order and cursors reveal nothing;
+ * - is left out of every segment whose rule uses a model output (a model metric, valueTierIn,
+ *   lifecycleStageIn, an inferred preference; a `not` around one included), in real time on a
+ *   consent change, and of `customers(filter: { value })` filters on tiers, stages, churn or CLV;
+ * - is not ranked for offers by churn risk, P(alive) or tier.
+ * Never asked (no record) is not an objection. Applied at read and evaluation time from the consent
+ * records, so a withdrawal takes effect before the next analytics run.
  */
 export const PROFILING_OBJECTION = {
   purpose: ConsentPurpose.PROFILING,
@@ -149,6 +157,7 @@ export const MUTATION_POLICY: Record<string, FieldPolicy> = {
   eraseCustomer: { [ADMIN]: true },
   createApiKey: { [ADMIN]: true },
   revokeApiKey: { [ADMIN]: true },
+  rotateApiKey: { [ADMIN]: true },
   createSegment: { [ADMIN]: true, [MARKETING]: true },
   updateSegment: { [ADMIN]: true, [MARKETING]: true },
   deleteSegment: { [ADMIN]: true, [MARKETING]: true },

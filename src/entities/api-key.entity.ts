@@ -10,7 +10,7 @@ import { DateTimeScalar } from '../schema/scalars';
 @ObjectType('ApiKey')
 @Entity({ tableName: 'api_keys' })
 export class ApiKey {
-  [OptionalProps]?: 'globalId' | 'createdAt' | 'revokedAt' | 'lastUsedAt' | 'expiresAt';
+  [OptionalProps]?: 'globalId' | 'createdAt' | 'revokedAt' | 'lastUsedAt' | 'expiresAt' | 'previousSecretHash' | 'previousSecretExpiresAt' | 'rotatedAt';
 
   @PrimaryKey({ type: 'uuid', defaultRaw: 'gen_random_uuid()' })
   id!: string;
@@ -57,4 +57,17 @@ export class ApiKey {
   @Field(() => DateTimeScalar, { nullable: true })
   @Property({ type: 'timestamptz', nullable: true })
   lastUsedAt?: Date | null;
+
+  // rotateApiKey: the secret before the last rotation, accepted until previousSecretExpiresAt (the
+  // grace period a partner needs to roll the new secret out). Null when rotated without grace.
+  @Property({ type: 'text', nullable: true, hidden: true })
+  previousSecretHash?: string | null;
+
+  @Field(() => DateTimeScalar, { nullable: true })
+  @Property({ type: 'timestamptz', nullable: true })
+  previousSecretExpiresAt?: Date | null;
+
+  @Field(() => DateTimeScalar, { nullable: true })
+  @Property({ type: 'timestamptz', nullable: true })
+  rotatedAt?: Date | null;
 }

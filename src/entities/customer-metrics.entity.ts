@@ -112,20 +112,21 @@ export class CustomerMetrics {
   @Property({ type: 'double', nullable: true })
   churnRisk?: number | null;
 
-  @Field(() => ValueTier)
+  // Tier and stage rest on model outputs (CLV rank, P(alive)): null when model scores are withheld.
+  @Field(() => ValueTier, { nullable: true })
   @Property({ type: 'text' })
   @Index({ name: 'customer_metrics_tier_idx' })
-  valueTier!: ValueTier;
+  valueTier!: ValueTier | null;
 
-  @Field(() => LifecycleStage)
+  @Field(() => LifecycleStage, { nullable: true })
   @Property({ type: 'text' })
   @Index({ name: 'customer_metrics_stage_idx' })
-  lifecycleStage!: LifecycleStage;
+  lifecycleStage!: LifecycleStage | null;
 
   /** Set by the loader at read time from the PROFILING consent (src/auth/policy.ts PROFILING_OBJECTION); not stored. */
   modelScoresWithheld?: string | null;
 
-  @Field(() => Boolean, { description: 'False when model-based scores (pAlive, predictedPurchases12m, expectedOrderValue, clv12m, churnRisk) are withheld; see modelScoresUnavailableReason.' })
+  @Field(() => Boolean, { description: 'False when model-based scores (pAlive, predictedPurchases12m, expectedOrderValue, clv12m, marginClv12m, churnRisk, valueTier, lifecycleStage) are withheld; see modelScoresUnavailableReason.' })
   get modelScoresAvailable(): boolean {
     return !this.modelScoresWithheld;
   }

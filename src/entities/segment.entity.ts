@@ -1,5 +1,5 @@
 import { Entity, Index, ManyToOne, PrimaryKey, Property, Unique, OptionalProps } from '@mikro-orm/core';
-import { Field, ID, Int, ObjectType } from 'type-graphql';
+import { Field, ID, ObjectType } from 'type-graphql';
 import { Node } from '../schema/node';
 import { toGlobalId } from '../schema/global-id';
 import { DateTimeScalar, JSONObjectScalar } from '../schema/scalars';
@@ -10,7 +10,7 @@ import { ruleForGraph } from '../analytics/rule-names';
 @ObjectType('Segment', { implements: Node })
 @Entity({ tableName: 'segments' })
 export class Segment {
-  [OptionalProps]?: 'globalId' | 'ruleInput' | 'createdAt' | 'updatedAt' | 'memberCount' | 'evaluatedAt' | 'description';
+  [OptionalProps]?: 'globalId' | 'ruleInput' | 'createdAt' | 'updatedAt' | 'memberCount' | 'evaluatedAt' | 'description' | 'dependsOn';
 
   @PrimaryKey({ type: 'uuid', defaultRaw: 'gen_random_uuid()' })
   id!: string;
@@ -37,7 +37,22 @@ export class Segment {
     return ruleForGraph(this.rule) as Record<string, unknown>;
   }
 
-  @Field(() => Int, { description: 'Members at the last evaluation.' })
+  /**
+   * The rule compiled for real-time evaluation (segment-rule.ts compileStoredPredicate): SQL over
+   * `customers a` / `customer_metrics m` reading its values from $1 (predicate_params) and the instant
+   * from $2. Written only by segments.service from the validated rule; run by rapport_segments_refresh.
+   */
+  @Property({ type: 'text', nullable: true, lazy: true })
+  predicateSql?: string | null;
+
+  @Property({ type: 'json', nullable: true, lazy: true })
+  predicateParams?: unknown[] | null;
+
+  /** What the rule reads (SegmentDependency): a write re-evaluates the segments that depend on what it changed. */
+  @Property({ type: 'text[]', default: '{}' })
+  dependsOn: string[] = [];
+
+  /** Members at the last full evaluation (analytics run, rule change); the graph's memberCount counts current members. */
   @Property({ type: 'integer', default: 0 })
   memberCount: number = 0;
 

@@ -1,7 +1,7 @@
 import { registerEnumType } from 'type-graphql';
 import * as E from '../entities/enums';
 import { CustomerSortField, SortDirection } from '../services/customer.service';
-import { ComparisonOp, LifecycleStage, MetricField, ValueTier } from '../analytics/enums';
+import { ComparisonOp, LifecycleStage, MetricField, PreferenceSource, TraitOp, ValueTier } from '../analytics/enums';
 
 /** Registers every enum with type-graphql once, before the schema is built. */
 export function registerEnums(): void {
@@ -23,4 +23,6 @@ export function registerEnums(): void {
   registerEnumType(LifecycleStage, { name: 'LifecycleStage' });
   registerEnumType(MetricField, { name: 'MetricField' });
   registerEnumType(ComparisonOp, { name: 'ComparisonOp' });
+  registerEnumType(TraitOp, { name: 'TraitOp' });
+  registerEnumType(PreferenceSource, { name: 'PreferenceSource' });
 }

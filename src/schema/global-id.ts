@@ -25,3 +25,12 @@ export function expectGlobalId(globalId: string, type: string, argName = 'id'): 
   }
   return parsed.id;
 }
+
+/**
+ * Like expectGlobalId, but also takes the raw UUID (as segment ids were passed before they were
+ * global; scripts and saved links still send them). A UUID never decodes as a global id, so the two
+ * forms cannot be confused.
+ */
+export function expectGlobalOrRawId(id: string, type: string, argName = 'id'): string {
+  return UUID_RE.test(id) ? id.toLowerCase() : expectGlobalId(id, type, argName);
+}

@@ -40,11 +40,13 @@ export enum CustomerSortField {
   HISTORIC_VALUE = 'historic_value',
 }
 
-const SORT_SQL: Record<CustomerSortField, { expr: string; cast: 'timestamptz' | 'bigint' | 'float8' }> = {
+export const SORT_SQL: Record<CustomerSortField, { expr: string; cast: 'timestamptz' | 'bigint' | 'float8' }> = {
   [CustomerSortField.CREATED_AT]: { expr: 'a.created_at', cast: 'timestamptz' },
   [CustomerSortField.LAST_SEEN_AT]: { expr: 'a.last_seen_at', cast: 'timestamptz' },
-  [CustomerSortField.CLV_12M]: { expr: 'coalesce(m.clv12m_minor, -1)', cast: 'bigint' },
-  [CustomerSortField.CHURN_RISK]: { expr: 'coalesce(m.churn_risk, -1)', cast: 'float8' },
+  // Model outputs: an objector to profiling sorts as a customer without a score (PROFILING_OBJECTION), so
+  // the order of a list never reveals the score the graph withholds.
+  [CustomerSortField.CLV_12M]: { expr: `(case when ${profilingObjectionSql('a.id')} then -1 else coalesce(m.clv12m_minor, -1) end)`, cast: 'bigint' },
+  [CustomerSortField.CHURN_RISK]: { expr: `(case when ${profilingObjectionSql('a.id')} then -1 else coalesce(m.churn_risk, -1) end)`, cast: 'float8' },
   [CustomerSortField.HISTORIC_VALUE]: { expr: 'coalesce(m.historic_value_minor, -1)', cast: 'bigint' },
 };
 

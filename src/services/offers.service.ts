@@ -1,3 +1,4 @@
+import { profilingObjectionSql } from '../auth/policy';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { LockMode } from '@mikro-orm/core';
 import { Campaign, Interaction, Offer } from '../entities';
@@ -370,7 +371,8 @@ export async function rankOffers(em: EntityManager, customerIds: readonly string
             m.churn_risk, m.p_alive, m.value_tier
      from customers a
      cross join o
-     left join customer_metrics m on m.customer_id = a.id
+     -- Model outputs do not rank offers for a customer who objected to profiling (PROFILING_OBJECTION).
+     left join customer_metrics m on m.customer_id = a.id and not ${profilingObjectionSql('a.id')}
      cross join lateral (
        select count(*) filter (where n.type = 'offer_rejected')::int + ${rolledUpSql("'offer_rejected'", 'a.id', 'o.id::text')} as own_rejected,
               count(*) filter (where n.type = 'offer_accepted')::int + ${rolledUpSql("'offer_accepted'", 'a.id', 'o.id::text')} as own_accepted,

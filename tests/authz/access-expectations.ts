@@ -87,6 +87,7 @@ export const EXPECTED_MUTATIONS: Record<string, ExpectedAccess> = {
   eraseCustomer: only('admin'),
   createApiKey: only('admin'),
   revokeApiKey: only('admin'),
+  rotateApiKey: only('admin'),
   recomputeAnalytics: only('admin'),
   createWebhookEndpoint: only('admin', 'partner'),
   updateWebhookEndpoint: only('admin', 'partner'),
@@ -209,7 +210,7 @@ export const INVARIANTS: Array<{ why: string; fields: string[]; onlyRoles: RoleN
   },
   {
     why: 'Administration, erasure and the audit log are admin-only',
-    fields: ['Query.auditLog', 'Query.apiKeys', 'Mutation.eraseCustomer', 'Mutation.createApiKey', 'Mutation.revokeApiKey', 'Mutation.recomputeAnalytics', 'Mutation.upsertProduct', 'AuditEntry.*', 'ApiKey.*', 'CreatedApiKey.*'],
+    fields: ['Query.auditLog', 'Query.apiKeys', 'Mutation.eraseCustomer', 'Mutation.createApiKey', 'Mutation.revokeApiKey', 'Mutation.rotateApiKey', 'Mutation.recomputeAnalytics', 'Mutation.upsertProduct', 'AuditEntry.*', 'ApiKey.*', 'CreatedApiKey.*'],
     onlyRoles: ['admin'],
   },
   {

@@ -87,6 +87,7 @@ function operation(field: string): { query: string; variables: Record<string, un
     unmergeCustomers: { query: 'mutation { unmergeCustomers(mergeId: "Q3VzdG9tZXJNZXJnZTowMDAwMDAwMC0wMDAwLTQwMDAtODAwMC0wMDAwMDAwMDAwMDA") { merge { id } } }' },
     setPreferences: { query: 'mutation($c: ID!) { setPreferences(customerId: $c, input: { categories: ["garden"] }) { __typename } }', variables: { c: me } },
     revokeApiKey: { query: 'mutation { revokeApiKey(id: "QXBpS2V5OjAwMDAwMDAwLTAwMDAtNDAwMC04MDAwLTAwMDAwMDAwMDAwMA") { name } }' },
+    rotateApiKey: { query: 'mutation { rotateApiKey(id: "QXBpS2V5OjAwMDAwMDAwLTAwMDAtNDAwMC04MDAwLTAwMDAwMDAwMDAwMA") { secret } }' },
     // Webhooks: a granted role gets BAD_USER_INPUT or NOT_FOUND (no endpoint has these ids), and nothing is written.
     webhookEndpoints: { query: '{ webhookEndpoints { id } }' },
     webhookDeliveries: { query: `{ webhookDeliveries(endpointId: "${NO_ENDPOINT}") { totalCount } }` },

@@ -20,12 +20,18 @@ export interface ReadmeExample {
 
 const KINDS: Record<string, ReadmeExample['kind']> = { graphql: 'graphql', gql: 'graphql', sh: 'shell', bash: 'shell', shell: 'shell' };
 export const SKIP_MARKER = /^<!--\s*readme-test:\s*skip\b.*-->\s*$/;
+/**
+ * `<!-- readme-test: own-test tests/….test.ts -->` on the line before a fence: the block is run by that
+ * test, in order with the section's other such blocks (steps that share shell variables), not one by one.
+ */
+export const OWN_TEST_MARKER = /^<!--\s*readme-test:\s*own-test\s+(\S+)\s*-->\s*$/;
 /** The same, as the block's first line: `# notest: why` (or `// notest: why`). */
 export const NOTEST_LINE = /^\s*(#|\/\/)\s*notest\b/;
 
-export function extractExamples(markdown: string): { examples: ReadmeExample[]; skipped: Array<{ line: number; section: string }> } {
+export function extractExamples(markdown: string): { examples: ReadmeExample[]; skipped: Array<{ line: number; section: string }>; ownTests: Array<ReadmeExample & { test: string }> } {
   const lines = markdown.split('\n');
   const examples: ReadmeExample[] = [];
+  const ownTests: Array<ReadmeExample & { test: string }> = [];
   const skipped: Array<{ line: number; section: string }> = [];
   let section = '';
   for (let i = 0; i < lines.length; i++) {
@@ -38,13 +44,15 @@ export function extractExamples(markdown: string): { examples: ReadmeExample[]; 
     while (end < lines.length && !lines[end].trimStart().startsWith(marks)) end++;
     const body = lines.slice(i + 1, end).join('\n');
     const kind = KINDS[lang.toLowerCase()];
-    if (kind) {
+    const own = OWN_TEST_MARKER.exec(lines[i - 1]?.trim() ?? '');
+    if (kind && own) ownTests.push({ kind, line: i + 1, section, code: body, test: own[1] });
+    else if (kind) {
       if (SKIP_MARKER.test(lines[i - 1]?.trim() ?? '') || NOTEST_LINE.test(lines[i + 1] ?? '')) skipped.push({ line: i + 1, section });
       else examples.push(kind === 'graphql' ? graphqlExample(body, i + 1, section) : { kind, line: i + 1, section, code: body });
     }
     i = end;
   }
-  return { examples, skipped };
+  return { examples, skipped, ownTests };
 }
 
 function graphqlExample(body: string, line: number, section: string): ReadmeExample {

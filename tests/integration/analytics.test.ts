@@ -313,14 +313,18 @@ describe('PROFILING objections', () => {
     expect(filtered.data.customers.totalCount).toBe(Number(withChurn.n) - Number(objectors.n)); // everyone scored but the objectors
   });
 
-  it('takes the global id a segment returns in customers(filter: { segmentId }), and refuses anything else', async () => {
+  it('takes the global id a segment returns in customers(filter: { segmentId }) or its raw UUID, and refuses anything else', async () => {
     const seg = await app.gql(create, { input: { name: 'global id', rule: { metric: { field: 'ORDERS_COUNT', op: 'GTE', value: 1 } } } });
     const id = seg.data.createSegment.id as string;
     const listed = await app.gql(`query($f: CustomerFilter) { customers(first: 1, filter: $f) { totalCount } }`, { f: { segmentId: id } });
     expect(listed.errors).toBeUndefined();
     expect(listed.data.customers.totalCount).toBe(seg.data.createSegment.memberCount);
+    // The raw UUID (as scripts sent it before ids were global) names the same segment.
     const raw = Buffer.from(id, 'base64url').toString().split(':')[1];
-    const res = await app.gql(`query($f: CustomerFilter) { customers(first: 1, filter: $f) { totalCount } }`, { f: { segmentId: raw } });
+    const byRaw = await app.gql(`query($f: CustomerFilter) { customers(first: 1, filter: $f) { totalCount } }`, { f: { segmentId: raw } });
+    expect(byRaw.errors).toBeUndefined();
+    expect(byRaw.data.customers.totalCount).toBe(listed.data.customers.totalCount);
+    const res = await app.gql(`query($f: CustomerFilter) { customers(first: 1, filter: $f) { totalCount } }`, { f: { segmentId: Buffer.from(`Customer:${raw}`).toString('base64url') } });
     expect(res.errors?.[0].extensions?.code).toBe('BAD_USER_INPUT');
   });
 });

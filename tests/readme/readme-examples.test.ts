@@ -16,7 +16,7 @@ import { runAnalytics } from '../../src/analytics/run';
  * line before the fence (tests/helpers/readme-examples.ts).
  */
 const root = path.join(__dirname, '..', '..');
-const { examples, skipped } = extractExamples(fs.readFileSync(path.join(root, 'README.md'), 'utf8'));
+const { examples, skipped, ownTests } = extractExamples(fs.readFileSync(path.join(root, 'README.md'), 'utf8'));
 let app: TestApp;
 
 beforeAll(async () => {
@@ -34,6 +34,10 @@ it('finds the README examples, and only a few are marked not to run', () => {
   expect(examples.filter((e) => e.kind === 'graphql').length).toBeGreaterThan(0);
   expect(examples.filter((e) => e.kind === 'shell').length).toBeGreaterThan(0);
   expect(skipped.length).toBeLessThan(examples.length);
+});
+
+it('every block left to a test of its own names a test file that exists', () => {
+  for (const e of ownTests) expect({ line: e.line, exists: fs.existsSync(path.join(root, e.test)) }).toEqual({ line: e.line, exists: true });
 });
 
 const graphql = examples.filter((e) => e.kind === 'graphql');

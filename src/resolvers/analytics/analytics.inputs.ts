@@ -1,5 +1,7 @@
 import { Field, Float, ID, InputType, Int } from 'type-graphql';
-import { ComparisonOp, LifecycleStage, MetricField, ValueTier } from '../../analytics/enums';
+import { ComparisonOp, LifecycleStage, MetricField, PreferenceSource, TraitOp, ValueTier } from '../../analytics/enums';
+import { PreferenceKind } from '../../entities/preference-enums';
+import { DateTimeScalar } from '../../schema/scalars';
 import { ConsentFilter } from '../common/consent-filter';
 import { InteractionChannel, InteractionType } from '../../entities/enums';
 import { SafeIntScalar } from '../../schema/scalars';
@@ -38,6 +40,33 @@ export class InteractedConditionInput {
   @Field(() => Int, { nullable: true, defaultValue: 1 }) minCount?: number | null;
 }
 
+@InputType('ViewedConditionInput', { description: 'Viewed products (product_view interactions) within the last `withinDays` days, optionally of a category, brand or sku.' })
+export class ViewedConditionInput {
+  @Field(() => String, { nullable: true }) category?: string | null;
+  @Field(() => String, { nullable: true }) brand?: string | null;
+  @Field(() => String, { nullable: true }) sku?: string | null;
+  @Field(() => Int) withinDays!: number;
+  @Field(() => Int, { nullable: true, defaultValue: 1 }) minCount?: number | null;
+}
+
+@InputType('TraitConditionInput', { description: 'A custom trait compared by type: give exactly one of number, date, boolean, text, texts (none for EXISTS). A trait of another JSON type never matches.' })
+export class TraitConditionInput {
+  @Field(() => String) key!: string;
+  @Field(() => TraitOp) op!: TraitOp;
+  @Field(() => Float, { nullable: true }) number?: number | null;
+  @Field(() => DateTimeScalar, { nullable: true }) date?: Date | null;
+  @Field(() => Boolean, { nullable: true }) boolean?: boolean | null;
+  @Field(() => String, { nullable: true }) text?: string | null;
+  @Field(() => [String], { nullable: true }) texts?: string[] | null;
+}
+
+@InputType('PreferenceConditionInput', { description: 'The customer prefers a value: stated in the preference centre, or inferred from purchases and views (CATEGORY and BRAND; needs PERSONALIZATION consent, and is a model output).' })
+export class PreferenceConditionInput {
+  @Field(() => PreferenceKind) kind!: PreferenceKind;
+  @Field(() => String) value!: string;
+  @Field(() => PreferenceSource, { nullable: true, defaultValue: PreferenceSource.STATED }) source?: PreferenceSource | null;
+}
+
 @InputType('SegmentRuleInput', { description: 'Exactly one field per node; combine with all / any / not.' })
 export class SegmentRuleInput {
   @Field(() => [SegmentRuleInput], { nullable: true }) all?: SegmentRuleInput[] | null;
@@ -50,6 +79,9 @@ export class SegmentRuleInput {
   @Field(() => ConsentFilter, { nullable: true }) consent?: ConsentFilter | null;
   @Field(() => BoughtConditionInput, { nullable: true }) bought?: BoughtConditionInput | null;
   @Field(() => InteractedConditionInput, { nullable: true }) interacted?: InteractedConditionInput | null;
+  @Field(() => ViewedConditionInput, { nullable: true }) viewed?: ViewedConditionInput | null;
+  @Field(() => TraitConditionInput, { nullable: true }) trait?: TraitConditionInput | null;
+  @Field(() => PreferenceConditionInput, { nullable: true }) prefers?: PreferenceConditionInput | null;
   @Field(() => [String], { nullable: true, description: 'ISO 3166-1 alpha-2 codes of the postal address.' }) country?: string[] | null;
 }
 

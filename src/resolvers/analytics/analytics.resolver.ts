@@ -48,6 +48,11 @@ export class SegmentResolver {
     return parsed?.type === 'Segment' ? ctx.em.findOne(Segment, { id: parsed.id }) : null;
   }
 
+  @FieldResolver(() => Int, { description: 'Current members: kept current by every write that changes what the rule reads (see README "Segments").' })
+  memberCount(@Root() segment: Segment, @Ctx() ctx: Context): Promise<number> {
+    return ctx.loaders.segmentMemberCount.load(segment.id);
+  }
+
   @FieldResolver(() => CustomerConnection, { description: 'Current members.' })
   async customers(
     @Root() segment: Segment,

@@ -4,7 +4,7 @@ import { ConsentRecord, Customer, Identity } from '../../entities';
 import { ConsentPurpose, IdentityKind, FeedbackKind } from '../../entities/enums';
 import type { Context } from '../../context';
 import { ACTION_POLICY, holdsGrant } from '../../auth/policy';
-import { expectGlobalId, fromGlobalId, toGlobalId } from '../../schema/global-id';
+import { expectGlobalId, expectGlobalOrRawId, fromGlobalId, toGlobalId } from '../../schema/global-id';
 import { selectsField, toConnection } from '../../schema/connection';
 import { checkFirst, decodeCursor, textArray } from '../../services/pagination';
 import { CustomerSortField, SortDirection, findCustomerByIdentifier, listCustomers } from '../../services/customer.service';
@@ -59,8 +59,8 @@ export class CustomerResolver {
       after: decodeCursor(after),
       filter: {
         ...filter, onlySharingWithPartners: ctx.viewer?.role === Role.PARTNER,
-        // The segment's global id, as `segment.id` returns it.
-        segmentId: filter?.segmentId == null ? null : expectGlobalId(filter.segmentId, 'Segment', 'filter.segmentId'),
+        // The segment's global id, as `segment.id` returns it (or its raw UUID).
+        segmentId: filter?.segmentId == null ? null : expectGlobalOrRawId(filter.segmentId, 'Segment', 'filter.segmentId'),
       },
       sort: orderBy?.field ?? CustomerSortField.CREATED_AT,
       direction: orderBy?.direction ?? SortDirection.DESC,

@@ -8,7 +8,7 @@ import { DateTimeScalar, JSONObjectScalar } from '../../schema/scalars';
 import { checkFirst, decodeCursor, keysetPage } from '../../services/pagination';
 import { eraseCustomer, exportCustomerData } from '../../services/privacy.service';
 import { updateFeedbackStatus } from '../../services/activity.service';
-import { createApiKey, revokeApiKey } from '../../auth/api-keys';
+import { createApiKey, revokeApiKey, rotateApiKey } from '../../auth/api-keys';
 import { writeAudit } from '../common/audit';
 import { publishActivity } from '../common/live';
 
@@ -90,6 +90,15 @@ export class PrivacyResolver {
   @Mutation(() => ApiKey)
   revokeApiKey(@Arg('id', () => ID) id: string, @Ctx() ctx: Context): Promise<ApiKey> {
     return revokeApiKey(ctx.em, expectGlobalId(id, 'ApiKey', 'id'), writeAudit(ctx, 'revokeApiKey'));
+  }
+
+  @Mutation(() => CreatedApiKey)
+  rotateApiKey(
+    @Arg('id', () => ID) id: string,
+    @Arg('gracePeriodSeconds', () => Int, { defaultValue: 0 }) gracePeriodSeconds: number,
+    @Ctx() ctx: Context,
+  ): Promise<CreatedApiKey> {
+    return rotateApiKey(ctx.em, expectGlobalId(id, 'ApiKey', 'id'), gracePeriodSeconds, writeAudit(ctx, 'rotateApiKey'));
   }
 }
 
