@@ -2,6 +2,7 @@ import path from 'node:path';
 import { parseByteSize } from './hardening/http';
 import { parseMergePolicy, type MergePolicy } from './services/merge-policy';
 import { Keyring, parsePseudonymKeys } from './auth/pseudonyms';
+import { MIN_RETENTION_MONTHS } from './db/interaction-partitions';
 
 export interface Config {
   env: 'development' | 'test' | 'production';
@@ -52,6 +53,10 @@ export interface Config {
   analyticsTimeZone: string;
   /** Cost to serve one order (fulfilment, payment, support), in minor units of the order's currency: margin CLV subtracts it per expected order. */
   analyticsCostToServeMinor: number;
+  /** Monthly interaction partitions kept created ahead of the current month (at startup and each analytics tick). */
+  interactionPartitionsAhead: number;
+  /** Drop interaction months older than this many whole months (rolled up first); 0 keeps everything. */
+  interactionRetentionMonths: number;
   // Production hardening (README "Limits").
   /** Deepest field nesting an operation may have (fragments expanded). */
   maxDepth: number;
@@ -174,6 +179,15 @@ function intVar(env: NodeJS.ProcessEnv, name: string, fallback: number, min = 1,
   return n;
 }
 
+/** INTERACTION_RETENTION_MONTHS: 0 (default) keeps every interaction; otherwise at least MIN_RETENTION_MONTHS. */
+function retentionVar(env: NodeJS.ProcessEnv): number {
+  const n = intVar(env, 'INTERACTION_RETENTION_MONTHS', 0, 0, 1200);
+  if (n !== 0 && n < MIN_RETENTION_MONTHS) {
+    throw new ConfigError(`INTERACTION_RETENTION_MONTHS must be 0 (keep everything) or at least ${MIN_RETENTION_MONTHS} (inferred preferences read two years of views), got ${n}`);
+  }
+  return n;
+}
+
 function boolVar(env: NodeJS.ProcessEnv, name: string, fallback: boolean): boolean {
   const raw = env[name];
   if (raw === undefined || raw === '') return fallback;
@@ -275,6 +289,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     analyticsIntervalMinutes: intVar(env, 'ANALYTICS_INTERVAL_MINUTES', nodeEnv === 'test' ? 0 : 60, 0, 7 * 24 * 60),
     analyticsTimeZone: timeZoneVar(env, 'ANALYTICS_TIME_ZONE', 'UTC'),
     analyticsCostToServeMinor: intVar(env, 'ANALYTICS_COST_TO_SERVE_MINOR', 0, 0, 2_147_483_647),
+    interactionPartitionsAhead: intVar(env, 'INTERACTION_PARTITIONS_AHEAD', 3, 0, 24),
+    interactionRetentionMonths: retentionVar(env),
     host: env.HOST || '127.0.0.1',
     port: intVar(env, 'PORT', 4000, 0, 65535),
     databaseUrl,

@@ -1,3 +1,4 @@
+import type { EntityManager } from '@mikro-orm/postgresql';
 import './compile-cache';
 import 'reflect-metadata';
 import { loadConfig, DEV_JWT_SECRET, ConfigError } from './config';
@@ -9,6 +10,7 @@ import { seedDemoIfEmpty } from './cli/seed';
 import { signToken } from './auth/jwt';
 import { Role } from './auth/viewer';
 import { startAnalyticsScheduler } from './analytics/scheduler';
+import { ensureInteractionPartitions } from './db/interaction-partitions';
 import { ensureDatabase, DatabaseUnavailableError } from './db/pg-admin';
 import { DataDirInUseError } from './db/data-dir-lock';
 import { openReadReplicas } from './db/read-replicas';
@@ -69,6 +71,10 @@ async function main(): Promise<void> {
   cleanups.push(() => orm.close());
   const applied = await migrate(orm);
   if (applied.length) logger.info({ migrations: applied }, 'applied migrations');
+  const partitions = { ahead: config.interactionPartitionsAhead, retentionMonths: config.interactionRetentionMonths };
+  // Months ahead exist before the first write (DEFAULT would take it otherwise); retention waits for the scheduler.
+  const createdMonths = await ensureInteractionPartitions(orm.em.fork() as EntityManager, partitions);
+  if (createdMonths.length) logger.info({ months: createdMonths }, 'created interaction partitions');
 
   if (config.seedDemo) await seedDemoIfEmpty(orm, config.demoCustomers, logger);
 
@@ -79,7 +85,7 @@ async function main(): Promise<void> {
     playgroundHeaders = { Authorization: `Bearer ${token}` };
   }
 
-  const scheduler = startAnalyticsScheduler(orm, logger, config.analyticsIntervalMinutes, { timeZone: config.analyticsTimeZone, costToServeMinor: config.analyticsCostToServeMinor });
+  const scheduler = startAnalyticsScheduler(orm, logger, config.analyticsIntervalMinutes, { timeZone: config.analyticsTimeZone, costToServeMinor: config.analyticsCostToServeMinor }, partitions);
   cleanups.push(() => scheduler.stop());
   // Requests get a pool of their own whose statements PostgreSQL cancels after DB_STATEMENT_TIMEOUT_MS;
   // migrations, seeding and the scheduler above keep the unbounded one.

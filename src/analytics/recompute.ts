@@ -79,6 +79,10 @@ export function choosePurchaseModel(rows: SummaryRow[], choiceSampleSize = 20_00
   return { model, params: fit.params, logLikelihood: fit.logLikelihood, candidates: choice?.candidates ?? null };
 }
 
+/** SQL: the quintile score (1–5) of `value` given `cuts`, the array of the four boundaries (see the quintiles CTE). */
+const quintileSql = (value: string, cuts: string) =>
+  `(1 + (${value} > ${cuts}[1])::int + (${value} > ${cuts}[2])::int + (${value} > ${cuts}[3])::int + (${value} > ${cuts}[4])::int)::smallint`;
+
 /** SQL for P(alive) of the model at (x, t_x, T) given as SQL expressions; exp is clamped (PostgreSQL raises on over/underflow). */
 function pAliveSql(m: PurchaseModelSummary, x: string, tx: string, T: string): string {
   const { r, alpha, a, b } = m.params;
@@ -92,8 +96,9 @@ function pAliveSql(m: PurchaseModelSummary, x: string, tx: string, T: string): s
  * calendar-day transactions (transactions.ts); the purchase model chosen and fitted on a deterministic
  * sample in exact continuous time (weeks); Gamma-Gamma on repeat buyers' repeat transactions; the
  * t_x-free part of the predictions tabulated per (x, T in whole days) and interpolated in T, P(alive) and
- * churn risk exact per customer in SQL; then one INSERT … SELECT with the RFM window functions. Runs in
- * one transaction: readers see the old metrics or the new.
+ * churn risk exact per customer in SQL; the scores into a temp table, then one INSERT … SELECT. RFM
+ * quintiles and CLV tiers are rank-based, computed from cut points read off one sorted column each
+ * (no window sorts of whole rows). Runs in one transaction: readers see the old metrics or the new.
  */
 export async function recomputeMetrics(rootEm: EntityManager, opts: RecomputeOptions = {}): Promise<RecomputeSummary> {
   const asOf = opts.asOf ?? new Date();
@@ -175,10 +180,10 @@ export async function recomputeMetrics(rootEm: EntityManager, opts: RecomputeOpt
       });
     }
 
-    // Everything else in one statement. Engagement compares the last 30 days of the customer's OWN
+    // Everything else in two statements (scores, then the insert). Engagement compares the last 30 days of the customer's OWN
     // interactions with the 60 before (per 30 days) — sends are not engagement; negative feedback =
-    // complaints, NPS ≤ 6, CSAT/review ≤ 2 in 90 days. Tiers (Peppers & Rogers) rank by CLV in the same
-    // statement: most valuable = top fifth; below zero = returned at least what they kept; most growable =
+    // complaints, NPS ≤ 6, CSAT/review ≤ 2 in 90 days. Tiers (Peppers & Rogers) rank by CLV in the insert:
+    // most valuable = top fifth; below zero = returned at least what they kept; most growable =
     // bottom half but likely alive and engaged.
     const x = '(b.days - 1)';
     const T = `(extract(epoch from ?::timestamptz - b.first_at) / ${WEEK_SECONDS})`;
@@ -194,15 +199,70 @@ export async function recomputeMetrics(rootEm: EntityManager, opts: RecomputeOpt
     const version = modelVersion(pm?.model ?? null);
     await keepPreviousStages(em);
     await em.execute(`delete from customer_metrics`);
-    const inserted: Array<{ n: string }> = await time('insert', () =>
-      em.execute(
-        `with cogs as (
+    // Every customer's scores into a temp table first (no WAL, no indexes), then the tiers' cut points
+    // from it and the insert: the CLV ranking needs every customer's CLV before any row is written.
+    await time('score', async () => {
+      await em.execute(
+        `create temp table m_valued on commit drop as
+         with cogs as (
            -- Gross-margin share of what the customer bought: lines without a unit cost count as costless.
            select o.customer_id, sum(l.line_total_minor)::float8 as revenue, coalesce(sum(p.unit_cost_minor::float8 * l.quantity), 0) as cost
            from orders o join order_lines l on l.order_id = o.id left join products p on p.id = l.product_id
            where o.status not in ('cancelled', 'returned') and o.placed_at <= ?
            group by o.customer_id),
-         eng as (
+         -- Quintile scores, rank-based: score = 1 + floor(5·(rank − 1)/n) with rank − 1 = the number of
+         -- strictly smaller values, so ties share a score and equal values never straddle a boundary.
+         -- Score ≥ k iff at least c_k = ceil((k − 1)·n/5) values are smaller, i.e. iff the value exceeds the
+         -- c_k-th smallest: four boundaries per measure, read from one sorted array each (a sort of one
+         -- column instead of a window's sort of whole rows).
+         quintiles as (
+           select array[r[(n + 4) / 5], r[(2 * n + 4) / 5], r[(3 * n + 4) / 5], r[(4 * n + 4) / 5]] as r,
+                  array[f[(n + 4) / 5], f[(2 * n + 4) / 5], f[(3 * n + 4) / 5], f[(4 * n + 4) / 5]] as f,
+                  array[m[(n + 4) / 5], m[(2 * n + 4) / 5], m[(3 * n + 4) / 5], m[(4 * n + 4) / 5]] as m
+           from (select array_agg(last_order_at order by last_order_at) as r, array_agg(orders order by orders) as f,
+                        array_agg(value_minor / orders order by value_minor / orders) as m, count(*)::int as n from m_base) a),
+         modelled as (
+           select b.*, ${pAlive} as p_alive, ${churn} as churn,
+                  floor(extract(epoch from ?::timestamptz - b.first_at) / ${DAY_SECONDS})::int as d,
+                  extract(epoch from ?::timestamptz - b.first_at) / ${DAY_SECONDS} as t_days
+           from m_base b),
+         scored as (
+           select b.*,
+                  b.p_alive * (g0.purchases12m + (g1.purchases12m - g0.purchases12m) * (b.t_days - b.d)) as purchases12m,
+                  b.p_alive * (g0.discounted + (g1.discounted - g0.discounted) * (b.t_days - b.d)) as discounted,
+                  extract(epoch from ?::timestamptz - b.last_order_at) / ${DAY_SECONDS} as recency_days,
+                  ${quintileSql('b.last_order_at', 'q.r')} as r_score,
+                  ${quintileSql('b.orders', 'q.f')} as f_score,
+                  ${quintileSql('b.value_minor / b.orders', 'q.m')} as m_score
+           from modelled b
+           cross join quintiles q
+           left join m_pred g0 on g0.x = b.days - 1 and g0.d = b.d
+           left join m_pred g1 on g1.x = b.days - 1 and g1.d = b.d + 1),
+         valued as (
+           select s.*, e.exp_spend, round(s.discounted * e.exp_spend)::bigint as clv,
+                  -- Margin CLV: each expected transaction's value times the margin share, less the cost to serve its orders.
+                  round(s.discounted * (e.exp_spend * coalesce(case when g.revenue > 0 then 1 - g.cost / g.revenue end, 1)
+                                        - ${costToServe}::float8 * s.orders / s.days))::bigint as margin_clv,
+                  coalesce(round(s.discounted * e.exp_spend), 0) as clv_key,
+                  -- Won back: bought in the last 90 days after a gap of 180+. Only recent buyers are looked at,
+                  -- through the (customer_id, placed_at) index, instead of a window over every order.
+                  (s.last_order_at > ?::timestamptz - interval '90 days' and s.last_order_at - (
+                     select max(o.placed_at) from orders o where o.customer_id = s.customer_id and o.placed_at < s.last_order_at
+                       and o.status not in ('cancelled', 'returned')) > interval '180 days') as won_back
+           from scored s
+           left join cogs g on g.customer_id = s.customer_id
+           cross join lateral (select ${ggp ? `
+                    -- Gamma-Gamma E[M | x, m_x] = p(v + x·m_x)/(px + q − 1) with x·m_x = the repeat transactions' total;
+                    -- x = 0 gives the population mean pv/(q − 1).
+                    ${ggp.p}::float8 * (${ggp.v}::float8 + (s.value_minor - s.first_value)) / (${ggp.p}::float8 * (s.days - 1) + ${ggp.q}::float8 - 1)` : 'null::float8'} as exp_spend) e)
+         select * from valued`,
+        [asOf, ...pAliveParams, ...churnParams, asOf, asOf, asOf, asOf],
+      );
+      await em.execute(`analyze m_valued`);
+    });
+    const inserted: Array<{ n: string }> = await time('insert', () =>
+      em.execute(
+        `with eng as (
            select customer_id, case when before = 0 then 0 else greatest(0, least(1, 1 - recent / before)) end as decline
            from (select customer_id,
                         count(*) filter (where occurred_at > ?::timestamptz - interval '30 days') as recent,
@@ -215,40 +275,17 @@ export async function recomputeMetrics(rootEm: EntityManager, opts: RecomputeOpt
            where submitted_at > ?::timestamptz - interval '90 days' and submitted_at <= ?
              and (kind = 'complaint' or (kind = 'nps' and score <= 6) or (kind in ('csat', 'review') and score <= 2))
            group by customer_id),
-         modelled as (
-           select b.*, ${pAlive} as p_alive, ${churn} as churn,
-                  floor(extract(epoch from ?::timestamptz - b.first_at) / ${DAY_SECONDS}) as d,
-                  extract(epoch from ?::timestamptz - b.first_at) / ${DAY_SECONDS} as t_days
-           from m_base b),
-         scored as (
-           select b.*,
-                  b.p_alive * (g0.purchases12m + (g1.purchases12m - g0.purchases12m) * (b.t_days - b.d)) as purchases12m,
-                  b.p_alive * (g0.discounted + (g1.discounted - g0.discounted) * (b.t_days - b.d)) as discounted,
-                  extract(epoch from ?::timestamptz - b.last_order_at) / ${DAY_SECONDS} as recency_days,
-                  -- Quintile scores; ties share a score (rank-based, so equal values never straddle a boundary).
-                  least(5, 1 + floor(5.0 * (rank() over (order by b.last_order_at) - 1) / count(*) over ()))::smallint as r_score,
-                  least(5, 1 + floor(5.0 * (rank() over (order by b.orders) - 1) / count(*) over ()))::smallint as f_score,
-                  least(5, 1 + floor(5.0 * (rank() over (order by b.value_minor / b.orders) - 1) / count(*) over ()))::smallint as m_score
-           from modelled b
-           left join m_pred g0 on g0.x = b.days - 1 and g0.d = b.d
-           left join m_pred g1 on g1.x = b.days - 1 and g1.d = b.d + 1),
-         valued as (
-           select s.*, e.exp_spend, round(s.discounted * e.exp_spend)::bigint as clv,
-                  -- Margin CLV: each expected transaction's value times the margin share, less the cost to serve its orders.
-                  round(s.discounted * (e.exp_spend * coalesce(case when g.revenue > 0 then 1 - g.cost / g.revenue end, 1)
-                                        - ${costToServe}::float8 * s.orders / s.days))::bigint as margin_clv,
-                  percent_rank() over (order by coalesce(round(s.discounted * e.exp_spend), 0) desc) as clv_rank,
-                  -- Won back: bought in the last 90 days after a gap of 180+. Only recent buyers are looked at,
-                  -- through the (customer_id, placed_at) index, instead of a window over every order.
-                  (s.last_order_at > ?::timestamptz - interval '90 days' and s.last_order_at - (
-                     select max(o.placed_at) from orders o where o.customer_id = s.customer_id and o.placed_at < s.last_order_at
-                       and o.status not in ('cancelled', 'returned')) > interval '180 days') as won_back
-           from scored s
-           left join cogs g on g.customer_id = s.customer_id
-           cross join lateral (select ${ggp ? `
-                    -- Gamma-Gamma E[M | x, m_x] = p(v + x·m_x)/(px + q − 1) with x·m_x = the repeat transactions' total;
-                    -- x = 0 gives the population mean pv/(q − 1).
-                    ${ggp.p}::float8 * (${ggp.v}::float8 + (s.value_minor - s.first_value)) / (${ggp.p}::float8 * (s.days - 1) + ${ggp.q}::float8 - 1)` : 'null::float8'} as exp_spend) e),
+         -- The CLV tiers read percent_rank() over (order by clv_key desc) = c/(n − 1), c = the number of larger
+         -- keys, against 0.2 and 0.5: c/(n − 1) < 0.2 iff c <= a (the largest such c, found in float8 as
+         -- percent_rank computes), iff the key is at least the (a + 1)-th largest; c/(n − 1) >= 0.5 iff c >= b,
+         -- iff the key is below the b-th largest. One sorted column, no window over whole rows.
+         clv_cuts as (
+           select case when a + 1 <= n then keys[a + 1] end as top_cut, b, case when b between 1 and n - 1 then keys[b] end as half_cut
+           from (select keys, n,
+                        -- (searched near the exact boundary: float8 division moves it by one at most)
+                        case when n <= 1 then 0 else (select max(c) from generate_series(greatest(0, floor(0.2 * (n - 1))::int - 2), floor(0.2 * (n - 1))::int + 2) c where c::float8 / (n - 1)::float8 < 0.2) end as a,
+                        case when n <= 1 then n else (select min(c) from generate_series(greatest(0, floor(0.5 * (n - 1))::int - 2), floor(0.5 * (n - 1))::int + 2) c where c::float8 / (n - 1)::float8 >= 0.5) end as b
+                 from (select array_agg(clv_key order by clv_key desc) as keys, count(*)::int as n from m_valued) k) t),
          ins as (insert into customer_metrics (customer_id, computed_at, model_version, currency, orders_count, first_order_at, last_order_at,
            recency_days, frequency, monetary_avg_minor, historic_value_minor, r_score, f_score, m_score, rfm_segment,
            predicted_purchases12m, p_alive, expected_spend_minor, clv12m_minor, margin_clv12m_minor, engagement_decline, negative_feedback90d,
@@ -273,8 +310,8 @@ export async function recomputeMetrics(rootEm: EntityManager, opts: RecomputeOpt
            case when v.churn is not null then least(1, greatest(0, v.churn)) end,
            case when v.customer_id is null then 'maintain'
                 when v.returned_minor > 0 and v.returned_minor >= v.value_minor then 'below_zero'
-                when v.clv_rank < 0.2 then 'most_valuable'
-                when v.clv_rank >= 0.5 and coalesce(v.p_alive, 0) >= 0.5 and coalesce(e.decline, 0) < 0.5 then 'most_growable'
+                when k.top_cut is null or v.clv_key >= k.top_cut then 'most_valuable'
+                when (k.b = 0 or v.clv_key < k.half_cut) and coalesce(v.p_alive, 0) >= 0.5 and coalesce(e.decline, 0) < 0.5 then 'most_growable'
                 else 'maintain' end,
            case when v.customer_id is null then 'prospect'
                 when v.days = 1 and v.first_at > ?::timestamptz - interval '30 days' then 'new'
@@ -283,13 +320,14 @@ export async function recomputeMetrics(rootEm: EntityManager, opts: RecomputeOpt
                 when coalesce(v.p_alive, 1) < 0.5 or v.last_order_at < ?::timestamptz - interval '180 days' then 'at_risk'
                 else 'active' end
          from customers c
-         left join valued v on v.customer_id = c.id
+         left join m_valued v on v.customer_id = c.id
+         cross join clv_cuts k
          left join eng e on e.customer_id = c.id
          left join neg n on n.customer_id = c.id
          where c.status = 'active'
          returning 1)
          select count(*) as n from ins`,
-        [asOf, asOf, asOf, asOf, asOf, asOf, asOf, ...pAliveParams, ...churnParams, asOf, asOf, asOf, asOf, asOf, version, asOf, asOf, asOf],
+        [asOf, asOf, asOf, asOf, asOf, asOf, asOf, version, asOf, asOf, asOf],
       ),
     );
     const runId = await time('history', () => recordRunHistory(em, { asOf, modelVersion: version, purchaseModel: pm, gammaGamma: gg }));

@@ -66,7 +66,7 @@ export const variantSql = (v: string, cust: string): string =>
 
 /**
  * Records HELD_OUT once per (campaign, customer) for control customers who just became eligible: one
- * statement, idempotent through the interactions' (source, source_event_id) key. Pairs not in the
+ * statement, idempotent through the interactions' (source, source_event_id) key (interaction_event_keys). Pairs not in the
  * control group are ignored, so callers may pass every pair they held back.
  */
 export async function recordHeldOut(em: EntityManager, pairs: ReadonlyArray<{ campaignId: string; customerId: string }>, channel: OfferChannel): Promise<void> {
@@ -79,7 +79,7 @@ export async function recordHeldOut(em: EntityManager, pairs: ReadonlyArray<{ ca
      join campaigns c on c.id = x.campaign_id
      join customers a on a.id = x.customer_id and a.status = 'active'
      where ${controlSql('c', 'x.customer_id')}
-     on conflict (source, source_event_id) do nothing`,
+     /* a key stored before: the row is skipped by the trigger claiming interaction_event_keys */`,
     [channel, uuidArray(pairs.map((p) => p.campaignId)), uuidArray(pairs.map((p) => p.customerId))],
   );
 }

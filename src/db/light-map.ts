@@ -21,7 +21,7 @@ import { ReferenceKind, SCALAR_TYPES, Utils, type EntityMetadata, type EntityNam
  *
  * They are never in the identity map: do not persist, modify or flush them (write paths load through
  * the EntityManager as before). Entity features these loaders never meet (embeddables, collections,
- * composite keys, scalar references) are refused when the mapper is built, not silently mis-mapped.
+ * scalar references, references TO an entity with a composite key) are refused, not silently mis-mapped.
  */
 
 type Row = Record<string, unknown>;
@@ -59,8 +59,9 @@ function compile(em: EntityManager, meta: EntityMetadata): Compiled {
   const metadata = em.getMetadata();
   const tz = platform.getTimezone();
   const proto = lightPrototype(meta);
-  if (meta.primaryKeys.length !== 1) throw new Error(`lightMap: ${meta.className} has a composite primary key`);
-  const pk = meta.primaryKeys[0] as string;
+  // A composite key (interactions: id + occurred_at, the partition key) maps rows like any other; only a
+  // PK-only reference to such an entity is refused (no to-one relation points at one).
+  const pk = meta.primaryKeys.length === 1 ? (meta.primaryKeys[0] as string) : null;
 
   // em.map's first pass: the validator's type fixes, for the same properties.
   const validated = meta.props.filter(
@@ -129,6 +130,7 @@ function compile(em: EntityManager, meta: EntityMetadata): Compiled {
       return entity;
     },
     reference(value) {
+      if (pk === null) throw new Error(`lightMap: ${meta.className} has a composite primary key: no reference to it`);
       const entity = Object.create(proto) as Record<string, unknown>;
       entity[pk] = value;
       return entity;

@@ -5,6 +5,7 @@ export { Product } from './product.entity';
 export { Order } from './order.entity';
 export { OrderLine } from './order-line.entity';
 export { Interaction } from './interaction.entity';
+export { InteractionRollup, InteractionEventKey } from './interaction-rollup.entity';
 export { Feedback } from './feedback.entity';
 export { ConsentRecord } from './consent-record.entity';
 export { ApiKey } from './api-key.entity';
@@ -31,6 +32,7 @@ import { Product } from './product.entity';
 import { Order } from './order.entity';
 import { OrderLine } from './order-line.entity';
 import { Interaction } from './interaction.entity';
+import { InteractionRollup, InteractionEventKey } from './interaction-rollup.entity';
 import { Feedback } from './feedback.entity';
 import { ConsentRecord } from './consent-record.entity';
 import { ApiKey } from './api-key.entity';
@@ -51,4 +53,4 @@ import { WebhookDelivery } from './webhook-delivery.entity';
 import { Trigger, TriggerFiring, SupportTask, OfferGrant } from './trigger.entity';
 
 export const entities = [Customer, CustomerMerge, Identity, Product, Order, OrderLine, Interaction, Feedback, ConsentRecord, ApiKey, AuditEntry, SuppressedIdentifier, CustomerMetrics, Segment, SegmentMembership, Campaign, Offer, CustomerPreference, ProductSimilarity, ProductPopularity, IngestEvent, OutboxEvent, CustomerLifecycleState, WebhookEndpoint, WebhookDelivery, AnalyticsRunRecord, LifecycleTransitionRecord,
-  Trigger, TriggerFiring, SupportTask, OfferGrant];
+  Trigger, TriggerFiring, SupportTask, OfferGrant, InteractionRollup, InteractionEventKey];

@@ -1,4 +1,4 @@
-import { Entity, Enum, Index, ManyToOne, PrimaryKey, Property, Unique, OptionalProps } from '@mikro-orm/core';
+import { Entity, Enum, Index, ManyToOne, PrimaryKey, PrimaryKeyProp, Property, OptionalProps } from '@mikro-orm/core';
 import { Field, ID, ObjectType } from 'type-graphql';
 import { Node } from '../schema/node';
 import { toGlobalId } from '../schema/global-id';
@@ -7,11 +7,17 @@ import { Customer } from './customer.entity';
 import { Product } from './product.entity';
 import { InteractionChannel, InteractionType } from './enums';
 
-/** A touchpoint: the high-volume table, read per customer newest first. */
+/**
+ * A touchpoint: the high-volume table, read per customer newest first. Partitioned by month of
+ * occurred_at (Migration20261205230000, src/db/interaction-partitions.ts), so its primary key includes
+ * occurred_at; ids stay globally unique (random uuids) and node(id) finds a row by id in every
+ * partition's primary-key index. The sender's key (source, sourceEventId) is unique across partitions
+ * through interaction_event_keys, claimed by a trigger.
+ */
 @ObjectType('Interaction', { implements: Node })
 @Entity({ tableName: 'interactions' })
 @Index({ name: 'interactions_customer_occurred_at_idx', properties: ['customer', 'occurredAt', 'id'] })
-@Unique({ name: 'interactions_source_event_key', properties: ['source', 'sourceEventId'] })
+@Index({ name: 'interactions_source_event_idx', properties: ['source', 'sourceEventId'] })
 // Offer responses per customer and offer (next-best-offer ranking); partial, so it indexes only offer rows.
 @Index({
   name: 'interactions_offer_response_idx',
@@ -24,6 +30,7 @@ import { InteractionChannel, InteractionType } from './enums';
 })
 export class Interaction {
   [OptionalProps]?: 'globalId' | 'createdAt' | 'properties' | 'source';
+  [PrimaryKeyProp]?: ['id', 'occurredAt'];
 
   @PrimaryKey({ type: 'uuid', defaultRaw: 'gen_random_uuid()' })
   id!: string;
@@ -37,7 +44,7 @@ export class Interaction {
   customer!: Customer;
 
   @Field(() => DateTimeScalar)
-  @Property({ type: 'timestamptz' })
+  @PrimaryKey({ type: 'timestamptz' })
   occurredAt!: Date;
 
   @Field(() => InteractionChannel)

@@ -274,7 +274,7 @@ async function resolveInteractions(q: Q): Promise<void> {
   await q(`insert into interactions (customer_id, occurred_at, channel, type, product_id, campaign, properties, source, source_event_id)
            select cid, at, channel, itype, product_id, campaign, properties, source, event_id
            from r_int where existing_id is null and rn = 1
-           on conflict (source, source_event_id) do nothing`);
+           /* a key stored before: the row is skipped by the trigger claiming interaction_event_keys */`);
   await touchCustomers(q, 'select cid, at from r_int where existing_id is null and rn = 1');
 }
 

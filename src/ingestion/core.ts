@@ -566,7 +566,7 @@ async function processBatch(em: EntityManager, prepared: Prepared[], opts: Inges
          insert into interactions (id, customer_id, occurred_at, channel, type, product_id, campaign, properties, source, source_event_id)
          select r.id, r.customer_id, r.occurred_at, r.channel, r.type, r.product_id, r.campaign, r.properties, r.source, r.source_event_id
          from jsonb_to_recordset(?::jsonb) as ${cols}
-         on conflict (source, source_event_id) do nothing
+         /* a key stored before: the row is skipped by the trigger claiming interaction_event_keys */
          returning id, customer_id, source, source_event_id),
        ledger as (
          update ingest_events e set result = jsonb_build_object('status', 'ACCEPTED', 'customerId', ins.customer_id, 'interactionId', ins.id, 'orderId', null)

@@ -341,6 +341,10 @@ export interface RankedOffer {
 
 const OFFER_TYPES = [InteractionType.OFFER_SHOWN, InteractionType.OFFER_ACCEPTED, InteractionType.OFFER_REJECTED];
 
+/** SQL: responses of one type a customer gave an offer in months retention dropped (interaction_rollups; 0 without retention). */
+const rolledUpSql = (type: string, customer: string, offerId: string) =>
+  `(select coalesce(sum(r.n), 0)::int from interaction_rollups r where r.customer_id = ${customer} and r.type = ${type} and r.offer_id = ${offerId})`;
+
 /**
  * Eligible offers for many customers on one channel, ranked (offer-ranking.ts): ONE statement for
  * all of them. Eligibility, in SQL: customer active; offer ACTIVE and now in its window; its campaign
@@ -370,8 +374,8 @@ export async function rankOffers(em: EntityManager, customerIds: readonly string
      -- Model outputs do not rank offers for a customer who objected to profiling (PROFILING_OBJECTION).
      left join customer_metrics m on m.customer_id = a.id and not ${profilingObjectionSql('a.id')}
      cross join lateral (
-       select count(*) filter (where n.type = 'offer_rejected')::int as own_rejected,
-              count(*) filter (where n.type = 'offer_accepted')::int as own_accepted,
+       select count(*) filter (where n.type = 'offer_rejected')::int + ${rolledUpSql("'offer_rejected'", 'a.id', 'o.id::text')} as own_rejected,
+              count(*) filter (where n.type = 'offer_accepted')::int + ${rolledUpSql("'offer_accepted'", 'a.id', 'o.id::text')} as own_accepted,
               count(*) filter (where n.type = 'offer_shown' and n.occurred_at > now() - make_interval(days => ?))::int as own_shown_recent,
               count(*) filter (where n.type <> 'offer_shown' and n.occurred_at > now() - make_interval(days => ?))::int as own_responded_recent
        from interactions n
@@ -491,8 +495,9 @@ export async function recordOfferResponse(em: EntityManager, data: OfferResponse
       await checkShownToCustomer(tem, offer, data.customerId);
       if (data.response === OfferResponse.ACCEPTED && offer.maxAcceptancesPerCustomer != null) {
         const [{ n }]: Array<{ n: number }> = await tem.execute(
-          `select count(*)::int n from interactions where customer_id = ? and type = 'offer_accepted' and (properties ->> 'offerId') = ?`,
-          [data.customerId, offer.id],
+          `select (select count(*)::int from interactions where customer_id = ? and type = 'offer_accepted' and (properties ->> 'offerId') = ?)
+                  + ${rolledUpSql("'offer_accepted'", '?::uuid', '?')} as n`,
+          [data.customerId, offer.id, data.customerId, offer.id],
         );
         if (n >= offer.maxAcceptancesPerCustomer) {
           throw conflict(`the customer has already accepted offer ${offer.code} ${n} time(s), the most it allows`, { field: 'response' });
