@@ -1,5 +1,6 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { Customer } from '../entities';
+import { expectGlobalId } from '../schema/global-id';
 import { DomainError } from '../errors/domain-error';
 import type { MergePolicy } from '../services/merge-policy';
 import type { WriteAudit } from '../services/customer.service';
@@ -65,6 +66,8 @@ export interface UpsertOneResult {
  */
 export async function upsertOne(em: EntityManager, data: UpsertOneData, audit: WriteAudit | undefined, opts: SingleWriteOptions): Promise<UpsertOneResult> {
   const { id, identities, source, idempotencyKey, ...profile } = data;
+  // Checked here for the mutation's own argument name; the core checks it again as the event's customerId.
+  if (id) expectGlobalId(id, 'Customer', 'input.id');
   const r = await ingestOne(em, {
     kind: IngestEventKind.IDENTIFY, idempotencyKey, source, customerId: id, identifiers: identities, profile,
   }, audit, opts, { customerId: 'id', identifiers: 'identities' });
