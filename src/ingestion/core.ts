@@ -426,7 +426,7 @@ async function processBatch(em: EntityManager, prepared: Prepared[], opts: Inges
   const collect = async (_em: EntityManager, customerId: string | null) => {
     if (customerId) written.add(customerId);
   };
-  const upsertOptions = { policy: opts.policy, allowMerge: opts.rights.mayMerge, revealOwners: opts.rights.revealOwners, lockIdentifiers: false, keyring: opts.keyring };
+  const upsertOptions = { policy: opts.policy, allowMerge: opts.rights.mayMerge, revealOwners: opts.rights.revealOwners, keyring: opts.keyring };
 
   // 2. IDENTIFY events, in request order, each in a savepoint: through upsertCustomer, with every
   //    rule of a single write (matching, merge policy, limits, suppression, provenance).
