@@ -2,7 +2,7 @@ import { Counter, type Registry } from 'prom-client';
 import { currentRequestScope } from './request-scope';
 
 /**
- * Prometheus counters of the ingestion core (README "Observability", "Ingestion pipeline"): every
+ * Prometheus counters of the ingestion core (README "Observability", "One ingestion pipeline"): every
  * event any path hands to the core, by path and by what became of it, and the batches the core
  * started over. Labels come from fixed lists only.
  */

@@ -2,7 +2,7 @@ import { Client } from 'pg';
 import { parseMetrics, startObservedApp, valueOf, type ObservedApp } from './helpers';
 
 /**
- * The ingestion core's Prometheus counters (README "Observability", "Ingestion pipeline"), read from
+ * The ingestion core's Prometheus counters (README "Observability", "One ingestion pipeline"), read from
  * GET /metrics of the real server after ingesting through two paths: ingestEvents and the single
  * mutations (a batch of one). A retry is provoked for real: a concurrent transaction holds the
  * identity a batch is about to create, and commits once the batch waits on it.

@@ -40,7 +40,7 @@ export class UpsertCustomerInput {
   @Field(() => String, { nullable: true, description: 'Which system sends this (default "api").' }) source?: string | null;
   @Field(() => String, {
     nullable: true,
-    description: 'Makes the call idempotent per source (README "Ingestion pipeline"): a retry answers the customer first written; the same key with other content is a CONFLICT.',
+    description: 'Makes the call idempotent per source (README "One ingestion pipeline"): a retry answers the customer first written; the same key with other content is a CONFLICT.',
   })
   idempotencyKey?: string | null;
 }
