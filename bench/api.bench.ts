@@ -372,6 +372,8 @@ async function main(): Promise<void> {
       LOG_LEVEL: 'silent',
       DB_POOL_MAX: String(POOL_MAX),
       RATE_LIMIT_PER_MINUTE: '0',
+      // Production requires keyed pseudonyms for audit actors; any 32+ characters will do for a bench.
+      PSEUDONYM_KEYS: 'bench-pseudonym-key-that-is-32-characters-long',
     });
     orm = await initOrm(url, { poolMax: config.dbPoolMax, statementTimeoutMs: config.dbStatementTimeoutMs });
     server = await createServer({ orm, config, logger: createLogger(config) });
@@ -425,11 +427,8 @@ async function main(): Promise<void> {
       sameData[k.name] = isDeepStrictEqual(g.data, r.data);
       if (!sameData[k.name]) console.warn(`WARNING ${k.name}: GraphQL and raw SQL return different data: ${firstDifference(g.data, r.data)}`);
     }
-    const statements: Record<string, [number | undefined, number | undefined]> = {};
-    for (const k of cases) statements[k.name] = [await k.statements(10), await k.statements(100)];
 
     // Measure. RSS sampled every 50 ms in this (server) process.
-    const results: Array<{ name: string; gql: LoadResult; raw: LoadResult; gqlRss: number; rawRss: number }> = [];
     const idleRss = process.memoryUsage().rss;
     /**
      * A server keeps working on requests whose client has gone (the warm-up's last ones): wait
@@ -446,48 +445,74 @@ async function main(): Promise<void> {
     };
     const gqlProbe = () => gql(`query BenchProbe { customers(first: 1) { nodes { id } } }`, {});
     const rawProbe = () => rawGet('/customers?first=1');
+    /**
+     * One measured run: peak RSS (sampled every 50 ms) and the CPU time this process spent (user +
+     * system, process.cpuUsage) per completed request. The server under test lives in this process
+     * (autocannon runs in a child), so that is the server's CPU per request.
+     */
     const measure = async (req: Omit<LoadRequest, 'connections' | 'duration'>, probe: () => Promise<unknown>) => {
       await waitIdle(probe);
       await runLoad({ ...req, connections: CONNECTIONS, duration: WARMUP_S });
       await waitIdle(probe);
       let peak = process.memoryUsage().rss;
       const sampler = setInterval(() => (peak = Math.max(peak, process.memoryUsage().rss)), 50);
+      const cpu0 = process.cpuUsage();
       try {
         const r = await runLoad({ ...req, connections: CONNECTIONS, duration: DURATION_S });
-        return { r, peak };
+        const cpu = process.cpuUsage(cpu0);
+        return { r, peak, cpuMs: (cpu.user + cpu.system) / 1000 / Math.max(1, r.requests) };
       } finally {
         clearInterval(sampler);
       }
     };
+    // READ_PLANNER (README "Performance"): the same server, with the read planner off, then on.
+    const modes = (process.env.BENCH_PLANNER ?? 'off,on').split(',').map((m) => m.trim()).filter((m) => m === 'on' || m === 'off');
+    type Measured = Awaited<ReturnType<typeof measure>>;
+    const results: Array<{ name: string; raw: Measured; gql: Record<string, Measured>; statements: Record<string, [number | undefined, number | undefined]> }> = [];
     for (const k of cases) {
-      console.log(`measuring ${k.name}: GraphQL…`);
-      const g = await measure({ url: gqlUrl, method: 'POST', headers: gqlHeaders, body: k.gqlBody }, gqlProbe);
+      const gqlRuns: Record<string, Measured> = {};
+      const stmts: Record<string, [number | undefined, number | undefined]> = {};
+      for (const mode of modes) {
+        (config as { readPlanner: boolean }).readPlanner = mode === 'on';
+        const [g, r] = await k.check();
+        if (!isDeepStrictEqual(g.data, r.data)) {
+          sameData[k.name] = false;
+          console.warn(`WARNING ${k.name} (planner ${mode}): GraphQL and raw SQL return different data: ${firstDifference(g.data, r.data)}`);
+        }
+        stmts[mode] = [await k.statements(10), await k.statements(100)];
+        console.log(`measuring ${k.name}: GraphQL, planner ${mode}…`);
+        gqlRuns[mode] = await measure({ url: gqlUrl, method: 'POST', headers: gqlHeaders, body: k.gqlBody }, gqlProbe);
+      }
       console.log(`measuring ${k.name}: raw SQL…`);
       const r = await measure({ url: rawBase + k.rawPath, method: 'GET' }, rawProbe);
-      results.push({ name: k.name, gql: g.r, raw: r.r, gqlRss: g.peak, rawRss: r.peak });
+      results.push({ name: k.name, raw: r, gql: gqlRuns, statements: stmts });
     }
 
     // Report.
     const mb = (b: number) => `${(b / 1024 / 1024).toFixed(0)} MB`;
-    const rows: string[][] = [['case', 'side', 'req/s', 'p50 ms', 'p99 ms', 'requests', 'non-2xx/err', 'peak RSS']];
+    const rows: string[][] = [['case', 'side', 'req/s', 'server CPU ms/req', 'p50 ms', 'p99 ms', 'requests', 'non-2xx/err', 'peak RSS']];
     for (const x of results) {
-      for (const [side, r, rss] of [['GraphQL', x.gql, x.gqlRss], ['raw SQL', x.raw, x.rawRss]] as const) {
-        rows.push([x.name, side, r.rps.toFixed(0), String(r.p50), String(r.p99), String(r.requests), `${r.non2xx}/${r.errors + r.timeouts}`, mb(rss)]);
+      const sides: Array<[string, Measured]> = [...modes.map((m) => [`GraphQL, planner ${m}`, x.gql[m]] as [string, Measured]), ['raw SQL', x.raw]];
+      for (const [side, { r, cpuMs, peak }] of sides) {
+        rows.push([x.name, side, r.rps.toFixed(0), cpuMs.toFixed(2), String(r.p50), String(r.p99), String(r.requests), `${r.non2xx}/${r.errors + r.timeouts}`, mb(peak)]);
       }
     }
     console.log('');
     console.log(`Rapport API bench — ${CUSTOMERS} customers, ${CONNECTIONS} connections, ${DURATION_S} s per run (after ${WARMUP_S} s warm-up), pools of ${POOL_MAX}, Node ${process.version}, ${os.cpus().length} CPUs (load average ${os.loadavg()[0].toFixed(1)} at the end), autocannon in a child process`);
     console.log(table(rows));
     console.log('');
-    const summary: string[][] = [['case', 'GraphQL/raw req/s', 'target ≥ 0.5', 'same data', 'SQL statements at first: 10', 'at first: 100']];
+    const summary: string[][] = [['case', 'planner', 'GraphQL/raw req/s', 'CPU ratio raw/GraphQL', 'target ≥ 0.5', 'same data', 'SQL statements at first: 10', 'at first: 100']];
     for (const x of results) {
-      const ratio = x.gql.rps / x.raw.rps;
-      const [s10, s100] = statements[x.name];
-      summary.push([x.name, ratio.toFixed(2), ratio >= 0.5 ? 'met' : 'NOT met', sameData[x.name] ? 'yes' : 'NO', `${s10} (${cases.find((k) => k.name === x.name)!.sizes} 10)`, String(s100)]);
+      for (const m of modes) {
+        const ratio = x.gql[m].r.rps / x.raw.r.rps;
+        const [s10, s100] = x.statements[m];
+        summary.push([x.name, m, ratio.toFixed(2), (x.raw.cpuMs / x.gql[m].cpuMs).toFixed(2), ratio >= 0.5 ? 'met' : 'NOT met', sameData[x.name] === false ? 'NO' : 'yes', `${s10} (${cases.find((k) => k.name === x.name)!.sizes} 10)`, String(s100)]);
+      }
     }
     console.log(table(summary));
     console.log('');
-    console.log(`server process RSS: ${mb(idleRss)} before load; peak under load ${mb(Math.max(...results.flatMap((x) => [x.gqlRss, x.rawRss])))} (GraphQL runs ${mb(Math.max(...results.map((x) => x.gqlRss)))}, raw runs ${mb(Math.max(...results.map((x) => x.rawRss)))})`);
+    const gqlPeak = (m: string) => Math.max(...results.map((x) => x.gql[m].peak));
+    console.log(`server process RSS: ${mb(idleRss)} before load; peak under load ${mb(Math.max(...results.flatMap((x) => [x.raw.peak, ...modes.map((m) => x.gql[m].peak)])))} (${modes.map((m) => `GraphQL planner ${m}: ${mb(gqlPeak(m))}`).join(', ')}, raw runs ${mb(Math.max(...results.map((x) => x.raw.peak)))})`);
     console.log(`raw SQL: one statement per request; GraphQL statements include the audit-log write for personal-data reads (case a). Total time ${((Date.now() - started) / 1000).toFixed(0)} s.`);
   } finally {
     await cleanup();

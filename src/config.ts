@@ -25,6 +25,8 @@ export interface Config {
   dbPoolMax: number;
   /** Adds `extensions.sqlStatements` to every response; for tests and diagnostics. */
   exposeSqlCount: boolean;
+  /** READ_PLANNER: compile supported read root fields to one SQL statement each (README "Performance"). */
+  readPlanner: boolean;
   /** Prometheus metrics at GET /metrics (README "Observability"). */
   metrics: boolean;
   /** When set, GET /metrics requires `Authorization: Bearer <this>`. */
@@ -254,6 +256,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     demoCustomers: intVar(env, 'DEMO_CUSTOMERS', 3000, 1, 1_000_000),
     dbPoolMax: intVar(env, 'DB_POOL_MAX', 10, 1, 200),
     exposeSqlCount: boolVar(env, 'EXPOSE_SQL_COUNT', nodeEnv !== 'production'),
+    readPlanner: boolVar(env, 'READ_PLANNER', false),
     metrics: boolVar(env, 'METRICS', true),
     metricsToken: metricsTokenVar(env),
     maxPageSize: intVar(env, 'MAX_PAGE_SIZE', 100, 1, 10_000),

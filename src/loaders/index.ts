@@ -13,6 +13,19 @@ import { uuidArray } from '../services/pagination';
 import { lightMapper } from '../db/light-map';
 import { PROFILING_OBJECTION } from '../auth/policy';
 
+/**
+ * The keyset pages and child lists of a customer, as the loaders read them. The read planner
+ * (src/planner) compiles the same pages into its SQL from these, so both paths page alike.
+ */
+export const PAGE_SPECS = {
+  orders: { entity: Order, table: 'orders', parentColumn: 'customer_id', sortColumn: 'placed_at', sortCast: 'timestamptz' },
+  interactions: { entity: Interaction, table: 'interactions', parentColumn: 'customer_id', sortColumn: 'occurred_at', sortCast: 'timestamptz' },
+  feedback: { entity: Feedback, table: 'feedback', parentColumn: 'customer_id', sortColumn: 'submitted_at', sortCast: 'timestamptz' },
+  consentHistory: { entity: ConsentRecord, table: 'consent_records', parentColumn: 'customer_id', sortColumn: 'seq', sortCast: 'bigint' },
+} as const;
+export const IDENTITIES_ORDER = ['kind', 'namespace', 'value'] as const;
+export const LINES_ORDER = ['position'] as const;
+
 /** Loads entities by primary key: one `where id = any(…)` per batch. */
 function byIdLoader<T extends object>(em: EntityManager, entity: EntityName<T>, table: string) {
   const map = lightMapper(em, entity);
@@ -91,8 +104,8 @@ export function createLoaders(em: EntityManager, writeEm: EntityManager = em) {
       const byId = new Map(rows.map((r) => [String(r.customer_id), withholdModelScores(metrics(r), String(r.profiling_consent))]));
       return ids.map((id) => byId.get(id) ?? null);
     }),
-    identitiesByCustomer: childrenLoader(em, Identity, 'identities', 'customer_id', 'kind, namespace, value'),
-    linesByOrder: customerChildrenLoader(em, OrderLine, 'order_lines', 'order_id', 'position'),
+    identitiesByCustomer: childrenLoader(em, Identity, 'identities', 'customer_id', IDENTITIES_ORDER.join(', ')),
+    linesByOrder: customerChildrenLoader(em, OrderLine, 'order_lines', 'order_id', LINES_ORDER.join(', ')),
     /** Current consent state: the latest record per (purpose, channel). */
     currentConsentsByCustomer: new DataLoader<string, ConsentRecord[]>(async (customerIds) => {
       const rows: Array<Record<string, unknown>> = await em.execute(
@@ -120,10 +133,10 @@ export function createLoaders(em: EntityManager, writeEm: EntityManager = em) {
     }),
     lifecycleHistory: createLifecycleHistoryLoader(em),
     timeline: createTimelineLoader(em),
-    ordersPage: createChildPageLoader(em, { entity: Order, table: 'orders', parentColumn: 'customer_id', sortColumn: 'placed_at', sortCast: 'timestamptz' }),
-    interactionsPage: createChildPageLoader(em, { entity: Interaction, table: 'interactions', parentColumn: 'customer_id', sortColumn: 'occurred_at', sortCast: 'timestamptz' }),
-    feedbackPage: createChildPageLoader(em, { entity: Feedback, table: 'feedback', parentColumn: 'customer_id', sortColumn: 'submitted_at', sortCast: 'timestamptz' }),
-    consentHistoryPage: createChildPageLoader(em, { entity: ConsentRecord, table: 'consent_records', parentColumn: 'customer_id', sortColumn: 'seq', sortCast: 'bigint' }),
+    ordersPage: createChildPageLoader(em, PAGE_SPECS.orders),
+    interactionsPage: createChildPageLoader(em, PAGE_SPECS.interactions),
+    feedbackPage: createChildPageLoader(em, PAGE_SPECS.feedback),
+    consentHistoryPage: createChildPageLoader(em, PAGE_SPECS.consentHistory),
     ...createMergeLoaders(em),
     ...createOfferLoaders(em, writeEm),
     ...createPreferenceLoaders(em),

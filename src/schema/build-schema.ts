@@ -6,6 +6,7 @@ import { registerEnums } from './enums';
 import { applyPermissions, guardSubscriptions } from './permissions';
 import { toSubgraphSchema } from './federation';
 import { applyDescriptions } from './describe';
+import { installReadPlanner } from '../planner/read-planner';
 
 let cached: GraphQLSchema | undefined;
 
@@ -40,7 +41,8 @@ export async function buildBareSchema(): Promise<GraphQLSchema> {
  * `federation`, first rebuilt as an Apollo Federation subgraph (README "Federation").
  */
 export async function buildAppSchema(opts: { federation?: { maxRepresentations: number } } = {}): Promise<GraphQLSchema> {
-  const bare = await buildBareSchema();
+  // The read planner stands in for resolvers under the permission layer (READ_PLANNER, README "Performance").
+  const bare = installReadPlanner(await buildBareSchema());
   if (opts.federation) return guardSubscriptions(applyPermissions(toSubgraphSchema(bare, opts.federation.maxRepresentations), { federation: true }));
   return guardSubscriptions(applyPermissions(bare));
 }

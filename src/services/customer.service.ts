@@ -40,7 +40,7 @@ export enum CustomerSortField {
   HISTORIC_VALUE = 'historic_value',
 }
 
-const SORT_SQL: Record<CustomerSortField, { expr: string; cast: 'timestamptz' | 'bigint' | 'float8' }> = {
+export const SORT_SQL: Record<CustomerSortField, { expr: string; cast: 'timestamptz' | 'bigint' | 'float8' }> = {
   [CustomerSortField.CREATED_AT]: { expr: 'a.created_at', cast: 'timestamptz' },
   [CustomerSortField.LAST_SEEN_AT]: { expr: 'a.last_seen_at', cast: 'timestamptz' },
   [CustomerSortField.CLV_12M]: { expr: 'coalesce(m.clv12m_minor, -1)', cast: 'bigint' },

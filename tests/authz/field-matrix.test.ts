@@ -1,6 +1,7 @@
 import { startTestApp, type TestApp } from '../helpers/test-server';
 import { asViewer, createAuthzFixtures, VIEWERS, type AuthzFixtures, type PersonFixture, type ViewerSpec } from './fixtures';
 import { EXPECTED_QUERIES, EXPECTED_TYPES, type ExpectedAccess, type ExpectedGrant, type RoleName } from './access-expectations';
+import { PATHS, probeQuery } from './probes';
 
 /**
  * The role × field matrix, through the real HTTP server: every field of every customer-owned type,
@@ -8,44 +9,6 @@ import { EXPECTED_QUERIES, EXPECTED_TYPES, type ExpectedAccess, type ExpectedGra
  * consents to nothing. The expected answer comes from the reviewed, hand-written expectations
  * (access-expectations.ts), never from src/auth/policy.ts: a wrong grant in the policy fails here.
  */
-
-/** How to reach a type's fields from `customer(id:)`, and the sub-selection each object field needs. */
-const PATHS: Record<string, Array<[string, string]>> = {
-  Customer: [],
-  Identity: [['Customer', 'identities']],
-  Order: [['Customer', 'orders']],
-  OrderLine: [['Customer', 'orders'], ['Order', 'lines']],
-  Interaction: [['Customer', 'interactions']],
-  Feedback: [['Customer', 'feedback']],
-  ConsentRecord: [['Customer', 'consents'], ['CustomerConsents', 'history']],
-  CustomerConsents: [['Customer', 'consents']],
-  CustomerMerge: [['Customer', 'merges']],
-  CustomerPreferences: [['Customer', 'preferences']],
-  StatedPreference: [['Customer', 'preferences'], ['CustomerPreferences', 'stated']],
-  InferredPreferences: [['Customer', 'preferences'], ['CustomerPreferences', 'inferred']],
-  InferredPreference: [['Customer', 'preferences'], ['CustomerPreferences', 'inferred'], ['InferredPreferences', 'categories']],
-  CustomerRecommendations: [['Customer', 'recommendations']],
-  Recommendation: [['Customer', 'recommendations'], ['CustomerRecommendations', 'items']],
-};
-const FIELD_ARGS: Record<string, string> = { orders: '(first: 1)', interactions: '(first: 1)', feedback: '(first: 1)', history: '(first: 1)', timeline: '(first: 1)', nextBestOffers: '(channel: WEB)' };
-const CONNECTIONS = new Set(['orders', 'interactions', 'feedback', 'history']);
-const SUBSELECTION: Record<string, string> = {
-  address: '{ city }', identities: '{ kind }', orders: '{ totalCount }', interactions: '{ totalCount }', feedback: '{ totalCount }',
-  consents: '{ __typename }', customer: '{ __typename }', subtotal: '{ amountMinor }', discount: '{ amountMinor }', total: '{ amountMinor }',
-  'Customer.value': '{ modelVersion }', timeline: '{ totalCount }', nextBestOffers: '{ score }',
-  merges: '{ __typename }', provenance: '{ field }', survivor: '{ __typename }', loser: '{ __typename }', moves: '{ rows }',
-  preferences: '{ __typename }', stated: '{ kind }', inferred: '{ available }', categories: '{ value }', brands: '{ value }',
-  recommendations: '{ available }', lifecycleHistory: '{ available }', items: '{ score }', because: '{ sku }',
-  lines: '{ __typename }', unitPrice: '{ amountMinor }', lineTotal: '{ amountMinor }', product: '{ sku }', current: '{ __typename }', history: '{ totalCount }',
-};
-
-function probeQuery(type: string, field: string): string {
-  let inner = `${field}${FIELD_ARGS[field] ?? ''} ${SUBSELECTION[`${type}.${field}`] ?? SUBSELECTION[field] ?? ''}`;
-  for (const [, step] of [...PATHS[type]].reverse()) {
-    inner = CONNECTIONS.has(step) ? `${step}${FIELD_ARGS[step] ?? ''} { nodes { ${inner} } }` : `${step} { ${inner} }`;
-  }
-  return `query Probe($id: ID!) { customer(id: $id) { ${inner} } }`;
-}
 
 type Outcome = { kind: 'allowed' } | { kind: 'null-root' } | { kind: 'error'; at: string[]; code: string; reason?: string };
 

@@ -37,6 +37,27 @@ it('keeps the statement count of a nested list query independent of the list siz
   expect(counts[5]).toBeLessThanOrEqual(16);
 });
 
+it('with READ_PLANNER on, answers the nested customer-360 list in one statement (plus the audit write), whatever its size, with the same data', async () => {
+  const counts: Record<number, number> = {};
+  try {
+    for (const first of [5, 100]) {
+      app.config.readPlanner = false;
+      const off = await app.gql(Customer360Document, { first, orders: 3, interactions: 5 });
+      app.config.readPlanner = true;
+      const on = await app.gql(Customer360Document, { first, orders: 3, interactions: 5 });
+      expect(on.errors).toBeUndefined();
+      expect(on.data).toEqual(off.data);
+      expect(on.data!.customers.nodes).toHaveLength(first);
+      counts[first] = on.extensions!.sqlStatements!;
+    }
+  } finally {
+    app.config.readPlanner = false;
+  }
+  expect(counts[100]).toBe(counts[5]);
+  // The planner's one statement and the audit write of the personal-data reads.
+  expect(counts[5]).toBe(2);
+});
+
 it('batches a nested page across parents: the orders of 100 customers come from one statement', async () => {
   const small = await app.gql(`query { customers(first: 100) { nodes { id } } }`);
   const withOrders = await app.gql(`query { customers(first: 100) { nodes { id orders(first: 2) { nodes { id } } } } }`);

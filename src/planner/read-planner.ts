@@ -1,0 +1,555 @@
+import {
+  Kind, getNamedType, isEnumType, isInterfaceType, isObjectType, isScalarType,
+  type FieldNode, type FragmentDefinitionNode, type GraphQLField, type GraphQLFieldResolver, type GraphQLObjectType,
+  type GraphQLOutputType, type GraphQLResolveInfo, type GraphQLSchema, type SelectionSetNode,
+} from 'graphql';
+import { getArgumentValues } from 'graphql/execution/values';
+import { getMetadataStorage } from 'type-graphql';
+import { ReferenceKind, type EntityMetadata, type EntityProperty } from '@mikro-orm/core';
+import type { EntityManager } from '@mikro-orm/postgresql';
+import type { Context } from '../context';
+import { lightMapper } from '../db/light-map';
+import { IDENTITIES_ORDER, LINES_ORDER, PAGE_SPECS } from '../loaders';
+import { checkFirst, decodeCursor, encodeCursor, type Cursor } from '../services/pagination';
+import { CustomerSortField, SORT_SQL, SortDirection, customerFilterSql } from '../services/customer.service';
+import { expectGlobalId, fromGlobalId } from '../schema/global-id';
+import type { ConnectionShape } from '../schema/connection';
+import { CustomerConsents } from '../resolvers/customer/customer.types';
+import { CUSTOMER_OWNED_TYPES, THIRD_PARTY_SHARING, TYPE_POLICY, type FieldPolicy } from '../auth/policy';
+import { accessKnownNow, consentKey } from '../auth/access';
+import { Role, type Viewer } from '../auth/viewer';
+import { ident, join, key, raw, sql, type Sql } from './sql';
+
+/**
+ * The read planner (README "Performance"): compiles the selection set of a supported root field
+ * (`customer(id)`, `node(id)` naming a customer, `customers(first, after, filter, orderBy)`) into ONE
+ * SQL statement that builds the whole answer as JSON in PostgreSQL (jsonb_build_object / jsonb_agg
+ * over correlated subqueries, with the keyset pages the loaders read: src/loaders PAGE_SPECS). The
+ * rows come back as the same light entity instances the loaders make (src/db/light-map.ts), and each
+ * nested list, page and relation the SQL built is handed to its field by the field's own resolver
+ * (wrapped here), so graphql-js walks the answer through the served schema unchanged: the
+ * graphql-shield rules, the audit of personal-data reads and the request budget run on every field
+ * exactly as without the planner.
+ *
+ * Tables and columns come from MikroORM's metadata, fields and their resolvers from type-graphql's:
+ * what it adds is WHICH field resolvers it may stand in for (RELATIONS below, each naming the loader
+ * spec it reproduces, and to-one relations the ORM declares). Anything else in the selection (a
+ * field it does not know, an argument it does not compile, a directive, a bad argument) makes the
+ * whole root field resolve as before, through the resolvers and loaders: slower, never different.
+ *
+ * Privacy: role and scope grants are decided before the SQL, per request: a column whose field the
+ * viewer's role (or key) may not read is left out of the row. Object access is decided as the root
+ * resolvers decide it (accessKnownNow, and for partners the THIRD_PARTY_SHARING status computed in
+ * the same statement); the consent statuses the field rules need are computed in it too and primed
+ * into the request's consentStatus loader, which the rules then read as before.
+ */
+
+export const PLANNED = Symbol('rapport.planned');
+const FALLBACK = Symbol('rapport.planner.fallback');
+
+/** Root fields answered by the planner, and those that fell back to the resolvers (this process). */
+export const plannerStats = { compiled: 0, fallback: 0 };
+
+class Unsupported extends Error {}
+const unsupported = (why: string): never => {
+  throw new Unsupported(why);
+};
+
+/** Object types whose rows the planner reads (entities), and the wrapper it builds itself. */
+const ENTITY_TYPES = new Set(['Customer', 'Identity', 'Order', 'OrderLine', 'Interaction', 'Feedback', 'ConsentRecord', 'Product']);
+
+type PageName = keyof typeof PAGE_SPECS;
+/**
+ * The field resolvers the planner stands in for, besides to-one relations: each compiles what the
+ * named loader reads. `nullArgs`: arguments it compiles only when absent (null or empty).
+ */
+const RELATIONS: Record<string, { kind: 'page'; page: PageName; nullArgs: string[] } | { kind: 'children'; table: string; parentColumn: string; order: readonly string[]; sameCustomer?: boolean; type: string } | { kind: 'current' } | { kind: 'consents' }> = {
+  'Customer.orders': { kind: 'page', page: 'orders', nullArgs: [] },
+  'Customer.interactions': { kind: 'page', page: 'interactions', nullArgs: ['filter'] },
+  'Customer.feedback': { kind: 'page', page: 'feedback', nullArgs: ['kinds'] },
+  'CustomerConsents.history': { kind: 'page', page: 'consentHistory', nullArgs: ['purpose'] },
+  'Customer.identities': { kind: 'children', table: 'identities', parentColumn: 'customer_id', order: IDENTITIES_ORDER, type: 'Identity' },
+  // linesByOrder also filters on the order's customer (shard pruning under Citus): same rows.
+  'Order.lines': { kind: 'children', table: 'order_lines', parentColumn: 'order_id', order: LINES_ORDER, sameCustomer: true, type: 'OrderLine' },
+  'CustomerConsents.current': { kind: 'current' },
+  'Customer.consents': { kind: 'consents' },
+};
+
+// ---------------------------------------------------------------------------------------------
+// Static knowledge: which GraphQL fields have resolvers of their own, and the entity of each type.
+// ---------------------------------------------------------------------------------------------
+
+interface TypeKnowledge {
+  /** Fields with a type-graphql @FieldResolver. */
+  resolved: Set<string>;
+  cls?: Function; // eslint-disable-line @typescript-eslint/no-unsafe-function-type
+}
+let knowledge: Map<string, TypeKnowledge> | undefined;
+
+function typeKnowledge(name: string): TypeKnowledge {
+  if (!knowledge) {
+    const storage = getMetadataStorage() as unknown as {
+      objectTypes: Array<{ name: string; target: Function }>; // eslint-disable-line @typescript-eslint/no-unsafe-function-type
+      fieldResolvers: Array<{ schemaName: string; kind: string; getObjectType?: () => Function }>; // eslint-disable-line @typescript-eslint/no-unsafe-function-type
+    };
+    knowledge = new Map();
+    for (const t of storage.objectTypes) knowledge.set(t.name, { resolved: new Set(), cls: t.target });
+    // 'internal' ones are the classes' own getters (globalId, total): read from the object, like any property.
+    for (const fr of storage.fieldResolvers) {
+      if (fr.kind !== 'external') continue;
+      const cls = fr.getObjectType?.();
+      for (const [, k] of knowledge) if (k.cls === cls) k.resolved.add(fr.schemaName);
+    }
+  }
+  return knowledge.get(name) ?? { resolved: new Set() };
+}
+
+function entityMeta(em: EntityManager, type: string): EntityMetadata {
+  const cls = typeKnowledge(type).cls;
+  if (!ENTITY_TYPES.has(type) || !cls) return unsupported(`${type} is not an entity the planner reads`);
+  return em.getMetadata().get(cls.name);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Selection sets
+// ---------------------------------------------------------------------------------------------
+
+interface Walk {
+  schema: GraphQLSchema;
+  fragments: Record<string, FragmentDefinitionNode>;
+  variables: Record<string, unknown>;
+  em: EntityManager;
+  ctx: Context;
+  aliases: number;
+}
+
+/** The fields selected on an object of `type`, grouped by response key (fragments applied by type condition). */
+function collect(w: Walk, type: GraphQLObjectType, sets: readonly SelectionSetNode[]): Map<string, FieldNode[]> {
+  const out = new Map<string, FieldNode[]>();
+  const applies = (cond: string | undefined) => {
+    if (!cond || cond === type.name) return true;
+    const t = w.schema.getType(cond);
+    return !!t && isInterfaceType(t) && type.getInterfaces().some((i) => i.name === cond);
+  };
+  const visit = (set: SelectionSetNode, seen: Set<string>) => {
+    for (const s of set.selections) {
+      if (s.directives?.length) unsupported('directives');
+      if (s.kind === Kind.FIELD) {
+        const k = s.alias?.value ?? s.name.value;
+        const list = out.get(k);
+        if (list) list.push(s);
+        else out.set(k, [s]);
+      } else if (s.kind === Kind.INLINE_FRAGMENT) {
+        if (applies(s.typeCondition?.name.value)) visit(s.selectionSet, seen);
+      } else {
+        const frag = w.fragments[s.name.value];
+        if (!frag || frag.directives?.length) unsupported('fragment');
+        if (seen.has(s.name.value)) continue;
+        if (applies(frag.typeCondition.name.value)) visit(frag.selectionSet, new Set([...seen, s.name.value]));
+      }
+    }
+  };
+  for (const set of sets) visit(set, new Set());
+  return out;
+}
+
+const subSets = (nodes: FieldNode[]) => nodes.map((n) => n.selectionSet).filter((s): s is SelectionSetNode => !!s);
+
+/** The arguments of a field, as graphql-js gives them to its resolver; all its occurrences must agree. */
+function argsOf(w: Walk, def: GraphQLField<unknown, unknown>, nodes: FieldNode[]): Record<string, unknown> {
+  const args = getArgumentValues(def, nodes[0], w.variables);
+  for (const n of nodes.slice(1)) if (JSON.stringify(getArgumentValues(def, n, w.variables)) !== JSON.stringify(args)) unsupported('the same field with different arguments');
+  return args;
+}
+
+function objectType(t: GraphQLOutputType): GraphQLObjectType {
+  const named = getNamedType(t);
+  return isObjectType(named) ? named : unsupported(`${named.name} is not an object type`);
+}
+
+/** A field read by the default resolver from the hydrated object: scalars, or value objects made only of such fields. */
+function checkPlain(w: Walk, type: GraphQLObjectType, name: string, nodes: FieldNode[]): void {
+  const def = type.getFields()[name];
+  if (!def) return unsupported(`${type.name}.${name}`);
+  if (def.args.length || typeKnowledge(type.name).resolved.has(name)) unsupported(`${type.name}.${name} has a resolver`);
+  const named = getNamedType(def.type);
+  if (isScalarType(named) || isEnumType(named)) return;
+  if (!isObjectType(named) || ENTITY_TYPES.has(named.name)) unsupported(`${type.name}.${name}: ${named.name}`);
+  const value = named as GraphQLObjectType;
+  for (const [k, sub] of collect(w, value, subSets(nodes))) {
+    const subName = sub[0].name.value;
+    if (subName === '__typename') continue;
+    if (k.startsWith('__')) unsupported(k);
+    checkPlain(w, value, subName, sub);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Compilation: a selection on an entity row → a jsonb expression, and its hydration
+// ---------------------------------------------------------------------------------------------
+
+type Json = Record<string, unknown>;
+/** Builds the value of a field from its JSON; `parent`: the row of the entity it belongs to. */
+type Hydrate = (json: unknown, parent?: Json) => unknown;
+
+interface Compiled {
+  sql: Sql;
+  hydrate: Hydrate;
+}
+
+const CONSENT_NEEDS = (viewer: Viewer): Array<{ purpose: string; channel: string }> => {
+  const pairs = new Map<string, { purpose: string; channel: string }>();
+  if (viewer.role === Role.PARTNER) pairs.set(`${THIRD_PARTY_SHARING.purpose}|${THIRD_PARTY_SHARING.channel}`, THIRD_PARTY_SHARING);
+  for (const type of CUSTOMER_OWNED_TYPES) {
+    for (const policy of Object.values(TYPE_POLICY[type] ?? {})) {
+      const grant = (policy as FieldPolicy)[viewer.role];
+      if (grant && typeof grant === 'object' && 'consent' in grant) for (const n of grant.consent.anyOf) pairs.set(`${n.purpose}|${n.channel}`, n);
+    }
+  }
+  return [...pairs.values()];
+};
+
+/**
+ * Columns of `type` whose field the viewer's role or key may not read (TYPE_POLICY), and JSON columns
+ * no field of the type exposes (provenance): left out of the row. Consent grants are per customer:
+ * those columns are read, and the field rule decides.
+ */
+function deniedColumns(meta: EntityMetadata, type: string, viewer: Viewer): string[] {
+  const out: string[] = [];
+  for (const prop of Object.values(meta.properties) as EntityProperty[]) {
+    if (prop.kind !== ReferenceKind.SCALAR || prop.primary || !prop.fieldNames?.length) continue;
+    const policy = TYPE_POLICY[type]?.[prop.name];
+    let denied: boolean;
+    if (policy) {
+      const grant = policy[viewer.role];
+      denied = !grant || (typeof grant === 'object' && 'scope' in grant && !viewer.scopes?.includes(grant.scope));
+    } else {
+      denied = (prop.columnTypes ?? []).some((t) => /^jsonb?$/i.test(t));
+    }
+    if (denied) out.push(...prop.fieldNames);
+  }
+  return out;
+}
+
+const nextAlias = (w: Walk) => `p${w.aliases++}`;
+
+/** The row of `alias` (an entity of GraphQL type `type`) with the nested values its selection needs. */
+function compileEntity(w: Walk, type: GraphQLObjectType, alias: string, nodes: FieldNode[] | SelectionSetNode[]): Compiled {
+  const meta = entityMeta(w.em, type.name);
+  const viewer = w.ctx.viewer!;
+  const sets = (nodes as Array<FieldNode | SelectionSetNode>).map((n) => (n.kind === Kind.FIELD ? n.selectionSet : n)).filter((s): s is SelectionSetNode => !!s);
+  const children = compileChildren(w, type, alias, meta, sets);
+  const denied = deniedColumns(meta, type.name, viewer);
+  const parts: Sql[] = [raw(denied.length ? `(to_jsonb(${alias}) - '{${denied.join(',')}}'::text[])` : `to_jsonb(${alias})`)];
+  if (children.length) parts.push(sql`jsonb_build_object('__planned', jsonb_build_object(${join(children.map((c) => sql`${key(c.key)}, ${c.sql}`), ', ')}))`);
+  const consents = type.name === 'Customer' ? CONSENT_NEEDS(viewer) : [];
+  if (consents.length) {
+    parts.push(sql`jsonb_build_object('__consent', jsonb_build_object(${join(consents.map((n) => sql`${key(`${n.purpose}|${n.channel}`)}, rapport_consent_status(${raw(alias)}.id, ${n.purpose}, ${n.channel})`), ', ')}))`);
+  }
+  const map = lightMapper(w.em, meta.class);
+  const ctx = w.ctx;
+  const hydrate: Hydrate = (json) => {
+    if (json == null) return null;
+    const { __planned, __consent, __sort, __sortv, ...row } = json as Json; // eslint-disable-line @typescript-eslint/no-unused-vars
+    const obj = map(row) as Record<string | symbol, unknown>;
+    if (__consent) {
+      const id = String(row.id);
+      for (const [k, status] of Object.entries(__consent as Json)) ctx.loaders.consentStatus.prime(`${id}|${k}`, String(status));
+    }
+    if (children.length) {
+      const planned: Record<string, unknown> = {};
+      for (const c of children) planned[c.key] = c.hydrate((__planned as Json)[c.key], row);
+      Object.defineProperty(obj, PLANNED, { value: planned, enumerable: false });
+    }
+    return obj;
+  };
+  return { sql: join(parts, ' || '), hydrate };
+}
+
+interface Child extends Compiled {
+  key: string;
+}
+
+function compileChildren(w: Walk, type: GraphQLObjectType, alias: string, meta: EntityMetadata | undefined, sets: SelectionSetNode[]): Child[] {
+  const children: Child[] = [];
+  for (const [k, nodes] of collect(w, type, sets)) {
+    const name = nodes[0].name.value;
+    if (name === '__typename') continue;
+    const def = type.getFields()[name];
+    if (!def) return unsupported(`${type.name}.${name}`);
+    const relation = RELATIONS[`${type.name}.${name}`];
+    if (relation) {
+      children.push({ key: k, ...compileRelation(w, type, def, relation, alias, nodes) });
+      continue;
+    }
+    const prop = meta?.properties[name] as EntityProperty | undefined;
+    if (prop && prop.kind === ReferenceKind.MANY_TO_ONE && typeKnowledge(type.name).resolved.has(name) && !def.args.length) {
+      const target = objectType(def.type);
+      const targetMeta = entityMeta(w.em, target.name);
+      if (targetMeta.className !== prop.targetMeta?.className) unsupported(`${type.name}.${name}: ${target.name}`);
+      const a = nextAlias(w);
+      const inner = compileEntity(w, target, a, nodes);
+      const fk = prop.fieldNames[0];
+      children.push({
+        key: k,
+        sql: sql`(select ${inner.sql} from ${raw(ident(targetMeta.tableName))} ${raw(a)} where ${raw(a)}.${raw(ident(targetMeta.primaryKeys[0]))} = ${raw(alias)}.${raw(ident(fk))})`,
+        hydrate: inner.hydrate,
+      });
+      continue;
+    }
+    if (k.startsWith('__')) unsupported(k);
+    checkPlain(w, type, name, nodes);
+  }
+  return children;
+}
+
+function compileRelation(w: Walk, type: GraphQLObjectType, def: GraphQLField<unknown, unknown>, relation: (typeof RELATIONS)[string], alias: string, nodes: FieldNode[]): Compiled {
+  const args = argsOf(w, def, nodes);
+  switch (relation.kind) {
+    case 'consents': {
+      // A wrapper of the customer: its fields read the customer's own rows (alias stays the customer's).
+      const wrapper = objectType(def.type);
+      const children = compileChildren(w, wrapper, alias, undefined, subSets(nodes));
+      return {
+        sql: children.length ? sql`jsonb_build_object(${join(children.map((c) => sql`${key(c.key)}, ${c.sql}`), ', ')})` : raw(`'{}'::jsonb`),
+        hydrate: (json, parent) => {
+          const obj = new CustomerConsents(String(parent!.id)) as unknown as Record<symbol, unknown>;
+          const planned: Record<string, unknown> = {};
+          for (const c of children) planned[c.key] = c.hydrate((json as Json)[c.key], parent);
+          Object.defineProperty(obj, PLANNED, { value: planned, enumerable: false });
+          return obj;
+        },
+      };
+    }
+    case 'current': {
+      const target = objectType(def.type);
+      const a = nextAlias(w);
+      const inner = compileEntity(w, target, a, nodes);
+      const hydrateList = (json: unknown) => (json as unknown[]).map((x) => inner.hydrate(x));
+      return {
+        sql: sql`coalesce((select jsonb_agg(${inner.sql} order by ${raw(a)}.purpose, ${raw(a)}.channel) from (select distinct on (purpose, channel) * from consent_records where customer_id = ${raw(alias)}.id order by purpose, channel, seq desc) ${raw(a)}), '[]'::jsonb)`,
+        hydrate: hydrateList,
+      };
+    }
+    case 'children': {
+      const target = objectType(def.type);
+      if (target.name !== relation.type) unsupported(`${type.name}.${def.name}`);
+      const a = nextAlias(w);
+      const inner = compileEntity(w, target, a, nodes);
+      const order = relation.order.map((c) => `${a}.${ident(c)}`).join(', ');
+      const same = relation.sameCustomer ? ` and ${a}.customer_id = ${alias}.customer_id` : '';
+      return {
+        sql: sql`coalesce((select jsonb_agg(${inner.sql} order by ${raw(order)}) from ${raw(ident(relation.table))} ${raw(a)} where ${raw(a)}.${raw(ident(relation.parentColumn))} = ${raw(alias)}.id${raw(same)}), '[]'::jsonb)`,
+        hydrate: (json) => (json as unknown[]).map((x) => inner.hydrate(x)),
+      };
+    }
+    case 'page': {
+      for (const n of relation.nullArgs) {
+        const v = args[n];
+        if (v != null && !(Array.isArray(v) && v.length === 0)) unsupported(`${type.name}.${def.name}(${n})`);
+      }
+      const first = checkFirst(args.first as number, w.ctx.config.maxPageSize);
+      const after = decodeCursor(args.after as string | null);
+      const spec = PAGE_SPECS[relation.page];
+      return compileConnection(w, objectType(def.type), nodes, first, after, (a, nodeSql) => {
+        const sort = `${a}.${ident(spec.sortColumn)}`;
+        const keyset = after ? sql` and (c.${raw(ident(spec.sortColumn))}, c.id) < (${after.v}::${raw(spec.sortCast)}, ${after.id}::uuid)` : raw('');
+        const fetches = first > 0 || !!after;
+        const rows = fetches
+          ? sql`coalesce((select jsonb_agg(${nodeSql} || jsonb_build_object('__sort', ${raw(sort)}::text) order by ${raw(sort)} desc, ${raw(a)}.id desc)
+              from (select c.* from ${raw(ident(spec.table))} c where c.${raw(ident(spec.parentColumn))} = ${raw(alias)}.id${keyset}
+                    order by c.${raw(ident(spec.sortColumn))} desc, c.id desc limit ${first + 1}) ${raw(a)}), '[]'::jsonb)`
+          : raw(`'[]'::jsonb`);
+        const count = sql`(select count(*) from ${raw(ident(spec.table))} c where c.${raw(ident(spec.parentColumn))} = ${raw(alias)}.id)`;
+        return { rows, count };
+      });
+    }
+    default:
+      return unsupported('relation');
+  }
+}
+
+/**
+ * A connection (edges, nodes, pageInfo, totalCount) over rows the `page` callback selects: rows are
+ * fetched `first + 1` at a time (the extra one says hasNextPage) with their sort value as text for
+ * the cursor, as the loaders and keysetPage do.
+ */
+function compileConnection(
+  w: Walk, conn: GraphQLObjectType, nodes: FieldNode[], first: number, _after: Cursor | null,
+  page: (alias: string, nodeSql: Sql) => { rows: Sql; count: Sql },
+): Compiled {
+  const fields = collect(w, conn, subSets(nodes));
+  const nodeSets: SelectionSetNode[] = [];
+  let withCount = false;
+  let nodeType: GraphQLObjectType | undefined;
+  for (const [k, fnodes] of fields) {
+    const name = fnodes[0].name.value;
+    if (name === '__typename') continue;
+    if (k.startsWith('__')) unsupported(k);
+    if (name === 'totalCount') withCount = true;
+    else if (name === 'pageInfo') checkPlain(w, conn, name, fnodes);
+    else if (name === 'nodes') {
+      nodeType = objectType(conn.getFields().nodes.type);
+      nodeSets.push(...subSets(fnodes));
+    } else if (name === 'edges') {
+      const edge = objectType(conn.getFields().edges.type);
+      for (const [ek, enodes] of collect(w, edge, subSets(fnodes))) {
+        const en = enodes[0].name.value;
+        if (en === '__typename' || en === 'cursor') continue;
+        if (en !== 'node' || ek.startsWith('__')) unsupported(`${edge.name}.${en}`);
+        nodeType = objectType(edge.getFields().node.type);
+        nodeSets.push(...subSets(enodes));
+      }
+    } else unsupported(`${conn.name}.${name}`);
+  }
+  nodeType ??= objectType(conn.getFields().nodes.type);
+  const a = nextAlias(w);
+  const inner = compileEntity(w, nodeType, a, nodeSets);
+  const { rows, count } = page(a, inner.sql);
+  return {
+    sql: withCount ? sql`jsonb_build_object('rows', ${rows}, 'total', ${count})` : sql`jsonb_build_object('rows', ${rows})`,
+    hydrate: (json) => {
+      const j = json as { rows: Json[]; total?: number };
+      const visible = j.rows.slice(0, first);
+      const nodesOut = visible.map((x) => inner.hydrate(x));
+      const cursors = visible.map((r) => encodeCursor({ v: r.__sort as string, id: String(r.id) }));
+      const shape: ConnectionShape<unknown> = {
+        edges: nodesOut.map((node, i) => ({ node, cursor: cursors[i] })),
+        nodes: nodesOut,
+        pageInfo: { hasNextPage: j.rows.length > first, hasPreviousPage: false, startCursor: cursors[0] ?? null, endCursor: cursors[cursors.length - 1] ?? null },
+        totalCount: Number(j.total ?? 0),
+      };
+      return shape;
+    },
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Root fields
+// ---------------------------------------------------------------------------------------------
+
+function walkOf(ctx: Context, info: GraphQLResolveInfo): Walk {
+  return { schema: info.schema, fragments: info.fragments, variables: info.variableValues, em: ctx.em, ctx, aliases: 0 };
+}
+
+async function runRoot(ctx: Context, statement: Sql): Promise<Json | undefined> {
+  const rows: Array<{ j: string }> = await ctx.em.execute(statement.text, statement.params);
+  return rows[0] ? (JSON.parse(rows[0].j) as Json) : undefined;
+}
+
+/** `customer(id)` / `node(id)` for a customer: the row if it exists and the viewer may see it (visibleOrNull), else null. */
+async function planCustomer(id: string, ctx: Context, info: GraphQLResolveInfo): Promise<unknown> {
+  const parsed = fromGlobalId(id);
+  if (!parsed || parsed.type !== 'Customer') return FALLBACK;
+  const w = walkOf(ctx, info);
+  const type = info.schema.getType('Customer') as GraphQLObjectType;
+  const a = nextAlias(w);
+  const inner = compileEntity(w, type, a, info.fieldNodes.map((n) => n.selectionSet).filter((s): s is SelectionSetNode => !!s));
+  const sharing = raw(`rapport_consent_status(${a}.id, '${THIRD_PARTY_SHARING.purpose}', '${THIRD_PARTY_SHARING.channel}')`);
+  const row = await runRoot(ctx, sql`select jsonb_build_object('row', ${inner.sql}, 'sharing', ${sharing})::text as j from customers ${raw(a)} where ${raw(a)}.id = ${parsed.id}::uuid`);
+  if (!row) return null;
+  const json = row.row as Json;
+  const customerId = String(json.id);
+  ctx.loaders.consentStatus.prime(consentKey(customerId, THIRD_PARTY_SHARING), String(row.sharing));
+  // visibleOrNull: staff, the customer themselves, a partner where the customer shares with third parties.
+  const access = accessKnownNow(ctx, customerId) ?? row.sharing === 'granted';
+  return access ? inner.hydrate(json) : null;
+}
+
+/** `customers(first, after, filter, orderBy)`: keysetPage over listCustomers' filter and sort, in one statement. */
+async function planCustomers(args: Record<string, unknown>, ctx: Context, info: GraphQLResolveInfo): Promise<unknown> {
+  const filter = args.filter as Record<string, unknown> | null;
+  const orderBy = args.orderBy as { field?: CustomerSortField; direction?: SortDirection } | null;
+  const first = checkFirst(args.first as number, ctx.config.maxPageSize);
+  const after = decodeCursor(args.after as string | null);
+  const where = customerFilterSql({
+    ...(filter as object), onlySharingWithPartners: ctx.viewer?.role === Role.PARTNER,
+    segmentId: filter?.segmentId == null ? null : expectGlobalId(filter.segmentId as string, 'Segment', 'filter.segmentId'),
+  });
+  const sortField = orderBy?.field ?? CustomerSortField.CREATED_AT;
+  const direction = orderBy?.direction ?? SortDirection.DESC;
+  const sort = SORT_SQL[sortField];
+  const w = walkOf(ctx, info);
+  const conn = objectType(info.returnType);
+  const from = 'customers a left join customer_metrics m on m.customer_id = a.id';
+  const whereSql = { text: (where.clauses.length ? where.clauses : ['true']).join(' and '), params: where.params };
+  const compiled = compileConnection(w, conn, [...info.fieldNodes], first, after, (p, nodeSql) => {
+    const keyset = after ? sql` and (${raw(sort.expr)}, a.id) ${raw(direction === 'desc' ? '<' : '>')} (${after.v}::${raw(sort.cast)}, ${after.id}::uuid)` : raw('');
+    const rows = first === 0
+      ? raw(`'[]'::jsonb`)
+      : sql`coalesce((select jsonb_agg(${nodeSql} order by ${raw(p)}.__sortv ${raw(direction)}, ${raw(p)}.id ${raw(direction)}) from (
+          select a.*, (${raw(sort.expr)})::text as __sort, ${raw(sort.expr)} as __sortv
+          from ${raw(from)} where ${whereSql}${keyset} order by ${raw(sort.expr)} ${raw(direction)}, a.id ${raw(direction)} limit ${first + 1}) ${raw(p)}), '[]'::jsonb)`;
+    return { rows, count: sql`(select count(*) from ${raw(from)} where ${whereSql})` };
+  });
+  const row = await runRoot(ctx, sql`select (${compiled.sql})::text as j`);
+  return compiled.hydrate(row);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Installation
+// ---------------------------------------------------------------------------------------------
+
+type Resolver = GraphQLFieldResolver<unknown, Context>;
+const INSTALLED = Symbol('rapport.planner.installed');
+
+/**
+ * Runs a plan; anything it cannot answer exactly as the resolvers would (an unsupported selection,
+ * a bad argument, a failed statement) falls back to them, and they answer it as they always have.
+ */
+async function attempt(plan: () => Promise<unknown>, ctx: Context): Promise<unknown> {
+  if (!ctx.viewer) return FALLBACK;
+  try {
+    return await plan();
+  } catch (err) {
+    if (process.env.READ_PLANNER_DEBUG) console.warn(`read planner: fallback (${err instanceof Unsupported ? 'unsupported' : 'error'}): ${(err as Error).message}`); // eslint-disable-line no-console
+    return FALLBACK;
+  }
+}
+
+/**
+ * Puts the planner in front of the supported root fields of the bare schema (before the permission
+ * layer wraps it), and lets every field resolver it stands in for hand over what the SQL built.
+ * Per request, `config.readPlanner` (READ_PLANNER) decides; off, nothing changes.
+ */
+export function installReadPlanner(schema: GraphQLSchema): GraphQLSchema {
+  const query = schema.getQueryType();
+  if (!query || (query as { [INSTALLED]?: boolean })[INSTALLED]) return schema;
+  (query as { [INSTALLED]?: boolean })[INSTALLED] = true;
+  const roots: Record<string, (args: Record<string, unknown>, ctx: Context, info: GraphQLResolveInfo) => Promise<unknown>> = {
+    customer: (args, ctx, info) => planCustomer(args.id as string, ctx, info),
+    node: (args, ctx, info) => planCustomer(args.id as string, ctx, info),
+    customers: (args, ctx, info) => planCustomers(args, ctx, info),
+  };
+  for (const [name, plan] of Object.entries(roots)) {
+    const field = query.getFields()[name];
+    if (!field?.resolve) continue;
+    const inner = field.resolve as Resolver;
+    field.resolve = (source, args, ctx, info) => {
+      if (!ctx.config.readPlanner) return inner(source, args, ctx, info);
+      return attempt(() => plan(args, ctx, info), ctx).then((v) => {
+        if (v !== FALLBACK) {
+          plannerStats.compiled++;
+          return v;
+        }
+        plannerStats.fallback++;
+        return inner(source, args, ctx, info);
+      });
+    };
+  }
+  // Field resolvers the planner stands in for: the value the SQL built, when the parent carries one.
+  for (const type of Object.values(schema.getTypeMap())) {
+    if (!isObjectType(type) || type.name.startsWith('__')) continue;
+    for (const field of Object.values(type.getFields())) {
+      const standsIn = RELATIONS[`${type.name}.${field.name}`] || (ENTITY_TYPES.has(type.name) && typeKnowledge(type.name).resolved.has(field.name));
+      if (!field.resolve || !standsIn) continue;
+      const inner = field.resolve as Resolver;
+      field.resolve = (source, args, ctx, info) => {
+        const planned = (source as { [PLANNED]?: Record<string, unknown> } | null)?.[PLANNED];
+        if (planned && info.path.key in planned) return planned[info.path.key as string];
+        return inner(source, args, ctx, info);
+      };
+    }
+  }
+  return schema;
+}
