@@ -115,7 +115,8 @@ async function benchIngestEvents(url: string): Promise<void> {
     return;
   }
   const { runIngestEventsLoad } = (await import(driver)) as IngestLoad;
-  const config = loadConfig({ NODE_ENV: 'production', JWT_SECRET, DATABASE_URL: url, LOG_LEVEL: 'silent', RATE_LIMIT_PER_MINUTE: '0' });
+  // Production requires PSEUDONYM_KEYS (a key of the bench's own unless one is set).
+  const config = loadConfig({ NODE_ENV: 'production', JWT_SECRET, DATABASE_URL: url, LOG_LEVEL: 'silent', RATE_LIMIT_PER_MINUTE: '0', PSEUDONYM_KEYS: process.env.PSEUDONYM_KEYS ?? 'k'.repeat(32) });
   const orm = await initOrm(url, { poolMax: config.dbPoolMax });
   const server = await createServer({ orm, config, logger: createLogger(config) });
   try {

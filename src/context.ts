@@ -20,6 +20,8 @@ export interface Context {
   audit: AuditRecorder;
   /** Live updates: mutations publish what they wrote (after commit), subscriptions read from it. */
   events: ActivityEvents;
+  /** Set by the tracking API, whose batches run as ingestEvents: the ingestion metrics' `path`. */
+  ingestPath?: 'tracking';
 }
 
 export function createContext(orm: MikroORM, config: Config, viewer: Viewer | null, requestId: string, events: ActivityEvents): Context {

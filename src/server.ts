@@ -276,7 +276,7 @@ export async function createServer({ orm, config, logger, playgroundHeaders, rea
         authenticate: (apiKey) => authenticate(undefined, apiKey, verifyJwt, orm, logger),
         createContext: (viewer, res) => {
           obs.noteViewer(res, viewer);
-          return createContext(orm, config, viewer, obs.requestIdOf(res)!, events);
+          return { ...createContext(orm, config, viewer, obs.requestIdOf(res)!, events), ingestPath: 'tracking' };
         },
       }),
     );

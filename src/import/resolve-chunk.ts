@@ -1,6 +1,7 @@
 import type { Client } from 'pg';
 import { RejectCode } from './import-record';
 import { STAGE_TABLE } from './staging';
+import { orderContentSql, storedOrderContentSql } from '../ingestion/orders';
 import { defaultKeyring, macSql, plainDigestSql, type Keyring } from '../auth/pseudonyms';
 
 export interface RejectRow {
@@ -230,14 +231,18 @@ async function resolveOrders(q: Q): Promise<void> {
   await q(`create temp table r_ok on commit drop as
     select z.*, row_number() over w as rn, first_value(z.sig) over w as first_sig from (
       select o.line, o.id, r.cid, o.source, o.external_id, o.at, o.channel, o.status, o.currency, o.discount_minor, t.subtotal, e.id as existing_id,
-             md5(concat_ws('|', e.customer_id, e.placed_at, e.channel, e.status, e.currency, e.subtotal_minor, e.discount_minor)) as e_sig,
-             md5(concat_ws('|', r.cid, o.at, o.channel, o.status, o.currency, t.subtotal, o.discount_minor)) as sig
+             -- The same order: the ingestion core's one rule (orders.ts orderContentSql), customer beside it.
+             md5(e.customer_id || ${storedOrderContentSql('e')}::text) as e_sig,
+             md5(r.cid || ${orderContentSql({
+               placedAt: 'o.at', channel: 'o.channel', status: 'o.status', currency: 'o.currency', discountMinor: 'o.discount_minor', offerId: 'null::uuid', campaignId: 'null::uuid',
+               lines: `coalesce((select jsonb_agg(jsonb_build_array(l.product_id, l.quantity, l.unit) order by l.position) from r_ol l where l.order_id = o.id), '[]'::jsonb)`,
+             })}::text) as sig
       from r_ord o join r_res r using (line) join r_ot t on t.order_id = o.id
       left join orders e on e.source = o.source and e.external_id = o.external_id
       where ${notRejected('o')}) z
     window w as (partition by z.source, z.external_id order by z.line)`);
   await q(`insert into r_rej select line, '${RejectCode.CONFLICTING_DUPLICATE}',
-             'order ' || source || '/' || external_id || ' was already recorded with different content (customer, time, channel, status, currency or totals)', 'external_id'
+             'order ' || source || '/' || external_id || ' was already recorded with different content', 'external_id'
            from r_ok o where (existing_id is not null and sig <> e_sig) or (existing_id is null and rn > 1 and sig <> first_sig)`);
   await q(`insert into r_dup select line from r_ok o where (existing_id is not null and sig = e_sig) or (existing_id is null and rn > 1 and sig = first_sig)`);
   await q(`create temp table r_new_orders on commit drop as select id, cid, at from r_ok o where existing_id is null and rn = 1`);

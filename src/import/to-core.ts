@@ -67,7 +67,7 @@ export async function ingestDeferred(em: EntityManager, rows: DeferredRow[], pol
   const out: CoreOutcome = { imported: 0, duplicates: 0, rejected: [] };
   for (let i = 0; i < rows.length; i += MAX_INGEST_EVENTS) {
     const batch = rows.slice(i, i + MAX_INGEST_EVENTS);
-    const { results } = await ingestEvents(em.fork(), batch.map(toEvent), { policy, rights: OPERATOR_RIGHTS, keyOptional: true, keyring });
+    const { results } = await ingestEvents(em.fork(), batch.map(toEvent), { policy, rights: OPERATOR_RIGHTS, keyOptional: true, keyring, path: 'import' });
     results.forEach((res, n) => {
       const r = batch[n];
       const physical = r.line_numbers ?? [r.line];

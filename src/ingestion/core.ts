@@ -4,12 +4,13 @@ import { DriverException } from '@mikro-orm/core';
 import { IdentityKind, InteractionChannel, InteractionType, OrderStatus } from '../entities/enums';
 import type { IngestEventOutcome } from '../entities/ingest-event.entity';
 import { DomainError, ErrorCode, badInput, conflict } from '../errors/domain-error';
-import { expectGlobalId } from '../schema/global-id';
-import { followMerges, suppressedDigests, upsertCustomer, usableIdentifiers, type IdentifierInput, type UpsertCustomerData } from './identify';
+import { expectGlobalId, toGlobalId } from '../schema/global-id';
+import { followMerges, suppressedDigests, upsertCustomer, usableIdentifiers, type IdentifierInput, type IgnoredIdentifier, type UpsertCustomerData } from './identify';
 import type { MergePolicy } from '../services/merge-policy';
 import { defaultKeyring, type Keyring } from '../auth/pseudonyms';
 import type { IngestionRights } from './rules';
-import { priceOrderLines, validateOrder, type PricedProduct, type RecordOrderData } from './orders';
+import { orderContentSql, storedOrderContentSql, priceOrderLines, validateOrder, type PricedProduct, type RecordOrderData } from './orders';
+import { countIngestion } from '../observability/ingestion-metrics';
 import { checkJsonSize, checkNotFuture, cleanText } from '../services/validation';
 import { textArray, uuidArray } from '../services/pagination';
 
@@ -82,6 +83,8 @@ interface Outcome {
   error: IngestEventError | null;
   /** The error itself, with its details, for adapters that answer one event as a GraphQL error. */
   cause?: DomainError;
+  /** An IDENTIFY event stored now: what upsertCustomer answers (created, automatic merges, junk identifiers ignored). */
+  identified?: { created: boolean; mergedIds: string[]; ignored: IgnoredIdentifier[] };
 }
 
 /** Per event, in request order. */
@@ -108,7 +111,12 @@ export interface IngestOptions {
    * interaction without sourceEventId). Such an event claims no ledger row and is never a replay.
    */
   keyOptional?: boolean;
+  /** Which adapter this is, for the ingestion metrics (README "Observability"). Default: ingestEvents. */
+  path?: IngestPath;
 }
+
+/** The adapters onto the core, as the `path` label of the ingestion metrics. */
+export type IngestPath = 'mutation' | 'ingestEvents' | 'tracking' | 'import';
 
 /** What one attempt wrote, handed to `afterRowsWritten` inside its transaction. */
 export interface WrittenRows {
@@ -151,7 +159,9 @@ interface Prepared {
   interaction: (Omit<IngestInteractionData, 'productId' | 'sku' | 'campaign' | 'properties'> & {
     productId: string | null; sku: string | null; campaign: string | null; properties: Record<string, unknown>;
   }) | null;
-  order: (Omit<IngestOrderData, 'externalId' | 'status' | 'discountMinor'> & { externalId: string | null; status: OrderStatus; discountMinor: number }) | null;
+  order: (Omit<IngestOrderData, 'externalId' | 'status' | 'discountMinor' | 'promoCode'> & {
+    externalId: string | null; status: OrderStatus; discountMinor: number; promoCode: string | null;
+  }) | null;
 }
 
 /** Thrown inside the transaction to start the batch over (a concurrent writer got there first). */
@@ -259,7 +269,7 @@ function prepare(e: IngestEventData, index: number, opts: IngestOptions): Prepar
       throw err instanceof DomainError ? underOrder(err) : err;
     }
     // The order number defaults to the idempotency key: the orders table's own natural key then guards it too.
-    p.order = { ...o, lines, externalId: checked.externalId ?? key ?? null, status: checked.status, discountMinor: checked.discountMinor };
+    p.order = { ...o, lines, externalId: checked.externalId ?? key ?? null, status: checked.status, discountMinor: checked.discountMinor, promoCode: checked.promoCode };
   }
   // Built in a fixed key order; only documents the sender wrote (profile, properties) need sorting.
   const canonical = {
@@ -342,6 +352,7 @@ export async function ingestEvents(em: EntityManager, events: IngestEventData[],
     const o = outcomes.get(index)!;
     return { index, idempotencyKey: cleanKey(e.idempotencyKey), ...o };
   });
+  countIngestion(opts.path ?? 'ingestEvents', results, attempts);
   return { results, created, attempts };
 }
 
@@ -415,7 +426,7 @@ async function processBatch(em: EntityManager, prepared: Prepared[], opts: Inges
   const collect = async (_em: EntityManager, customerId: string | null) => {
     if (customerId) written.add(customerId);
   };
-  const upsertOptions = { policy: opts.policy, allowMerge: opts.rights.mayMerge, lockIdentifiers: false, keyring: opts.keyring };
+  const upsertOptions = { policy: opts.policy, allowMerge: opts.rights.mayMerge, revealOwners: opts.rights.revealOwners, keyring: opts.keyring };
 
   // 2. IDENTIFY events, in request order, each in a savepoint: through upsertCustomer, with every
   //    rule of a single write (matching, merge policy, limits, suppression, provenance).
@@ -428,7 +439,10 @@ async function processBatch(em: EntityManager, prepared: Prepared[], opts: Inges
       const id = p.customerId ? current.get(p.customerId) : undefined;
       if (p.customerId && !id) throw new DomainError(ErrorCode.NOT_FOUND, 'customer not found', { field: 'customerId' });
       const r = await upsertCustomer(em, { ...p.profile, id, identities: p.rawIdentifiers, source: p.source }, collect, upsertOptions);
-      outcomes.set(p.index, { status: IngestEventStatus.ACCEPTED, customerId: r.customer.id, interactionId: null, orderId: null, error: null });
+      outcomes.set(p.index, {
+        status: IngestEventStatus.ACCEPTED, customerId: r.customer.id, interactionId: null, orderId: null, error: null,
+        identified: { created: r.created, mergedIds: r.mergedIds, ignored: r.ignored },
+      });
     } catch (err) {
       if (!(err instanceof DomainError)) throw err;
       reject(p, err);
@@ -730,11 +744,31 @@ async function storeOrders(
   byId: Map<string, PricedProduct>, bySku: Map<string, PricedProduct>,
   outcomes: Map<number, Outcome>, reject: (p: Prepared, err: DomainError) => void,
 ): Promise<StoredOrder[]> {
-  type Priced = { p: Prepared; customerId: string; id: string; subtotal: number; lines: ReturnType<typeof priceOrderLines<PricedProduct>>['lines'] };
+  type Priced = {
+    p: Prepared; customerId: string; id: string; subtotal: number; lines: ReturnType<typeof priceOrderLines<PricedProduct>>['lines'];
+    offerId: string | null; campaignId: string | null;
+  };
+  // Checkout codes: an offer's code (the order counts for the offer and its campaign), else a campaign's. One lookup.
+  const codes = [...new Set(events.map((p) => p.order!.promoCode).filter((c): c is string => c !== null))];
+  const promos = new Map<string, { offer_id: string | null; campaign_id: string | null }>();
+  if (codes.length) {
+    const rows: Array<{ code: string; offer_id: string | null; campaign_id: string | null }> = await run(em,
+      `select r.code, o.id as offer_id, case when o.id is null then k.id else o.campaign_id end as campaign_id
+       from unnest(?::text[]) as r(code) left join offers o on o.code = r.code left join campaigns k on o.id is null and k.code = r.code
+       where o.id is not null or k.id is not null`,
+      [textArray(codes)],
+    );
+    for (const r of rows) promos.set(r.code, r);
+  }
   const priced: Priced[] = [];
   const byNumber = new Map<string, Priced>();
   for (const p of events) {
     const o = p.order!;
+    const promo = o.promoCode === null ? { offer_id: null, campaign_id: null } : promos.get(o.promoCode);
+    if (!promo) {
+      reject(p, badInput(`promoCode "${o.promoCode}" names no offer or campaign`, 'order.promoCode'));
+      continue;
+    }
     let result: ReturnType<typeof priceOrderLines<PricedProduct>>;
     try {
       result = priceOrderLines(o.lines, o.currency, o.discountMinor, byId, bySku);
@@ -743,7 +777,9 @@ async function storeOrders(
       reject(p, underOrder(err));
       continue;
     }
-    const entry = { p, customerId: target.get(p.index)!, subtotal: result.subtotal, lines: result.lines, id: randomUUID() };
+    const entry = {
+      p, customerId: target.get(p.index)!, subtotal: result.subtotal, lines: result.lines, id: randomUUID(), offerId: promo.offer_id, campaignId: promo.campaign_id,
+    };
     if (o.externalId === null) {
       priced.push(entry);
       continue;
@@ -758,16 +794,26 @@ async function storeOrders(
   }
   if (!priced.length) return [];
 
-  // Orders already stored under the same number (recordOrder, import, an earlier key): the same order is a DUPLICATE.
-  const existing: Array<{
-    id: string; source: string; external_id: string; customer_id: string; placed_at: Date; channel: string; status: string; currency: string;
-    discount_minor: string; lines: Array<[string, number, number]>;
-  }> = await run(em, 
-    `select o.id, o.source, o.external_id, o.customer_id, o.placed_at, o.channel, o.status, o.currency, o.discount_minor,
-            coalesce((select json_agg(json_build_array(l.product_id, l.quantity, l.unit_price_minor) order by l.position) from order_lines l where l.order_id = o.id), '[]') as lines
-     from jsonb_to_recordset(?::jsonb) as r(source text, external_id text)
+  // Orders already stored under the same number (an earlier write on any path): the same order
+  // (orders.ts orderContentSql, THE rule) of the same customer is a DUPLICATE, anything else a CONFLICT.
+  const numbered = priced.filter((e) => e.p.order!.externalId !== null);
+  const existing: Array<{ id: string; source: string; external_id: string; customer_id: string; same: boolean }> = !numbered.length ? [] : await run(em,
+    `select o.id, o.source, o.external_id, o.customer_id,
+            o.customer_id = r.customer_id and ${storedOrderContentSql('o')} = ${orderContentSql({
+              placedAt: 'r.placed_at', channel: 'r.channel', status: 'r.status', currency: 'r.currency', discountMinor: 'r.discount_minor',
+              offerId: 'r.offer_id', campaignId: 'r.campaign_id', lines: 'r.lines',
+            })} as same
+     from jsonb_to_recordset(?::jsonb) as r(source text, external_id text, customer_id uuid, placed_at timestamptz, channel text, status text, currency text,
+                                             discount_minor bigint, offer_id uuid, campaign_id uuid, lines jsonb)
      join orders o on o.source = r.source and o.external_id = r.external_id`,
-    [JSON.stringify(priced.filter((e) => e.p.order!.externalId !== null).map((e) => ({ source: e.p.source, external_id: e.p.order!.externalId })))],
+    [JSON.stringify(numbered.map((e) => {
+      const o = e.p.order!;
+      return {
+        source: e.p.source, external_id: o.externalId, customer_id: e.customerId, placed_at: o.placedAt.toISOString(), channel: o.channel, status: o.status,
+        currency: o.currency, discount_minor: o.discountMinor, offer_id: e.offerId, campaign_id: e.campaignId,
+        lines: e.lines.map((l) => [l.product.id, l.quantity, l.unitPriceMinor]),
+      };
+    }))],
   );
   const toInsert: Priced[] = [];
   const stored = new Map(existing.map((x) => [eventKey(x.source, x.external_id), x]));
@@ -778,19 +824,16 @@ async function storeOrders(
       toInsert.push(e);
       continue;
     }
-    const same = x.customer_id === e.customerId && x.currency === o.currency && new Date(x.placed_at).getTime() === o.placedAt.getTime() &&
-      x.channel === o.channel && x.status === o.status && Number(x.discount_minor) === o.discountMinor && x.lines.length === e.lines.length &&
-      x.lines.every(([productId, quantity, unit], i) => productId === e.lines[i].product.id && quantity === e.lines[i].quantity && unit === e.lines[i].unitPriceMinor);
-    if (same) outcomes.set(e.p.index, { status: IngestEventStatus.DUPLICATE, customerId: x.customer_id, interactionId: null, orderId: x.id, error: null });
-    else reject(e.p, conflict(`order ${e.p.source}/${o.externalId} was already recorded with different content`, { field: 'order.externalId', reason: 'ORDER_EXISTS' }));
+    if (x.same) outcomes.set(e.p.index, { status: IngestEventStatus.DUPLICATE, customerId: x.customer_id, interactionId: null, orderId: x.id, error: null });
+    else reject(e.p, conflict(`order ${e.p.source}/${o.externalId} was already recorded with different content`, { field: 'order.externalId', reason: 'ORDER_EXISTS', orderId: toGlobalId('Order', x.id) }));
   }
   if (!toInsert.length) return [];
 
   const inserted: Array<{ id: string; source: string; external_id: string }> = await run(em, 
-    `insert into orders (id, customer_id, external_id, source, placed_at, channel, status, currency, subtotal_minor, discount_minor, total_minor)
-     select r.id, r.customer_id, r.external_id, r.source, r.placed_at, r.channel, r.status, r.currency, r.subtotal_minor, r.discount_minor, r.total_minor
+    `insert into orders (id, customer_id, external_id, source, placed_at, channel, status, currency, subtotal_minor, discount_minor, total_minor, offer_id, campaign_id)
+     select r.id, r.customer_id, r.external_id, r.source, r.placed_at, r.channel, r.status, r.currency, r.subtotal_minor, r.discount_minor, r.total_minor, r.offer_id, r.campaign_id
      from jsonb_to_recordset(?::jsonb) as r(id uuid, customer_id uuid, external_id text, source text, placed_at timestamptz, channel text, status text,
-                                             currency text, subtotal_minor bigint, discount_minor bigint, total_minor bigint)
+                                             currency text, subtotal_minor bigint, discount_minor bigint, total_minor bigint, offer_id uuid, campaign_id uuid)
      on conflict (source, external_id) do nothing
      returning id, source, external_id`,
     [JSON.stringify(toInsert.map((e) => {
@@ -798,6 +841,8 @@ async function storeOrders(
       return {
         id: e.id, customer_id: e.customerId, external_id: o.externalId, source: e.p.source, placed_at: o.placedAt.toISOString(), channel: o.channel, status: o.status,
         currency: o.currency, subtotal_minor: e.subtotal, discount_minor: o.discountMinor, total_minor: e.subtotal - o.discountMinor,
+        // Absent keys read as null in jsonb_to_recordset.
+        ...(e.offerId ? { offer_id: e.offerId } : {}), ...(e.campaignId ? { campaign_id: e.campaignId } : {}),
       };
     }))],
   );

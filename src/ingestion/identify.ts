@@ -6,7 +6,7 @@ import { checkIdentityLimits, mergeCustomers } from '../services/merge.service';
 import { CustomerStatus, IdentityKind } from '../entities/enums';
 import { DomainError, ErrorCode, badInput, conflict } from '../errors/domain-error';
 import { normalizeEmail, normalizeIdentifier, normalizePhone } from '../services/identity-normalizer';
-import { advisoryLockSql, checkJsonSize, checkLocale, cleanText } from '../services/validation';
+import { checkJsonSize, checkLocale, cleanText } from '../services/validation';
 import { textArray, uuidArray } from '../services/pagination';
 import { defaultKeyring, type Keyring } from '../auth/pseudonyms';
 import { toGlobalId } from '../schema/global-id';
@@ -46,12 +46,6 @@ export interface UpsertOptions {
   policy?: MergePolicy;
   /** False refuses a write that would merge two profiles (self-service: a customer may not absorb someone else's profile). */
   allowMerge?: boolean;
-  /**
-   * False skips the per-identifier advisory locks. For batch writers (ingestEvents) that would hold
-   * thousands of them in one transaction (max_locks_per_transaction): they rely instead on the unique
-   * index of identities and retry the whole batch when a concurrent writer created the same identity.
-   */
-  lockIdentifiers?: boolean;
   /**
    * False for a caller who may not look customers up by identifier (rules.ts `revealOwners`:
    * a customer editing their own profile). With an `id`, identifiers another customer holds are then
@@ -116,8 +110,9 @@ const PROVENANCE_FIELDS = ['firstName', 'lastName', 'email', 'phone', 'birthDate
 /**
  * Creates or updates a customer found by id or by any of its identifiers. When the identifiers belong
  * to several customers, they are merged into the oldest (README "Identity resolution and merges") if
- * the merge policy allows it, else the write is a CONFLICT saying why. Runs in one transaction, or in
- * a savepoint of the caller's: callers may pass their own transactional EntityManager.
+ * the merge policy allows it, else the write is a CONFLICT saying why. The core's identity step for one
+ * event, in a savepoint of the core's batch transaction: every path reaches it through the core
+ * (upsertCustomer is an IDENTIFY batch of one), never directly.
  */
 export async function upsertCustomer(em: EntityManager, data: UpsertCustomerData, audit?: WriteAudit, options: UpsertOptions = {}): Promise<UpsertCustomerResult> {
   const policy = options.policy ?? defaultPolicy();
@@ -153,9 +148,8 @@ export async function upsertCustomer(em: EntityManager, data: UpsertCustomerData
   }
 
   return em.transactional(async (tem) => {
-    const lock = options.lockIdentifiers === false ? null : advisoryLockSql(uniqueIdentifiers.map(identityKey));
-    if (lock) await tem.execute(lock.sql, lock.params);
-
+    // No per-identifier locks: a batch would hold thousands (max_locks_per_transaction). The unique
+    // index of identities decides between concurrent writers; the core starts the loser's batch over.
     const suppressed = await findSuppressed(tem, options.keyring ?? defaultKeyring(), uniqueIdentifiers);
     if (suppressed) {
       throw conflict(`identifier ${suppressed.kind} belongs to an erased customer and may not be used to re-create them`, { field: 'identities', kind: suppressed.kind, reason: 'SUPPRESSED' });

@@ -27,10 +27,11 @@ export interface RecordOrderData {
 
 export const MAX_ORDER_LINES = 500;
 
-/** The checks every order write makes before touching the database (recordOrder, ingestEvents). */
-export function validateOrder(data: Omit<RecordOrderData, 'customerId'>): { source: string; externalId: string | null; discountMinor: number; status: OrderStatus } {
+/** The checks every order write makes before touching the database (recordOrder, ingestEvents, tracking, import: all through the core). */
+export function validateOrder(data: Omit<RecordOrderData, 'customerId'>): { source: string; externalId: string | null; discountMinor: number; status: OrderStatus; promoCode: string | null } {
   const source = cleanText(data.source, 'source', 64) ?? 'api';
   const externalId = cleanText(data.externalId, 'externalId', 128) ?? null;
+  const promoCode = cleanText(data.promoCode, 'promoCode', 128) ?? null;
   checkNotFuture(data.placedAt, 'placedAt');
   checkCurrency(data.currency);
   if (!data.lines.length) throw badInput('an order needs at least one line', 'lines');
@@ -44,7 +45,7 @@ export function validateOrder(data: Omit<RecordOrderData, 'customerId'>): { sour
   });
   const discountMinor = data.discountMinor ?? 0;
   if (!Number.isInteger(discountMinor) || discountMinor < 0) throw badInput('discountMinor must be a non-negative integer', 'discountMinor');
-  return { source, externalId, discountMinor, status: data.status ?? OrderStatus.PLACED };
+  return { source, externalId, discountMinor, status: data.status ?? OrderStatus.PLACED, promoCode };
 }
 
 export interface PricedProduct {
@@ -76,3 +77,39 @@ export function priceOrderLines<P extends PricedProduct>(
   return { lines: priced, subtotal };
 }
 
+
+/** Column expressions of one order, stored or incoming, for `orderContentSql`. */
+export interface OrderContentColumns {
+  placedAt: string;
+  channel: string;
+  status: string;
+  currency: string;
+  discountMinor: string;
+  offerId: string;
+  campaignId: string;
+  /** A jsonb array of [productId, quantity, unitPriceMinor] per line, in position order. */
+  lines: string;
+}
+
+/**
+ * THE rule for "the same order" (an order number reused): one canonical jsonb document of the order's
+ * content, built by the same SQL for the stored order and for the incoming one, so every path (the core
+ * for mutations, ingestEvents and tracking; the import's set-based chunk) compares the same things:
+ * time, channel, status, currency, discount, attribution (offer, campaign) and every line (product,
+ * quantity, unit price) in order. The customer is compared beside it (after a merge the stored order
+ * belongs to the survivor, which a replay resolves to). Times compare as epoch seconds: jsonb compares
+ * numbers by value, so the text form of a timestamp never matters.
+ */
+export function orderContentSql(c: OrderContentColumns): string {
+  return `jsonb_build_object('placedAt', extract(epoch from ${c.placedAt}), 'channel', ${c.channel}, 'status', ${c.status}, 'currency', ${c.currency},
+    'discountMinor', ${c.discountMinor}, 'offerId', ${c.offerId}, 'campaignId', ${c.campaignId}, 'lines', ${c.lines})`;
+}
+
+/** `orderContentSql` of a stored order (alias `o`, any name): its lines read from order_lines. */
+export function storedOrderContentSql(o: string): string {
+  return orderContentSql({
+    placedAt: `${o}.placed_at`, channel: `${o}.channel`, status: `${o}.status`, currency: `${o}.currency`, discountMinor: `${o}.discount_minor`,
+    offerId: `${o}.offer_id`, campaignId: `${o}.campaign_id`,
+    lines: `coalesce((select jsonb_agg(jsonb_build_array(l.product_id, l.quantity, l.unit_price_minor) order by l.position) from order_lines l where l.order_id = ${o}.id), '[]'::jsonb)`,
+  });
+}

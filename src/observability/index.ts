@@ -144,6 +144,8 @@ export function createObservability({ config, logger, orm }: ObservabilityOption
 
   const requestStart: RequestHandler = (req, res, next) => {
     const scope = newRequestScope(req.headers['x-request-id']);
+    // The ingestion core counts what it stored for this request here (ingestion-metrics.ts).
+    if (metrics) scope.ingestion = metrics.ingestion;
     attachScope(res, scope);
     res.setHeader(REQUEST_ID_HEADER, scope.requestId);
     let done = false;

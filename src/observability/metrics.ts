@@ -1,4 +1,5 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { ingestionCounters, type IngestionCounters } from './ingestion-metrics';
 
 /**
  * Rapport's Prometheus metrics, in a registry of their own (never prom-client's global one, so that
@@ -55,6 +56,7 @@ export class RapportMetrics {
   readonly graphqlDuration: Histogram<'operation'>;
   readonly graphqlErrors: Counter<'code'>;
   readonly graphqlSql: Histogram<'operation'>;
+  readonly ingestion: IngestionCounters;
 
   constructor(pool: () => PoolLike | undefined) {
     const registers = [this.registry];
@@ -69,6 +71,7 @@ export class RapportMetrics {
     });
     this.graphqlErrors = new Counter({ name: 'graphql_errors_total', help: 'Errors in GraphQL responses, by extensions.code (also those answered before execution: 401, 413, 429…).', labelNames: ['code'], registers });
     this.graphqlSql = new Histogram({ name: 'graphql_sql_statements', help: 'SQL statements sent to PostgreSQL per executed GraphQL operation (audit writes included).', labelNames: ['operation'], buckets: SQL_BUCKETS, registers });
+    this.ingestion = ingestionCounters(registers);
     const poolGauge = (name: string, help: string, read: (p: PoolLike) => number | undefined) =>
       new Gauge({
         name,

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Response } from 'express';
 import { currentSqlStats, runWithSqlStats, type SqlStats } from './sql-counter';
+import type { IngestionCounters } from './ingestion-metrics';
 
 /**
  * What one HTTP request carries from its first middleware to its access-log line: its id, and what
@@ -25,6 +26,8 @@ export interface RequestScope extends SqlStats {
   role?: string;
   /** extensions.code of every error this request answered with. */
   errorCodes: string[];
+  /** This server's ingestion counters (METRICS on): the ingestion core counts into them. */
+  ingestion?: IngestionCounters;
 }
 
 const LOCALS_KEY = 'rapportScope';

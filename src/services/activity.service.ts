@@ -1,17 +1,16 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { LockMode } from '@mikro-orm/core';
-import { ConsentRecord, Customer, Feedback, Interaction, Order, OrderLine, Product } from '../entities';
+import { ConsentRecord, Customer, Feedback, Interaction, Order, Product } from '../entities';
 import {
   ConsentChannel, ConsentPurpose, ConsentStatus, FeedbackKind, FeedbackStatus, InteractionChannel, InteractionType,
   LawfulBasis,
 } from '../entities/enums';
-import { DomainError, ErrorCode, badInput, conflict } from '../errors/domain-error';
+import { DomainError, ErrorCode, badInput } from '../errors/domain-error';
 import { requireActiveCustomer, type WriteAudit } from './customer.service';
-import { priceOrderLines, validateOrder, type RecordOrderData } from '../ingestion/orders';
+import type { RecordOrderData } from '../ingestion/orders';
 import { IngestEventKind, IngestEventStatus } from '../ingestion/core';
 import { ingestOne, type SingleWriteOptions } from '../ingestion/single';
-import { advisoryLockSql, checkNotFuture, cleanText, requireText } from './validation';
-import { toGlobalId } from '../schema/global-id';
+import { checkNotFuture, cleanText, requireText } from './validation';
 
 /** Keeps first/last seen in step with recorded activity, in the writer's transaction. */
 async function touchCustomer(em: EntityManager, customerId: string, at: Date): Promise<void> {
@@ -21,68 +20,16 @@ async function touchCustomer(em: EntityManager, customerId: string, at: Date): P
   );
 }
 
-/** The offer (and its campaign), or the campaign, a checkout code names; NOT_FOUND-like BAD_USER_INPUT when none. */
-async function resolvePromoCode(em: EntityManager, code: string): Promise<{ offerId: string | null; campaignId: string | null }> {
-  const [row]: Array<{ offer_id: string | null; campaign_id: string | null }> = await em.execute(
-    `select id as offer_id, campaign_id from offers where code = ?
-     union all select null, id from campaigns where code = ? and not exists (select 1 from offers where code = ?)`,
-    [code, code, code],
-  );
-  if (!row) throw badInput(`promoCode "${code}" names no offer or campaign`, 'promoCode');
-  return { offerId: row.offer_id, campaignId: row.campaign_id };
-}
-
 /**
- * Records an order with its lines and totals in one transaction. With an externalId the call is
- * idempotent: the same order sent again returns the stored one; different content under the same id is a CONFLICT.
+ * Records an order with its lines and totals: a batch of one through the ingestion core. With an
+ * externalId (the order number, its idempotency key) the call is idempotent: the same order sent again
+ * returns the stored one; different content under the same number is a CONFLICT (orders.ts: the one
+ * rule). `promoCode` attributes it to an offer, else a campaign. Ids are global ids.
  */
-export async function recordOrder(em: EntityManager, data: RecordOrderData, audit?: WriteAudit): Promise<{ order: Order; created: boolean }> {
-  const { source, externalId, discountMinor, status } = validateOrder(data);
-  const promoCode = cleanText(data.promoCode, 'promoCode', 128) ?? null;
-
-  return em.transactional(async (tem) => {
-    const promo = promoCode ? await resolvePromoCode(tem, promoCode) : { offerId: null, campaignId: null };
-    if (externalId) {
-      const lock = advisoryLockSql([`order:${source}:${externalId}`])!;
-      await tem.execute(lock.sql, lock.params);
-    }
-    const customer = await requireActiveCustomer(tem, data.customerId);
-
-    const productIds = data.lines.map((l) => l.productId).filter((v): v is string => v != null);
-    const skus = data.lines.map((l) => l.sku).filter((v): v is string => v != null);
-    const products = await tem.find(Product, { $or: [{ id: { $in: productIds } }, { sku: { $in: skus } }] });
-    const byId = new Map(products.map((p) => [p.id, p]));
-    const bySku = new Map(products.map((p) => [p.sku, p]));
-
-    const { lines, subtotal } = priceOrderLines(data.lines, data.currency, discountMinor, byId, bySku);
-
-    if (externalId) {
-      const existing = await tem.findOne(Order, { source, externalId });
-      if (existing) {
-        // A replay is the same order in every respect, lines included; anything else is a different order.
-        const storedLines = await tem.find(OrderLine, { order: existing }, { orderBy: { position: 'asc' } });
-        const same =
-          existing.customer.id === customer.id && existing.currency === data.currency && existing.placedAt.getTime() === data.placedAt.getTime() &&
-          existing.channel === data.channel && existing.status === status && existing.discountMinor === discountMinor &&
-          (existing.offerId ?? null) === promo.offerId && (existing.campaignId ?? null) === promo.campaignId &&
-          storedLines.length === lines.length &&
-          storedLines.every((sl, i) => sl.product.id === lines[i].product.id && sl.quantity === lines[i].quantity && sl.unitPriceMinor === lines[i].unitPriceMinor);
-        if (!same) throw conflict(`order ${source}/${externalId} was already recorded with different content`, { field: 'externalId', orderId: toGlobalId('Order', existing.id) });
-        return { order: existing, created: false };
-      }
-    }
-
-    const order = tem.create(Order, {
-      customer, externalId, source, placedAt: data.placedAt, channel: data.channel, status,
-      currency: data.currency, subtotalMinor: subtotal, discountMinor, totalMinor: subtotal - discountMinor,
-      offerId: promo.offerId, campaignId: promo.campaignId,
-    });
-    lines.forEach((l, i) => tem.create(OrderLine, { order, customer, currency: data.currency, position: i + 1, ...l }));
-    await tem.flush();
-    await touchCustomer(tem, customer.id, data.placedAt);
-    await audit?.(tem, customer.id);
-    return { order, created: true };
-  });
+export async function recordOrder(em: EntityManager, data: RecordOrderData, audit: WriteAudit | undefined, opts: SingleWriteOptions): Promise<{ order: Order; created: boolean }> {
+  const { customerId, source, ...order } = data;
+  const r = await ingestOne(em, { kind: IngestEventKind.ORDER, idempotencyKey: data.externalId, source, customerId, order }, audit, opts, { idempotencyKey: 'externalId' });
+  return { order: await em.findOneOrFail(Order, { id: r.orderId! }), created: r.status === IngestEventStatus.ACCEPTED };
 }
 
 export interface RecordInteractionData {

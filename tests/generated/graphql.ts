@@ -450,6 +450,8 @@ export type UpsertCustomerInput = {
   firstName?: string | null | undefined;
   /** Update this customer. Without it, the customer is found by its identifiers or created. */
   id?: string | number | null | undefined;
+  /** Makes the call idempotent per source (README "One ingestion pipeline"): a retry answers the customer first written; the same key with other content is a CONFLICT. */
+  idempotencyKey?: string | null | undefined;
   /** Identifiers to attach; an identifier held by another customer answers CONFLICT, one of an erased person SUPPRESSED. */
   identities?: Array<IdentifierInput> | null | undefined;
   /** Family name. */

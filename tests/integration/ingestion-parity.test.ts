@@ -20,11 +20,13 @@ interface Event {
   identifiers: Id[];
   profile?: Record<string, unknown>;
   interaction?: { occurredAt: string; channel: string; type: string; sku?: string; campaign?: string; properties?: Record<string, unknown> };
-  order?: { placedAt: string; channel: string; currency: string; discountMinor?: number; lines: Array<{ sku: string; quantity: number; unitPriceMinor?: number }> };
+  order?: { placedAt: string; channel: string; currency: string; discountMinor?: number; promoCode?: string; lines: Array<{ sku: string; quantity: number; unitPriceMinor?: number }> };
 }
 
 const SKUS = [['PAR-1', 1200, 'EUR'], ['PAR-2', 900, 'EUR'], ['PAR-3', 2500, 'USD']] as const;
 const GONE = 'gone@parity.example';
+const OFFER_CODE = 'PAR-OFFER';
+const CAMPAIGN_CODE = 'PAR-CAMPAIGN';
 
 /** The stream: new, known and linking identifiers, merges (allowed and refused by the policy), replays, conflicting replays, junk, suppressed and bad rows. */
 function stream(seed: number): Event[] {
@@ -87,6 +89,14 @@ function stream(seed: number): Event[] {
   // A price in another currency needs unitPriceMinor.
   out.push(order([email(5)], 26, [{ sku: 'PAR-3', quantity: 1 }]));
   out.push(order([email(5)], 26, [{ sku: 'PAR-3', quantity: 1, unitPriceMinor: 2000 }, { sku: 'PAR-2', quantity: 2 }]));
+  // Checkout codes (recordOrder's promoCode, the same on every path): an offer's, a campaign's, an unknown one;
+  // a replay of a coded order, and the same order number with another code (a conflict: attribution is content).
+  const coded = (code: string) => ({ ...order([email(7)], 27), order: { ...order([], 27).order!, promoCode: code } });
+  const byOffer = coded(OFFER_CODE);
+  out.push(byOffer, coded(CAMPAIGN_CODE), coded('NO-SUCH-CODE'), { ...byOffer }, { ...byOffer, order: { ...byOffer.order!, promoCode: CAMPAIGN_CODE } });
+  // IDENTIFY under an idempotency key (upsertCustomer's idempotencyKey): a replay, and the key reused with another profile.
+  const profile = out.find((e) => e.kind === 'IDENTIFY' && e.source === 'store')!;
+  out.push({ ...profile }, { ...profile, profile: { lastName: 'Someone Else' } });
   return out;
 }
 
@@ -103,7 +113,7 @@ const ORDER = `mutation($input: RecordOrderInput!) { recordOrder(input: $input) 
 function eventField(kind: Event['kind'], field: string | null): string | null {
   if (!field) return null;
   const f = field.replace(/^events\[\d+\]\.?/, '').replace(/^input\./, '').replace(/^(interaction|order)\./, '').replace(/^identifiers/, 'identities');
-  if (f === 'idempotencyKey' || f === 'sourceEventId' || f === 'externalId') return kind === 'ORDER' ? 'externalId' : 'sourceEventId';
+  if (f === 'idempotencyKey' || f === 'sourceEventId' || f === 'externalId') return kind === 'ORDER' ? 'externalId' : kind === 'IDENTIFY' ? 'idempotencyKey' : 'sourceEventId';
   // recordInteraction names its product by id only; the stream names it by sku.
   return f === 'productId' ? 'sku' : f;
 }
@@ -126,7 +136,9 @@ async function viaMutations(app: TestApp, events: Event[]): Promise<Answer[]> {
   };
   const out: Answer[] = [];
   for (const e of events) {
-    const who = await app.gql<{ upsertCustomer: { customer: { id: string } } }>(UPSERT, { input: { identities: e.identifiers, source: e.source, ...(e.profile ?? {}) } });
+    // The customer an activity event names, found (or created) by its identifiers; an IDENTIFY event is this call, under its key.
+    const key = e.kind === 'IDENTIFY' ? { idempotencyKey: e.idempotencyKey } : {};
+    const who = await app.gql<{ upsertCustomer: { customer: { id: string } } }>(UPSERT, { input: { identities: e.identifiers, source: e.source, ...(e.profile ?? {}), ...key } });
     if (e.kind === 'IDENTIFY' || who.errors) {
       out.push(answer(e.kind, who));
       continue;
@@ -158,14 +170,20 @@ async function state(app: TestApp): Promise<Record<string, unknown>> {
     mergedAway: await q(`select count(*)::int as n from customers where status = 'merged'`),
     identities: await q(`select kind, namespace, value, source, ${by('customer_id')} as who from identities order by kind, namespace, value`),
     orders: await q(`select o.source, o.external_id, ${by('o.customer_id')} as who, o.placed_at, o.channel, o.status, o.currency, o.subtotal_minor, o.discount_minor, o.total_minor,
+        (select code from offers where id = o.offer_id) as offer, (select code from campaigns where id = o.campaign_id) as campaign,
         (select json_agg(json_build_array(p.sku, l.quantity, l.unit_price_minor, l.position) order by l.position) from order_lines l join products p on p.id = l.product_id where l.order_id = o.id) as lines
       from orders o order by o.source, o.external_id`),
     interactions: await q(`select n.source, n.source_event_id, ${by('n.customer_id')} as who, n.occurred_at, n.channel, n.type, p.sku, n.campaign, n.properties
       from interactions n left join products p on p.id = n.product_id order by n.source, n.source_event_id`),
     merges: await q(`select ${by('m.survivor_id')} as survivor, m.actor from customer_merges m order by 1, 2`),
-    // Keys of activity events: a mutation names the customer by id where ingestEvents names identifiers,
-    // so the content hashes differ by design; the keys and what they stored must not.
-    ledger: await q(`select source, idempotency_key, kind, result->>'status' as status from ingest_events where kind = 'INTERACTION' order by 1, 2`),
+    // Every key, of every kind (recordOrder's externalId and upsertCustomer's idempotencyKey included). An
+    // activity mutation names the customer by id where ingestEvents names identifiers, so only their content
+    // hashes differ by design; an IDENTIFY is the same event on both paths, hash included.
+    ledger: await q(`select source, idempotency_key, kind, result->>'status' as status, case when kind = 'IDENTIFY' then content_hash end as identify_hash,
+        -- The person the key stored for, as they are now (merges followed: which of two profiles created in one batch survives is a tie of creation times).
+        ${by(`(with recursive h(id, next) as (select c.id, c.merged_into_id from customers c where c.id = (e.result->>'customerId')::uuid
+               union all select c.id, c.merged_into_id from customers c join h on c.id = h.next) select id from h where next is null)`)} as who
+      from ingest_events e order by 1, 2`),
   };
 }
 
@@ -175,6 +193,9 @@ async function prepare(app: TestApp): Promise<void> {
   }
   const gone = defaultKeyring().identifierDigest({ kind: 'email', namespace: '', value: GONE });
   await app.sql(`insert into suppressed_identifiers (digest, key_id) values (?, ?)`, [gone.digest, gone.keyId]);
+  const start = '2025-12-01T00:00:00Z';
+  const c = await ok<{ createCampaign: { id: string } }>(app.gql(`mutation { createCampaign(input: { code: "${CAMPAIGN_CODE}", name: "Parity", channels: [EMAIL], startsAt: "${start}" }) { id } }`));
+  await ok(app.gql(`mutation($c: ID!) { createOffer(input: { code: "${OFFER_CODE}", name: "Parity offer", campaignId: $c, valueMinor: 500, currency: "EUR", channels: [EMAIL], startsAt: "${start}", status: ACTIVE }) { id } }`, { c: c.createCampaign.id }));
 }
 
 const apps: TestApp[] = [];
@@ -204,7 +225,12 @@ describe('one ingestion core behind every write path', () => {
     expect(codes).toEqual(new Set([
       'CONFLICT:sourceEventId', 'CONFLICT:externalId', 'CONFLICT:identities', 'BAD_USER_INPUT:identities', 'NOT_FOUND:sku',
       'BAD_USER_INPUT:discountMinor', 'BAD_USER_INPUT:occurredAt', 'BAD_USER_INPUT:lines[0].unitPriceMinor',
+      'BAD_USER_INPUT:promoCode', 'CONFLICT:idempotencyKey',
     ]));
+    // Every kind under a key reached the ledger, and both kinds of attribution reached orders.
+    expect(new Set((first.state.ledger as Array<{ kind: string }>).map((r) => r.kind))).toEqual(new Set(['IDENTIFY', 'INTERACTION', 'ORDER']));
+    expect((first.state.orders as Array<{ offer: string | null; campaign: string | null }>).filter((o) => o.campaign).map((o) => [o.offer, o.campaign]).sort())
+      .toEqual([[null, CAMPAIGN_CODE], [OFFER_CODE, CAMPAIGN_CODE]]);
     expect((first.state.merges as unknown[]).length).toBe(3);
     for (const other of rest) {
       expect({ path: other.path, answers: other.answers }).toEqual({ path: other.path, answers: first.answers });

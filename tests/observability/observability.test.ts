@@ -234,6 +234,10 @@ describe('GET /metrics', () => {
     for (const secret of [token, 'obs-secret-request-id', PERSON.phone, PERSON.lastName, personId, 'support.person', '@']) expect(text).not.toContain(secret);
     // Only the label names this server (and prom-client's process metrics) define.
     const labelNames = new Set(samples.flatMap((s) => Object.keys(s.labels)));
-    for (const l of labelNames) expect(['method', 'route', 'status', 'operation', 'code', 'le', 'version', 'major', 'minor', 'patch', 'kind', 'type', 'space', 'quantile']).toContain(l);
+    for (const l of labelNames) expect(['method', 'route', 'status', 'operation', 'code', 'le', 'version', 'major', 'minor', 'patch', 'kind', 'type', 'space', 'quantile', 'path']).toContain(l);
+    // `path` is the ingestion core's adapter (the upsertCustomer above went through it), from a fixed list.
+    const paths = new Set(samples.filter((s) => s.name.startsWith('ingest_')).map((s) => s.labels.path));
+    expect(paths.size).toBeGreaterThan(0);
+    for (const p of paths) expect(['mutation', 'ingestEvents', 'tracking', 'import', 'other']).toContain(p);
   });
 });

@@ -38,6 +38,11 @@ export class UpsertCustomerInput {
   @Field(() => PostalAddressInput, { nullable: true }) address?: PostalAddressInput | null;
   @Field(() => JSONObjectScalar, { nullable: true, description: 'Merged into the existing traits (top-level keys); null clears them.' }) traits?: Record<string, unknown> | null;
   @Field(() => String, { nullable: true, description: 'Which system sends this (default "api").' }) source?: string | null;
+  @Field(() => String, {
+    nullable: true,
+    description: 'Makes the call idempotent per source (README "One ingestion pipeline"): a retry answers the customer first written; the same key with other content is a CONFLICT.',
+  })
+  idempotencyKey?: string | null;
 }
 
 @InputType('CustomerFilter')

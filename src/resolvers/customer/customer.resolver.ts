@@ -8,7 +8,7 @@ import { expectGlobalId, expectGlobalOrRawId, fromGlobalId, toGlobalId } from '.
 import { selectsField, toConnection } from '../../schema/connection';
 import { checkFirst, decodeCursor, textArray } from '../../services/pagination';
 import { CustomerSortField, SortDirection, findCustomerByIdentifier, listCustomers } from '../../services/customer.service';
-import { upsertCustomer } from '../../ingestion/identify';
+import { upsertOne } from '../../ingestion/single';
 import { rightsOf } from '../../ingestion/rules';
 import { NO_FILTER, type SqlFilter } from '../../loaders/child-page.loader';
 import { CustomerFilter, CustomerOrderBy, UpsertCustomerInput } from './customer.inputs';
@@ -70,14 +70,10 @@ export class CustomerResolver {
 
   @Mutation(() => UpsertCustomerPayload, { description: 'Creates a customer or updates the one matching its id or identifiers.' })
   async upsertCustomer(@Arg('input', () => UpsertCustomerInput) input: UpsertCustomerInput, @Ctx() ctx: Context): Promise<UpsertCustomerPayload> {
-    const { id, ...rest } = input;
-    const result = await upsertCustomer(ctx.em, { ...rest, id: id ? expectGlobalId(id, 'Customer', 'input.id') : undefined }, writeAudit(ctx, 'upsertCustomer'), {
-      policy: ctx.config.mergePolicy,
-      keyring: ctx.config.pseudonymKeys,
-      // Self-service may not absorb another profile, nor learn whether someone else uses an e-mail or
-      // phone (rules.ts: mergeCustomers' and lookUpByIdentifier's grants).
-      allowMerge: rightsOf(ctx.viewer!).mayMerge,
-      revealOwners: rightsOf(ctx.viewer!).revealOwners,
+    // A batch of one through the ingestion core; self-service may not absorb another profile, nor learn
+    // whether someone else uses an e-mail or phone (rules.ts, enforced by the core).
+    const result = await upsertOne(ctx.em, input, writeAudit(ctx, 'upsertCustomer'), {
+      policy: ctx.config.mergePolicy, keyring: ctx.config.pseudonymKeys, rights: rightsOf(ctx.viewer!),
     });
     return {
       customer: result.customer, created: result.created, ignoredIdentifiers: result.ignored,

@@ -48,6 +48,7 @@ export class IngestInteractionInput {
 @InputType('IngestOrderInput')
 export class IngestOrderInput extends OrderFieldsInput {
   @Field(() => String, { nullable: true, description: 'Order number in the source system; default: the idempotency key.' }) externalId?: string | null;
+  @Field(() => String, { nullable: true, description: 'A code used at checkout, as in recordOrder: an offer code, else a campaign code.' }) promoCode?: string | null;
 }
 
 @InputType('IngestEventInput', { description: 'One event. Exactly the payload of its kind: profile (IDENTIFY), interaction or order.' })

@@ -19,6 +19,7 @@ export class IngestResolver {
       policy: ctx.config.mergePolicy,
       keyring: ctx.config.pseudonymKeys,
       rights: rightsOf(viewer),
+      path: ctx.ingestPath ?? 'ingestEvents',
       // As recordInteraction: a customer named by id that the caller may not see is not found.
       mayWriteTo: (ids: string[]) => accessibleCustomers(ctx, ids),
       audit: (em: EntityManager, customerIds: string[]) => auditWrites(em, viewer, ctx.requestId, 'ingestEvents', customerIds),

@@ -30,7 +30,7 @@ export class InteractionResolver {
   async recordInteraction(@Arg('input', () => RecordInteractionInput) input: RecordInteractionInput, @Ctx() ctx: Context): Promise<RecordInteractionPayload> {
     // A customer the caller may not see is not found, exactly as an unknown id (no existence oracle).
     await writableCustomerId(ctx, input.customerId, 'input.customerId');
-    const result = await recordInteraction(ctx.em, input, writeAudit(ctx, 'recordInteraction'), { policy: ctx.config.mergePolicy, rights: rightsOf(ctx.viewer!) });
+    const result = await recordInteraction(ctx.em, input, writeAudit(ctx, 'recordInteraction'), { policy: ctx.config.mergePolicy, keyring: ctx.config.pseudonymKeys, rights: rightsOf(ctx.viewer!) });
     // A replay stored nothing new: nothing to tell.
     if (!result.duplicate) publishActivity(ctx, 'Interaction', result.interaction);
     return result;
