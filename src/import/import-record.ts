@@ -1,6 +1,6 @@
 import type { CountryCode } from 'libphonenumber-js';
 import { IdentityKind, InteractionChannel, InteractionType, OrderChannel, OrderStatus } from '../entities/enums';
-import { DomainError } from '../errors/domain-error';
+import { DomainError, ErrorCode } from '../errors/domain-error';
 import { normalizeEmail, normalizeIdentifier, normalizePhone } from '../services/identity-normalizer';
 import { MAX_INT4, checkCurrency, checkJsonSize, checkLocale, checkNotFuture, cleanText } from '../services/validation';
 import { MAX_ORDER_LINES } from '../ingestion/orders';
@@ -27,6 +27,20 @@ export enum RejectCode {
   IDENTIFIER_CONFLICT = 'IDENTIFIER_CONFLICT',
   CONFLICTING_DUPLICATE = 'CONFLICTING_DUPLICATE',
   ORDER_LINE_REJECTED = 'ORDER_LINE_REJECTED',
+}
+
+/** The API's error code for a reason code (`errorCode` of the rejects file): what ingestEvents answers for the same event. */
+export function apiErrorCode(code: RejectCode): ErrorCode {
+  switch (code) {
+    case RejectCode.UNKNOWN_SKU:
+      return ErrorCode.NOT_FOUND;
+    case RejectCode.SUPPRESSED_IDENTIFIER:
+    case RejectCode.IDENTIFIER_CONFLICT:
+    case RejectCode.CONFLICTING_DUPLICATE:
+      return ErrorCode.CONFLICT;
+    default:
+      return ErrorCode.BAD_USER_INPUT;
+  }
 }
 
 export class RowError extends Error {
