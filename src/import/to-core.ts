@@ -63,7 +63,7 @@ export function rejectCode(kind: RecordKind, e: NonNullable<IngestEventResult['e
   if (e.reason === 'SUPPRESSED') return RejectCode.SUPPRESSED_IDENTIFIER;
   if (e.reason === 'BLOCKLISTED') return RejectCode.NO_IDENTIFIER;
   const field = fileField(kind, e.field) ?? '';
-  if (e.code === ErrorCode.NOT_FOUND && /sku|product/.test(field)) return RejectCode.UNKNOWN_SKU;
+  if (e.code === ErrorCode.NOT_FOUND && /sku|product|^lines\[\d+\]$/.test(field)) return RejectCode.UNKNOWN_SKU;
   if (e.code === ErrorCode.CONFLICT && /identit|identifier/.test(field)) return RejectCode.IDENTIFIER_CONFLICT;
   if (e.code === ErrorCode.CONFLICT) return RejectCode.CONFLICTING_DUPLICATE;
   if (/unit_price_minor$/.test(field) && / is required/.test(e.message)) return RejectCode.PRICE_REQUIRED;
@@ -101,7 +101,11 @@ export async function ingestRecords(em: EntityManager, records: StagedRecord[], 
       else if (res.status === IngestEventStatus.DUPLICATE) out.duplicates += physical.length;
       else {
         const e = res.error!;
-        for (const line of physical) out.rejected.push({ line, kind: r.kind, code: rejectCode(r.kind, e), errorCode: e.code, message: e.message, field: fileField(r.kind, e.field) });
+        const code = rejectCode(r.kind, e);
+        let field = fileField(r.kind, e.field);
+        // An order line not found is named by its sku in a file.
+        if (code === RejectCode.UNKNOWN_SKU && field && /^lines\[\d+\]$/.test(field)) field += '.sku';
+        for (const line of physical) out.rejected.push({ line, kind: r.kind, code, errorCode: e.code, message: e.message, field });
       }
     });
   }
