@@ -46,59 +46,87 @@ async function raw<T>(trx: Trx, sql: string, params: unknown[]): Promise<T[]> {
 
 interface Clean { rec: StagedRecord; id: string; customerId: string; productId: string | null; hash: string }
 
-export async function writeClean(em: EntityManager, records: StagedRecord[], products: ProductCache, opts: IngestOptions): Promise<FastOutcome> {
-  if (!records.some((r) => r.kind === RecordKind.INTERACTION)) return { written: 0, rest: records };
+/** What a window's records resolve to before its transaction: the fast-path candidates, with their customer, product and digest. */
+export interface WindowPlan {
+  records: StagedRecord[];
+  candidates: Clean[];
+}
+
+/**
+ * Reads without locking what the window's records resolve to (identifier owners, skus) and picks the
+ * candidates. Runs while the previous window is written: what changes meanwhile is caught by
+ * `writeClean`, which locks the customers and takes only active ones; an identity created meanwhile
+ * only sends its records to the core.
+ */
+export async function planWindow(em: EntityManager, records: StagedRecord[], products: ProductCache, opts: IngestOptions): Promise<WindowPlan> {
+  if (!records.some((r) => r.kind === RecordKind.INTERACTION)) return { records, candidates: [] };
+  const knex = em.getKnex();
+  const read = async <T>(sql: string, params: unknown[]) => ((await knex.raw(sql, params as Knex.RawBinding[])) as { rows: T[] }).rows;
+  // Owners of every identifier of the window: one indexed lookup.
+  const all = new Map<string, [string, string, string]>();
+  for (const r of records) for (const i of r.ids) all.set(idKey(...i), i);
+  const ids = [...all.values()];
+  const owners = new Map<string, string>();
+  for (const row of await read<{ k: string; ns: string; v: string; customer_id: string }>(
+    `select u.k, u.ns, u.v, i.customer_id from unnest(?::text[], ?::text[], ?::text[]) as u(k, ns, v)
+     join identities i on i.kind = u.k and i.namespace = u.ns and i.value = u.v`,
+    [textArray(ids.map((i) => i[0])), textArray(ids.map((i) => i[1])), textArray(ids.map((i) => i[2]))])) owners.set(idKey(row.k, row.ns, row.v), row.customer_id);
+  const unknownSkus = [...new Set(records.map((r) => (r.kind === RecordKind.INTERACTION ? r.sku : null)).filter((s): s is string => !!s && !products.has(s)))];
+  if (unknownSkus.length) {
+    for (const p of await read<{ sku: string; id: string }>(`select sku, id from products where sku = any(?::text[])`, [textArray(unknownSkus)])) products.set(p.sku, p.id);
+  }
+
+  // Keys named more than once in the window go to the core, which compares them in order.
+  const keyCount = new Map<string, number>();
+  for (const r of records) if (r.kind === RecordKind.INTERACTION) keyCount.set(idKey(r.source, r.eventId!, ''), (keyCount.get(idKey(r.source, r.eventId!, '')) ?? 0) + 1);
+  const ownerOf = (r: StagedRecord): string | null => {
+    const found = new Set(r.ids.map((i) => owners.get(idKey(...i)) ?? null));
+    const [only] = found;
+    return found.size === 1 && only ? only : null;
+  };
+  const candidates = new Map<StagedRecord, string>();
+  for (const r of records) {
+    if (r.kind !== RecordKind.INTERACTION || keyCount.get(idKey(r.source, r.eventId!, '')) !== 1 || (r.sku && !products.has(r.sku))) continue;
+    const owner = ownerOf(r);
+    if (owner) candidates.set(r, owner);
+  }
+  // Customers the core's records of this window name: theirs go to the core too.
+  const dirty = new Set<string>();
+  for (const r of records) if (!candidates.has(r)) for (const i of r.ids) { const o = owners.get(idKey(...i)); if (o) dirty.add(o); }
+  const clean: Clean[] = [];
+  for (const [rec, customerId] of candidates) {
+    if (dirty.has(customerId)) continue;
+    let hash: string;
+    try {
+      hash = eventContentHash(toEvent(rec), opts);
+    } catch (err) {
+      if (err instanceof DomainError) continue;
+      throw err;
+    }
+    clean.push({ rec, id: randomUUID(), customerId, productId: rec.sku ? products.get(rec.sku)! : null, hash });
+  }
+  return { records, candidates: clean };
+}
+
+export async function writeClean(em: EntityManager, plan: WindowPlan, opts: IngestOptions): Promise<FastOutcome> {
+  const { records } = plan;
+  if (!plan.candidates.length) return { written: 0, rest: records };
+  // IMPORT_TIMING=1: each step's time on stderr, to see where a window spends it.
+  const timing = process.env.IMPORT_TIMING === '1';
+  let t0 = performance.now();
+  const lap = (what: string) => {
+    if (!timing) return;
+    const t = performance.now();
+    process.stderr.write(`${(t - t0).toFixed(0).padStart(6)} ms  ${what}\n`);
+    t0 = t;
+  };
   return em.transactional(async (tem) => {
     const trx = tem.getTransactionContext<Trx>()!;
-    // Owners of every identifier of the window: one indexed lookup.
-    const all = new Map<string, [string, string, string]>();
-    for (const r of records) for (const i of r.ids) all.set(idKey(...i), i);
-    const ids = [...all.values()];
-    const owners = new Map<string, string>();
-    for (const row of await raw<{ k: string; ns: string; v: string; customer_id: string }>(trx,
-      `select u.k, u.ns, u.v, i.customer_id from unnest(?::text[], ?::text[], ?::text[]) as u(k, ns, v)
-       join identities i on i.kind = u.k and i.namespace = u.ns and i.value = u.v`,
-      [textArray(ids.map((i) => i[0])), textArray(ids.map((i) => i[1])), textArray(ids.map((i) => i[2]))])) owners.set(idKey(row.k, row.ns, row.v), row.customer_id);
-
-    const unknownSkus = [...new Set(records.map((r) => (r.kind === RecordKind.INTERACTION ? r.sku : null)).filter((s): s is string => !!s && !products.has(s)))];
-    if (unknownSkus.length) {
-      for (const p of await raw<{ sku: string; id: string }>(trx, `select sku, id from products where sku = any(?::text[])`, [textArray(unknownSkus)])) products.set(p.sku, p.id);
-    }
-
-    // Keys named more than once in the window go to the core, which compares them in order.
-    const keyCount = new Map<string, number>();
-    for (const r of records) if (r.kind === RecordKind.INTERACTION) keyCount.set(idKey(r.source, r.eventId!, ''), (keyCount.get(idKey(r.source, r.eventId!, '')) ?? 0) + 1);
-    const ownerOf = (r: StagedRecord): string | null => {
-      const found = new Set(r.ids.map((i) => owners.get(idKey(...i)) ?? null));
-      const [only] = found;
-      return found.size === 1 && only ? only : null;
-    };
-    let candidates = new Map<StagedRecord, string>();
-    for (const r of records) {
-      if (r.kind !== RecordKind.INTERACTION || keyCount.get(idKey(r.source, r.eventId!, '')) !== 1 || (r.sku && !products.has(r.sku))) continue;
-      const owner = ownerOf(r);
-      if (owner) candidates.set(r, owner);
-    }
-    // Customers the core's records of this window name: theirs go to the core too.
-    const dirty = new Set<string>();
-    for (const r of records) if (!candidates.has(r)) for (const i of r.ids) { const o = owners.get(idKey(...i)); if (o) dirty.add(o); }
-    candidates = new Map([...candidates].filter(([, o]) => !dirty.has(o)));
-    if (candidates.size) {
-      const active = new Set((await raw<{ id: string }>(trx,
-        `select id from customers where id = any(?::uuid[]) and status = 'active' order by id for key share`, [uuidArray([...new Set(candidates.values())])])).map((r) => r.id));
-      candidates = new Map([...candidates].filter(([, o]) => active.has(o)));
-    }
-    let clean: Clean[] = [];
-    for (const [rec, customerId] of candidates) {
-      let hash: string;
-      try {
-        hash = eventContentHash(toEvent(rec), opts);
-      } catch (err) {
-        if (err instanceof DomainError) continue;
-        throw err;
-      }
-      clean.push({ rec, id: randomUUID(), customerId, productId: rec.sku ? products.get(rec.sku)! : null, hash });
-    }
+    // As the core: FOR KEY SHARE waits for a merge or erasure in progress; only active customers are written to.
+    const active = new Set((await raw<{ id: string }>(trx,
+      `select id from customers where id = any(?::uuid[]) and status = 'active' order by id for key share`, [uuidArray([...new Set(plan.candidates.map((c) => c.customerId))])])).map((r) => r.id));
+    let clean = plan.candidates.filter((c) => active.has(c.customerId));
+    lap('customers locked');
     if (!clean.length) return { written: 0, rest: records };
 
     const conn = (await (trx as unknown as { client: { acquireConnection(): Promise<Client> } }).client.acquireConnection());
@@ -125,8 +153,10 @@ export async function writeClean(em: EntityManager, records: StagedRecord[], pro
     }
     if (!clean.length) return { written: 0, rest: records };
 
+    lap(`COPY of ${clean.length} interactions and ledger rows`);
     const customerIds = [...new Set(clean.map((c) => c.customerId))].sort();
     await afterRowsWritten(tem as EntityManager, { customerIds, interactions: clean.map((c) => ({ id: c.id, customerId: c.customerId })), orders: [] }, opts);
+    lap('afterRowsWritten');
     const seen = new Map<string, [string, string]>();
     for (const c of clean) {
       const s = seen.get(c.customerId);
@@ -142,6 +172,7 @@ export async function writeClean(em: EntityManager, records: StagedRecord[], pro
        from r join l on l.id = r.id where c.id = r.id`,
       [uuidArray([...seen.keys()]), textArray([...seen.values()].map((s) => s[0])), textArray([...seen.values()].map((s) => s[1]))],
     );
+    lap('first/last seen');
     const done = new Set(clean.map((c) => c.rec));
     return { written: clean.length, rest: records.filter((r) => !done.has(r)) };
   });

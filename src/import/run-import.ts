@@ -9,7 +9,7 @@ import { readCsv, readNdjson, type ByteCounter, type SourceRow } from './readers
 import type { Keyring } from '../auth/pseudonyms';
 import { startProgress, type ProgressState } from './progress';
 import { ingestRecords, type RejectRow } from './to-core';
-import { writeClean, type ProductCache } from './fast-path';
+import { planWindow, writeClean, type ProductCache, type WindowPlan } from './fast-path';
 import { initOrm } from '../db/orm';
 import { defaultPolicy } from '../ingestion/identify';
 import { OPERATOR_RIGHTS } from '../ingestion/rules';
@@ -115,7 +115,8 @@ export async function runImport(databaseUrl: string, opts: ImportOptions): Promi
     // Writes are audited as the API's are: one WRITE row per customer written, operation "import".
     audit: (em, customerIds) => auditWrites(em, null, requestId, 'import', customerIds),
   };
-  const orm = await initOrm(databaseUrl, { poolMax: 2 });
+  // One connection plans the next window while another writes this one (and the core's batches).
+  const orm = await initOrm(databaseUrl, { poolMax: 3 });
   await orm.em.getConnection().execute(`select 1`);
   const products: ProductCache = new Map();
   const progress = opts.progress === false ? undefined : startProgress(state, process.stderr, { plainEveryMs: opts.plainProgressEveryMs });
@@ -125,9 +126,9 @@ export async function runImport(databaseUrl: string, opts: ImportOptions): Promi
   let chain: Promise<void> = Promise.resolve();
   let pending: StagedRecord[] = [];
 
-  const write = async (records: StagedRecord[]) => {
+  const write = async (plan: WindowPlan) => {
     const em = orm.em.fork() as EntityManager;
-    const fast = await writeClean(em, records, products, ingest);
+    const fast = await writeClean(em, plan, ingest);
     totals.imported += fast.written;
     totals.copiedDirectly += fast.written;
     const core = await ingestRecords(em, fast.rest, ingest);
@@ -142,9 +143,12 @@ export async function runImport(databaseUrl: string, opts: ImportOptions): Promi
     if (!pending.length) return;
     const records = pending;
     pending = [];
+    // Planned (read-only lookups, digests) while the previous window is still being written.
+    const planned = planWindow(orm.em.fork() as EntityManager, records, products, ingest);
+    planned.catch(() => {});
     await chain;
     if (fatal) throw fatal;
-    chain = write(records).catch((err) => {
+    chain = planned.then(write).catch((err) => {
       fatal ??= err;
     });
   };
