@@ -22,12 +22,16 @@ import { randomUUID } from 'node:crypto';
 
 export type ImportFormat = 'ndjson' | 'csv';
 
+/** Records per window (--chunk-size): one fast-path transaction; two or three windows are in memory at once. */
+export const MAX_WINDOW = 25_000;
+
 export interface ImportOptions {
   file: string;
   format: ImportFormat;
   /** CSV: the one kind of record the file holds. */
   kind?: RecordKind;
   rejectsPath: string;
+  /** Records per window, at most MAX_WINDOW (the default). */
   chunkSize?: number;
   defaultSource?: string;
   defaultCountry?: CountryCode;
@@ -97,9 +101,7 @@ interface CsvOrderGroup {
  * written; windows commit one after the other, in file order. Memory holds at most two windows.
  */
 export async function runImport(databaseUrl: string, opts: ImportOptions): Promise<ImportSummary> {
-  const chunkSize = opts.chunkSize ?? 100_000;
-  // The core takes at most MAX_INGEST_EVENTS per call; a window is one fast-path transaction.
-  const windowSize = Math.min(chunkSize, 25_000);
+  const windowSize = Math.min(opts.chunkSize ?? MAX_WINDOW, MAX_WINDOW);
 
   const totalBytes = fs.statSync(opts.file).size;
   const counter: ByteCounter = { bytesRead: 0 };
