@@ -128,9 +128,13 @@ export async function runImport(databaseUrl: string, opts: ImportOptions): Promi
   let chain: Promise<void> = Promise.resolve();
   let pending: StagedRecord[] = [];
 
+  // Whether the last window sent records to the core (which may create people and identities the next
+  // window's early plan could not see yet): that plan is then made again, after the commit.
+  let coreWrote = false;
   const write = async (plan: WindowPlan) => {
     const em = orm.em.fork() as EntityManager;
     const fast = await writeClean(em, plan, ingest);
+    coreWrote = fast.rest.length > 0;
     totals.imported += fast.written;
     totals.copiedDirectly += fast.written;
     const core = await ingestRecords(em, fast.rest, ingest);
@@ -150,7 +154,8 @@ export async function runImport(databaseUrl: string, opts: ImportOptions): Promi
     planned.catch(() => {});
     await chain;
     if (fatal) throw fatal;
-    chain = planned.then(write).catch((err) => {
+    const plan = coreWrote ? planned.then(() => planWindow(orm.em.fork() as EntityManager, records, products, ingest)) : planned;
+    chain = plan.then(write).catch((err) => {
       fatal ??= err;
     });
   };
