@@ -23,7 +23,8 @@ interface Summary { read: number; imported: number; rejected: number; customersC
 
 function runCli(url: string, file: string): Promise<Summary> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--max-old-space-size=192', path.join(__dirname, '..', 'src', 'cli', 'import.js'), file, '--quiet', '--chunk-size', '25000', '--json'], {
+    // The CLI as `npx rapport import` runs it (src/cli/import.js only defines the command since the CLI has subcommands).
+    const child = spawn(process.execPath, ['--max-old-space-size=192', path.join(__dirname, '..', '..', 'bin', 'rapport.js'), 'import', file, '--quiet', '--chunk-size', '25000', '--json'], {
       env: { ...process.env, DATABASE_URL: url, LOG_LEVEL: 'warn' },
       stdio: ['ignore', 'pipe', 'inherit'],
     });

@@ -7,7 +7,7 @@ import { loadConfig } from '../config';
 import { upgradeLegacyDigests } from '../services/privacy.service';
 import { createLogger } from '../logger';
 import { RecordKind } from '../import/import-record';
-import { formatFromPath, runImport, type ImportFormat } from '../import/run-import';
+import { MAX_WINDOW, formatFromPath, runImport, type ImportFormat } from '../import/run-import';
 import { UsageError, type Command } from './command';
 
 const USAGE = `usage: npx rapport import FILE [options]      (also: npm run import -- FILE [options])
@@ -18,7 +18,7 @@ const USAGE = `usage: npx rapport import FILE [options]      (also: npm run impo
   --rejects PATH         rejected rows as NDJSON (default FILE.rejects.ndjson)
   --source NAME          source of rows that name none (default "import"); natural keys are (source, external id)
   --default-country CC   read phone numbers without a +country prefix in this country (ISO 3166 alpha-2)
-  --chunk-size N         rows staged and resolved per transaction (default 100000)
+  --chunk-size N         records per window: one fast-path transaction, then the core's batches (default and maximum 25000)
   --json                 print the summary as JSON on stdout
   --quiet                no progress on stderr
 
@@ -51,8 +51,8 @@ function parse(argv: string[]) {
   if (format === 'ndjson' && kind) throw new UsageError('--kind is for CSV; NDJSON rows name their own "type"');
   const country = values['default-country']?.toUpperCase();
   if (country && !isSupportedCountry(country)) throw new UsageError('--default-country must be an ISO 3166 alpha-2 code such as GB');
-  const chunkSize = values['chunk-size'] === undefined ? 100_000 : Number(values['chunk-size']);
-  if (!Number.isInteger(chunkSize) || chunkSize < 1 || chunkSize > 1_000_000) throw new UsageError('--chunk-size must be an integer from 1 to 1000000');
+  const chunkSize = values['chunk-size'] === undefined ? MAX_WINDOW : Number(values['chunk-size']);
+  if (!Number.isInteger(chunkSize) || chunkSize < 1 || chunkSize > MAX_WINDOW) throw new UsageError(`--chunk-size must be an integer from 1 to ${MAX_WINDOW}`);
   const source = values.source?.trim();
   if (source !== undefined && !/^.{1,64}$/.test(source)) throw new UsageError('--source must be 1 to 64 characters');
   return {

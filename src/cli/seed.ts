@@ -3,7 +3,7 @@ import { pipeline } from 'node:stream/promises';
 import { Client } from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
 import type { EntityManager, MikroORM } from '@mikro-orm/postgresql';
-import { esc } from '../import/staging';
+import { esc } from '../import/copy-text';
 import type { Logger } from '../logger';
 import { runAnalytics } from '../analytics/run';
 

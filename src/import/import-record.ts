@@ -1,6 +1,6 @@
 import type { CountryCode } from 'libphonenumber-js';
 import { IdentityKind, InteractionChannel, InteractionType, OrderChannel, OrderStatus } from '../entities/enums';
-import { DomainError } from '../errors/domain-error';
+import { DomainError, ErrorCode } from '../errors/domain-error';
 import { normalizeEmail, normalizeIdentifier, normalizePhone } from '../services/identity-normalizer';
 import { MAX_INT4, checkCurrency, checkJsonSize, checkLocale, checkNotFuture, cleanText } from '../services/validation';
 import { MAX_ORDER_LINES } from '../ingestion/orders';
@@ -27,6 +27,20 @@ export enum RejectCode {
   IDENTIFIER_CONFLICT = 'IDENTIFIER_CONFLICT',
   CONFLICTING_DUPLICATE = 'CONFLICTING_DUPLICATE',
   ORDER_LINE_REJECTED = 'ORDER_LINE_REJECTED',
+}
+
+/** The API's error code for a reason code (`errorCode` of the rejects file): what ingestEvents answers for the same event. */
+export function apiErrorCode(code: RejectCode): ErrorCode {
+  switch (code) {
+    case RejectCode.UNKNOWN_SKU:
+      return ErrorCode.NOT_FOUND;
+    case RejectCode.SUPPRESSED_IDENTIFIER:
+    case RejectCode.IDENTIFIER_CONFLICT:
+    case RejectCode.CONFLICTING_DUPLICATE:
+      return ErrorCode.CONFLICT;
+    default:
+      return ErrorCode.BAD_USER_INPUT;
+  }
 }
 
 export class RowError extends Error {
@@ -57,7 +71,11 @@ export interface StagedRecord {
   locale?: string | null;
   birthDate?: string | null;
   traits?: Record<string, unknown> | null;
+  /** A customer row's idempotency key (column idempotency_key), as upsertCustomer's; else its content digest. */
+  idempotencyKey?: string | null;
   externalId?: string | null;
+  /** An order's checkout code (column promo_code), as recordOrder's promoCode. */
+  promoCode?: string | null;
   at?: string | null;
   channel?: string | null;
   status?: string | null;
@@ -244,6 +262,7 @@ export function validateCustomer(row: RawRow, line: number, opts: ValidateOption
     locale: rawLocale === undefined ? null : apiCheck('locale', () => checkLocale(rawLocale)) ?? null,
     birthDate: birth ?? null,
     traits: jsonObject(row, 'traits') ?? null,
+    idempotencyKey: text(row, 'idempotency_key', 200) ?? null,
   };
 }
 
@@ -260,6 +279,7 @@ export function validateOrderHead(row: RawRow, line: number, opts: ValidateOptio
     status: enumValue(row, 'status', ENUM_VALUES.orderStatus, OrderStatus.PLACED),
     currency,
     discountMinor: int(row, 'discount_minor', 0, Number.MAX_SAFE_INTEGER) ?? 0,
+    promoCode: text(row, 'promo_code', 64) ?? null,
     lines: [],
   };
 }

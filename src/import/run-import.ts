@@ -1,25 +1,29 @@
 import fs from 'node:fs';
 import { once } from 'node:events';
-import { Client } from 'pg';
 import type { CountryCode } from 'libphonenumber-js';
 import {
-  RecordKind, RejectCode, RowError, parseKind, validateCustomer, validateInteraction, validateOrder, validateOrderHead, validateOrderLine,
+  RecordKind, RejectCode, RowError, apiErrorCode, parseKind, validateCustomer, validateInteraction, validateOrder, validateOrderHead, validateOrderLine,
   type RawRow, type StagedLine, type StagedRecord, type ValidateOptions,
 } from './import-record';
 import { readCsv, readNdjson, type ByteCounter, type SourceRow } from './readers';
-import { STAGE_DDL, StageWriter } from './staging';
 import type { Keyring } from '../auth/pseudonyms';
-import { resolveChunk, type ChunkOutcome, type RejectRow } from './resolve-chunk';
 import { startProgress, type ProgressState } from './progress';
-import { ingestDeferred } from './to-core';
+import { ingestRecords, type RejectRow } from './to-core';
+import { planWindow, writeClean, type ProductCache, type WindowPlan } from './fast-path';
 import { initOrm } from '../db/orm';
 import { defaultPolicy } from '../ingestion/identify';
+import { OPERATOR_RIGHTS } from '../ingestion/rules';
+import type { IngestOptions } from '../ingestion/core';
 import type { MergePolicy } from '../services/merge-policy';
-import type { MikroORM } from '@mikro-orm/core';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { MAX_ORDER_LINES } from '../ingestion/orders';
+import { auditWrites } from '../auth/audit';
+import { randomUUID } from 'node:crypto';
 
 export type ImportFormat = 'ndjson' | 'csv';
+
+/** Records per window (--chunk-size): one fast-path transaction; two or three windows are in memory at once. */
+export const MAX_WINDOW = 25_000;
 
 export interface ImportOptions {
   file: string;
@@ -27,6 +31,7 @@ export interface ImportOptions {
   /** CSV: the one kind of record the file holds. */
   kind?: RecordKind;
   rejectsPath: string;
+  /** Records per window, at most MAX_WINDOW (the default). */
   chunkSize?: number;
   defaultSource?: string;
   defaultCountry?: CountryCode;
@@ -45,6 +50,8 @@ export interface ImportSummary {
   duplicates: number;
   rejected: number;
   customersCreated: number;
+  /** Of `imported`, the records COPied straight into their tables (the fast path); the rest went through the ingestion core. */
+  copiedDirectly: number;
   chunks: number;
   seconds: number;
   rowsPerSecond: number;
@@ -65,10 +72,10 @@ class RejectsFile {
   constructor(readonly path: string) {
     this.out = fs.createWriteStream(path);
   }
-  async write(rows: Array<{ line: number; kind: string | null; code: string; message: string; field?: string | null }>): Promise<void> {
+  async write(rows: RejectRow[]): Promise<void> {
     if (!rows.length) return;
     this.count += rows.length;
-    const text = rows.map((r) => JSON.stringify({ line: r.line, kind: r.kind, code: r.code, message: r.message, field: r.field ?? null })).join('\n') + '\n';
+    const text = rows.map((r) => JSON.stringify({ line: r.line, kind: r.kind, code: r.code, errorCode: r.errorCode ?? apiErrorCode(r.code), message: r.message, field: r.field ?? null })).join('\n') + '\n';
     if (!this.out.write(text)) await once(this.out, 'drain');
   }
   async close(): Promise<void> {
@@ -86,87 +93,80 @@ interface CsvOrderGroup {
 }
 
 /**
- * Streams FILE into the database in chunks: rows are validated in JS with the API's normalisers,
- * copied into a TEMP staging table, and resolved set-based per chunk (resolve-chunk.ts). Two
- * connections take turns, so the next chunk is parsed and copied while the previous one resolves;
- * chunks still commit one after the other, in file order. Memory holds at most one batch of rows
- * per connection, whatever the file's size.
+ * Streams FILE into the database in windows of `chunkSize` records (README "Bulk import"): rows are
+ * validated in JS with the API's normalisers; per window, the records that resolve cleanly are COPied
+ * straight into their tables (fast-path.ts) and the others go through the ingestion core
+ * (to-core.ts), which merges by MERGE_POLICY, records provenance and answers replays and conflicts as
+ * for every other write path. The next window is read and validated while the previous one is
+ * written; windows commit one after the other, in file order. Memory holds at most two windows.
  */
 export async function runImport(databaseUrl: string, opts: ImportOptions): Promise<ImportSummary> {
-  const chunkSize = opts.chunkSize ?? 100_000;
+  const windowSize = Math.min(opts.chunkSize ?? MAX_WINDOW, MAX_WINDOW);
 
   const totalBytes = fs.statSync(opts.file).size;
   const counter: ByteCounter = { bytesRead: 0 };
   const state: ProgressState = { rowsRead: 0, bytesRead: 0, totalBytes, startedAt: Date.now() };
   const rejects = new RejectsFile(opts.rejectsPath);
-  const totals = { imported: 0, duplicates: 0, rejected: 0, customersCreated: 0, chunks: 0 };
+  const totals = { imported: 0, duplicates: 0, rejected: 0, customersCreated: 0, copiedDirectly: 0, chunks: 0 };
 
   const policy = opts.policy ?? defaultPolicy();
   const vopts: ValidateOptions = { defaultSource: opts.defaultSource ?? 'import', defaultCountry: opts.defaultCountry, policy };
-  // Opened on the first record the set-based path defers to the ingestion core (most files have none).
-  let orm: MikroORM | undefined;
-  const slots: Array<{ client: Client; busy: Promise<void> }> = [];
-  for (let i = 0; i < 2; i++) {
-    const client = new Client({ connectionString: databaseUrl, application_name: 'rapport-import' });
-    await client.connect();
-    await client.query(`set synchronous_commit = off`);
-    await client.query(STAGE_DDL);
-    slots.push({ client, busy: Promise.resolve() });
-  }
+  const requestId = `import:${randomUUID()}`;
+  const ingest: IngestOptions = {
+    policy, keyring: opts.keyring, rights: OPERATOR_RIGHTS, keyOptional: true, path: 'import',
+    // Writes are audited as the API's are: one WRITE row per customer written, operation "import".
+    audit: (em, customerIds) => auditWrites(em, null, requestId, 'import', customerIds),
+  };
+  // One connection plans the next window while another writes this one (and the core's batches).
+  const orm = await initOrm(databaseUrl, { poolMax: 3 });
+  await orm.em.getConnection().execute(`select 1`);
+  const products: ProductCache = new Map();
   const progress = opts.progress === false ? undefined : startProgress(state, process.stderr, { plainEveryMs: opts.plainProgressEveryMs });
   const syncProgress = setInterval(() => (state.bytesRead = counter.bytesRead), 100);
 
   let fatal: unknown;
   let chain: Promise<void> = Promise.resolve();
-  let slot = 0;
-  let writer: StageWriter | undefined;
+  let pending: StagedRecord[] = [];
 
-  const add = (o: ChunkOutcome) => {
-    totals.imported += o.imported;
-    totals.duplicates += o.duplicates;
-    totals.rejected += o.rejected;
-    totals.customersCreated += o.customersCreated;
+  // Whether the last window sent records to the core (which may create people and identities the next
+  // window's early plan could not see yet): that plan is then made again, after the commit.
+  let coreWrote = false;
+  const write = async (plan: WindowPlan) => {
+    const em = orm.em.fork() as EntityManager;
+    const fast = await writeClean(em, plan, ingest);
+    coreWrote = fast.rest.length > 0;
+    totals.imported += fast.written;
+    totals.copiedDirectly += fast.written;
+    const core = await ingestRecords(em, fast.rest, ingest);
+    totals.imported += core.imported;
+    totals.duplicates += core.duplicates;
+    totals.rejected += core.rejected.length;
+    totals.customersCreated += core.customersCreated;
     totals.chunks++;
+    await rejects.write(core.rejected);
   };
-  const sqlRejects = (rows: RejectRow[]) => rejects.write(rows);
   const endChunk = async () => {
-    if (!writer) return;
-    const w = writer;
-    writer = undefined;
-    await w.end();
-    const s = slots[slot];
-    chain = chain
-      .then(async () => {
-        if (fatal) return;
-        const o = await resolveChunk(s.client, sqlRejects, opts.keyring);
-        add(o);
-        if (!o.deferred.length) return;
-        orm ??= await initOrm(databaseUrl, { poolMax: 1 });
-        const c = await ingestDeferred(orm.em as EntityManager, o.deferred, policy, opts.keyring);
-        totals.imported += c.imported;
-        totals.duplicates += c.duplicates;
-        totals.rejected += c.rejected.length;
-        await rejects.write(c.rejected);
-      })
-      .catch((err) => {
-        fatal ??= err;
-      });
-    s.busy = chain;
-    slot ^= 1;
+    if (!pending.length) return;
+    const records = pending;
+    pending = [];
+    // Planned (read-only lookups, digests) while the previous window is still being written.
+    const planned = planWindow(orm.em.fork() as EntityManager, records, products, ingest);
+    planned.catch(() => {});
+    await chain;
+    if (fatal) throw fatal;
+    const plan = coreWrote ? planned.then(() => planWindow(orm.em.fork() as EntityManager, records, products, ingest)) : planned;
+    chain = plan.then(write).catch((err) => {
+      fatal ??= err;
+    });
   };
   const stage = async (r: StagedRecord) => {
-    if (!writer) {
-      await slots[slot].busy;
-      if (fatal) throw fatal;
-      writer = new StageWriter(slots[slot].client);
-    }
-    await writer.write(r);
-    if (writer.rows >= chunkSize) await endChunk();
+    pending.push(r);
+    if (pending.length >= windowSize) await endChunk();
   };
   const reject = async (line: number, kind: string | null, err: unknown) => {
     if (!(err instanceof RowError)) throw err;
     totals.rejected++;
-    await rejects.write([{ line, kind, code: err.code, message: err.message, field: err.field }]);
+    await rejects.write([{ line, kind, code: err.code, message: err.message, field: err.field ?? null }]);
   };
 
   // CSV orders: consecutive rows with the same (source, external_id) are the lines of one order.
@@ -248,8 +248,7 @@ export async function runImport(databaseUrl: string, opts: ImportOptions): Promi
     state.bytesRead = counter.bytesRead;
     progress?.stop();
     await chain.catch(() => {});
-    for (const s of slots) await s.client.end().catch(() => {});
-    await orm?.close();
+    await orm.close();
     await rejects.close();
   }
   const seconds = (Date.now() - started) / 1000;
@@ -260,6 +259,7 @@ export async function runImport(databaseUrl: string, opts: ImportOptions): Promi
     duplicates: totals.duplicates,
     rejected: totals.rejected,
     customersCreated: totals.customersCreated,
+    copiedDirectly: totals.copiedDirectly,
     chunks: totals.chunks,
     seconds: Number(seconds.toFixed(3)),
     rowsPerSecond: Math.round(state.rowsRead / Math.max(seconds, 0.001)),

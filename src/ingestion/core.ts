@@ -132,7 +132,7 @@ export interface WrittenRows {
  * the outbox events of #15 (one per row in `rows`) when they land. A rolled-back attempt (retry) runs
  * it again with that attempt's rows only.
  */
-async function afterRowsWritten(em: EntityManager, rows: WrittenRows, opts: IngestOptions): Promise<void> {
+export async function afterRowsWritten(em: EntityManager, rows: WrittenRows, opts: IngestOptions): Promise<void> {
   if (rows.customerIds.length) await opts.audit?.(em, rows.customerIds);
 }
 
@@ -140,6 +140,8 @@ export interface IngestOutcome {
   results: IngestEventResult[];
   /** Rows created, for live subscribers (published by the caller after commit). */
   created: Array<{ kind: 'Interaction' | 'Order'; id: string; customerId: string }>;
+  /** Customers this call created (new people), for adapters that count them (the import's summary). */
+  customersCreated: number;
   attempts: number;
 }
 
@@ -280,6 +282,15 @@ function prepare(e: IngestEventData, index: number, opts: IngestOptions): Prepar
   return p;
 }
 
+/**
+ * The content digest the core compares a replayed key against (ingest_events.content_hash), for an
+ * adapter that writes rows itself on a fast path (the import's direct COPY) and must ledger them as
+ * the core would. Throws the DomainError the core would reject the event with.
+ */
+export function eventContentHash(e: IngestEventData, opts: Pick<IngestOptions, 'policy' | 'rights' | 'keyOptional'>): string {
+  return prepare(e, 0, opts as IngestOptions).hash;
+}
+
 /** An error of the order checks shared with recordOrder, its field put under the event's `order`. */
 function underOrder(err: DomainError): DomainError {
   return typeof err.details.field === 'string' ? new DomainError(err.code, err.message, { ...err.details, field: `order.${err.details.field}` }) : err;
@@ -326,6 +337,7 @@ export async function ingestEvents(em: EntityManager, events: IngestEventData[],
 
   let attempts = 0;
   let created: IngestOutcome['created'] = [];
+  let customersCreated = 0;
   if (prepared.length) {
     for (;;) {
       attempts++;
@@ -337,6 +349,7 @@ export async function ingestEvents(em: EntityManager, events: IngestEventData[],
         });
         for (const run of runs) for (const [i, o] of run.outcomes) outcomes.set(i, o);
         created = runs.flatMap((r) => r.created);
+        customersCreated = runs.reduce((n, r) => n + r.customersCreated, 0);
         break;
       } catch (err) {
         if (attempts >= MAX_ATTEMPTS || !isRetryable(err)) throw err;
@@ -353,7 +366,7 @@ export async function ingestEvents(em: EntityManager, events: IngestEventData[],
     return { index, idempotencyKey: cleanKey(e.idempotencyKey), ...o };
   });
   countIngestion(opts.path ?? 'ingestEvents', results, attempts);
-  return { results, created, attempts };
+  return { results, created, customersCreated, attempts };
 }
 
 /**
@@ -382,8 +395,9 @@ function cleanKey(k: string | null | undefined): string | null {
 }
 
 /** One attempt at the batch, inside its transaction. Returns the outcome of every prepared event. */
-async function processBatch(em: EntityManager, prepared: Prepared[], opts: IngestOptions): Promise<{ outcomes: Map<number, Outcome>; created: IngestOutcome['created'] }> {
+async function processBatch(em: EntityManager, prepared: Prepared[], opts: IngestOptions): Promise<{ outcomes: Map<number, Outcome>; created: IngestOutcome['created']; customersCreated: number }> {
   const outcomes = new Map<number, Outcome>();
+  let customersCreated = 0;
   const reject = (p: Prepared, err: DomainError) => outcomes.set(p.index, rejected(errorOf(err, p.index), err));
   const written = new Set<string>();
 
@@ -439,6 +453,7 @@ async function processBatch(em: EntityManager, prepared: Prepared[], opts: Inges
       const id = p.customerId ? current.get(p.customerId) : undefined;
       if (p.customerId && !id) throw new DomainError(ErrorCode.NOT_FOUND, 'customer not found', { field: 'customerId' });
       const r = await upsertCustomer(em, { ...p.profile, id, identities: p.rawIdentifiers, source: p.source }, collect, upsertOptions);
+      if (r.created) customersCreated++;
       outcomes.set(p.index, {
         status: IngestEventStatus.ACCEPTED, customerId: r.customer.id, interactionId: null, orderId: null, error: null,
         identified: { created: r.created, mergedIds: r.mergedIds, ignored: r.ignored },
@@ -472,12 +487,17 @@ async function processBatch(em: EntityManager, prepared: Prepared[], opts: Inges
       else if (owners.size === 1) unknown.push(p);
       else slow.push(p);
     }
-    if (unknown.length) slow.push(...(await createNewPeople(em, unknown, opts.policy, opts.keyring ?? defaultKeyring(), target, collect)));
+    if (unknown.length) {
+      const before = new Set(target.values());
+      slow.push(...(await createNewPeople(em, unknown, opts.policy, opts.keyring ?? defaultKeyring(), target, collect)));
+      customersCreated += new Set([...target.values()].filter((id) => !before.has(id))).size;
+    }
     slow.sort((a, b) => a.index - b.index);
   }
   for (const p of slow) {
     try {
       const r = await upsertCustomer(em, { identities: p.rawIdentifiers, source: p.source }, collect, upsertOptions);
+      if (r.created) customersCreated++;
       target.set(p.index, r.customer.id);
     } catch (err) {
       if (!(err instanceof DomainError)) throw err;
@@ -661,7 +681,7 @@ async function processBatch(em: EntityManager, prepared: Prepared[], opts: Inges
       [JSON.stringify([...seen].map(([id, s]) => ({ id, first_at: new Date(s.first).toISOString(), last_at: new Date(s.last).toISOString() })))],
     );
   }
-  return { outcomes, created: createdRows };
+  return { outcomes, created: createdRows, customersCreated };
 }
 
 /**
