@@ -17,7 +17,7 @@ export const SCOPES = {
   // expectations (no schema building, no I/O: seconds per mutant).
   policy: {
     mutate: ['src/auth/policy.ts', 'src/auth/policy-doc.ts'],
-    tests: ['tests/unit/policy.test.ts', 'tests/authz/access-expectations.test.ts', 'tests/authz/policy-files.test.ts'],
+    tests: ['tests/unit/policy.test.ts'],
     db: false,
   },
   // Access decisions, tokens, pseudonyms and the permission layer, at unit level. The rule tree is built

@@ -3,21 +3,62 @@ import {
   METRICS_FILTER_ROLES, PII_FIELDS, PII_FILTER_ROLES, PROFILING_OBJECTION, Scope, holdsGrant, profilingObjectionSql,
   type FieldPolicy, type Grant,
 } from '../../src/auth/policy';
+import fs from 'node:fs';
+import path from 'node:path';
+import { MUTATION_POLICY, QUERY_POLICY, SUBSCRIPTION_POLICY, TYPE_POLICY } from '../../src/auth/policy';
+import { policyMarkdown } from '../../src/auth/policy-doc';
 import { Role } from '../../src/auth/viewer';
-import { EXPECTED_ACTIONS, EXPECTED_EVENTS, type ExpectedAccess } from '../authz/access-expectations';
+import {
+  EXPECTED_ACTIONS, EXPECTED_EVENTS, EXPECTED_MUTATIONS, EXPECTED_QUERIES, EXPECTED_SUBSCRIPTIONS, EXPECTED_TYPES, type ExpectedAccess, type ExpectedGrant,
+} from '../authz/access-expectations';
 
 /**
  * The parts of the policy table (src/auth/policy.ts) that no field rule shows: webhook events, write
  * actions, audited fields, argument limits, the profiling objection. Field and root grants are
- * compared with the reviewed expectations by tests/authz/access-expectations.test.ts. Kept free of
- * schema building and I/O: the mutation scope `policy` runs it for every mutant of the table.
+ * compared with the reviewed expectations, field by field, by tests/authz/access-expectations.test.ts
+ * (against the rule tree and the served schema too); the table-only part of that comparison is
+ * repeated here. Kept free of schema building and I/O: the mutation scope `policy` runs this one file
+ * for every mutant of the table, which is module-level data.
  */
+
+/** A policy-table grant in the expectation file's terms (consent needs named by their channels). */
+function asExpected(grant: Grant): ExpectedGrant {
+  if (grant === true) return true;
+  if ('scope' in grant) return { scope: grant.scope };
+  const pairs = grant.consent.anyOf.map((n) => `${n.purpose}/${n.channel}`).sort().join(' ');
+  const names: Record<string, 'email' | 'phone' | 'any-contact'> = {
+    'email_marketing/email': 'email',
+    'phone_marketing/phone sms_marketing/sms': 'phone',
+    'email_marketing/email phone_marketing/phone sms_marketing/sms': 'any-contact',
+  };
+  return { consent: names[pairs] ?? (`unexpected consent need ${pairs}` as never) };
+}
+const asExpectedAccess = (p: FieldPolicy): ExpectedAccess => Object.fromEntries(Object.entries(p).map(([r, g]) => [r, asExpected(g as Grant)]));
+const table = (t: Record<string, FieldPolicy>) => Object.fromEntries(Object.entries(t).map(([f, p]) => [f, asExpectedAccess(p)]));
+
+describe('the policy table grants exactly what the reviewed expectations state', () => {
+  it('root fields', () => {
+    expect(table(QUERY_POLICY)).toEqual(EXPECTED_QUERIES);
+    expect(table(MUTATION_POLICY)).toEqual(EXPECTED_MUTATIONS);
+    expect(table(SUBSCRIPTION_POLICY)).toEqual(EXPECTED_SUBSCRIPTIONS);
+  });
+
+  it('fields of every type the table names', () => {
+    const fieldByField = Object.fromEntries(Object.entries(EXPECTED_TYPES).filter(([, e]) => typeof e === 'object'));
+    expect(Object.fromEntries(Object.entries(TYPE_POLICY).map(([t, fields]) => [t, table(fields)]))).toEqual(fieldByField);
+  });
+
+  it("the README's policy table is generated from it (npm run policy:doc)", () => {
+    const readme = fs.readFileSync(path.join(__dirname, '..', '..', 'README.md'), 'utf8');
+    const start = readme.indexOf('<!-- policy:start -->') + '<!-- policy:start -->'.length;
+    expect(readme.slice(start, readme.indexOf('<!-- policy:end -->')).trim()).toBe(policyMarkdown());
+  });
+});
 describe('the policy table beyond fields (policy.ts)', () => {
-  const inFileTerms = (p: FieldPolicy): ExpectedAccess => Object.fromEntries(Object.entries(p).map(([r, g]) => [r, g === true ? true : 'scope' in (g as object) ? { scope: (g as { scope: string }).scope } : g])) as ExpectedAccess;
 
   it('webhook events and write actions grant what the reviewed expectations state', () => {
-    expect(Object.fromEntries(Object.entries(EVENT_POLICY).map(([e, p]) => [e, inFileTerms(p)]))).toEqual(EXPECTED_EVENTS);
-    expect(Object.fromEntries(Object.entries(ACTION_POLICY).map(([e, p]) => [e, inFileTerms(p)]))).toEqual(EXPECTED_ACTIONS);
+    expect(Object.fromEntries(Object.entries(EVENT_POLICY).map(([e, p]) => [e, asExpectedAccess(p)]))).toEqual(EXPECTED_EVENTS);
+    expect(Object.fromEntries(Object.entries(ACTION_POLICY).map(([e, p]) => [e, asExpectedAccess(p)]))).toEqual(EXPECTED_ACTIONS);
   });
 
   it('holdsGrant: a listed role, a partner holding the scope; never a consent grant or an unlisted role', () => {
