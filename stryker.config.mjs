@@ -26,7 +26,7 @@ export const SCOPES = {
   // What each role may see is still proven on the served schema over HTTP by the authz suite.
   auth: {
     mutate: ['src/auth/**/*.ts', '!src/auth/policy.ts', '!src/auth/policy-doc.ts', '!src/auth/api-keys.ts', '!src/auth/audit.ts', 'src/schema/permissions.ts'],
-    tests: ['tests/unit/auth.test.ts', 'tests/authz/verdict-now.test.ts', 'tests/authz/access-expectations.test.ts', 'tests/authz/policy-files.test.ts'],
+    tests: ['tests/unit/auth.test.ts', 'tests/unit/permissions.test.ts', 'tests/authz/verdict-now.test.ts'],
     db: false,
     ignoreStatic: true,
   },
