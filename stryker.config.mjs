@@ -20,13 +20,21 @@ export const SCOPES = {
     tests: ['tests/unit/policy.test.ts'],
     db: false,
   },
-  // Access decisions, tokens, pseudonyms and the permission layer, at unit level. The rule tree is built
-  // at module load (static mutants, each would rerun the whole scope with a schema build): those are
-  // ignored here, and the rule tree's content is the `policy` scope's snapshot and expectation tests.
-  // What each role may see is still proven on the served schema over HTTP by the authz suite.
+  // Access decisions, tokens, pseudonyms and authentication, at unit level. The jest runner loads every
+  // test file of a scope for every mutant (it filters tests by name), so a scope keeps to files whose
+  // imports are light: the permission layer's tests build the whole schema and have their own scope.
   auth: {
-    mutate: ['src/auth/**/*.ts', '!src/auth/policy.ts', '!src/auth/policy-doc.ts', '!src/auth/api-keys.ts', '!src/auth/audit.ts', 'src/schema/permissions.ts'],
-    tests: ['tests/unit/auth.test.ts', 'tests/unit/permissions.test.ts', 'tests/authz/verdict-now.test.ts'],
+    mutate: ['src/auth/**/*.ts', '!src/auth/policy.ts', '!src/auth/policy-doc.ts', '!src/auth/api-keys.ts', '!src/auth/audit.ts'],
+    tests: ['tests/unit/auth.test.ts'],
+    db: false,
+  },
+  // The permission layer. Its rule tree is built at module load (static mutants, each would rerun the
+  // whole scope with a schema build): those are ignored here; the tree's content is what the `policy`
+  // scope's expectation test and tests/authz/policy-files.test.ts's snapshot check.
+  // What each role may see is still proven on the served schema over HTTP by the authz suite.
+  permissions: {
+    mutate: ['src/schema/permissions.ts'],
+    tests: ['tests/unit/permissions.test.ts', 'tests/authz/verdict-now.test.ts'],
     db: false,
     ignoreStatic: true,
   },
