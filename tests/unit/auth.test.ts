@@ -204,9 +204,11 @@ describe('bearer tokens (jwt.ts)', () => {
   describe('keys from a JWKS URL', () => {
     let server: http.Server;
     let url: string;
+    // One RSA key serves RS256 and PS256 (listed twice, by algorithm): RSA key generation is slow.
+    const rsa = generateKeyPairSync('rsa', { modulusLength: 2048 });
     const pairs = {
-      RS256: generateKeyPairSync('rsa', { modulusLength: 2048 }),
-      PS256: generateKeyPairSync('rsa', { modulusLength: 2048 }),
+      RS256: rsa,
+      PS256: rsa,
       ES256: generateKeyPairSync('ec', { namedCurve: 'P-256' }),
       EdDSA: generateKeyPairSync('ed25519'),
     };
