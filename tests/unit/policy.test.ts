@@ -1,6 +1,6 @@
 import {
   ACTION_POLICY, CUSTOMER_OWNED_TYPES, EMAIL_CONSENT, EVENT_POLICY, FEDERATION_QUERY_POLICY, FEDERATION_TYPE_POLICY,
-  METRICS_FILTER_ROLES, PII_FIELDS, PII_FILTER_ROLES, PROFILING_OBJECTION, Scope, holdsGrant, profilingObjectionSql,
+  METRICS_FILTER_ROLES, PII_FIELDS, PII_FILTER_ROLES, PROFILING_OBJECTION, Scope, THIRD_PARTY_SHARING, holdsGrant, profilingObjectionSql,
   type FieldPolicy, type Grant,
 } from '../../src/auth/policy';
 import fs from 'node:fs';
@@ -69,6 +69,12 @@ describe('the policy table beyond fields (policy.ts)', () => {
     expect(holdsGrant(p, { role: Role.PARTNER, scopes: [Scope.CUSTOMERS_READ, Scope.ORDERS_READ] })).toBe(true);
     expect(holdsGrant(p, { role: Role.PARTNER, scopes: [Scope.CUSTOMERS_READ] })).toBe(false);
     expect(holdsGrant(p, { role: Role.PARTNER })).toBe(false);
+    // A key's scopes grant nothing where the policy does not list partners at all.
+    expect(holdsGrant({ [Role.ADMIN]: true }, { role: Role.PARTNER, scopes: [Scope.ORDERS_READ] })).toBe(false);
+  });
+
+  it('what a partner needs before seeing anything of a customer', () => {
+    expect(THIRD_PARTY_SHARING).toEqual({ purpose: 'third_party_sharing', channel: 'any' });
   });
 
   it('the profiling objection: denied or withdrawn PROFILING consent, and the model columns it hides', () => {
