@@ -103,7 +103,7 @@ describe('object-level access (access.ts)', () => {
 
   it('visibleOrNull answers null for a missing or invisible object, the object otherwise', async () => {
     const obj = { customer: A };
-    expect(await visibleOrNull(ctxWith(customerA).ctx, null, () => A)).toBeNull();
+    expect(await visibleOrNull(ctxWith(customerA).ctx, null as { customer: string } | null, (o) => o.customer)).toBeNull();
     expect(await visibleOrNull(ctxWith(customerA).ctx, obj, (o) => o.customer)).toBe(obj);
     expect(await visibleOrNull(ctxWith(customerA).ctx, { customer: B }, (o) => o.customer)).toBeNull();
     const product = { name: 'no customer' };
@@ -314,6 +314,22 @@ describe('keyed pseudonyms (pseudonyms.ts)', () => {
     expect(() => parsePseudonymKeys(`${k32} ${k32}`, false)).toThrow('PSEUDONYM_KEYS lists a key twice');
     expect(() => parsePseudonymKeys(`${k32},${DEV_PSEUDONYM_KEY}`, true)).toThrow('PSEUDONYM_KEYS: the development key may not be used in production');
     expect(parsePseudonymKeys(DEV_PSEUDONYM_KEY, false)).toEqual([DEV_PSEUDONYM_KEY]);
+  });
+
+  it('in production the environment keyring needs PSEUDONYM_KEYS', () => {
+    const saved = { env: process.env.NODE_ENV, keys: process.env.PSEUDONYM_KEYS };
+    try {
+      process.env.NODE_ENV = 'production';
+      delete process.env.PSEUDONYM_KEYS;
+      jest.isolateModules(() => {
+        const fresh = jest.requireActual<typeof import('../../src/auth/pseudonyms')>('../../src/auth/pseudonyms');
+        expect(() => fresh.defaultKeyring()).toThrow('set PSEUDONYM_KEYS in production (README "Configuration")');
+      });
+    } finally {
+      process.env.NODE_ENV = saved.env;
+      if (saved.keys === undefined) delete process.env.PSEUDONYM_KEYS;
+      else process.env.PSEUDONYM_KEYS = saved.keys;
+    }
   });
 
   it('the environment keyring is built once', () => {
