@@ -265,3 +265,23 @@ export const GRANT_INVARIANTS: Array<{ why: string; check: (type: string, field:
   },
   { why: 'only marketing grants depend on consent', check: (_t, _f, r, g) => r === 'marketing' || !(typeof g === 'object' && 'consent' in g) },
 ];
+
+// ---- Webhook events and write actions (who may receive / do them): compared with EVENT_POLICY and
+// ACTION_POLICY by tests/unit/auth.test.ts. Events about data need that data's scope; computed metrics
+// (segments, lifecycle) go to admin endpoints only.
+export const EXPECTED_EVENTS: Record<string, ExpectedAccess> = {
+  ...fields(['customer.created', 'customer.updated', 'customer.merged', 'customer.unmerged', 'customer.erased', 'consent.changed'], { admin: true, partner: { scope: 'customers:read' } }),
+  'order.recorded': { admin: true, partner: { scope: 'orders:read' } },
+  'interaction.recorded': { admin: true, partner: { scope: 'interactions:read' } },
+  'offer.responded': { admin: true, partner: { scope: 'interactions:read' } },
+  'feedback.recorded': { admin: true, partner: { scope: 'feedback:read' } },
+  'feedback.status_changed': { admin: true, partner: { scope: 'feedback:read' } },
+  ...fields(['segment.entered', 'segment.exited', 'lifecycle.changed'], only('admin')),
+};
+export const EXPECTED_ACTIONS: Record<string, ExpectedAccess> = {
+  // The identifier oracle: as customerByIdentifier.
+  lookUpByIdentifier: { ...only('admin', 'support'), partner: { scope: 'customers:contact' } },
+  // Linking identifiers changes the identity graph: never a partner.
+  linkIdentifiers: PERSONAL,
+};
+// ---- end events and actions

@@ -60,7 +60,10 @@ describe.each(operations.map((o) => [`${label(o.e)} ${o.op.operation} ${o.name}`
     });
     const body = (await res.json()) as { errors?: unknown[]; data?: unknown };
     expect({ status: res.status, errors: body.errors }).toEqual({ status: 200, errors: undefined });
-    expect(body.data).toBeTruthy();
+    // Every root field the operation selects is answered (a value or null, never missing).
+    const rootKeys = op.selectionSet.selections.flatMap((s) => (s.kind === Kind.FIELD ? [s.alias?.value ?? s.name.value] : []));
+    expect(rootKeys.length).toBeGreaterThan(0);
+    expect(Object.keys(body.data as object)).toEqual(expect.arrayContaining(rootKeys));
   });
 });
 
