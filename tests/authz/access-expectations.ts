@@ -277,6 +277,9 @@ export const EXPECTED_EVENTS: Record<string, ExpectedAccess> = {
   'feedback.recorded': { admin: true, partner: { scope: 'feedback:read' } },
   'feedback.status_changed': { admin: true, partner: { scope: 'feedback:read' } },
   ...fields(['segment.entered', 'segment.exited', 'lifecycle.changed'], only('admin')),
+  // A trigger's own delivery (ids only) to its one endpoint; a partner's endpoint may be the target only of
+  // conditions whose events its key already receives, and needs the profile scope like customer.* events.
+  'trigger.fired': { admin: true, partner: { scope: 'customers:read' } },
 };
 export const EXPECTED_ACTIONS: Record<string, ExpectedAccess> = {
   // The identifier oracle: as customerByIdentifier.

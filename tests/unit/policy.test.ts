@@ -91,7 +91,8 @@ describe('the policy table beyond fields (policy.ts)', () => {
       Feedback: ['text'], Interaction: ['properties'], CustomerPreferences: ['stated'],
     });
     expect([...CUSTOMER_OWNED_TYPES].sort()).toEqual(['ConsentRecord', 'Customer', 'CustomerConsents', 'CustomerMerge', 'CustomerPreferences', 'CustomerRecommendations', 'Feedback',
-      'Identity', 'InferredPreference', 'InferredPreferences', 'Interaction', 'NextBestOffer', 'Order', 'OrderLine', 'Recommendation', 'StatedPreference']);
+      'Identity', 'InferredPreference', 'InferredPreferences', 'Interaction', 'LifecycleStageChange', 'NextBestOffer', 'Order', 'OrderLine', 'Recommendation',
+      'SegmentMember', 'SegmentMembershipChange', 'StatedPreference', 'SupportTask', 'TriggerFiring']);
     expect(PII_FILTER_ROLES).toEqual(['admin', 'support']);
     expect(METRICS_FILTER_ROLES).toEqual(['admin', 'support', 'marketing', 'analyst']);
     expect(Object.values(Scope).sort()).toEqual(['customers:contact', 'customers:read', 'events:write', 'feedback:read', 'interactions:read', 'orders:read']);
