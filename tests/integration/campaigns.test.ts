@@ -207,8 +207,14 @@ describe('a holdout campaign with a planted uplift, end to end through GraphQL a
     expect(got.uplift.high).toBeCloseTo(expected.uplift!.high, 10);
     expect(got.revenuePerCustomerUplift.estimate).toBeCloseTo(expected.revenuePerCustomerUplift!.estimate, 6);
     expect(got.incrementalRevenueMinor.estimate).toBeCloseTo(expected.incrementalRevenueMinor!.estimate, 4);
-    expect(got.uplift.low).toBeLessThanOrEqual(DELTA);
-    expect(got.uplift.high).toBeGreaterThanOrEqual(DELTA);
+    // Who is held out follows a hash of random ids, so the realised data differs per run: a 95% CI misses
+    // the planted Δ in about 1 run of 20 (seen in CI). The estimate must lie within 4 standard errors of
+    // Δ (the SE read off the reported 95% CI), which fails by chance about once in 16,000 runs.
+    const se = (got.uplift.high - got.uplift.low) / (2 * 1.959964);
+    expect(se).toBeGreaterThan(0);
+    expect(Math.abs(got.uplift.estimate - DELTA)).toBeLessThanOrEqual(4 * se);
+    expect(got.uplift.low).toBeLessThan(got.uplift.estimate);
+    expect(got.uplift.high).toBeGreaterThan(got.uplift.estimate);
     expect(got.uplift.low).toBeGreaterThan(0);
     expect(got.verdict).toBe('campaign better than control');
     expect(got.discountsMinor).toBe(discounts);
