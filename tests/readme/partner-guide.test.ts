@@ -81,7 +81,7 @@ it('runs every step in order: create, call, receive and verify a webhook, rotate
   // 3. The receiver verified a signed delivery and printed it; the consent change it names is the one made.
   const lines = parts[2].split('\n').filter((l) => l.startsWith('{"id":"msg_'));
   const events = lines.map((l) => JSON.parse(l) as { id: string; type: string; data: { purpose?: string; status?: string } });
-  expect(events.find((e) => e.type === 'consent.changed')?.data).toMatchObject({ purpose: 'third_party_sharing', status: 'granted' });
+  expect(events.find((e) => e.type === 'consent.changed' && e.data.purpose === 'third_party_sharing')?.data).toMatchObject({ purpose: 'third_party_sharing', status: 'granted' });
   expect(err).not.toContain('rejected');
   expect(events.every((e) => /^msg_\d+$/.test(e.id))).toBe(true);
   // 4. During the grace period both secrets work; 5. after revocation neither does.
