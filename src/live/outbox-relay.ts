@@ -1,6 +1,7 @@
 import pg from 'pg';
 import type { Logger } from '../logger';
 import type { ActivityEvents } from './activity-events';
+import { pollLoop } from '../outbound/poll-loop';
 
 /** The outbox event types the live relay consumes (besides the webhook dispatcher, which takes every type). */
 export const LIVE_EVENT_TYPES = ['segment.entered', 'segment.exited', 'lifecycle.changed'] as const;
@@ -32,9 +33,6 @@ export function startOutboxRelay(opts: { databaseUrl: string; events: ActivityEv
   const pool = new pg.Pool({ connectionString: opts.databaseUrl, max: 1, application_name: 'rapport-live-relay' });
   pool.on('error', (err) => opts.logger.warn({ err }, 'live relay connection error'));
   let stopped = false;
-  let timer: NodeJS.Timeout | undefined;
-  let running: Promise<unknown> = Promise.resolve();
-
   async function relayOnce(): Promise<number> {
     const { rows } = await pool.query<{ id: string; customer_id: string | null; fresh: boolean }>(
       `with ev as (select id from outbox_events where live_relayed_at is null and type = any($1::text[]) order by id limit $2 for update skip locked)
@@ -48,26 +46,15 @@ export function startOutboxRelay(opts: { databaseUrl: string; events: ActivityEv
     return rows.length;
   }
 
-  const loop = () => {
-    if (stopped) return;
-    running = relayOnce()
-      .then((n) => {
-        if (!stopped) timer = n === BATCH ? setTimeout(loop, 0) : setTimeout(loop, opts.pollMs);
-      })
-      .catch((err) => {
-        opts.logger.warn({ err }, 'live relay round failed');
-        if (!stopped) timer = setTimeout(loop, opts.pollMs);
-      });
-  };
-  if (opts.pollMs > 0) loop();
+  // Off (pollMs 0): rounds only when called (tests).
+  const loop = opts.pollMs > 0 ? pollLoop(async () => (await relayOnce()) === BATCH, { pollMs: opts.pollMs, logger: opts.logger, what: 'live relay' }) : undefined;
 
   return {
     relayOnce,
     async stop() {
       if (stopped) return; // a server closed twice (tests do) stops once
       stopped = true;
-      clearTimeout(timer);
-      await running.catch(() => undefined);
+      await loop?.stop();
       await pool.end();
     },
   };

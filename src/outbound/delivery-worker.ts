@@ -6,6 +6,7 @@ import PgBoss from 'pg-boss';
 import { Webhook } from 'standardwebhooks';
 import type { WebhookConfig } from '../config';
 import type { Logger } from '../logger';
+import { pollLoop } from './poll-loop';
 import { EVENT_POLICY } from '../auth/policy';
 import { toGlobalId } from '../schema/global-id';
 import { partnerScopeFor } from './webhooks.service';
@@ -244,8 +245,6 @@ export async function startOutbound(opts: { databaseUrl: string; config: Webhook
     for (const job of jobs) await deadLetter(job.data.deliveryId);
   });
 
-  let timer: NodeJS.Timeout | undefined;
-  let running: Promise<unknown> = Promise.resolve();
   let lastHousekeeping = 0;
   /** Outbox pruning and lost-job requeueing, at most once per prune interval, between dispatch rounds. */
   async function housekeeping(): Promise<void> {
@@ -255,20 +254,12 @@ export async function startOutbound(opts: { databaseUrl: string; config: Webhook
     const pruned = await pruneOutbox(pool, { retentionHours: config.outboxRetentionHours, batch: config.outboxPruneBatch });
     if (pruned) logger.info({ events: pruned }, 'outbox pruned');
   }
-  const loop = () => {
-    if (stopped) return;
-    running = dispatchOnce()
-      .then(async (n) => {
-        if (n < 500) await housekeeping().catch((err) => logger.warn({ err }, 'outbox housekeeping failed'));
-        return n;
-      })
-      .then((n) => (n === 500 ? setImmediate(loop) : (timer = setTimeout(loop, config.pollMs))))
-      .catch((err) => {
-        logger.warn({ err }, 'webhook dispatcher round failed');
-        if (!stopped) timer = setTimeout(loop, config.pollMs);
-      });
-  };
-  loop();
+  // A full batch of 500 means more is waiting: go again at once; between rounds, housekeeping.
+  const loop = pollLoop(async () => {
+    const n = await dispatchOnce();
+    if (n < 500) await housekeeping().catch((err) => logger.warn({ err }, 'outbox housekeeping failed'));
+    return n === 500;
+  }, { pollMs: config.pollMs, logger, what: 'webhook dispatcher' });
 
   return {
     dispatchOnce,
@@ -276,8 +267,7 @@ export async function startOutbound(opts: { databaseUrl: string; config: Webhook
     async stop({ graceful = true } = {}) {
       if (stopped) return;
       stopped = true;
-      clearTimeout(timer);
-      await running.catch(() => undefined);
+      await loop.stop();
       if (!graceful) for (const c of inflight) c.abort(new Error('instance stopped'));
       await boss.stop({ graceful, wait: true, timeout: graceful ? config.attemptTimeoutMs + 1000 : 1, close: true });
       await pool.end();

@@ -6,7 +6,7 @@ import { DomainError, ErrorCode, notFound } from '../errors/domain-error';
 import { EVENT_POLICY, holdsGrant, type Scope } from '../auth/policy';
 import { Role, type Viewer } from '../auth/viewer';
 import { cleanText } from '../services/validation';
-import { checkFirst, keysetPage, type Cursor } from '../services/pagination';
+import { checkFirst, newestFirstPage, type Cursor } from '../services/pagination';
 import type { WriteAudit } from '../services/customer.service';
 import type { WebhookConfig } from '../config';
 
@@ -130,16 +130,7 @@ export async function listWebhookDeliveries(
   em: EntityManager, viewer: Viewer, endpointId: string, status: WebhookDeliveryStatus | null, first: number, after: Cursor | null, maxPage: number,
 ) {
   await ownedEndpoint(em, endpointId, viewer);
-  const clauses = ['a.endpoint_id = ?'];
-  const params: unknown[] = [endpointId];
-  if (status) {
-    clauses.push('a.status = ?');
-    params.push(status);
-  }
-  return keysetPage(em, {
-    entity: WebhookDelivery, table: 'webhook_deliveries', clauses, params, sortColumn: 'created_at', sortCast: 'timestamptz', direction: 'desc',
-    first: checkFirst(first, maxPage), after,
-  });
+  return newestFirstPage(em, WebhookDelivery, 'webhook_deliveries', { endpoint_id: endpointId, status }, checkFirst(first, maxPage), after);
 }
 
 /** Sends one delivery again (same webhook-id: a receiver that already has it de-duplicates). */

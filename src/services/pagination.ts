@@ -97,3 +97,18 @@ export async function keysetPage<T extends object>(em: EntityManager, q: KeysetQ
       (count ??= em.execute(`select count(*) as n from ${from} where ${where.join(' and ')}`, q.params).then((r) => Number((r[0] as { n: string }).n))),
   };
 }
+
+/**
+ * A newest-first page (`created_at desc, id desc`) of a log-like table, filtered by equality on columns
+ * of `a`. A filter whose value is null or undefined filters nothing: an optional `status` argument.
+ * Column names come from code, never from clients; values are bound.
+ */
+export function newestFirstPage<T extends object>(
+  em: EntityManager, entity: EntityName<T>, table: string, equal: Record<string, unknown>, first: number, after: Cursor | null,
+): Promise<Page<T>> {
+  const filters = Object.entries(equal).filter(([, value]) => value != null);
+  return keysetPage(em, {
+    entity, table, clauses: filters.map(([column]) => `a.${column} = ?`), params: filters.map(([, value]) => value),
+    sortColumn: 'created_at', sortCast: 'timestamptz', direction: 'desc', first, after,
+  });
+}

@@ -2,6 +2,7 @@ import pg from 'pg';
 import PgBoss from 'pg-boss';
 import type { TriggerConfig } from '../config';
 import type { Logger } from '../logger';
+import { pollLoop } from '../outbound/poll-loop';
 import { profilingObjectionSql } from '../auth/policy';
 import { TriggerAction, TriggerCondition, TriggerFiringStatus, TriggerSkipReason } from '../entities/trigger.entity';
 import { CHANNEL_CONSENT, OfferChannel } from '../entities/offer-enums';
@@ -231,26 +232,14 @@ export async function startTriggers(opts: { databaseUrl: string; config: Trigger
   const pollingIntervalSeconds = Math.max(0.5, config.pollMs / 1000);
   await boss.work<{ firingId: string }>(FIRING_QUEUE, { pollingIntervalSeconds, batchSize: 1 }, async ([job]) => decide(job.data.firingId));
 
-  let timer: NodeJS.Timeout | undefined;
-  let running: Promise<unknown> = Promise.resolve();
-  const loop = () => {
-    if (stopped) return;
-    running = matchOnce()
-      .then((n) => (n === BATCH ? setImmediate(loop) : (timer = setTimeout(loop, config.pollMs))))
-      .catch((err) => {
-        logger.warn({ err }, 'trigger matcher round failed');
-        if (!stopped) timer = setTimeout(loop, config.pollMs);
-      });
-  };
-  loop();
+  const loop = pollLoop(async () => (await matchOnce()) === BATCH, { pollMs: config.pollMs, logger, what: 'trigger matcher' });
 
   return {
     matchOnce,
     async stop({ graceful = true } = {}) {
       if (stopped) return;
       stopped = true;
-      clearTimeout(timer);
-      await running.catch(() => undefined);
+      await loop.stop();
       await boss.stop({ graceful, wait: true, timeout: graceful ? 10_000 : 1, close: true });
       await pool.end();
     },

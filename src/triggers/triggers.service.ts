@@ -5,7 +5,7 @@ import { LifecycleStage } from '../analytics/enums';
 import { ConsentPurpose } from '../entities/enums';
 import { DomainError, ErrorCode } from '../errors/domain-error';
 import { cleanText, requireText } from '../services/validation';
-import { checkFirst, keysetPage, type Cursor } from '../services/pagination';
+import { checkFirst, newestFirstPage, type Cursor } from '../services/pagination';
 import type { WriteAudit } from '../services/customer.service';
 import { EVENT_POLICY, holdsGrant, type Scope } from '../auth/policy';
 import { Role } from '../auth/viewer';
@@ -187,29 +187,11 @@ export function listTriggers(em: EntityManager): Promise<Trigger[]> {
 export async function listTriggerFirings(em: EntityManager, triggerId: string, status: TriggerFiringStatus | null, first: number, after: Cursor | null, maxPage: number) {
   const rows: unknown[] = await em.execute('select 1 from triggers where id = ?', [triggerId]);
   if (!rows.length) throw new DomainError(ErrorCode.NOT_FOUND, 'trigger not found', { field: 'triggerId', reason: 'NOT_FOUND' });
-  const clauses = ['a.trigger_id = ?'];
-  const params: unknown[] = [triggerId];
-  if (status) {
-    clauses.push('a.status = ?');
-    params.push(status);
-  }
-  return keysetPage(em, {
-    entity: TriggerFiring, table: 'trigger_firings', clauses, params, sortColumn: 'created_at', sortCast: 'timestamptz', direction: 'desc',
-    first: checkFirst(first, maxPage), after,
-  });
+  return newestFirstPage(em, TriggerFiring, 'trigger_firings', { trigger_id: triggerId, status }, checkFirst(first, maxPage), after);
 }
 
 export function listSupportTasks(em: EntityManager, status: SupportTaskStatus | null, first: number, after: Cursor | null, maxPage: number) {
-  const clauses: string[] = [];
-  const params: unknown[] = [];
-  if (status) {
-    clauses.push('a.status = ?');
-    params.push(status);
-  }
-  return keysetPage(em, {
-    entity: SupportTask, table: 'support_tasks', clauses, params, sortColumn: 'created_at', sortCast: 'timestamptz', direction: 'desc',
-    first: checkFirst(first, maxPage), after,
-  });
+  return newestFirstPage(em, SupportTask, 'support_tasks', { status }, checkFirst(first, maxPage), after);
 }
 
 /** Marks a support task done (or open again). */
