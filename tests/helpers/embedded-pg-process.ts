@@ -1,5 +1,6 @@
 import path from 'node:path';
 import { spawn, type ChildProcess } from 'node:child_process';
+import { TS_NODE_FLAGS } from './ts-child';
 
 /**
  * An embedded PostgreSQL in a child process (`rapport db start`, src/cli/db.ts). Jest's module system
@@ -14,7 +15,7 @@ export interface PgProcess {
 const root = path.join(__dirname, '..', '..');
 
 export function startPgProcess(dataDir: string, port: number): Promise<PgProcess> {
-  const child: ChildProcess = spawn(process.execPath, ['-r', 'ts-node/register/transpile-only', 'src/cli/rapport.ts', 'db', 'start'], {
+  const child: ChildProcess = spawn(process.execPath, [...TS_NODE_FLAGS, 'src/cli/rapport.ts', 'db', 'start'], {
     cwd: root,
     env: { PATH: process.env.PATH, HOME: process.env.HOME, RAPPORT_DATA_DIR: dataDir, EMBEDDED_PG_PORT: String(port), TS_NODE_PROJECT: 'tsconfig.json' },
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -2,6 +2,7 @@ import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { spawn } from 'node:child_process';
 import { adminQuery, withDatabase } from '../helpers/pg';
+import { TS_NODE_FLAGS } from '../helpers/ts-child';
 
 /**
  * A DATABASE_URL that names a missing database, or a server that does not answer, stops the service
@@ -12,7 +13,7 @@ const root = path.join(__dirname, '..', '..');
 const adminUrl = () => process.env.RAPPORT_TEST_ADMIN_URL!;
 
 function run(args: string[], env: Record<string, string>): Promise<{ code: number | null; output: string }> {
-  const child = spawn(process.execPath, ['-r', 'ts-node/register/transpile-only', ...args], {
+  const child = spawn(process.execPath, [...TS_NODE_FLAGS, ...args], {
     cwd: root,
     env: { PATH: process.env.PATH, HOME: process.env.HOME, TS_NODE_PROJECT: 'tsconfig.json', NODE_ENV: 'development', PORT: '0', LOG_LEVEL: 'warn', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],

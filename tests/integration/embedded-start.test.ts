@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
+import { TS_NODE_FLAGS } from '../helpers/ts-child';
 
 /**
  * The README's `npm start` path, end to end: no DATABASE_URL, so the service starts a real embedded
@@ -27,7 +28,7 @@ interface Started {
 }
 
 function spawnTs(entry: string[], env: Record<string, string> = {}): ChildProcess {
-  return spawn(process.execPath, ['-r', 'ts-node/register/transpile-only', ...entry], {
+  return spawn(process.execPath, [...TS_NODE_FLAGS, ...entry], {
     cwd: root,
     env: {
       PATH: process.env.PATH, HOME: process.env.HOME, NODE_ENV: 'development', PORT: '0', RAPPORT_DATA_DIR: path.join(dataRoot, 'pg'),

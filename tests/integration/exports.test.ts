@@ -8,6 +8,7 @@ import { makeCustomer, ok } from '../helpers/fixtures';
 import { Role } from '../../src/auth/viewer';
 import { defaultKeyring } from '../../src/auth/pseudonyms';
 import { toGlobalId } from '../../src/schema/global-id';
+import { TS_NODE_FLAGS } from '../helpers/ts-child';
 
 /**
  * Exports (README "Exports"): `npx rapport export` as a child process and `Segment.members` through the
@@ -72,7 +73,7 @@ afterAll(async () => {
 
 function runCli(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['-r', 'ts-node/register/transpile-only', 'src/cli/rapport.ts', 'export', ...args], {
+    const child = spawn(process.execPath, [...TS_NODE_FLAGS, 'src/cli/rapport.ts', 'export', ...args], {
       cwd: path.join(__dirname, '..', '..'),
       env: { ...process.env, DATABASE_URL: app.config.databaseUrl!, LOG_LEVEL: 'warn', TS_NODE_TRANSPILE_ONLY: 'true', NODE_ENV: 'test' },
       stdio: ['ignore', 'pipe', 'pipe'],
@@ -86,7 +87,7 @@ function runCli(args: string[]): Promise<{ code: number | null; stdout: string; 
   });
 }
 
-/** A ts-node child transpiles the app first: tens of seconds on a loaded 2-core machine. The bound is for a hung child. */
+/** A child loads the app first (transpiled once a run, ts-register.js): tens of seconds on a loaded 2-core machine. The bound is for a hung child. */
 const CLI_TIMEOUT = 180_000;
 
 describe('npx rapport export', () => {

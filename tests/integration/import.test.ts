@@ -6,9 +6,10 @@ import { Client } from 'pg';
 import { createTestDatabase } from '../helpers/test-server';
 import { defaultKeyring } from '../../src/auth/pseudonyms';
 import { generateImportRows } from '../../bench/import-rows';
+import { TS_NODE_FLAGS } from '../helpers/ts-child';
 
-// The CLI as users run it, in a child process (ts-node, so no build step), against a database of its own.
-// Each run starts ts-node (some 20 s on a loaded 2-core machine): the tests that run it thrice get time for it.
+// The CLI as users run it, in a child process (the .ts sources, so no build step), against a database of its own.
+// Each run starts a Node process that loads the app (seconds on a loaded 2-core machine): the tests that run it thrice get time for it.
 let db: { url: string; drop(): Promise<void> };
 let sql: Client;
 let dir: string;
@@ -32,7 +33,7 @@ interface Summary { read: number; imported: number; duplicates: number; rejected
 
 function runCli(args: string[], nodeFlags: string[] = []): Promise<{ code: number | null; summary?: Summary; stderr: string }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [...nodeFlags, '-r', 'ts-node/register/transpile-only', 'src/cli/rapport.ts', 'import', ...args, '--json'], {
+    const child = spawn(process.execPath, [...nodeFlags, ...TS_NODE_FLAGS, 'src/cli/rapport.ts', 'import', ...args, '--json'], {
       cwd: path.join(__dirname, '..', '..'),
       env: { ...process.env, DATABASE_URL: db.url, LOG_LEVEL: 'warn', TS_NODE_TRANSPILE_ONLY: 'true' },
       stdio: ['ignore', 'pipe', 'pipe'],
@@ -50,8 +51,9 @@ function runCli(args: string[], nodeFlags: string[] = []): Promise<{ code: numbe
 }
 
 /**
- * Each CLI run is a fresh ts-node process that transpiles the app before it imports a row: 5–10 s on
- * a quiet machine, several times that on a loaded one. The bound is for a hung child, not for speed.
+ * Each CLI run is a fresh Node process that loads the app before it imports a row (its transpiled sources
+ * are cached, ts-register.js, so only the first child of a run transpiles them): seconds on a quiet machine,
+ * several times that on a loaded one. The bound is for a hung child, not for speed.
  */
 const cliTimeout = (runs: number) => runs * 150_000;
 

@@ -7,6 +7,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { spawn } from 'node:child_process';
+import { TS_NODE_FLAGS } from '../helpers/ts-child';
 
 /**
  * One ingestion core behind every write path (README "One ingestion pipeline"): the same generated
@@ -195,14 +196,14 @@ async function viaImportCli(app: TestApp, events: Event[], chunkSize?: number): 
     let out = '';
     const code = await new Promise<number | null>((resolve, reject) => {
       const child = spawn(process.execPath, [
-        '-r', 'ts-node/register/transpile-only', 'src/cli/rapport.ts', 'import', file, '--rejects', rejectsFile, '--quiet', '--json', ...(chunkSize ? ['--chunk-size', String(chunkSize)] : []),
+        ...TS_NODE_FLAGS, 'src/cli/rapport.ts', 'import', file, '--rejects', rejectsFile, '--quiet', '--json', ...(chunkSize ? ['--chunk-size', String(chunkSize)] : []),
       ], {
         cwd: path.join(__dirname, '..', '..'),
         env: { ...process.env, DATABASE_URL: app.config.databaseUrl, LOG_LEVEL: 'warn', TS_NODE_TRANSPILE_ONLY: 'true' },
         stdio: ['ignore', 'pipe', 'inherit'],
       });
       child.stdout.on('data', (b) => (out += b));
-      // A hung child fails the test instead of holding it: ts-node's start alone takes 5-30 s on a loaded machine.
+      // A hung child fails the test instead of holding it: loading the app alone takes 5-30 s on a loaded machine.
       const timer = setTimeout(() => child.kill('SIGKILL'), 150_000);
       child.on('error', reject);
       child.on('close', (c) => {

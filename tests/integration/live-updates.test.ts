@@ -38,7 +38,7 @@ interface Received {
 const dbId = (globalId: string) => Buffer.from(globalId, 'base64url').toString().split(':')[1];
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-async function waitFor(what: string, cond: () => boolean, ms = 5000): Promise<void> {
+async function waitFor(what: string, cond: () => boolean, ms = 30_000): Promise<void> {
   const until = Date.now() + ms;
   while (!cond()) {
     if (Date.now() > until) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
@@ -144,25 +144,29 @@ describe('with Redis: two instances on one database', () => {
     const written = await recordInteraction(b.url, await a.tokenFor(Role.ADMIN), c.id, `live-${randomBytes(4).toString('hex')}`);
     expect(written.duplicate).toBe(false);
     await waitFor('the event on A and on B', () => onA.data.length >= 1 && onB.data.length >= 1);
-    // Anything sent twice would arrive within this.
-    await sleep(300);
+    // A second write through B is the signal: whatever B published for the first one went to Redis before
+    // it on the same connection, and each subscriber gets them in order, so once it is there, any second
+    // copy of the first event would be too.
+    const second = await recordInteraction(b.url, await a.tokenFor(Role.ADMIN), c.id, `live-${randomBytes(4).toString('hex')}`);
+    await waitFor('the second event on A and on B', () => [onA, onB].every((got) => got.data.some((d) => (d as { id?: string }).id === second.interaction.id)));
+    const event = (id: string) => ({ __typename: 'Interaction', id, type: 'PAGE_VIEW', channel: 'WEB', properties: { page: '/live' }, customer: { id: c.id, email: c.email } });
     for (const got of [onA, onB]) {
       expect(got.errors).toEqual([]);
-      expect(got.data).toEqual([
-        { __typename: 'Interaction', id: written.interaction.id, type: 'PAGE_VIEW', channel: 'WEB', properties: { page: '/live' }, customer: { id: c.id, email: c.email } },
-      ]);
+      expect(got.data).toEqual([event(written.interaction.id), event(second.interaction.id)]);
     }
 
-    // A replay (duplicate: true) stored nothing, so nothing is published.
+    // A replay (duplicate: true) stored nothing, so nothing is published: a write through A after it
+    // (the replay's instance, so it would come after anything the replay published) arrives next.
     const replay = await recordInteraction(a.url, await a.tokenFor(Role.ADMIN), c.id, written.interaction.sourceEventId);
     expect(replay.duplicate).toBe(true);
-    await sleep(300);
-    expect(onA.data).toHaveLength(1);
-    expect(onB.data).toHaveLength(1);
+    const third = await recordInteraction(a.url, await a.tokenFor(Role.ADMIN), c.id, `live-${randomBytes(4).toString('hex')}`);
+    await waitFor('the third event on A and on B', () => onA.data.length >= 3 && onB.data.length >= 3);
+    for (const got of [onA, onB]) expect(got.data).toEqual([event(written.interaction.id), event(second.interaction.id), event(third.interaction.id)]);
 
-    // Only ids and the kind crossed Redis; the subscriber's reads of personal data were audited.
+    // Only ids and the kind crossed Redis; the subscriber's reads of personal data were audited: one row per
+    // event delivered to each of the two subscribers.
     const audited = await a.sql<{ fields: string[] }>(`select fields from audit_log where action = 'READ' and customer_id = ? and operation = 'Live'`, [dbId(c.id)]);
-    expect(audited.length).toBe(2);
+    expect(audited.length).toBe(3 * 2);
     expect(audited[0].fields).toEqual(expect.arrayContaining(['Customer.email', 'Interaction.properties']));
   });
 
@@ -201,12 +205,15 @@ describe('without Redis: in process', () => {
     const written = await recordInteraction(app.url, await app.tokenFor(Role.ADMIN), c.id, `live-${randomBytes(4).toString('hex')}`);
     const consent = await app.gql(`mutation($c: ID!) { setConsent(input: { customerId: $c, purpose: EMAIL_MARKETING, channel: EMAIL, status: GRANTED, source: "test", policyVersion: "1" }) { id } }`, { c: c.id });
     expect(consent.errors).toBeUndefined();
-    await waitFor('two events', () => got.data.length >= 2);
-    await sleep(200);
+    // A third write is the signal: events of one process reach a subscriber in order, so once it is
+    // there, a second copy of either earlier event would be too.
+    const marker = await recordInteraction(app.url, await app.tokenFor(Role.ADMIN), c.id, `live-${randomBytes(4).toString('hex')}`);
+    await waitFor('three events', () => got.data.length >= 3);
     expect(got.errors).toEqual([]);
     expect(got.data).toEqual([
       expect.objectContaining({ __typename: 'Interaction', id: written.interaction.id, customer: { id: c.id, email: c.email } }),
       { __typename: 'ConsentRecord', id: consent.data.setConsent.id, purpose: 'EMAIL_MARKETING', status: 'GRANTED' },
+      expect.objectContaining({ __typename: 'Interaction', id: marker.interaction.id }),
     ]);
 
     // Closing the client ends the subscription on the server.
@@ -221,8 +228,13 @@ describe('without Redis: in process', () => {
     await waitFor('the refusal', () => got.errors.length > 0 || got.completed || !!got.closed);
     expect(got.errors).toEqual([expect.objectContaining({ extensions: expect.objectContaining({ code: 'FORBIDDEN', reason: 'NOT_OWNER' }) })]);
     expect(app.server.events.subscriberCount(dbId(other.id))).toBe(0);
-    await recordInteraction(app.url, await app.tokenFor(Role.ADMIN), other.id, `live-${randomBytes(4).toString('hex')}`);
-    await sleep(300);
+    // The other customer's own subscription is the signal: the event is delivered to every subscriber of
+    // that customer at once, so once it reached theirs, it would have reached a subscription left to me.
+    const theirs = subscribe(app.url, { Authorization: `Bearer ${await app.tokenFor(Role.CUSTOMER, other.id)}` }, other.id);
+    await waitFor('their subscription', () => app.server.events.subscriberCount(dbId(other.id)) === 1);
+    const written = await recordInteraction(app.url, await app.tokenFor(Role.ADMIN), other.id, `live-${randomBytes(4).toString('hex')}`);
+    await waitFor('the event on their subscription', () => theirs.data.length >= 1);
+    expect(theirs.data).toEqual([expect.objectContaining({ __typename: 'Interaction', id: written.interaction.id })]);
     expect(got.data).toEqual([]);
   });
 
@@ -249,7 +261,7 @@ describe('without Redis: in process', () => {
     const client = createClient({ url: app.url.replace(/^http/, 'ws'), webSocketImpl: WebSocket, connectionParams: { Authorization: `Bearer ${await app.tokenFor(Role.ADMIN)}` }, retryAttempts: 0 });
     clients.push(client);
     const errors = await new Promise<unknown>((resolve) => {
-      const t = setTimeout(() => resolve('timeout'), 5000);
+      const t = setTimeout(() => resolve('timeout'), 30_000);
       client.subscribe({ query: '{ products(first: 1) { totalCount } }' }, {
         next: () => undefined,
         error: (e) => {

@@ -32,8 +32,18 @@ const scrape = async (headers: Record<string, string> = {}) => {
 /** The access-log lines (one per request) of this request id. */
 const accessLines = (requestId: string) => app.logs.filter((l) => l.requestId === requestId && (l.msg === 'request completed' || l.msg === 'request aborted by the client'));
 
-/** The access log line is written when the response closes, just after the client has it. */
-const settle = () => new Promise((r) => setTimeout(r, 50));
+/**
+ * The access log line and the request's metrics are written when the response closes, just after the
+ * client has it: waits for the line of each response (by the X-Request-Id it answered), not for a time.
+ */
+async function settle(...responses: Array<{ headers: Headers }>): Promise<void> {
+  const ids = responses.map((r) => r.headers.get('x-request-id')!);
+  const until = Date.now() + 30_000;
+  while (!ids.every((id) => accessLines(id).length > 0)) {
+    if (Date.now() > until) throw new Error(`no access log line for ${ids.filter((id) => !accessLines(id).length).join(', ')}`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
 
 describe('request id', () => {
   it('echoes the X-Request-Id it was given, and the GraphQL context (audit log) uses the same id', async () => {
@@ -44,7 +54,7 @@ describe('request id', () => {
     // The audit log records the context's requestId for this read of personal data.
     const rows = await app.orm.em.fork().getConnection().execute(`select request_id from audit_log where request_id = 'obs-req-0001'`);
     expect(rows.length).toBeGreaterThan(0);
-    await settle();
+    await settle(res);
     expect(accessLines('obs-req-0001')).toHaveLength(1);
   });
 
@@ -54,7 +64,7 @@ describe('request id', () => {
     expect(id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
     const rows = await app.orm.em.fork().getConnection().execute(`select request_id from audit_log where request_id = ?`, [id]);
     expect(rows.length).toBeGreaterThan(0);
-    await settle();
+    await settle(res);
     expect(accessLines(id)).toHaveLength(1);
   });
 
@@ -85,10 +95,10 @@ describe('access log', () => {
       headers: { 'X-Request-Id': 'obs-log-1' },
     });
     expect(res.body.data.customerByIdentifier.lastName).toBe(PERSON.lastName);
-    await fetch(`${app.base}/healthz?email=${encodeURIComponent(PERSON.email)}`, { headers: { 'X-Request-Id': 'obs-log-2' } });
+    const healthz = await fetch(`${app.base}/healthz?email=${encodeURIComponent(PERSON.email)}`, { headers: { 'X-Request-Id': 'obs-log-2' } });
     const bad = await app.post(`{ __typename }`, { token: 'not.a.jwt', headers: { 'X-Request-Id': 'obs-log-3' } });
     expect(bad.status).toBe(401);
-    await settle();
+    await settle(res, healthz, bad);
 
     const [line] = accessLines('obs-log-1');
     expect(accessLines('obs-log-1')).toHaveLength(1);
@@ -110,13 +120,14 @@ describe('access log', () => {
   it('logs errors with the request id of the request they happened in', async () => {
     // Break the database under the server: the next products query fails inside a resolver.
     await app.orm.em.fork().getConnection().execute('alter table products rename to products_hidden');
+    let res!: Awaited<ReturnType<typeof app.post>>;
     try {
-      const res = await app.post(`query ObsBroken { products(first: 1) { nodes { sku } } }`, { headers: { 'X-Request-Id': 'obs-err-1' } });
-      expect(res.body.errors[0].extensions.code).toBe('INTERNAL_SERVER_ERROR');
+      res = await app.post(`query ObsBroken { products(first: 1) { nodes { sku } } }`, { headers: { 'X-Request-Id': 'obs-err-1' } });
     } finally {
       await app.orm.em.fork().getConnection().execute('alter table products_hidden rename to products');
     }
-    await settle();
+    expect(res.body.errors[0].extensions.code).toBe('INTERNAL_SERVER_ERROR');
+    await settle(res);
     const errors = app.logs.filter((l) => l.level >= 50 && l.msg !== 'request completed');
     expect(errors.length).toBeGreaterThan(0);
     expect(errors.every((l) => l.requestId === 'obs-err-1')).toBe(true);
@@ -129,13 +140,15 @@ describe('GET /metrics', () => {
     const before = (await scrape()).samples;
     const q = `query ObsList { customers(first: 5) { nodes { id orders(first: 2) { nodes { id lines { product { sku } } } } } } }`;
     const statements: number[] = [];
+    const sent: Array<{ headers: Headers }> = [];
     for (let i = 0; i < 3; i++) {
       const res = await app.post(q);
       expect(res.body.errors).toBeUndefined();
       statements.push(res.body.extensions.sqlStatements);
+      sent.push(res);
     }
-    await fetch(`${app.base}/healthz`);
-    await settle();
+    sent.push(await fetch(`${app.base}/healthz`));
+    await settle(...sent);
     const after = (await scrape()).samples;
     const delta = (name: string, labels: Record<string, string>) => valueOf(after, name, labels) - valueOf(before, name, labels);
 
@@ -155,14 +168,17 @@ describe('GET /metrics', () => {
     const forbidden = await app.post(`query ObsAnalyst($id: ID!) { customer(id: $id) { id firstName } }`, { variables: { id: personId }, role: Role.ANALYST });
     expect(forbidden.body.errors[0].extensions.code).toBe('FORBIDDEN');
     // UNAUTHENTICATED, HTTP 401, from the context function.
-    expect((await app.post(`{ __typename }`, { token: 'bad' })).status).toBe(401);
+    const unauthenticated = await app.post(`{ __typename }`, { token: 'bad' });
+    expect(unauthenticated.status).toBe(401);
     // Parse and validation failures.
-    expect((await app.post(`{ customers(`)).body.errors[0].extensions.code).toBe('GRAPHQL_PARSE_FAILED');
-    expect((await app.post(`{ noSuchField }`)).body.errors[0].extensions.code).toBe('GRAPHQL_VALIDATION_FAILED');
+    const unparsed = await app.post(`{ customers(`);
+    expect(unparsed.body.errors[0].extensions.code).toBe('GRAPHQL_PARSE_FAILED');
+    const invalid = await app.post(`{ noSuchField }`);
+    expect(invalid.body.errors[0].extensions.code).toBe('GRAPHQL_VALIDATION_FAILED');
     // Answered by the HTTP intake, outside Apollo: not JSON.
     const badJson = await fetch(`${app.base}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"query":' });
     expect(badJson.status).toBe(400);
-    await settle();
+    await settle(forbidden, unauthenticated, unparsed, invalid, badJson);
     const after = (await scrape()).samples;
     const delta = (code: string) => valueOf(after, 'graphql_errors_total', { code }) - valueOf(before, 'graphql_errors_total', { code });
     expect(delta('FORBIDDEN')).toBe(1);
@@ -174,11 +190,11 @@ describe('GET /metrics', () => {
   });
 
   it('bounds label values: unnamed operations are "anonymous", odd names and unknown paths "other"', async () => {
-    await app.post(`{ customers(first: 1) { nodes { id } } }`);
+    const anonymous = await app.post(`{ customers(first: 1) { nodes { id } } }`);
     const longName = `Op${'x'.repeat(70)}`;
-    await app.post(`query ${longName} { customers(first: 1) { nodes { id } } }`);
-    await fetch(`${app.base}/customers/${encodeURIComponent(PERSON.email)}`);
-    await settle();
+    const long = await app.post(`query ${longName} { customers(first: 1) { nodes { id } } }`);
+    const unknownPath = await fetch(`${app.base}/customers/${encodeURIComponent(PERSON.email)}`);
+    await settle(anonymous, long, unknownPath);
     const { samples } = await scrape();
     expect(valueOf(samples, 'graphql_request_duration_seconds_count', { operation: 'anonymous' })).toBeGreaterThan(0);
     expect(valueOf(samples, 'graphql_request_duration_seconds_count', { operation: 'other' })).toBeGreaterThanOrEqual(1);
@@ -219,14 +235,14 @@ describe('GET /metrics', () => {
 
   it('holds no personal data, tokens or request ids, whatever the requests carried', async () => {
     const token = await app.token(Role.SUPPORT, 'support.person@example.net');
-    await app.post(`query ObsLookup($v: String!) { customerByIdentifier(kind: EMAIL, value: $v) { firstName lastName email phone } }`, {
+    const posted = await app.post(`query ObsLookup($v: String!) { customerByIdentifier(kind: EMAIL, value: $v) { firstName lastName email phone } }`, {
       variables: { v: PERSON.email },
       token,
       headers: { 'X-Request-Id': 'obs-secret-request-id' },
       operationName: 'ObsLookup',
     });
-    await fetch(`${app.base}/graphql?query=${encodeURIComponent(`{ customerByIdentifier(kind: EMAIL, value: "${PERSON.email}") { email } }`)}`, { headers: { authorization: `Bearer ${token}`, 'apollo-require-preflight': 'true' } });
-    await settle();
+    const viaGet = await fetch(`${app.base}/graphql?query=${encodeURIComponent(`{ customerByIdentifier(kind: EMAIL, value: "${PERSON.email}") { email } }`)}`, { headers: { authorization: `Bearer ${token}`, 'apollo-require-preflight': 'true' } });
+    await settle(posted, viaGet);
     const { text, samples } = await scrape();
     const emails = (await app.orm.em.fork().getConnection().execute(`select email, last_name from customers where email is not null`)) as Array<{ email: string; last_name: string | null }>;
     expect(emails.length).toBeGreaterThan(30);

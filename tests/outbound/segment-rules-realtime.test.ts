@@ -267,7 +267,11 @@ describe('real-time membership', () => {
 
   it('marketing may build segments with the new conditions; analysts may not', async () => {
     const rule = { prefers: { kind: 'BRAND', value: 'Acme' } };
-    expect((await segment(rule, Role.MARKETING)).id).toBeTruthy();
+    const made = await segment(rule, Role.MARKETING);
+    expect(Buffer.from(made.id, 'base64url').toString()).toMatch(/^Segment:[0-9a-f-]{36}$/);
+    expect(made.rule).toEqual({ prefers: { kind: 'BRAND', source: 'STATED', value: 'Acme' } });
+    // Stored as made, by the marketing user (the database keeps the enums in lower case).
+    expect(await app.sql('select rule, created_by from segments where id::text = ?', [dbId(made.id)])).toEqual([{ rule: { prefers: { kind: 'brand', source: 'stated', value: 'Acme' } }, created_by: 'test-marketing' }]);
     const res = await app.gql(CREATE, { name: name('analyst'), rule }, { role: Role.ANALYST });
     expect(res.errors?.[0].extensions?.code).toBe('FORBIDDEN');
   });
