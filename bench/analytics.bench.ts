@@ -57,19 +57,28 @@ async function main() {
   // Warm the cache once so neither measurement pays for the first read from disk.
   await c.query('select count(*) from orders');
 
+  const sampler2 = new Client({ connectionString: url(DB) });
+  await sampler2.connect();
+  const bareBackends = new BackendMemory(sampler2);
+  await new Promise((r) => setTimeout(r, 300));
   t = Date.now();
   await c.query(`create temp table bare as select customer_id, count(*) as n, sum(total_minor) as value, min(placed_at) as first_at, max(placed_at) as last_at
                  from orders group by customer_id`);
   const bareMs = Date.now() - t;
+  await bareBackends.stop();
+  const bareCpu = bareBackends.cpuSeconds;
   await c.query('drop table bare');
 
   const tempBytes = async () => Number((await c.query(`select temp_bytes from pg_stat_database where datname = current_database()`)).rows[0].temp_bytes);
   const temp0 = await tempBytes();
-  const backends = new BackendMemory(c);
+  const backends = new BackendMemory(sampler2);
+  await new Promise((r) => setTimeout(r, 300)); // a first sample of every backend before the run
+  const nodeCpu0 = process.cpuUsage();
   t = Date.now();
   const summary = await recomputeMetrics(orm.em.fork() as EntityManager);
   const fullMs = Date.now() - t;
-  backends.stop();
+  const nodeCpu = process.cpuUsage(nodeCpu0);
+  await backends.stop();
   const tempWritten = (await tempBytes()) - temp0;
   let secondMs: number | null = null;
   let second: Awaited<ReturnType<typeof recomputeMetrics>> | null = null;
@@ -86,12 +95,15 @@ async function main() {
   console.log(`  purchase model: ${JSON.stringify(summary.purchaseModel && { model: summary.purchaseModel.model, params: summary.purchaseModel.params })}  Gamma-Gamma: ${JSON.stringify(summary.gammaGamma)}`);
   console.log(`ratio recompute / aggregate:      ${(fullMs / bareMs).toFixed(2)} (target ≤ 3)`);
   console.log(`peak RSS of this process:         ${(peakRss / 1024 / 1024).toFixed(0)} MiB`);
+  console.log(`CPU of the bare aggregate's backend: ${bareCpu.toFixed(2)} s; CPU ratio (backends + this process) / bare: ${((backends.cpuSeconds + (nodeCpu.user + nodeCpu.system) / 1e6) / bareCpu).toFixed(2)}`);
+  console.log(`CPU of the recompute: PostgreSQL backends ${backends.cpuSeconds.toFixed(2)} s, this process (fits, grid) ${((nodeCpu.user + nodeCpu.system) / 1e6).toFixed(2)} s`);
   console.log(`PostgreSQL backends, peak private memory (sum of RssAnon): ${(backends.peakKb / 1024).toFixed(0)} MiB; temp files written: ${(tempWritten / 1024 / 1024).toFixed(0)} MiB`);
   if (secondMs != null) {
     console.log(`second run (same data, no stage changes): ${seconds(secondMs)} s, ratio ${(secondMs / bareMs).toFixed(2)}`);
     console.log(`  steps (ms): ${JSON.stringify(second!.timingsMs)}`);
   }
   await c.end();
+  await sampler2.end();
   await orm.close();
   if (!process.env.BENCH_KEEP) await admin(`drop database if exists ${DB} with (force)`);
 }
@@ -114,6 +126,12 @@ class BackendMemory {
         try {
           const m = /RssAnon:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
           if (m) kb += Number(m[1]);
+          // utime + stime (fields 14 and 15, in clock ticks of 1/100 s), counted from the first sample that saw the process
+          const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+          const ticks = Number(f[11]) + Number(f[12]);
+          const first = this.firstTicks.get(pid) ?? ticks;
+          this.firstTicks.set(pid, first);
+          this.lastTicks.set(pid, ticks);
         } catch {
           // the process ended between the query and the read
         }
@@ -123,8 +141,18 @@ class BackendMemory {
       this.busy = false;
     }
   }
-  stop(): void {
+  /** CPU seconds the database's server processes used while sampled (parallel workers that lived under 100 ms are missed). */
+  get cpuSeconds(): number {
+    let t = 0;
+    for (const [pid, last] of this.lastTicks) t += last - this.firstTicks.get(pid)!;
+    return t / 100;
+  }
+  private firstTicks = new Map<number, number>();
+  private lastTicks = new Map<number, number>();
+  async stop(): Promise<void> {
     clearInterval(this.timer);
+    while (this.busy) await new Promise((r) => setTimeout(r, 10));
+    await this.sample();
   }
 }
 
