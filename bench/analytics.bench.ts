@@ -1,6 +1,7 @@
 import 'reflect-metadata';
 import { adminQuery, withDatabase } from '../src/db/pg-admin';
 import { Client } from 'pg';
+import { readFileSync } from 'node:fs';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { initOrm, migrate } from '../src/db/orm';
 import { recomputeMetrics } from '../src/analytics/recompute';
@@ -10,14 +11,17 @@ import { recomputeMetrics } from '../src/analytics/recompute';
  * (default 1,000,000 and 10, i.e. ~10M orders) in a scratch database, then times in the same run:
  *   (a) a bare `GROUP BY customer_id` aggregate over the same orders (materialised server-side), and
  *   (b) the full metrics recompute (RFM, BG/NBD + Gamma-Gamma fits and predictions, tiers, stages),
- * and prints both, their ratio, and the bench process's peak RSS. Target: ratio ≤ 3, flat memory.
+ * and prints both, their ratio, the bench process's peak RSS and the PostgreSQL backends' peak private
+ * memory (RssAnon, sampled from /proc every 100 ms: the server must run on this machine) and temp files
+ * written. Target: ratio ≤ 3, flat memory. The run is a first run (every stage new, a million
+ * announcements); BENCH_SECOND_RUN=1 also times a second run on the same data (nothing changed).
  * BENCH_KEEP=1 keeps the database; BENCH_REUSE=1 measures again on a kept one.
- * BENCH_DATABASE_URL: server to use (default postgres://postgres@127.0.0.1:5432/postgres).
+ * BENCH_DATABASE_URL: server to use (default postgres://postgres@127.0.0.1:5432/postgres); BENCH_DB: the scratch database's name.
  */
 const ADMIN = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 const CUSTOMERS = Number(process.env.CUSTOMERS ?? 1_000_000);
 const PER = Number(process.env.ORDERS_PER_CUSTOMER ?? 10);
-const DB = 'rapport_bench_analytics';
+const DB = process.env.BENCH_DB ?? 'rapport_bench_analytics';
 
 const admin = (sql: string) => adminQuery(ADMIN, sql);
 
@@ -53,15 +57,36 @@ async function main() {
   // Warm the cache once so neither measurement pays for the first read from disk.
   await c.query('select count(*) from orders');
 
+  const sampler2 = new Client({ connectionString: url(DB) });
+  await sampler2.connect();
+  const bareBackends = new BackendMemory(sampler2);
+  await new Promise((r) => setTimeout(r, 300));
   t = Date.now();
   await c.query(`create temp table bare as select customer_id, count(*) as n, sum(total_minor) as value, min(placed_at) as first_at, max(placed_at) as last_at
                  from orders group by customer_id`);
   const bareMs = Date.now() - t;
+  await bareBackends.stop();
+  const bareCpu = bareBackends.cpuSeconds;
   await c.query('drop table bare');
 
+  const tempBytes = async () => Number((await c.query(`select temp_bytes from pg_stat_database where datname = current_database()`)).rows[0].temp_bytes);
+  const temp0 = await tempBytes();
+  const backends = new BackendMemory(sampler2);
+  await new Promise((r) => setTimeout(r, 300)); // a first sample of every backend before the run
+  const nodeCpu0 = process.cpuUsage();
   t = Date.now();
   const summary = await recomputeMetrics(orm.em.fork() as EntityManager);
   const fullMs = Date.now() - t;
+  const nodeCpu = process.cpuUsage(nodeCpu0);
+  await backends.stop();
+  const tempWritten = (await tempBytes()) - temp0;
+  let secondMs: number | null = null;
+  let second: Awaited<ReturnType<typeof recomputeMetrics>> | null = null;
+  if (process.env.BENCH_SECOND_RUN === '1') {
+    t = Date.now();
+    second = await recomputeMetrics(orm.em.fork() as EntityManager);
+    secondMs = Date.now() - t;
+  }
 
   clearInterval(sampler);
   console.log(`bare GROUP BY customer aggregate: ${seconds(bareMs)} s`);
@@ -70,9 +95,65 @@ async function main() {
   console.log(`  purchase model: ${JSON.stringify(summary.purchaseModel && { model: summary.purchaseModel.model, params: summary.purchaseModel.params })}  Gamma-Gamma: ${JSON.stringify(summary.gammaGamma)}`);
   console.log(`ratio recompute / aggregate:      ${(fullMs / bareMs).toFixed(2)} (target ≤ 3)`);
   console.log(`peak RSS of this process:         ${(peakRss / 1024 / 1024).toFixed(0)} MiB`);
+  console.log(`CPU of the bare aggregate's backend: ${bareCpu.toFixed(2)} s; CPU ratio (backends + this process) / bare: ${((backends.cpuSeconds + (nodeCpu.user + nodeCpu.system) / 1e6) / bareCpu).toFixed(2)}`);
+  console.log(`CPU of the recompute: PostgreSQL backends ${backends.cpuSeconds.toFixed(2)} s, this process (fits, grid) ${((nodeCpu.user + nodeCpu.system) / 1e6).toFixed(2)} s`);
+  console.log(`PostgreSQL backends, peak private memory (sum of RssAnon): ${(backends.peakKb / 1024).toFixed(0)} MiB; temp files written: ${(tempWritten / 1024 / 1024).toFixed(0)} MiB`);
+  if (secondMs != null) {
+    console.log(`second run (same data, no stage changes): ${seconds(secondMs)} s, ratio ${(secondMs / bareMs).toFixed(2)}`);
+    console.log(`  steps (ms): ${JSON.stringify(second!.timingsMs)}`);
+  }
   await c.end();
+  await sampler2.end();
   await orm.close();
   if (!process.env.BENCH_KEEP) await admin(`drop database if exists ${DB} with (force)`);
+}
+
+/** Samples the private memory (RssAnon) of this database's server processes, parallel workers included. */
+class BackendMemory {
+  peakKb = 0;
+  private timer: NodeJS.Timeout;
+  private busy = false;
+  constructor(private c: Client) {
+    this.timer = setInterval(() => void this.sample(), 100);
+  }
+  private async sample(): Promise<void> {
+    if (this.busy) return;
+    this.busy = true;
+    try {
+      const { rows } = await this.c.query<{ pid: number }>(`select pid from pg_stat_activity where datname = current_database() and pid <> pg_backend_pid()`);
+      let kb = 0;
+      for (const { pid } of rows) {
+        try {
+          const m = /RssAnon:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+          if (m) kb += Number(m[1]);
+          // utime + stime (fields 14 and 15, in clock ticks of 1/100 s), counted from the first sample that saw the process
+          const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+          const ticks = Number(f[11]) + Number(f[12]);
+          const first = this.firstTicks.get(pid) ?? ticks;
+          this.firstTicks.set(pid, first);
+          this.lastTicks.set(pid, ticks);
+        } catch {
+          // the process ended between the query and the read
+        }
+      }
+      this.peakKb = Math.max(this.peakKb, kb);
+    } finally {
+      this.busy = false;
+    }
+  }
+  /** CPU seconds the database's server processes used while sampled (parallel workers that lived under 100 ms are missed). */
+  get cpuSeconds(): number {
+    let t = 0;
+    for (const [pid, last] of this.lastTicks) t += last - this.firstTicks.get(pid)!;
+    return t / 100;
+  }
+  private firstTicks = new Map<number, number>();
+  private lastTicks = new Map<number, number>();
+  async stop(): Promise<void> {
+    clearInterval(this.timer);
+    while (this.busy) await new Promise((r) => setTimeout(r, 10));
+    await this.sample();
+  }
 }
 
 async function generate(c: Client): Promise<void> {

@@ -91,6 +91,73 @@ function pAliveSql(m: PurchaseModelSummary, x: string, tx: string, T: string): s
             ln(${a}::float8) - ln(${b}::float8 + ${x} + ${s - 1}) + (${r}::float8 + ${x}) * (ln(${alpha}::float8 + ${T}) - ln(${alpha}::float8 + ${tx})))))) end)`;
 }
 
+/** The table a run writes its metrics into, renamed to customer_metrics at the swap (created and dropped in the run's transaction). */
+const NEXT = 'customer_metrics_next';
+
+/**
+ * What the statement triggers on customer_metrics (rapport_outbox_customer_metrics, Migration20261205200032)
+ * do for an insert, done set-based from the new table: one lifecycle.changed outbox event per customer
+ * whose stage differs from the one last announced (customer_lifecycle_states), in customer order, and the
+ * states brought up to date. The run inserts into a table without the triggers, which would otherwise keep
+ * a transition table of every new row and upsert every customer's state; here only changed states are
+ * written (an update of the changed, an insert of the new).
+ */
+async function announceStages(em: EntityManager): Promise<void> {
+  await em.execute(
+    `insert into outbox_events (type, customer_id, data)
+     select 'lifecycle.changed', n.customer_id, jsonb_build_object('from', s.stage, 'to', n.lifecycle_stage)
+       from ${NEXT} n left join customer_lifecycle_states s on s.customer_id = n.customer_id
+      where n.lifecycle_stage is not null and n.lifecycle_stage is distinct from s.stage order by n.customer_id`,
+  );
+  await em.execute(
+    `update customer_lifecycle_states s set stage = n.lifecycle_stage, changed_at = now()
+       from ${NEXT} n where n.customer_id = s.customer_id and n.lifecycle_stage is not null and s.stage is distinct from n.lifecycle_stage`,
+  );
+  await em.execute(
+    `insert into customer_lifecycle_states as s (customer_id, stage, changed_at)
+     select n.customer_id, n.lifecycle_stage, now() from ${NEXT} n
+      where n.lifecycle_stage is not null and not exists (select 1 from customer_lifecycle_states s where s.customer_id = n.customer_id)
+     on conflict (customer_id) do update set stage = excluded.stage, changed_at = excluded.changed_at where s.stage is distinct from excluded.stage`,
+  );
+}
+
+/**
+ * Replaces customer_metrics by the run's table: its indexes are built (one sort each) under the names the
+ * current table's indexes have plus a suffix, then, under an ACCESS EXCLUSIVE lock held to the commit,
+ * the old table is dropped and the new one takes its name, its indexes', its constraints' and its
+ * triggers (copied from the catalog, so they stay whatever the migrations made them).
+ */
+async function swapInMetrics(em: EntityManager): Promise<void> {
+  const indexes: Array<{ name: string; def: string; constraint_name: string | null; contype: string | null }> = await em.execute(
+    `select i.relname as name, pg_get_indexdef(i.oid) as def, c.conname as constraint_name, c.contype::text as contype
+       from pg_index x join pg_class i on i.oid = x.indexrelid
+       left join pg_constraint c on c.conindid = x.indexrelid and c.conrelid = x.indrelid
+      where x.indrelid = 'customer_metrics'::regclass order by i.relname`,
+  );
+  const triggers: Array<{ def: string }> = await em.execute(
+    `select pg_get_triggerdef(oid) as def from pg_trigger where tgrelid = 'customer_metrics'::regclass and not tgisinternal order by tgname`,
+  );
+  const tmp = (name: string) => `${name.slice(0, 50)}_next`;
+  for (const ix of indexes) {
+    const def = ix.def.replace(/^(CREATE (?:UNIQUE )?INDEX )\S+( ON (?:ONLY )?)\S+( USING )/, `$1"${tmp(ix.name)}"$2${NEXT}$3`);
+    if (def === ix.def) throw new Error(`cannot rebuild index ${ix.name}: ${ix.def}`);
+    await em.execute(def);
+  }
+  await em.execute(`analyze ${NEXT}`);
+  await em.execute(`lock table customer_metrics in access exclusive mode`);
+  await em.execute(`drop table customer_metrics`);
+  await em.execute(`alter table ${NEXT} rename to customer_metrics`);
+  for (const ix of indexes) {
+    if (ix.contype != null && ix.contype !== 'p' && ix.contype !== 'u') throw new Error(`cannot rebuild constraint ${ix.constraint_name}`);
+    if (ix.contype === 'p' || ix.contype === 'u') {
+      await em.execute(`alter table customer_metrics add constraint "${ix.constraint_name}" ${ix.contype === 'p' ? 'primary key' : 'unique'} using index "${tmp(ix.name)}"`);
+    } else {
+      await em.execute(`alter index "${tmp(ix.name)}" rename to "${ix.name}"`);
+    }
+  }
+  for (const t of triggers) await em.execute(t.def);
+}
+
 /**
  * Recomputes customer_metrics for every customer, set-based: one aggregate pass over orders into
  * calendar-day transactions (transactions.ts); the purchase model chosen and fitted on a deterministic
@@ -98,7 +165,9 @@ function pAliveSql(m: PurchaseModelSummary, x: string, tx: string, T: string): s
  * t_x-free part of the predictions tabulated per (x, T in whole days) and interpolated in T, P(alive) and
  * churn risk exact per customer in SQL; the scores into a temp table, then one INSERT … SELECT. RFM
  * quintiles and CLV tiers are rank-based, computed from cut points read off one sorted column each
- * (no window sorts of whole rows). Runs in one transaction: readers see the old metrics or the new.
+ * (no window sorts of whole rows). The rows go into a fresh table, indexed after and swapped in
+ * (swapInMetrics); lifecycle announcements are derived from it set-based (announceStages). Runs in one
+ * transaction: readers see the old metrics or the new (from the swap to the commit they wait).
  */
 export async function recomputeMetrics(rootEm: EntityManager, opts: RecomputeOptions = {}): Promise<RecomputeSummary> {
   const asOf = opts.asOf ?? new Date();
@@ -124,6 +193,9 @@ export async function recomputeMetrics(rootEm: EntityManager, opts: RecomputeOpt
     // A bulk job: generous sort memory, and no per-statement timeout (that guards interactive requests).
     await em.execute(`set local work_mem = '256MB'`);
     await em.execute(`set local statement_timeout = 0`);
+    // No other writer of customer_metrics until the swap (as when every row was deleted at the start:
+    // writers waited on the row locks); readers go on reading the old rows until then.
+    await em.execute(`lock table customer_metrics in share row exclusive mode`);
     await time('aggregate', () => createTransactionSummary(em, 'm_base', { end: asOf, cutoff, timeZone }));
     const [{ n: withOrdersText }]: Array<{ n: string }> = await em.execute(`select count(*) as n from m_base`);
     const withOrders = Number(withOrdersText);
@@ -198,7 +270,9 @@ export async function recomputeMetrics(rootEm: EntityManager, opts: RecomputeOpt
     const ggp = gg && gg.q > 1 ? gg : null;
     const version = modelVersion(pm?.model ?? null);
     await keepPreviousStages(em);
-    await em.execute(`delete from customer_metrics`);
+    // The new metrics go into a fresh table without indexes or triggers (a heap append per row instead
+    // of six index insertions), swapped in at the end (swapInMetrics).
+    await em.execute(`create table ${NEXT} (like customer_metrics including all excluding indexes)`);
     // Every customer's scores into a temp table first (no WAL, no indexes), then the tiers' cut points
     // from it and the insert: the CLV ranking needs every customer's CLV before any row is written.
     await time('score', async () => {
@@ -286,7 +360,7 @@ export async function recomputeMetrics(rootEm: EntityManager, opts: RecomputeOpt
                         case when n <= 1 then 0 else (select max(c) from generate_series(greatest(0, floor(0.2 * (n - 1))::int - 2), floor(0.2 * (n - 1))::int + 2) c where c::float8 / (n - 1)::float8 < 0.2) end as a,
                         case when n <= 1 then n else (select min(c) from generate_series(greatest(0, floor(0.5 * (n - 1))::int - 2), floor(0.5 * (n - 1))::int + 2) c where c::float8 / (n - 1)::float8 >= 0.5) end as b
                  from (select array_agg(clv_key order by clv_key desc) as keys, count(*)::int as n from m_valued) k) t),
-         ins as (insert into customer_metrics (customer_id, computed_at, model_version, currency, orders_count, first_order_at, last_order_at,
+         ins as (insert into ${NEXT} (customer_id, computed_at, model_version, currency, orders_count, first_order_at, last_order_at,
            recency_days, frequency, monetary_avg_minor, historic_value_minor, r_score, f_score, m_score, rfm_segment,
            predicted_purchases12m, p_alive, expected_spend_minor, clv12m_minor, margin_clv12m_minor, engagement_decline, negative_feedback90d,
            churn_risk, value_tier, lifecycle_stage)
@@ -330,6 +404,8 @@ export async function recomputeMetrics(rootEm: EntityManager, opts: RecomputeOpt
         [asOf, asOf, asOf, asOf, asOf, asOf, asOf, version, asOf, asOf, asOf],
       ),
     );
+    await time('lifecycle', () => announceStages(em));
+    await time('swap', () => swapInMetrics(em));
     const runId = await time('history', () => recordRunHistory(em, { asOf, modelVersion: version, purchaseModel: pm, gammaGamma: gg }));
     log('metrics recomputed', { timings, model: pm?.model ?? null });
     return { runId, customers: Number(inserted[0].n), withOrders, modelGroups: gridRows, modelVersion: version, purchaseModel: pm, gammaGamma: gg, timingsMs: timings };

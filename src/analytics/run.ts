@@ -18,16 +18,25 @@ export interface AnalyticsRunResult {
 const ANALYTICS_LOCK = 7_246_001;
 
 /**
- * Metrics, then segments (which may use them), then item-to-item product similarities, then offers' attributed revenue. Guarded by a session advisory lock so that several
+ * Metrics, then segments (which may use them), then item-to-item product similarities, then offers' attributed revenue. Guarded by an advisory lock so that several
  * instances (or the CLI next to a server) never run it twice at once; returns null when another holds it.
+ *
+ * Two transactions: the metrics commit first (recomputeMetrics swaps in a new customer_metrics table
+ * under an ACCESS EXCLUSIVE lock that readers, and writes whose segment triggers read the metrics, wait
+ * on until that commit: it is kept to the swap and the run's history rows), then the rest, under the
+ * same lock id (waited for: another run that started in between goes first). If the second fails, the
+ * metrics stay and the next run re-evaluates the segments.
  */
 export async function runAnalytics(em: EntityManager, opts: RecomputeOptions = {}): Promise<AnalyticsRunResult | null> {
   const started = Date.now();
-  const conn = em.fork();
-  return conn.transactional(async (tem) => {
+  const metrics = await em.fork().transactional(async (tem) => {
     const [lock]: Array<{ ok: boolean }> = await tem.execute('select pg_try_advisory_xact_lock(?) as ok', [ANALYTICS_LOCK]);
     if (!lock.ok) return null;
-    const metrics = await recomputeMetrics(tem, opts);
+    return recomputeMetrics(tem, opts);
+  });
+  if (!metrics) return null;
+  return em.fork().transactional(async (tem) => {
+    await tem.execute('select pg_advisory_xact_lock(?)', [ANALYTICS_LOCK]);
     const segments = await evaluateAllSegments(tem, opts.asOf ?? new Date());
     await recordSegmentSizes(tem, metrics.runId);
     const similarities = await recomputeProductSimilarities(tem, { asOf: opts.asOf });

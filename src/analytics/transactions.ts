@@ -22,23 +22,27 @@ export const NOT_KEPT = `('cancelled', 'returned')`;
 export async function createTransactionSummary(em: EntityManager, name: string, o: { end: Date; cutoff: Date; timeZone: string }): Promise<void> {
   await em.execute(
     `create temp table ${name} on commit drop as
-     select distinct on (customer_id) customer_id, currency, orders, first_order_at, last_order_at, value_minor, returned_minor,
+     select distinct on (customer_id) customer_id, currency, orders, first_at as first_order_at, last_order_at, value_minor, returned_minor,
             days, first_at, last_at, first_value, cal_days, cal_last_at
      from (select customer_id, currency,
-                  sum(n)::int as orders, min(first_order) as first_order_at, max(last_order) as last_order_at,
+                  sum(n)::int as orders, max(last_order) as last_order_at,
                   sum(value)::bigint as value_minor, sum(returned)::bigint as returned_minor,
-                  count(*) filter (where n > 0)::int as days, min(at) as first_at, max(at) as last_at,
-                  -- Arrays compare element by element: the smallest [time, value] is the first transaction's.
-                  (min(array[extract(epoch from at)::float8, value::float8]) filter (where n > 0))[2] as first_value,
-                  count(*) filter (where n > 0 and at <= ?)::int as cal_days, max(at) filter (where at <= ?) as cal_last_at
+                  -- A day's at is null when it kept no order: count(at) counts the transaction days. The first
+                  -- order overall is the first transaction's (first_order_at = first_at).
+                  count(at)::int as days, min(at) as first_at, max(at) as last_at,
+                  -- Arrays compare element by element: the smallest [day, value] is the first transaction's
+                  -- (integers: no per-row conversion to float or numeric).
+                  (min(array[day - date '2000-01-01', value]) filter (where at is not null))[2]::float8 as first_value,
+                  count(at) filter (where at <= ?)::int as cal_days, max(at) filter (where at <= ?) as cal_last_at
            from (select customer_id, currency, (placed_at at time zone ?)::date as day,
-                        count(*) filter (where status not in ${NOT_KEPT}) as n,
-                        min(placed_at) filter (where status not in ${NOT_KEPT}) as at,
-                        min(placed_at) filter (where status not in ${NOT_KEPT}) as first_order,
-                        max(placed_at) filter (where status not in ${NOT_KEPT}) as last_order,
-                        coalesce(sum(total_minor) filter (where status not in ${NOT_KEPT}), 0) as value,
+                        count(*) filter (where kept) as n,
+                        min(placed_at) filter (where kept) as at,
+                        max(placed_at) filter (where kept) as last_order,
+                        coalesce(sum(total_minor) filter (where kept), 0) as value,
                         coalesce(sum(total_minor) filter (where status = 'returned'), 0) as returned
-                 from orders where placed_at <= ?
+                 -- (offset 0 keeps the subquery: whether an order is kept is evaluated once per order, not per aggregate)
+                 from (select customer_id, currency, placed_at, status, total_minor, status not in ${NOT_KEPT} as kept
+                       from orders where placed_at <= ? offset 0) o
                  group by 1, 2, 3) per_day
            group by 1, 2) per_currency
      where orders > 0
