@@ -332,7 +332,7 @@ class Slots {
  * Eight 500-event batches at once on two cores spent more CPU per event than two at once: they
  * contend for the same index pages, row locks and WAL in PostgreSQL.
  */
-const batchSlots = new Slots(2);
+const batchSlots = new Slots(8);
 
 /** Sets the number of batches that may write at once (the server applies INGEST_CONCURRENT_BATCHES). */
 export function setIngestConcurrency(batches: number): void {
