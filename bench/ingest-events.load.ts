@@ -103,9 +103,11 @@ async function child(opts: IngestLoadOptions): Promise<IngestLoadResult> {
   EPOCH = Date.now() - 60_000 - opts.events;
   // A short warm-up (JIT, pools) outside the measurement, under keys of its own.
   await drive({ ...opts, concurrency: 1 }, `${run}w`, 0, Math.min(opts.events, opts.batchSize * 2));
+  await mark('start');
   let t = performance.now();
   const main = await drive(opts, run, 0, opts.events);
   const seconds = (performance.now() - t) / 1000;
+  await mark('end');
   const replayCount = Math.min(opts.events, opts.batchSize * opts.concurrency * 4);
   t = performance.now();
   const replay = await drive(opts, run, 0, replayCount);
@@ -120,11 +122,34 @@ async function child(opts: IngestLoadOptions): Promise<IngestLoadResult> {
   };
 }
 
-/** Runs the load in a child process and returns its figures. */
-export function runIngestEventsLoad(opts: IngestLoadOptions): Promise<IngestLoadResult> {
+/** Tells the parent that the measured phase starts or ends, and waits until it has taken its readings. */
+function mark(phase: 'start' | 'end'): Promise<void> {
+  return new Promise((resolve) => {
+    const onAck = (m: { ack?: string }) => {
+      if (m.ack !== phase) return;
+      process.off('message', onAck);
+      resolve();
+    };
+    process.on('message', onAck);
+    process.send!({ mark: phase });
+  });
+}
+
+/**
+ * Runs the load in a child process and returns its figures. `onMark` is called (and awaited) when
+ * the measured phase (after the warm-up, before the replay) starts and ends: the caller's CPU readings.
+ */
+export function runIngestEventsLoad(opts: IngestLoadOptions, onMark?: (phase: 'start' | 'end') => Promise<void>): Promise<IngestLoadResult> {
   return new Promise((resolve, reject) => {
     const proc = fork(__filename, ['--ingest-load-child'], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'], execArgv: __filename.endsWith('.ts') ? ['-r', 'ts-node/register/transpile-only'] : [] });
-    proc.once('message', (m: { ok: boolean; result?: IngestLoadResult; error?: string }) => (m.ok ? resolve(m.result!) : reject(new Error(m.error))));
+    proc.on('message', (m: { ok?: boolean; mark?: 'start' | 'end'; result?: IngestLoadResult; error?: string }) => {
+      if (m.mark) {
+        void (onMark ? onMark(m.mark) : Promise.resolve()).then(() => proc.send({ ack: m.mark }));
+        return;
+      }
+      if (m.ok) resolve(m.result!);
+      else reject(new Error(m.error));
+    });
     proc.once('exit', (code) => code !== 0 && reject(new Error(`ingest load child exited with ${code}`)));
     proc.send(opts);
   });
@@ -132,6 +157,7 @@ export function runIngestEventsLoad(opts: IngestLoadOptions): Promise<IngestLoad
 
 if (process.argv.includes('--ingest-load-child')) {
   process.once('message', (opts: IngestLoadOptions) => {
+    // Later messages are the parent's acknowledgements of mark().
     child(opts).then(
       (result) => process.send!({ ok: true, result }, () => process.exit(0)),
       (err: Error) => process.send!({ ok: false, error: err.stack ?? String(err) }, () => process.exit(1)),

@@ -3,6 +3,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { once } from 'node:events';
+import inspector from 'node:inspector';
 import { pipeline } from 'node:stream/promises';
 import { Client } from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
@@ -23,7 +24,10 @@ import { Role } from '../src/auth/viewer';
  *   (b) raw COPY of the same rows, customer and product ids already resolved, from a TSV file into
  *       the same interactions table (same indexes and foreign keys), through pg-copy-streams;
  * prints rows/s of both and the ratio (target import/raw ≥ 0.5), then ingestEvents over HTTP when
- * bench/ingest-events.load.ts exists (target 10,000 events/s), and this process's peak RSS.
+ * bench/ingest-events.load.ts exists (target 10,000 events/s) with the CPU time per 1,000 events of
+ * the server (this process) and of its PostgreSQL backends over the measured phase, and this
+ * process's peak RSS. INGEST_SKIP_IMPORT=1 measures ingestEvents only; INGEST_CPU_PROF=file writes a
+ * V8 CPU profile of the server over the measured phase; INGEST_CONCURRENT_BATCHES is the server's.
  */
 const ADMIN = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 const ROWS = Number(process.env.INGEST_ROWS ?? 200_000);
@@ -73,6 +77,11 @@ async function main(): Promise<void> {
     console.log(`generated ${ROWS} interactions for ${CUSTOMERS} customers (NDJSON ${(fs.statSync(ndjson).size / 1e6).toFixed(1)} MB)`);
 
     // (b) raw COPY first, then the table is emptied for (a): both write into the same empty table.
+    if (process.env.INGEST_SKIP_IMPORT) {
+      console.log('import and raw COPY:            skipped (INGEST_SKIP_IMPORT)');
+      await benchIngestEvents(url);
+      return;
+    }
     await c.query('checkpoint');
     let t = performance.now();
     await pipeline(fs.createReadStream(tsv), c.query(copyFrom(`copy interactions (customer_id, occurred_at, channel, type, product_id, campaign, properties, source, source_event_id) from stdin`)));
@@ -104,7 +113,33 @@ async function main(): Promise<void> {
 }
 
 interface IngestLoad {
-  runIngestEventsLoad(opts: { url: string; token: string; events: number; batchSize: number; concurrency: number; customers?: number; products?: number }): Promise<{ eventsPerSecond?: number } & Record<string, unknown>>;
+  runIngestEventsLoad(
+    opts: { url: string; token: string; events: number; batchSize: number; concurrency: number; customers?: number; products?: number },
+    onMark?: (phase: 'start' | 'end') => Promise<void>,
+  ): Promise<{ eventsPerSecond?: number; events?: number } & Record<string, unknown>>;
+}
+
+/** CPU ticks per second of /proc/<pid>/stat (sysconf CLK_TCK: 100 on Linux). */
+const CLK_TCK = 100;
+
+/**
+ * CPU seconds (user + system) the PostgreSQL backends of database `db` have used so far, by pid,
+ * from /proc/<pid>/stat (the server runs on this machine). A backend that is not visible counts 0.
+ */
+async function backendCpu(c: Client, db: string): Promise<Map<number, number>> {
+  const { rows } = await c.query<{ pid: number }>(`select pid from pg_stat_activity where datname = $1 and pid <> pg_backend_pid()`, [db]);
+  const out = new Map<number, number>();
+  for (const { pid } of rows) {
+    try {
+      // Fields after the command name (which is in parentheses): utime and stime are the 12th and 13th.
+      const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+      const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      out.set(pid, (Number(f[11]) + Number(f[12])) / CLK_TCK);
+    } catch {
+      out.set(pid, 0);
+    }
+  }
+  return out;
 }
 
 /** ingestEvents over HTTP through the real server, with the load driver of the ingestEvents work. */
@@ -116,16 +151,53 @@ async function benchIngestEvents(url: string): Promise<void> {
   }
   const { runIngestEventsLoad } = (await import(driver)) as IngestLoad;
   // Production requires PSEUDONYM_KEYS (a key of the bench's own unless one is set).
-  const config = loadConfig({ NODE_ENV: 'production', JWT_SECRET, DATABASE_URL: url, LOG_LEVEL: 'silent', RATE_LIMIT_PER_MINUTE: '0', PSEUDONYM_KEYS: process.env.PSEUDONYM_KEYS ?? 'k'.repeat(32) });
+  const config = loadConfig({ NODE_ENV: 'production', JWT_SECRET, DATABASE_URL: url, LOG_LEVEL: 'silent', RATE_LIMIT_PER_MINUTE: '0', PSEUDONYM_KEYS: process.env.PSEUDONYM_KEYS ?? 'k'.repeat(32), ...(process.env.INGEST_CONCURRENT_BATCHES ? { INGEST_CONCURRENT_BATCHES: process.env.INGEST_CONCURRENT_BATCHES } : {}) });
   const orm = await initOrm(url, { poolMax: config.dbPoolMax });
   const server = await createServer({ orm, config, logger: createLogger(config) });
+  // CPU of the measured phase: this process (the server; the load generator is a child process of
+  // its own) and the PostgreSQL backends of the bench database. Unlike events/s, these do not
+  // depend on what else the machine is running.
+  const monitor = new Client({ connectionString: url });
+  await monitor.connect();
+  let cpu0 = process.cpuUsage();
+  let pg0 = new Map<number, number>();
+  let serverCpuS = NaN;
+  let pgCpuS = NaN;
+  // INGEST_CPU_PROF=file.cpuprofile: a V8 CPU profile of the server over the measured phase only.
+  const profile = process.env.INGEST_CPU_PROF ? new inspector.Session() : null;
+  const post = (method: string, params?: object) => new Promise<unknown>((resolve, reject) => profile!.post(method, params ?? {}, (err, res) => (err ? reject(err) : resolve(res))));
+  const onMark = async (phase: 'start' | 'end') => {
+    if (phase === 'start') {
+      pg0 = await backendCpu(monitor, DB);
+      if (profile) {
+        profile.connect();
+        await post('Profiler.enable');
+        await post('Profiler.setSamplingInterval', { interval: 500 });
+        await post('Profiler.start');
+      }
+      cpu0 = process.cpuUsage();
+      return;
+    }
+    const d = process.cpuUsage(cpu0);
+    if (profile) {
+      const { profile: p } = (await post('Profiler.stop')) as { profile: object };
+      fs.writeFileSync(process.env.INGEST_CPU_PROF!, JSON.stringify(p));
+      profile.disconnect();
+    }
+    serverCpuS = (d.user + d.system) / 1e6;
+    const pg1 = await backendCpu(monitor, DB);
+    pgCpuS = [...pg1].reduce((s, [pid, t]) => s + t - (pg0.get(pid) ?? 0), 0);
+  };
   try {
     const port = await server.listen(0, '127.0.0.1');
     const token = await signToken(JWT_SECRET, { sub: 'bench-admin', role: Role.ADMIN }, '2h');
-    const r = await runIngestEventsLoad({ url: `http://127.0.0.1:${port}/graphql`, token, events: EVENTS, batchSize: Number(process.env.INGEST_BATCH ?? 500), concurrency: Number(process.env.INGEST_CONCURRENCY ?? 8), customers: CUSTOMERS, products: 200 });
+    const r = await runIngestEventsLoad({ url: `http://127.0.0.1:${port}/graphql`, token, events: EVENTS, batchSize: Number(process.env.INGEST_BATCH ?? 500), concurrency: Number(process.env.INGEST_CONCURRENCY ?? 8), customers: CUSTOMERS, products: 200 }, onMark);
     const eps = Number(r.eventsPerSecond ?? NaN);
-    console.log(`ingestEvents over HTTP:         ${eps.toFixed(0).padStart(8)} events/s (target 10,000: ${eps >= 10_000 ? 'met' : 'NOT met'}) ${JSON.stringify(r)}`);
+    console.log(`ingestEvents over HTTP:         ${eps.toFixed(0).padStart(8)} events/s (target 10,000: ${eps >= 10_000 ? 'met' : 'NOT met'}; load average ${os.loadavg()[0].toFixed(1)}) ${JSON.stringify(r)}`);
+    const per1k = (s: number) => ((s * 1000 * 1000) / EVENTS).toFixed(0).padStart(5);
+    console.log(`  CPU per 1,000 events:         server ${per1k(serverCpuS)} ms, PostgreSQL backends ${per1k(pgCpuS)} ms (${serverCpuS.toFixed(1)} s + ${pgCpuS.toFixed(1)} s for ${EVENTS} events)`);
   } finally {
+    await monitor.end().catch(() => {});
     await server.close();
     await orm.close();
   }

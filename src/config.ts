@@ -24,6 +24,8 @@ export interface Config {
   seedDemo: boolean;
   demoCustomers: number;
   dbPoolMax: number;
+  /** Batches of ingestEvents/import/tracking writing at once in this process (INGEST_CONCURRENT_BATCHES). */
+  ingestConcurrentBatches: number;
   /** Adds `extensions.sqlStatements` to every response; for tests and diagnostics. */
   exposeSqlCount: boolean;
   /** READ_PLANNER: compile supported read root fields to one SQL statement each (README "Performance"). */
@@ -303,6 +305,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     seedDemo: boolVar(env, 'SEED_DEMO', !databaseUrl),
     demoCustomers: intVar(env, 'DEMO_CUSTOMERS', 3000, 1, 1_000_000),
     dbPoolMax: intVar(env, 'DB_POOL_MAX', 10, 1, 200),
+    ingestConcurrentBatches: intVar(env, 'INGEST_CONCURRENT_BATCHES', 8, 1, 200),
     exposeSqlCount: boolVar(env, 'EXPOSE_SQL_COUNT', nodeEnv !== 'production'),
     readPlanner: boolVar(env, 'READ_PLANNER', false),
     metrics: boolVar(env, 'METRICS', true),

@@ -1,3 +1,4 @@
+import { setIngestConcurrency } from './ingestion/core';
 import http from 'node:http';
 import { randomUUID } from 'node:crypto';
 import express from 'express';
@@ -149,6 +150,7 @@ function readRoutingPlugin(router: ReadRouter, logger: Logger, exposeReadFrom: b
 
 export async function createServer({ orm, config, logger, playgroundHeaders, readRouter }: ServerOptions): Promise<RapportServer> {
   installSqlCounter();
+  setIngestConcurrency(config.ingestConcurrentBatches);
   const app = express();
   app.disable('x-powered-by');
   // Request ids, one log line per request, Prometheus metrics: README "Observability" (src/observability).
