@@ -93,7 +93,7 @@ describe('parseMergePolicy', () => {
 
   it('sourcePriority: names of 1 to 64 visible ASCII characters', () => {
     const message = 'MERGE_POLICY.sourcePriority must be an array of source names (1 to 64 visible characters)';
-    for (const list of ['"crm"', '[""]', '["two words"]', '[3]', `["${'s'.repeat(65)}"]`, '["crm\\n"]', '["\\u00e9"]', '["x\\u007f"]']) {
+    for (const list of ['"crm"', '[""]', '["two words"]', '[3]', `["${'s'.repeat(65)}"]`, '["crm\\n"]', '["\\u00e9"]', '["x\\u007f"]', '["crm", ""]', '["crm", "store", 7]']) {
       expect([list, fails(`{"sourcePriority":${list}}`)]).toEqual([list, message]);
     }
     expect(parseMergePolicy(`{"sourcePriority":["!", "~", "${'s'.repeat(64)}"]}`).sourcePriority).toEqual(['!', '~', 's'.repeat(64)]);
@@ -101,8 +101,9 @@ describe('parseMergePolicy', () => {
 });
 
 describe('isBlocklisted', () => {
-  const policy = parseMergePolicy(undefined);
   it('matches the normalised value against whole patterns, `*` standing for any run of characters', () => {
+    // Parsed inside the test: a mutant that breaks parsing fails this test instead of the file's loading.
+    const policy = parseMergePolicy(undefined);
     expect(isBlocklisted(policy, IdentityKind.EMAIL, 'test@example.com')).toBe(true);
     expect(isBlocklisted(policy, IdentityKind.EMAIL, '  NoReply@Shop.example ')).toBe(true);
     expect(isBlocklisted(policy, IdentityKind.EMAIL, 'noreply@')).toBe(true);
