@@ -136,6 +136,7 @@ describe('customers: criteria', () => {
     expect(await list({ value: { churnRiskAtLeast: 0.7 } })).toEqual(['bob']);
     expect(await list({ value: { churnRiskAtMost: 0.1 } })).toEqual(['ada']);
     expect(await list({ value: { churnRiskAtMost: 0 } })).toEqual([]);
+    expect(await list({ value: { churnRiskAtMost: 1 } })).toEqual(['ada', 'bob', 'eve']); // not the objector (0.95)
     expect(await list({ value: { churnRiskAtLeast: 0.2, churnRiskAtMost: 0.6 } })).toEqual(['eve']);
     expect(await list({ value: { clv12mAtLeastMinor: 1_000 } })).toEqual(['ada', 'bob']);
     expect(await list({ value: { clv12mAtLeastMinor: 1_001 } })).toEqual(['ada']);
