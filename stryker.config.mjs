@@ -34,16 +34,22 @@ export const SCOPES = {
   // What each role may see is still proven on the served schema over HTTP by the authz suite.
   permissions: {
     mutate: ['src/schema/permissions.ts'],
-    tests: ['tests/unit/permissions.test.ts', 'tests/authz/verdict-now.test.ts'],
+    tests: ['tests/unit/permissions.test.ts', 'tests/unit/permissions-subscriptions.test.ts', 'tests/authz/verdict-now.test.ts'],
     db: false,
     ignoreStatic: true,
   },
   // API keys are looked up in PostgreSQL, and the audit log is written there: the served-schema tests.
   'auth-db': { mutate: ['src/auth/api-keys.ts', 'src/auth/audit.ts'], tests: ['tests/authz/privacy.test.ts'], db: true },
   privacy: { mutate: ['src/services/privacy.service.ts'], tests: ['tests/authz/privacy.test.ts'], db: true },
-  merge: { mutate: ['src/services/merge.service.ts', 'src/services/merge-policy.ts'], tests: ['tests/integration/merges.test.ts'], db: true },
-  customer: { mutate: ['src/services/customer.service.ts'], tests: ['tests/integration/customer-graph.test.ts', 'tests/integration/merges.test.ts', 'tests/integration/mutation-validation.test.ts'], db: true },
-  ingest: { mutate: ['src/services/ingest.service.ts'], tests: ['tests/integration/ingest.test.ts'], db: true },
+  // MERGE_POLICY parsing and matching is pure: a unit file kills its mutants in seconds each.
+  'merge-policy': { mutate: ['src/services/merge-policy.ts'], tests: ['tests/unit/merge-policy.test.ts'], db: false },
+  merge: { mutate: ['src/services/merge.service.ts'], tests: ['tests/integration/merges.test.ts'], db: true },
+  // Every criterion and sort key of `customers` with data on both sides of each boundary, the write
+  // guard and the identifier lookup: one file, one test database per mutant run.
+  customer: { mutate: ['src/services/customer.service.ts'], tests: ['tests/integration/customer-filters.test.ts'], db: true },
+  // The ingestion core (one pipeline for the mutations, ingestEvents, tracking and the import CLI),
+  // through its behaviour: the GraphQL batch tests and the parity of the paths.
+  ingestion: { mutate: ['src/ingestion/*.ts'], tests: ['tests/integration/ingest.test.ts', 'tests/integration/ingestion-parity.test.ts'], db: true },
   models: { mutate: ['src/analytics/models/**/*.ts'], tests: ['tests/unit/clv-models.test.ts', 'tests/unit/purchase-models.test.ts'], db: false },
   recompute: { mutate: ['src/analytics/recompute.ts'], tests: ['tests/integration/analytics.test.ts', 'tests/integration/rfm-quintiles.test.ts'], db: true },
 };
