@@ -465,12 +465,26 @@ async function main(): Promise<void> {
         clearInterval(sampler);
       }
     };
+    /**
+     * CPU per request with ONE request at a time (BENCH_SEQUENTIAL requests after a tenth as many
+     * unmeasured): no queueing and no concurrency in the server, so the figure moves less when the
+     * machine is shared than the loaded runs' do.
+     */
+    const SEQUENTIAL = Number(process.env.BENCH_SEQUENTIAL ?? 100);
+    const sequentialCpu = async (send: () => Promise<unknown>) => {
+      for (let i = 0; i < Math.ceil(SEQUENTIAL / 10); i++) await send();
+      const cpu0 = process.cpuUsage();
+      for (let i = 0; i < SEQUENTIAL; i++) await send();
+      const cpu = process.cpuUsage(cpu0);
+      return (cpu.user + cpu.system) / 1000 / SEQUENTIAL;
+    };
     // READ_PLANNER (README "Performance"): the same server, with the read planner off, then on.
     const modes = (process.env.BENCH_PLANNER ?? 'off,on').split(',').map((m) => m.trim()).filter((m) => m === 'on' || m === 'off');
     type Measured = Awaited<ReturnType<typeof measure>>;
-    const results: Array<{ name: string; raw: Measured; gql: Record<string, Measured>; statements: Record<string, [number | undefined, number | undefined]> }> = [];
+    const results: Array<{ name: string; raw: Measured; gql: Record<string, Measured>; statements: Record<string, [number | undefined, number | undefined]>; seq: Record<string, number> }> = [];
     for (const k of cases) {
       const gqlRuns: Record<string, Measured> = {};
+      const seq: Record<string, number> = {};
       const stmts: Record<string, [number | undefined, number | undefined]> = {};
       for (const mode of modes) {
         (config as { readPlanner: boolean }).readPlanner = mode === 'on';
@@ -481,11 +495,16 @@ async function main(): Promise<void> {
         }
         stmts[mode] = [await k.statements(10), await k.statements(100)];
         console.log(`measuring ${k.name}: GraphQL, planner ${mode}…`);
+        if (SEQUENTIAL > 0) {
+          const body = JSON.parse(k.gqlBody) as { query: string; variables: Record<string, unknown> };
+          seq[mode] = await sequentialCpu(() => gql(body.query, body.variables));
+        }
         gqlRuns[mode] = await measure({ url: gqlUrl, method: 'POST', headers: gqlHeaders, body: k.gqlBody }, gqlProbe);
       }
       console.log(`measuring ${k.name}: raw SQL…`);
+      if (SEQUENTIAL > 0) seq.raw = await sequentialCpu(() => rawGet(k.rawPath));
       const r = await measure({ url: rawBase + k.rawPath, method: 'GET' }, rawProbe);
-      results.push({ name: k.name, raw: r, gql: gqlRuns, statements: stmts });
+      results.push({ name: k.name, raw: r, gql: gqlRuns, statements: stmts, seq });
     }
 
     // Report.
@@ -511,6 +530,13 @@ async function main(): Promise<void> {
     }
     console.log(table(summary));
     console.log('');
+    if (SEQUENTIAL > 0) {
+      const seqRows: string[][] = [['case', ...modes.map((m) => `GraphQL planner ${m} CPU ms/req`), 'raw SQL CPU ms/req', ...modes.map((m) => `CPU ratio raw/GraphQL, planner ${m}`)]];
+      for (const x of results) seqRows.push([x.name, ...modes.map((m) => x.seq[m].toFixed(2)), x.seq.raw.toFixed(2), ...modes.map((m) => (x.seq.raw / x.seq[m]).toFixed(2))]);
+      console.log(`one request at a time (${SEQUENTIAL} requests each, server process CPU, client's JSON parsing included on both sides):`);
+      console.log(table(seqRows));
+      console.log('');
+    }
     const gqlPeak = (m: string) => Math.max(...results.map((x) => x.gql[m].peak));
     console.log(`server process RSS: ${mb(idleRss)} before load; peak under load ${mb(Math.max(...results.flatMap((x) => [x.raw.peak, ...modes.map((m) => x.gql[m].peak)])))} (${modes.map((m) => `GraphQL planner ${m}: ${mb(gqlPeak(m))}`).join(', ')}, raw runs ${mb(Math.max(...results.map((x) => x.raw.peak)))})`);
     console.log(`raw SQL: one statement per request; GraphQL statements include the audit-log write for personal-data reads (case a). Total time ${((Date.now() - started) / 1000).toFixed(0)} s.`);

@@ -79,7 +79,7 @@ function customerChildrenLoader<T extends object>(em: EntityManager, entity: Ent
 }
 
 /** PROFILING_OBJECTION at read time: the light (unmanaged, never flushed) instance loses its model-based scores. */
-function withholdModelScores(m: CustomerMetrics, profilingConsent: string): CustomerMetrics {
+export function withholdModelScores(m: CustomerMetrics, profilingConsent: string): CustomerMetrics {
   if (!PROFILING_OBJECTION.withheldWhen.includes(profilingConsent)) return m;
   m.modelScoresWithheld = `PROFILING consent ${profilingConsent}`;
   m.pAlive = null;

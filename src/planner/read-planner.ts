@@ -9,16 +9,22 @@ import { ReferenceKind, type EntityMetadata, type EntityProperty } from '@mikro-
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { Context } from '../context';
 import { lightMapper } from '../db/light-map';
-import { IDENTITIES_ORDER, LINES_ORDER, PAGE_SPECS } from '../loaders';
+import { IDENTITIES_ORDER, LINES_ORDER, PAGE_SPECS, withholdModelScores } from '../loaders';
+import { NO_FILTER, type SqlFilter } from '../loaders/child-page.loader';
+import { consentPurposeSql, feedbackKindsSql, interactionFilterSql } from '../resolvers/customer/customer.filters';
+import type { InteractionFilter } from '../resolvers/interaction/interaction.inputs';
+import type { CustomerMetrics } from '../entities';
 import { checkFirst, decodeCursor, encodeCursor, type Cursor } from '../services/pagination';
 import { CustomerSortField, SORT_SQL, SortDirection, customerFilterSql } from '../services/customer.service';
 import { expectGlobalOrRawId, fromGlobalId } from '../schema/global-id';
 import type { ConnectionShape } from '../schema/connection';
 import { CustomerConsents } from '../resolvers/customer/customer.types';
-import { CUSTOMER_OWNED_TYPES, THIRD_PARTY_SHARING, TYPE_POLICY, type FieldPolicy } from '../auth/policy';
+import { CUSTOMER_OWNED_TYPES, PROFILING_OBJECTION, THIRD_PARTY_SHARING, TYPE_POLICY, type FieldPolicy } from '../auth/policy';
 import { accessKnownNow, consentKey } from '../auth/access';
 import { Role, type Viewer } from '../auth/viewer';
 import { ident, join, key, raw, sql, type Sql } from './sql';
+import { currentWork } from '../hardening/budget';
+import { isStatementCancelled } from '../hardening/format-error';
 
 /**
  * The read planner (README "Performance"): compiles the selection set of a supported root field
@@ -48,7 +54,7 @@ export const PLANNED = Symbol('rapport.planned');
 const FALLBACK = Symbol('rapport.planner.fallback');
 
 /** Root fields answered by the planner, and those that fell back to the resolvers (this process). */
-export const plannerStats = { compiled: 0, fallback: 0 };
+export const plannerStats = { compiled: 0, fallback: 0, fields: {} as Record<string, number> };
 
 class Unsupported extends Error {}
 const unsupported = (why: string): never => {
@@ -56,18 +62,21 @@ const unsupported = (why: string): never => {
 };
 
 /** Object types whose rows the planner reads (entities), and the wrapper it builds itself. */
-const ENTITY_TYPES = new Set(['Customer', 'Identity', 'Order', 'OrderLine', 'Interaction', 'Feedback', 'ConsentRecord', 'Product']);
+const ENTITY_TYPES = new Set(['Customer', 'Identity', 'Order', 'OrderLine', 'Interaction', 'Feedback', 'ConsentRecord', 'Product', 'CustomerValue']);
 
 type PageName = keyof typeof PAGE_SPECS;
 /**
  * The field resolvers the planner stands in for, besides to-one relations: each compiles what the
- * named loader reads. `nullArgs`: arguments it compiles only when absent (null or empty).
+ * named loader reads. `filter`: the SQL of the field's filter arguments, the same function its
+ * resolver hands the loader (src/resolvers/customer/customer.filters.ts).
  */
-const RELATIONS: Record<string, { kind: 'page'; page: PageName; nullArgs: string[] } | { kind: 'children'; table: string; parentColumn: string; order: readonly string[]; sameCustomer?: boolean; type: string } | { kind: 'current' } | { kind: 'consents' }> = {
-  'Customer.orders': { kind: 'page', page: 'orders', nullArgs: [] },
-  'Customer.interactions': { kind: 'page', page: 'interactions', nullArgs: ['filter'] },
-  'Customer.feedback': { kind: 'page', page: 'feedback', nullArgs: ['kinds'] },
-  'CustomerConsents.history': { kind: 'page', page: 'consentHistory', nullArgs: ['purpose'] },
+const RELATIONS: Record<string, { kind: 'page'; page: PageName; filter?: (args: Record<string, unknown>) => SqlFilter } | { kind: 'children'; table: string; parentColumn: string; order: readonly string[]; sameCustomer?: boolean; type: string } | { kind: 'current' } | { kind: 'consents' } | { kind: 'metrics' }> = {
+  'Customer.orders': { kind: 'page', page: 'orders' },
+  'Customer.interactions': { kind: 'page', page: 'interactions', filter: (args) => interactionFilterSql(args.filter as InteractionFilter | null) },
+  'Customer.feedback': { kind: 'page', page: 'feedback', filter: (args) => feedbackKindsSql(args.kinds as string[] | null) },
+  'CustomerConsents.history': { kind: 'page', page: 'consentHistory', filter: (args) => consentPurposeSql(args.purpose as string | null) },
+  // metricsByCustomer: the row, with model scores withheld on a PROFILING objection (withholdModelScores).
+  'Customer.value': { kind: 'metrics' },
   'Customer.identities': { kind: 'children', table: 'identities', parentColumn: 'customer_id', order: IDENTITIES_ORDER, type: 'Identity' },
   // linesByOrder also filters on the order's customer (shard pruning under Citus): same rows.
   'Order.lines': { kind: 'children', table: 'order_lines', parentColumn: 'order_id', order: LINES_ORDER, sameCustomer: true, type: 'OrderLine' },
@@ -121,6 +130,13 @@ interface Walk {
   em: EntityManager;
   ctx: Context;
   aliases: number;
+  /** The root field and the field resolvers (RELATIONS keys) this plan stands in for. */
+  used: Set<string>;
+}
+
+/** Counts, per root field and field resolver, the plans that answered with it (plannerStats.fields). */
+function noteAnswered(w: Walk): void {
+  for (const k of w.used) plannerStats.fields[k] = (plannerStats.fields[k] ?? 0) + 1;
 }
 
 /** The fields selected on an object of `type`, grouped by response key (fragments applied by type condition). */
@@ -250,7 +266,7 @@ function compileEntity(w: Walk, type: GraphQLObjectType, alias: string, nodes: F
   const ctx = w.ctx;
   const hydrate: Hydrate = (json) => {
     if (json == null) return null;
-    const { __planned, __consent, __sort, __sortv, ...row } = json as Json; // eslint-disable-line @typescript-eslint/no-unused-vars
+    const { __planned, __consent, __sort, __sortv, __profiling, ...row } = json as Json; // eslint-disable-line @typescript-eslint/no-unused-vars
     const obj = map(row) as Record<string | symbol, unknown>;
     if (__consent) {
       const id = String(row.id);
@@ -305,6 +321,7 @@ function compileChildren(w: Walk, type: GraphQLObjectType, alias: string, meta: 
 
 function compileRelation(w: Walk, type: GraphQLObjectType, def: GraphQLField<unknown, unknown>, relation: (typeof RELATIONS)[string], alias: string, nodes: FieldNode[]): Compiled {
   const args = argsOf(w, def, nodes);
+  w.used.add(`${type.name}.${def.name}`);
   switch (relation.kind) {
     case 'consents': {
       // A wrapper of the customer: its fields read the customer's own rows (alias stays the customer's).
@@ -344,10 +361,8 @@ function compileRelation(w: Walk, type: GraphQLObjectType, def: GraphQLField<unk
       };
     }
     case 'page': {
-      for (const n of relation.nullArgs) {
-        const v = args[n];
-        if (v != null && !(Array.isArray(v) && v.length === 0)) unsupported(`${type.name}.${def.name}(${n})`);
-      }
+      const filter = relation.filter?.(args) ?? NO_FILTER;
+      const where = { text: filter.clauses.map((c) => ` and ${c}`).join(''), params: filter.params };
       const first = checkFirst(args.first as number, w.ctx.config.maxPageSize);
       const after = decodeCursor(args.after as string | null);
       const spec = PAGE_SPECS[relation.page];
@@ -357,12 +372,24 @@ function compileRelation(w: Walk, type: GraphQLObjectType, def: GraphQLField<unk
         const fetches = first > 0 || !!after;
         const rows = fetches
           ? sql`coalesce((select jsonb_agg(${nodeSql} || jsonb_build_object('__sort', ${raw(sort)}::text) order by ${raw(sort)} desc, ${raw(a)}.id desc)
-              from (select c.* from ${raw(ident(spec.table))} c where c.${raw(ident(spec.parentColumn))} = ${raw(alias)}.id${keyset}
+              from (select c.* from ${raw(ident(spec.table))} c where c.${raw(ident(spec.parentColumn))} = ${raw(alias)}.id${where}${keyset}
                     order by c.${raw(ident(spec.sortColumn))} desc, c.id desc limit ${first + 1}) ${raw(a)}), '[]'::jsonb)`
           : raw(`'[]'::jsonb`);
-        const count = sql`(select count(*) from ${raw(ident(spec.table))} c where c.${raw(ident(spec.parentColumn))} = ${raw(alias)}.id)`;
+        const count = sql`(select count(*) from ${raw(ident(spec.table))} c where c.${raw(ident(spec.parentColumn))} = ${raw(alias)}.id${where})`;
         return { rows, count };
       });
+    }
+    case 'metrics': {
+      const target = objectType(def.type);
+      const meta = entityMeta(w.em, target.name);
+      const a = nextAlias(w);
+      const inner = compileEntity(w, target, a, nodes);
+      const pk = ident(meta.primaryKeys.map((p) => meta.properties[p].fieldNames[0])[0]);
+      const profiling = sql`rapport_consent_status(${raw(a)}.${raw(pk)}, ${PROFILING_OBJECTION.purpose}, ${PROFILING_OBJECTION.channel})`;
+      return {
+        sql: sql`(select ${inner.sql} || jsonb_build_object('__profiling', ${profiling}) from ${raw(ident(meta.tableName))} ${raw(a)} where ${raw(a)}.${raw(pk)} = ${raw(alias)}.id)`,
+        hydrate: (json) => (json == null ? null : withholdModelScores(inner.hydrate(json) as CustomerMetrics, String((json as Json).__profiling))),
+      };
     }
     default:
       return unsupported('relation');
@@ -429,7 +456,7 @@ function compileConnection(
 // ---------------------------------------------------------------------------------------------
 
 function walkOf(ctx: Context, info: GraphQLResolveInfo): Walk {
-  return { schema: info.schema, fragments: info.fragments, variables: info.variableValues, em: ctx.em, ctx, aliases: 0 };
+  return { schema: info.schema, fragments: info.fragments, variables: info.variableValues, em: ctx.em, ctx, aliases: 0, used: new Set([`Query.${info.fieldName}`]) };
 }
 
 async function runRoot(ctx: Context, statement: Sql): Promise<Json | undefined> {
@@ -441,18 +468,29 @@ async function runRoot(ctx: Context, statement: Sql): Promise<Json | undefined> 
 async function planCustomer(id: string, ctx: Context, info: GraphQLResolveInfo): Promise<unknown> {
   const parsed = fromGlobalId(id);
   if (!parsed || parsed.type !== 'Customer') return FALLBACK;
+  return planCustomerRow(parsed.id, ctx, info);
+}
+
+/** `me`: the signed-in customer's own row (role CUSTOMER), else null, as its resolver answers. */
+async function planMe(ctx: Context, info: GraphQLResolveInfo): Promise<unknown> {
+  return ctx.viewer?.customerId ? planCustomerRow(ctx.viewer.customerId, ctx, info) : FALLBACK;
+}
+
+async function planCustomerRow(customerId: string, ctx: Context, info: GraphQLResolveInfo): Promise<unknown> {
   const w = walkOf(ctx, info);
   const type = info.schema.getType('Customer') as GraphQLObjectType;
   const a = nextAlias(w);
   const inner = compileEntity(w, type, a, info.fieldNodes.map((n) => n.selectionSet).filter((s): s is SelectionSetNode => !!s));
   const sharing = raw(`rapport_consent_status(${a}.id, '${THIRD_PARTY_SHARING.purpose}', '${THIRD_PARTY_SHARING.channel}')`);
-  const row = await runRoot(ctx, sql`select jsonb_build_object('row', ${inner.sql}, 'sharing', ${sharing})::text as j from customers ${raw(a)} where ${raw(a)}.id = ${parsed.id}::uuid`);
+  const row = await runRoot(ctx, sql`select jsonb_build_object('row', ${inner.sql}, 'sharing', ${sharing})::text as j from customers ${raw(a)} where ${raw(a)}.id = ${customerId}::uuid`);
+  noteAnswered(w);
   if (!row) return null;
   const json = row.row as Json;
-  const customerId = String(json.id);
-  ctx.loaders.consentStatus.prime(consentKey(customerId, THIRD_PARTY_SHARING), String(row.sharing));
+  const id = String(json.id);
+  ctx.loaders.consentStatus.prime(consentKey(id, THIRD_PARTY_SHARING), String(row.sharing));
   // visibleOrNull: staff, the customer themselves, a partner where the customer shares with third parties.
-  const access = accessKnownNow(ctx, customerId) ?? row.sharing === 'granted';
+  // (`me` is the viewer's own row: accessKnownNow says yes.)
+  const access = accessKnownNow(ctx, id) ?? row.sharing === 'granted';
   return access ? inner.hydrate(json) : null;
 }
 
@@ -483,6 +521,7 @@ async function planCustomers(args: Record<string, unknown>, ctx: Context, info: 
     return { rows, count: sql`(select count(*) from ${raw(from)} where ${whereSql})` };
   });
   const row = await runRoot(ctx, sql`select (${compiled.sql})::text as j`);
+  noteAnswered(w);
   return compiled.hydrate(row);
 }
 
@@ -491,6 +530,17 @@ async function planCustomers(args: Record<string, unknown>, ctx: Context, info: 
 // ---------------------------------------------------------------------------------------------
 
 type Resolver = GraphQLFieldResolver<unknown, Context>;
+
+/** The root fields the planner answers (the differential test draws queries under each of them). */
+const ROOTS: Record<string, (args: Record<string, unknown>, ctx: Context, info: GraphQLResolveInfo) => Promise<unknown>> = {
+  customer: (args, ctx, info) => planCustomer(args.id as string, ctx, info),
+  node: (args, ctx, info) => planCustomer(args.id as string, ctx, info),
+  customers: (args, ctx, info) => planCustomers(args, ctx, info),
+  me: (_args, ctx, info) => planMe(ctx, info),
+};
+export const PLANNED_ROOTS: readonly string[] = Object.keys(ROOTS);
+/** Everything the planner compiles that has a resolver of its own: its root fields and RELATIONS (plannerStats.fields keys). */
+export const PLANNED_RESOLVERS: readonly string[] = [...PLANNED_ROOTS.map((r) => `Query.${r}`), ...Object.keys(RELATIONS)];
 const INSTALLED = Symbol('rapport.planner.installed');
 
 /**
@@ -502,6 +552,11 @@ async function attempt(plan: () => Promise<unknown>, ctx: Context): Promise<unkn
   try {
     return await plan();
   } catch (err) {
+    // The request was stopped (timeout, budget) or its statement cancelled (57014: statement timeout,
+    // cancel request): the resolvers would only run into the same wall, after the request has ended.
+    const stopped = currentWork()?.stopped;
+    if (stopped) throw stopped;
+    if (isStatementCancelled(err)) throw err;
     if (process.env.READ_PLANNER_DEBUG) console.warn(`read planner: fallback (${err instanceof Unsupported ? 'unsupported' : 'error'}): ${(err as Error).message}`); // eslint-disable-line no-console
     return FALLBACK;
   }
@@ -516,12 +571,7 @@ export function installReadPlanner(schema: GraphQLSchema): GraphQLSchema {
   const query = schema.getQueryType();
   if (!query || (query as { [INSTALLED]?: boolean })[INSTALLED]) return schema;
   (query as { [INSTALLED]?: boolean })[INSTALLED] = true;
-  const roots: Record<string, (args: Record<string, unknown>, ctx: Context, info: GraphQLResolveInfo) => Promise<unknown>> = {
-    customer: (args, ctx, info) => planCustomer(args.id as string, ctx, info),
-    node: (args, ctx, info) => planCustomer(args.id as string, ctx, info),
-    customers: (args, ctx, info) => planCustomers(args, ctx, info),
-  };
-  for (const [name, plan] of Object.entries(roots)) {
+  for (const [name, plan] of Object.entries(ROOTS)) {
     const field = query.getFields()[name];
     if (!field?.resolve) continue;
     const inner = field.resolve as Resolver;

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import {
-  getNamedType, getNullableType, isAbstractType, isEnumType, isListType, isNonNullType, isObjectType, isScalarType,
+  getNamedType, getNullableType, isAbstractType, isEnumType, isInputObjectType, isListType, isNonNullType, isObjectType, isScalarType,
   type GraphQLField, type GraphQLInputType, type GraphQLNamedType, type GraphQLObjectType, type GraphQLSchema,
 } from 'graphql';
 
@@ -21,7 +21,10 @@ const hash = (s: string) => {
   return (h >>> 0).toString(36);
 };
 
-function argArb(name: string, type: GraphQLInputType): fc.Arbitrary<string | null> | null {
+/** Instants around the fixtures' orders and interactions (2026-01 to 2026-03, and the run's own time). */
+const INSTANTS = ['"2026-02-01T00:00:00.000Z"', '"2026-03-01T00:00:00.000Z"', '"2027-01-01T00:00:00.000Z"'];
+
+export function argArb(name: string, type: GraphQLInputType, depth = 2): fc.Arbitrary<string | null> | null {
   const required = isNonNullType(type);
   const t = getNullableType(type);
   let value: fc.Arbitrary<string> | null = null;
@@ -29,17 +32,29 @@ function argArb(name: string, type: GraphQLInputType): fc.Arbitrary<string | nul
     const inner = getNamedType(t);
     if (isEnumType(inner)) value = fc.subarray(inner.getValues().map((v) => v.name), { maxLength: Math.min(2, inner.getValues().length) }).map((vs) => `[${vs.join(', ')}]`);
   } else if (isEnumType(t)) value = fc.constantFrom(...t.getValues().map((v) => v.name));
-  else if (isScalarType(t)) {
+  else if (isInputObjectType(t) && depth > 0) {
+    // Filters and orderings: a random subset of the input's fields (any field added to it later too).
+    const fields = Object.values(t.getFields()).map((f) => [f.name, argArb(f.name, f.type, depth - 1)] as const);
+    if (fields.every(([, a]) => a)) {
+      value = fc.tuple(...fields.map(([n, a]) => a!.map((v) => (v === null ? null : `${n}: ${v}`)))).map((vs) => `{ ${vs.filter((v) => v !== null).join(', ')} }`);
+    }
+  } else if (isScalarType(t)) {
     if (t.name === 'Int' || /Int$/.test(t.name)) value = fc.integer({ min: name === 'first' ? 0 : 1, max: 3 }).map(String);
+    else if (t.name === 'Float') value = fc.constantFrom('0.5', '100');
     else if (t.name === 'Boolean') value = fc.boolean().map(String);
-    else if (t.name === 'String' && !required) value = fc.constantFrom('"x"', '"not-a-cursor"');
+    else if (t.name === 'DateTime') value = fc.constantFrom(...INSTANTS);
+    else if ((t.name === 'String' || t.name === 'ID') && !required) value = fc.constantFrom('"x"', '"not-a-cursor"', '"spring"');
   }
   if (required) return value;
   // Optional: mostly left out (the field's default), sometimes given.
   return value ? fc.option(value, { freq: 2 }) : fc.constant(null);
 }
 
-export function queryArbitrary(schema: GraphQLSchema, maxDepth = 4): fc.Arbitrary<{ query: string; roots: string[] }> {
+/**
+ * `roots`: the root fields to draw under (the read planner's, PLANNED_ROOTS), each with arguments drawn
+ * like any field's, except `id`, which is the query's `$id`.
+ */
+export function queryArbitrary(schema: GraphQLSchema, rootNames: readonly string[], maxDepth = 4): fc.Arbitrary<{ query: string; roots: string[] }> {
   const memo = new Map<string, fc.Arbitrary<Generated>>();
 
   const fieldArb = (parent: GraphQLObjectType, field: GraphQLField<unknown, unknown>, depth: number): fc.Arbitrary<Generated> | null => {
@@ -99,11 +114,15 @@ export function queryArbitrary(schema: GraphQLSchema, maxDepth = 4): fc.Arbitrar
   };
 
   const query = schema.getQueryType()!;
-  const roots: Array<[string, fc.Arbitrary<string>]> = [
-    ['customer', fc.constant('customer(id: $id)')],
-    ['node', fc.constant('node(id: $id)')],
-    ['customers', fc.integer({ min: 0, max: 3 }).map((n) => `customers(first: ${n})`)],
-  ];
+  const roots: Array<[string, fc.Arbitrary<string>]> = rootNames.map((name) => {
+    const field = query.getFields()[name];
+    if (!field) throw new Error(`no root field ${name}`);
+    const args = field.args.map((a) => (a.name === 'id' ? fc.constant('id: $id') : (argArb(a.name, a.type) ?? fc.constant(null)).map((v) => (v === null ? null : `${a.name}: ${v}`))));
+    return [name, fc.tuple(...args).map((as) => {
+      const given = as.filter((x): x is string => x !== null);
+      return `${name}${given.length ? `(${given.join(', ')})` : ''}`;
+    })];
+  });
   const rootArb = fc.constantFrom(...roots).chain(([name, head]) =>
     fc.tuple(head, selectionArb(getNamedType(query.getFields()[name].type), maxDepth - 1)).map(([h, s]) => ({ name, text: `${h} { ${s.selection} }`, fragments: s.fragments })));
   // One root field per query: with two, which root's failure graphql-js reports first (when one nulls
@@ -113,7 +132,7 @@ export function queryArbitrary(schema: GraphQLSchema, maxDepth = 4): fc.Arbitrar
     const byName = new Map<string, string>();
     for (const f of fragments) byName.set(f.split(' ')[1], f);
     return {
-      query: `query Generated${rs.some((r) => r.name !== 'customers') ? '($id: ID!)' : ''} { ${rs.map((r, i) => `r${i}: ${r.text}`).join(' ')} }\n${[...byName.values()].join('\n')}`,
+      query: `query Generated${rs.some((r) => r.text.includes('$id')) ? '($id: ID!)' : ''} { ${rs.map((r, i) => `r${i}: ${r.text}`).join(' ')} }\n${[...byName.values()].join('\n')}`,
       roots: rs.map((r) => r.name),
     };
   });

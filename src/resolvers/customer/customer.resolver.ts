@@ -6,18 +6,18 @@ import type { Context } from '../../context';
 import { ACTION_POLICY, holdsGrant } from '../../auth/policy';
 import { expectGlobalId, expectGlobalOrRawId, fromGlobalId, toGlobalId } from '../../schema/global-id';
 import { selectsField, toConnection } from '../../schema/connection';
-import { checkFirst, decodeCursor, textArray } from '../../services/pagination';
+import { checkFirst, decodeCursor } from '../../services/pagination';
 import { CustomerSortField, SortDirection, findCustomerByIdentifier, listCustomers } from '../../services/customer.service';
 import { upsertOne } from '../../ingestion/single';
 import { rightsOf } from '../../ingestion/rules';
-import { NO_FILTER, type SqlFilter } from '../../loaders/child-page.loader';
+import { NO_FILTER } from '../../loaders/child-page.loader';
 import { CustomerFilter, CustomerOrderBy, UpsertCustomerInput } from './customer.inputs';
 import {
   ConsentRecordConnection, CustomerConnection, CustomerConsents, FeedbackConnection, InteractionConnection, OrderConnection,
   UpsertCustomerPayload,
 } from './customer.types';
 import { InteractionFilter } from '../interaction/interaction.inputs';
-import { badInput } from '../../errors/domain-error';
+import { consentPurposeSql, feedbackKindsSql, interactionFilterSql } from './customer.filters';
 import { visibleOrNull } from '../../auth/access';
 import { Role } from '../../auth/viewer';
 import { writeAudit } from '../common/audit';
@@ -125,9 +125,7 @@ export class CustomerResolver {
     @Ctx() ctx: Context,
     @Info() info: GraphQLResolveInfo,
   ) {
-    const filter: SqlFilter = kinds?.length
-      ? { clauses: ['c.kind = any(?::text[])'], params: [textArray(kinds)], signature: `kinds:${[...kinds].sort().join(',')}` }
-      : NO_FILTER;
+    const filter = feedbackKindsSql(kinds);
     const page = await ctx.loaders.feedbackPage.load({
       parentId: customer.id, first: checkFirst(first, ctx.config.maxPageSize), after: decodeCursor(after), filter, withCount: selectsField(info, 'totalCount'),
     });
@@ -138,37 +136,6 @@ export class CustomerResolver {
   consents(@Root() customer: Customer): CustomerConsents {
     return new CustomerConsents(customer.id);
   }
-}
-
-function interactionFilterSql(filter: InteractionFilter | null): SqlFilter {
-  if (!filter) return NO_FILTER;
-  const clauses: string[] = [];
-  const params: unknown[] = [];
-  if (filter.channels?.length) {
-    clauses.push('c.channel = any(?::text[])');
-    params.push(textArray(filter.channels));
-  }
-  if (filter.types?.length) {
-    clauses.push('c.type = any(?::text[])');
-    params.push(textArray(filter.types));
-  }
-  if (filter.since) {
-    clauses.push('c.occurred_at >= ?');
-    params.push(filter.since);
-  }
-  if (filter.until) {
-    clauses.push('c.occurred_at < ?');
-    params.push(filter.until);
-  }
-  if (filter.since && filter.until && filter.since >= filter.until) throw badInput('filter.since must be before filter.until', 'filter.since');
-  if (filter.campaign) {
-    clauses.push('c.campaign = ?');
-    params.push(filter.campaign);
-  }
-  const signature = JSON.stringify([
-    [...(filter.channels ?? [])].sort(), [...(filter.types ?? [])].sort(), filter.since?.toISOString() ?? null, filter.until?.toISOString() ?? null, filter.campaign ?? null,
-  ]);
-  return { clauses, params, signature };
 }
 
 @Resolver(() => CustomerConsents)
@@ -187,7 +154,7 @@ export class CustomerConsentsResolver {
     @Ctx() ctx: Context,
     @Info() info: GraphQLResolveInfo,
   ) {
-    const filter: SqlFilter = purpose ? { clauses: ['c.purpose = ?'], params: [purpose], signature: `purpose:${purpose}` } : NO_FILTER;
+    const filter = consentPurposeSql(purpose);
     const page = await ctx.loaders.consentHistoryPage.load({
       parentId: consents.customerId, first: checkFirst(first, ctx.config.maxPageSize), after: decodeCursor(after), filter, withCount: selectsField(info, 'totalCount'),
     });
