@@ -14,6 +14,7 @@ import { createLogger } from '../src/logger';
 import { createServer, type RapportServer } from '../src/server';
 import { signToken } from '../src/auth/jwt';
 import { Role } from '../src/auth/viewer';
+import { profilingObjectionSql } from '../src/auth/policy';
 import { buildAppSchema } from '../src/schema/build-schema';
 
 /**
@@ -230,10 +231,13 @@ select json_build_object(
         from (select * from consent_records where customer_id = c.id order by seq desc, id desc limit 20) r), '[]')))${withValue ? `,
   'value', (select json_build_object(
       'rfm', case when m.r_score is null then null else json_build_object('recency', m.r_score, 'frequency', m.f_score, 'monetary', m.m_score) end,
-      'rfmSegment', m.rfm_segment, 'pAlive', m.p_alive, 'predictedPurchases12m', m.predicted_purchases12m,
-      'clv12m', case when m.currency is null or m.clv12m_minor is null then null else ${money('m.clv12m_minor', 'm.currency')} end,
-      'churnRisk', m.churn_risk, 'valueTier', upper(m.value_tier), 'lifecycleStage', upper(m.lifecycle_stage), 'computedAt', ${ts('m.computed_at')})
-    from customer_metrics m where m.customer_id = c.id)` : ''}
+      'rfmSegment', m.rfm_segment, 'pAlive', case when p.objects then null else m.p_alive end,
+      'predictedPurchases12m', case when p.objects then null else m.predicted_purchases12m end,
+      'clv12m', case when p.objects or m.currency is null or m.clv12m_minor is null then null else ${money('m.clv12m_minor', 'm.currency')} end,
+      'churnRisk', case when p.objects then null else m.churn_risk end, 'valueTier', case when p.objects then null else upper(m.value_tier) end,
+      'lifecycleStage', case when p.objects then null else upper(m.lifecycle_stage) end, 'computedAt', ${ts('m.computed_at')})
+    -- The model outputs are withheld from a customer who objects to profiling, as the API withholds them (src/auth/policy.ts).
+    from customer_metrics m, lateral (select ${profilingObjectionSql('c.id')} as objects) p where m.customer_id = c.id)` : ''}
 )::text as j
 from customers c where c.id = $1`;
 }
