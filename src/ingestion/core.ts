@@ -328,9 +328,11 @@ class Slots {
 }
 
 /**
- * How many batches write at once in this process (INGEST_CONCURRENT_BATCHES; README "Performance").
- * Eight 500-event batches at once on two cores spent more CPU per event than two at once: they
- * contend for the same index pages, row locks and WAL in PostgreSQL.
+ * How many batches write at once in this process (INGEST_CONCURRENT_BATCHES, default 8; README
+ * "Performance"): back-pressure, so that a burst of batch requests queues here instead of holding a
+ * pooled connection each and contending in PostgreSQL for the same index pages, row locks and WAL.
+ * Measured under load on two cores, a cap of 2 against 8 made no difference to CPU per event; its
+ * gain on a quiet machine is not measured yet.
  */
 const batchSlots = new Slots(8);
 
