@@ -324,14 +324,17 @@ describe('the rules a firing obeys', () => {
   });
 
   it('never fires for an erased customer', async () => {
-    const t = await createTrigger({ name: 'late follow-up', condition: 'COMPLAINT_RECORDED', action: 'SUPPORT_TASK', delaySeconds: 2 });
+    // Due in an hour, so that the erasure surely comes first.
+    const t = await createTrigger({ name: 'late follow-up', condition: 'COMPLAINT_RECORDED', action: 'SUPPORT_TASK', delaySeconds: 3600 });
     const c = await makeCustomer(app);
     await complaint(c.id);
     await waitFor('the firing matched', async () => (await firings(t.id, c.id)).length === 1);
     const [f] = await firings(t.id, c.id);
     await ok(app.gql('mutation($id: ID!) { eraseCustomer(customerId: $id) { identifiersSuppressed } }', { id: c.id }));
-    // Erasure takes the firing (targeting of the person) with it; its job, when due, finds nothing to do.
-    const [job] = await app.sql<{ id: string }>(`select id from pgboss.job where name = ? and data ->> 'firingId' = ?`, [FIRING_QUEUE, f.id]);
+    // Erasure takes the firing (targeting of the person) with it; its job, when due (the hour passes:
+    // it falls due now), finds nothing to do.
+    const [job] = await app.sql<{ id: string }>(`update pgboss.job set start_after = now() where name = ? and data ->> 'firingId' = ? and state = 'created' returning id`, [FIRING_QUEUE, f.id]);
+    expect(job).toEqual({ id: expect.any(String) });
     await waitFor('the job done', async () => (await app.sql<{ state: string }>('select state from pgboss.job where id = ?', [job.id]))[0]?.state === 'completed');
     expect(await app.sql('select * from trigger_firings where customer_id = ?', [dbId(c.id)])).toEqual([]);
     expect(await app.sql('select * from support_tasks where customer_id = ?', [dbId(c.id)])).toEqual([]);
@@ -340,7 +343,8 @@ describe('the rules a firing obeys', () => {
 
 describe('lost jobs', () => {
   it('a firing whose job was lost is queued again once overdue, and decided once', async () => {
-    const t = await createTrigger({ name: 'lost job', condition: 'COMPLAINT_RECORDED', action: 'SUPPORT_TASK', delaySeconds: 3 });
+    // Due in an hour, so that its job is surely still waiting when the test takes it away.
+    const t = await createTrigger({ name: 'lost job', condition: 'COMPLAINT_RECORDED', action: 'SUPPORT_TASK', delaySeconds: 3600 });
     const c = await makeCustomer(app);
     await complaint(c.id);
     await waitFor('the firing matched', async () => (await firings(t.id, c.id)).length === 1);
@@ -348,6 +352,8 @@ describe('lost jobs', () => {
     // The job vanishes before it is due (as if the queue's tables had been restored from an older backup).
     const gone = await app.sql<{ id: string }>(`delete from pgboss.job where name = ? and data ->> 'firingId' = ? and state = 'created' returning id`, [FIRING_QUEUE, f.id]);
     expect(gone).toHaveLength(1);
+    // Then the hour passes: the firing is overdue by more than TRIGGER_SWEEP_AFTER_SECONDS.
+    await app.sql(`update trigger_firings set due_at = now() - interval '1 minute' where id = ?`, [f.id]);
     const [done] = await decided(t.id, c.id);
     expect(done).toMatchObject({ status: 'fired' });
     expect((await app.sql<{ r: Date | null }>('select requeued_at r from trigger_firings where id = ?', [f.id]))[0].r).not.toBeNull();
@@ -357,11 +363,19 @@ describe('lost jobs', () => {
 
 describe('merged customers', () => {
   it('a firing due after its customer was merged away is skipped (CUSTOMER_NOT_ACTIVE)', async () => {
-    const t = await createTrigger({ name: 'merge race', condition: 'COMPLAINT_RECORDED', action: 'SUPPORT_TASK', delaySeconds: 8 });
+    // Due in an hour, so that the merge surely comes first however slow the machine.
+    const t = await createTrigger({ name: 'merge race', condition: 'COMPLAINT_RECORDED', action: 'SUPPORT_TASK', delaySeconds: 3600 });
     const loser = await makeCustomer(app);
     const survivor = await makeCustomer(app);
     await complaint(loser.id);
     await ok(app.gql('mutation($s: ID!, $l: ID!) { mergeCustomers(input: { survivorId: $s, loserId: $l, reason: "same person" }) { merge { id } } }', { s: survivor.id, l: loser.id }));
+    await waitFor('the firing matched', async () => (await firings(t.id, loser.id)).length === 1);
+    const [due] = await firings(t.id, loser.id);
+    expect(due.status).toBe('scheduled');
+    // Then the hour passes: the firing and its queued job fall due now.
+    await app.sql(`update trigger_firings set due_at = now() where id = ?`, [due.id]);
+    const moved = await app.sql(`update pgboss.job set start_after = now() where name = ? and data ->> 'firingId' = ? and state = 'created' returning id`, [FIRING_QUEUE, due.id]);
+    expect(moved).toHaveLength(1);
     const [f] = await decided(t.id, loser.id);
     expect(f).toMatchObject({ status: 'skipped', reason: 'customer_not_active' });
     expect(await app.sql('select * from support_tasks where firing_id = ?', [f.id])).toEqual([]);
@@ -395,10 +409,9 @@ describe('the firing log and the timeline', () => {
 describe('batching', () => {
   it('triggerFirings and supportTasks cost the same statements for 2 rows as for 12', async () => {
     const t = await createTrigger({ name: 'batch', condition: 'COMPLAINT_RECORDED', action: 'SUPPORT_TASK' });
-    const customers = [];
-    for (let i = 0; i < 12; i++) customers.push(await makeCustomer(app));
-    for (const c of customers) await complaint(c.id);
-    for (const c of customers) await decided(t.id, c.id);
+    const customers = await Promise.all(Array.from({ length: 12 }, () => makeCustomer(app)));
+    await Promise.all(customers.map((c) => complaint(c.id)));
+    await Promise.all(customers.map((c) => decided(t.id, c.id)));
     const count = async (query: string, role: Role) => {
       const res = await app.gql(query, {}, { role });
       expect(res.errors).toBeUndefined();
