@@ -125,9 +125,35 @@ async function announceStages(em: EntityManager): Promise<void> {
  * Replaces customer_metrics by the run's table: its indexes are built (one sort each) under the names the
  * current table's indexes have plus a suffix, then, under an ACCESS EXCLUSIVE lock held to the commit,
  * the old table is dropped and the new one takes its name, its indexes', its constraints' and its
- * triggers (copied from the catalog, so they stay whatever the migrations made them).
+ * triggers (copied from the catalog, so they stay whatever the migrations made them), and what an
+ * operator may have set on it since: its owner, its grants (a reporting role's SELECT), its storage
+ * parameters and its comment. Row-level security policies and rules are not copied: a run refuses to
+ * drop a table that has them (its transaction rolls back, the metrics stay as they were), rather than
+ * silently lose an access rule. Views or foreign keys on the table make the drop fail the same way.
  */
 async function swapInMetrics(em: EntityManager): Promise<void> {
+  const [table]: Array<{ owner: string; is_owner: boolean; reloptions: string[] | null; comment: string | null; rls: boolean; policies: number; rules: number }> = await em.execute(
+    `select c.relowner::regrole::text as owner, c.relowner = (select oid from pg_roles where rolname = current_user) as is_owner,
+            c.reloptions, obj_description(c.oid, 'pg_class') as comment, c.relrowsecurity as rls,
+            (select count(*)::int from pg_policy p where p.polrelid = c.oid) as policies,
+            (select count(*)::int from pg_rewrite r where r.ev_class = c.oid) as rules
+       from pg_class c where c.oid = 'customer_metrics'::regclass`,
+  );
+  if (table.rls || table.policies > 0 || table.rules > 0) {
+    throw new Error('customer_metrics has row-level security or rules, which the analytics run cannot carry over to the table it swaps in: remove them (or grant through a view)');
+  }
+  // Table grants, then column grants (column: null for the table), other than the owner's own.
+  const grants: Array<{ grantee: string; privilege: string; grantable: boolean; column: string | null }> = await em.execute(
+    `select case when a.grantee = 0 then 'public' else a.grantee::regrole::text end as grantee, a.privilege_type as privilege,
+            a.is_grantable as grantable, null as column
+       from pg_class c, aclexplode(c.relacl) a
+      where c.oid = 'customer_metrics'::regclass and a.grantee <> c.relowner
+     union all
+     select case when a.grantee = 0 then 'public' else a.grantee::regrole::text end, a.privilege_type, a.is_grantable, quote_ident(t.attname)
+       from pg_class c join pg_attribute t on t.attrelid = c.oid, aclexplode(t.attacl) a
+      where c.oid = 'customer_metrics'::regclass and t.attnum > 0 and not t.attisdropped and a.grantee <> c.relowner
+      order by 4 nulls first, 1, 2`,
+  );
   const indexes: Array<{ name: string; def: string; constraint_name: string | null; contype: string | null }> = await em.execute(
     `select i.relname as name, pg_get_indexdef(i.oid) as def, c.conname as constraint_name, c.contype::text as contype
        from pg_index x join pg_class i on i.oid = x.indexrelid
@@ -156,6 +182,17 @@ async function swapInMetrics(em: EntityManager): Promise<void> {
     }
   }
   for (const t of triggers) await em.execute(t.def);
+  if (!table.is_owner) await em.execute(`alter table customer_metrics owner to ${table.owner}`);
+  for (const g of grants) {
+    await em.execute(`grant ${g.privilege}${g.column ? ` (${g.column})` : ''} on customer_metrics to ${g.grantee}${g.grantable ? ' with grant option' : ''}`);
+  }
+  if (table.reloptions?.length) await em.execute(`alter table customer_metrics set (${table.reloptions.join(', ')})`);
+  if (table.comment != null) await em.execute(`comment on table customer_metrics is ${quoteLiteral(table.comment)}`);
+}
+
+/** A SQL string literal (standard_conforming_strings, on since PostgreSQL 9.1). */
+function quoteLiteral(text: string): string {
+  return `'${text.replace(/'/g, "''")}'`;
 }
 
 /**

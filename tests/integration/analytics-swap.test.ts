@@ -7,6 +7,9 @@
  */
 import { startTestApp, type TestApp } from '../helpers/test-server';
 import { seedDemoData } from '../../src/cli/seed';
+import { runAnalytics } from '../../src/analytics/run';
+import { adminQuery } from '../helpers/pg';
+import type { EntityManager } from '@mikro-orm/postgresql';
 
 let app: TestApp;
 const DAY = 86_400_000;
@@ -22,6 +25,13 @@ async function definition(): Promise<unknown> {
       `select conname, pg_get_constraintdef(oid) as def from pg_constraint where conrelid = 'customer_metrics'::regclass order by conname`),
     triggers: await app.sql(
       `select tgname, pg_get_triggerdef(oid) as def from pg_trigger where tgrelid = 'customer_metrics'::regclass and not tgisinternal order by tgname`),
+    // What an operator may set on the table after the migrations: owner, grants, storage parameters, comment.
+    table: await app.sql(
+      `select relowner::regrole::text as owner, relacl::text[] as acl, reloptions, obj_description(oid, 'pg_class') as comment
+         from pg_class where oid = 'customer_metrics'::regclass`),
+    columnGrants: await app.sql(
+      `select attname, attacl::text[] as acl from pg_attribute
+        where attrelid = 'customer_metrics'::regclass and attacl is not null order by attname`),
   };
 }
 
@@ -39,15 +49,31 @@ const recompute = async (asOf: Date) => {
   expect(res.errors).toBeUndefined();
 };
 
+// Roles are global to the PostgreSQL cluster: names of this run's own, dropped at the end.
+const suffix = `${process.pid}_${Date.now()}`;
+const READER = `rapport_test_reader_${suffix}`;
+const OWNER = `rapport_test_owner_${suffix}`;
+
 beforeAll(async () => {
   app = await startTestApp();
   await seedDemoData(app.orm, { customers: 80, seed: 11 });
   // The seed runs analytics once: start from a table that has never been announced to, as on a first run.
   await app.sql('truncate customer_metrics, customer_lifecycle_states');
+  // What an operator may have done: a reporting role that reads the metrics, another owner, a storage
+  // parameter and a comment. A swap must carry each over.
+  await app.sql(`create role ${READER}`);
+  await app.sql(`create role ${OWNER}`);
+  await app.sql(`grant select on customer_metrics to ${READER}`);
+  await app.sql(`grant select (customer_id, lifecycle_stage) on customer_metrics to public`);
+  await app.sql(`alter table customer_metrics owner to ${OWNER}`);
+  await app.sql(`alter table customer_metrics set (fillfactor = 90)`);
+  await app.sql(`comment on table customer_metrics is 'Per-customer metrics; it''s rebuilt by each analytics run'`);
 });
 
 afterAll(async () => {
   await app.close();
+  // The database is gone with its grants and ownerships: the roles can go too.
+  for (const role of [READER, OWNER]) await adminQuery(process.env.RAPPORT_TEST_ADMIN_URL!, `drop role if exists ${role}`);
 });
 
 it('keeps the table definition, announces each changed stage once in customer order, and updates only changed states', async () => {
@@ -95,4 +121,16 @@ it('keeps the table definition, announces each changed stage once in customer or
   await app.sql('update customer_metrics set lifecycle_stage = ? where customer_id = ?', [to, someone]);
   expect(await announcedSince(mark)).toEqual([{ customer_id: someone, data: { from: second.get(someone), to } }]);
   expect((await states()).get(someone)!.stage).toBe(to);
+});
+
+it('refuses to swap out a table with row-level security, and leaves the metrics as they were', async () => {
+  const before = await app.sql('select * from customer_metrics order by customer_id');
+  await app.sql('alter table customer_metrics enable row level security');
+  try {
+    await expect(runAnalytics(app.orm.em.fork() as EntityManager, { asOf: new Date(Date.now() - 100 * DAY) }))
+      .rejects.toThrow(/row-level security/);
+    expect(await app.sql('select * from customer_metrics order by customer_id')).toEqual(before);
+  } finally {
+    await app.sql('alter table customer_metrics disable row level security');
+  }
 });
