@@ -146,7 +146,7 @@ export async function writeClean(em: EntityManager, plan: WindowPlan, opts: Inge
         const stored = new Set((await raw<{ source: string; key: string }>(trx,
           `select u.source, u.key from unnest(?::text[], ?::text[]) as u(source, key)
            where exists (select 1 from ingest_events e where e.source = u.source and e.idempotency_key = u.key)
-              or exists (select 1 from interactions i where i.source = u.source and i.source_event_id = u.key)`,
+              or exists (select 1 from interaction_event_keys k where k.source = u.source and k.source_event_id = u.key)`,
           [textArray(clean.map((c) => c.rec.source)), textArray(clean.map((c) => c.rec.eventId!))])).map((r) => idKey(r.source, r.key, '')));
         clean = clean.filter((c) => !stored.has(idKey(c.rec.source, c.rec.eventId!, '')));
       }

@@ -671,7 +671,8 @@ async function processBatch(em: EntityManager, prepared: Prepared[], opts: Inges
                 (i.customer_id = r.customer_id and i.type = r.type and i.channel = r.channel and i.occurred_at = r.occurred_at
                  and i.product_id is not distinct from r.product_id and i.campaign is not distinct from r.campaign and i.properties = r.properties) as same
          from jsonb_to_recordset(?::jsonb) as ${cols}
-         join interactions i on i.source = r.source and i.source_event_id = r.source_event_id`,
+         join interaction_event_keys k on k.source = r.source and k.source_event_id = r.source_event_id
+         join interactions i on i.id = k.interaction_id and i.occurred_at = k.occurred_at`,
         [JSON.stringify(existing.map((r) => r.row))],
       );
       const byKey = new Map(matches.map((m) => [eventKey(m.source, m.source_event_id), m]));
