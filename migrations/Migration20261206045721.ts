@@ -15,6 +15,8 @@ import { Migration } from '@mikro-orm/migrations';
  * - `interactions_source_event_idx` duplicated the primary key of `interaction_event_keys`, which the
  *   claim trigger keeps in step with every interaction's (source, source_event_id); the lookups by
  *   sender's key now go through that table.
+ * - `interaction_event_keys_occurred_at_idx`: no statement reads the key table by time (retention
+ *   releases a dropped month's keys by joining the partition on the primary key).
  */
 export class Migration20261206045721 extends Migration {
 
@@ -26,6 +28,7 @@ export class Migration20261206045721 extends Migration {
     this.addSql(`drop index "outbox_events_customer_idx";`);
 
     this.addSql(`drop index "interactions_source_event_idx";`);
+    this.addSql(`drop index "interaction_event_keys_occurred_at_idx";`);
   }
 
   override async down(): Promise<void> {
@@ -34,6 +37,7 @@ export class Migration20261206045721 extends Migration {
     this.addSql(`create index "ingest_events_customer_idx" on "ingest_events" ((result ->> 'customerId'));`);
 
     this.addSql(`create index "interactions_source_event_idx" on "interactions" ("source", "source_event_id");`);
+    this.addSql(`create index "interaction_event_keys_occurred_at_idx" on "interaction_event_keys" ("occurred_at");`);
 
     this.addSql(`create index "outbox_events_customer_idx" on "outbox_events" ("customer_id", "id");`);
   }
