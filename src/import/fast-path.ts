@@ -187,9 +187,9 @@ async function copyRows(conn: Client, clean: Clean[]): Promise<void> {
     `copy interactions (id, customer_id, occurred_at, channel, type, product_id, campaign, properties, source, source_event_id) from stdin`)));
   const ledger = clean.map((c) => [
     esc(c.rec.source), esc(c.rec.eventId), 'INTERACTION', c.hash,
-    esc(JSON.stringify({ status: 'ACCEPTED', customerId: c.customerId, interactionId: c.id, orderId: null })),
+    esc(JSON.stringify({ status: 'ACCEPTED', customerId: c.customerId, interactionId: c.id, orderId: null })), c.customerId,
   ].join('\t') + '\n');
-  await pipeline(Readable.from(chunked(ledger)), conn.query(copyFrom(`copy ingest_events (source, idempotency_key, kind, content_hash, result) from stdin`)));
+  await pipeline(Readable.from(chunked(ledger)), conn.query(copyFrom(`copy ingest_events (source, idempotency_key, kind, content_hash, result, customer_id) from stdin`)));
 }
 
 /** Lines joined into buffers of ~256 KB: fewer, larger writes to the socket. */
