@@ -52,8 +52,8 @@ export class InteractionRollup {
  * The sender's event key of an interaction, unique across the monthly partitions (a partitioned table's
  * unique constraints must include the partition key). Written only by triggers on interactions.
  */
+// Read by its primary key only (the claim trigger, lookups by sender's key, retention's join): no other index.
 @Entity({ tableName: 'interaction_event_keys' })
-@Index({ name: 'interaction_event_keys_occurred_at_idx', properties: ['occurredAt'] })
 export class InteractionEventKey {
   @PrimaryKey({ type: 'text' })
   source!: string;

@@ -17,7 +17,7 @@ import { InteractionChannel, InteractionType } from './enums';
 @ObjectType('Interaction', { implements: Node })
 @Entity({ tableName: 'interactions' })
 @Index({ name: 'interactions_customer_occurred_at_idx', properties: ['customer', 'occurredAt', 'id'] })
-@Index({ name: 'interactions_source_event_idx', properties: ['source', 'sourceEventId'] })
+// No index on (source, sourceEventId): interaction_event_keys' primary key is that index (Migration20261206051500).
 // Offer responses per customer and offer (next-best-offer ranking); partial, so it indexes only offer rows.
 @Index({
   name: 'interactions_offer_response_idx',

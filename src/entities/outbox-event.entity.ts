@@ -12,7 +12,6 @@ import { Entity, Index, OptionalProps, PrimaryKey, Property } from '@mikro-orm/c
 @Index({ name: 'outbox_events_pending_idx', expression: 'create index "outbox_events_pending_idx" on "outbox_events" ("id") where "dispatched_at" is null' })
 // What the trigger matcher has still to match.
 @Index({ name: 'outbox_events_unmatched_idx', expression: 'create index "outbox_events_unmatched_idx" on "outbox_events" ("id") where "triggers_matched_at" is null' })
-@Index({ name: 'outbox_events_customer_idx', properties: ['customerId', 'id'] })
 // What the live relay has still to publish to customerActivity subscribers (src/live/outbox-relay.ts).
 @Index({
   name: 'outbox_events_live_pending_idx',

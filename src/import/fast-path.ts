@@ -146,7 +146,7 @@ export async function writeClean(em: EntityManager, plan: WindowPlan, opts: Inge
         const stored = new Set((await raw<{ source: string; key: string }>(trx,
           `select u.source, u.key from unnest(?::text[], ?::text[]) as u(source, key)
            where exists (select 1 from ingest_events e where e.source = u.source and e.idempotency_key = u.key)
-              or exists (select 1 from interactions i where i.source = u.source and i.source_event_id = u.key)`,
+              or exists (select 1 from interaction_event_keys k where k.source = u.source and k.source_event_id = u.key)`,
           [textArray(clean.map((c) => c.rec.source)), textArray(clean.map((c) => c.rec.eventId!))])).map((r) => idKey(r.source, r.key, '')));
         clean = clean.filter((c) => !stored.has(idKey(c.rec.source, c.rec.eventId!, '')));
       }
@@ -187,9 +187,9 @@ async function copyRows(conn: Client, clean: Clean[]): Promise<void> {
     `copy interactions (id, customer_id, occurred_at, channel, type, product_id, campaign, properties, source, source_event_id) from stdin`)));
   const ledger = clean.map((c) => [
     esc(c.rec.source), esc(c.rec.eventId), 'INTERACTION', c.hash,
-    esc(JSON.stringify({ status: 'ACCEPTED', customerId: c.customerId, interactionId: c.id, orderId: null })),
+    esc(JSON.stringify({ status: 'ACCEPTED', customerId: c.customerId, interactionId: c.id, orderId: null })), c.customerId,
   ].join('\t') + '\n');
-  await pipeline(Readable.from(chunked(ledger)), conn.query(copyFrom(`copy ingest_events (source, idempotency_key, kind, content_hash, result) from stdin`)));
+  await pipeline(Readable.from(chunked(ledger)), conn.query(copyFrom(`copy ingest_events (source, idempotency_key, kind, content_hash, result, customer_id) from stdin`)));
 }
 
 /** Lines joined into buffers of ~256 KB: fewer, larger writes to the socket. */

@@ -447,13 +447,39 @@ async function processBatch(em: EntityManager, prepared: Prepared[], opts: Inges
   const reject = (p: Prepared, err: DomainError) => outcomes.set(p.index, rejected(errorOf(err, p.index), err));
   const written = new Set<string>();
 
+  // 0. Who the activity events named by identifiers are, as far as the identities say now (one
+  //    lookup for all; step 3 uses it unless an IDENTIFY event of this batch may have changed them).
+  const ownerOf = (rows: Array<{ kind: IdentityKind; namespace: string; value: string; customer_id: string }>) => new Map(rows.map((r) => [identityKey(r), r.customer_id]));
+  const lookUpIdentifiers = async (events: Prepared[]) => {
+    const wanted = [...new Map(events.flatMap((p) => p.identifiers).map((i) => [identityKey(i), i])).values()];
+    return ownerOf(await run(em,
+      `select i.kind, i.namespace, i.value, i.customer_id
+       from jsonb_to_recordset(?::jsonb) as u(kind text, namespace text, value text)
+       join identities i on i.kind = u.kind and i.namespace = u.namespace and i.value = u.value`,
+      [JSON.stringify(wanted)],
+    ));
+  };
+  const namedByIdentifiers = prepared.filter((p) => p.kind !== IngestEventKind.IDENTIFY && !p.customerId);
+  let owner = namedByIdentifiers.length ? await lookUpIdentifiers(namedByIdentifiers) : new Map<string, string>();
+  /** The one known customer all of an event's identifiers belong to, else undefined. */
+  const soleOwner = (p: Prepared): string | undefined => {
+    const owners = new Set(p.identifiers.map((i) => owner.get(identityKey(i))));
+    const [only] = owners;
+    return owners.size === 1 ? only : undefined;
+  };
+
   // 1. Claim every key, sorted (concurrent batches then wait on each other in one order). A key
-  //    another transaction holds makes this statement wait until it commits or rolls back.
+  //    another transaction holds makes this statement wait until it commits or rolls back. The claim
+  //    carries the customer the event will most likely be stored for (customer_id, the erasure index):
+  //    the result written at the end then leaves every indexed column as it is, and the update is HOT.
   const keyed = prepared.filter((p): p is Prepared & { key: string } => p.key !== null);
-  const claims = JSON.stringify(keyed.map((p) => ({ source: p.source, key: p.key, kind: p.kind, hash: p.hash })));
+  const claims = JSON.stringify(keyed.map((p) => {
+    const customerId = p.customerId ?? (p.kind === IngestEventKind.IDENTIFY ? undefined : soleOwner(p));
+    return { source: p.source, key: p.key, kind: p.kind, hash: p.hash, ...(customerId ? { customer_id: customerId } : {}) };
+  }));
   const claimedRows: Array<{ source: string; idempotency_key: string }> = !keyed.length ? [] : await run(em, 
-    `insert into ingest_events (source, idempotency_key, kind, content_hash)
-     select r.source, r.key, r.kind, r.hash from jsonb_to_recordset(?::jsonb) as r(source text, key text, kind text, hash text)
+    `insert into ingest_events (source, idempotency_key, kind, content_hash, customer_id)
+     select r.source, r.key, r.kind, r.hash, r.customer_id from jsonb_to_recordset(?::jsonb) as r(source text, key text, kind text, hash text, customer_id uuid)
      order by r.source, r.key
      on conflict do nothing
      returning source, idempotency_key`,
@@ -517,14 +543,8 @@ async function processBatch(em: EntityManager, prepared: Prepared[], opts: Inges
   const byIdentifiers = activity.filter((p) => !p.customerId);
   const slow: Prepared[] = [];
   if (byIdentifiers.length) {
-    const wanted = [...new Map(byIdentifiers.flatMap((p) => p.identifiers).map((i) => [identityKey(i), i])).values()];
-    const rows: Array<{ kind: IdentityKind; namespace: string; value: string; customer_id: string }> = await run(em, 
-      `select i.kind, i.namespace, i.value, i.customer_id
-       from jsonb_to_recordset(?::jsonb) as u(kind text, namespace text, value text)
-       join identities i on i.kind = u.kind and i.namespace = u.namespace and i.value = u.value`,
-      [JSON.stringify(wanted)],
-    );
-    const owner = new Map(rows.map((r) => [identityKey(r), r.customer_id]));
+    // An IDENTIFY event stored above may have linked, moved or merged identities: look again.
+    if (identify.length) owner = await lookUpIdentifiers(byIdentifiers);
     const unknown: Prepared[] = [];
     for (const p of byIdentifiers) {
       const owners = new Set(p.identifiers.map((i) => owner.get(identityKey(i))));
@@ -649,7 +669,8 @@ async function processBatch(em: EntityManager, prepared: Prepared[], opts: Inges
          /* a key stored before: the row is skipped by the trigger claiming interaction_event_keys */
          returning id, customer_id, source, source_event_id),
        ledger as (
-         update ingest_events e set result = jsonb_build_object('status', 'ACCEPTED', 'customerId', ins.customer_id, 'interactionId', ins.id, 'orderId', null)
+         update ingest_events e set result = jsonb_build_object('status', 'ACCEPTED', 'customerId', ins.customer_id, 'interactionId', ins.id, 'orderId', null),
+                                    customer_id = ins.customer_id
          from ins where e.source = ins.source and e.idempotency_key = ins.source_event_id)
        select id, source, source_event_id from ins`,
       [json],
@@ -671,7 +692,8 @@ async function processBatch(em: EntityManager, prepared: Prepared[], opts: Inges
                 (i.customer_id = r.customer_id and i.type = r.type and i.channel = r.channel and i.occurred_at = r.occurred_at
                  and i.product_id is not distinct from r.product_id and i.campaign is not distinct from r.campaign and i.properties = r.properties) as same
          from jsonb_to_recordset(?::jsonb) as ${cols}
-         join interactions i on i.source = r.source and i.source_event_id = r.source_event_id`,
+         join interaction_event_keys k on k.source = r.source and k.source_event_id = r.source_event_id
+         join interactions i on i.id = k.interaction_id and i.occurred_at = k.occurred_at`,
         [JSON.stringify(existing.map((r) => r.row))],
       );
       const byKey = new Map(matches.map((m) => [eventKey(m.source, m.source_event_id), m]));
@@ -692,7 +714,7 @@ async function processBatch(em: EntityManager, prepared: Prepared[], opts: Inges
   const released = live.filter((p) => p.key !== null && outcomes.get(p.index)?.status === IngestEventStatus.REJECTED);
   if (stored.length) {
     await run(em, 
-      `update ingest_events e set result = r.result
+      `update ingest_events e set result = r.result, customer_id = (r.result ->> 'customerId')::uuid
        from jsonb_to_recordset(?::jsonb) as r(source text, key text, result jsonb) where e.source = r.source and e.idempotency_key = r.key`,
       [JSON.stringify(stored.map((p) => {
         const o = outcomes.get(p.index)!;

@@ -94,14 +94,15 @@ export async function startOutbound(opts: { databaseUrl: string; config: Webhook
   const inflight = new Set<AbortController>();
   let stopped = false;
 
-  async function dispatchOnce(): Promise<number> {
+  /** One round: answers the outbox events it fanned out and the deliveries it queued. */
+  async function dispatchRound(): Promise<{ events: number; queued: number }> {
     const client = await pool.connect();
     try {
       await client.query('begin');
       // 1. Fan out: each pending outbox event to every endpoint subscribed to its type. A partner's
       // endpoint only when its key is live, holds the event's scope, and the customer's consent in
       // force grants third-party sharing (checked again at each attempt).
-      await client.query(
+      const fanned = await client.query(
         `with ev as (select id, type, customer_id from outbox_events where dispatched_at is null order by id limit 500 for update skip locked),
               ins as (insert into webhook_deliveries (endpoint_id, event_id, event_type)
                       select w.id, ev.id, ev.type from ev join webhook_endpoints w on ev.type = any(w.events)
@@ -132,7 +133,7 @@ export async function startOutbound(opts: { databaseUrl: string; config: Webhook
         await boss.insert(jobs, { db: { executeSql: (text, values) => client.query(text, values) } });
       }
       await client.query('commit');
-      return rows.length;
+      return { events: fanned.rowCount ?? 0, queued: rows.length };
     } catch (err) {
       await client.query('rollback').catch(() => undefined);
       throw err;
@@ -254,11 +255,18 @@ export async function startOutbound(opts: { databaseUrl: string; config: Webhook
     const pruned = await pruneOutbox(pool, { retentionHours: config.outboxRetentionHours, batch: config.outboxPruneBatch });
     if (pruned) logger.info({ events: pruned }, 'outbox pruned');
   }
-  // A full batch of 500 means more is waiting: go again at once; between rounds, housekeeping.
+  async function dispatchOnce(): Promise<number> {
+    return (await dispatchRound()).queued;
+  }
+  // A full batch of 500 (events fanned out, or deliveries queued) means more is waiting: go again at
+  // once; between rounds, housekeeping. Counting events matters where few events have a subscriber:
+  // counting only deliveries, the dispatcher took 500 events per poll (500 events/s) and fell ever
+  // further behind a faster ingest.
   const loop = pollLoop(async () => {
-    const n = await dispatchOnce();
-    if (n < 500) await housekeeping().catch((err) => logger.warn({ err }, 'outbox housekeeping failed'));
-    return n === 500;
+    const { events, queued } = await dispatchRound();
+    const more = events === 500 || queued === 500;
+    if (!more) await housekeeping().catch((err) => logger.warn({ err }, 'outbox housekeeping failed'));
+    return more;
   }, { pollMs: config.pollMs, logger, what: 'webhook dispatcher' });
 
   return {

@@ -485,7 +485,7 @@ export async function recordOfferResponse(em: EntityManager, data: OfferResponse
     const offer = await tem.findOne(Offer, { id: data.offerId }, { populate: ['campaign'] });
     if (!offer) throw new DomainError(ErrorCode.NOT_FOUND, 'offer not found', { field: 'offerId' });
     const replay = key
-      ? (await tem.execute('select 1 from interactions where source = ? and source_event_id = ?', [OFFER_RESPONSE_SOURCE, key])).length > 0
+      ? (await tem.execute('select 1 from interaction_event_keys where source = ? and source_event_id = ?', [OFFER_RESPONSE_SOURCE, key])).length > 0
       : false;
     // A replay is judged on its content alone (recordInteraction): the offer may have ended since.
     if (!replay) {

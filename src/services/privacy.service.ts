@@ -112,7 +112,7 @@ export async function eraseCustomer(em: EntityManager, customerId: string, audit
       [ids, ids],
     );
     // A replay of such an event is then evaluated afresh: refused, its identifiers being suppressed.
-    await tem.execute(`delete from ingest_events where result ->> 'customerId' = any(?::text[])`, [ids]);
+    await tem.execute(`delete from ingest_events where customer_id = any(?::uuid[])`, [ids]);
     await audit?.(tem, customerId);
     const customer = await tem.findOneOrFail(Customer, { id: customerId }, { refresh: true });
     return {

@@ -1,0 +1,37 @@
+import { Client } from 'pg';
+import { createTestDatabase } from '../helpers/test-server';
+import { loadConfig } from '../../src/config';
+import { createLogger } from '../../src/logger';
+import { startOutbound, type Outbound } from '../../src/outbound/delivery-worker';
+import { waitFor } from './receiver';
+
+/**
+ * The dispatcher keeps up with a backlog of events no endpoint subscribes to: a full batch of events
+ * fanned out means more is waiting, whatever the number of deliveries it made. With a poll interval
+ * of a minute (the longest allowed) and half of that to wait, only that rule can dispatch 1,200
+ * events (rounds of at most 500) in time.
+ */
+let db: Awaited<ReturnType<typeof createTestDatabase>>;
+let c: Client;
+let outbound: Outbound | undefined;
+
+beforeAll(async () => {
+  db = await createTestDatabase();
+  c = new Client({ connectionString: db.url });
+  await c.connect();
+});
+
+afterAll(async () => {
+  await outbound?.stop();
+  await c.end();
+  await db.drop();
+});
+
+it('dispatches a backlog larger than one batch without waiting for the next poll', async () => {
+  await c.query(`insert into outbox_events (type, data) select 'interaction.recorded', '{}'::jsonb from generate_series(1, 1200)`);
+  const config = loadConfig({ NODE_ENV: 'test', DATABASE_URL: db.url, WEBHOOK_WORKER: 'inline', WEBHOOK_POLL_MS: '60000' }).webhooks;
+  outbound = await startOutbound({ databaseUrl: db.url, config, logger: createLogger({ logLevel: 'silent' } as never) });
+  const pending = async () => Number((await c.query<{ n: string }>('select count(*) n from outbox_events where dispatched_at is null')).rows[0].n);
+  await waitFor('the whole backlog dispatched', async () => (await pending()) === 0, 30_000);
+  expect(Number((await c.query<{ n: string }>('select count(*) n from webhook_deliveries')).rows[0].n)).toBe(0);
+});
