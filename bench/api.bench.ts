@@ -385,6 +385,10 @@ async function main(): Promise<void> {
       RATE_LIMIT_PER_MINUTE: '0',
       // Production requires keyed pseudonyms for audit actors; any 32+ characters will do for a bench.
       PSEUDONYM_KEYS: 'bench-pseudonym-key-that-is-32-characters-long',
+      // The background pollers (live relay, webhook and trigger workers) send a few statements a
+      // second whatever the load: at 10 req/s on a busy machine they were a large part of the
+      // PostgreSQL CPU per request. Off, so that the figure is the read path's; BENCH_BACKGROUND=on keeps them.
+      ...(process.env.BENCH_BACKGROUND === 'on' ? {} : { LIVE_RELAY_POLL_MS: '0', WEBHOOK_WORKER: 'off', TRIGGER_WORKER: 'off' }),
     });
     orm = await initOrm(url, { poolMax: config.dbPoolMax, statementTimeoutMs: config.dbStatementTimeoutMs });
     server = await createServer({ orm, config, logger: createLogger(config) });
@@ -464,9 +468,8 @@ async function main(): Promise<void> {
      * One measured run: peak RSS (sampled every 50 ms) and the CPU time this process spent (user +
      * system, process.cpuUsage) per completed request. The server under test lives in this process
      * (autocannon runs in a child), so that is the server's CPU per request. `pgMs`: the CPU time
-     * of the scratch database's PostgreSQL backends per completed request, over the same run; it
-     * includes the statements of the server's background workers (outbox relay, trigger and job
-     * polling: a few cheap statements a second, on every side alike).
+     * of the scratch database's PostgreSQL backends per completed request, over the same run (the
+     * server's background pollers are off unless BENCH_BACKGROUND=on).
      */
     const measure = async (req: Omit<LoadRequest, 'connections' | 'duration'>, probe: () => Promise<unknown>) => {
       await waitIdle(probe);
