@@ -14,6 +14,7 @@ import { IDENTITIES_ORDER, LINES_ORDER, PAGE_SPECS, withholdModelScores } from '
 import { NO_FILTER, type SqlFilter } from '../loaders/child-page.loader';
 import { consentPurposeSql, feedbackKindsSql, interactionFilterSql } from '../resolvers/customer/customer.filters';
 import type { InteractionFilter } from '../resolvers/interaction/interaction.inputs';
+import * as ENTITIES from '../entities';
 import type { CustomerMetrics } from '../entities';
 import { checkFirst, decodeCursor, encodeCursor, type Cursor } from '../services/pagination';
 import { CustomerSortField, SORT_SQL, SortDirection, customerFilterSql } from '../services/customer.service';
@@ -263,6 +264,101 @@ function tableColumns(meta: EntityMetadata): string[] {
   return out;
 }
 
+/**
+ * The source of each getter of the entity classes, taken when this module loads: once MikroORM has
+ * discovered an entity, every accessor of its prototype is wrapped in a guard whose source says
+ * nothing about what it reads (a getter seen only wrapped counts as unknown: every column).
+ */
+const GETTER_SOURCES: WeakMap<object, Map<string, string>> = (() => {
+  const out = new WeakMap<object, Map<string, string>>();
+  for (const cls of Object.values(ENTITIES)) {
+    if (typeof cls !== 'function' || !cls.prototype) continue;
+    for (let p = cls.prototype as object | null; p && p !== Object.prototype; p = Object.getPrototypeOf(p) as object | null) {
+      if (out.has(p)) continue;
+      const m = new Map<string, string>();
+      for (const name of Object.getOwnPropertyNames(p)) {
+        const get = Object.getOwnPropertyDescriptor(p, name)?.get as ((() => unknown) & { __guarded?: boolean }) | undefined;
+        if (get && !get.__guarded) m.set(name, get.toString());
+      }
+      out.set(p, m);
+    }
+  }
+  return out;
+})();
+
+/** Entity types whose rows carry only the columns their selection reads (below); the others carry every readable column. */
+const PRUNED_TYPES = new Set(['Customer', 'Identity', 'Order', 'OrderLine', 'Interaction', 'Feedback', 'ConsentRecord', 'Product']);
+
+/** type-graphql's fields of a class, by schema name → the property (or getter) they read; inherited ones included. */
+let fieldProps: Map<Function, Map<string, string>> | undefined; // eslint-disable-line @typescript-eslint/no-unsafe-function-type
+
+function propertyOfField(cls: Function, schemaName: string): string | undefined { // eslint-disable-line @typescript-eslint/no-unsafe-function-type
+  if (!fieldProps) {
+    fieldProps = new Map();
+    const storage = getMetadataStorage() as unknown as { fields: Array<{ name: string; schemaName: string; target: Function }> }; // eslint-disable-line @typescript-eslint/no-unsafe-function-type
+    for (const f of storage.fields) {
+      let m = fieldProps.get(f.target);
+      if (!m) fieldProps.set(f.target, (m = new Map()));
+      m.set(f.schemaName, f.name);
+    }
+  }
+  for (let c: Function | null = cls; c && c !== Function.prototype; c = Object.getPrototypeOf(c) as Function | null) { // eslint-disable-line @typescript-eslint/no-unsafe-function-type
+    const name = fieldProps.get(c)?.get(schemaName);
+    if (name) return name;
+  }
+  return undefined;
+}
+
+/**
+ * The columns reading property `name` of an entity needs: its own for a persisted scalar; for a getter
+ * of the class, those of every `this.<property>` its source reads (getters followed, depth 3).
+ * `undefined`: not known (a method call, `this` handed on, anything else): the caller takes every column.
+ */
+function columnsOfProperty(meta: EntityMetadata, name: string, depth = 0): string[] | undefined {
+  const prop = meta.properties[name] as EntityProperty | undefined;
+  if (prop) {
+    if (prop.persist === false || prop.formula || !prop.fieldNames?.length) return undefined;
+    return prop.kind === ReferenceKind.SCALAR || prop.kind === ReferenceKind.MANY_TO_ONE ? prop.fieldNames : undefined;
+  }
+  if (depth >= 3) return undefined;
+  let body: string | undefined;
+  for (let p = meta.prototype as object | null; p && p !== Object.prototype && body === undefined; p = Object.getPrototypeOf(p) as object | null) body = GETTER_SOURCES.get(p)?.get(name);
+  if (body === undefined) return undefined;
+  if (/\bthis\b(?!\.[A-Za-z_$][\w$]*\b(?!\s*\())/.test(body)) return undefined;
+  const out: string[] = [];
+  for (const [, ref] of body.matchAll(/\bthis\.([A-Za-z_$][\w$]*)/g)) {
+    const cols = columnsOfProperty(meta, ref, depth + 1);
+    if (!cols) return undefined;
+    out.push(...cols);
+  }
+  return out;
+}
+
+/**
+ * The columns of `meta`'s table a selection of `fields` (GraphQL field names on `type`) reads: the
+ * primary key and the to-one foreign keys (object access and audit read the customer of a row:
+ * src/schema/permissions.ts `customerIdOf`), and those of each selected field's property or getter.
+ * `undefined`: every column (a field whose reads are not known, or a type not in PRUNED_TYPES).
+ * Fields with resolvers the planner stands in for read the table alias in SQL, not the row.
+ */
+function selectedColumns(meta: EntityMetadata, type: GraphQLObjectType, fields: Iterable<string>): Set<string> | undefined {
+  const cls = typeKnowledge(type.name).cls;
+  if (!PRUNED_TYPES.has(type.name) || !cls) return undefined;
+  const out = new Set<string>();
+  for (const prop of meta.props as EntityProperty[]) {
+    if (!prop.fieldNames?.length || prop.persist === false || prop.formula) continue;
+    if (prop.primary || prop.kind === ReferenceKind.MANY_TO_ONE || (prop.kind === ReferenceKind.ONE_TO_ONE && prop.owner)) for (const c of prop.fieldNames) out.add(c);
+  }
+  for (const field of fields) {
+    if (field.startsWith('__') || RELATIONS[`${type.name}.${field}`] || typeKnowledge(type.name).resolved.has(field)) continue;
+    const name = propertyOfField(cls, field);
+    const cols = name === undefined ? undefined : columnsOfProperty(meta, name);
+    if (!cols) return undefined;
+    for (const c of cols) out.add(c);
+  }
+  return out;
+}
+
 /** json_build_object over (key, value) pairs; PostgreSQL takes at most 100 arguments (50 pairs) per call. */
 function jsonObject(pairs: Array<[string, Sql]>): Sql {
   if (pairs.length > 50) return unsupported(`an object of ${pairs.length} keys`);
@@ -282,7 +378,8 @@ function compileEntity(w: Walk, type: GraphQLObjectType, alias: string, nodes: F
   const sets = (nodes as Array<FieldNode | SelectionSetNode>).map((n) => (n.kind === Kind.FIELD ? n.selectionSet : n)).filter((s): s is SelectionSetNode => !!s);
   const children = compileChildren(w, type, alias, meta, sets);
   const denied = new Set(deniedColumns(meta, type.name, viewer));
-  const pairs: Array<[string, Sql]> = tableColumns(meta).filter((c) => !denied.has(c)).map((c) => [c, raw(`${alias}.${ident(c)}`)]);
+  const wanted = selectedColumns(meta, type, [...collect(w, type, sets).values()].map((n) => n[0].name.value));
+  const pairs: Array<[string, Sql]> = tableColumns(meta).filter((c) => !denied.has(c) && (!wanted || wanted.has(c))).map((c) => [c, raw(`${alias}.${ident(c)}`)]);
   pairs.push(...extra);
   if (children.length) pairs.push(['__planned', jsonObject(children.map((c) => [c.key, c.sql]))]);
   const consents = type.name === 'Customer' ? CONSENT_NEEDS(viewer) : [];
