@@ -31,7 +31,7 @@ import { isStatementCancelled } from '../hardening/format-error';
 /**
  * The read planner (README "Performance"): compiles the selection set of a supported root field
  * (`customer(id)`, `node(id)` naming a customer, `customers(first, after, filter, orderBy)`) into ONE
- * SQL statement that builds the whole answer as JSON in PostgreSQL (jsonb_build_object / jsonb_agg
+ * SQL statement that builds the whole answer as JSON in PostgreSQL (json_build_object / json_agg
  * over correlated subqueries, with the keyset pages the loaders read: src/loaders PAGE_SPECS). The
  * rows come back as the same light entity instances the loaders make (src/db/light-map.ts), and each
  * nested list, page and relation the SQL built is handed to its field by the field's own resolver
@@ -203,7 +203,7 @@ function checkPlain(w: Walk, type: GraphQLObjectType, name: string, nodes: Field
 }
 
 // ---------------------------------------------------------------------------------------------
-// Compilation: a selection on an entity row → a jsonb expression, and its hydration
+// Compilation: a selection on an entity row → a json expression, and its hydration
 // ---------------------------------------------------------------------------------------------
 
 type Json = Record<string, unknown>;
