@@ -94,6 +94,10 @@ describe('special functions', () => {
     }
     // Exact: ln(20·21·22·23·24) and ln(20·21) for whole steps.
     expect(abs(logGammaDiff(20, 2) - log(420))).toBeLessThan(2e-15);
+    // Each route where only it is accurate: Stirling's series is wrong by ~1e−3 at 1.5 or 2, so a step
+    // from or to a small argument must go through ln Γ itself. ln Γ(22) − ln Γ(2) = ln 21!.
+    expect(abs(logGammaDiff(2, 20) - 45.38013889847691)).toBeLessThan(1e-13);
+    expect(abs(logGammaDiff(16, -14.5) - -28.020053621476137)).toBeLessThan(1e-13);
     expect(logGammaDiff(7.5, 0)).toBe(0);
     expect(logGammaDiff(1e9, 0)).toBe(0);
   });
@@ -127,6 +131,9 @@ describe('special functions', () => {
     expect(ratioBound(0.5, 1, 2, 3, 1, -1)).toBe(Infinity);
     expect(ratioBound(0.5, 2, 2, 3, 1, -3)).toBe(Infinity);
     expect(ratioBound(0.5, 1, -0.5, 2, 3, 1)).toBeCloseTo(0.5, 15);
+    // A denominator shifted below 0 flips the sign of its factor: no bound either.
+    expect(ratioBound(0.5, 1, 2, 3, -3, 1)).toBe(Infinity);
+    expect(ratioBound(0.5, 1, 2, 3, 1, -3)).toBe(Infinity);
   });
 
   it('hyp2f1 matches mpmath on every route (Pfaff, direct/Euler series, 1−z transformation, long series)', () => {
@@ -155,6 +162,29 @@ describe('special functions', () => {
       const err = relErr(hyp2f1(a, b, c, z), want);
       expect({ a, b, c, z, err: err < tol }).toEqual({ a, b, c, z, err: true });
     }
+  });
+
+  it('hyp2f1 where only one route can answer: z within 1e−7 of 1, Γ poles in the 1−z form, cancelling series', () => {
+    // [a, b, c, z, mpmath value at the double z]. Near z = 1 the series would need ~37/(1−z) ≈ 4e8 terms
+    // (over its 2e7 budget): only the 1−z transformation answers. In rows 3–4 c − a = −1 and c − b = −2,
+    // poles of Γ in a denominator: that term of the transformation must vanish exactly.
+    const near: Array<[number, number, number, number, number]> = [
+      [0.5, 0.5, 1.5, 1 - 1e-8, 1.5706963346479605],
+      [2.243, 4.426, 4.219, 1 - 1e-8, 3.4304471296660763e19],
+      [2.5, 0.3, 1.5, 1 - 1e-7, 251785183.24515346],
+      [0.3, 3.5, 1.5, 1 - 1e-7, 1309282671564743.0],
+      [0.3, 1.2, 2.01, 1 - 1e-7, 1.662267909714198],
+    ];
+    for (const [a, b, c, z, want] of near) {
+      const err = relErr(hyp2f1(a, b, c, z), want);
+      expect({ a, b, c, err: err < 5e-14 }).toEqual({ a, b, c, err: true });
+    }
+    // The direct series of ₂F₁(−20.5, 1; 2; 0.9) alternates and cancels ~1e6-fold; Euler's form does not.
+    expect(relErr(hyp2f1(-20.5, 1, 2, 0.9), 0.05167958656330749)).toBeLessThan(5e-14);
+    expect(relErr(hyp2f1(1, -20.5, 2, 0.9), 0.05167958656330749)).toBeLessThan(5e-14);
+    // z → −∞ (Pfaff's w = z/(z−1) is then NaN): ₂F₁ → 0 for a, b > 0.
+    expect(hyp2f1(1, 1, 2, -Infinity)).toBe(0);
+    expect(hyp2f1(0.7, 1.3, 2.1, -Infinity)).toBe(0);
   });
 
   it('hyp2f1: Gauss’s theorem at z = 1, polynomials, and NaN where undefined', () => {
@@ -200,6 +230,18 @@ describe('special functions', () => {
     }
     expect(abs(log(hyp2f1(800, 900, 400, 0.3)) - 571.2012701575389)).toBeLessThan(1e-12);
     expect(hyp2f1(3000, 3000, 3001, 0.6)).toBe(Infinity); // e^2748 overflows a double
+    // Series whose partial sums pass 1e200 before they converge (rescaled on the way), both signs.
+    const rescaled: Array<[number, number, number, number, number, number]> = [
+      [800.5, 900.25, 400.75, 0.3, 570.9130237404687, 1],
+      [300.5, 300.5, -0.5, 0.5, 743.967726376721, -1],
+      [300.5, 300.5, 0.75, 0.5, 734.6740239191518, 1],
+    ];
+    for (const [a, b, c, z, want, sign] of rescaled) {
+      const r = hyp2f1Scaled(a, b, c, z);
+      expect(Math.sign(r.value)).toBe(sign);
+      expect(r.logScale).toBeGreaterThan(400);
+      expect({ a, c, ok: abs(log(abs(r.value)) + r.logScale - want) / want < 1e-13 }).toEqual({ a, c, ok: true });
+    }
     expect(hyp2f1Scaled(1, 1, 2, 0)).toEqual({ value: 1, logScale: 0, condition: 1 });
     expect(hyp2f1Scaled(NaN, 1, 2, 0.5)).toEqual({ value: NaN, logScale: 0, condition: Infinity });
     expect(hyp2f1Scaled(1, 1, 2, 1)).toEqual({ value: NaN, logScale: 0, condition: Infinity });
