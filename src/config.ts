@@ -307,7 +307,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     dbPoolMax: intVar(env, 'DB_POOL_MAX', 10, 1, 200),
     ingestConcurrentBatches: intVar(env, 'INGEST_CONCURRENT_BATCHES', 8, 1, 200),
     exposeSqlCount: boolVar(env, 'EXPOSE_SQL_COUNT', nodeEnv !== 'production'),
-    readPlanner: boolVar(env, 'READ_PLANNER', false),
+    readPlanner: boolVar(env, 'READ_PLANNER', true),
     metrics: boolVar(env, 'METRICS', true),
     metricsToken: metricsTokenVar(env),
     maxPageSize: intVar(env, 'MAX_PAGE_SIZE', 100, 1, 10_000),
