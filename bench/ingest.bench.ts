@@ -8,6 +8,7 @@ import { pipeline } from 'node:stream/promises';
 import { Client } from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
 import { adminQuery, withDatabase } from '../src/db/pg-admin';
+import { backendCpu, backendCpuSince } from './pg-backend-cpu';
 import { initOrm, migrate } from '../src/db/orm';
 import { runImport } from '../src/import/run-import';
 import { loadConfig } from '../src/config';
@@ -119,29 +120,6 @@ interface IngestLoad {
   ): Promise<{ eventsPerSecond?: number; events?: number } & Record<string, unknown>>;
 }
 
-/** CPU ticks per second of /proc/<pid>/stat (sysconf CLK_TCK: 100 on Linux). */
-const CLK_TCK = 100;
-
-/**
- * CPU seconds (user + system) the PostgreSQL backends of database `db` have used so far, by pid,
- * from /proc/<pid>/stat (the server runs on this machine). A backend that is not visible counts 0.
- */
-async function backendCpu(c: Client, db: string): Promise<Map<number, number>> {
-  const { rows } = await c.query<{ pid: number }>(`select pid from pg_stat_activity where datname = $1 and pid <> pg_backend_pid()`, [db]);
-  const out = new Map<number, number>();
-  for (const { pid } of rows) {
-    try {
-      // Fields after the command name (which is in parentheses): utime and stime are the 12th and 13th.
-      const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
-      const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      out.set(pid, (Number(f[11]) + Number(f[12])) / CLK_TCK);
-    } catch {
-      out.set(pid, 0);
-    }
-  }
-  return out;
-}
-
 /** ingestEvents over HTTP through the real server, with the load driver of the ingestEvents work. */
 async function benchIngestEvents(url: string): Promise<void> {
   const driver = path.join(__dirname, 'ingest-events.load');
@@ -185,8 +163,7 @@ async function benchIngestEvents(url: string): Promise<void> {
       profile.disconnect();
     }
     serverCpuS = (d.user + d.system) / 1e6;
-    const pg1 = await backendCpu(monitor, DB);
-    pgCpuS = [...pg1].reduce((s, [pid, t]) => s + t - (pg0.get(pid) ?? 0), 0);
+    pgCpuS = await backendCpuSince(monitor, DB, pg0);
   };
   try {
     const port = await server.listen(0, '127.0.0.1');

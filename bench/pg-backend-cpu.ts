@@ -6,7 +6,7 @@ const CLK_TCK = 100;
 
 /**
  * CPU seconds (user + system) the PostgreSQL backends of database `db` have used so far, by pid,
- * from /proc/<pid>/stat (PostgreSQL runs on this machine; the method of bench/ingest.bench.ts).
+ * from /proc/<pid>/stat (PostgreSQL runs on this machine; bench:ingest and bench:api both use it).
  * `monitor`'s own backend is left out. A backend that is not visible counts 0.
  */
 export async function backendCpu(monitor: Client, db: string): Promise<Map<number, number>> {

@@ -33,21 +33,9 @@ import {
   standardErrors,
   TOP_BUCKET,
 } from '../../src/analytics/models';
+import { CDNOW_GG, relErr, SETS } from './model-parameters';
 
 const { abs, log, sqrt } = Math;
-const relErr = (got: number, want: number): number => abs(got / want - 1);
-
-type SetName = 'CDNOW' | 'P2' | 'P3' | 'A1' | 'BIGA';
-const SETS: Record<SetName, BgNbdParams> = {
-  CDNOW: { r: 0.243, alpha: 4.414, a: 0.793, b: 2.426 },
-  P2: { r: 0.5, alpha: 10, a: 0.8, b: 2.5 },
-  P3: { r: 2, alpha: 30, a: 3.5, b: 0.6 },
-  // a = 1: the removable 0/0 of the literal E[Y(t)]; a ≫ 1: Euler's form would overflow, the literal one is used.
-  A1: { r: 0.5, alpha: 10, a: 1, b: 2.5 },
-  BIGA: { r: 0.5, alpha: 10, a: 2000, b: 5000 },
-};
-const CDNOW = SETS.CDNOW;
-const CDNOW_GG = { p: 6.25, q: 3.74, v: 15.44 };
 
 // ---------------------------------------------------------------------------------------------
 /**
