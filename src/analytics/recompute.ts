@@ -132,9 +132,9 @@ async function announceStages(em: EntityManager): Promise<void> {
  * silently lose an access rule. Views or foreign keys on the table make the drop fail the same way.
  */
 async function swapInMetrics(em: EntityManager): Promise<void> {
-  const [table]: Array<{ owner: string; is_owner: boolean; reloptions: string[] | null; comment: string | null; rls: boolean; policies: number; rules: number }> = await em.execute(
+  const [table]: Array<{ owner: string; is_owner: boolean; reloptions: string[] | null; /** quoted as a literal */ comment: string | null; rls: boolean; policies: number; rules: number }> = await em.execute(
     `select c.relowner::regrole::text as owner, c.relowner = (select oid from pg_roles where rolname = current_user) as is_owner,
-            c.reloptions, obj_description(c.oid, 'pg_class') as comment, c.relrowsecurity as rls,
+            c.reloptions, quote_literal(obj_description(c.oid, 'pg_class')) as comment, c.relrowsecurity as rls,
             (select count(*)::int from pg_policy p where p.polrelid = c.oid) as policies,
             (select count(*)::int from pg_rewrite r where r.ev_class = c.oid) as rules
        from pg_class c where c.oid = 'customer_metrics'::regclass`,
@@ -187,12 +187,7 @@ async function swapInMetrics(em: EntityManager): Promise<void> {
     await em.execute(`grant ${g.privilege}${g.column ? ` (${g.column})` : ''} on customer_metrics to ${g.grantee}${g.grantable ? ' with grant option' : ''}`);
   }
   if (table.reloptions?.length) await em.execute(`alter table customer_metrics set (${table.reloptions.join(', ')})`);
-  if (table.comment != null) await em.execute(`comment on table customer_metrics is ${quoteLiteral(table.comment)}`);
-}
-
-/** A SQL string literal (standard_conforming_strings, on since PostgreSQL 9.1). */
-function quoteLiteral(text: string): string {
-  return `'${text.replace(/'/g, "''")}'`;
+  if (table.comment != null) await em.execute(`comment on table customer_metrics is ${table.comment}`);
 }
 
 /**
