@@ -26,6 +26,8 @@ export default async function globalSetup(): Promise<void> {
   // One template per run, so that two runs side by side never clone each other's half-built template.
   // Mutation testing (stryker.config.mjs) starts jest once per mutant in the same process: it names a
   // template to build once per process and keep (RAPPORT_TEST_KEEP_TEMPLATE; scripts/mutation.mjs drops it).
+  // The run's test databases are named after it (tests/helpers/test-server.ts), for globalTeardown to drop.
+  process.env.RAPPORT_TEST_RUN = String(process.pid);
   const keep = process.env.RAPPORT_TEST_KEEP_TEMPLATE;
   if (keep && process.env.RAPPORT_TEST_TEMPLATE === keep) return;
   const template = keep || `rapport_test_template_${process.pid}`;

@@ -36,17 +36,30 @@ export interface TestApp {
   close(): Promise<void>;
 }
 
-/** A database of this test file's own, cloned from the migrated template. */
+/**
+ * A database of this test file's own, cloned from the migrated template. Its name starts with the run's
+ * prefix (`testDatabasePrefix`). `drop()` ends the file's claim on it: within a jest run the drop itself
+ * is left to globalTeardown, which drops all of the run's databases at once, because DROP DATABASE waits
+ * for a checkpoint (0.1–4 s here while the other worker writes, about 2 s a file on average, some 85 s of
+ * a suite run); concurrent drops at the end share their checkpoints. A Stryker run (one jest run per
+ * mutant, RAPPORT_TEST_KEEP_TEMPLATE) drops at once, as no teardown follows each mutant's files.
+ */
 export async function createTestDatabase(): Promise<{ url: string; drop(): Promise<void> }> {
   const adminUrl = process.env.RAPPORT_TEST_ADMIN_URL;
   const template = process.env.RAPPORT_TEST_TEMPLATE;
   if (!adminUrl || !template) throw new Error('RAPPORT_TEST_ADMIN_URL unset: run tests through jest (globalSetup)');
-  const name = `rapport_test_${randomBytes(6).toString('hex')}`;
+  const name = `${testDatabasePrefix()}${randomBytes(6).toString('hex')}`;
   await adminQuery(adminUrl, `create database ${name} template ${template}`);
+  const deferred = !process.env.RAPPORT_TEST_KEEP_TEMPLATE;
   return {
     url: withDatabase(adminUrl, name),
-    drop: () => adminQuery(adminUrl, `drop database if exists ${name} with (force)`),
+    drop: deferred ? async () => {} : () => adminQuery(adminUrl, `drop database if exists ${name} with (force)`),
   };
+}
+
+/** The prefix of this jest run's test databases: `rapport_test_<globalSetup's pid>_`. */
+export function testDatabasePrefix(): string {
+  return `rapport_test_${process.env.RAPPORT_TEST_RUN ?? 'x'}_`;
 }
 
 export async function startTestApp(env: Record<string, string> = {}): Promise<TestApp> {
