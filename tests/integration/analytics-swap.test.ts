@@ -71,8 +71,10 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
+  // Roles outlive the database (the run's databases are dropped at its end): their grants and
+  // ownerships in it go first, then the roles.
+  await app.sql(`drop owned by ${READER}, ${OWNER}`);
   await app.close();
-  // The database is gone with its grants and ownerships: the roles can go too.
   for (const role of [READER, OWNER]) await adminQuery(process.env.RAPPORT_TEST_ADMIN_URL!, `drop role if exists ${role}`);
 });
 
