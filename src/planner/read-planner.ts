@@ -55,8 +55,12 @@ import { isStatementCancelled } from '../hardening/format-error';
 export const PLANNED = Symbol('rapport.planned');
 const FALLBACK = Symbol('rapport.planner.fallback');
 
-/** Root fields answered by the planner, and those that fell back to the resolvers (this process). */
-export const plannerStats = { compiled: 0, fallback: 0, fields: {} as Record<string, number> };
+/**
+ * Root fields answered by the planner, and those that fell back to the resolvers (this process);
+ * query operations the direct walk answered (src/planner/direct-walk.ts), and those it gave to
+ * graphql-js after the planner had compiled them.
+ */
+export const plannerStats = { compiled: 0, fallback: 0, direct: 0, directGaveUp: 0, fields: {} as Record<string, number> };
 
 class Unsupported extends Error {}
 const unsupported = (why: string): never => {
@@ -801,6 +805,22 @@ export const PLANNED_RESOLVERS: readonly string[] = [...PLANNED_ROOTS.map((r) =>
 const INSTALLED = Symbol('rapport.planner.installed');
 
 /**
+ * Each root field's answer in this request, kept once for a second call: the direct walk
+ * (src/planner/direct-walk.ts) resolves the root fields first, and when it gives up, graphql-js
+ * resolves them again and takes the same answer (the statement runs once, its objects are the same).
+ */
+interface RootAnswer {
+  outcome: 'compiled' | 'fallback' | undefined;
+  answer: Promise<unknown>;
+}
+const rootAnswers = new WeakMap<Context, Map<FieldNode, RootAnswer>>();
+
+/** Whether the planner compiled the root field `node` in this request (settled answers only). */
+export function plannedRootOutcome(ctx: Context, node: FieldNode): 'compiled' | 'fallback' | undefined {
+  return rootAnswers.get(ctx)?.get(node)?.outcome;
+}
+
+/**
  * Runs a plan; anything it cannot answer exactly as the resolvers would (an unsupported selection,
  * a bad argument, a failed statement) falls back to them, and they answer it as they always have.
  */
@@ -834,14 +854,28 @@ export function installReadPlanner(schema: GraphQLSchema): GraphQLSchema {
     const inner = field.resolve as Resolver;
     field.resolve = (source, args, ctx, info) => {
       if (!ctx.config.readPlanner) return inner(source, args, ctx, info);
-      return attempt(() => plan(args, ctx, info), ctx).then((v) => {
+      let answers = rootAnswers.get(ctx);
+      if (!answers) rootAnswers.set(ctx, (answers = new Map()));
+      const node = info.fieldNodes[0];
+      const kept = answers.get(node);
+      if (kept) {
+        // graphql-js executing what the direct walk gave up on: the same answer, not a second statement.
+        answers.delete(node);
+        return kept.answer;
+      }
+      const entry: RootAnswer = { outcome: undefined, answer: undefined as unknown as Promise<unknown> };
+      entry.answer = attempt(() => plan(args, ctx, info), ctx).then((v) => {
         if (v !== FALLBACK) {
           plannerStats.compiled++;
+          entry.outcome = 'compiled';
           return v;
         }
         plannerStats.fallback++;
+        entry.outcome = 'fallback';
         return inner(source, args, ctx, info);
       });
+      answers.set(node, entry);
+      return entry.answer;
     };
   }
   // Field resolvers the planner stands in for: the value the SQL built, when the parent carries one.
