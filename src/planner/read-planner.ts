@@ -408,7 +408,9 @@ function compileEntity(w: Walk, type: GraphQLObjectType, alias: string, nodes: F
   const map = lightMapper(w.em, meta.class);
   const hydrate: Hydrate = (json) => {
     if (json == null) return null;
-    const { __planned, __consent, __sort, __sortv, __profiling, ...row } = json as Json; // eslint-disable-line @typescript-eslint/no-unused-vars
+    // The row as it came: the mapper reads only the entity's own columns (the `__` keys are left out of the instance).
+    const row = json as Json;
+    const { __planned, __consent } = row;
     const obj = map(row) as Record<string | symbol, unknown>;
     if (__consent) {
       const id = String(row.id);
