@@ -72,17 +72,22 @@ function fieldPlan(w: Walker, type: GraphQLObjectType, name: string): FieldPlan 
   return plan;
 }
 
-/** graphql-js's subfield collection, kept per (field nodes, type) as graphql-js memoises it per request. */
-const subfieldCache = new WeakMap<readonly FieldNode[], Map<string, Map<string, readonly FieldNode[]>>>();
+/**
+ * graphql-js's subfield collection, kept across requests per (field nodes, type). The walk runs only
+ * under root fields the planner compiled, and the planner compiles no selection with a directive, so
+ * what is collected does not depend on the variables (@skip / @include). Keyed by the first node,
+ * then matched node by node: the same node can be merged with different siblings elsewhere.
+ */
+const subfieldCache = new WeakMap<FieldNode, Map<string, Array<{ nodes: readonly FieldNode[]; fields: Map<string, readonly FieldNode[]> }>>>();
 function subfields(w: Walker, type: GraphQLObjectType, nodes: readonly FieldNode[]): Map<string, readonly FieldNode[]> {
-  let byType = subfieldCache.get(nodes);
-  if (!byType) subfieldCache.set(nodes, (byType = new Map()));
-  let out = byType.get(type.name);
-  if (!out) {
-    out = collectSubfields(w.schema, w.fragments, w.variables, type, nodes as FieldNode[]) as Map<string, readonly FieldNode[]>;
-    byType.set(type.name, out);
-  }
-  return out;
+  let byType = subfieldCache.get(nodes[0]);
+  if (!byType) subfieldCache.set(nodes[0], (byType = new Map()));
+  let entries = byType.get(type.name);
+  if (!entries) byType.set(type.name, (entries = []));
+  for (const e of entries) if (e.nodes.length === nodes.length && e.nodes.every((n, i) => n === nodes[i])) return e.fields;
+  const fields = collectSubfields(w.schema, w.fragments, w.variables, type, nodes as FieldNode[]) as Map<string, readonly FieldNode[]>;
+  if (entries.length < 16) entries.push({ nodes, fields });
+  return fields;
 }
 
 type Path = GraphQLResolveInfo['path'];

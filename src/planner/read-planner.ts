@@ -37,7 +37,8 @@ import { isStatementCancelled } from '../hardening/format-error';
  * nested list, page and relation the SQL built is handed to its field by the field's own resolver
  * (wrapped here), so graphql-js walks the answer through the served schema unchanged: the
  * graphql-shield rules, the audit of personal-data reads and the request budget run on every field
- * exactly as without the planner.
+ * exactly as without the planner. (When every root field of a query compiled, src/planner/direct-walk.ts
+ * does that walk with the same rules and resolvers, without graphql-js's per-field wrappers.)
  *
  * Tables and columns come from MikroORM's metadata, fields and their resolvers from type-graphql's:
  * what it adds is WHICH field resolvers it may stand in for (RELATIONS below, each naming the loader
