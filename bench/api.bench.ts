@@ -4,6 +4,9 @@ import http from 'node:http';
 import os from 'node:os';
 import { fork } from 'node:child_process';
 import { isDeepStrictEqual } from 'node:util';
+import { Session } from 'node:inspector/promises';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
 import { Client, Pool } from 'pg';
 import { getNamedType, isObjectType, type GraphQLObjectType } from 'graphql';
 import type { EntityManager, MikroORM } from '@mikro-orm/postgresql';
@@ -50,6 +53,28 @@ const WARMUP_S = 2;
 const POOL_MAX = 10;
 const DB = `rapport_bench_api_${process.pid}`;
 const JWT_SECRET = 'bench-secret-that-is-at-least-32-characters-long';
+
+/**
+ * BENCH_CPU_PROFILE=<dir>: a V8 CPU profile of this process (the server under test) over each
+ * GraphQL run (warm-up included), written as <dir>/<case>-planner-<mode>.cpuprofile (open it in Chrome
+ * DevTools). Only the GraphQL runs, so the raw server's work is not mixed in; profiling slows the server.
+ */
+async function startProfile(): Promise<{ stop(name: string): Promise<void> } | undefined> {
+  const dir = process.env.BENCH_CPU_PROFILE;
+  if (!dir) return undefined;
+  const session = new Session();
+  session.connect();
+  await session.post('Profiler.enable');
+  await session.post('Profiler.start');
+  return {
+    async stop(name: string) {
+      const { profile } = await session.post('Profiler.stop');
+      mkdirSync(dir, { recursive: true });
+      writeFileSync(path.join(dir, `${name}.cpuprofile`), JSON.stringify(profile));
+      session.disconnect();
+    },
+  };
+}
 
 // ---------------------------------------------------------------------------------------------
 // Load generator (child process): runs autocannon for the parent and reports the summary back.
@@ -526,7 +551,9 @@ async function main(): Promise<void> {
           const body = JSON.parse(k.gqlBody) as { query: string; variables: Record<string, unknown> };
           seq[mode] = await sequentialCpu(() => gql(body.query, body.variables));
         }
+        const profiler = await startProfile();
         gqlRuns[mode] = await measure({ url: gqlUrl, method: 'POST', headers: gqlHeaders, body: k.gqlBody }, gqlProbe);
+        await profiler?.stop(`${k.name.slice(1, 2)}-planner-${mode}`);
       }
       console.log(`measuring ${k.name}: raw SQL…`);
       if (SEQUENTIAL > 0) seq.raw = await sequentialCpu(() => rawGet(k.rawPath));

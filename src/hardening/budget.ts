@@ -112,7 +112,7 @@ export function requestWork(maxRows: number, maxFields: number): RequestHandler 
 
 /** Fields selected on each item of a list (fragments expanded one level deep: an upper bound). */
 const selectedPerItem = new WeakMap<FieldNode, number>();
-function fieldsPerItem(info: GraphQLResolveInfo): number {
+export function fieldsPerItem(info: Pick<GraphQLResolveInfo, 'fieldNodes' | 'fragments'>): number {
   const first = info.fieldNodes[0];
   let n = selectedPerItem.get(first);
   if (n !== undefined) return n;

@@ -210,6 +210,17 @@ function ruleOf(tree: IRules, type: string, field: string): object | undefined {
 }
 
 /**
+ * The synchronous part of the rule the (non-federated) rule tree gives `type.field`, as `verdictFirst`
+ * takes it: true (allowed; a personal-data read is recorded), an error, or undefined (a lookup is
+ * needed, or the field has no such part: shield decides). The read planner's direct walk
+ * (src/planner/direct-walk.ts) answers a field only when this says true.
+ */
+export function fieldVerdict(type: string, field: string): VerdictNow | undefined {
+  const rule = ruleOf(permissionRules, type, field);
+  return rule ? VERDICT_NOW.get(rule) : undefined;
+}
+
+/**
  * The served permission layer: graphql-shield's middleware for every field, generated from the rule
  * tree above, with one change in how it is called. graphql-shield evaluates every rule in an async
  * function, so every field it guards, each scalar of each list item included, resolves through

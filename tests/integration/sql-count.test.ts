@@ -6,6 +6,7 @@ import { mergeCustomers } from '../../src/services/merge.service';
 import { parseMergePolicy } from '../../src/services/merge-policy';
 import { fromGlobalId } from '../../src/schema/global-id';
 import { Role } from '../../src/auth/viewer';
+import { plannerStats } from '../../src/planner/read-planner';
 
 /**
  * The N+1 guard: a nested customer-360 list query must cost the same number of SQL statements
@@ -45,7 +46,10 @@ it('with READ_PLANNER on, answers the nested customer-360 list in one statement 
       app.config.readPlanner = false;
       const off = await app.gql(Customer360Document, { first, orders: 3, interactions: 5 });
       app.config.readPlanner = true;
+      const direct = plannerStats.direct;
       const on = await app.gql(Customer360Document, { first, orders: 3, interactions: 5 });
+      // Answered by the direct walk (every verdict known for an admin).
+      expect(plannerStats.direct - direct).toBe(1);
       expect(on.errors).toBeUndefined();
       expect(on.data).toEqual(off.data);
       expect(on.data!.customers.nodes).toHaveLength(first);
@@ -56,6 +60,35 @@ it('with READ_PLANNER on, answers the nested customer-360 list in one statement 
   }
   expect(counts[100]).toBe(counts[5]);
   // The planner's one statement and the audit write of the personal-data reads.
+  expect(counts[5]).toBe(2);
+});
+
+it('with READ_PLANNER on, runs the statement once when the direct walk gives a compiled answer to graphql-js (consent-gated fields)', async () => {
+  // Marketing reads names and contact data only with the customer's consent: those verdicts need a
+  // lookup, so the direct walk (src/planner/direct-walk.ts) gives up and graphql-js executes the
+  // operation over the root answer already fetched.
+  const counts: Record<number, number> = {};
+  try {
+    for (const first of [5, 100]) {
+      app.config.readPlanner = false;
+      const off = await app.gql(Customer360Document, { first, orders: 3, interactions: 5 }, { role: Role.MARKETING });
+      app.config.readPlanner = true;
+      const before = { ...plannerStats };
+      const on = await app.gql(Customer360Document, { first, orders: 3, interactions: 5 }, { role: Role.MARKETING });
+      expect(plannerStats.compiled - before.compiled).toBe(1);
+      expect(plannerStats.directGaveUp - before.directGaveUp).toBe(1);
+      expect(on.data).toEqual(off.data);
+      // The same errors; their order follows which consent lookup settles first (as between two runs of either path).
+      const sorted = (errors: unknown[] | undefined) => (errors ?? []).map((e) => JSON.stringify(e)).sort();
+      expect(sorted(on.errors)).toEqual(sorted(off.errors));
+      expect(on.errors?.length).toBeGreaterThan(0);
+      counts[first] = on.extensions!.sqlStatements!;
+    }
+  } finally {
+    app.config.readPlanner = false;
+  }
+  expect(counts[100]).toBe(counts[5]);
+  // The planner's one statement (not a second one when graphql-js takes over) and the audit write.
   expect(counts[5]).toBe(2);
 });
 
