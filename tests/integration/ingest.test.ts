@@ -147,6 +147,9 @@ describe('a mixed batch', () => {
     const r = await ingest([{ ...view(key, c.email!), identifiers: null, customerId: c.id }, order2(`x-${key}`, 3), order2(`y-${key}`, 3)]);
     expect(r.results.map((x) => x.status)).toEqual(['DUPLICATE', 'DUPLICATE', 'REJECTED']);
     expect(r.results[0].interactionId).toBe(rec.recordInteraction.interaction.id);
+    // The claim guessed a new interaction; the ledger holds the stored one's id instead.
+    const again = await ingest([{ ...view(key, c.email!), identifiers: null, customerId: c.id }]);
+    expect(again.results[0]).toMatchObject({ status: 'DUPLICATE', interactionId: rec.recordInteraction.interaction.id });
     expect(r.results[1].orderId).toBe(order.recordOrder.order.id);
     // Two events of one batch under one order number: the second is refused, whatever the content.
     expect(r.results[2].error).toMatchObject({ code: 'CONFLICT', reason: 'ORDER_NUMBER_REPEATED', field: 'events[2].order.externalId' });
@@ -222,6 +225,14 @@ describe('identity resolution', () => {
     const loser = survivor === a.id ? b.id : a.id;
     const late = await ingest([{ ...view(`late-${t}`, a.email!), identifiers: null, customerId: loser }]);
     expect(late.results[0]).toMatchObject({ status: 'ACCEPTED', customerId: survivor });
+    // The claim guessed the merged id (the one named) and the batch stored the event for the survivor:
+    // the ledger holds what was stored, so a replay answers the survivor, as does the erasure index.
+    const dbId = (globalId: string) => Buffer.from(globalId, 'base64').toString().split(':')[1];
+    const [ledger] = await app.sql<{ customer_id: string; result: { customerId: string; interactionId: string } }>(
+      `select customer_id, result from ingest_events where source = 'web' and idempotency_key = ?`, [`late-${t}`]);
+    expect(ledger).toEqual({ customer_id: dbId(survivor!), result: expect.objectContaining({ status: 'ACCEPTED', customerId: dbId(survivor!), interactionId: dbId(late.results[0].interactionId!) }) });
+    const replay = await ingest([{ ...view(`late-${t}`, a.email!), identifiers: null, customerId: loser }]);
+    expect(replay.results[0]).toMatchObject({ status: 'DUPLICATE', customerId: survivor, interactionId: late.results[0].interactionId });
     const profile = await ingest([{ kind: 'IDENTIFY', idempotencyKey: `late-id-${t}`, customerId: loser, profile: { locale: 'fr-FR' } }]);
     expect(profile.results[0]).toMatchObject({ status: 'ACCEPTED', customerId: survivor });
   });
