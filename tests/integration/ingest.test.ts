@@ -292,17 +292,31 @@ describe('access', () => {
     expect((await app.sql<{ first_name: string }>('select first_name from customers where email = ?', [a.email]))[0].first_name).toBe('Test');
   });
 
-  it('audits one WRITE row per customer written, naming the caller', async () => {
+  it('audits a batch in one WRITE row naming every customer written and the caller, found under each customer', async () => {
     const a = await makeCustomer(app);
     const b = await makeCustomer(app);
     const t = uid();
-    await ingest([view(`au1-${t}`, a.email!), view(`au2-${t}`, a.email!), view(`au3-${t}`, b.email!)], { role: Role.SUPPORT });
-    const rows = await app.sql<{ customer_id: string; role: string }>(
-      `select customer_id, role from audit_log where operation = 'ingestEvents' and action = 'WRITE' and customer_id = any(?::uuid[])`,
-      [`{${[a, b].map((c) => Buffer.from(c.id, 'base64').toString().split(':')[1]).join(',')}}`],
+    const dbId = (c: { id: string }) => Buffer.from(c.id, 'base64').toString().split(':')[1];
+    const r = await ingest([view(`au1-${t}`, a.email!), view(`au2-${t}`, a.email!), view(`au3-${t}`, b.email!)], { role: Role.SUPPORT });
+    expect(r.acceptedCount).toBe(3);
+    const rows = await app.sql<{ customer_id: string | null; customer_ids: string[]; role: string }>(
+      `select customer_id, customer_ids, role from audit_log where operation = 'ingestEvents' and action = 'WRITE' and customer_ids && ?::uuid[]`,
+      [`{${[a, b].map(dbId).join(',')}}`],
     );
-    expect(rows).toHaveLength(2);
-    expect(rows.every((r) => r.role === 'support')).toBe(true);
+    expect(rows).toEqual([{ customer_id: null, customer_ids: [dbId(a), dbId(b)].sort(), role: 'support' }]);
+    // The admin's audit log of either customer lists the batch's entry, with both customers.
+    for (const c of [a, b]) {
+      const log = await ok<{ auditLog: { nodes: Array<{ action: string; operation: string; customerId: string | null; customerIds: string[] }> } }>(
+        app.gql(`query($c: ID!) { auditLog(first: 10, customerId: $c) { nodes { action operation customerId customerIds } } }`, { c: c.id }));
+      expect(log.auditLog.nodes.filter((n) => n.operation === 'ingestEvents')).toEqual([
+        { action: 'WRITE', operation: 'ingestEvents', customerId: null, customerIds: expect.arrayContaining([a.id, b.id]) },
+      ]);
+    }
+    // A batch writing to one customer names it as any single write does.
+    await ingest([view(`au4-${t}`, a.email!)], { role: Role.SUPPORT });
+    const single = await app.sql<{ customer_id: string | null; customer_ids: string[] | null }>(
+      `select customer_id, customer_ids from audit_log where operation = 'ingestEvents' and customer_id = ?`, [dbId(a)]);
+    expect(single).toEqual([{ customer_id: dbId(a), customer_ids: null }]);
   });
 });
 
