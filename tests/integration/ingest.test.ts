@@ -122,6 +122,20 @@ describe('a mixed batch', () => {
     expect((await ingest([{ ...view(key, c.email!), source: 'app' }])).results[0].status).toBe('ACCEPTED');
   });
 
+  it('releases the claim of an interaction refused after its key was claimed, so the corrected event is stored under the key', async () => {
+    const c = await makeCustomer(app);
+    const p = await makeProduct(app);
+    const key = `u-${uid()}`;
+    // Known customer: the claim guesses an ACCEPTED result; the unknown sku refuses the event afterwards.
+    const bad = await ingest([view(key, c.email!, { interaction: { occurredAt: '2026-03-01T10:00:00Z', channel: 'WEB', type: 'PRODUCT_VIEW', sku: 'NO-SUCH-SKU' } })]);
+    expect(bad.results[0]).toMatchObject({ status: 'REJECTED', error: { code: 'NOT_FOUND', field: 'events[0].interaction.sku' } });
+    expect(await count(`select count(*) n from ingest_events where source = 'web' and idempotency_key = ?`, [key])).toBe(0);
+    const good = await ingest([view(key, c.email!, { interaction: { occurredAt: '2026-03-01T10:00:00Z', channel: 'WEB', type: 'PRODUCT_VIEW', sku: p.sku } })]);
+    expect(good.results[0]).toMatchObject({ status: 'ACCEPTED', customerId: c.id });
+    const again = await ingest([view(key, c.email!, { interaction: { occurredAt: '2026-03-01T10:00:00Z', channel: 'WEB', type: 'PRODUCT_VIEW', sku: p.sku } })]);
+    expect(again.results[0]).toMatchObject({ status: 'DUPLICATE', customerId: c.id, interactionId: good.results[0].interactionId });
+  });
+
   it('treats a replay with keys in another order as the same event', async () => {
     const c = await makeCustomer(app);
     const key = `o-${uid()}`;
