@@ -1,3 +1,5 @@
+// First: the environment libraries read when they load (production, as a deployed server runs).
+import './production-env';
 import 'reflect-metadata';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -29,6 +31,7 @@ import { Role } from '../src/auth/viewer';
  * the server (this process) and of its PostgreSQL backends over the measured phase, and this
  * process's peak RSS. INGEST_SKIP_IMPORT=1 measures ingestEvents only; INGEST_CPU_PROF=file writes a
  * V8 CPU profile of the server over the measured phase; INGEST_CONCURRENT_BATCHES is the server's.
+ * The process runs with NODE_ENV=production (bench/production-env.ts; INGEST_NODE_ENV overrides).
  */
 const ADMIN = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 const ROWS = Number(process.env.INGEST_ROWS ?? 200_000);
@@ -129,7 +132,7 @@ async function benchIngestEvents(url: string): Promise<void> {
   }
   const { runIngestEventsLoad } = (await import(driver)) as IngestLoad;
   // Production requires PSEUDONYM_KEYS (a key of the bench's own unless one is set).
-  const config = loadConfig({ NODE_ENV: 'production', JWT_SECRET, DATABASE_URL: url, LOG_LEVEL: 'silent', RATE_LIMIT_PER_MINUTE: '0', PSEUDONYM_KEYS: process.env.PSEUDONYM_KEYS ?? 'k'.repeat(32), ...(process.env.INGEST_CONCURRENT_BATCHES ? { INGEST_CONCURRENT_BATCHES: process.env.INGEST_CONCURRENT_BATCHES } : {}) });
+  const config = loadConfig({ NODE_ENV: 'production', JWT_SECRET, DATABASE_URL: url, LOG_LEVEL: 'silent', RATE_LIMIT_PER_MINUTE: '0', PSEUDONYM_KEYS: process.env.PSEUDONYM_KEYS!, ...(process.env.INGEST_CONCURRENT_BATCHES ? { INGEST_CONCURRENT_BATCHES: process.env.INGEST_CONCURRENT_BATCHES } : {}) });
   const orm = await initOrm(url, { poolMax: config.dbPoolMax });
   const server = await createServer({ orm, config, logger: createLogger(config) });
   // CPU of the measured phase: this process (the server; the load generator is a child process of

@@ -11,8 +11,12 @@ import { DateTimeScalar } from '../schema/scalars';
 @Entity({ tableName: 'audit_log' })
 @Index({ name: 'audit_log_customer_at_idx', properties: ['customerId', 'at'] })
 @Index({ name: 'audit_log_at_idx', properties: ['at', 'id'] })
+@Index({
+  name: 'audit_log_customer_ids_idx',
+  expression: `create index "audit_log_customer_ids_idx" on "audit_log" using gin ("customer_ids") where "customer_ids" is not null`,
+})
 export class AuditEntry {
-  [OptionalProps]?: 'globalId' | 'customerGlobalId' | 'at' | 'fields' | 'customerId' | 'apiKeyId' | 'operation';
+  [OptionalProps]?: 'globalId' | 'customerGlobalId' | 'customerGlobalIds' | 'at' | 'fields' | 'customerId' | 'customerIds' | 'apiKeyId' | 'operation';
 
   @PrimaryKey({ type: 'uuid', defaultRaw: 'gen_random_uuid()' })
   id!: string;
@@ -54,9 +58,18 @@ export class AuditEntry {
   @Property({ type: 'uuid', nullable: true })
   customerId?: string | null;
 
-  @Field(() => ID, { nullable: true, name: 'customerId', description: 'Global id of the customer concerned.' })
+  @Field(() => ID, { nullable: true, name: 'customerId', description: 'Global id of the customer concerned (null for a batch write of several customers: see customerIds).' })
   get customerGlobalId(): string | null {
     return this.customerId ? toGlobalId('Customer', this.customerId) : null;
+  }
+
+  /** Raw uuids, sorted: every customer one batch write (ingestEvents, the import) wrote to, when it wrote to several. */
+  @Property({ type: 'uuid[]', nullable: true })
+  customerIds?: string[] | null;
+
+  @Field(() => [ID], { name: 'customerIds', description: 'Global ids of every customer concerned: the one of customerId, or all those a batch write (ingestEvents, the import) wrote to in one entry.' })
+  get customerGlobalIds(): string[] {
+    return this.customerIds?.length ? this.customerIds.map((id) => toGlobalId('Customer', id)) : this.customerId ? [toGlobalId('Customer', this.customerId)] : [];
   }
 
   @Field(() => [String])

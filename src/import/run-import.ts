@@ -114,7 +114,7 @@ export async function runImport(databaseUrl: string, opts: ImportOptions): Promi
   const requestId = `import:${randomUUID()}`;
   const ingest: IngestOptions = {
     policy, keyring: opts.keyring, rights: OPERATOR_RIGHTS, keyOptional: true, path: 'import',
-    // Writes are audited as the API's are: one WRITE row per customer written, operation "import".
+    // Writes are audited as the API's batches are: one WRITE row per batch naming every customer written, operation "import".
     audit: (em, customerIds) => auditWrites(em, null, requestId, 'import', customerIds),
   };
   // One connection plans the next window while another writes this one (and the core's batches).

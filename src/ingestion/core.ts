@@ -470,16 +470,26 @@ async function processBatch(em: EntityManager, prepared: Prepared[], opts: Inges
 
   // 1. Claim every key, sorted (concurrent batches then wait on each other in one order). A key
   //    another transaction holds makes this statement wait until it commits or rolls back. The claim
-  //    carries the customer the event will most likely be stored for (customer_id, the erasure index):
-  //    the result written at the end then leaves every indexed column as it is, and the update is HOT.
+  //    carries the customer the event will most likely be stored for (customer_id, the erasure index)
+  //    and, for an interaction of such a customer, the result it will most likely get (its id is
+  //    chosen here): in the common case the claim is already the ledger row, and nothing rewrites it.
+  //    Where the batch decides otherwise (another customer, a replay, a rejection), step 8 writes the
+  //    result or releases the claim before the commit: no other transaction ever sees a prediction.
   const keyed = prepared.filter((p): p is Prepared & { key: string } => p.key !== null);
+  const predicted = new Map<number, { customerId: string; interactionId: string | null }>();
   const claims = JSON.stringify(keyed.map((p) => {
     const customerId = p.customerId ?? (p.kind === IngestEventKind.IDENTIFY ? undefined : soleOwner(p));
-    return { source: p.source, key: p.key, kind: p.kind, hash: p.hash, ...(customerId ? { customer_id: customerId } : {}) };
+    if (!customerId) return { source: p.source, key: p.key, kind: p.kind, hash: p.hash };
+    const interactionId = p.kind === IngestEventKind.INTERACTION ? randomUUID() : null;
+    predicted.set(p.index, { customerId, interactionId });
+    return { source: p.source, key: p.key, kind: p.kind, hash: p.hash, customer_id: customerId, ...(interactionId ? { interaction_id: interactionId } : {}) };
   }));
   const claimedRows: Array<{ source: string; idempotency_key: string }> = !keyed.length ? [] : await run(em, 
-    `insert into ingest_events (source, idempotency_key, kind, content_hash, customer_id)
-     select r.source, r.key, r.kind, r.hash, r.customer_id from jsonb_to_recordset(?::jsonb) as r(source text, key text, kind text, hash text, customer_id uuid)
+    `insert into ingest_events (source, idempotency_key, kind, content_hash, customer_id, result)
+     select r.source, r.key, r.kind, r.hash, r.customer_id,
+            case when r.interaction_id is not null
+                 then jsonb_build_object('status', 'ACCEPTED', 'customerId', r.customer_id, 'interactionId', r.interaction_id, 'orderId', null) end
+     from jsonb_to_recordset(?::jsonb) as r(source text, key text, kind text, hash text, customer_id uuid, interaction_id uuid)
      order by r.source, r.key
      on conflict do nothing
      returning source, idempotency_key`,
@@ -649,7 +659,7 @@ async function processBatch(em: EntityManager, prepared: Prepared[], opts: Inges
     rows.push({
       p, row: {
         // Ids chosen here: a row without a sourceEventId has no natural key to find it back by.
-        id: randomUUID(), customer_id: target.get(p.index)!, occurred_at: i.occurredAt.toISOString(), channel: i.channel, type: i.type,
+        id: predicted.get(p.index)?.interactionId ?? randomUUID(), customer_id: target.get(p.index)!, occurred_at: i.occurredAt.toISOString(), channel: i.channel, type: i.type,
         // Absent keys read as null in jsonb_to_recordset: fewer bytes on the wire.
         ...(productId ? { product_id: productId } : {}), ...(i.campaign ? { campaign: i.campaign } : {}),
         properties: i.properties, source: p.source, source_event_id: p.key,
@@ -659,20 +669,12 @@ async function processBatch(em: EntityManager, prepared: Prepared[], opts: Inges
   if (rows.length) {
     const json = JSON.stringify(rows.map((r) => r.row));
     const cols = `r(id uuid, customer_id uuid, occurred_at timestamptz, channel text, type text, product_id uuid, campaign text, properties jsonb, source text, source_event_id text)`;
-    const inserted: Array<{ id: string; source: string; source_event_id: string }> = await run(em, 
-      // The ledger rows of the stored interactions are written by the same statement (the key is the
-      // sourceEventId): their results never travel back and forth.
-      `with ins as (
-         insert into interactions (id, customer_id, occurred_at, channel, type, product_id, campaign, properties, source, source_event_id)
-         select r.id, r.customer_id, r.occurred_at, r.channel, r.type, r.product_id, r.campaign, r.properties, r.source, r.source_event_id
-         from jsonb_to_recordset(?::jsonb) as ${cols}
-         /* a key stored before: the row is skipped by the trigger claiming interaction_event_keys */
-         returning id, customer_id, source, source_event_id),
-       ledger as (
-         update ingest_events e set result = jsonb_build_object('status', 'ACCEPTED', 'customerId', ins.customer_id, 'interactionId', ins.id, 'orderId', null),
-                                    customer_id = ins.customer_id
-         from ins where e.source = ins.source and e.idempotency_key = ins.source_event_id)
-       select id, source, source_event_id from ins`,
+    const inserted: Array<{ id: string }> = await run(em,
+      `insert into interactions (id, customer_id, occurred_at, channel, type, product_id, campaign, properties, source, source_event_id)
+       select r.id, r.customer_id, r.occurred_at, r.channel, r.type, r.product_id, r.campaign, r.properties, r.source, r.source_event_id
+       from jsonb_to_recordset(?::jsonb) as ${cols}
+       /* a key stored before: the row is skipped by the trigger claiming interaction_event_keys */
+       returning id`,
       [json],
     );
     const ids = new Set(inserted.map((r) => r.id));
@@ -681,7 +683,9 @@ async function processBatch(em: EntityManager, prepared: Prepared[], opts: Inges
       const id = row.id;
       if (!ids.has(id)) continue;
       outcomes.set(p.index, { status: IngestEventStatus.ACCEPTED, customerId: row.customer_id, interactionId: id, orderId: null, error: null });
-      ledgered.add(p.index);
+      // The claim already holds this result (step 1) unless the customer turned out to be another one.
+      const guess = predicted.get(p.index);
+      if (guess && guess.interactionId === id && guess.customerId === row.customer_id) ledgered.add(p.index);
       createdRows.push({ kind: 'Interaction', id, customerId: row.customer_id });
       touch(row.customer_id, p.interaction!.occurredAt);
     }

@@ -43,6 +43,9 @@ export function webhookPayload(e: OutboxRow): { type: string; timestamp: string;
   return { type: e.type, timestamp: new Date(e.occurred_at).toISOString(), data };
 }
 
+/** The advisory lock (hashtextextended of this) one dispatcher holds while it fans outbox events out. */
+const FANOUT_LOCK = 'rapport.webhook-fanout';
+
 // Loopback, private, link-local, CGNAT, unique-local, unspecified: where a webhook must not point.
 const PRIVATE = new BlockList();
 for (const [net, bits] of [['0.0.0.0', 8], ['10.0.0.0', 8], ['100.64.0.0', 10], ['127.0.0.0', 8], ['169.254.0.0', 16], ['172.16.0.0', 12], ['192.168.0.0', 16]] as const) PRIVATE.addSubnet(net, bits, 'ipv4');
@@ -102,8 +105,13 @@ export async function startOutbound(opts: { databaseUrl: string; config: Webhook
       // 1. Fan out: each pending outbox event to every endpoint subscribed to its type. A partner's
       // endpoint only when its key is live, holds the event's scope, and the customer's consent in
       // force grants third-party sharing (checked again at each attempt).
-      const fanned = await client.query(
-        `with ev as (select id, type, customer_id from outbox_events where dispatched_at is null order by id limit 500 for update skip locked),
+      // One instance fans out at a time, under a transaction-level advisory lock (the others skip this
+      // step for the round): the events then need no row locks (FOR UPDATE SKIP LOCKED wrote a lock
+      // record per event to the WAL before the update wrote another). Only this step sets
+      // dispatched_at, and the lock's next holder reads the previous one's commit.
+      const [{ mine }] = (await client.query<{ mine: boolean }>('select pg_try_advisory_xact_lock(hashtextextended($1, 0)) as mine', [FANOUT_LOCK])).rows;
+      const fanned = !mine ? { rowCount: 0 } : await client.query(
+        `with ev as (select id, type, customer_id from outbox_events where dispatched_at is null order by id limit 500),
               ins as (insert into webhook_deliveries (endpoint_id, event_id, event_type)
                       select w.id, ev.id, ev.type from ev join webhook_endpoints w on ev.type = any(w.events)
                       left join api_keys k on k.id = w.api_key_id

@@ -122,6 +122,20 @@ describe('a mixed batch', () => {
     expect((await ingest([{ ...view(key, c.email!), source: 'app' }])).results[0].status).toBe('ACCEPTED');
   });
 
+  it('releases the claim of an interaction refused after its key was claimed, so the corrected event is stored under the key', async () => {
+    const c = await makeCustomer(app);
+    const p = await makeProduct(app);
+    const key = `u-${uid()}`;
+    // Known customer: the claim guesses an ACCEPTED result; the unknown sku refuses the event afterwards.
+    const bad = await ingest([view(key, c.email!, { interaction: { occurredAt: '2026-03-01T10:00:00Z', channel: 'WEB', type: 'PRODUCT_VIEW', sku: 'NO-SUCH-SKU' } })]);
+    expect(bad.results[0]).toMatchObject({ status: 'REJECTED', error: { code: 'NOT_FOUND', field: 'events[0].interaction.sku' } });
+    expect(await count(`select count(*) n from ingest_events where source = 'web' and idempotency_key = ?`, [key])).toBe(0);
+    const good = await ingest([view(key, c.email!, { interaction: { occurredAt: '2026-03-01T10:00:00Z', channel: 'WEB', type: 'PRODUCT_VIEW', sku: p.sku } })]);
+    expect(good.results[0]).toMatchObject({ status: 'ACCEPTED', customerId: c.id });
+    const again = await ingest([view(key, c.email!, { interaction: { occurredAt: '2026-03-01T10:00:00Z', channel: 'WEB', type: 'PRODUCT_VIEW', sku: p.sku } })]);
+    expect(again.results[0]).toMatchObject({ status: 'DUPLICATE', customerId: c.id, interactionId: good.results[0].interactionId });
+  });
+
   it('treats a replay with keys in another order as the same event', async () => {
     const c = await makeCustomer(app);
     const key = `o-${uid()}`;
@@ -147,6 +161,9 @@ describe('a mixed batch', () => {
     const r = await ingest([{ ...view(key, c.email!), identifiers: null, customerId: c.id }, order2(`x-${key}`, 3), order2(`y-${key}`, 3)]);
     expect(r.results.map((x) => x.status)).toEqual(['DUPLICATE', 'DUPLICATE', 'REJECTED']);
     expect(r.results[0].interactionId).toBe(rec.recordInteraction.interaction.id);
+    // The claim guessed a new interaction; the ledger holds the stored one's id instead.
+    const again = await ingest([{ ...view(key, c.email!), identifiers: null, customerId: c.id }]);
+    expect(again.results[0]).toMatchObject({ status: 'DUPLICATE', interactionId: rec.recordInteraction.interaction.id });
     expect(r.results[1].orderId).toBe(order.recordOrder.order.id);
     // Two events of one batch under one order number: the second is refused, whatever the content.
     expect(r.results[2].error).toMatchObject({ code: 'CONFLICT', reason: 'ORDER_NUMBER_REPEATED', field: 'events[2].order.externalId' });
@@ -222,6 +239,14 @@ describe('identity resolution', () => {
     const loser = survivor === a.id ? b.id : a.id;
     const late = await ingest([{ ...view(`late-${t}`, a.email!), identifiers: null, customerId: loser }]);
     expect(late.results[0]).toMatchObject({ status: 'ACCEPTED', customerId: survivor });
+    // The claim guessed the merged id (the one named) and the batch stored the event for the survivor:
+    // the ledger holds what was stored, so a replay answers the survivor, as does the erasure index.
+    const dbId = (globalId: string) => Buffer.from(globalId, 'base64').toString().split(':')[1];
+    const [ledger] = await app.sql<{ customer_id: string; result: { customerId: string; interactionId: string } }>(
+      `select customer_id, result from ingest_events where source = 'web' and idempotency_key = ?`, [`late-${t}`]);
+    expect(ledger).toEqual({ customer_id: dbId(survivor!), result: expect.objectContaining({ status: 'ACCEPTED', customerId: dbId(survivor!), interactionId: dbId(late.results[0].interactionId!) }) });
+    const replay = await ingest([{ ...view(`late-${t}`, a.email!), identifiers: null, customerId: loser }]);
+    expect(replay.results[0]).toMatchObject({ status: 'DUPLICATE', customerId: survivor, interactionId: late.results[0].interactionId });
     const profile = await ingest([{ kind: 'IDENTIFY', idempotencyKey: `late-id-${t}`, customerId: loser, profile: { locale: 'fr-FR' } }]);
     expect(profile.results[0]).toMatchObject({ status: 'ACCEPTED', customerId: survivor });
   });
@@ -281,17 +306,31 @@ describe('access', () => {
     expect((await app.sql<{ first_name: string }>('select first_name from customers where email = ?', [a.email]))[0].first_name).toBe('Test');
   });
 
-  it('audits one WRITE row per customer written, naming the caller', async () => {
+  it('audits a batch in one WRITE row naming every customer written and the caller, found under each customer', async () => {
     const a = await makeCustomer(app);
     const b = await makeCustomer(app);
     const t = uid();
-    await ingest([view(`au1-${t}`, a.email!), view(`au2-${t}`, a.email!), view(`au3-${t}`, b.email!)], { role: Role.SUPPORT });
-    const rows = await app.sql<{ customer_id: string; role: string }>(
-      `select customer_id, role from audit_log where operation = 'ingestEvents' and action = 'WRITE' and customer_id = any(?::uuid[])`,
-      [`{${[a, b].map((c) => Buffer.from(c.id, 'base64').toString().split(':')[1]).join(',')}}`],
+    const dbId = (c: { id: string }) => Buffer.from(c.id, 'base64').toString().split(':')[1];
+    const r = await ingest([view(`au1-${t}`, a.email!), view(`au2-${t}`, a.email!), view(`au3-${t}`, b.email!)], { role: Role.SUPPORT });
+    expect(r.acceptedCount).toBe(3);
+    const rows = await app.sql<{ customer_id: string | null; customer_ids: string[]; role: string }>(
+      `select customer_id, customer_ids, role from audit_log where operation = 'ingestEvents' and action = 'WRITE' and customer_ids && ?::uuid[]`,
+      [`{${[a, b].map(dbId).join(',')}}`],
     );
-    expect(rows).toHaveLength(2);
-    expect(rows.every((r) => r.role === 'support')).toBe(true);
+    expect(rows).toEqual([{ customer_id: null, customer_ids: [dbId(a), dbId(b)].sort(), role: 'support' }]);
+    // The admin's audit log of either customer lists the batch's entry, with both customers.
+    for (const c of [a, b]) {
+      const log = await ok<{ auditLog: { nodes: Array<{ action: string; operation: string; customerId: string | null; customerIds: string[] }> } }>(
+        app.gql(`query($c: ID!) { auditLog(first: 10, customerId: $c) { nodes { action operation customerId customerIds } } }`, { c: c.id }));
+      expect(log.auditLog.nodes.filter((n) => n.operation === 'ingestEvents')).toEqual([
+        { action: 'WRITE', operation: 'ingestEvents', customerId: null, customerIds: expect.arrayContaining([a.id, b.id]) },
+      ]);
+    }
+    // A batch writing to one customer names it as any single write does.
+    await ingest([view(`au4-${t}`, a.email!)], { role: Role.SUPPORT });
+    const single = await app.sql<{ customer_id: string | null; customer_ids: string[] | null }>(
+      `select customer_id, customer_ids from audit_log where operation = 'ingestEvents' and customer_id = ?`, [dbId(a)]);
+    expect(single).toEqual([{ customer_id: dbId(a), customer_ids: null }]);
   });
 });
 

@@ -68,8 +68,10 @@ export class PrivacyResolver {
     const clauses: string[] = [];
     const params: unknown[] = [];
     if (customerId) {
-      clauses.push('a.customer_id = ?');
-      params.push(expectGlobalId(customerId, 'Customer', 'customerId'));
+      // A customer's own entries, and the batch writes (ingestEvents, the import) naming it among others.
+      const id = expectGlobalId(customerId, 'Customer', 'customerId');
+      clauses.push('(a.customer_id = ? or a.customer_ids @> array[?::uuid])');
+      params.push(id, id);
     }
     return toConnection(await keysetPage(ctx.em, {
       entity: AuditEntry, table: 'audit_log', clauses, params, sortColumn: 'at', sortCast: 'timestamptz', direction: 'desc',
