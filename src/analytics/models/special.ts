@@ -123,6 +123,7 @@ export interface SeriesResult {
 }
 
 const RESCALE = 1e200;
+const MIN_NORMAL = 2.2250738585072014e-308;
 const LOG_RESCALE = log(RESCALE);
 
 /**
@@ -134,20 +135,18 @@ const LOG_RESCALE = log(RESCALE);
  * is large on purpose: near z = 1 the series needs ≈ 37/(1 − z) terms, and slow is better than wrong.
  */
 function series(a: number, b: number, c: number, z: number, maxTerms = 20_000_000, rescale = true): SeriesResult {
-  // The stopping rule needs every shifted parameter positive (`ratioBound`). If one stays ≤ 0 through
-  // the whole budget, no step can certify the tail (past −c the terms even grow again), so a series
-  // that does not terminate is not converged, and summing its budget first would change nothing: with
-  // c ≈ −7e9, as a fit without heterogeneity in dropout gives, 100,000 terms were summed each time.
-  if (min(a, b, c) + maxTerms <= 0 && !isNonPositiveInteger(a) && !isNonPositiveInteger(b)) {
-    return { sum: NaN, absSum: Infinity, logScale: 0, converged: false };
-  }
   let term = 1;
   let sum = 1;
   let absSum = 1;
   let logScale = 0;
   for (let n = 0; n < maxTerms; n++) {
     term *= (((a + n) * (b + n)) / ((c + n) * (n + 1))) * z;
-    if (term === 0) return { sum, absSum, logScale, converged: true }; // terminated (a or b a non-positive integer)
+    // Terminated (a or b a non-positive integer), or the terms fell below the smallest normal double:
+    // from there they only lose precision (a subnormal times a ratio near 1 can round back to itself
+    // for ever: with c ≈ −7e9, as a fit without heterogeneity in dropout gives, 100,000 terms were
+    // summed that way each time, the stopping rule below being unable to certify while c + n < 0),
+    // and adding them no longer changes a sum of any normal size.
+    if (abs(term) < MIN_NORMAL) return { sum, absSum, logScale, converged: true };
     sum += term;
     absSum += abs(term);
     if (absSum > RESCALE) {
