@@ -214,6 +214,50 @@ describe('BG/NBD and MBG/NBD closed forms against mpmath', () => {
   });
 });
 
+// E[Y(t) | alive] where the three forms of bgnbd.ts disagree: a ≫ 1 with little dropout makes the power
+// series cancel (condition 1e8–3e17, value wrong from the 3rd digit to 10 orders of magnitude), and at
+// y = t/(α+T) = 0.55 with a = 2000 Euler's form would overflow, so only the literal one is right; at
+// Q3 the power series' condition 3.5e4 is just above the 1e4 threshold. mpmath values (model-references.py).
+const ROUTE_SETS = { Q1: { r: 0.5, alpha: 10, a: 2000, b: 1 }, Q3: { r: 3, alpha: 10, a: 50, b: 0.5 } };
+const ROUTE_TABLE: Array<[keyof typeof ROUTE_SETS, BetaGeoModel, number, number, number, number]> = [
+  ['Q1', 'bgnbd', 55, 100, 100, 1.0505252626313157],
+  ['Q1', 'mbgnbd', 55, 100, 100, 1.0510255127563781],
+  ['Q1', 'bgnbd', 33, 100, 100, 1.0505252626198371],
+  ['Q1', 'bgnbd', 20, 100, 100, 1.0505251490301177],
+  ['Q3', 'bgnbd', 50, 20, 90, 1.4168325905462735],
+  ['Q3', 'mbgnbd', 50, 20, 90, 1.4370781857769948],
+];
+// ln L of a frequent buyer: x = 1000 with t_x = 1 (a4 − a3 ≈ 2300, e^{2300} overflows unless the larger
+// term is factored out) and t_x = 99, both models, P2 (mpmath).
+const HEAVY_LL: Array<[BetaGeoModel, number, number, number, number]> = [
+  ['bgnbd', 1000, 1, 100, 3498.2007790836738],
+  ['bgnbd', 1000, 99, 100, 1203.7278179502732],
+  ['mbgnbd', 1000, 1, 100, 3498.198983392848],
+  ['mbgnbd', 1000, 99, 100, 1203.7261407899623],
+];
+
+describe('E[Y(t)] where the evaluation routes differ, and log-sum-exp at its extremes', () => {
+  it('each form is used only where it is accurate: a ≫ 1, y on both sides of ½, a condition just above 1e4', () => {
+    for (const [set, model, t, x, T, want] of ROUTE_TABLE) {
+      const got = betaGeoExpectedIfAlive(model, ROUTE_SETS[set], t, x, T);
+      expect({ set, model, t, ok: relErr(got, want) < 1e-11 }).toEqual({ set, model, t, ok: true });
+    }
+  });
+
+  it('ln L of a heavy buyer per customer and grouped, where one exponential of the log-sum-exp overflows', () => {
+    for (const [model, x, tx, T, want] of HEAVY_LL) {
+      expect({ model, tx, ok: relErr(betaGeoLogLikelihood(model, SETS.P2, x, tx, T), want) < 1e-13 }).toEqual({ model, tx, ok: true });
+    }
+    for (const model of ['bgnbd', 'mbgnbd'] as const) {
+      const rows = HEAVY_LL.filter((r) => r[0] === model);
+      const got = betaGeoTotalLogLikelihood(model, SETS.P2, { x: rows.map((r) => r[1]), tx: rows.map((r) => r[2]), T: rows.map((r) => r[3]) });
+      expect({ model, ok: relErr(got, rows[0][4] + rows[1][4]) < 1e-13 }).toEqual({ model, ok: true });
+    }
+    // Both terms −∞ (T = t_x = ∞, the limit of an ever longer record): ln 0 = −∞, not −∞ − (−∞) = NaN.
+    expect(betaGeoLogLikelihood('bgnbd', SETS.P2, 1, Infinity, Infinity)).toBe(-Infinity);
+  });
+});
+
 // ---------------------------------------------------------------------------------------------
 describe('Gamma-Gamma closed forms against mpmath', () => {
   it('ln f(m_x | p, q, v, x) per customer and in total', () => {
@@ -253,6 +297,7 @@ describe('Gamma-Gamma closed forms against mpmath', () => {
         `Gamma-Gamma data row 1: need x > 0 and m_x > 0, got x=${x}, m_x=${mx} (filter out one-time buyers)`,
       );
     }
+    expect(() => gammaGammaTotalLogLikelihood(CDNOW_GG, { x: [1, 2], mx: [5] })).toThrow('Gamma-Gamma data: column mx has 1 rows, expected 2');
   });
 });
 
