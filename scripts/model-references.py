@@ -68,9 +68,10 @@ print('defaults CDNOW mbgnbd x=2 T=38.86', F(clv('mbgnbd', sets['CDNOW'], 2, 38.
 print('H=3 d=0.05 u=1 P2 bgnbd x=5 T=20', F(clv('bgnbd', sets['P2'], 5, 20, 3, 0.05, 1)))
 print('H=2 d=-0.5 u=2 P2 bgnbd x=0 T=10', F(clv('bgnbd', sets['P2'], 0, 10, 2, -0.5, 2)))
 print('// ROUTE_TABLE: E[Y(t) | alive] where the forms of bgnbd.ts disagree')
-route_sets = {'Q1': (0.5, 10, 2000, 1), 'Q3': (3, 10, 50, 0.5)}
+route_sets = {'Q1': (0.5, 10, 2000, 1), 'Q3': (3, 10, 50, 0.5), 'A0': (0.5, 10, 1, 0.5)}
 for name, model, t, x, T in [('Q1', 'bgnbd', 55, 100, 100), ('Q1', 'mbgnbd', 55, 100, 100), ('Q1', 'bgnbd', 33, 100, 100),
-                             ('Q1', 'bgnbd', 20, 100, 100), ('Q3', 'bgnbd', 50, 20, 90), ('Q3', 'mbgnbd', 50, 20, 90)]:
+                             ('Q1', 'bgnbd', 20, 100, 100), ('Q3', 'bgnbd', 50, 20, 90), ('Q3', 'mbgnbd', 50, 20, 90),
+                             ('A0', 'bgnbd', 39, 2, 38.86), ('A0', 'mbgnbd', 39, 2, 38.86)]:
     print(f"['{name}', '{model}', {t}, {x}, {T}, {F(EIA(model, route_sets[name], t, x, T))}],")
 print('// HEAVY_LL: ln L of a heavy buyer, P2')
 for model in ['bgnbd', 'mbgnbd']:

@@ -201,6 +201,7 @@ describe('BG/NBD and MBG/NBD closed forms against mpmath', () => {
       [1, 1, -2],
       [1, 1, Infinity],
       [1, 6, 5],
+      [0, 0, 0],
     ];
     for (const [x, tx, T] of bad) {
       expect(() => betaGeoTotalLogLikelihood('bgnbd', CDNOW, { x: [2, x], tx: [1, tx], T: [3, T] })).toThrow(
@@ -218,7 +219,9 @@ describe('BG/NBD and MBG/NBD closed forms against mpmath', () => {
 // series cancel (condition 1e8–3e17, value wrong from the 3rd digit to 10 orders of magnitude), and at
 // y = t/(α+T) = 0.55 with a = 2000 Euler's form would overflow, so only the literal one is right; at
 // Q3 the power series' condition 3.5e4 is just above the 1e4 threshold. mpmath values (model-references.py).
-const ROUTE_SETS = { Q1: { r: 0.5, alpha: 10, a: 2000, b: 1 }, Q3: { r: 3, alpha: 10, a: 50, b: 0.5 } };
+// A0: a = 1 and A = a + b − 1 − r = 0, so Euler's series Ψ is 0 from its first term and, with y > ½ and the
+// literal form's 0/0 at a = 1, it is the only form that can answer.
+const ROUTE_SETS = { Q1: { r: 0.5, alpha: 10, a: 2000, b: 1 }, Q3: { r: 3, alpha: 10, a: 50, b: 0.5 }, A0: { r: 0.5, alpha: 10, a: 1, b: 0.5 } };
 const ROUTE_TABLE: Array<[keyof typeof ROUTE_SETS, BetaGeoModel, number, number, number, number]> = [
   ['Q1', 'bgnbd', 55, 100, 100, 1.0505252626313157],
   ['Q1', 'mbgnbd', 55, 100, 100, 1.0510255127563781],
@@ -226,6 +229,8 @@ const ROUTE_TABLE: Array<[keyof typeof ROUTE_SETS, BetaGeoModel, number, number,
   ['Q1', 'bgnbd', 20, 100, 100, 1.0505251490301177],
   ['Q3', 'bgnbd', 50, 20, 90, 1.4168325905462735],
   ['Q3', 'mbgnbd', 50, 20, 90, 1.4370781857769948],
+  ['A0', 'bgnbd', 39, 2, 38.86, 1.4669639317950973],
+  ['A0', 'mbgnbd', 39, 2, 38.86, 1.5570917836257827],
 ];
 // ln L of a frequent buyer: x = 1000 with t_x = 1 (a4 − a3 ≈ 2300, e^{2300} overflows unless the larger
 // term is factored out) and t_x = 99, both models, P2 (mpmath).
@@ -275,6 +280,7 @@ describe('Gamma-Gamma closed forms against mpmath', () => {
   it('expected spend p(v + x m_x)/(px + q − 1): population mean at x = 0, infinite when px + q ≤ 1', () => {
     expect(gammaGammaExpectedSpend(CDNOW_GG, 0, 0)).toBeCloseTo((6.25 * 15.44) / 2.74, 12);
     expect(gammaGammaExpectedSpend(CDNOW_GG, 0, 999)).toBeCloseTo((6.25 * 15.44) / 2.74, 12); // m_x ignored without repeats
+    expect(gammaGammaExpectedSpend(CDNOW_GG, 0, NaN)).toBeCloseTo((6.25 * 15.44) / 2.74, 12); // even when it is undefined
     expect(gammaGammaExpectedSpend(CDNOW_GG, 2, 30)).toBeCloseTo((6.25 * (15.44 + 60)) / (12.5 + 2.74), 12);
     expect(gammaGammaExpectedSpend({ p: 0.1, q: 0.8, v: 10 }, 1, 50)).toBe(Infinity);
     expect(gammaGammaExpectedSpend({ p: 0.2, q: 0.8, v: 10 }, 1, 50)).toBe(Infinity); // px + q − 1 = 0 exactly

@@ -199,6 +199,22 @@ describe('numerical Hessian, inversion and standard errors', () => {
     expect(inv[0][0]).toBeCloseTo(-3 / 8, 15);
     expect(inv[2][2]).toBeCloseTo(2 / 8, 15);
     expect(invert([[2]])).toEqual([[0.5]]);
+    // Exact in binary arithmetic, and no more columns than the matrix: [[2, 1], [1, 1]]⁻¹ = [[1, −1], [−1, 2]].
+    expect(invert([
+      [2, 1],
+      [1, 1],
+    ])).toEqual([
+      [1, -1],
+      [-1, 2],
+    ]);
+    // The pivot is the largest entry of the column, not the last row's (a 0 there is no singularity).
+    expect(invert([
+      [1, 0],
+      [0, 1],
+    ])).toEqual([
+      [1, 0],
+      [0, 1],
+    ]);
     expect(() => invert([
       [1, 2],
       [2, 4],
@@ -224,6 +240,8 @@ describe('numerical Hessian, inversion and standard errors', () => {
     // Flat in w: singular information → NaN for every parameter.
     const flat = standardErrors((p: { u: number; w: number }) => -((p.u - 1) ** 2), { u: 1, w: 2 }, ['u', 'w']);
     expect(flat).toEqual({ u: NaN, w: NaN });
+    // A saddle, ln L = u·w: the inverse information [[0, 1], [1, 0]] has zero variances, which identify nothing.
+    expect(standardErrors((p: { u: number; w: number }) => p.u * p.w, { u: 1, w: 2 }, ['u', 'w'])).toEqual({ u: NaN, w: NaN });
   });
 
   it('betaGeoStandardErrors: doubling every weight divides each SE by √2', () => {
@@ -366,6 +384,11 @@ describe('model choice, holdout comparison and AUC', () => {
     }
     const best = choice.candidates[0].holdoutLogLikelihood > choice.candidates[1].holdoutLogLikelihood ? 'bgnbd' : 'mbgnbd';
     expect(choice.model).toBe(best);
+    // No holdout (the full records are the calibration ones): both scores are exactly 0, and a tie keeps the
+    // first candidate, the BG/NBD.
+    const tie = chooseBetaGeoModel(cal, cal);
+    expect(tie.candidates.map((c) => c.holdoutLogLikelihood)).toEqual([0, 0]);
+    expect(tie.model).toBe('bgnbd');
     // Swapping the periods changes the scores, and the choice follows the larger one again.
     const bgSim = small();
     const bgChoice = chooseBetaGeoModel(bgSim.cal, bgSim.full);
