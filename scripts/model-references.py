@@ -1,5 +1,5 @@
 """
-Reference values for tests/unit/models-exact.test.ts, computed with mpmath (arbitrary precision, 50
+Reference values for tests/unit/models-closed-forms.test.ts, computed with mpmath (arbitrary precision, 50
 digits) straight from the closed forms in the literature — independently of src/analytics/models:
   BG/NBD likelihood, P(alive), E[Y(t)]: Fader, Hardie & Lee (2005) eqs. 6, 10 and the 2008 P(alive) note;
   MBG/NBD: Batislam, Denizel & Filiztekin (2007) eqs. 9, 10; Gamma-Gamma: Fader & Hardie (2013).
@@ -67,3 +67,13 @@ print('defaults CDNOW bgnbd x=2 T=38.86', F(clv('bgnbd', sets['CDNOW'], 2, 38.86
 print('defaults CDNOW mbgnbd x=2 T=38.86', F(clv('mbgnbd', sets['CDNOW'], 2, 38.86)))
 print('H=3 d=0.05 u=1 P2 bgnbd x=5 T=20', F(clv('bgnbd', sets['P2'], 5, 20, 3, 0.05, 1)))
 print('H=2 d=-0.5 u=2 P2 bgnbd x=0 T=10', F(clv('bgnbd', sets['P2'], 0, 10, 2, -0.5, 2)))
+print('// ROUTE_TABLE: E[Y(t) | alive] where the forms of bgnbd.ts disagree')
+route_sets = {'Q1': (0.5, 10, 2000, 1), 'Q3': (3, 10, 50, 0.5), 'A0': (0.5, 10, 1, 0.5)}
+for name, model, t, x, T in [('Q1', 'bgnbd', 55, 100, 100), ('Q1', 'mbgnbd', 55, 100, 100), ('Q1', 'bgnbd', 33, 100, 100),
+                             ('Q1', 'bgnbd', 20, 100, 100), ('Q3', 'bgnbd', 50, 20, 90), ('Q3', 'mbgnbd', 50, 20, 90),
+                             ('A0', 'bgnbd', 39, 2, 38.86), ('A0', 'mbgnbd', 39, 2, 38.86)]:
+    print(f"['{name}', '{model}', {t}, {x}, {T}, {F(EIA(model, route_sets[name], t, x, T))}],")
+print('// HEAVY_LL: ln L of a heavy buyer, P2')
+for model in ['bgnbd', 'mbgnbd']:
+    for x, tx, T in [(1000, 1, 100), (1000, 99, 100)]:
+        print(f"['{model}', {x}, {tx}, {T}, {F(LL(model, sets['P2'], x, tx, T))}],")

@@ -201,6 +201,7 @@ describe('BG/NBD and MBG/NBD closed forms against mpmath', () => {
       [1, 1, -2],
       [1, 1, Infinity],
       [1, 6, 5],
+      [0, 0, 0],
     ];
     for (const [x, tx, T] of bad) {
       expect(() => betaGeoTotalLogLikelihood('bgnbd', CDNOW, { x: [2, x], tx: [1, tx], T: [3, T] })).toThrow(
@@ -211,6 +212,54 @@ describe('BG/NBD and MBG/NBD closed forms against mpmath', () => {
     expect(Number.isFinite(bgNbdTotalLogLikelihood(CDNOW, { x: [2, 0], tx: [5, 0], T: [5, 0.1] }))).toBe(true);
     expect(() => fitBgNbd({ x: [0, 0], tx: [0, 0], T: [3, 4] })).toThrow('BG/NBD fit needs at least one customer with a repeat purchase');
     expect(() => fitBgNbd({ x: [1, 2], tx: [1], T: [3, 4] })).toThrow('BG/NBD data: column tx has 1 rows, expected 2');
+  });
+});
+
+// E[Y(t) | alive] where the three forms of bgnbd.ts disagree: a ≫ 1 with little dropout makes the power
+// series cancel (condition 1e8–3e17, value wrong from the 3rd digit to 10 orders of magnitude), and at
+// y = t/(α+T) = 0.55 with a = 2000 Euler's form would overflow, so only the literal one is right; at
+// Q3 the power series' condition 3.5e4 is just above the 1e4 threshold. mpmath values (model-references.py).
+// A0: a = 1 and A = a + b − 1 − r = 0, so Euler's series Ψ is 0 from its first term and, with y > ½ and the
+// literal form's 0/0 at a = 1, it is the only form that can answer.
+const ROUTE_SETS = { Q1: { r: 0.5, alpha: 10, a: 2000, b: 1 }, Q3: { r: 3, alpha: 10, a: 50, b: 0.5 }, A0: { r: 0.5, alpha: 10, a: 1, b: 0.5 } };
+const ROUTE_TABLE: Array<[keyof typeof ROUTE_SETS, BetaGeoModel, number, number, number, number]> = [
+  ['Q1', 'bgnbd', 55, 100, 100, 1.0505252626313157],
+  ['Q1', 'mbgnbd', 55, 100, 100, 1.0510255127563781],
+  ['Q1', 'bgnbd', 33, 100, 100, 1.0505252626198371],
+  ['Q1', 'bgnbd', 20, 100, 100, 1.0505251490301177],
+  ['Q3', 'bgnbd', 50, 20, 90, 1.4168325905462735],
+  ['Q3', 'mbgnbd', 50, 20, 90, 1.4370781857769948],
+  ['A0', 'bgnbd', 39, 2, 38.86, 1.4669639317950973],
+  ['A0', 'mbgnbd', 39, 2, 38.86, 1.5570917836257827],
+];
+// ln L of a frequent buyer: x = 1000 with t_x = 1 (a4 − a3 ≈ 2300, e^{2300} overflows unless the larger
+// term is factored out) and t_x = 99, both models, P2 (mpmath).
+const HEAVY_LL: Array<[BetaGeoModel, number, number, number, number]> = [
+  ['bgnbd', 1000, 1, 100, 3498.2007790836738],
+  ['bgnbd', 1000, 99, 100, 1203.7278179502732],
+  ['mbgnbd', 1000, 1, 100, 3498.198983392848],
+  ['mbgnbd', 1000, 99, 100, 1203.7261407899623],
+];
+
+describe('E[Y(t)] where the evaluation routes differ, and log-sum-exp at its extremes', () => {
+  it('each form is used only where it is accurate: a ≫ 1, y on both sides of ½, a condition just above 1e4', () => {
+    for (const [set, model, t, x, T, want] of ROUTE_TABLE) {
+      const got = betaGeoExpectedIfAlive(model, ROUTE_SETS[set], t, x, T);
+      expect({ set, model, t, ok: relErr(got, want) < 1e-11 }).toEqual({ set, model, t, ok: true });
+    }
+  });
+
+  it('ln L of a heavy buyer per customer and grouped, where one exponential of the log-sum-exp overflows', () => {
+    for (const [model, x, tx, T, want] of HEAVY_LL) {
+      expect({ model, tx, ok: relErr(betaGeoLogLikelihood(model, SETS.P2, x, tx, T), want) < 1e-13 }).toEqual({ model, tx, ok: true });
+    }
+    for (const model of ['bgnbd', 'mbgnbd'] as const) {
+      const rows = HEAVY_LL.filter((r) => r[0] === model);
+      const got = betaGeoTotalLogLikelihood(model, SETS.P2, { x: rows.map((r) => r[1]), tx: rows.map((r) => r[2]), T: rows.map((r) => r[3]) });
+      expect({ model, ok: relErr(got, rows[0][4] + rows[1][4]) < 1e-13 }).toEqual({ model, ok: true });
+    }
+    // Both terms −∞ (T = t_x = ∞, the limit of an ever longer record): ln 0 = −∞, not −∞ − (−∞) = NaN.
+    expect(betaGeoLogLikelihood('bgnbd', SETS.P2, 1, Infinity, Infinity)).toBe(-Infinity);
   });
 });
 
@@ -231,6 +280,7 @@ describe('Gamma-Gamma closed forms against mpmath', () => {
   it('expected spend p(v + x m_x)/(px + q − 1): population mean at x = 0, infinite when px + q ≤ 1', () => {
     expect(gammaGammaExpectedSpend(CDNOW_GG, 0, 0)).toBeCloseTo((6.25 * 15.44) / 2.74, 12);
     expect(gammaGammaExpectedSpend(CDNOW_GG, 0, 999)).toBeCloseTo((6.25 * 15.44) / 2.74, 12); // m_x ignored without repeats
+    expect(gammaGammaExpectedSpend(CDNOW_GG, 0, NaN)).toBeCloseTo((6.25 * 15.44) / 2.74, 12); // even when it is undefined
     expect(gammaGammaExpectedSpend(CDNOW_GG, 2, 30)).toBeCloseTo((6.25 * (15.44 + 60)) / (12.5 + 2.74), 12);
     expect(gammaGammaExpectedSpend({ p: 0.1, q: 0.8, v: 10 }, 1, 50)).toBe(Infinity);
     expect(gammaGammaExpectedSpend({ p: 0.2, q: 0.8, v: 10 }, 1, 50)).toBe(Infinity); // px + q − 1 = 0 exactly
@@ -253,6 +303,7 @@ describe('Gamma-Gamma closed forms against mpmath', () => {
         `Gamma-Gamma data row 1: need x > 0 and m_x > 0, got x=${x}, m_x=${mx} (filter out one-time buyers)`,
       );
     }
+    expect(() => gammaGammaTotalLogLikelihood(CDNOW_GG, { x: [1, 2], mx: [5] })).toThrow('Gamma-Gamma data: column mx has 1 rows, expected 2');
   });
 });
 

@@ -166,6 +166,22 @@ describe('numerical Hessian, inversion and standard errors', () => {
     expect(relErr(hessian(([x]: number[]) => 3 * x * x, [0], 1e-2)[0][0], 6)).toBeLessThan(1e-6);
   });
 
+  it('uses exactly the documented differences: steps h_i = relStep·θ_i, second differences on the diagonal', () => {
+    // f = e^{x + 2y} is not a polynomial, so each difference formula and step has its own truncation error,
+    // known in closed form: (f(x+h) − 2f + f(x−h))/h² = f·(2cosh(h) − 2)/h² on the diagonal and
+    // (f(++) − f(+−) − f(−+) + f(−−))/(4 h_x h_y) = f·sinh(h_x)·sinh(2h_y)/(h_x h_y) off it.
+    const f = ([x, y]: number[]): number => Math.exp(x + 2 * y);
+    const [hx, hy] = [1e-2 * 1, 1e-2 * 0.5];
+    const e2 = Math.exp(2);
+    const want = [
+      [(e2 * (2 * Math.cosh(hx) - 2)) / (hx * hx), (e2 * Math.sinh(hx) * Math.sinh(2 * hy)) / (hx * hy)],
+      [(e2 * Math.sinh(hx) * Math.sinh(2 * hy)) / (hx * hy), (e2 * (2 * Math.cosh(2 * hy) - 2)) / (hy * hy)],
+    ];
+    const H = hessian(f, [1, 0.5], 1e-2);
+    // Rounding: ~4 ulp of f over h² ≈ 1e−12 relative; the formulas with other steps differ by ≥ 1e−5.
+    for (let i = 0; i < 2; i++) for (let j = 0; j < 2; j++) expect({ i, j, ok: relErr(H[i][j], want[i][j]) < 1e-9 }).toEqual({ i, j, ok: true });
+  });
+
   it('inverts with pivoting (zero on the diagonal) and refuses a singular matrix', () => {
     const m = [
       [0, 2, 1],
@@ -183,6 +199,22 @@ describe('numerical Hessian, inversion and standard errors', () => {
     expect(inv[0][0]).toBeCloseTo(-3 / 8, 15);
     expect(inv[2][2]).toBeCloseTo(2 / 8, 15);
     expect(invert([[2]])).toEqual([[0.5]]);
+    // Exact in binary arithmetic, and no more columns than the matrix: [[2, 1], [1, 1]]⁻¹ = [[1, −1], [−1, 2]].
+    expect(invert([
+      [2, 1],
+      [1, 1],
+    ])).toEqual([
+      [1, -1],
+      [-1, 2],
+    ]);
+    // The pivot is the largest entry of the column, not the last row's (a 0 there is no singularity).
+    expect(invert([
+      [1, 0],
+      [0, 1],
+    ])).toEqual([
+      [1, 0],
+      [0, 1],
+    ]);
     expect(() => invert([
       [1, 2],
       [2, 4],
@@ -208,6 +240,8 @@ describe('numerical Hessian, inversion and standard errors', () => {
     // Flat in w: singular information → NaN for every parameter.
     const flat = standardErrors((p: { u: number; w: number }) => -((p.u - 1) ** 2), { u: 1, w: 2 }, ['u', 'w']);
     expect(flat).toEqual({ u: NaN, w: NaN });
+    // A saddle, ln L = u·w: the inverse information [[0, 1], [1, 0]] has zero variances, which identify nothing.
+    expect(standardErrors((p: { u: number; w: number }) => p.u * p.w, { u: 1, w: 2 }, ['u', 'w'])).toEqual({ u: NaN, w: NaN });
   });
 
   it('betaGeoStandardErrors: doubling every weight divides each SE by √2', () => {
@@ -350,6 +384,11 @@ describe('model choice, holdout comparison and AUC', () => {
     }
     const best = choice.candidates[0].holdoutLogLikelihood > choice.candidates[1].holdoutLogLikelihood ? 'bgnbd' : 'mbgnbd';
     expect(choice.model).toBe(best);
+    // No holdout (the full records are the calibration ones): both scores are exactly 0, and a tie keeps the
+    // first candidate, the BG/NBD.
+    const tie = chooseBetaGeoModel(cal, cal);
+    expect(tie.candidates.map((c) => c.holdoutLogLikelihood)).toEqual([0, 0]);
+    expect(tie.model).toBe('bgnbd');
     // Swapping the periods changes the scores, and the choice follows the larger one again.
     const bgSim = small();
     const bgChoice = chooseBetaGeoModel(bgSim.cal, bgSim.full);
