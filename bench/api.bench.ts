@@ -1,3 +1,4 @@
+import './production-env';
 import 'reflect-metadata';
 import { adminQuery, withDatabase } from '../src/db/pg-admin';
 import http from 'node:http';
