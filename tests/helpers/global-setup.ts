@@ -5,6 +5,7 @@ import fs from 'node:fs';
 import { ADMIN_URL_DEFAULT, adminQuery, canConnect, withDatabase } from './pg';
 import { initOrm, migrate } from '../../src/db/orm';
 import { startPgProcess } from './embedded-pg-process';
+import { Client } from 'pg';
 
 
 /**
@@ -26,6 +27,7 @@ export default async function globalSetup(): Promise<void> {
   // One template per run, so that two runs side by side never clone each other's half-built template.
   // Mutation testing (stryker.config.mjs) starts jest once per mutant in the same process: it names a
   // template to build once per process and keep (RAPPORT_TEST_KEEP_TEMPLATE; scripts/mutation.mjs drops it).
+  await dropDeadRunsDatabases(adminUrl);
   // The run's test databases are named after it (tests/helpers/test-server.ts), for globalTeardown to drop.
   process.env.RAPPORT_TEST_RUN = String(process.pid);
   const keep = process.env.RAPPORT_TEST_KEEP_TEMPLATE;
@@ -44,4 +46,35 @@ export default async function globalSetup(): Promise<void> {
   // MikroORM keeps decorator metadata on globalThis; when jest runs a file in this same process,
   // entity classes re-declared in the test's realm must not meet the metadata made here.
   for (const key of Object.keys(globalThis)) if (key.startsWith('mikro-orm-')) delete (globalThis as Record<string, unknown>)[key];
+}
+
+/**
+ * Databases of earlier runs on this machine whose process is gone: a run killed before its teardown, or
+ * a Stryker run (each mutant's jest run sets up a template, and no teardown drops it) left them. Their
+ * names carry the globalSetup pid (`rapport_test_template_<pid>`, `rapport_test_<pid>_…`); only those of
+ * pids no longer alive are dropped, and only on a server of this machine, where the pids mean something.
+ */
+async function dropDeadRunsDatabases(adminUrl: string): Promise<void> {
+  if (!['127.0.0.1', 'localhost', '[::1]'].includes(new URL(adminUrl).hostname)) return;
+  const c = new Client({ connectionString: adminUrl });
+  await c.connect();
+  let names: string[];
+  try {
+    const res = await c.query<{ datname: string }>(`select datname from pg_database where datname ~ '^rapport_test_(template_)?[0-9]+'`);
+    names = res.rows.map((r) => r.datname);
+  } finally {
+    await c.end();
+  }
+  const alive = (pid: number): boolean => {
+    try {
+      process.kill(pid, 0);
+      return true;
+    } catch (err) {
+      return (err as NodeJS.ErrnoException).code === 'EPERM';
+    }
+  };
+  for (const name of names) {
+    const pid = Number(/^rapport_test_(?:template_)?([0-9]+)/.exec(name)?.[1]);
+    if (pid && !alive(pid)) await adminQuery(adminUrl, `drop database if exists "${name}" with (force)`).catch(() => {});
+  }
 }
