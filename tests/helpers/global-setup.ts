@@ -2,10 +2,9 @@ import 'reflect-metadata';
 import os from 'node:os';
 import path from 'node:path';
 import fs from 'node:fs';
-import { ADMIN_URL_DEFAULT, adminQuery, canConnect, withDatabase } from './pg';
+import { ADMIN_URL_DEFAULT, adminQuery, canConnect, dropDatabases, runOf, testDatabases, withDatabase } from './pg';
 import { initOrm, migrate } from '../../src/db/orm';
 import { startPgProcess } from './embedded-pg-process';
-import { Client } from 'pg';
 
 
 /**
@@ -24,12 +23,12 @@ export default async function globalSetup(): Promise<void> {
     (globalThis as { __rapportEmbedded?: unknown }).__rapportEmbedded = { embedded, dataDir };
     adminUrl = withDatabase(embedded.url, 'postgres');
   }
+  await dropDeadRunsDatabases(adminUrl);
+  // The run's test databases are named after it (tests/helpers/pg.ts), for globalTeardown to drop.
+  process.env.RAPPORT_TEST_RUN = String(process.pid);
   // One template per run, so that two runs side by side never clone each other's half-built template.
   // Mutation testing (stryker.config.mjs) starts jest once per mutant in the same process: it names a
   // template to build once per process and keep (RAPPORT_TEST_KEEP_TEMPLATE; scripts/mutation.mjs drops it).
-  await dropDeadRunsDatabases(adminUrl);
-  // The run's test databases are named after it (tests/helpers/test-server.ts), for globalTeardown to drop.
-  process.env.RAPPORT_TEST_RUN = String(process.pid);
   const keep = process.env.RAPPORT_TEST_KEEP_TEMPLATE;
   if (keep && process.env.RAPPORT_TEST_TEMPLATE === keep) return;
   const template = keep || `rapport_test_template_${process.pid}`;
@@ -56,15 +55,6 @@ export default async function globalSetup(): Promise<void> {
  */
 async function dropDeadRunsDatabases(adminUrl: string): Promise<void> {
   if (!['127.0.0.1', 'localhost', '[::1]'].includes(new URL(adminUrl).hostname)) return;
-  const c = new Client({ connectionString: adminUrl });
-  await c.connect();
-  let names: string[];
-  try {
-    const res = await c.query<{ datname: string }>(`select datname from pg_database where datname ~ '^rapport_test_(template_)?[0-9]+'`);
-    names = res.rows.map((r) => r.datname);
-  } finally {
-    await c.end();
-  }
   const alive = (pid: number): boolean => {
     try {
       process.kill(pid, 0);
@@ -73,8 +63,9 @@ async function dropDeadRunsDatabases(adminUrl: string): Promise<void> {
       return (err as NodeJS.ErrnoException).code === 'EPERM';
     }
   };
-  for (const name of names) {
-    const pid = Number(/^rapport_test_(?:template_)?([0-9]+)/.exec(name)?.[1]);
-    if (pid && !alive(pid)) await adminQuery(adminUrl, `drop database if exists "${name}" with (force)`).catch(() => {});
-  }
+  const dead = (await testDatabases(adminUrl)).filter((d) => {
+    const pid = runOf(d);
+    return pid !== undefined && !alive(pid);
+  });
+  await dropDatabases(adminUrl, dead, { skipFailures: true });
 }

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import type { MikroORM } from '@mikro-orm/postgresql';
 import { print, type DocumentNode } from 'graphql';
 import type { TypedDocumentNode } from '@graphql-typed-document-node/core';
-import { adminQuery, withDatabase } from './pg';
+import { adminQuery, testDatabasePrefix, withDatabase } from './pg';
 import { initOrm } from '../../src/db/orm';
 import { createServer, type RapportServer } from '../../src/server';
 import { loadConfig, type Config } from '../../src/config';
@@ -41,8 +41,8 @@ export interface TestApp {
  * a commit returns before its WAL reaches the disk. An fsync costs about 3 ms on this machine against
  * 0.4 ms without (500 one-row commits), and a suite run makes tens of thousands of commits (each
  * mutation, each audit row), while no test crashes this PostgreSQL: what a crash must not lose is tested
- * on clusters of those tests' own (tests/resilience, tests/helpers/pg-cluster.ts), at the default. Its name starts with the run's
- * prefix (`testDatabasePrefix`). `drop()` ends the file's claim on it: within a jest run the drop itself
+ * on clusters of those tests' own (tests/resilience, tests/helpers/pg-cluster.ts), at the default.
+ * Its name starts with the run's prefix (`testDatabasePrefix`). `drop()` ends the file's claim on it: within a jest run the drop itself
  * is left to globalTeardown, which drops all of the run's databases at once, because DROP DATABASE waits
  * for a checkpoint (0.1–4 s here while the other worker writes, about 2 s a file on average, some 85 s of
  * a suite run); concurrent drops at the end share their checkpoints. A Stryker run (one jest run per
@@ -60,11 +60,6 @@ export async function createTestDatabase(): Promise<{ url: string; drop(): Promi
     url: withDatabase(adminUrl, name),
     drop: deferred ? async () => {} : () => adminQuery(adminUrl, `drop database if exists ${name} with (force)`),
   };
-}
-
-/** The prefix of this jest run's test databases: `rapport_test_<globalSetup's pid>_`. */
-export function testDatabasePrefix(): string {
-  return `rapport_test_${process.env.RAPPORT_TEST_RUN ?? 'x'}_`;
 }
 
 export async function startTestApp(env: Record<string, string> = {}): Promise<TestApp> {
