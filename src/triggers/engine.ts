@@ -31,11 +31,15 @@ const MATCH_SQL = `
     select id, type, customer_id, subject_id, data, occurred_at from outbox_events
      where triggers_matched_at is null order by id limit ${BATCH} for update skip locked),
   m as (
-    select t.id as trigger_id, ev.customer_id, ev.id as event_id, ev.type as event_type,
+    -- An event of a profile merged away acts on its survivor (merges repoint merged_into_id, so one
+    -- hop reaches it), as the firing would have if it had been matched before the merge moved it.
+    select t.id as trigger_id, coalesce(case when c.status = 'merged' then c.merged_into_id end, ev.customer_id) as customer_id,
+           ev.id as event_id, ev.type as event_type,
            case when t.condition = '${TriggerCondition.CART_ABANDONED}' then i.occurred_at + make_interval(hours => t.cart_hours) else ev.occurred_at end
              + make_interval(secs => t.delay_seconds) as due_at
       from ev
       join triggers t on t.enabled and ev.occurred_at >= t.created_at
+      left join customers c on c.id = ev.customer_id
       left join interactions i on t.condition = '${TriggerCondition.CART_ABANDONED}' and ev.type = 'interaction.recorded' and i.id = ev.subject_id
      where ev.customer_id is not null
        and ((t.condition = '${TriggerCondition.SEGMENT_ENTERED}' and ev.type = 'segment.entered' and ev.subject_id = t.segment_id)

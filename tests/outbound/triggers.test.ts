@@ -3,8 +3,9 @@ import { Webhook } from 'standardwebhooks';
 import { startTestApp, type TestApp } from '../helpers/test-server';
 import { makeCustomer, makeProduct, ok } from '../helpers/fixtures';
 import { Role } from '../../src/auth/viewer';
-import { FIRING_QUEUE } from '../../src/triggers/engine';
+import { FIRING_QUEUE, startTriggers } from '../../src/triggers/engine';
 import { startReceiver, waitFor } from './receiver';
+import { createLogger } from '../../src/logger';
 
 // The real engine in the server (matcher every 100 ms, pg-boss workers) and the real webhook
 // delivery worker; a global cap of 2 contacting firings per customer per day; firings overdue by 2 s
@@ -362,23 +363,66 @@ describe('lost jobs', () => {
 });
 
 describe('merged customers', () => {
-  it('a firing due after its customer was merged away is skipped (CUSTOMER_NOT_ACTIVE)', async () => {
-    // Due in an hour, so that the merge surely comes first however slow the machine.
-    const t = await createTrigger({ name: 'merge race', condition: 'COMPLAINT_RECORDED', action: 'SUPPORT_TASK', delaySeconds: 3600 });
+  const MERGE = 'mutation($s: ID!, $l: ID!) { mergeCustomers(input: { survivorId: $s, loserId: $l, reason: "same person" }) { merge { id } } }';
+
+  /** Makes the one scheduled firing of the trigger due now (the hour passes) and answers it once decided. */
+  async function dueNow(target: TestApp, firingId: string) {
+    await target.sql(`update trigger_firings set due_at = now() where id = ?`, [firingId]);
+    const moved = await target.sql(`update pgboss.job set start_after = now() where name = ? and data ->> 'firingId' = ? and state = 'created' returning id`, [FIRING_QUEUE, firingId]);
+    expect(moved).toHaveLength(1);
+  }
+
+  it('a firing matched before its customer was merged away moves with the merge and acts on the survivor', async () => {
+    // Due in an hour, so that the merge surely comes before the decision however slow the machine.
+    const t = await createTrigger({ name: 'merge after match', condition: 'COMPLAINT_RECORDED', action: 'SUPPORT_TASK', delaySeconds: 3600 });
     const loser = await makeCustomer(app);
     const survivor = await makeCustomer(app);
     await complaint(loser.id);
-    await ok(app.gql('mutation($s: ID!, $l: ID!) { mergeCustomers(input: { survivorId: $s, loserId: $l, reason: "same person" }) { merge { id } } }', { s: survivor.id, l: loser.id }));
     await waitFor('the firing matched', async () => (await firings(t.id, loser.id)).length === 1);
-    const [due] = await firings(t.id, loser.id);
-    expect(due.status).toBe('scheduled');
-    // Then the hour passes: the firing and its queued job fall due now.
-    await app.sql(`update trigger_firings set due_at = now() where id = ?`, [due.id]);
-    const moved = await app.sql(`update pgboss.job set start_after = now() where name = ? and data ->> 'firingId' = ? and state = 'created' returning id`, [FIRING_QUEUE, due.id]);
-    expect(moved).toHaveLength(1);
-    const [f] = await decided(t.id, loser.id);
-    expect(f).toMatchObject({ status: 'skipped', reason: 'customer_not_active' });
-    expect(await app.sql('select * from support_tasks where firing_id = ?', [f.id])).toEqual([]);
+    const [scheduled] = await firings(t.id, loser.id);
+    await ok(app.gql(MERGE, { s: survivor.id, l: loser.id }));
+    expect(await firings(t.id, loser.id)).toEqual([]);
+    expect(await firings(t.id, survivor.id)).toEqual([expect.objectContaining({ id: scheduled.id, status: 'scheduled' })]);
+    await dueNow(app, scheduled.id);
+    const [f] = await decided(t.id, survivor.id);
+    expect(f).toMatchObject({ id: scheduled.id, status: 'fired', reason: null });
+    expect(await app.sql('select customer_id from support_tasks where firing_id = ?', [f.id])).toEqual([{ customer_id: dbId(survivor.id) }]);
+  });
+
+  describe('an event matched only after its customer was merged away', () => {
+    // A server of its own whose matcher runs only when the test starts it, so that the merge surely
+    // commits before the event is matched (the order a busy matcher or a backlog gives).
+    let quiet: TestApp;
+    beforeAll(async () => {
+      quiet = await startTestApp({ ...ENV, TRIGGER_WORKER: 'off' });
+    });
+    afterAll(async () => {
+      await quiet?.close();
+    });
+
+    it('acts on the survivor, as it would have had it been matched first (not skipped as CUSTOMER_NOT_ACTIVE)', async () => {
+      const gql = (q: string, v: Record<string, unknown>) => ok(quiet.gql(q, v));
+      const t = (await gql(CREATE, { input: { name: 'match after merge', condition: 'COMPLAINT_RECORDED', action: 'SUPPORT_TASK', delaySeconds: 3600 } })).createTrigger;
+      const loser = await makeCustomer(quiet);
+      const survivor = await makeCustomer(quiet);
+      await gql(FEEDBACK, { input: { customerId: loser.id, kind: 'COMPLAINT', text: 'The parcel never came', channel: 'EMAIL' } });
+      await gql(MERGE, { s: survivor.id, l: loser.id });
+      const of = (customerId: string) => quiet.sql<{ id: string; status: string; reason: string | null }>(
+        'select id, status, reason from trigger_firings where trigger_id = ? and customer_id = ?', [dbId(t.id), dbId(customerId)]);
+      expect(await quiet.sql('select count(*)::int n from trigger_firings')).toEqual([{ n: 0 }]);
+      const engine = await startTriggers({ databaseUrl: quiet.orm.config.get('clientUrl')!, config: { ...quiet.config.triggers, worker: 'inline' }, logger: createLogger(quiet.config) });
+      try {
+        await waitFor('the firing matched', async () => (await of(survivor.id)).length === 1);
+        expect(await of(loser.id)).toEqual([]);
+        const [scheduled] = await of(survivor.id);
+        await dueNow(quiet, scheduled.id);
+        await waitFor('the firing decided', async () => (await of(survivor.id))[0].status !== 'scheduled');
+        expect(await of(survivor.id)).toEqual([{ id: scheduled.id, status: 'fired', reason: null }]);
+        expect(await quiet.sql('select customer_id from support_tasks where firing_id = ?', [scheduled.id])).toEqual([{ customer_id: dbId(survivor.id) }]);
+      } finally {
+        await engine.stop();
+      }
+    });
   });
 });
 
