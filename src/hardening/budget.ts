@@ -110,11 +110,16 @@ export function requestWork(maxRows: number, maxFields: number): RequestHandler 
   };
 }
 
-/** Fields selected on each item of a list (fragments expanded one level deep: an upper bound). */
-const selectedPerItem = new WeakMap<FieldNode, number>();
+/**
+ * Fields selected on each item of a list (fragments expanded one level deep: an upper bound).
+ * Remembered per field node when the field has one, else per list of nodes (graphql-js keeps that
+ * list for a parent selection): a node spread from a fragment may be merged with other nodes of the
+ * same field elsewhere in the document, so its count alone is not the count of every merge.
+ */
+const selectedPerItem = new WeakMap<FieldNode | readonly FieldNode[], number>();
 export function fieldsPerItem(info: Pick<GraphQLResolveInfo, 'fieldNodes' | 'fragments'>): number {
-  const first = info.fieldNodes[0];
-  let n = selectedPerItem.get(first);
+  const key = info.fieldNodes.length === 1 ? info.fieldNodes[0] : info.fieldNodes;
+  let n = selectedPerItem.get(key);
   if (n !== undefined) return n;
   const count = (set: SelectionSetNode | undefined, seen: Set<string>): number => {
     let c = 0;
@@ -129,7 +134,7 @@ export function fieldsPerItem(info: Pick<GraphQLResolveInfo, 'fieldNodes' | 'fra
     return c;
   };
   n = Math.max(1, info.fieldNodes.reduce((acc, f) => acc + count(f.selectionSet, new Set()), 0));
-  selectedPerItem.set(first, n);
+  selectedPerItem.set(key, n);
   return n;
 }
 

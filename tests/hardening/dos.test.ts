@@ -113,6 +113,26 @@ describe('the per-request budget stops a request while it runs', () => {
     const res = await post(budget.url, { query }, h);
     expect(res.json.errors).toEqual([{ message: expect.any(String), extensions: { code: 'BUDGET_EXCEEDED', limit: 'fields', max: 2000 } }]);
   });
+
+  it('counts the fields of a list merged from a fragment and a field of its own by both (not by the fragment alone)', async () => {
+    const h = bearer(await budget.tokenFor(Role.ADMIN));
+    const [gid] = (await post(budget.url, { query: '{ products(first: 1) { nodes { id } } }' }, h)).json.data.products.nodes.map((n: { id: string }) => n.id);
+    // \`light\` asks for the fragment's alsoBought alone (1 field per item). \`heavy\` merges the same
+    // fragment node with alsoBought fields of its own, 41 per item over 7 + 49 rows: 2,300 fields,
+    // which a count remembered for the fragment's node alone would put at 63.
+    const fields = Array.from({ length: 40 }, (_, i) => `f${i}: __typename`).join(' ');
+    const query = `{
+      light: product(id: "${gid}") { ...L }
+      heavy: product(id: "${gid}") { ...L alsoBought(first: 50) { ${fields} product { ...L alsoBought(first: 50) { ${fields} } } } }
+    }
+    fragment L on Product { alsoBought(first: 50) { score } }`;
+    const res = await post(budget.url, { query }, h);
+    expect(res.json.errors).toEqual([{ message: expect.any(String), extensions: { code: 'BUDGET_EXCEEDED', limit: 'fields', max: 2000 } }]);
+    // The same document without the heavy part stays far under the limit.
+    const light = await post(budget.url, { query: `{ light: product(id: "${gid}") { ...L } } fragment L on Product { alsoBought(first: 50) { score } }` }, h);
+    expect(light.json.errors).toBeUndefined();
+    expect(light.json.data.light.alsoBought).toHaveLength(7);
+  });
 });
 
 describe('the request timeout stops the work', () => {
