@@ -38,8 +38,13 @@ export const SCOPES = {
     db: false,
     ignoreStatic: true,
   },
-  // API keys are looked up in PostgreSQL, and the audit log is written there: the served-schema tests.
-  'auth-db': { mutate: ['src/auth/api-keys.ts', 'src/auth/audit.ts'], tests: ['tests/authz/privacy.test.ts'], db: true },
+  // API keys are looked up in PostgreSQL, and the audit log is written there: the served-schema tests,
+  // with the files that create, rotate, revoke and refuse keys.
+  'auth-db': {
+    mutate: ['src/auth/api-keys.ts', 'src/auth/audit.ts'],
+    tests: ['tests/authz/privacy.test.ts', 'tests/integration/api-key-rotation.test.ts', 'tests/integration/admin-mutations-validation.test.ts'],
+    db: true,
+  },
   privacy: { mutate: ['src/services/privacy.service.ts'], tests: ['tests/authz/privacy.test.ts'], db: true },
   // MERGE_POLICY parsing and matching is pure: a unit file kills its mutants in seconds each.
   'merge-policy': { mutate: ['src/services/merge-policy.ts'], tests: ['tests/unit/merge-policy.test.ts'], db: false },

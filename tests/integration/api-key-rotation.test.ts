@@ -104,3 +104,96 @@ it('answers NOT_FOUND for a missing key, and refuses every role but admin', asyn
   expect(((await partner.json()) as { errors?: Array<{ extensions?: { code?: string } }> }).errors?.[0].extensions?.code).toBe('FORBIDDEN');
   expect(await statusWith(key.secret)).toBe(200);
 });
+
+describe('creating, using and revoking keys', () => {
+  const CREATE_WITH = 'mutation($input: CreateApiKeyInput!) { createApiKey(input: $input) { apiKey { id prefix name scopes expiresAt revokedAt } secret } }';
+  const REVOKE = 'mutation($id: ID!) { revokeApiKey(id: $id) { revokedAt } }';
+  /** last_used_at in epoch milliseconds (null: never used). */
+  const lastUsed = async (prefix: string) => (await app.sql<{ t: number | null }>('select (extract(epoch from last_used_at) * 1000)::float8 t from api_keys where prefix = ?', [prefix]))[0].t;
+
+  it('gives a key of the documented form, its scopes once each and sorted, and one audit row', async () => {
+    const auditedBefore = await app.sql<{ n: number }>(`select count(*)::int n from audit_log where operation = 'createApiKey'`);
+    const res = await app.gql(CREATE_WITH, { input: { name: '  Partner shop  ', scopes: ['orders:read', 'customers:read', 'orders:read'] } });
+    expect(res.errors).toBeUndefined();
+    const { apiKey, secret } = res.data.createApiKey;
+    expect(apiKey).toMatchObject({ name: 'Partner shop', scopes: ['customers:read', 'orders:read'], expiresAt: null, revokedAt: null });
+    expect(apiKey.prefix).toMatch(/^[a-z0-9]{12}$/);
+    expect(secret).toMatch(new RegExp(`^rpk_${apiKey.prefix}_[A-Za-z0-9_-]{43}$`));
+    // Only a digest of the secret part is stored.
+    const [row] = await app.sql<{ secret_hash: string }>('select secret_hash from api_keys where prefix = ?', [apiKey.prefix]);
+    expect(row.secret_hash).toMatch(/^[0-9a-f]{64}$/);
+    expect(row.secret_hash).not.toContain(secret.slice(-43));
+    const audited = await app.sql<{ action: string; role: string; api_key_id: string | null; customer_id: string | null }>(
+      `select action, role, api_key_id, customer_id from audit_log where operation = 'createApiKey' and at >= now() - interval '1 minute'`);
+    expect(audited).toContainEqual({ action: 'WRITE', role: 'admin', api_key_id: null, customer_id: null });
+    expect(await app.sql(`select count(*)::int n from audit_log where operation = 'createApiKey'`)).toEqual([{ n: auditedBefore[0].n + 1 }]);
+  });
+
+  it.each([
+    ['a blank name', { name: '   ', scopes: ['customers:read'] }, 'name'],
+    ['a name over 100 characters', { name: 'x'.repeat(101), scopes: ['customers:read'] }, 'name'],
+    ['an unknown scope', { name: 'x', scopes: ['customers:read', 'customers:write'] }, 'scopes'],
+    ['an expiry now or past', { name: 'x', scopes: ['customers:read'], expiresAt: new Date(Date.now() - 1000).toISOString() }, 'expiresAt'],
+  ])('refuses %s (BAD_USER_INPUT on its field) and creates nothing', async (_what, input, field) => {
+    const before = await app.sql('select count(*)::int n from api_keys');
+    const res = await app.gql(CREATE_WITH, { input });
+    expect(res.errors?.[0].extensions).toMatchObject({ code: 'BAD_USER_INPUT', field });
+    expect(await app.sql('select count(*)::int n from api_keys')).toEqual(before);
+  });
+
+  it('takes the key with surrounding white space, and refuses any other change to its form', async () => {
+    const key = await createKey('key-forms');
+    const [, prefix, secretPart] = /^rpk_([a-z0-9]{12})_(.{43})$/.exec(key.secret)!;
+    expect(await statusWith(`  ${key.secret}\t`)).toBe(200);
+    for (const wrong of [
+      `x${key.secret}`, `${key.secret}x`, `rpk_${prefix.toUpperCase()}_${secretPart}`, `rpk_${prefix}_${secretPart.slice(1)}`,
+      `rpk_${prefix.slice(1)}_${secretPart}`, `rpk-${prefix}_${secretPart}`, `rpk_${prefix}-${secretPart}`,
+      `rpk_${prefix}_${secretPart.slice(0, -1)}${secretPart.endsWith('A') ? 'B' : 'A'}`,
+    ]) {
+      expect([wrong, await statusWith(wrong)]).toEqual([wrong, 401]);
+    }
+    expect(await statusWith(key.secret)).toBe(200);
+  });
+
+  it('refuses an expired key', async () => {
+    const key = await createKey('key-expiry');
+    await app.sql(`update api_keys set expires_at = now() + interval '1 hour' where prefix = ?`, [key.prefix]);
+    expect(await statusWith(key.secret)).toBe(200);
+    await app.sql(`update api_keys set expires_at = now() - interval '1 second' where prefix = ?`, [key.prefix]);
+    expect(await statusWith(key.secret)).toBe(401);
+  });
+
+  it('records when a key was last used, rewriting it at most once a minute', async () => {
+    const key = await createKey('key-last-used');
+    expect(await lastUsed(key.prefix)).toBeNull();
+    expect(await statusWith(key.secret)).toBe(200);
+    const first = await lastUsed(key.prefix);
+    expect(first).toEqual(expect.any(Number));
+    // Used 30 seconds ago: not rewritten.
+    await app.sql(`update api_keys set last_used_at = now() - interval '30 seconds' where prefix = ?`, [key.prefix]);
+    const recent = await lastUsed(key.prefix);
+    expect(await statusWith(key.secret)).toBe(200);
+    expect(await lastUsed(key.prefix)).toEqual(recent);
+    // Used two minutes ago: rewritten to now.
+    await app.sql(`update api_keys set last_used_at = now() - interval '2 minutes' where prefix = ?`, [key.prefix]);
+    const old = (await lastUsed(key.prefix))!;
+    expect(await statusWith(key.secret)).toBe(200);
+    expect((await lastUsed(key.prefix))!).toBeGreaterThan(old + 60_000);
+    // A refused secret with a real prefix does not count as a use.
+    await app.sql(`update api_keys set last_used_at = now() - interval '2 minutes' where prefix = ?`, [key.prefix]);
+    const before = await lastUsed(key.prefix);
+    expect(await statusWith(`rpk_${key.prefix}_${'A'.repeat(43)}`)).toBe(401);
+    expect(await lastUsed(key.prefix)).toEqual(before);
+  });
+
+  it('revoking twice keeps the first revocation time; a missing key is NOT_FOUND', async () => {
+    const key = await createKey('key-revoke-twice');
+    const first = (await app.gql(REVOKE, { id: key.id })).data.revokeApiKey.revokedAt;
+    expect(first).toEqual(expect.any(String));
+    const again = await app.gql(REVOKE, { id: key.id });
+    expect(again.errors).toBeUndefined();
+    expect(again.data.revokeApiKey.revokedAt).toBe(first);
+    expect(await statusWith(key.secret)).toBe(401);
+    expect((await app.gql(REVOKE, { id: toGlobalId('ApiKey', '00000000-0000-4000-8000-000000000000') })).errors?.[0].extensions?.code).toBe('NOT_FOUND');
+  });
+});
