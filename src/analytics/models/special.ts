@@ -306,19 +306,18 @@ export function digammaDiff(x: number, d: number): number {
     for (let k = 0; k < d; k++) s += 1 / (x + k);
     return s;
   }
-  let acc = 0;
+  // ψ(u) = ψ(u + 1) − 1/u: shifting both arguments by one adds 1/u − 1/v = δ/(u·v), δ = v − u, kept as
+  // one term so that a small d loses nothing to cancellation.
   let u = x;
   let v = x + d;
-  // ψ(u) = ψ(u + 1) − 1/u: −ψ(x) gains +1/u per shift, ψ(x + d) gains −1/v.
-  while (u < 10) {
-    acc += 1 / u;
+  const delta = v - u;
+  let acc = 0;
+  while (min(u, v) < 10) {
+    acc += delta / (u * v);
     u += 1;
-  }
-  while (v < 10) {
-    acc -= 1 / v;
     v += 1;
   }
-  return acc + log1p((v - u) / u) - (0.5 / v - 0.5 / u) - (digammaTail(v) - digammaTail(u));
+  return acc + log1p(delta / u) + (0.5 * delta) / (u * v) - (digammaTail(v) - digammaTail(u));
 }
 
 /** Σ_{k=1..7} B_{2k}/(2k u^{2k}), the tail of ψ's asymptotic series. */
