@@ -1,13 +1,13 @@
 /**
- * Derivative-free minimisation for the model fits: Nelder–Mead with restarts.
+ * Minimisation for the model fits. The fits use `bfgs` with the likelihoods' analytic gradients (digamma
+ * differences once per distinct x, see bgnbd.ts and gamma-gamma.ts): tens of evaluations per fit, where
+ * the derivative-free Nelder–Mead below took hundreds to thousands (500–2,300 on 20,000 simulated
+ * customers, to the same maximum). Nelder–Mead stays for objectives without a gradient.
  *
- * Why Nelder–Mead: the likelihoods are smooth but their gradients through log-gamma and the
- * log-sum-exp would need digamma and careful algebra per model; with 3–4 parameters a simplex search
- * costs a few hundred evaluations, each a single pass over the (grouped) data. Why restarts: a
- * simplex can collapse onto a subspace in long curved valleys (r and α of the BG/NBD are strongly
- * correlated), stopping early without being at a minimum; restarting from the best vertex with a
- * fresh, full-dimensional simplex fixes that (Kelley 1999, "Detection and remediation of stagnation
- * in the Nelder–Mead algorithm"), and a restart that no longer improves is the convergence test.
+ * Nelder–Mead with restarts: a simplex can collapse onto a subspace in long curved valleys (r and α of
+ * the BG/NBD are strongly correlated), stopping early without being at a minimum; restarting from the
+ * best vertex with a fresh, full-dimensional simplex fixes that (Kelley 1999, "Detection and remediation
+ * of stagnation in the Nelder–Mead algorithm"), and a restart that no longer improves is the convergence test.
  */
 
 import { abs, max, min } from './common';
