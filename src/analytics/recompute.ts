@@ -320,8 +320,9 @@ export async function recomputeMetrics(rootEm: EntityManager, opts: RecomputeOpt
          -- strictly smaller values, so ties share a score and equal values never straddle a boundary.
          -- Score ≥ k iff at least c_k = ceil((k − 1)·n/5) values are smaller, i.e. iff the value exceeds the
          -- c_k-th smallest: four boundaries per measure, read from one sorted array each (a sort of one
-         -- column instead of a window's sort of whole rows).
-         quintiles as (
+         -- column instead of a window's sort of whole rows). Materialized: inlined, the cut points were read
+         -- out of the whole sorted arrays again in every customer's row (most of this statement's time).
+         quintiles as materialized (
            select array[r[(n + 4) / 5], r[(2 * n + 4) / 5], r[(3 * n + 4) / 5], r[(4 * n + 4) / 5]] as r,
                   array[f[(n + 4) / 5], f[(2 * n + 4) / 5], f[(3 * n + 4) / 5], f[(4 * n + 4) / 5]] as f,
                   array[m[(n + 4) / 5], m[(2 * n + 4) / 5], m[(3 * n + 4) / 5], m[(4 * n + 4) / 5]] as m
@@ -384,8 +385,10 @@ export async function recomputeMetrics(rootEm: EntityManager, opts: RecomputeOpt
          -- The CLV tiers read percent_rank() over (order by clv_key desc) = c/(n − 1), c = the number of larger
          -- keys, against 0.2 and 0.5: c/(n − 1) < 0.2 iff c <= a (the largest such c, found in float8 as
          -- percent_rank computes), iff the key is at least the (a + 1)-th largest; c/(n − 1) >= 0.5 iff c >= b,
-         -- iff the key is below the b-th largest. One sorted column, no window over whole rows.
-         clv_cuts as (
+         -- iff the key is below the b-th largest. One sorted column, no window over whole rows. Materialized:
+         -- inlined, its subqueries were evaluated again for every customer row (8 per row) and the plan cost
+         -- of 1.9e7 sent the insert through JIT with inlining and optimization.
+         clv_cuts as materialized (
            select case when a + 1 <= n then keys[a + 1] end as top_cut, b, case when b between 1 and n - 1 then keys[b] end as half_cut
            from (select keys, n,
                         -- (searched near the exact boundary: float8 division moves it by one at most)
