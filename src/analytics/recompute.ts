@@ -317,8 +317,8 @@ export async function recomputeMetrics(rootEm: EntityManager, opts: RecomputeOpt
          -- strictly smaller values, so ties share a score and equal values never straddle a boundary.
          -- Score ≥ k iff at least c_k = ceil((k − 1)·n/5) values are smaller, i.e. iff the value exceeds the
          -- c_k-th smallest: four boundaries per measure, read from one sorted array each (a sort of one
-         -- column instead of a window's sort of whole rows). Materialized: inlined, the cut points were read
-         -- out of the whole sorted arrays again in every customer's row (most of this statement's time).
+         -- column instead of a window's sort of whole rows). Materialized, so that the cut points are read
+         -- out of the sorted arrays once, not in every customer's row.
          quintiles as materialized (
            select array[r[(n + 4) / 5], r[(2 * n + 4) / 5], r[(3 * n + 4) / 5], r[(4 * n + 4) / 5]] as r,
                   array[f[(n + 4) / 5], f[(2 * n + 4) / 5], f[(3 * n + 4) / 5], f[(4 * n + 4) / 5]] as f,
