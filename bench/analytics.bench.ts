@@ -160,16 +160,28 @@ async function generate(c: Client): Promise<void> {
   await c.query(`insert into customers (id, email, created_at, first_seen_at, last_seen_at)
                  select gen_random_uuid(), 'bench' || g || '@example.com', now() - random() * interval '1000 days', now(), now()
                  from generate_series(1, $1) g`, [CUSTOMERS]);
-  // Heterogeneous buyers: per-customer order counts are U1·U2·(4·PER), mean ≈ PER; some buy nothing.
+  // Buyers as the purchase models see them, with heterogeneity in both rate and dropout, so that the fits
+  // have an interior maximum (the uniform order times this bench used before have no dropout at all, and
+  // the BG/NBD fit ran out along a ridge to a → 0, b → ∞): while alive, a customer orders at a Poisson
+  // rate λ ~ Exponential (Gamma with r = 1; mean RATE per day) from sign-up to now (n of them, drawn as
+  // floor(λ·age + U): the Poisson mean with less spread), and drops out after each order with p ~ Beta(1, 3),
+  // so only the first K + 1 orders (K ~ Geometric(p)) are placed; 5 % are returned. A BG/NBD fit then
+  // finds r ≈ 1, a ≈ 1, b ≈ 3. RATE is set so that a customer places ORDERS_PER_CUSTOMER orders on average.
+  const rate = (0.16 * PER) / 10;
   await c.query(`alter table orders drop constraint orders_customer_id_foreign`);
-  // The per-customer count is drawn in a subquery that references the customer row: a LATERAL call
+  // The per-customer draws are made in a subquery that references the customer row: a LATERAL call
   // that does not reference it may be evaluated once for all rows.
   await c.query(`insert into orders (customer_id, source, external_id, placed_at, channel, status, currency, subtotal_minor, discount_minor, total_minor, created_at)
-                 select c.id, 'bench', null, c.created_at + random() * (now() - c.created_at), 'web',
-                        case when random() < 0.05 then 'returned' else 'delivered' end, 'EUR', v.v, 0, v.v, now()
-                 from (select id, created_at, floor(random() * random() * ${4 * PER})::int as n from customers) c
-                 cross join lateral generate_series(1, c.n) g
-                 cross join lateral (select (1000 + floor(random() * 20000) + 0 * g)::bigint as v) v`);
+                 select id, 'bench', null, at, 'web', case when random() < 0.05 then 'returned' else 'delivered' end, 'EUR', v, 0, v, now()
+                 from (select c.id, c.k, t.at, (1000 + floor(random() * 20000))::bigint as v,
+                              row_number() over (partition by c.id order by t.at) as i
+                       from (select id, created_at, age,
+                                    floor(-ln(1 - random()) * ${rate} * age + random())::int as n,
+                                    -- K = 1 + floor(ln U / ln(1 − p)) with 1 − p = U′^(1/3), i.e. p ~ Beta(1, 3)
+                                    1 + floor(3 * ln(1 - random()) / least(-1e-12, ln(1 - random()))) as k
+                             from (select id, created_at, extract(epoch from now() - created_at) / 86400 as age from customers) a) c
+                       cross join lateral (select c.created_at + random() * (now() - c.created_at) as at from generate_series(1, c.n) g) t) o
+                 where i <= k + 1`);
   await c.query(`alter table orders add constraint orders_customer_id_foreign foreign key (customer_id) references customers (id) on update cascade`);
   await c.query('vacuum analyze customers');
   await c.query('vacuum analyze orders');

@@ -77,3 +77,7 @@ print('// HEAVY_LL: ln L of a heavy buyer, P2')
 for model in ['bgnbd', 'mbgnbd']:
     for x, tx, T in [(1000, 1, 100), (1000, 99, 100)]:
         print(f"['{model}', {x}, {tx}, {T}, {F(LL(model, sets['P2'], x, tx, T))}],")
+print('// DIGAMMA_DIFF: psi(x + d) - psi(x), for the analytic gradients of the fits')
+from mpmath import digamma
+for x, d in [(0.3, 5), (2.5, 0.7), (1e7, 3.25), (0.01, 1e6), (4e-8, 2e5), (20, 100.5), (1.5, 64), (1.5, 65), (3.75, 0.0009765625), (1e-3, 2.5), (12.5, 7.25)]:
+    print(f"[{x}, {d}, {F(digamma(mpf(x) + mpf(d)) - digamma(mpf(x)))}],")

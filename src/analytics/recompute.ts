@@ -256,7 +256,7 @@ export async function recomputeMetrics(rootEm: EntityManager, opts: RecomputeOpt
     if (pm) {
       await time('predict', async () => {
         const cells: Array<{ x: number; d: number }> = await em.execute(
-          `select distinct days - 1 as x, floor(extract(epoch from ?::timestamptz - first_at) / ${DAY_SECONDS})::int as d from m_base`,
+          `select distinct days - 1 as x, floor(date_part('epoch', ?::timestamptz - first_at) / ${DAY_SECONDS})::int as d from m_base`,
           [asOf],
         );
         const seen = new Set<string>();
@@ -289,16 +289,13 @@ export async function recomputeMetrics(rootEm: EntityManager, opts: RecomputeOpt
     // complaints, NPS ≤ 6, CSAT/review ≤ 2 in 90 days. Tiers (Peppers & Rogers) rank by CLV in the insert:
     // most valuable = top fifth; below zero = returned at least what they kept; most growable =
     // bottom half but likely alive and engaged.
+    // T and t_x in weeks as float8 columns of `timed` (date_part: extract() returns numeric, ~2× dearer).
     const x = '(b.days - 1)';
-    const T = `(extract(epoch from ?::timestamptz - b.first_at) / ${WEEK_SECONDS})`;
-    const tx = `(extract(epoch from b.last_at - b.first_at) / ${WEEK_SECONDS})`;
-    const pAlive = pm ? pAliveSql(pm, x, tx, T) : 'null::float8';
+    const pAlive = pm ? pAliveSql(pm, x, 'b.tx_w', 'b.t_w') : 'null::float8';
     // P(no purchase in the churn horizon) = 1 − P(alive)·(1 − ((α+T)/(α+T+h))^{r+x}).
     const churn = pm
-      ? `1 - ${pAlive} * (1 - exp(greatest(-700, (${pm.params.r}::float8 + ${x}) * (ln(${pm.params.alpha}::float8 + ${T}) - ln(${pm.params.alpha}::float8 + ${T} + ${churnWeeks})))))`
+      ? `1 - b.p_alive * (1 - exp(greatest(-700, (${pm.params.r}::float8 + ${x}) * (ln(${pm.params.alpha}::float8 + b.t_w) - ln(${pm.params.alpha}::float8 + b.t_w + ${churnWeeks})))))`
       : 'null::float8';
-    const pAliveParams = pm ? [asOf] : [];
-    const churnParams = pm ? [asOf, asOf, asOf] : [];
     const ggp = gg && gg.q > 1 ? gg : null;
     const version = modelVersion(pm?.model ?? null);
     await keepPreviousStages(em);
@@ -320,30 +317,36 @@ export async function recomputeMetrics(rootEm: EntityManager, opts: RecomputeOpt
          -- strictly smaller values, so ties share a score and equal values never straddle a boundary.
          -- Score ≥ k iff at least c_k = ceil((k − 1)·n/5) values are smaller, i.e. iff the value exceeds the
          -- c_k-th smallest: four boundaries per measure, read from one sorted array each (a sort of one
-         -- column instead of a window's sort of whole rows).
-         quintiles as (
+         -- column instead of a window's sort of whole rows). Materialized, so that the cut points are read
+         -- out of the sorted arrays once, not in every customer's row.
+         quintiles as materialized (
            select array[r[(n + 4) / 5], r[(2 * n + 4) / 5], r[(3 * n + 4) / 5], r[(4 * n + 4) / 5]] as r,
                   array[f[(n + 4) / 5], f[(2 * n + 4) / 5], f[(3 * n + 4) / 5], f[(4 * n + 4) / 5]] as f,
                   array[m[(n + 4) / 5], m[(2 * n + 4) / 5], m[(3 * n + 4) / 5], m[(4 * n + 4) / 5]] as m
            from (select array_agg(last_order_at order by last_order_at) as r, array_agg(orders order by orders) as f,
                         array_agg(value_minor / orders order by value_minor / orders) as m, count(*)::int as n from m_base) a),
+         -- (offset 0 keeps each layer a subquery: flattened, every reference to p_alive, discounted, … would
+         -- repeat the whole expression in the row — P(alive) was evaluated 6–8 times per customer.)
+         timed as (
+           select b.*, date_part('epoch', ?::timestamptz - b.first_at) / ${WEEK_SECONDS} as t_w,
+                  date_part('epoch', b.last_at - b.first_at) / ${WEEK_SECONDS} as tx_w,
+                  date_part('epoch', ?::timestamptz - b.first_at) / ${DAY_SECONDS} as t_days
+           from m_base b offset 0),
          modelled as (
-           select b.*, ${pAlive} as p_alive, ${churn} as churn,
-                  floor(extract(epoch from ?::timestamptz - b.first_at) / ${DAY_SECONDS})::int as d,
-                  extract(epoch from ?::timestamptz - b.first_at) / ${DAY_SECONDS} as t_days
-           from m_base b),
+           select b.*, ${pAlive} as p_alive, floor(b.t_days)::int as d from timed b offset 0),
          scored as (
-           select b.*,
+           select b.*, ${churn} as churn,
                   b.p_alive * (g0.purchases12m + (g1.purchases12m - g0.purchases12m) * (b.t_days - b.d)) as purchases12m,
                   b.p_alive * (g0.discounted + (g1.discounted - g0.discounted) * (b.t_days - b.d)) as discounted,
-                  extract(epoch from ?::timestamptz - b.last_order_at) / ${DAY_SECONDS} as recency_days,
+                  date_part('epoch', ?::timestamptz - b.last_order_at) / ${DAY_SECONDS} as recency_days,
                   ${quintileSql('b.last_order_at', 'q.r')} as r_score,
                   ${quintileSql('b.orders', 'q.f')} as f_score,
                   ${quintileSql('b.value_minor / b.orders', 'q.m')} as m_score
            from modelled b
            cross join quintiles q
            left join m_pred g0 on g0.x = b.days - 1 and g0.d = b.d
-           left join m_pred g1 on g1.x = b.days - 1 and g1.d = b.d + 1),
+           left join m_pred g1 on g1.x = b.days - 1 and g1.d = b.d + 1
+           offset 0),
          valued as (
            select s.*, e.exp_spend, round(s.discounted * e.exp_spend)::bigint as clv,
                   -- Margin CLV: each expected transaction's value times the margin share, less the cost to serve its orders.
@@ -362,7 +365,7 @@ export async function recomputeMetrics(rootEm: EntityManager, opts: RecomputeOpt
                     -- x = 0 gives the population mean pv/(q − 1).
                     ${ggp.p}::float8 * (${ggp.v}::float8 + (s.value_minor - s.first_value)) / (${ggp.p}::float8 * (s.days - 1) + ${ggp.q}::float8 - 1)` : 'null::float8'} as exp_spend) e)
          select * from valued`,
-        [asOf, ...pAliveParams, ...churnParams, asOf, asOf, asOf, asOf],
+        [asOf, asOf, asOf, asOf, asOf],
       );
       await em.execute(`analyze m_valued`);
     });
@@ -384,8 +387,10 @@ export async function recomputeMetrics(rootEm: EntityManager, opts: RecomputeOpt
          -- The CLV tiers read percent_rank() over (order by clv_key desc) = c/(n − 1), c = the number of larger
          -- keys, against 0.2 and 0.5: c/(n − 1) < 0.2 iff c <= a (the largest such c, found in float8 as
          -- percent_rank computes), iff the key is at least the (a + 1)-th largest; c/(n − 1) >= 0.5 iff c >= b,
-         -- iff the key is below the b-th largest. One sorted column, no window over whole rows.
-         clv_cuts as (
+         -- iff the key is below the b-th largest. One sorted column, no window over whole rows. Materialized:
+         -- inlined, its subqueries were evaluated again for every customer row (8 per row) and the plan cost
+         -- of 1.9e7 sent the insert through JIT with inlining and optimization.
+         clv_cuts as materialized (
            select case when a + 1 <= n then keys[a + 1] end as top_cut, b, case when b between 1 and n - 1 then keys[b] end as half_cut
            from (select keys, n,
                         -- (searched near the exact boundary: float8 division moves it by one at most)

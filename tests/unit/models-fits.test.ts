@@ -12,6 +12,9 @@
  */
 import {
   auc,
+  betaGeoTotalLogLikelihoodGradient,
+  bfgs,
+  gammaGammaTotalLogLikelihoodGradient,
   betaGeoExpectedPurchases,
   betaGeoProbabilityNoPurchase,
   betaGeoStandardErrors,
@@ -143,6 +146,93 @@ describe('maximum-likelihood fits on a small sample', () => {
     const short = fitGammaGamma(data, { maxIterations: 10, maxRestarts: 0 });
     expect(short.iterations).toBeLessThanOrEqual(10);
     expect(short.converged).toBe(false);
+  });
+});
+
+// ---------------------------------------------------------------------------------------------
+describe('analytic gradients and BFGS', () => {
+  /** Central difference of f in coordinate i (log-parameters), relative step 1e−6: error ~1e−9 relative. */
+  const central = (f: (th: number[]) => number, th: number[], i: number): number => {
+    const h = 1e-6;
+    const up = th.slice();
+    const dn = th.slice();
+    up[i] += h;
+    dn[i] -= h;
+    return (f(up) - f(dn)) / (2 * h);
+  };
+
+  it('the BG/NBD, MBG/NBD and Gamma-Gamma gradients in log-parameters are the likelihoods’ derivatives (weighted rows too)', () => {
+    const { cal, cs } = small();
+    const weighted = { ...cal, weights: cal.x.map((_, i) => 1 + (i % 4)) };
+    for (const data of [cal, weighted]) {
+      for (const model of ['bgnbd', 'mbgnbd'] as const) {
+        // Away from the optimum, and far out along a ridge (a, b huge), where the digamma differences use the asymptotic series.
+        for (const P of [{ r: 0.7, alpha: 8, a: 1.1, b: 3.3 }, { r: 2.5, alpha: 40, a: 3e6, b: 9e6 }]) {
+          const th = [P.r, P.alpha, P.a, P.b].map(log);
+          const f = (t: number[]): number => betaGeoTotalLogLikelihood(model, { r: Math.exp(t[0]), alpha: Math.exp(t[1]), a: Math.exp(t[2]), b: Math.exp(t[3]) }, data);
+          const [ll, grad] = betaGeoTotalLogLikelihoodGradient(model, P, data);
+          expect(ll).toBe(betaGeoTotalLogLikelihood(model, P, data));
+          grad.forEach((g, i) => expect({ model, i, ok: abs(g - central(f, th, i)) < 1e-6 * (1 + abs(g)) + 1e-9 * abs(ll) }).toEqual({ model, i, ok: true }));
+        }
+      }
+    }
+    const buyers = cs.filter((c) => c.x > 0);
+    const gg = { x: buyers.map((c) => c.x), mx: buyers.map((c) => c.mx), weights: buyers.map((_, i) => 1 + (i % 3)) };
+    for (const P of [{ p: 3, q: 2.5, v: 20 }, { p: 0.4, q: 800, v: 5e4 }]) {
+      const th = [P.p, P.q, P.v].map(log);
+      const f = (t: number[]): number => gammaGammaTotalLogLikelihood({ p: Math.exp(t[0]), q: Math.exp(t[1]), v: Math.exp(t[2]) }, gg);
+      const [ll, grad] = gammaGammaTotalLogLikelihoodGradient(P, gg);
+      expect(ll).toBe(gammaGammaTotalLogLikelihood(P, gg));
+      grad.forEach((g, i) => expect({ i, ok: abs(g - central(f, th, i)) < 1e-6 * (1 + abs(g)) + 1e-9 * abs(ll) }).toEqual({ i, ok: true }));
+    }
+  });
+
+  it('fitting the distinct (x, t_x, T) rows with their counts as weights gives the per-customer fit (the same sum)', () => {
+    const { cal } = small();
+    // Every customer three times over, against each customer once with weight 3 (rows grouped).
+    const tripled = { x: [...cal.x, ...cal.x, ...cal.x], tx: [...cal.tx, ...cal.tx, ...cal.tx], T: [...cal.T, ...cal.T, ...cal.T] };
+    const grouped = { ...cal, weights: cal.x.map(() => 3) };
+    for (const model of ['bgnbd', 'mbgnbd'] as const) {
+      const a = fitBetaGeo(model, tripled);
+      const b = fitBetaGeo(model, grouped);
+      expect(relErr(a.logLikelihood, b.logLikelihood)).toBeLessThan(1e-12);
+      for (const k of ['r', 'alpha', 'a', 'b'] as const) expect({ k, ok: relErr(a.params[k], b.params[k]) < 1e-5 }).toEqual({ k, ok: true });
+    }
+  });
+
+  it('BFGS finds the minimum of a quadratic and of Rosenbrock’s valley, confirmed by a restart, in few evaluations', () => {
+    let calls = 0;
+    const quad = (x: number[]): [number, number[]] => {
+      calls++;
+      return [(x[0] - 1) ** 2 + 10 * (x[1] + 2) ** 2 + 0.5 * (x[2] - 3) ** 2, [2 * (x[0] - 1), 20 * (x[1] + 2), x[2] - 3]];
+    };
+    const res = bfgs(quad, [0, 0, 0]);
+    expect(res.converged).toBe(true);
+    expect(res.restarts).toBe(1);
+    expect(res.evaluations).toBe(calls);
+    expect(res.evaluations).toBeLessThan(40);
+    expect(res.f).toBeLessThan(1e-14);
+    [1, -2, 3].forEach((want, i) => expect(abs(res.x[i] - want)).toBeLessThan(1e-7));
+    const rosen = (x: number[]): [number, number[]] => [
+      100 * (x[1] - x[0] ** 2) ** 2 + (1 - x[0]) ** 2,
+      [-400 * x[0] * (x[1] - x[0] ** 2) - 2 * (1 - x[0]), 200 * (x[1] - x[0] ** 2)],
+    ];
+    const r = bfgs(rosen, [-1.2, 1]);
+    expect(r.converged).toBe(true);
+    expect(abs(r.x[0] - 1)).toBeLessThan(1e-6);
+    expect(abs(r.x[1] - 1)).toBeLessThan(1e-6);
+    // The budget: stopped unconverged; no restart: unconfirmed.
+    const short = bfgs(rosen, [-1.2, 1], { maxIterations: 5 });
+    expect(short.iterations).toBeLessThanOrEqual(5);
+    expect(short.converged).toBe(false);
+    expect(bfgs(quad, [0, 0, 0], { maxRestarts: 0 }).converged).toBe(false);
+    // Outside the domain (non-finite f) the line search backs off: the minimum at the edge's inside.
+    const edge = (x: number[]): [number, number[]] => (x[0] > 0.5 ? [NaN, [NaN]] : [(x[0] - 0.2) ** 2, [2 * (x[0] - 0.2)]]);
+    const e = bfgs(edge, [-3]);
+    expect(e.converged).toBe(true);
+    expect(abs(e.x[0] - 0.2)).toBeLessThan(1e-9);
+    // A start outside the domain returns at once, unconverged.
+    expect(bfgs(edge, [1])).toMatchObject({ iterations: 0, converged: false });
   });
 });
 

@@ -13,13 +13,38 @@ import {
   logGamma,
 } from '../../src/analytics/models';
 import { checkColumns, indexDistinct } from '../../src/analytics/models/common';
-import { gammaSign, hyp2f1Scaled, logGammaDiff, ratioBound, sinPi } from '../../src/analytics/models/special';
+import { digammaDiff, gammaSign, hyp2f1Scaled, logGammaDiff, ratioBound, sinPi } from '../../src/analytics/models/special';
 
 const { abs, log } = Math;
 const relErr = (got: number, want: number): number => abs(got / want - 1);
 
 // ---------------------------------------------------------------------------------------------
 describe('special functions', () => {
+
+  it('digammaDiff is ψ(x + d) − ψ(x) (mpmath, scripts/model-references.py), whole and fractional d, huge x', () => {
+    // [x, d, ψ(x + d) − ψ(x)] at 50 digits. Whole d ≤ 64 sums 1/(x + k); the rest shifts to ≥ 10 and
+    // differences the asymptotic series, log1p keeping x = 1e7 free of cancellation.
+    const DIGAMMA_DIFF: Array<[number, number, number]> = [
+      [0.3, 5, 5.072935153824941],
+      [2.5, 0.7, 0.2956822506413564],
+      [10000000.0, 3.25, 3.249999634375067e-07],
+      [0.01, 1000000.0, 114.37639552583286],
+      [4e-08, 200000.0, 25000012.783285744],
+      [20, 100.5, 1.8169706440232525],
+      [1.5, 64, 4.137907157441568],
+      [1.5, 65, 4.153174333014087],
+      [3.75, 0.0009765625, 0.00029813932900446695],
+      [0.001, 2.5, 1001.279218812147],
+      [12.5, 7.25, 0.47242779810395163],
+    ];
+    for (const [x, d, want] of DIGAMMA_DIFF) expect({ x, d, ok: relErr(digammaDiff(x, d), want) < 4e-15 }).toEqual({ x, d, ok: true });
+    expect(digammaDiff(3, 0)).toBe(0);
+    // It is the derivative of logGammaDiff in x: ∂/∂x [ln Γ(x + d) − ln Γ(x)] by a central difference.
+    for (const [x, d] of [[2.5, 0.7], [40, 3], [0.2, 120.5]]) {
+      const h = 1e-5 * x;
+      expect(relErr((logGammaDiff(x + h, d) - logGammaDiff(x - h, d)) / (2 * h), digammaDiff(x, d))).toBeLessThan(1e-7);
+    }
+  });
   it('sinPi is sin(πx) after exact argument reduction: 0 at integers, exact signs either side', () => {
     for (const k of [-3, -2, -1, 0, 1, 2, 3, 10]) expect(abs(sinPi(k))).toBe(0);
     const cases: Array<[number, number]> = [

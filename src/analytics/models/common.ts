@@ -13,9 +13,9 @@ export interface FitOptions<P> {
   penalizer?: number;
   /** Starting point; defaults are data-driven rough guesses. */
   initial?: Partial<P>;
-  /** Total Nelder–Mead iteration budget over all restarts (default 5000). */
+  /** Total optimizer (BFGS) iteration budget over all restarts (default 1000). */
   maxIterations?: number;
-  /** Maximum number of simplex restarts (default 10). */
+  /** Maximum number of restarts from the best point with a fresh inverse Hessian (default 5). */
   maxRestarts?: number;
 }
 
@@ -23,7 +23,7 @@ export interface FitResult<P> {
   params: P;
   /** Total (weighted) log-likelihood at `params`, without the penalty. */
   logLikelihood: number;
-  /** Nelder–Mead iterations over all restarts, and objective evaluations (each one pass over the data). */
+  /** BFGS iterations (accepted steps) over all restarts, and objective evaluations (each one pass over the data, gradient included). */
   iterations: number;
   evaluations: number;
   restarts: number;

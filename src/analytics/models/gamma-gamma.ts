@@ -15,8 +15,8 @@
  * p=6.25, q=3.74, v=15.44 are in dollars.
  */
 import { abs, exp, log, log1p, checkColumns, FitOptions, FitResult, indexDistinct, LOG_BOUND, NumArray } from './common';
-import { nelderMead } from './optimize';
-import { logGamma, logGammaDiff } from './special';
+import { bfgs } from './optimize';
+import { digammaDiff, logGamma, logGammaDiff } from './special';
 
 export interface GammaGammaParams {
   p: number;
@@ -86,13 +86,59 @@ function totalLogLikelihood(params: GammaGammaParams, d: Prepared): number {
   return sum;
 }
 
+/**
+ * Σ w_i ln f_i and its gradient with respect to (ln p, ln q, ln v). Per row, with px = p·x and
+ * L = log1p(x m_x / v):
+ *   ∂/∂p = x [ψ(px+q) − ψ(px) + ln(x/v) + ln m_x − L],  ∂/∂q = ψ(px+q) − ψ(q) − L,
+ *   ∂/∂v = (−px + (px+q) · x m_x/(v + x m_x)) / v,
+ * the digamma differences once per distinct x.
+ */
+function totalLogLikelihoodGradient(params: GammaGammaParams, d: Prepared): [number, number[]] {
+  const { p, q, v } = params;
+  const nx = d.xs.length;
+  const gx = new Float64Array(nx);
+  const dp = new Float64Array(nx);
+  const dq = new Float64Array(nx);
+  for (let k = 0; k < nx; k++) {
+    const x = d.xs[k];
+    const px = p * x;
+    const lxv = log(x / v);
+    gx[k] = logGammaDiff(q, px) - logGamma(px) + px * lxv;
+    dp[k] = digammaDiff(px, q) + lxv;
+    dq[k] = digammaDiff(q, px);
+  }
+  let sum = 0;
+  let gp = 0;
+  let gq = 0;
+  let gv = 0;
+  for (let i = 0; i < d.w.length; i++) {
+    const w = d.w[i];
+    if (w === 0) continue;
+    const k = d.xi[i];
+    const x = d.xs[k];
+    const px = p * x;
+    const xm = x * d.mx[i];
+    const L = log1p(xm / v);
+    sum += w * (gx[k] + (px - 1) * d.logMx[i] - (px + q) * L);
+    gp += w * x * (dp[k] + d.logMx[i] - L);
+    gq += w * (dq[k] - L);
+    gv += w * (-px + ((px + q) * xm) / (v + xm));
+  }
+  return [sum, [p * gp, q * gq, gv]];
+}
+
+/** Σ_i w_i · ln f_i and its gradient with respect to (ln p, ln q, ln v). */
+export function gammaGammaTotalLogLikelihoodGradient(params: GammaGammaParams, data: GammaGammaData): [number, number[]] {
+  return totalLogLikelihoodGradient(params, prepare(data));
+}
+
 /** Σ_i w_i · ln f_i over a data set (w_i = 1 when no weights). */
 export function gammaGammaTotalLogLikelihood(params: GammaGammaParams, data: GammaGammaData): number {
   return totalLogLikelihood(params, prepare(data));
 }
 
 /**
- * Maximum-likelihood fit of (p, q, v), searched over log-parameters like the BG/NBD fit (positivity,
+ * Maximum-likelihood fit of (p, q, v) by BFGS with the analytic gradient, searched over log-parameters like the BG/NBD fit (positivity,
  * and v's scale depends on the money unit). q ≤ 1 is admissible in the likelihood — it means a
  * heavy-tailed population of spend levels with infinite mean — so it is not excluded; see
  * `gammaGammaExpectedSpend` for what it implies.
@@ -107,12 +153,15 @@ export function fitGammaGamma(data: GammaGammaData, opts: FitOptions<GammaGammaP
   const q0 = opts.initial?.q ?? 2;
   const start = [p0, q0, opts.initial?.v ?? ((q0 - 1) * (sumM / d.total)) / p0].map(Math.log);
   const toParams = (th: number[]): GammaGammaParams => ({ p: exp(th[0]), q: exp(th[1]), v: exp(th[2]) });
-  const objective = (th: number[]): number => {
-    if (th.some((v) => abs(v) > LOG_BOUND)) return Infinity;
+  const objective = (th: number[]): [number, number[]] => {
+    if (th.some((v) => abs(v) > LOG_BOUND)) return [Infinity, th.map(() => NaN)];
     const p = toParams(th);
-    return -totalLogLikelihood(p, d) / d.total + penalizer * (p.p ** 2 + p.q ** 2 + p.v ** 2);
+    const [ll, grad] = totalLogLikelihoodGradient(p, d);
+    const theta = [p.p, p.q, p.v];
+    const penalty = penalizer * theta.reduce((acc, u) => acc + u * u, 0);
+    return [-ll / d.total + penalty, grad.map((gi, i) => -gi / d.total + 2 * penalizer * theta[i] * theta[i])];
   };
-  const res = nelderMead(objective, start, { maxIterations: opts.maxIterations, maxRestarts: opts.maxRestarts });
+  const res = bfgs(objective, start, { maxIterations: opts.maxIterations, maxRestarts: opts.maxRestarts });
   const params = toParams(res.x);
   return {
     params,

@@ -5,9 +5,9 @@
  * the data (see gamma-gamma.ts).
  */
 export type { NumArray, FitOptions, FitResult } from './common';
-export { logGamma, hyp2f1 } from './special';
-export { nelderMead } from './optimize';
-export type { NelderMeadOptions, NelderMeadResult } from './optimize';
+export { digammaDiff, logGamma, hyp2f1 } from './special';
+export { bfgs, nelderMead } from './optimize';
+export type { BfgsOptions, BfgsResult, NelderMeadOptions, NelderMeadResult } from './optimize';
 export {
   bgNbdLogLikelihood,
   bgNbdTotalLogLikelihood,
@@ -19,6 +19,7 @@ export type { BgNbdParams, BgNbdData } from './bgnbd';
 export {
   gammaGammaLogLikelihood,
   gammaGammaTotalLogLikelihood,
+  gammaGammaTotalLogLikelihoodGradient,
   fitGammaGamma,
   gammaGammaExpectedSpend,
 } from './gamma-gamma';
@@ -28,6 +29,7 @@ export type { ClvOptions } from './clv';
 export {
   betaGeoLogLikelihood,
   betaGeoTotalLogLikelihood,
+  betaGeoTotalLogLikelihoodGradient,
   fitBetaGeo,
   betaGeoProbabilityAlive,
   betaGeoProbabilityNoPurchase,

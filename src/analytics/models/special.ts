@@ -290,3 +290,38 @@ export function hyp2f1Scaled(a: number, b: number, c: number, z: number): Scaled
   }
   return positiveZ(a, b, c, z);
 }
+
+/**
+ * ψ(x + d) − ψ(x) for x > 0, x + d > 0 (ψ = Γ′/Γ, the digamma function): the derivative of
+ * `logGammaDiff` in x, which the likelihoods' analytic gradients need. Small whole d sums the recurrence
+ * ψ(u + 1) = ψ(u) + 1/u exactly (Σ_{k<d} 1/(x+k)); otherwise both arguments are shifted to ≥ 10 by that
+ * recurrence and the asymptotic series ψ(u) = ln u − 1/(2u) − Σ B_{2k}/(2k u^{2k}) (A&S 6.3.18; the next
+ * term after u⁻¹⁴ is < 1e−17 at u ≥ 10) is differenced with ln((x+d)/x) taken as log1p(d/x), so that a
+ * huge x (a fit running out along a ridge) loses nothing to cancellation.
+ */
+export function digammaDiff(x: number, d: number): number {
+  if (d === 0) return 0;
+  if (Number.isInteger(d) && d > 0 && d <= 64) {
+    let s = 0;
+    for (let k = 0; k < d; k++) s += 1 / (x + k);
+    return s;
+  }
+  // ψ(u) = ψ(u + 1) − 1/u: shifting both arguments by one adds 1/u − 1/v = δ/(u·v), δ = v − u, kept as
+  // one term so that a small d loses nothing to cancellation.
+  let u = x;
+  let v = x + d;
+  const delta = v - u;
+  let acc = 0;
+  while (min(u, v) < 10) {
+    acc += delta / (u * v);
+    u += 1;
+    v += 1;
+  }
+  return acc + log1p(delta / u) + (0.5 * delta) / (u * v) - (digammaTail(v) - digammaTail(u));
+}
+
+/** Σ_{k=1..7} B_{2k}/(2k u^{2k}), the tail of ψ's asymptotic series. */
+function digammaTail(u: number): number {
+  const i2 = 1 / (u * u);
+  return i2 * (1 / 12 + i2 * (-1 / 120 + i2 * (1 / 252 + i2 * (-1 / 240 + i2 * (1 / 132 + i2 * (-691 / 32760 + i2 * (1 / 12)))))));
+}
