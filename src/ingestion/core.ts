@@ -1,4 +1,4 @@
-import { createHash, randomUUID } from 'node:crypto';
+import { hash as digestOf, randomUUID } from 'node:crypto';
 import type { EntityManager, Knex } from '@mikro-orm/postgresql';
 import { DriverException } from '@mikro-orm/core';
 import { IdentityKind, InteractionChannel, InteractionType, OrderStatus } from '../entities/enums';
@@ -278,7 +278,8 @@ function prepare(e: IngestEventData, index: number, opts: IngestOptions): Prepar
     kind: p.kind, customerId, identifiers, profile: p.profile && sortKeys(p.profile),
     interaction: p.interaction && { ...p.interaction, properties: sortKeys(p.interaction.properties) }, order: p.order,
   };
-  p.hash = createHash('sha256').update(JSON.stringify(canonical)).digest('base64');
+  // One-shot digest (crypto.hash): the same bytes as createHash(…).update(…).digest(), without a Hash object per event.
+  p.hash = digestOf('sha256', JSON.stringify(canonical), 'base64');
   return p;
 }
 
