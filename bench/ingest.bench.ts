@@ -29,7 +29,7 @@ import { Role } from '../src/auth/viewer';
  * prints rows/s of both and the ratio (target import/raw ≥ 0.5), then ingestEvents over HTTP when
  * bench/ingest-events.load.ts exists (target 10,000 events/s) with the CPU time per 1,000 events of
  * the server (this process) and of its PostgreSQL backends over the measured phase, and this
- * process's peak RSS. INGEST_SKIP_IMPORT=1 measures ingestEvents only; INGEST_CPU_PROF=file writes a
+ * process's peak RSS. INGEST_SKIP_IMPORT=1 measures ingestEvents only, INGEST_SKIP_EVENTS=1 the import only; INGEST_CPU_PROF=file writes a
  * V8 CPU profile of the server over the measured phase; INGEST_CONCURRENT_BATCHES is the server's.
  * The process runs with NODE_ENV=production (bench/production-env.ts; INGEST_NODE_ENV overrides).
  */
@@ -87,16 +87,22 @@ async function main(): Promise<void> {
       return;
     }
     await c.query('checkpoint');
+    const rawPg = await pgCpuSampler(url);
     let t = performance.now();
     await pipeline(fs.createReadStream(tsv), c.query(copyFrom(`copy interactions (customer_id, occurred_at, channel, type, product_id, campaign, properties, source, source_event_id) from stdin`)));
     const rawS = (performance.now() - t) / 1000;
+    const rawPgS = await rawPg.stop();
     await c.query('truncate interactions');
     await c.query('vacuum analyze interactions');
     await c.query('checkpoint');
 
+    const importPg = await pgCpuSampler(url);
+    const cpu0 = process.cpuUsage();
     t = performance.now();
     const summary = await runImport(url, { file: ndjson, format: 'ndjson', rejectsPath: path.join(dir, 'rejects.ndjson'), progress: false, chunkSize: Number(process.env.INGEST_CHUNK ?? 25_000) });
     const importS = (performance.now() - t) / 1000;
+    const importCpu = process.cpuUsage(cpu0);
+    const importPgS = await importPg.stop();
     const { rows: [{ n }] } = await c.query(`select count(*)::int as n from interactions`);
     if (n !== ROWS || summary.imported !== ROWS) throw new Error(`import stored ${n} rows (summary ${JSON.stringify(summary)}), expected ${ROWS}`);
 
@@ -104,7 +110,11 @@ async function main(): Promise<void> {
     const importRate = ROWS / importS;
     console.log(`raw COPY into interactions:     ${rawRate.toFixed(0).padStart(8)} rows/s (${rawS.toFixed(2)} s)`);
     console.log(`import path (npm run import):   ${importRate.toFixed(0).padStart(8)} rows/s (${importS.toFixed(2)} s, ${summary.chunks} chunks)`);
-    console.log(`ratio import / raw COPY:        ${(importRate / rawRate).toFixed(2)} (target ≥ 0.5: ${importRate / rawRate >= 0.5 ? 'met' : 'NOT met'})`);
+    console.log(`ratio import / raw COPY:        ${(importRate / rawRate).toFixed(2)} (target ≥ 0.5: ${importRate / rawRate >= 0.5 ? 'met' : 'NOT met'}; load average ${os.loadavg()[0].toFixed(1)})`);
+    // CPU seconds (sampled every 100 ms from /proc, so up to 0.1 s of a backend's last moments is missed).
+    const importNodeS = (importCpu.user + importCpu.system) / 1e6;
+    console.log(`  CPU: raw COPY PostgreSQL ${rawPgS.toFixed(1)} s; import PostgreSQL ${importPgS.toFixed(1)} s + import process ${importNodeS.toFixed(1)} s (CPU ratio raw / import ${(rawPgS / (importPgS + importNodeS)).toFixed(2)})`);
+    if (process.env.INGEST_SKIP_EVENTS) return;
 
     await benchIngestEvents(url);
   } finally {
@@ -114,6 +124,39 @@ async function main(): Promise<void> {
     fs.rmSync(dir, { recursive: true, force: true });
     if (!process.env.BENCH_KEEP) await adminQuery(ADMIN, `drop database if exists ${DB} with (force)`);
   }
+}
+
+/**
+ * CPU seconds of the PostgreSQL backends of the bench database from now until stop(), sampled every
+ * 100 ms (backends that end before stop(), like the import's pool, count up to their last sample).
+ */
+async function pgCpuSampler(url: string): Promise<{ stop(): Promise<number> }> {
+  const monitor = new Client({ connectionString: url });
+  await monitor.connect();
+  const first = await backendCpu(monitor, DB);
+  const last = new Map(first);
+  let busy = false;
+  const sample = async () => {
+    if (busy) return;
+    busy = true;
+    try {
+      for (const [pid, s] of await backendCpu(monitor, DB)) if (s > 0) last.set(pid, s);
+    } finally {
+      busy = false;
+    }
+  };
+  const timer = setInterval(() => void sample().catch(() => {}), 100);
+  return {
+    async stop() {
+      clearInterval(timer);
+      while (busy) await new Promise((r) => setTimeout(r, 5));
+      await sample();
+      await monitor.end();
+      let s = 0;
+      for (const [pid, t] of last) s += t - (first.get(pid) ?? 0);
+      return s;
+    },
+  };
 }
 
 interface IngestLoad {

@@ -23,8 +23,9 @@ import { textArray, uuidArray } from '../services/pagination';
  *   answer, whatever the order);
  * - the ledger row carries the core's own content digest (eventContentHash) and result, so a later
  *   replay through any path is compared as the core compares it;
- * - a key already stored (a unique violation) rolls the savepoint back: those records go to the core,
- *   which answers DUPLICATE or a content conflict; the rest is copied again;
+ * - a key already stored (a unique violation of the ledger or of interaction_event_keys, whose rows
+ *   the fast path COPies itself instead of the per-row claim trigger) rolls the savepoint back: those
+ *   records go to the core, which answers DUPLICATE or a content conflict; the rest is copied again;
  * - the rows written go through the core's afterRowsWritten hook (audit, outbox) and first/last seen
  *   are updated as the core updates them.
  */
@@ -45,6 +46,10 @@ async function raw<T>(trx: Trx, sql: string, params: unknown[]): Promise<T[]> {
 }
 
 interface Clean { rec: StagedRecord; id: string; customerId: string; productId: string | null; hash: string }
+
+/** Records handled between two returns to the event loop by work that overlaps a COPY (planning, reading). */
+export const YIELD_EVERY = 500;
+export const yieldToEventLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 /** What a window's records resolve to before its transaction: the fast-path candidates, with their customer, product and digest. */
 export interface WindowPlan {
@@ -94,7 +99,11 @@ export async function planWindow(em: EntityManager, records: StagedRecord[], pro
   const dirty = new Set<string>();
   for (const r of records) if (!candidates.has(r)) for (const i of r.ids) { const o = owners.get(idKey(...i)); if (o) dirty.add(o); }
   const clean: Clean[] = [];
+  let n = 0;
   for (const [rec, customerId] of candidates) {
+    // This runs while the previous window's COPY streams from this same thread: hand the event loop
+    // back now and then, or PostgreSQL waits for the COPY's data while ~25,000 digests are computed.
+    if (++n % YIELD_EVERY === 0) await yieldToEventLoop();
     if (dirty.has(customerId)) continue;
     let hash: string;
     try {
@@ -133,7 +142,7 @@ export async function writeClean(em: EntityManager, plan: WindowPlan, opts: Inge
     for (let attempt = 0; clean.length; attempt++) {
       await trx.raw('savepoint import_fast');
       try {
-        await copyRows(conn, clean);
+        await copyRows(conn, clean, lap);
         await trx.raw('release savepoint import_fast');
         break;
       } catch (err) {
@@ -153,7 +162,7 @@ export async function writeClean(em: EntityManager, plan: WindowPlan, opts: Inge
     }
     if (!clean.length) return { written: 0, rest: records };
 
-    lap(`COPY of ${clean.length} interactions and ledger rows`);
+    lap(`COPY of ${clean.length} records done`);
     const customerIds = [...new Set(clean.map((c) => c.customerId))].sort();
     await afterRowsWritten(tem as EntityManager, { customerIds, interactions: clean.map((c) => ({ id: c.id, customerId: c.customerId })), orders: [] }, opts);
     lap('afterRowsWritten');
@@ -178,18 +187,33 @@ export async function writeClean(em: EntityManager, plan: WindowPlan, opts: Inge
   });
 }
 
-/** Interactions, then their ledger rows (the core's result shape), each in one COPY. */
-async function copyRows(conn: Client, clean: Clean[]): Promise<void> {
-  const interactions = clean.map((c) => [
-    c.id, c.customerId, c.rec.at!, c.rec.channel!, c.rec.itype!, c.productId ?? '\\N', esc(c.rec.campaign), esc(JSON.stringify(c.rec.properties ?? {})), esc(c.rec.source), esc(c.rec.eventId),
-  ].join('\t') + '\n');
-  await pipeline(Readable.from(chunked(interactions)), conn.query(copyFrom(
-    `copy interactions (id, customer_id, occurred_at, channel, type, product_id, campaign, properties, source, source_event_id) from stdin`)));
+/**
+ * The ledger rows (the core's result shape), the event keys and the interactions, each in one COPY,
+ * inside the caller's savepoint. A key claimed before, by any path, fails the ledger's or the key
+ * table's COPY with a unique violation (the caller then sends those records to the core). The
+ * interactions' per-row key-claim trigger is told the keys are claimed already
+ * (`rapport.event_keys_claimed`, Migration20261206110000): one set-based COPY of the key rows instead
+ * of an INSERT … ON CONFLICT per row, about half of PostgreSQL's work for the interactions.
+ */
+async function copyRows(conn: Client, clean: Clean[], lap: (what: string) => void): Promise<void> {
   const ledger = clean.map((c) => [
     esc(c.rec.source), esc(c.rec.eventId), 'INTERACTION', c.hash,
     esc(JSON.stringify({ status: 'ACCEPTED', customerId: c.customerId, interactionId: c.id, orderId: null })), c.customerId,
   ].join('\t') + '\n');
   await pipeline(Readable.from(chunked(ledger)), conn.query(copyFrom(`copy ingest_events (source, idempotency_key, kind, content_hash, result, customer_id) from stdin`)));
+  lap('COPY of the ledger rows');
+  const keys = clean.map((c) => [esc(c.rec.source), esc(c.rec.eventId), c.id, c.rec.at!].join('\t') + '\n');
+  await pipeline(Readable.from(chunked(keys)), conn.query(copyFrom(`copy interaction_event_keys (source, source_event_id, interaction_id, occurred_at) from stdin`)));
+  lap('COPY of the event keys');
+  const interactions = clean.map((c) => [
+    c.id, c.customerId, c.rec.at!, c.rec.channel!, c.rec.itype!, c.productId ?? '\\N', esc(c.rec.campaign), esc(JSON.stringify(c.rec.properties ?? {})), esc(c.rec.source), esc(c.rec.eventId),
+  ].join('\t') + '\n');
+  // Transaction-local, and undone with the savepoint if the COPY fails; switched off again right after.
+  await conn.query(`select set_config('rapport.event_keys_claimed', 'on', true)`);
+  await pipeline(Readable.from(chunked(interactions)), conn.query(copyFrom(
+    `copy interactions (id, customer_id, occurred_at, channel, type, product_id, campaign, properties, source, source_event_id) from stdin`)));
+  await conn.query(`select set_config('rapport.event_keys_claimed', 'off', true)`);
+  lap('COPY of the interactions');
 }
 
 /** Lines joined into buffers of ~256 KB: fewer, larger writes to the socket. */

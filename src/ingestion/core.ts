@@ -1,4 +1,4 @@
-import { createHash, randomUUID } from 'node:crypto';
+import { hash as digestOf, randomUUID } from 'node:crypto';
 import type { EntityManager, Knex } from '@mikro-orm/postgresql';
 import { DriverException } from '@mikro-orm/core';
 import { IdentityKind, InteractionChannel, InteractionType, OrderStatus } from '../entities/enums';
@@ -278,7 +278,8 @@ function prepare(e: IngestEventData, index: number, opts: IngestOptions): Prepar
     kind: p.kind, customerId, identifiers, profile: p.profile && sortKeys(p.profile),
     interaction: p.interaction && { ...p.interaction, properties: sortKeys(p.interaction.properties) }, order: p.order,
   };
-  p.hash = createHash('sha256').update(JSON.stringify(canonical)).digest('base64');
+  // One-shot digest (crypto.hash): the same bytes as createHash(…).update(…).digest(), without a Hash object per event.
+  p.hash = digestOf('sha256', JSON.stringify(canonical), 'base64');
   return p;
 }
 
@@ -667,16 +668,35 @@ async function processBatch(em: EntityManager, prepared: Prepared[], opts: Inges
     });
   }
   if (rows.length) {
-    const json = JSON.stringify(rows.map((r) => r.row));
     const cols = `r(id uuid, customer_id uuid, occurred_at timestamptz, channel text, type text, product_id uuid, campaign text, properties jsonb, source text, source_event_id text)`;
-    const inserted: Array<{ id: string }> = await run(em,
+    // The sender's keys, claimed in one statement (sorted: concurrent batches wait on each other in one
+    // order); a key another interaction holds is skipped, as the per-row claim trigger would skip its
+    // row. The insert below then tells that trigger the keys are claimed (rapport.event_keys_claimed,
+    // Migration20261206110000) instead of running an INSERT … ON CONFLICT per row.
+    const keyedRows = rows.filter((r) => r.row.source_event_id !== null);
+    let toInsert = rows;
+    if (keyedRows.length) {
+      const [{ claimed }]: Array<{ claimed: string[] }> = await run(em,
+        `with c as (
+           insert into interaction_event_keys (source, source_event_id, interaction_id, occurred_at)
+           select r.source, r.source_event_id, r.id, r.occurred_at from jsonb_to_recordset(?::jsonb) as r(source text, source_event_id text, id uuid, occurred_at timestamptz)
+           order by r.source, r.source_event_id
+           on conflict do nothing
+           returning interaction_id)
+         select array(select interaction_id::text from c) as claimed, set_config('rapport.event_keys_claimed', 'on', true)`,
+        [JSON.stringify(keyedRows.map((r) => ({ source: r.row.source, source_event_id: r.row.source_event_id, id: r.row.id, occurred_at: r.row.occurred_at })))],
+      );
+      const got = new Set(claimed);
+      toInsert = rows.filter((r) => r.row.source_event_id === null || got.has(r.row.id));
+    }
+    const inserted: Array<{ id: string }> = !toInsert.length ? [] : await run(em,
       `insert into interactions (id, customer_id, occurred_at, channel, type, product_id, campaign, properties, source, source_event_id)
        select r.id, r.customer_id, r.occurred_at, r.channel, r.type, r.product_id, r.campaign, r.properties, r.source, r.source_event_id
        from jsonb_to_recordset(?::jsonb) as ${cols}
-       /* a key stored before: the row is skipped by the trigger claiming interaction_event_keys */
        returning id`,
-      [json],
+      [JSON.stringify(toInsert.map((r) => r.row))],
     );
+    if (keyedRows.length) await run(em, `select set_config('rapport.event_keys_claimed', 'off', true)`, []);
     const ids = new Set(inserted.map((r) => r.id));
     const existing = rows.filter((r) => !ids.has(r.row.id));
     for (const { p, row } of rows) {

@@ -211,3 +211,29 @@ describe('npm run import at scale', () => {
     expect(n).toBe(40_000 - 400 - bad.length);
   }, cliTimeout(1));
 });
+
+// Last: it adds a customer and interactions the tests above do not expect.
+describe('npm run import and event keys held outside the ledger', () => {
+  it('answers an event key held by an interaction written outside the ledger (a holdout) through the core, and copies the rest', async () => {
+    const { rows: [held] } = await sql.query(`insert into customers (email) values ('held@example.com') returning id`);
+    await sql.query(`insert into identities (customer_id, kind, namespace, value) values ($1, 'email', '', 'held@example.com')`, [held.id]);
+    // Written as holdouts write (src/campaigns/holdout.ts): the claim trigger takes the keys, no ledger row.
+    await sql.query(`insert into interactions (customer_id, occurred_at, channel, type, source, source_event_id) values
+      ($1, '2025-04-01T00:00:00Z', 'web', 'page_view', 'holdouts', 'hold-1'), ($1, '2025-04-02T00:00:00Z', 'web', 'page_view', 'holdouts', 'hold-2')`, [held.id]);
+    const file = path.join(dir, 'held.ndjson');
+    const row = (key: string, at: string, type: string) => line({ type: 'interaction', source: 'holdouts', source_event_id: key, email: 'held@example.com', occurred_at: at, channel: 'web', interaction_type: type });
+    // hold-1 as stored, hold-2 with other content, hold-3 new: every record a fast-path candidate (known customer, unique keys).
+    fs.writeFileSync(file, [row('hold-1', '2025-04-01T00:00:00Z', 'page_view'), row('hold-2', '2025-04-02T00:00:00Z', 'product_view'), row('hold-3', '2025-04-03T00:00:00Z', 'page_view')].join('\n') + '\n');
+    const r = await runCli([file, '--rejects', path.join(dir, 'held.rejects.ndjson')]);
+    expect(r.code).toBe(0);
+    expect(r.summary).toMatchObject({ read: 3, imported: 1, duplicates: 1, rejected: 1 });
+    expect(readRejects(path.join(dir, 'held.rejects.ndjson')).map((x) => [x.line, x.code])).toEqual([[2, 'CONFLICTING_DUPLICATE']]);
+    const { rows } = await sql.query(`select source_event_id, type, (select count(*)::int from interaction_event_keys k where k.source = n.source and k.source_event_id = n.source_event_id and k.interaction_id = n.id) as keyed
+      from interactions n where customer_id = $1 order by source_event_id`, [held.id]);
+    expect(rows).toEqual([{ source_event_id: 'hold-1', type: 'page_view', keyed: 1 }, { source_event_id: 'hold-2', type: 'page_view', keyed: 1 }, { source_event_id: 'hold-3', type: 'page_view', keyed: 1 }]);
+    // The ledger names only interactions that exist: hold-1 answers with the holdout's row, hold-2 was released.
+    const { rows: ledger } = await sql.query(`select e.idempotency_key as key, e.result->>'status' as status, exists (select 1 from interactions i where i.id = (e.result->>'interactionId')::uuid and i.source_event_id = e.idempotency_key) as real
+      from ingest_events e where e.source = 'holdouts' order by 1`);
+    expect(ledger).toEqual([{ key: 'hold-1', status: 'DUPLICATE', real: true }, { key: 'hold-3', status: 'ACCEPTED', real: true }]);
+  }, cliTimeout(1));
+});

@@ -245,6 +245,12 @@ async function state(app: TestApp): Promise<Record<string, unknown>> {
       from orders o order by o.source, o.external_id`),
     interactions: await q(`select n.source, n.source_event_id, ${by('n.customer_id')} as who, n.occurred_at, n.channel, n.type, p.sku, n.campaign, n.properties
       from interactions n left join products p on p.id = n.product_id order by n.source, n.source_event_id`),
+    // The sender's event key of every interaction, claimed for it (by the per-row trigger, or by the import's own COPY on its fast path).
+    eventKeys: await q(`select k.source, k.source_event_id, n.id is not null and k.occurred_at = n.occurred_at as claimed_for_its_interaction
+      from interaction_event_keys k left join interactions n on n.id = k.interaction_id and n.source = k.source and n.source_event_id = k.source_event_id
+      order by 1, 2`),
+    unclaimedInteractions: await q(`select count(*)::int as n from interactions n where n.source_event_id is not null
+      and not exists (select 1 from interaction_event_keys k where k.source = n.source and k.source_event_id = n.source_event_id and k.interaction_id = n.id)`),
     merges: await q(`select ${by('m.survivor_id')} as survivor, m.actor from customer_merges m order by 1, 2`),
     // Every key, of every kind (recordOrder's externalId and upsertCustomer's idempotencyKey included). An
     // activity mutation names the customer by id where ingestEvents names identifiers, so only their content
@@ -304,6 +310,8 @@ describe('one ingestion core behind every write path', () => {
     expect((first.state.orders as Array<{ offer: string | null; campaign: string | null }>).filter((o) => o.campaign).map((o) => [o.offer, o.campaign]).sort())
       .toEqual([[null, CAMPAIGN_CODE], [OFFER_CODE, CAMPAIGN_CODE]]);
     expect((first.state.merges as unknown[]).length).toBe(3);
+    expect(first.state.unclaimedInteractions).toEqual([{ n: 0 }]);
+    expect((first.state.eventKeys as Array<{ claimed_for_its_interaction: boolean }>).every((k) => k.claimed_for_its_interaction)).toBe(true);
     for (const other of rest) {
       expect({ path: other.path, answers: other.answers }).toEqual({ path: other.path, answers: first.answers });
       expect({ path: other.path, ...other.state }).toEqual({ path: other.path, ...first.state });
