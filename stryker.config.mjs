@@ -42,7 +42,7 @@ export const SCOPES = {
   // with the files that create, rotate, revoke and refuse keys.
   'auth-db': {
     mutate: ['src/auth/api-keys.ts', 'src/auth/audit.ts'],
-    tests: ['tests/authz/privacy.test.ts', 'tests/integration/api-key-rotation.test.ts', 'tests/integration/admin-mutations-validation.test.ts'],
+    tests: ['tests/authz/privacy.test.ts', 'tests/integration/api-key-rotation.test.ts', 'tests/integration/admin-mutations-validation.test.ts', 'tests/integration/audit-log.test.ts'],
     db: true,
     // The module-level key pattern and digest (57 static mutants) would each rerun all three files
     // with a server start: hours on the shared machine. api-key-rotation.test.ts pins the pattern.

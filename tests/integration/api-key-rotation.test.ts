@@ -77,7 +77,8 @@ it('revoking a rotated key refuses both its secrets, and a revoked key cannot be
   expect(await statusWith(next)).toBe(401);
   const before = await app.sql(`select secret_hash, previous_secret_hash, rotated_at from api_keys where prefix = ?`, [key.prefix]);
   const res = await app.gql(ROTATE, { id: key.id });
-  expect(res.errors?.[0].extensions?.code).toBe('BAD_USER_INPUT');
+  expect(res.errors?.[0].extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'id' });
+  expect(res.errors?.[0].message).toBe('a revoked key cannot be rotated; create a new one');
   expect(await app.sql(`select secret_hash, previous_secret_hash, rotated_at from api_keys where prefix = ?`, [key.prefix])).toEqual(before);
 });
 
@@ -88,14 +89,40 @@ it.each([
   const key = await createKey(`rotate-bad-${grace}`);
   const before = await app.sql(`select secret_hash, previous_secret_hash, rotated_at from api_keys where prefix = ?`, [key.prefix]);
   const res = await app.gql(ROTATE, { id: key.id, grace });
-  expect(res.errors?.[0].extensions?.code).toBe(code);
+  expect(res.errors?.[0].extensions).toMatchObject({ code, field: 'gracePeriodSeconds' });
+  expect(res.errors?.[0].message).toBe('gracePeriodSeconds must be a whole number from 0 to 604800');
   expect(await app.sql(`select secret_hash, previous_secret_hash, rotated_at from api_keys where prefix = ?`, [key.prefix])).toEqual(before);
   expect(await statusWith(key.secret)).toBe(200);
 });
 
+it('takes a grace period of exactly a week; without one it keeps no previous secret at all', async () => {
+  const week = await createKey('rotate-week');
+  const res = await app.gql(ROTATE, { id: week.id, grace: 7 * 24 * 3600 });
+  expect(res.errors).toBeUndefined();
+  expect(await statusWith(week.secret)).toBe(200);
+  const none = await createKey('rotate-zero');
+  expect((await app.gql(ROTATE, { id: none.id, grace: 0 })).errors).toBeUndefined();
+  expect(await app.sql('select previous_secret_hash, previous_secret_expires_at from api_keys where prefix = ?', [none.prefix]))
+    .toEqual([{ previous_secret_hash: null, previous_secret_expires_at: null }]);
+});
+
+it('two rotations at once are applied one after the other: the secret of the first is the previous one', async () => {
+  for (let round = 0; round < 3; round++) {
+    const key = await createKey(`rotate-concurrent-${round}`);
+    const [a, b] = await Promise.all([app.gql(ROTATE, { id: key.id, grace: 3600 }), app.gql(ROTATE, { id: key.id, grace: 3600 })]);
+    expect([a.errors, b.errors]).toEqual([undefined, undefined]);
+    // Whichever ran second kept the other's secret as its previous one; the original is gone.
+    expect(await statusWith(a.data.rotateApiKey.secret)).toBe(200);
+    expect(await statusWith(b.data.rotateApiKey.secret)).toBe(200);
+    expect(await statusWith(key.secret)).toBe(401);
+  }
+});
+
 it('answers NOT_FOUND for a missing key, and refuses every role but admin', async () => {
   const missing = toGlobalId('ApiKey', '00000000-0000-4000-8000-000000000000');
-  expect((await app.gql(ROTATE, { id: missing })).errors?.[0].extensions?.code).toBe('NOT_FOUND');
+  const gone = (await app.gql(ROTATE, { id: missing })).errors?.[0];
+  expect(gone?.extensions?.code).toBe('NOT_FOUND');
+  expect(gone?.message).toMatch(/^api key /);
   const key = await createKey('rotate-roles');
   for (const role of [Role.SUPPORT, Role.MARKETING, Role.ANALYST]) {
     expect((await app.gql(ROTATE, { id: key.id }, { role })).errors?.[0].extensions?.code).toBe('FORBIDDEN');
@@ -132,13 +159,21 @@ describe('creating, using and revoking keys', () => {
   it.each([
     ['a blank name', { name: '   ', scopes: ['customers:read'] }, 'name'],
     ['a name over 100 characters', { name: 'x'.repeat(101), scopes: ['customers:read'] }, 'name'],
+    ['no scope', { name: 'x', scopes: [] }, 'scopes'],
     ['an unknown scope', { name: 'x', scopes: ['customers:read', 'customers:write'] }, 'scopes'],
     ['an expiry now or past', { name: 'x', scopes: ['customers:read'], expiresAt: new Date(Date.now() - 1000).toISOString() }, 'expiresAt'],
   ])('refuses %s (BAD_USER_INPUT on its field) and creates nothing', async (_what, input, field) => {
     const before = await app.sql('select count(*)::int n from api_keys');
     const res = await app.gql(CREATE_WITH, { input });
     expect(res.errors?.[0].extensions).toMatchObject({ code: 'BAD_USER_INPUT', field });
+    expect(res.errors?.[0].message).toMatch(/\S{3}/);
     expect(await app.sql('select count(*)::int n from api_keys')).toEqual(before);
+  });
+
+  it('names the known scopes when one is unknown, and says a key needs one', async () => {
+    const unknown = await app.gql(CREATE_WITH, { input: { name: 'x', scopes: ['customers:write'] } });
+    expect(unknown.errors?.[0].message).toBe('unknown scope "customers:write" (known: customers:read, customers:contact, orders:read, interactions:read, feedback:read, events:write)');
+    expect((await app.gql(CREATE_WITH, { input: { name: 'x', scopes: [] } })).errors?.[0].message).toBe('a key needs at least one scope');
   });
 
   it('takes the key with surrounding white space, and refuses any other change to its form', async () => {
@@ -152,6 +187,10 @@ describe('creating, using and revoking keys', () => {
     ]) {
       expect([wrong, await statusWith(wrong)]).toEqual([wrong, 401]);
     }
+    // Well formed, but no key has that prefix: refused the same way, with the same message.
+    expect(await statusWith(`rpk_${'z'.repeat(12)}_${secretPart}`)).toBe(401);
+    const res = await fetch(app.url, { method: 'POST', headers: { 'content-type': 'application/json', 'x-api-key': `rpk_${'z'.repeat(12)}_${secretPart}` }, body: JSON.stringify({ query: '{ __typename }' }) });
+    expect(((await res.json()) as { errors: Array<{ message: string; extensions: { code: string } }> }).errors[0]).toMatchObject({ message: 'invalid, expired or revoked API key', extensions: { code: 'UNAUTHENTICATED' } });
     expect(await statusWith(key.secret)).toBe(200);
   });
 
@@ -194,6 +233,8 @@ describe('creating, using and revoking keys', () => {
     expect(again.errors).toBeUndefined();
     expect(again.data.revokeApiKey.revokedAt).toBe(first);
     expect(await statusWith(key.secret)).toBe(401);
-    expect((await app.gql(REVOKE, { id: toGlobalId('ApiKey', '00000000-0000-4000-8000-000000000000') })).errors?.[0].extensions?.code).toBe('NOT_FOUND');
+    const gone = (await app.gql(REVOKE, { id: toGlobalId('ApiKey', '00000000-0000-4000-8000-000000000000') })).errors?.[0];
+    expect(gone?.extensions?.code).toBe('NOT_FOUND');
+    expect(gone?.message).toMatch(/^api key /);
   });
 });
