@@ -9,7 +9,7 @@ import { ReferenceKind, type EntityMetadata, type EntityProperty } from '@mikro-
 import type { EntityManager, Knex } from '@mikro-orm/postgresql';
 import { createHash } from 'node:crypto';
 import type { Context } from '../context';
-import { lightMapper } from '../db/light-map';
+import { lightMapperFor } from '../db/light-map';
 import { IDENTITIES_ORDER, LINES_ORDER, PAGE_SPECS, withholdModelScores } from '../loaders';
 import { NO_FILTER, type SqlFilter } from '../loaders/child-page.loader';
 import { consentPurposeSql, feedbackKindsSql, interactionFilterSql } from '../resolvers/customer/customer.filters';
@@ -438,7 +438,7 @@ function compileEntity(w: Walk, type: GraphQLObjectType, alias: string, nodes: F
   if (consents.length) {
     pairs.push(['__consent', jsonObject(consents.map((n) => [`${n.purpose}|${n.channel}`, sql`rapport_consent_status(${raw(alias)}.id, ${n.purpose}, ${n.channel})`]))]);
   }
-  const map = lightMapper(w.em, meta.class);
+  const map = lightMapperFor(w.em, meta.class, columns);
   const hydrate: Hydrate = (json, parent) => {
     if (json == null) return null;
     // The row as it came: the mapper reads only the entity's own columns (the `__` keys are left out of the instance).
