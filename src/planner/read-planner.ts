@@ -10,6 +10,7 @@ import type { EntityManager, Knex } from '@mikro-orm/postgresql';
 import { createHash } from 'node:crypto';
 import type { Context } from '../context';
 import { lightMapperFor } from '../db/light-map';
+import { pooledQuery } from '../db/pooled-query';
 import { IDENTITIES_ORDER, LINES_ORDER, PAGE_SPECS, withholdModelScores } from '../loaders';
 import { NO_FILTER, type SqlFilter } from '../loaders/child-page.loader';
 import { consentPurposeSql, feedbackKindsSql, interactionFilterSql } from '../resolvers/customer/customer.filters';
@@ -754,52 +755,20 @@ function preparedName(text: string): string | undefined {
   return name;
 }
 
-/** What runRoot uses of knex's client: its connection pool and its placeholder rewriting (`?` → `$n`). */
-interface KnexPgClient {
-  acquireConnection(): Promise<{ query(config: { name?: string; text: string; values: unknown[] }): Promise<{ rows: Array<{ j: string }> }> }>;
-  releaseConnection(connection: unknown): Promise<unknown>;
-  positionBindings(text: string): string;
-}
-
 /**
- * Statement texts as sent to pg (`$n` placeholders), per text with `?`: knex's own rewriting
- * (positionBindings), done once per text instead of on every request. Bounded like preparedNames.
- */
-const positioned = new Map<string, string | null>();
-
-/**
- * Runs the plan's statement (`?` placeholders sent as bind parameters). Outside a transaction it takes
- * a connection from the ORM's knex pool and sends the statement on it as knex's runner does (the same
- * acquire and release, the same pg query), without building a knex query each time: the statement
- * counter and the request budget's cancellation see it as any other (they patch pg's Client.query).
- * In the request's transaction, through knex as before.
+ * Runs the plan's statement (`?` placeholders sent as bind parameters) as a named prepared statement
+ * (preparedName) on a pooled connection (src/db/pooled-query.ts: no knex query built per request); in
+ * the request's transaction, or if it cannot go that way, through knex as before.
  */
 async function runRoot(ctx: Context, statement: Sql): Promise<Json | undefined> {
   const name = preparedName(statement.text);
-  const trx = ctx.em.getTransactionContext<Knex.Transaction>();
-  const client = ctx.em.getKnex().client as unknown as KnexPgClient;
-  let text = positioned.get(statement.text);
-  if (text === undefined) {
-    // knex's own rules for what it would not send as it is: `??` (an identifier binding), `\\?`, a
-    // count of `?` other than the parameters'. None occurs in a plan; if one did, knex's path
-    // answers (or refuses) as it always has. (A plan's parameter count is fixed by its text.)
-    const plain = !/\?\?|\\\?/.test(statement.text) && statement.text.split('?').length - 1 === statement.params.length;
-    text = plain ? client.positionBindings(statement.text) : null;
-    if (positioned.size < PREPARED_MAX) positioned.set(statement.text, text);
-  }
-  let rows: Array<{ j: string }>;
-  if (trx || text === null || statement.params.includes(undefined)) {
+  let rows = name ? await pooledQuery<{ j: string }>(ctx.em, name, statement.text, statement.params) : undefined;
+  if (!rows) {
     const query = ctx.em.getKnex().raw(statement.text, statement.params as Knex.RawBinding[]);
     if (name) query.options({ name });
+    const trx = ctx.em.getTransactionContext<Knex.Transaction>();
     if (trx) query.transacting(trx);
     ({ rows } = (await query) as { rows: Array<{ j: string }> });
-  } else {
-    const connection = await client.acquireConnection();
-    try {
-      ({ rows } = await connection.query(name ? { name, text, values: statement.params } : { text, values: statement.params }));
-    } finally {
-      await client.releaseConnection(connection);
-    }
   }
   return rows[0] ? (JSON.parse(rows[0].j) as Json) : undefined;
 }
