@@ -52,7 +52,14 @@ const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 20);
 const DURATION_S = Number(process.env.BENCH_DURATION ?? 10);
 const WARMUP_S = 2;
 const POOL_MAX = 10;
-const DB = `rapport_bench_api_${process.pid}`;
+/**
+ * BENCH_REUSE_DATABASE=<name>: measure on a database an earlier setup seeded (e.g. `node
+ * dist/bench/api.bench.js --setup-child <url>` run once), without seeding it again or dropping it at
+ * the end; for A/B pairs of builds on the same data. BENCH_CASES=a or b: only that case.
+ */
+const REUSE = process.env.BENCH_REUSE_DATABASE;
+const CASES = (process.env.BENCH_CASES ?? 'a,b').split(',').map((c) => c.trim());
+const DB = REUSE ?? `rapport_bench_api_${process.pid}`;
 const JWT_SECRET = 'bench-secret-that-is-at-least-32-characters-long';
 
 /**
@@ -344,11 +351,7 @@ async function setupDatabase(url: string): Promise<SetupResult> {
   await c.end();
 
   // Does the graph have Customer.value (analytics)? Then fill it, so that it is not all nulls.
-  const schema = await buildAppSchema();
-  const customerType = schema.getType('Customer') as GraphQLObjectType;
-  const valueField = customerType.getFields().value;
-  const valueType = valueField ? getNamedType(valueField.type) : undefined;
-  const withValue = isObjectType(valueType) && VALUE_FIELDS.every((f) => f in valueType.getFields());
+  const withValue = hasValueFields(await buildAppSchema());
   if (withValue) {
     const analyticsOrm = await initOrm(url, { poolMax: 2 });
     try {
@@ -361,6 +364,14 @@ async function setupDatabase(url: string): Promise<SetupResult> {
   }
   console.log(`heavy customer: ${heavyCounts.orders} orders, ${heavyCounts.lines} lines, ${heavyCounts.interactions} interactions, ${heavyCounts.consents} consent records; Customer.value ${withValue ? 'present (metrics recomputed)' : 'absent from the schema: not queried'}`);
   return { heavyId, withValue };
+}
+
+/** Does the graph have Customer.value with the fields the bench reads (analytics)? */
+function hasValueFields(schema: Awaited<ReturnType<typeof buildAppSchema>>): boolean {
+  const customerType = schema.getType('Customer') as GraphQLObjectType;
+  const valueField = customerType.getFields().value;
+  const valueType = valueField ? getNamedType(valueField.type) : undefined;
+  return isObjectType(valueType) && VALUE_FIELDS.every((f) => f in valueType.getFields());
 }
 
 async function main(): Promise<void> {
@@ -382,7 +393,7 @@ async function main(): Promise<void> {
     pool = undefined;
     await orm?.close().catch(() => {});
     orm = undefined;
-    if (!dropped) {
+    if (!dropped && !REUSE) {
       dropped = true;
       await admin(`drop database if exists ${DB} with (force)`);
     }
@@ -393,12 +404,21 @@ async function main(): Promise<void> {
   });
 
   try {
-    await admin(`drop database if exists ${DB} with (force)`);
-    await admin(`create database ${DB}`);
     const url = dbUrl(DB);
-
-    // Schema and data, in a child process.
-    const { heavyId, withValue } = await runChild<SetupResult>(['--setup-child', url], undefined, 15 * 60);
+    let heavyId: string;
+    let withValue: boolean;
+    if (REUSE) {
+      const c = new Client({ connectionString: url });
+      await c.connect();
+      ({ rows: [{ id: heavyId }] } = await c.query<{ id: string }>(`select customer_id as id from orders group by customer_id order by count(*) desc, customer_id limit 1`));
+      await c.end();
+      withValue = hasValueFields(await buildAppSchema());
+    } else {
+      await admin(`drop database if exists ${DB} with (force)`);
+      await admin(`create database ${DB}`);
+      // Schema and data, in a child process.
+      ({ heavyId, withValue } = await runChild<SetupResult>(['--setup-child', url], undefined, 15 * 60));
+    }
 
     // The real server, as in production (rate limit off: one client sends everything).
     const config = loadConfig({
@@ -446,7 +466,7 @@ async function main(): Promise<void> {
 
     const customerGid = Buffer.from(`Customer:${heavyId}`).toString('base64url');
     const q360 = customer360Graphql(withValue);
-    const cases = [
+    const cases = ([
       {
         name: '(a) customer 360',
         gqlBody: JSON.stringify({ query: q360, variables: { id: customerGid, orders: 20, interactions: 50 } }),
@@ -463,7 +483,7 @@ async function main(): Promise<void> {
         statements: async (n: number) => (await gql(LIST_GRAPHQL, { first: n })).extensions?.sqlStatements,
         sizes: 'customers first',
       },
-    ];
+    ]).filter((k) => CASES.includes(k.name.slice(1, 2)));
 
     // Same data from both sides, before anything is measured.
     const sameData: Record<string, boolean> = {};

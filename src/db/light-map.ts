@@ -29,6 +29,8 @@ type Mapper = (row: Row) => object;
 
 interface Compiled {
   map: Mapper;
+  /** `map` for rows that hold only `columns` (read-planner rows): the same conversions, without visiting the entity's other properties. */
+  forColumns: (columns: readonly string[]) => Mapper;
   /** A PK-only reference of this entity (what a to-one relation to it holds). */
   reference: (pk: unknown) => object;
 }
@@ -70,8 +72,10 @@ function compile(em: EntityManager, meta: EntityMetadata): Compiled {
 
   type Step = (entity: Record<string, unknown>, data: Row) => void;
   const steps: Step[] = [];
+  const stepOf = new Map<string, Step>();
   for (const prop of meta.hydrateProps as EntityProperty[]) {
     const name = prop.name;
+    const before = steps.length;
     if (prop.embedded || prop.kind === ReferenceKind.EMBEDDED || prop.ref) throw new Error(`lightMap: ${meta.className}.${name} (embedded or reference wrapper) is not supported`);
     if (prop.kind === ReferenceKind.SCALAR) {
       if (prop.getter && !prop.setter && prop.persist === false) continue;
@@ -119,9 +123,64 @@ function compile(em: EntityManager, meta: EntityMetadata): Compiled {
     } else {
       throw new Error(`lightMap: ${meta.className}.${name} (${prop.kind}) is not supported`);
     }
+    if (steps.length > before) stepOf.set(name, steps[steps.length - 1]);
   }
 
+  /**
+   * What the ORM's compiled result mapper (`comparator.mapResult`) does to the column of a
+   * single-column property: booleans and dates converted, anything else as it is.
+   */
+  const mapped = (prop: EntityProperty): ((v: unknown) => unknown) => {
+    if (prop.runtimeType === 'boolean') return (v) => (v == null ? v : !!v);
+    if (prop.runtimeType === 'Date' && !platform.isNumericProperty(prop)) {
+      return (v) => {
+        if (v == null || v instanceof Date) return v;
+        if (typeof v === 'bigint') return platform.parseDate(Number(v));
+        if (!tz || tz === 'local') return platform.parseDate(v as string);
+        const t = v as string | number;
+        return typeof t === 'number' || t.includes('+') || t.lastIndexOf('-') > 10 || t.endsWith('Z') ? platform.parseDate(t) : platform.parseDate(t + tz);
+      };
+    }
+    return (v) => v;
+  };
+  const byColumns = new Map<string, Mapper>();
+  const forColumns = (columns: readonly string[]): Mapper => {
+    const cacheKey = columns.join(',');
+    const known = byColumns.get(cacheKey);
+    if (known) return known;
+    const wanted = new Set(columns);
+    const plan: Array<{ column: string; name: string; convert: (v: unknown) => unknown; validate?: EntityProperty; step?: Step }> = [];
+    let exact = true;
+    const covered = new Set<string>();
+    for (const prop of meta.props as EntityProperty[]) {
+      if (!prop.fieldNames?.some((f) => wanted.has(f))) continue;
+      if (prop.fieldNames.length !== 1 || prop.embedded || prop.kind === ReferenceKind.EMBEDDED) exact = false;
+      covered.add(prop.fieldNames[0]);
+      plan.push({ column: prop.fieldNames[0], name: prop.name, convert: mapped(prop), validate: validated.includes(prop) ? prop : undefined });
+    }
+    // Any column no single-column property maps (mapResult would copy it under its own name): the general mapper.
+    if (!exact || columns.some((c) => !covered.has(c))) return result.map;
+    // Steps in the order `map` runs them (hydrateProps), each for a property the row can hold.
+    const order = new Map((meta.hydrateProps as EntityProperty[]).map((p, i) => [p.name, i]));
+    const stepsOf = plan.filter((x) => stepOf.has(x.name)).sort((a, b) => order.get(a.name)! - order.get(b.name)!).map((x) => stepOf.get(x.name)!);
+    const validations = validated.filter((prop) => plan.some((x) => x.name === prop.name));
+    const map: Mapper = (row) => {
+      const data: Row = {};
+      for (const x of plan) {
+        const v = row[x.column];
+        if (v !== undefined) data[x.name] = x.convert(v);
+      }
+      for (const prop of validations) if (prop.name in data) data[prop.name] = validator.validateProperty(prop, data[prop.name], data);
+      const entity = Object.create(proto) as Record<string, unknown>;
+      for (const step of stepsOf) step(entity, data);
+      return entity;
+    };
+    byColumns.set(cacheKey, map);
+    return map;
+  };
+
   const result: Compiled = {
+    forColumns,
     map(row) {
       const data = comparator.mapResult(meta.className, row) as Row;
       for (const prop of validated) if (prop.name in data) data[prop.name] = validator.validateProperty(prop, data[prop.name], data);
@@ -138,6 +197,15 @@ function compile(em: EntityManager, meta: EntityMetadata): Compiled {
   };
   compiled.set(meta, result);
   return result;
+}
+
+/**
+ * `lightMapper` for rows that hold only `columns` (the read planner's rows: src/planner/read-planner.ts):
+ * the same instances, made by converting only those columns' properties.
+ */
+export function lightMapperFor<T extends object>(em: EntityManager, entity: EntityName<T>, columns: readonly string[]): (row: Row) => T {
+  const meta = em.getMetadata().get(Utils.className(entity));
+  return compile(em, meta).forColumns(columns) as (row: Row) => T;
 }
 
 /** A mapper from raw rows (column names as in the table) to unmanaged, read-only instances of `entity`. */

@@ -78,15 +78,36 @@ function fieldPlan(w: Walker, type: GraphQLObjectType, name: string): FieldPlan 
  * what is collected does not depend on the variables (@skip / @include). Keyed by the first node,
  * then matched node by node: the same node can be merged with different siblings elsewhere.
  */
-const subfieldCache = new WeakMap<FieldNode, Map<string, Array<{ nodes: readonly FieldNode[]; fields: Map<string, readonly FieldNode[]> }>>>();
-function subfields(w: Walker, type: GraphQLObjectType, nodes: readonly FieldNode[]): Map<string, readonly FieldNode[]> {
+interface SubField {
+  key: string;
+  nodes: readonly FieldNode[];
+  name: string;
+  /** fieldPlan(planType, name), found on first use. */
+  plan?: FieldPlan;
+  planType?: GraphQLObjectType;
+}
+const subfieldCache = new WeakMap<FieldNode, Map<string, Array<{ nodes: readonly FieldNode[]; fields: SubField[] }>>>();
+/**
+ * The same collection, by the node array itself: a list's items share their field's array, and a
+ * nested field's array is the one kept above, so this finds most of them without matching nodes.
+ */
+const byNodeArray = new WeakMap<readonly FieldNode[], Map<string, SubField[]>>();
+function subfields(w: Walker, type: GraphQLObjectType, nodes: readonly FieldNode[]): SubField[] {
+  let sameArray = byNodeArray.get(nodes);
+  const known = sameArray?.get(type.name);
+  if (known) return known;
   let byType = subfieldCache.get(nodes[0]);
   if (!byType) subfieldCache.set(nodes[0], (byType = new Map()));
   let entries = byType.get(type.name);
   if (!entries) byType.set(type.name, (entries = []));
-  for (const e of entries) if (e.nodes.length === nodes.length && e.nodes.every((n, i) => n === nodes[i])) return e.fields;
-  const fields = collectSubfields(w.schema, w.fragments, w.variables, type, nodes as FieldNode[]) as Map<string, readonly FieldNode[]>;
-  if (entries.length < 16) entries.push({ nodes, fields });
+  let fields = entries.find((e) => e.nodes.length === nodes.length && e.nodes.every((n, i) => n === nodes[i]))?.fields;
+  if (!fields) {
+    const collected = collectSubfields(w.schema, w.fragments, w.variables, type, nodes as FieldNode[]) as Map<string, readonly FieldNode[]>;
+    fields = [...collected].map(([key, fieldNodes]) => ({ key, nodes: fieldNodes, name: fieldNodes[0].name.value }));
+    if (entries.length < 16) entries.push({ nodes, fields });
+  }
+  if (!sameArray) byNodeArray.set(nodes, (sameArray = new Map()));
+  sameArray.set(type.name, fields);
   return fields;
 }
 
@@ -103,16 +124,27 @@ function isThenable(v: unknown): boolean {
   return !!v && typeof (v as { then?: unknown }).then === 'function';
 }
 
-function walkObject(w: Walker, type: GraphQLObjectType, source: Record<string, unknown>, fields: Map<string, readonly FieldNode[]>, path: Path | undefined): Record<string, unknown> {
-  const out: Record<string, unknown> = Object.create(null) as Record<string, unknown>;
-  for (const [key, nodes] of fields) {
-    const name = nodes[0].name.value;
+/**
+ * The answer's objects are plain object literals, not graphql-js's `Object.create(null)`: V8 keeps a
+ * prototype-less object in dictionary mode, and Apollo's JSON.stringify of the answer took about twice
+ * as long over such objects (README "Performance"). The one key a plain object would mistake for
+ * something else, `__proto__` (an alias may be spelled so), is left to graphql-js.
+ */
+function walkObject(w: Walker, type: GraphQLObjectType, source: Record<string, unknown>, fields: SubField[], path: Path | undefined): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const field of fields) {
+    const { key, nodes, name } = field;
+    if (key === '__proto__') throw GIVE_UP;
     if (name === '__typename') {
       out[key] = type.name;
       continue;
     }
     if (name.startsWith('__')) throw GIVE_UP;
-    const plan = fieldPlan(w, type, name);
+    let plan = field.plan;
+    if (!plan || field.planType !== type) {
+      plan = field.plan = fieldPlan(w, type, name);
+      field.planType = type;
+    }
     if (!plan.verdict || plan.verdict(source, w.ctx) !== true) throw GIVE_UP;
     const fieldPath: Path = { prev: path, key, typename: type.name };
     const i = info(w, type, plan.def, nodes, fieldPath);
@@ -221,8 +253,9 @@ async function answer(w: Walker, query: GraphQLObjectType, selectionSet: Selecti
   // Only answers the planner compiled (not a fallback through the resolvers).
   for (const nodes of roots.values()) if (nodes[0].name.value !== '__typename' && plannedRootOutcome(w.ctx, nodes[0]) !== 'compiled') return null;
   try {
-    const data: Record<string, unknown> = Object.create(null) as Record<string, unknown>;
+    const data: Record<string, unknown> = {};
     for (const [key, nodes] of roots) {
+      if (key === '__proto__') throw GIVE_UP;
       const name = nodes[0].name.value;
       if (name === '__typename') {
         data[key] = query.name;

@@ -9,7 +9,8 @@ import { ReferenceKind, type EntityMetadata, type EntityProperty } from '@mikro-
 import type { EntityManager, Knex } from '@mikro-orm/postgresql';
 import { createHash } from 'node:crypto';
 import type { Context } from '../context';
-import { lightMapper } from '../db/light-map';
+import { lightMapperFor } from '../db/light-map';
+import { pooledQuery } from '../db/pooled-query';
 import { IDENTITIES_ORDER, LINES_ORDER, PAGE_SPECS, withholdModelScores } from '../loaders';
 import { NO_FILTER, type SqlFilter } from '../loaders/child-page.loader';
 import { consentPurposeSql, feedbackKindsSql, interactionFilterSql } from '../resolvers/customer/customer.filters';
@@ -23,6 +24,7 @@ import type { ConnectionShape } from '../schema/connection';
 import { CustomerConsents } from '../resolvers/customer/customer.types';
 import { CUSTOMER_OWNED_TYPES, PROFILING_OBJECTION, THIRD_PARTY_SHARING, TYPE_POLICY, type FieldPolicy } from '../auth/policy';
 import { accessKnownNow, consentKey } from '../auth/access';
+import { customerPropertyOf } from '../schema/permissions';
 import { Role, type Viewer } from '../auth/viewer';
 import { ident, join, key, raw, sql, type Sql } from './sql';
 import { currentWork } from '../hardening/budget';
@@ -233,6 +235,20 @@ function hydrateFor(ctx: Context, hydrate: Hydrate, json: unknown): unknown {
 interface Compiled {
   sql: Sql;
   hydrate: Hydrate;
+  /**
+   * Left joins the FROM clause that defines the row's alias must add: each to-one relation of the
+   * row (OrderLine.product) is joined by its primary key rather than looked up by a correlated
+   * subquery per row, which PostgreSQL answered with a sequential scan of the target table for each
+   * row (README "Performance"). Identifiers only: no bind parameters.
+   */
+  joins?: Sql;
+}
+
+/** The joins of `parts`, in order, as one fragment. */
+function joinsOf(parts: Array<Compiled | undefined>): Sql {
+  const all = parts.flatMap((p) => (p?.joins ? [p.joins] : []));
+  if (all.some((j) => j.params.length)) throw new Error('read planner: a join with bind parameters');
+  return join(all, '');
 }
 
 const CONSENT_NEEDS = (viewer: Viewer): Array<{ purpose: string; channel: string }> => {
@@ -355,20 +371,22 @@ function columnsOfProperty(meta: EntityMetadata, name: string, depth = 0): strin
 }
 
 /**
- * The columns of `meta`'s table a selection of `fields` (GraphQL field names on `type`) reads: the
- * primary key and the to-one foreign keys (object access and audit read the customer of a row:
- * src/schema/permissions.ts `customerIdOf`), and those of each selected field's property or getter.
+ * The columns of `meta`'s table a selection of `fields` (GraphQL field names on `type`) reads: those
+ * of the property that names the row's customer (object access and the audit read it:
+ * src/schema/permissions.ts `customerPropertyOf`), the primary key when `withKey` (a cursor is
+ * selected), and those of each selected field's property or getter.
  * `undefined`: every column (a field whose reads are not known, or a type not in PRUNED_TYPES).
- * Fields with resolvers the planner stands in for read the table alias in SQL, not the row.
+ * Fields with resolvers the planner stands in for read the table alias in SQL, not the row; other
+ * relations' foreign keys are read only when a selected field's getter reads them.
  */
-function selectedColumns(meta: EntityMetadata, type: GraphQLObjectType, fields: Iterable<string>): Set<string> | undefined {
+function selectedColumns(meta: EntityMetadata, type: GraphQLObjectType, fields: Iterable<string>, withKey: boolean): Set<string> | undefined {
   const cls = typeKnowledge(type.name).cls;
   if (!PRUNED_TYPES.has(type.name) || !cls) return undefined;
   const out = new Set<string>();
-  for (const prop of meta.props as EntityProperty[]) {
-    if (!prop.fieldNames?.length || prop.persist === false || prop.formula) continue;
-    if (prop.primary || prop.kind === ReferenceKind.MANY_TO_ONE || (prop.kind === ReferenceKind.ONE_TO_ONE && prop.owner)) for (const c of prop.fieldNames) out.add(c);
-  }
+  const owner = meta.properties[customerPropertyOf(type.name)] ? columnsOfProperty(meta, customerPropertyOf(type.name)) : [];
+  if (!owner) return undefined;
+  for (const c of owner) out.add(c);
+  if (withKey) for (const k of meta.primaryKeys) for (const c of (meta.properties[k] as EntityProperty).fieldNames) out.add(c);
   for (const field of fields) {
     if (field.startsWith('__') || RELATIONS[`${type.name}.${field}`] || typeKnowledge(type.name).resolved.has(field)) continue;
     const name = propertyOfField(cls, field);
@@ -386,31 +404,47 @@ function jsonObject(pairs: Array<[string, Sql]>): Sql {
 }
 
 /**
+ * Columns of a child row whose value the statement's own WHERE clause makes equal to a column of its
+ * parent row (`order_lines.order_id = orders.id`): child column → parent column. They are not sent
+ * back; hydration copies them from the parent row (README "Performance").
+ */
+type Inherit = Array<[child: string, parent: string]>;
+
+/** `inherit` pairs whose parent column the parent row will hold when its children are hydrated. */
+const inheritable = (parentColumns: ReadonlySet<string>, pairs: Inherit): Inherit => pairs.filter(([, p]) => parentColumns.has(p));
+
+/**
  * The row of `alias` (an entity of GraphQL type `type`) with the nested values its selection needs,
  * as ONE json_build_object: its readable columns, `extra` keys (`__sort`…), `__planned` (the nested
  * values) and `__consent`. `json`, not `jsonb`: PostgreSQL then only writes text, where jsonb
  * re-encodes every nested value at each level (to_jsonb, `||`, jsonb_agg) and once more on the way
- * out (jsonb → text); that was most of the statement's cost (README "Performance").
+ * out (jsonb → text); that was most of the statement's cost (README "Performance"). `withKey`: the
+ * row carries its primary key even if no selected field reads it (cursors); `inherit`: columns taken
+ * from the parent row at hydration instead of being sent.
  */
-function compileEntity(w: Walk, type: GraphQLObjectType, alias: string, nodes: FieldNode[] | SelectionSetNode[], extra: Array<[string, Sql]> = []): Compiled {
+function compileEntity(w: Walk, type: GraphQLObjectType, alias: string, nodes: FieldNode[] | SelectionSetNode[], extra: Array<[string, Sql]> = [], opts: { withKey?: boolean; inherit?: Inherit } = {}): Compiled {
   const meta = entityMeta(w.em, type.name);
   const viewer = w.ctx.viewer!;
   const sets = (nodes as Array<FieldNode | SelectionSetNode>).map((n) => (n.kind === Kind.FIELD ? n.selectionSet : n)).filter((s): s is SelectionSetNode => !!s);
-  const children = compileChildren(w, type, alias, meta, sets);
   const denied = new Set(deniedColumns(meta, type.name, viewer));
-  const wanted = selectedColumns(meta, type, [...collect(w, type, sets).values()].map((n) => n[0].name.value));
-  const pairs: Array<[string, Sql]> = tableColumns(meta).filter((c) => !denied.has(c) && (!wanted || wanted.has(c))).map((c) => [c, raw(`${alias}.${ident(c)}`)]);
+  const wanted = selectedColumns(meta, type, [...collect(w, type, sets).values()].map((n) => n[0].name.value), !!opts.withKey);
+  const columns = tableColumns(meta).filter((c) => !denied.has(c) && (!wanted || wanted.has(c)));
+  const inherited = (opts.inherit ?? []).filter(([c]) => columns.includes(c));
+  const children = compileChildren(w, type, alias, meta, sets, new Set(columns));
+  const pairs: Array<[string, Sql]> = columns.filter((c) => !inherited.some(([i]) => i === c)).map((c) => [c, raw(`${alias}.${ident(c)}`)]);
   pairs.push(...extra);
   if (children.length) pairs.push(['__planned', jsonObject(children.map((c) => [c.key, c.sql]))]);
+  const joins = joinsOf(children);
   const consents = type.name === 'Customer' ? CONSENT_NEEDS(viewer) : [];
   if (consents.length) {
     pairs.push(['__consent', jsonObject(consents.map((n) => [`${n.purpose}|${n.channel}`, sql`rapport_consent_status(${raw(alias)}.id, ${n.purpose}, ${n.channel})`]))]);
   }
-  const map = lightMapper(w.em, meta.class);
-  const hydrate: Hydrate = (json) => {
+  const map = lightMapperFor(w.em, meta.class, columns);
+  const hydrate: Hydrate = (json, parent) => {
     if (json == null) return null;
     // The row as it came: the mapper reads only the entity's own columns (the `__` keys are left out of the instance).
     const row = json as Json;
+    for (const [c, p] of inherited) row[c] = parent![p];
     const { __planned, __consent } = row;
     const obj = map(row) as Record<string | symbol, unknown>;
     if (__consent) {
@@ -425,14 +459,15 @@ function compileEntity(w: Walk, type: GraphQLObjectType, alias: string, nodes: F
     }
     return obj;
   };
-  return { sql: jsonObject(pairs), hydrate };
+  return { sql: jsonObject(pairs), hydrate, joins };
 }
 
 interface Child extends Compiled {
   key: string;
 }
 
-function compileChildren(w: Walk, type: GraphQLObjectType, alias: string, meta: EntityMetadata | undefined, sets: SelectionSetNode[]): Child[] {
+/** `columns`: the columns the row of `alias` holds at hydration (the children may inherit them). */
+function compileChildren(w: Walk, type: GraphQLObjectType, alias: string, meta: EntityMetadata | undefined, sets: SelectionSetNode[], columns: ReadonlySet<string>): Child[] {
   const children: Child[] = [];
   for (const [k, nodes] of collect(w, type, sets)) {
     const name = nodes[0].name.value;
@@ -441,7 +476,7 @@ function compileChildren(w: Walk, type: GraphQLObjectType, alias: string, meta: 
     if (!def) return unsupported(`${type.name}.${name}`);
     const relation = RELATIONS[`${type.name}.${name}`];
     if (relation) {
-      children.push({ key: k, ...compileRelation(w, type, def, relation, alias, nodes) });
+      children.push({ key: k, ...compileRelation(w, type, def, relation, alias, nodes, columns) });
       continue;
     }
     const prop = meta?.properties[name] as EntityProperty | undefined;
@@ -452,10 +487,13 @@ function compileChildren(w: Walk, type: GraphQLObjectType, alias: string, meta: 
       const a = nextAlias(w);
       const inner = compileEntity(w, target, a, nodes);
       const fk = prop.fieldNames[0];
+      const pk = `${a}.${ident(targetMeta.primaryKeys[0])}`;
+      // Joined by its primary key into the parent's FROM (no row: null, as the resolver answers).
       children.push({
         key: k,
-        sql: sql`(select ${inner.sql} from ${raw(ident(targetMeta.tableName))} ${raw(a)} where ${raw(a)}.${raw(ident(targetMeta.primaryKeys[0]))} = ${raw(alias)}.${raw(ident(fk))})`,
+        sql: sql`case when ${raw(pk)} is null then null else ${inner.sql} end`,
         hydrate: inner.hydrate,
+        joins: sql` left join ${raw(ident(targetMeta.tableName))} ${raw(a)} on ${raw(pk)} = ${raw(alias)}.${raw(ident(fk))}${joinsOf([inner])}`,
       });
       continue;
     }
@@ -465,16 +503,17 @@ function compileChildren(w: Walk, type: GraphQLObjectType, alias: string, meta: 
   return children;
 }
 
-function compileRelation(w: Walk, type: GraphQLObjectType, def: GraphQLField<unknown, unknown>, relation: (typeof RELATIONS)[string], alias: string, nodes: FieldNode[]): Compiled {
+function compileRelation(w: Walk, type: GraphQLObjectType, def: GraphQLField<unknown, unknown>, relation: (typeof RELATIONS)[string], alias: string, nodes: FieldNode[], columns: ReadonlySet<string>): Compiled {
   const args = argsOf(w, def, nodes);
   w.used.add(`${type.name}.${def.name}`);
   switch (relation.kind) {
     case 'consents': {
       // A wrapper of the customer: its fields read the customer's own rows (alias stays the customer's).
       const wrapper = objectType(def.type);
-      const children = compileChildren(w, wrapper, alias, undefined, subSets(nodes));
+      const children = compileChildren(w, wrapper, alias, undefined, subSets(nodes), columns);
       return {
         sql: jsonObject(children.map((c) => [c.key, c.sql])),
+        joins: joinsOf(children),
         hydrate: (json, parent) => {
           const obj = new CustomerConsents(String(parent!.id)) as unknown as Record<symbol, unknown>;
           const planned: Record<string, unknown> = {};
@@ -487,10 +526,10 @@ function compileRelation(w: Walk, type: GraphQLObjectType, def: GraphQLField<unk
     case 'current': {
       const target = objectType(def.type);
       const a = nextAlias(w);
-      const inner = compileEntity(w, target, a, nodes);
-      const hydrateList = (json: unknown) => (json as unknown[]).map((x) => inner.hydrate(x));
+      const inner = compileEntity(w, target, a, nodes, [], { inherit: inheritable(columns, [['customer_id', 'id']]) });
+      const hydrateList = (json: unknown, parent?: Json) => (json as unknown[]).map((x) => inner.hydrate(x, parent));
       return {
-        sql: sql`coalesce((select json_agg(${inner.sql} order by ${raw(a)}.purpose, ${raw(a)}.channel) from (select distinct on (purpose, channel) * from consent_records where customer_id = ${raw(alias)}.id order by purpose, channel, seq desc) ${raw(a)}), '[]'::json)`,
+        sql: sql`coalesce((select json_agg(${inner.sql} order by ${raw(a)}.purpose, ${raw(a)}.channel) from (select distinct on (purpose, channel) * from consent_records where customer_id = ${raw(alias)}.id order by purpose, channel, seq desc) ${raw(a)}${joinsOf([inner])}), '[]'::json)`,
         hydrate: hydrateList,
       };
     }
@@ -498,12 +537,14 @@ function compileRelation(w: Walk, type: GraphQLObjectType, def: GraphQLField<unk
       const target = objectType(def.type);
       if (target.name !== relation.type) unsupported(`${type.name}.${def.name}`);
       const a = nextAlias(w);
-      const inner = compileEntity(w, target, a, nodes);
+      const inherit: Inherit = [[relation.parentColumn, 'id']];
+      if (relation.sameCustomer) inherit.push(['customer_id', 'customer_id']);
+      const inner = compileEntity(w, target, a, nodes, [], { inherit: inheritable(columns, inherit) });
       const order = relation.order.map((c) => `${a}.${ident(c)}`).join(', ');
       const same = relation.sameCustomer ? ` and ${a}.customer_id = ${alias}.customer_id` : '';
       return {
-        sql: sql`coalesce((select json_agg(${inner.sql} order by ${raw(order)}) from ${raw(ident(relation.table))} ${raw(a)} where ${raw(a)}.${raw(ident(relation.parentColumn))} = ${raw(alias)}.id${raw(same)}), '[]'::json)`,
-        hydrate: (json) => (json as unknown[]).map((x) => inner.hydrate(x)),
+        sql: sql`coalesce((select json_agg(${inner.sql} order by ${raw(order)}) from ${raw(ident(relation.table))} ${raw(a)}${joinsOf([inner])} where ${raw(a)}.${raw(ident(relation.parentColumn))} = ${raw(alias)}.id${raw(same)}), '[]'::json)`,
+        hydrate: (json, parent) => (json as unknown[]).map((x) => inner.hydrate(x, parent)),
       };
     }
     case 'page': {
@@ -513,14 +554,14 @@ function compileRelation(w: Walk, type: GraphQLObjectType, def: GraphQLField<unk
       const after = decodeCursor(args.after as string | null);
       const spec = PAGE_SPECS[relation.page];
       const sortOf = (a: string) => `${a}.${ident(spec.sortColumn)}`;
-      return compileConnection(w, objectType(def.type), nodes, first, after, (a) => raw(`${sortOf(a)}::text`), (a, nodeSql) => {
+      return compileConnection(w, objectType(def.type), nodes, first, after, inheritable(columns, [[spec.parentColumn, 'id']]), (a) => raw(`${sortOf(a)}::text`), (a, nodeSql, joins) => {
         const sort = sortOf(a);
         const keyset = after ? sql` and (c.${raw(ident(spec.sortColumn))}, c.id) < (${after.v}::${raw(spec.sortCast)}, ${after.id}::uuid)` : raw('');
         const fetches = first > 0 || !!after;
         const rows = fetches
           ? sql`coalesce((select json_agg(${nodeSql} order by ${raw(sort)} desc, ${raw(a)}.id desc)
               from (select c.* from ${raw(ident(spec.table))} c where c.${raw(ident(spec.parentColumn))} = ${raw(alias)}.id${where}${keyset}
-                    order by c.${raw(ident(spec.sortColumn))} desc, c.id desc limit ${first + 1}) ${raw(a)}), '[]'::json)`
+                    order by c.${raw(ident(spec.sortColumn))} desc, c.id desc limit ${first + 1}) ${raw(a)}${joins}), '[]'::json)`
           : raw(`'[]'::json`);
         const count = sql`(select count(*) from ${raw(ident(spec.table))} c where c.${raw(ident(spec.parentColumn))} = ${raw(alias)}.id${where})`;
         return { rows, count };
@@ -534,7 +575,7 @@ function compileRelation(w: Walk, type: GraphQLObjectType, def: GraphQLField<unk
       const profiling = sql`rapport_consent_status(${raw(a)}.${raw(pk)}, ${PROFILING_OBJECTION.purpose}, ${PROFILING_OBJECTION.channel})`;
       const inner = compileEntity(w, target, a, nodes, [['__profiling', profiling]]);
       return {
-        sql: sql`(select ${inner.sql} from ${raw(ident(meta.tableName))} ${raw(a)} where ${raw(a)}.${raw(pk)} = ${raw(alias)}.id)`,
+        sql: sql`(select ${inner.sql} from ${raw(ident(meta.tableName))} ${raw(a)}${joinsOf([inner])} where ${raw(a)}.${raw(pk)} = ${raw(alias)}.id)`,
         hydrate: (json) => (json == null ? null : withholdModelScores(inner.hydrate(json) as CustomerMetrics, String((json as Json).__profiling))),
       };
     }
@@ -549,27 +590,32 @@ function compileRelation(w: Walk, type: GraphQLObjectType, def: GraphQLField<unk
  * the cursor, as the loaders and keysetPage do.
  */
 function compileConnection(
-  w: Walk, conn: GraphQLObjectType, nodes: FieldNode[], first: number, _after: Cursor | null,
+  w: Walk, conn: GraphQLObjectType, nodes: FieldNode[], first: number, _after: Cursor | null, inherit: Inherit,
   sortText: (alias: string) => Sql,
-  page: (alias: string, nodeSql: Sql) => { rows: Sql; count: Sql },
+  page: (alias: string, nodeSql: Sql, joins: Sql) => { rows: Sql; count: Sql },
 ): Compiled {
   const fields = collect(w, conn, subSets(nodes));
   const nodeSets: SelectionSetNode[] = [];
   let withCount = false;
+  // Cursors are made only when one can be read: an edge's cursor, or pageInfo (start/endCursor).
+  let withCursors = false;
   let nodeType: GraphQLObjectType | undefined;
   for (const [k, fnodes] of fields) {
     const name = fnodes[0].name.value;
     if (name === '__typename') continue;
     if (k.startsWith('__')) unsupported(k);
     if (name === 'totalCount') withCount = true;
-    else if (name === 'pageInfo') checkPlain(w, conn, name, fnodes);
-    else if (name === 'nodes') {
+    else if (name === 'pageInfo') {
+      checkPlain(w, conn, name, fnodes);
+      withCursors = true;
+    } else if (name === 'nodes') {
       nodeType = objectType(conn.getFields().nodes.type);
       nodeSets.push(...subSets(fnodes));
     } else if (name === 'edges') {
       const edge = objectType(conn.getFields().edges.type);
       for (const [ek, enodes] of collect(w, edge, subSets(fnodes))) {
         const en = enodes[0].name.value;
+        if (en === 'cursor') withCursors = true;
         if (en === '__typename' || en === 'cursor') continue;
         if (en !== 'node' || ek.startsWith('__')) unsupported(`${edge.name}.${en}`);
         nodeType = objectType(edge.getFields().node.type);
@@ -579,15 +625,16 @@ function compileConnection(
   }
   nodeType ??= objectType(conn.getFields().nodes.type);
   const a = nextAlias(w);
-  const inner = compileEntity(w, nodeType, a, nodeSets, [['__sort', sortText(a)]]);
-  const { rows, count } = page(a, inner.sql);
+  const inner = compileEntity(w, nodeType, a, nodeSets, withCursors ? [['__sort', sortText(a)]] : [], { withKey: withCursors, inherit });
+  const { rows, count } = page(a, inner.sql, joinsOf([inner]));
   return {
     sql: withCount ? sql`json_build_object('rows', ${rows}, 'total', ${count})` : sql`json_build_object('rows', ${rows})`,
-    hydrate: (json) => {
+    hydrate: (json, parent) => {
       const j = json as { rows: Json[]; total?: number };
-      const visible = j.rows.slice(0, first);
-      const nodesOut = visible.map((x) => inner.hydrate(x));
-      const cursors = visible.map((r) => encodeCursor({ v: r.__sort as string, id: String(r.id) }));
+      const visible = j.rows.length > first ? j.rows.slice(0, first) : j.rows;
+      const nodesOut = visible.map((x) => inner.hydrate(x, parent));
+      // No cursor is selected: nothing reads them.
+      const cursors = withCursors ? visible.map((r) => encodeCursor({ v: r.__sort as string, id: String(r.id) })) : [];
       const shape: ConnectionShape<unknown> = {
         edges: nodesOut.map((node, i) => ({ node, cursor: cursors[i] })),
         nodes: nodesOut,
@@ -708,14 +755,21 @@ function preparedName(text: string): string | undefined {
   return name;
 }
 
-/** Runs the plan's statement (`?` placeholders sent as bind parameters), in the request's transaction if there is one. */
+/**
+ * Runs the plan's statement (`?` placeholders sent as bind parameters) as a named prepared statement
+ * (preparedName) on a pooled connection (src/db/pooled-query.ts: no knex query built per request); in
+ * the request's transaction, or if it cannot go that way, through knex as before.
+ */
 async function runRoot(ctx: Context, statement: Sql): Promise<Json | undefined> {
-  const query = ctx.em.getKnex().raw(statement.text, statement.params as Knex.RawBinding[]);
   const name = preparedName(statement.text);
-  if (name) query.options({ name });
-  const trx = ctx.em.getTransactionContext<Knex.Transaction>();
-  if (trx) query.transacting(trx);
-  const { rows } = (await query) as { rows: Array<{ j: string }> };
+  let rows = name ? await pooledQuery<{ j: string }>(ctx.em, name, statement.text, statement.params) : undefined;
+  if (!rows) {
+    const query = ctx.em.getKnex().raw(statement.text, statement.params as Knex.RawBinding[]);
+    if (name) query.options({ name });
+    const trx = ctx.em.getTransactionContext<Knex.Transaction>();
+    if (trx) query.transacting(trx);
+    ({ rows } = (await query) as { rows: Array<{ j: string }> });
+  }
   return rows[0] ? (JSON.parse(rows[0].j) as Json) : undefined;
 }
 
@@ -739,7 +793,7 @@ async function planCustomerRow(customerId: string, ctx: Context, info: GraphQLRe
     const inner = compileEntity(w, type, a, info.fieldNodes.map((n) => n.selectionSet).filter((s): s is SelectionSetNode => !!s));
     const sharing = raw(`rapport_consent_status(${a}.id, '${THIRD_PARTY_SHARING.purpose}', '${THIRD_PARTY_SHARING.channel}')`);
     // The customer's id is the last parameter, given per request.
-    const statement = sql`select json_build_object('row', ${inner.sql}, 'sharing', ${sharing})::text as j from customers ${raw(a)} where ${raw(a)}.id = ?::uuid`;
+    const statement = sql`select json_build_object('row', ${inner.sql}, 'sharing', ${sharing})::text as j from customers ${raw(a)}${joinsOf([inner])} where ${raw(a)}.id = ?::uuid`;
     return { text: statement.text, params: statement.params, hydrate: inner.hydrate, used: w.used };
   });
   const row = await runRoot(ctx, { text: plan.text, params: [...plan.params, customerId] });
@@ -772,13 +826,13 @@ async function planCustomers(args: Record<string, unknown>, ctx: Context, info: 
     const conn = objectType(info.returnType);
     const from = 'customers a left join customer_metrics m on m.customer_id = a.id';
     const whereSql = { text: (where.clauses.length ? where.clauses : ['true']).join(' and '), params: where.params };
-    const compiled = compileConnection(w, conn, [...info.fieldNodes], first, after, (p) => raw(`${p}.__sort`), (p, nodeSql) => {
+    const compiled = compileConnection(w, conn, [...info.fieldNodes], first, after, [], (p) => raw(`${p}.__sort`), (p, nodeSql, joins) => {
       const keyset = after ? sql` and (${raw(sort.expr)}, a.id) ${raw(direction === 'desc' ? '<' : '>')} (${after.v}::${raw(sort.cast)}, ${after.id}::uuid)` : raw('');
       const rows = first === 0
         ? raw(`'[]'::json`)
         : sql`coalesce((select json_agg(${nodeSql} order by ${raw(p)}.__sortv ${raw(direction)}, ${raw(p)}.id ${raw(direction)}) from (
             select a.*, (${raw(sort.expr)})::text as __sort, ${raw(sort.expr)} as __sortv
-            from ${raw(from)} where ${whereSql}${keyset} order by ${raw(sort.expr)} ${raw(direction)}, a.id ${raw(direction)} limit ${first + 1}) ${raw(p)}), '[]'::json)`;
+            from ${raw(from)} where ${whereSql}${keyset} order by ${raw(sort.expr)} ${raw(direction)}, a.id ${raw(direction)} limit ${first + 1}) ${raw(p)}${joins}), '[]'::json)`;
       return { rows, count: sql`(select count(*) from ${raw(from)} where ${whereSql})` };
     });
     const statement = sql`select (${compiled.sql})::text as j`;

@@ -15,12 +15,23 @@ const forbidden = (message: string, reason: string) => new GraphQLError(message,
 
 const CUSTOMER_ID_CARRIERS = new Set(['CustomerPreferences', 'InferredPreferences', 'InferredPreference', 'CustomerRecommendations', 'Recommendation']);
 
+/**
+ * The property of a customer-owned object that names its customer: the object's own `id` (Customer),
+ * `customerId` (wrappers that are not entities), else the `customer` relation (whose `id` it is).
+ * The read planner (src/planner/read-planner.ts) reads it to know which column a row must carry.
+ */
+export function customerPropertyOf(type: string): 'id' | 'customerId' | 'customer' {
+  if (type === 'Customer') return 'id';
+  if (type === 'CustomerConsents') return 'customerId';
+  // Preference and recommendation wrappers carry their customer's id (they are not entities).
+  if (CUSTOMER_ID_CARRIERS.has(type)) return 'customerId';
+  return 'customer';
+}
+
 /** The customer a customer-owned object belongs to. */
 function customerIdOf(type: string, parent: Record<string, unknown>): string | undefined {
-  if (type === 'Customer') return parent.id as string;
-  if (type === 'CustomerConsents') return parent.customerId as string;
-  // Preference and recommendation wrappers carry their customer's id (they are not entities).
-  if (CUSTOMER_ID_CARRIERS.has(type)) return parent.customerId as string;
+  const prop = customerPropertyOf(type);
+  if (prop !== 'customer') return parent[prop] as string;
   return (parent.customer as { id?: string } | undefined)?.id;
 }
 
