@@ -26,7 +26,9 @@ const texts = new Map<string, { text: string | null; name: string }>();
  */
 export async function pooledQuery<R extends Record<string, unknown>>(em: EntityManager, name: string, text: string, values: unknown[]): Promise<R[] | undefined> {
   if (em.getTransactionContext() || values.includes(undefined)) return undefined;
-  const client = em.getKnex().client as unknown as KnexPgClient;
+  const client = em.getKnex().client as unknown as Partial<KnexPgClient>;
+  // knex internals: a version without them sends every statement the usual way instead of failing.
+  if (typeof client.acquireConnection !== 'function' || typeof client.releaseConnection !== 'function' || typeof client.positionBindings !== 'function') return undefined;
   let known = texts.get(text);
   if (!known) {
     const plain = !/\?\?|\\\?/.test(text) && text.split('?').length - 1 === values.length;
