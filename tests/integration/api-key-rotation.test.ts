@@ -1,6 +1,7 @@
 import { startTestApp, type TestApp } from '../helpers/test-server';
 import { toGlobalId } from '../../src/schema/global-id';
 import { Role } from '../../src/auth/viewer';
+import { makeCustomer } from '../helpers/fixtures';
 
 /**
  * rotateApiKey through the real HTTP server: the new secret works, the old one works only during the
@@ -223,6 +224,32 @@ describe('creating, using and revoking keys', () => {
     const before = await lastUsed(key.prefix);
     expect(await statusWith(`rpk_${key.prefix}_${'A'.repeat(43)}`)).toBe(401);
     expect(await lastUsed(key.prefix)).toEqual(before);
+  });
+
+  it('keeps the expiry it was given', async () => {
+    const expiresAt = new Date(Date.now() + 86_400_000).toISOString();
+    const res = await app.gql(CREATE_WITH, { input: { name: 'key-expires', scopes: ['customers:read'], expiresAt } });
+    expect(res.errors).toBeUndefined();
+    expect(res.data.createApiKey.apiKey.expiresAt).toBe(expiresAt);
+    expect(await app.sql('select expires_at is not null as set from api_keys where prefix = ?', [res.data.createApiKey.apiKey.prefix])).toEqual([{ set: true }]);
+  });
+
+  it('acts as api-key:<its name>, with its id, in the audit log', async () => {
+    const res = await app.gql(CREATE_WITH, { input: { name: 'audited partner', scopes: ['events:write'] } });
+    const { apiKey, secret } = res.data.createApiKey;
+    const customer = await makeCustomer(app);
+    const ingest = await fetch(app.url, {
+      method: 'POST', headers: { 'content-type': 'application/json', 'x-api-key': secret },
+      body: JSON.stringify({
+        query: 'mutation($events: [IngestEventInput!]!) { ingestEvents(events: $events) { acceptedCount results { error { code message } } } }',
+        variables: { events: [{ kind: 'INTERACTION', idempotencyKey: `audited-${Date.now()}`, source: 'partner', identifiers: [{ kind: 'EMAIL', value: customer.email }],
+          interaction: { occurredAt: '2026-03-01T10:00:00.000Z', channel: 'WEB', type: 'PAGE_VIEW' } }] },
+      }),
+    });
+    expect(((await ingest.json()) as { data: { ingestEvents: unknown } }).data.ingestEvents).toEqual({ acceptedCount: 1, results: [{ error: null }] });
+    const dbKeyId = Buffer.from(apiKey.id, 'base64url').toString().split(':')[1];
+    expect(await app.sql(`select actor, role, action from audit_log where api_key_id = ?`, [dbKeyId]))
+      .toEqual([{ actor: 'api-key:audited partner', role: 'partner', action: 'WRITE' }]);
   });
 
   it('revoking twice keeps the first revocation time; a missing key is NOT_FOUND', async () => {
