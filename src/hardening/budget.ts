@@ -39,12 +39,37 @@ export function stopWork(work: RequestWork, error: GraphQLError): void {
 }
 
 /**
+ * Clients with a cancel request on its way: their next statements wait until PostgreSQL has taken it.
+ * A cancel cancels whatever the backend runs when it arrives. The statement it was sent for may have
+ * ended meanwhile and its connection gone back to the pool: had another request's statement started
+ * on it, that statement would fail ("canceling statement due to user request"), a request that did
+ * nothing wrong. A cancel that arrives while the backend waits for a command is ignored, so waiting
+ * for it to be delivered (the server closes the cancel socket once it has signalled the backend) is
+ * enough.
+ */
+const cancelling = new WeakMap<Client, Promise<void>>();
+/** Longest a statement waits for a cancel request to be delivered (a server that never closes the socket). */
+const CANCEL_DELIVERY_MAX_MS = 2_000;
+
+/**
  * PostgreSQL's cancel protocol: a fresh socket carrying the backend's pid and secret key. It needs no
  * pooled connection, so it works when the request holds all of them.
  */
 function cancelBackend(client: Client): void {
   const c = client as Client & { processID?: number; secretKey?: number };
   if (c.processID === undefined || c.secretKey === undefined) return;
+  let delivered!: () => void;
+  const pending: Promise<void> = new Promise<void>((resolve) => {
+    delivered = () => {
+      clearTimeout(timer);
+      // Gone before the waiting statements run, so they do not wait for it again.
+      if (cancelling.get(client) === pending) cancelling.delete(client);
+      resolve();
+    };
+    const timer = setTimeout(() => delivered(), CANCEL_DELIVERY_MAX_MS);
+    timer.unref();
+  });
+  cancelling.set(client, pending);
   // pg's own protocol connection; its typings omit connect() and cancel().
   const con = new Connection() as unknown as {
     on(event: string, fn: () => void): void;
@@ -52,7 +77,8 @@ function cancelBackend(client: Client): void {
     cancel(pid: number, key: number): void;
     end(): void;
   };
-  con.on('error', () => undefined); // the server closes the socket after a cancel request
+  con.on('error', () => delivered()); // the server closes the socket after a cancel request
+  con.on('end', () => delivered());
   con.on('connect', () => {
     con.cancel(c.processID!, c.secretKey!);
     con.end();
@@ -71,7 +97,23 @@ export function installQueryTracking(): void {
   if (tracking) return;
   tracking = true;
   const original = Client.prototype.query;
-  Client.prototype.query = function trackedQuery(this: Client, ...args: unknown[]) {
+  Client.prototype.query = function trackedQuery(this: Client, ...args: unknown[]): unknown {
+    const pending = cancelling.get(this);
+    if (pending) {
+      // After the cancel request has been delivered (see `cancelling`); pg answers a submittable
+      // (a cursor, COPY) with itself and a callback call with nothing, so those can be answered now.
+      const run = () => trackedQuery.apply(this, args);
+      const first = args[0] as { submit?: unknown } | undefined;
+      if (first && typeof first.submit === 'function') {
+        void pending.then(run);
+        return first;
+      }
+      if (typeof args[args.length - 1] === 'function') {
+        void pending.then(run);
+        return undefined;
+      }
+      return pending.then(run);
+    }
     const work = storage.getStore();
     if (!work) return (original as (...a: unknown[]) => unknown).apply(this, args);
     const running = work.running;
