@@ -29,7 +29,6 @@ import {
   gammaGammaTotalLogLikelihood,
   hessian,
   invert,
-  nelderMead,
   relativeError,
   rng,
   simulateCustomers,
@@ -346,67 +345,6 @@ describe('numerical Hessian, inversion and standard errors', () => {
     // The MBG/NBD's likelihood differs, and so do its SEs at the same point.
     const seM = betaGeoStandardErrors('mbgnbd', fit.params, SMALL_DATA);
     expect(seM.a).not.toBeCloseTo(se.a, 6);
-  });
-});
-
-// ---------------------------------------------------------------------------------------------
-describe('Nelder–Mead', () => {
-  it('finds the minimum of a quadratic and of Rosenbrock’s valley, confirmed by a restart', () => {
-    let calls = 0;
-    const quad = (x: number[]): number => {
-      calls++;
-      return (x[0] - 1) ** 2 + 10 * (x[1] + 2) ** 2 + 0.5 * (x[2] - 3) ** 2;
-    };
-    const res = nelderMead(quad, [0, 0, 0]);
-    expect(res.converged).toBe(true);
-    expect(res.restarts).toBeGreaterThanOrEqual(1);
-    expect(res.evaluations).toBe(calls);
-    expect(res.f).toBe(quad(res.x));
-    expect(res.f).toBeLessThan(1e-12);
-    [1, -2, 3].forEach((want, i) => expect(abs(res.x[i] - want)).toBeLessThan(1e-5));
-    const rosen = (x: number[]): number => 100 * (x[1] - x[0] ** 2) ** 2 + (1 - x[0]) ** 2;
-    const r = nelderMead(rosen, [-1.2, 1]);
-    expect(r.converged).toBe(true);
-    expect(abs(r.x[0] - 1)).toBeLessThan(1e-5);
-    expect(abs(r.x[1] - 1)).toBeLessThan(1e-5);
-  });
-
-  it('treats NaN and ±Infinity as worse than any value (the domain edge of an objective)', () => {
-    for (const outside of [NaN, Infinity, -Infinity]) {
-      const f = (x: number[]): number => (x[0] < 0 || x[1] < 0 ? outside : (x[0] - 0.2) ** 2 + (x[1] - 0.1) ** 2);
-      const res = nelderMead(f, [1, 1], { step: 2 });
-      expect(res.converged).toBe(true);
-      expect(abs(res.x[0] - 0.2)).toBeLessThan(1e-5);
-      expect(abs(res.x[1] - 0.1)).toBeLessThan(1e-5);
-    }
-  });
-
-  it('stops at the iteration budget, or without a confirming restart, unconverged', () => {
-    const f = (x: number[]): number => (x[0] - 1) ** 2 + (x[1] - 2) ** 2;
-    const short = nelderMead(f, [0, 0], { maxIterations: 15 });
-    expect(short.iterations).toBeLessThanOrEqual(15);
-    expect(short.converged).toBe(false);
-    const once = nelderMead(f, [0, 0], { maxRestarts: 0 });
-    expect(once.restarts).toBe(0);
-    expect(once.converged).toBe(false);
-    expect(abs(once.x[0] - 1)).toBeLessThan(1e-5);
-    // Loose tolerances end the runs earlier, with a correspondingly rougher answer.
-    const loose = nelderMead(f, [0, 0], { fTol: 1e-3, xTol: 1e-2 });
-    const tight = nelderMead(f, [0, 0]);
-    expect(loose.converged).toBe(true);
-    expect(loose.evaluations).toBeLessThan(tight.evaluations);
-    expect(abs(loose.x[0] - 1)).toBeLessThan(0.1);
-    // A start at the minimum stays there.
-    const at = nelderMead(f, [1, 2]);
-    expect(at.x).toEqual([1, 2]);
-    expect(at.f).toBe(0);
-  });
-
-  it('a one-dimensional minimum: contraction steps inside and outside', () => {
-    const f = (x: number[]): number => abs(x[0] - 0.3) + 0.01 * (x[0] - 0.3) ** 2;
-    const res = nelderMead(f, [5], { step: 3 });
-    expect(res.converged).toBe(true);
-    expect(abs(res.x[0] - 0.3)).toBeLessThan(1e-6);
   });
 });
 

@@ -6,8 +6,8 @@
  */
 export type { NumArray, FitOptions, FitResult } from './common';
 export { digammaDiff, logGamma, hyp2f1 } from './special';
-export { bfgs, nelderMead } from './optimize';
-export type { BfgsOptions, BfgsResult, NelderMeadOptions, NelderMeadResult } from './optimize';
+export { bfgs } from './optimize';
+export type { BfgsOptions, BfgsResult } from './optimize';
 export {
   bgNbdLogLikelihood,
   bgNbdTotalLogLikelihood,
