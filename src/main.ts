@@ -55,12 +55,14 @@ async function main(): Promise<void> {
   };
   process.on('SIGINT', () => void shutdown('SIGINT'));
   process.on('SIGTERM', () => void shutdown('SIGTERM'));
+  // The terminal closing: the embedded PostgreSQL is in a process group of its own, so stop it here.
+  process.on('SIGHUP', () => void shutdown('SIGHUP'));
 
   let url = config.databaseUrl;
   let embedded: EmbeddedPostgresHandle | undefined;
   if (!url) {
     logger.info({ dataDir: config.dataDir, port: config.embeddedPgPort }, 'no DATABASE_URL: starting embedded PostgreSQL');
-    embedded = await startEmbeddedPostgres({ dataDir: config.dataDir, port: config.embeddedPgPort, log: (m) => logger.info(m) });
+    embedded = await startEmbeddedPostgres({ dataDir: config.dataDir, port: config.embeddedPgPort, log: (m) => logger.info(m), ownProcessGroup: true });
     cleanups.push(embedded.stop);
     url = embedded.url;
   } else if (await ensureDatabase(url, { create: config.dbCreate || argv.includes('--create-database') })) {

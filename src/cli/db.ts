@@ -7,7 +7,7 @@ import { UsageError, type Command } from './command';
 const USAGE = `usage: npx rapport db start|migrate|seed [options]
 
   start                  run only the embedded PostgreSQL (RAPPORT_DATA_DIR, EMBEDDED_PG_PORT) until
-                         SIGINT/SIGTERM; prints "READY <url>" once it accepts connections (also: npm run db:embedded)
+                         SIGINT/SIGTERM/SIGHUP; prints "READY <url>" once it accepts connections (also: npm run db:embedded)
   migrate                apply pending migrations
   seed                   seed the demo data into a database without customers (DEMO_CUSTOMERS, default 3000)
   --create-database      with DATABASE_URL: create its database if it does not exist (also DB_CREATE=true)
@@ -17,11 +17,12 @@ Uses DATABASE_URL, else the embedded PostgreSQL of a running npm start, else sta
 
 async function startOnly(): Promise<number> {
   const config = loadConfig();
-  const pg = await startEmbeddedPostgres({ dataDir: config.dataDir, port: config.embeddedPgPort, log: (m) => process.stderr.write(`${m}\n`) });
+  const pg = await startEmbeddedPostgres({ dataDir: config.dataDir, port: config.embeddedPgPort, log: (m) => process.stderr.write(`${m}\n`), ownProcessGroup: true });
   process.stdout.write(`READY ${pg.url}\n`);
   await new Promise<void>((resolve) => {
     process.once('SIGINT', resolve);
     process.once('SIGTERM', resolve);
+    process.once('SIGHUP', resolve);
   });
   await pg.stop();
   return 0;

