@@ -50,6 +50,18 @@ export const UNAVAILABLE_MESSAGE = 'the database is unavailable; nothing was cha
 
 export interface ErrorLogger {
   error(obj: Record<string, unknown>, msg: string): void;
+  warn?(obj: Record<string, unknown>, msg: string): void;
+}
+
+/** SQLSTATE 40001 (serialization_failure) or 40P01 (deadlock_detected), on the error or its causes. */
+export function isConcurrencyAbort(err: unknown): boolean {
+  let e: unknown = err;
+  for (let i = 0; i < 6 && e && typeof e === 'object'; i++) {
+    const code = (e as { code?: unknown }).code;
+    if (code === '40001' || code === '40P01') return true;
+    e = (e as { cause?: unknown; originalError?: unknown }).cause ?? (e as { originalError?: unknown }).originalError;
+  }
+  return false;
 }
 
 /**
@@ -71,6 +83,12 @@ export function createFormatError(logger: ErrorLogger) {
     if (original instanceof ArgumentValidationError) {
       const fields = original.extensions.validationErrors?.map((v) => v.property);
       return { ...base, message: 'Argument validation failed', extensions: { code: ErrorCode.BAD_USER_INPUT, fields } };
+    }
+    // Deadlock or serialization failure: PostgreSQL aborted this write's transaction in favour of a
+    // concurrent one. Nothing was written and the same request may simply be sent again.
+    if (isConcurrencyAbort(original)) {
+      logger.warn?.({ ...loggableError(original), path: formatted.path }, 'write aborted by a concurrent transaction');
+      return { ...base, message: 'a concurrent write to the same records went first; nothing was written, send the request again', extensions: { code: ErrorCode.CONFLICT, reason: 'CONCURRENT_WRITE', retryable: true } };
     }
     if (original instanceof UniqueConstraintViolationException) {
       return { ...base, message: 'conflicts with an existing record', extensions: { code: ErrorCode.CONFLICT } };
