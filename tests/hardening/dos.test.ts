@@ -175,8 +175,18 @@ describe('the request timeout stops the work', () => {
       await holder.query('rollback');
       await holder.end();
     }
-    // The cancelled connection went back to the pool in a usable state.
-    for (let i = 0; i < 6; i++) expect((await post(slow.url, { query: '{ customers(first: 1) { totalCount } }' }, h)).json.errors).toBeUndefined();
+    // The cancelled connection went back to the pool in a usable state: six answers with data, and no
+    // error but this app's own short request timeout, which a loaded machine can reach on any query.
+    let answered = 0;
+    for (let i = 0; i < 60 && answered < 6; i++) {
+      const after = await post(slow.url, { query: '{ customers(first: 1) { totalCount } }' }, h);
+      if (after.json.errors) expect(after.json.errors).toEqual([expect.objectContaining({ extensions: { code: 'REQUEST_TIMEOUT' } })]);
+      else {
+        expect(after.json.data.customers.totalCount).toEqual(expect.any(Number));
+        answered++;
+      }
+    }
+    expect(answered).toBe(6);
   });
 });
 
