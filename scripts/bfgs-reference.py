@@ -103,11 +103,30 @@ def coupled(x):
     return 0.5 * sum(d[i] * Ad[i] for i in range(3)), Ad
 
 
+def offset(fg, c):
+    return lambda x: (lambda fg_: (fg_[0] + c, fg_[1]))(fg(x))
+
+
+def flat(x):
+    """A plateau at 1000 with a slope the values cannot show: steps that gain exactly 0 (f + 1e−4·t·slope rounds to f)."""
+    return 1000.0, [1.0]
+
+
+def cliff(x):
+    """f = −1e4·x inside x ≤ 1.5·2⁻⁶⁰, undefined beyond: only the 61st halving of the unit step would land inside."""
+    return (-1e4 * x[0], [-1e4]) if x[0] <= 1.5 * 2 ** -60 else (math.nan, [math.nan])
+
+
 for name, fg, x0, opts in [
     ('rosen', rosen, [-1.2, 1], {}),
     ('rosen fTol 1, 2 restarts', rosen, [-1.2, 1], dict(fTol=1, maxRestarts=2)),
     ('rosen fTol 1, confirmTol 1e6', rosen, [-1.2, 1], dict(fTol=1, confirmTol=1e6)),
     ('quad', quad, [0, 0, 0], {}),
     ('coupled', coupled, [4, 3, -2], {}),
+    ('coupled + 1000', offset(coupled, 1000), [4, 3, -2], {}),
+    ('rosen + 1000, fTol 1, confirmTol 0.01', offset(rosen, 1000), [-1.2, 1], dict(fTol=1, confirmTol=0.01)),
+    ('flat', flat, [0], {}),
+    ('flat, fTol 0', flat, [0], dict(fTol=0)),
+    ('cliff', cliff, [0], {}),
 ]:
     print(name, bfgs(fg, x0, **opts))

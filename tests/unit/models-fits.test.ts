@@ -255,6 +255,12 @@ describe('analytic gradients and BFGS', () => {
       const Ad = A.map((r) => r[0] * d[0] + r[1] * d[1] + r[2] * d[2]);
       return [0.5 * (d[0] * Ad[0] + d[1] * Ad[1] + d[2] * Ad[2]), Ad];
     };
+    const offset = (fg: (x: number[]) => [number, number[]]) => (x: number[]): [number, number[]] => {
+      const [f, g] = fg(x);
+      return [f + 1000, g];
+    };
+    const flat = (): [number, number[]] => [1000, [1]];
+    const cliff = (x: number[]): [number, number[]] => (x[0] <= 1.5 * 2 ** -60 ? [-1e4 * x[0], [-1e4]] : [NaN, [NaN]]);
     const cases: Array<[string, BfgsResult, BfgsResult]> = [
       ['rosen', bfgs(rosen, [-1.2, 1]), { x: [0.9999999961186595, 0.9999999919001881], f: 2.6430534281508478e-17, iterations: 40, evaluations: 55, restarts: 1, converged: true }],
       // fTol = 1: every step after the first gains less than 1 + f, so each run stalls after 10 of them.
@@ -263,9 +269,19 @@ describe('analytic gradients and BFGS', () => {
       ['rosen fTol 1, confirmTol 1e6', bfgs(rosen, [-1.2, 1], { fTol: 1, confirmTol: 1e6 }), { x: [0.017154256424035244, -0.024806090987257397], f: 1.0289885603719244, iterations: 21, evaluations: 31, restarts: 1, converged: true }],
       ['quad', bfgs(quad, [0, 0, 0]), { x: [1.0000000041927595, -2.0000000025839904, 2.9999999900387455], f: 1.339625890330385e-16, iterations: 14, evaluations: 17, restarts: 1, converged: true }],
       ['coupled', bfgs(coupled, [4, 3, -2]), { x: [0.999999999888455, -1.0000000001854101, 1.9999999990468191], f: 6.34178896229972e-19, iterations: 12, evaluations: 13, restarts: 1, converged: true }],
+      // |f| ≈ 1000: the line search's rounding floor is 1e−15·(1 + |f|), not 1e−15.
+      ['coupled + 1000', bfgs(offset(coupled), [4, 3, -2]), { x: [0.9999999300528435, -0.99999997795549, 1.999999974534038], f: 1000, iterations: 11, evaluations: 12, restarts: 1, converged: true }],
+      // The restart gains ~1.5, within confirmTol·(1 + |f|) ≈ 10 (but not within confirmTol/(1 + |f|)).
+      ['rosen + 1000, fTol 1, confirmTol 0.01', bfgs(offset(rosen), [-1.2, 1], { fTol: 1, confirmTol: 0.01 }), { x: [-0.055844153090735385, -0.0032975573364140767], f: 1001.1189235438899, iterations: 20, evaluations: 30, restarts: 1, converged: true }],
+      // A plateau whose slope f cannot show at its magnitude: Armijo (≤) accepts steps that gain exactly 0,
+      // each a stall (0 ≤ fTol·(1 + |f|), fTol = 0 included); 10 end a run, and the restart confirms.
+      ['flat', bfgs(flat, [0]), { x: [-9.313225746154785e-9], f: 1000, iterations: 20, evaluations: 641, restarts: 1, converged: true }],
+      ['flat, fTol 0', bfgs(flat, [0], { fTol: 0 }), { x: [-9.313225746154785e-9], f: 1000, iterations: 20, evaluations: 641, restarts: 1, converged: true }],
+      // At most 60 halvings: the 61st, the first to land inside, is never tried (1 + 60 evaluations per run).
+      ['cliff', bfgs(cliff, [0]), { x: [0], f: -0, iterations: 0, evaluations: 121, restarts: 1, converged: true }],
     ];
     // Reals to 1e−9 relative (the port agrees to the last bit today; the slack is for a libm or order change).
-    const near = (a: number, b: number): boolean => abs(a - b) <= 1e-9 * abs(b);
+    const near = (a: number, b: number): boolean => abs(a - b) <= 1e-9 * abs(b) || (a === 0 && b === 0);
     for (const [name, got, want] of cases) {
       const { x, f, ...counts } = got;
       const { x: wx, f: wf, ...wantCounts } = want;
@@ -294,6 +310,13 @@ describe('analytic gradients and BFGS', () => {
     // A start outside the domain: f counts as +∞, and the run ends at once (no restarts).
     const edge = (x: number[]): [number, number[]] => (x[0] > 0.5 ? [NaN, [NaN]] : [(x[0] - 0.2) ** 2, [2 * (x[0] - 0.2)]]);
     expect(bfgs(edge, [1])).toEqual({ x: [1], f: Infinity, iterations: 0, evaluations: 1, restarts: 0, converged: false });
+    // confirmTol = 0: a restart that gains exactly nothing still confirms (0 ≤ 0).
+    expect(bfgs(q1, [0.75], { gTol: 0.5, confirmTol: 0 })).toMatchObject({ restarts: 1, converged: true });
+    // The result is the caller's start point copied, never the array itself (x₀ is readonly).
+    const x0 = [0.75];
+    const still = bfgs(q1, x0, { gTol: 0.5 });
+    expect(still.x).toEqual(x0);
+    expect(still.x).not.toBe(x0);
   });
 });
 
