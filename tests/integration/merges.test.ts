@@ -312,6 +312,36 @@ describe('manual merge and unmerge', () => {
     expect(res2.data.previewMerge.result.firstName).toBe('Newer');
   });
 
+  it('survivorship: a more trusted loser wins; an empty string or an address of empty fields is empty; no provenance falls back to updated_at', async () => {
+    const em = app.orm.em.fork() as EntityManager;
+    const policy = parseMergePolicy('{"sourcePriority":["crm","store"]}');
+    const web = (await upsertCustomer(em.fork(), { email: `sv.${uniq()}@example.com`, firstName: 'Web', source: 'web' }, undefined, { policy })).customer;
+    const crm = (await upsertCustomer(em.fork(), { email: `sv.${uniq()}@example.com`, firstName: 'Crm', source: 'crm' }, undefined, { policy })).customer;
+    // The loser's source outranks the survivor's: the loser's value wins.
+    const a = await previewMerge(em.fork(), web.id, crm.id, policy);
+    expect(a.survivorAfter).toMatchObject({ first_name: 'Crm' });
+    expect(a.fields.find((f) => f.field === 'firstName')).toMatchObject({ from: 'loser', source: 'crm' });
+    // The more trusted side's '' and its address of empty fields are empty: the other side's values win.
+    await app.sql(`update customers set first_name = '', address = '{"line1": null, "city": ""}'::jsonb where id = ?`, [crm.id]);
+    await app.sql(`update customers set address = '{"line1": "1 Main St"}'::jsonb where id = ?`, [web.id]);
+    const b = await previewMerge(em.fork(), crm.id, web.id, policy);
+    expect(b.survivorAfter).toMatchObject({ first_name: 'Web', address: { line1: '1 Main St' } });
+    // Without any provenance both sides are 'unknown' as of their updated_at: the more recently updated wins.
+    await app.sql(`update customers set field_provenance = '{}'::jsonb, first_name = 'Old', updated_at = now() - interval '2 days' where id = ?`, [crm.id]);
+    await app.sql(`update customers set field_provenance = '{}'::jsonb, first_name = 'New', updated_at = now() - interval '1 day' where id = ?`, [web.id]);
+    const c = await previewMerge(em.fork(), crm.id, web.id, policy);
+    expect(c.survivorAfter).toMatchObject({ first_name: 'New' });
+    expect(c.fields.find((f) => f.field === 'firstName')).toMatchObject({ from: 'loser', source: 'unknown' });
+    // The other way round the survivor is the more recent: it keeps its value; a full tie keeps it too.
+    const d = await previewMerge(em.fork(), web.id, crm.id, policy);
+    expect(d.survivorAfter).toMatchObject({ first_name: 'New' });
+    expect(d.fields.find((f) => f.field === 'firstName')).toMatchObject({ from: 'survivor' });
+    await app.sql(`update customers set updated_at = '2026-01-01T00:00:00Z' where id in (?, ?)`, [crm.id, web.id]);
+    const e = await previewMerge(em.fork(), crm.id, web.id, policy);
+    expect(e.survivorAfter).toMatchObject({ first_name: 'Old' });
+    expect(e.fields.find((f) => f.field === 'firstName')).toMatchObject({ from: 'survivor' });
+  });
+
   it("moves the loser's unique rows (stated preferences) to the survivor, keeps the duplicates apart, and the unmerge gives them back", async () => {
     const SET = `mutation($c: ID!, $input: SetPreferencesInput!) { setPreferences(customerId: $c, input: $input) { __typename } }`;
     const STATED = `query($id: ID!) { customer(id: $id) { preferences { stated { kind value } } } }`;

@@ -14,6 +14,7 @@ import {
   auc,
   betaGeoTotalLogLikelihoodGradient,
   bfgs,
+  type BfgsResult,
   gammaGammaTotalLogLikelihoodGradient,
   betaGeoExpectedPurchases,
   betaGeoProbabilityNoPurchase,
@@ -32,6 +33,7 @@ import {
   relativeError,
   rng,
   simulateCustomers,
+  type SimulatedCustomer,
   standardErrors,
   TOP_BUCKET,
 } from '../../src/analytics/models';
@@ -232,6 +234,89 @@ describe('analytic gradients and BFGS', () => {
     expect(abs(e.x[0] - 0.2)).toBeLessThan(1e-9);
     // A start outside the domain returns at once, unconverged.
     expect(bfgs(edge, [1])).toMatchObject({ iterations: 0, converged: false });
+  });
+  it('BFGS takes the documented steps: the same iterates, iteration and evaluation counts as an independent port', () => {
+    // scripts/bfgs-reference.py ports the algorithm as optimize.ts's comment documents it (N&W alg. 6.1,
+    // eq. 6.20 scaling, Armijo backtracking, the stall rule and confirming restarts). A wrong constant,
+    // update term or stopping rule still reaches a minimum, only by other steps: the counts tell.
+    const rosen = (x: number[]): [number, number[]] => [
+      100 * (x[1] - x[0] ** 2) ** 2 + (1 - x[0]) ** 2,
+      [-400 * x[0] * (x[1] - x[0] ** 2) - 2 * (1 - x[0]), 200 * (x[1] - x[0] ** 2)],
+    ];
+    const quad = (x: number[]): [number, number[]] => [(x[0] - 1) ** 2 + 10 * (x[1] + 2) ** 2 + 0.5 * (x[2] - 3) ** 2, [2 * (x[0] - 1), 20 * (x[1] + 2), x[2] - 3]];
+    // ½ dᵀA d with A = [[3, 1, 0.5], [1, 2, 0.3], [0.5, 0.3, 1]], d = x − (1, −1, 2): off-diagonal curvature.
+    const A = [
+      [3, 1, 0.5],
+      [1, 2, 0.3],
+      [0.5, 0.3, 1],
+    ];
+    const coupled = (x: number[]): [number, number[]] => {
+      const d = [x[0] - 1, x[1] + 1, x[2] - 2];
+      const Ad = A.map((r) => r[0] * d[0] + r[1] * d[1] + r[2] * d[2]);
+      return [0.5 * (d[0] * Ad[0] + d[1] * Ad[1] + d[2] * Ad[2]), Ad];
+    };
+    const offset = (fg: (x: number[]) => [number, number[]]) => (x: number[]): [number, number[]] => {
+      const [f, g] = fg(x);
+      return [f + 1000, g];
+    };
+    const flat = (): [number, number[]] => [1000, [1]];
+    const cliff = (x: number[]): [number, number[]] => (x[0] <= 1.5 * 2 ** -60 ? [-1e4 * x[0], [-1e4]] : [NaN, [NaN]]);
+    const cases: Array<[string, BfgsResult, BfgsResult]> = [
+      ['rosen', bfgs(rosen, [-1.2, 1]), { x: [0.9999999961186595, 0.9999999919001881], f: 2.6430534281508478e-17, iterations: 40, evaluations: 55, restarts: 1, converged: true }],
+      // fTol = 1: every step after the first gains less than 1 + f, so each run stalls after 10 of them.
+      ['rosen fTol 1, 2 restarts', bfgs(rosen, [-1.2, 1], { fTol: 1, maxRestarts: 2 }), { x: [0.6450758042669907, 0.4093205940854405], f: 0.13059817606511587, iterations: 31, evaluations: 50, restarts: 2, converged: false }],
+      // confirmTol = 1e6: the first restart's gain is within it and counts as a confirmation.
+      ['rosen fTol 1, confirmTol 1e6', bfgs(rosen, [-1.2, 1], { fTol: 1, confirmTol: 1e6 }), { x: [0.017154256424035244, -0.024806090987257397], f: 1.0289885603719244, iterations: 21, evaluations: 31, restarts: 1, converged: true }],
+      ['quad', bfgs(quad, [0, 0, 0]), { x: [1.0000000041927595, -2.0000000025839904, 2.9999999900387455], f: 1.339625890330385e-16, iterations: 14, evaluations: 17, restarts: 1, converged: true }],
+      ['coupled', bfgs(coupled, [4, 3, -2]), { x: [0.999999999888455, -1.0000000001854101, 1.9999999990468191], f: 6.34178896229972e-19, iterations: 12, evaluations: 13, restarts: 1, converged: true }],
+      // |f| ≈ 1000: the line search's rounding floor is 1e−15·(1 + |f|), not 1e−15.
+      ['coupled + 1000', bfgs(offset(coupled), [4, 3, -2]), { x: [0.9999999300528435, -0.99999997795549, 1.999999974534038], f: 1000, iterations: 11, evaluations: 12, restarts: 1, converged: true }],
+      // The restart gains ~1.5, within confirmTol·(1 + |f|) ≈ 10 (but not within confirmTol/(1 + |f|)).
+      ['rosen + 1000, fTol 1, confirmTol 0.01', bfgs(offset(rosen), [-1.2, 1], { fTol: 1, confirmTol: 0.01 }), { x: [-0.055844153090735385, -0.0032975573364140767], f: 1001.1189235438899, iterations: 20, evaluations: 30, restarts: 1, converged: true }],
+      // A plateau whose slope f cannot show at its magnitude: Armijo (≤) accepts steps that gain exactly 0,
+      // each a stall (0 ≤ fTol·(1 + |f|), fTol = 0 included); 10 end a run, and the restart confirms.
+      ['flat', bfgs(flat, [0]), { x: [-9.313225746154785e-9], f: 1000, iterations: 20, evaluations: 641, restarts: 1, converged: true }],
+      ['flat, fTol 0', bfgs(flat, [0], { fTol: 0 }), { x: [-9.313225746154785e-9], f: 1000, iterations: 20, evaluations: 641, restarts: 1, converged: true }],
+      // At most 60 halvings: the 61st, the first to land inside, is never tried (1 + 60 evaluations per run).
+      ['cliff', bfgs(cliff, [0]), { x: [0], f: -0, iterations: 0, evaluations: 121, restarts: 1, converged: true }],
+    ];
+    // Reals to 1e−9 relative (the port agrees to the last bit today; the slack is for a libm or order change).
+    const near = (a: number, b: number): boolean => abs(a - b) <= 1e-9 * abs(b) || (a === 0 && b === 0);
+    for (const [name, got, want] of cases) {
+      const { x, f, ...counts } = got;
+      const { x: wx, f: wf, ...wantCounts } = want;
+      expect({ name, counts, x: x.every((v, i) => near(v, wx[i])) && x.length === wx.length, f: near(f, wf) }).toEqual({ name, counts: wantCounts, x: true, f: true });
+    }
+  });
+
+  it('BFGS options and edges: gTol stops at |∂f| ≤ gTol, the first step is at most a unit move, ∇f must be finite too', () => {
+    const q1 = (x: number[]): [number, number[]] => [(x[0] - 1) ** 2, [2 * (x[0] - 1)]];
+    // |f′(0.75)| = 0.5 exactly: within gTol = 0.5, so no step is taken, and the restart confirms it.
+    expect(bfgs(q1, [0.75], { gTol: 0.5 })).toEqual({ x: [0.75], f: 0.0625, iterations: 0, evaluations: 1, restarts: 1, converged: true });
+    // One component small is not enough: ∇f = (−0.2, −6) moves on, to where both are within gTol.
+    const q2 = (x: number[]): [number, number[]] => [(x[0] - 1) ** 2 + (x[1] - 1) ** 2, [2 * (x[0] - 1), 2 * (x[1] - 1)]];
+    const r2 = bfgs(q2, [0.9, -2], { gTol: 0.5 });
+    expect(r2.iterations).toBeGreaterThan(0);
+    expect(q2(r2.x)[1].every((v) => abs(v) <= 0.5)).toBe(true);
+    // The first step is capped at a unit move in the largest coordinate: −∇f(1) = −100 is scaled to −1,
+    // which lands on the minimum of 50x² at once (an uncapped step to −99 would have to backtrack).
+    expect(bfgs((x) => [50 * x[0] ** 2, [100 * x[0]]], [1])).toEqual({ x: [0], f: 0, iterations: 1, evaluations: 2, restarts: 1, converged: true });
+    // A finite f with a non-finite gradient is outside the domain too: the search stays at x₀ ≤ 0.5,
+    // though f itself keeps falling beyond (to 0 at x₀ = 1).
+    const nanGrad = (x: number[]): [number, number[]] => [(x[0] - 1) ** 2 + x[1] ** 2, [x[0] > 0.5 ? NaN : 2 * (x[0] - 1), 2 * x[1]]];
+    const inside = bfgs(nanGrad, [0, 0]);
+    expect(inside.x[0]).toBeLessThanOrEqual(0.5);
+    expect(inside.f).toBeGreaterThanOrEqual(0.25);
+    // A start outside the domain: f counts as +∞, and the run ends at once (no restarts).
+    const edge = (x: number[]): [number, number[]] => (x[0] > 0.5 ? [NaN, [NaN]] : [(x[0] - 0.2) ** 2, [2 * (x[0] - 0.2)]]);
+    expect(bfgs(edge, [1])).toEqual({ x: [1], f: Infinity, iterations: 0, evaluations: 1, restarts: 0, converged: false });
+    // confirmTol = 0: a restart that gains exactly nothing still confirms (0 ≤ 0).
+    expect(bfgs(q1, [0.75], { gTol: 0.5, confirmTol: 0 })).toMatchObject({ restarts: 1, converged: true });
+    // The result is the caller's start point copied, never the array itself (x₀ is readonly).
+    const x0 = [0.75];
+    const still = bfgs(q1, x0, { gTol: 0.5 });
+    expect(still.x).toEqual(x0);
+    expect(still.x).not.toBe(x0);
   });
 });
 
@@ -484,6 +569,46 @@ describe('seeded simulation', () => {
     const bt = moments(() => g.beta(2, 6));
     expect(abs(bt.mean - 0.25)).toBeLessThan(5 * sqrt(0.25 * 0.75 / 9 / n));
     expect(bt.max).toBeLessThan(1);
+  });
+
+  it('known answers: samplers and simulated customers equal an independent port of the published algorithms', () => {
+    // scripts/simulation-reference.py (Python): mulberry32, Box–Muller keeping the second normal, Marsaglia
+    // & Tsang with the shape < 1 boost, Beta as G1/(G1 + G2), and the BG/NBD / MBG/NBD story with spend.
+    // Moments cannot tell two samplers of the same distribution apart; these exact draws can. Reals to
+    // 1e−12 relative (Python's libm and V8's may differ in the last bit), counts exactly.
+    const close = (got: number[], want: number[]): boolean => got.length === want.length && got.every((v, i) => abs(v - want[i]) <= 1e-12 * abs(want[i]));
+    const g = rng(3);
+    const draws = [g.normal(), g.normal(), g.normal(), g.gamma(2.5, 4), g.gamma(0.3, 2), g.gamma(1, 1), g.beta(0.8, 2.5)];
+    expect({ draws, ok: close(draws, [-0.779674124971198, 0.2201966119239171, -0.7329583993533688, 0.5645225943602813, 0.007196389672142744, 0.014751828532015177, 0.2053802619954457]) }).toEqual({ draws, ok: true });
+    const same = (got: SimulatedCustomer[], want: SimulatedCustomer[]): Array<{ i: number; got: SimulatedCustomer }> =>
+      got
+        .map((c, i) => ({ i, got: c }))
+        .filter(({ i, got: c }) => {
+          const w = want[i];
+          return !(w && c.x === w.x && c.holdout === w.holdout && c.xFull === w.xFull && close([c.tx, c.T, c.txFull, c.TFull, c.mx], [w.tx, w.T, w.txFull, w.TFull, w.mx]));
+        });
+    const bg = simulateCustomers({ model: 'bgnbd', params: SETS.P2, customers: 8, seed: 11, spend: { p: 6, q: 4, v: 15 } });
+    expect(bg).toHaveLength(8);
+    expect(same(bg, [
+      { x: 3, tx: 19.768315046738742, T: 32.86095539957764, holdout: 0, xFull: 3, txFull: 19.768315046738742, TFull: 71.86095539957763, mx: 15.310990925994028 },
+      { x: 0, tx: 0, T: 33.03289286558833, holdout: 1, xFull: 1, txFull: 46.56505594164054, TFull: 72.03289286558834, mx: 0 },
+      { x: 1, tx: 2.339408633547807, T: 34.46857175791525, holdout: 5, xFull: 6, txFull: 67.33776025670768, TFull: 73.46857175791526, mx: 34.56874085719486 },
+      { x: 1, tx: 9.910626999297614, T: 37.895859847611376, holdout: 0, xFull: 1, txFull: 9.910626999297614, TFull: 76.89585984761138, mx: 16.71968648602292 },
+      { x: 0, tx: 0, T: 33.449026888268804, holdout: 0, xFull: 0, txFull: 0, TFull: 72.4490268882688, mx: 0 },
+      { x: 2, tx: 1.2297766094730573, T: 29.092971705889266, holdout: 0, xFull: 2, txFull: 1.2297766094730573, TFull: 68.09297170588927, mx: 16.463786748485898 },
+      { x: 1, tx: 0.3460212825049338, T: 33.77180098603761, holdout: 0, xFull: 1, txFull: 0.3460212825049338, TFull: 72.77180098603762, mx: 14.065686561511502 },
+      { x: 1, tx: 13.260245037679633, T: 31.41004648617966, holdout: 1, xFull: 2, txFull: 48.286162224207246, TFull: 70.41004648617965, mx: 85.97165931460941 },
+    ])).toEqual([]);
+    const mbg = simulateCustomers({ model: 'mbgnbd', params: { r: 2, alpha: 3, a: 1, b: 6 }, customers: 6, seed: 4, acquisitionWeeks: 5, calibrationEnd: 10, holdoutEnd: 30 });
+    expect(mbg).toHaveLength(6);
+    expect(same(mbg, [
+      { x: 2, tx: 2.148913903302463, T: 5.3818190346268615, holdout: 0, xFull: 2, txFull: 2.148913903302463, TFull: 25.38181903462686, mx: 0 },
+      { x: 0, tx: 0, T: 7.362137424093888, holdout: 0, xFull: 0, txFull: 0, TFull: 27.362137424093888, mx: 0 },
+      { x: 13, tx: 8.293722508704397, T: 8.608520755290066, holdout: 33, xFull: 46, txFull: 28.483620023754227, TFull: 28.608520755290066, mx: 0 },
+      { x: 5, tx: 6.847212903608415, T: 8.021430679184132, holdout: 3, xFull: 8, txFull: 12.31504861417902, TFull: 28.02143067918413, mx: 0 },
+      { x: 2, tx: 7.706536761220602, T: 8.163226584576886, holdout: 0, xFull: 2, txFull: 7.706536761220602, TFull: 28.163226584576886, mx: 0 },
+      { x: 2, tx: 6.6362835466437735, T: 9.325455111934168, holdout: 7, xFull: 9, txFull: 27.658880084344755, TFull: 29.32545511193417, mx: 0 },
+    ])).toEqual([]);
   });
 
   it('simulateCustomers: windows, counts and spend follow the options and the generative story', () => {

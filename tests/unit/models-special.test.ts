@@ -22,7 +22,7 @@ const relErr = (got: number, want: number): number => abs(got / want - 1);
 describe('special functions', () => {
 
   it('digammaDiff is ψ(x + d) − ψ(x) (mpmath, scripts/model-references.py), whole and fractional d, huge x', () => {
-    // [x, d, ψ(x + d) − ψ(x)] at 50 digits. Whole d ≤ 64 sums 1/(x + k); the rest shifts to ≥ 10 and
+    // [x, d, ψ(x + d) − ψ(x)] at 50 digits. Whole 0 < d ≤ 64 sums 1/(x + k); the rest shifts to ≥ 10 and
     // differences the asymptotic series, log1p keeping x = 1e7 free of cancellation.
     const DIGAMMA_DIFF: Array<[number, number, number]> = [
       [0.3, 5, 5.072935153824941],
@@ -36,6 +36,11 @@ describe('special functions', () => {
       [3.75, 0.0009765625, 0.00029813932900446695],
       [0.001, 2.5, 1001.279218812147],
       [12.5, 7.25, 0.47242779810395163],
+      // At u = 10 itself (no shift) the last term of the tail, u⁻¹⁴/12, is 2e−14 of the answer.
+      [10, 0.25, 0.025952201620002863],
+      // A negative whole d (x + d > 0 still): not the positive-d sum, which would add no term and return 0.
+      [5.5, -2, -0.5079365079365079],
+      [7.25, -3, -0.5857703081232493],
     ];
     for (const [x, d, want] of DIGAMMA_DIFF) expect({ x, d, ok: relErr(digammaDiff(x, d), want) < 4e-15 }).toEqual({ x, d, ok: true });
     expect(digammaDiff(3, 0)).toBe(0);
