@@ -209,13 +209,17 @@ function errorOf(err: DomainError, index: number): IngestEventError {
 const rejected = (error: IngestEventError, cause?: DomainError): Outcome => ({ status: IngestEventStatus.REJECTED, customerId: null, interactionId: null, orderId: null, error, cause });
 
 /** Validates and normalises one event in JS (no database): a DomainError here rejects only this event. */
+const EVENT_KINDS = new Set<string>(Object.values(IngestEventKind));
+const CHANNELS = new Set<string>(Object.values(InteractionChannel));
+const INTERACTION_TYPES = new Set<string>(Object.values(InteractionType));
+const PAYLOADS = [[IngestEventKind.IDENTIFY, 'profile'], [IngestEventKind.INTERACTION, 'interaction'], [IngestEventKind.ORDER, 'order']] as const;
+
 function prepare(e: IngestEventData, index: number, opts: IngestOptions): Prepared {
-  if (!Object.values(IngestEventKind).includes(e.kind)) throw badInput('kind must be IDENTIFY, INTERACTION or ORDER', 'kind');
+  if (!EVENT_KINDS.has(e.kind)) throw badInput('kind must be IDENTIFY, INTERACTION or ORDER', 'kind');
   const key = cleanText(e.idempotencyKey, 'idempotencyKey', MAX_KEY);
   if (!key && !opts.keyOptional) throw badInput('every event needs an idempotencyKey (unique per source), so that a retry cannot store it twice', 'idempotencyKey');
   const source = cleanText(e.source, 'source', 64) ?? 'api';
-  const payloads = { [IngestEventKind.IDENTIFY]: 'profile', [IngestEventKind.INTERACTION]: 'interaction', [IngestEventKind.ORDER]: 'order' } as const;
-  for (const [kind, field] of Object.entries(payloads)) {
+  for (const [kind, field] of PAYLOADS) {
     if (kind !== e.kind && e[field] != null) throw badInput(`a ${e.kind} event carries no ${field}`, field);
   }
   if (e.kind === IngestEventKind.IDENTIFY && !opts.rights.mayIdentify) {
@@ -248,8 +252,8 @@ function prepare(e: IngestEventData, index: number, opts: IngestOptions): Prepar
     if (!i) throw badInput('an INTERACTION event needs interaction', 'interaction');
     if (!(i.occurredAt instanceof Date)) throw badInput('interaction.occurredAt is required', 'interaction.occurredAt');
     checkNotFuture(i.occurredAt, 'interaction.occurredAt');
-    if (!Object.values(InteractionChannel).includes(i.channel)) throw badInput('interaction.channel is not a known channel', 'interaction.channel');
-    if (!Object.values(InteractionType).includes(i.type)) throw badInput('interaction.type is not a known type', 'interaction.type');
+    if (!CHANNELS.has(i.channel)) throw badInput('interaction.channel is not a known channel', 'interaction.channel');
+    if (!INTERACTION_TYPES.has(i.type)) throw badInput('interaction.type is not a known type', 'interaction.type');
     if (i.productId && i.sku) throw badInput('name the product by productId or by sku, not both', 'interaction.sku');
     checkJsonSize(i.properties, 'interaction.properties');
     p.interaction = {
@@ -689,15 +693,20 @@ async function processBatch(em: EntityManager, prepared: Prepared[], opts: Inges
       const got = new Set(claimed);
       toInsert = rows.filter((r) => r.row.source_event_id === null || got.has(r.row.id));
     }
-    const inserted: Array<{ id: string }> = !toInsert.length ? [] : await run(em,
-      `insert into interactions (id, customer_id, occurred_at, channel, type, product_id, campaign, properties, source, source_event_id)
+    // Every row of toInsert is stored or the statement fails: its keys are claimed by this batch (or
+    // it has none), and nothing else skips a row. Where the keys were claimed, the same statement
+    // switches the trigger back on for later writers of the transaction, once every row is in: a
+    // CASE evaluates its condition (which reads the whole insert) before its result.
+    const insert = `insert into interactions (id, customer_id, occurred_at, channel, type, product_id, campaign, properties, source, source_event_id)
        select r.id, r.customer_id, r.occurred_at, r.channel, r.type, r.product_id, r.campaign, r.properties, r.source, r.source_event_id
-       from jsonb_to_recordset(?::jsonb) as ${cols}
-       returning id`,
-      [JSON.stringify(toInsert.map((r) => r.row))],
-    );
-    if (keyedRows.length) await run(em, `select set_config('rapport.event_keys_claimed', 'off', true)`, []);
-    const ids = new Set(inserted.map((r) => r.id));
+       from jsonb_to_recordset(?::jsonb) as ${cols}`;
+    if (toInsert.length || keyedRows.length) {
+      await run(em, !keyedRows.length ? insert
+        : `with ins as (${insert} returning 1)
+           select case when (select count(*) from ins) >= 0 then set_config('rapport.event_keys_claimed', 'off', true) end`,
+      [JSON.stringify(toInsert.map((r) => r.row))]);
+    }
+    const ids = new Set(toInsert.map((r) => r.row.id));
     const existing = rows.filter((r) => !ids.has(r.row.id));
     for (const { p, row } of rows) {
       const id = row.id;
