@@ -489,19 +489,24 @@ async function processBatch(em: EntityManager, prepared: Prepared[], opts: Inges
     predicted.set(p.index, { customerId, interactionId });
     return { source: p.source, key: p.key, kind: p.kind, hash: p.hash, customer_id: customerId, ...(interactionId ? { interaction_id: interactionId } : {}) };
   }));
-  const claimedRows: Array<{ source: string; idempotency_key: string }> = !keyed.length ? [] : await run(em, 
-    `insert into ingest_events (source, idempotency_key, kind, content_hash, customer_id, result)
-     select r.source, r.key, r.kind, r.hash, r.customer_id,
-            case when r.interaction_id is not null
-                 then jsonb_build_object('status', 'ACCEPTED', 'customerId', r.customer_id, 'interactionId', r.interaction_id, 'orderId', null) end
-     from jsonb_to_recordset(?::jsonb) as r(source text, key text, kind text, hash text, customer_id uuid, interaction_id uuid)
-     order by r.source, r.key
-     on conflict do nothing
-     returning source, idempotency_key`,
+  // Answers the keys NOT claimed (stored before, or by a concurrent batch): in the common case none,
+  // instead of every key of the batch.
+  const missedRows: Array<{ source: string; idempotency_key: string }> = !keyed.length ? [] : await run(em,
+    `with r as (select * from jsonb_to_recordset(?::jsonb) as r(source text, key text, kind text, hash text, customer_id uuid, interaction_id uuid)),
+          c as (insert into ingest_events (source, idempotency_key, kind, content_hash, customer_id, result)
+                select r.source, r.key, r.kind, r.hash, r.customer_id,
+                       case when r.interaction_id is not null
+                            then jsonb_build_object('status', 'ACCEPTED', 'customerId', r.customer_id, 'interactionId', r.interaction_id, 'orderId', null) end
+                from r
+                order by r.source, r.key
+                on conflict do nothing
+                returning source, idempotency_key)
+     select r.source, r.key as idempotency_key from r where not exists (select 1 from c where c.source = r.source and c.idempotency_key = r.key)`,
     [claims],
   );
-  const claimed = new Set(claimedRows.map((r) => eventKey(r.source, r.idempotency_key)));
-  const replays = keyed.filter((p) => !claimed.has(eventKey(p.source, p.key)));
+  const missed = new Set(missedRows.map((r) => eventKey(r.source, r.idempotency_key)));
+  const claimed = { has: (k: string) => !missed.has(k) };
+  const replays = keyed.filter((p) => missed.has(eventKey(p.source, p.key)));
   if (replays.length) {
     const stored: Array<{ source: string; idempotency_key: string; content_hash: string; result: IngestEventOutcome | null }> = await run(em, 
       `select e.source, e.idempotency_key, e.content_hash, e.result
@@ -680,18 +685,22 @@ async function processBatch(em: EntityManager, prepared: Prepared[], opts: Inges
     const keyedRows = rows.filter((r) => r.row.source_event_id !== null);
     let toInsert = rows;
     if (keyedRows.length) {
-      const [{ claimed }]: Array<{ claimed: string[] }> = await run(em,
-        `with c as (
-           insert into interaction_event_keys (source, source_event_id, interaction_id, occurred_at)
-           select r.source, r.source_event_id, r.id, r.occurred_at from jsonb_to_recordset(?::jsonb) as r(source text, source_event_id text, id uuid, occurred_at timestamptz)
-           order by r.source, r.source_event_id
-           on conflict do nothing
-           returning interaction_id)
-         select array(select interaction_id::text from c) as claimed, set_config('rapport.event_keys_claimed', 'on', true)`,
+      // Answers the rows whose key was NOT claimed (in the common case none).
+      const [{ missed: held }]: Array<{ missed: string[] }> = await run(em,
+        `with r as (select * from jsonb_to_recordset(?::jsonb) as r(source text, source_event_id text, id uuid, occurred_at timestamptz)),
+              c as (insert into interaction_event_keys (source, source_event_id, interaction_id, occurred_at)
+                    select r.source, r.source_event_id, r.id, r.occurred_at from r
+                    order by r.source, r.source_event_id
+                    on conflict do nothing
+                    returning interaction_id)
+         select array(select r.id::text from r where not exists (select 1 from c where c.interaction_id = r.id)) as missed,
+                set_config('rapport.event_keys_claimed', 'on', true)`,
         [JSON.stringify(keyedRows.map((r) => ({ source: r.row.source, source_event_id: r.row.source_event_id, id: r.row.id, occurred_at: r.row.occurred_at })))],
       );
-      const got = new Set(claimed);
-      toInsert = rows.filter((r) => r.row.source_event_id === null || got.has(r.row.id));
+      if (held.length) {
+        const skipped = new Set(held);
+        toInsert = rows.filter((r) => r.row.source_event_id === null || !skipped.has(r.row.id));
+      }
     }
     // Every row of toInsert is stored or the statement fails: its keys are claimed by this batch (or
     // it has none), and nothing else skips a row. Where the keys were claimed, the same statement
@@ -850,7 +859,7 @@ async function createNewPeople(
 
 /** Key-share locks the customers and maps each id to the profile it is now (followMerges). Erased/unknown: absent. */
 async function lockCustomers(em: EntityManager, ids: string[]): Promise<Map<string, string>> {
-  const found = await followMerges(em, ids, 'key share');
+  const found = await followMerges(em, ids, 'key share', (sql, params) => run(em, sql, params));
   return new Map([...found].map(([id, c]) => [id, c.id]));
 }
 
