@@ -26,6 +26,10 @@ import { textArray, uuidArray } from '../services/pagination';
  * - a key already stored (a unique violation of the ledger or of interaction_event_keys, whose rows
  *   the fast path COPies itself instead of the per-row claim trigger) rolls the savepoint back: those
  *   records go to the core, which answers DUPLICATE or a content conflict; the rest is copied again;
+ * - the rows are COPied in key order (the order the core claims keys in), so a concurrent writer of the
+ *   same keys waits on this one; a deadlock or serialization failure all the same (another writer
+ *   taking keys in another order) rolls the savepoint, or the window's transaction, back and sends
+ *   the whole window to the core, which waits, compares and retries (test: import-concurrency);
  * - the rows written go through the core's afterRowsWritten hook (audit, outbox) and first/last seen
  *   are updated as the core updates them.
  */
