@@ -33,6 +33,8 @@ export interface IngestLoadResult {
   p50Ms: number;
   p99Ms: number;
   replayEventsPerSecond: number;
+  /** CPU time of this load generator (building, sending and reading the batches) per 1,000 events of the measured phase. */
+  loadGeneratorCpuMsPer1000: number;
   firstRejection?: unknown;
 }
 
@@ -104,9 +106,11 @@ async function child(opts: IngestLoadOptions): Promise<IngestLoadResult> {
   // A short warm-up (JIT, pools) outside the measurement, under keys of its own.
   await drive({ ...opts, concurrency: 1 }, `${run}w`, 0, Math.min(opts.events, opts.batchSize * 2));
   await mark('start');
+  const cpu0 = process.cpuUsage();
   let t = performance.now();
   const main = await drive(opts, run, 0, opts.events);
   const seconds = (performance.now() - t) / 1000;
+  const cpu = process.cpuUsage(cpu0);
   await mark('end');
   const replayCount = Math.min(opts.events, opts.batchSize * opts.concurrency * 4);
   t = performance.now();
@@ -118,6 +122,7 @@ async function child(opts: IngestLoadOptions): Promise<IngestLoadResult> {
     events: opts.events, seconds: Number(seconds.toFixed(2)), eventsPerSecond: Math.round(opts.events / seconds),
     accepted: main.accepted, duplicates: main.duplicates, rejected: main.rejected, requests: main.requests,
     p50Ms: Math.round(pct(sorted, 50)), p99Ms: Math.round(pct(sorted, 99)), replayEventsPerSecond: Math.round(replayCount / replaySeconds),
+    loadGeneratorCpuMsPer1000: Math.round(((cpu.user + cpu.system) / 1000) * (1000 / opts.events)),
     ...(main.firstRejection ? { firstRejection: main.firstRejection } : {}),
   };
 }

@@ -218,7 +218,9 @@ async function benchIngestEvents(url: string): Promise<void> {
     const eps = Number(r.eventsPerSecond ?? NaN);
     console.log(`ingestEvents over HTTP:         ${eps.toFixed(0).padStart(8)} events/s (target 10,000: ${eps >= 10_000 ? 'met' : 'NOT met'}; load average ${os.loadavg()[0].toFixed(1)}) ${JSON.stringify(r)}`);
     const per1k = (s: number) => ((s * 1000 * 1000) / EVENTS).toFixed(0).padStart(5);
-    console.log(`  CPU per 1,000 events:         server ${per1k(serverCpuS)} ms, PostgreSQL backends ${per1k(pgCpuS)} ms (${serverCpuS.toFixed(1)} s + ${pgCpuS.toFixed(1)} s for ${EVENTS} events)`);
+    const loadGen = Number(r.loadGeneratorCpuMsPer1000 ?? NaN);
+    const total = (serverCpuS + pgCpuS) * 1e6 / EVENTS + (Number.isNaN(loadGen) ? 0 : loadGen);
+    console.log(`  CPU per 1,000 events:         server ${per1k(serverCpuS)} ms, PostgreSQL backends ${per1k(pgCpuS)} ms (${serverCpuS.toFixed(1)} s + ${pgCpuS.toFixed(1)} s for ${EVENTS} events), load generator ${loadGen} ms; total ${total.toFixed(0)} ms (10,000 events/s on ${os.cpus().length} cores leaves ${(os.cpus().length * 100).toFixed(0)} ms)`);
   } finally {
     await monitor.end().catch(() => {});
     await server.close();

@@ -44,7 +44,8 @@ export class IngestEvent {
   /**
    * result.customerId, as a column of its own: claimed with the customer the event names (or whose
    * identifiers it names), so that writing the result changes no indexed column and is a HOT update
-   * (the table's fillfactor leaves room for it, Migration20261206053000).
+   * where its page has room (the ledger's fillfactor leaves 10% for the few rows still updated,
+   * Migration20261206140000).
    */
   @Property({ type: 'uuid', nullable: true })
   customerId: string | null = null;

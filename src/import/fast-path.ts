@@ -26,6 +26,10 @@ import { textArray, uuidArray } from '../services/pagination';
  * - a key already stored (a unique violation of the ledger or of interaction_event_keys, whose rows
  *   the fast path COPies itself instead of the per-row claim trigger) rolls the savepoint back: those
  *   records go to the core, which answers DUPLICATE or a content conflict; the rest is copied again;
+ * - the rows are COPied in key order (the order the core claims keys in), so a concurrent writer of the
+ *   same keys waits on this one; a deadlock or serialization failure all the same (another writer
+ *   taking keys in another order) rolls the savepoint, or the window's transaction, back and sends
+ *   the whole window to the core, which waits, compares and retries (test: import-concurrency);
  * - the rows written go through the core's afterRowsWritten hook (audit, outbox) and first/last seen
  *   are updated as the core updates them.
  */
@@ -129,12 +133,34 @@ export async function writeClean(em: EntityManager, plan: WindowPlan, opts: Inge
     process.stderr.write(`${(t - t0).toFixed(0).padStart(6)} ms  ${what}\n`);
     t0 = t;
   };
+  try {
+    return await writeCleanOnce(em, plan, opts, lap);
+  } catch (err) {
+    // A deadlock or serialization failure outside the COPY's savepoint (the customers' locks, the
+    // commit) rolled the whole window back: nothing of it is stored, and the core, which retries
+    // such failures itself, answers every record of the window.
+    if (!isConcurrencyFailure(err)) throw err;
+    return { written: 0, rest: records };
+  }
+}
+
+/** deadlock_detected or serialization_failure: a concurrent writer (another import, a batch of the core) won. */
+function isConcurrencyFailure(err: unknown): boolean {
+  const code = (err as { code?: string } | null)?.code ?? (err as { sqlState?: string } | null)?.sqlState;
+  return code === '40P01' || code === '40001';
+}
+
+async function writeCleanOnce(em: EntityManager, plan: WindowPlan, opts: IngestOptions, lap: (what: string) => void): Promise<FastOutcome> {
+  const { records } = plan;
   return em.transactional(async (tem) => {
     const trx = tem.getTransactionContext<Trx>()!;
     // As the core: FOR KEY SHARE waits for a merge or erasure in progress; only active customers are written to.
     const active = new Set((await raw<{ id: string }>(trx,
       `select id from customers where id = any(?::uuid[]) and status = 'active' order by id for key share`, [uuidArray([...new Set(plan.candidates.map((c) => c.customerId))])])).map((r) => r.id));
-    let clean = plan.candidates.filter((c) => active.has(c.customerId));
+    // In key order, the order the core claims keys in: a concurrent import or batch naming the same
+    // keys then waits on this one (and sees a unique violation) instead of deadlocking with it.
+    let clean = plan.candidates.filter((c) => active.has(c.customerId))
+      .sort((a, b) => (a.rec.source === b.rec.source ? (a.rec.eventId! < b.rec.eventId! ? -1 : a.rec.eventId! > b.rec.eventId! ? 1 : 0) : a.rec.source < b.rec.source ? -1 : 1));
     lap('customers locked');
     if (!clean.length) return { written: 0, rest: records };
 
@@ -147,6 +173,9 @@ export async function writeClean(em: EntityManager, plan: WindowPlan, opts: Inge
         break;
       } catch (err) {
         await trx.raw('rollback to savepoint import_fast');
+        // A deadlock or serialization failure with a concurrent writer of the same keys: the savepoint
+        // undid this COPY, and the core (which waits for, compares and retries) answers the window.
+        if (isConcurrencyFailure(err)) { clean = []; break; }
         if ((err as { code?: string }).code !== '23505' || attempt > 0) {
           if ((err as { code?: string }).code === '23505') { clean = []; break; }
           throw err;

@@ -209,13 +209,17 @@ function errorOf(err: DomainError, index: number): IngestEventError {
 const rejected = (error: IngestEventError, cause?: DomainError): Outcome => ({ status: IngestEventStatus.REJECTED, customerId: null, interactionId: null, orderId: null, error, cause });
 
 /** Validates and normalises one event in JS (no database): a DomainError here rejects only this event. */
+const EVENT_KINDS = new Set<string>(Object.values(IngestEventKind));
+const CHANNELS = new Set<string>(Object.values(InteractionChannel));
+const INTERACTION_TYPES = new Set<string>(Object.values(InteractionType));
+const PAYLOADS = [[IngestEventKind.IDENTIFY, 'profile'], [IngestEventKind.INTERACTION, 'interaction'], [IngestEventKind.ORDER, 'order']] as const;
+
 function prepare(e: IngestEventData, index: number, opts: IngestOptions): Prepared {
-  if (!Object.values(IngestEventKind).includes(e.kind)) throw badInput('kind must be IDENTIFY, INTERACTION or ORDER', 'kind');
+  if (!EVENT_KINDS.has(e.kind)) throw badInput('kind must be IDENTIFY, INTERACTION or ORDER', 'kind');
   const key = cleanText(e.idempotencyKey, 'idempotencyKey', MAX_KEY);
   if (!key && !opts.keyOptional) throw badInput('every event needs an idempotencyKey (unique per source), so that a retry cannot store it twice', 'idempotencyKey');
   const source = cleanText(e.source, 'source', 64) ?? 'api';
-  const payloads = { [IngestEventKind.IDENTIFY]: 'profile', [IngestEventKind.INTERACTION]: 'interaction', [IngestEventKind.ORDER]: 'order' } as const;
-  for (const [kind, field] of Object.entries(payloads)) {
+  for (const [kind, field] of PAYLOADS) {
     if (kind !== e.kind && e[field] != null) throw badInput(`a ${e.kind} event carries no ${field}`, field);
   }
   if (e.kind === IngestEventKind.IDENTIFY && !opts.rights.mayIdentify) {
@@ -248,8 +252,8 @@ function prepare(e: IngestEventData, index: number, opts: IngestOptions): Prepar
     if (!i) throw badInput('an INTERACTION event needs interaction', 'interaction');
     if (!(i.occurredAt instanceof Date)) throw badInput('interaction.occurredAt is required', 'interaction.occurredAt');
     checkNotFuture(i.occurredAt, 'interaction.occurredAt');
-    if (!Object.values(InteractionChannel).includes(i.channel)) throw badInput('interaction.channel is not a known channel', 'interaction.channel');
-    if (!Object.values(InteractionType).includes(i.type)) throw badInput('interaction.type is not a known type', 'interaction.type');
+    if (!CHANNELS.has(i.channel)) throw badInput('interaction.channel is not a known channel', 'interaction.channel');
+    if (!INTERACTION_TYPES.has(i.type)) throw badInput('interaction.type is not a known type', 'interaction.type');
     if (i.productId && i.sku) throw badInput('name the product by productId or by sku, not both', 'interaction.sku');
     checkJsonSize(i.properties, 'interaction.properties');
     p.interaction = {
@@ -485,19 +489,24 @@ async function processBatch(em: EntityManager, prepared: Prepared[], opts: Inges
     predicted.set(p.index, { customerId, interactionId });
     return { source: p.source, key: p.key, kind: p.kind, hash: p.hash, customer_id: customerId, ...(interactionId ? { interaction_id: interactionId } : {}) };
   }));
-  const claimedRows: Array<{ source: string; idempotency_key: string }> = !keyed.length ? [] : await run(em, 
-    `insert into ingest_events (source, idempotency_key, kind, content_hash, customer_id, result)
-     select r.source, r.key, r.kind, r.hash, r.customer_id,
-            case when r.interaction_id is not null
-                 then jsonb_build_object('status', 'ACCEPTED', 'customerId', r.customer_id, 'interactionId', r.interaction_id, 'orderId', null) end
-     from jsonb_to_recordset(?::jsonb) as r(source text, key text, kind text, hash text, customer_id uuid, interaction_id uuid)
-     order by r.source, r.key
-     on conflict do nothing
-     returning source, idempotency_key`,
+  // Answers the keys NOT claimed (stored before, or by a concurrent batch): in the common case none,
+  // instead of every key of the batch.
+  const missedRows: Array<{ source: string; idempotency_key: string }> = !keyed.length ? [] : await run(em,
+    `with r as (select * from jsonb_to_recordset(?::jsonb) as r(source text, key text, kind text, hash text, customer_id uuid, interaction_id uuid)),
+          c as (insert into ingest_events (source, idempotency_key, kind, content_hash, customer_id, result)
+                select r.source, r.key, r.kind, r.hash, r.customer_id,
+                       case when r.interaction_id is not null
+                            then jsonb_build_object('status', 'ACCEPTED', 'customerId', r.customer_id, 'interactionId', r.interaction_id, 'orderId', null) end
+                from r
+                order by r.source, r.key
+                on conflict do nothing
+                returning source, idempotency_key)
+     select r.source, r.key as idempotency_key from r where not exists (select 1 from c where c.source = r.source and c.idempotency_key = r.key)`,
     [claims],
   );
-  const claimed = new Set(claimedRows.map((r) => eventKey(r.source, r.idempotency_key)));
-  const replays = keyed.filter((p) => !claimed.has(eventKey(p.source, p.key)));
+  const missed = new Set(missedRows.map((r) => eventKey(r.source, r.idempotency_key)));
+  const claimed = { has: (k: string) => !missed.has(k) };
+  const replays = keyed.filter((p) => missed.has(eventKey(p.source, p.key)));
   if (replays.length) {
     const stored: Array<{ source: string; idempotency_key: string; content_hash: string; result: IngestEventOutcome | null }> = await run(em, 
       `select e.source, e.idempotency_key, e.content_hash, e.result
@@ -676,28 +685,37 @@ async function processBatch(em: EntityManager, prepared: Prepared[], opts: Inges
     const keyedRows = rows.filter((r) => r.row.source_event_id !== null);
     let toInsert = rows;
     if (keyedRows.length) {
-      const [{ claimed }]: Array<{ claimed: string[] }> = await run(em,
-        `with c as (
-           insert into interaction_event_keys (source, source_event_id, interaction_id, occurred_at)
-           select r.source, r.source_event_id, r.id, r.occurred_at from jsonb_to_recordset(?::jsonb) as r(source text, source_event_id text, id uuid, occurred_at timestamptz)
-           order by r.source, r.source_event_id
-           on conflict do nothing
-           returning interaction_id)
-         select array(select interaction_id::text from c) as claimed, set_config('rapport.event_keys_claimed', 'on', true)`,
+      // Answers the rows whose key was NOT claimed (in the common case none).
+      const [{ missed: held }]: Array<{ missed: string[] }> = await run(em,
+        `with r as (select * from jsonb_to_recordset(?::jsonb) as r(source text, source_event_id text, id uuid, occurred_at timestamptz)),
+              c as (insert into interaction_event_keys (source, source_event_id, interaction_id, occurred_at)
+                    select r.source, r.source_event_id, r.id, r.occurred_at from r
+                    order by r.source, r.source_event_id
+                    on conflict do nothing
+                    returning interaction_id)
+         select array(select r.id::text from r where not exists (select 1 from c where c.interaction_id = r.id)) as missed,
+                set_config('rapport.event_keys_claimed', 'on', true)`,
         [JSON.stringify(keyedRows.map((r) => ({ source: r.row.source, source_event_id: r.row.source_event_id, id: r.row.id, occurred_at: r.row.occurred_at })))],
       );
-      const got = new Set(claimed);
-      toInsert = rows.filter((r) => r.row.source_event_id === null || got.has(r.row.id));
+      if (held.length) {
+        const skipped = new Set(held);
+        toInsert = rows.filter((r) => r.row.source_event_id === null || !skipped.has(r.row.id));
+      }
     }
-    const inserted: Array<{ id: string }> = !toInsert.length ? [] : await run(em,
-      `insert into interactions (id, customer_id, occurred_at, channel, type, product_id, campaign, properties, source, source_event_id)
+    // Every row of toInsert is stored or the statement fails: its keys are claimed by this batch (or
+    // it has none), and nothing else skips a row. Where the keys were claimed, the same statement
+    // switches the trigger back on for later writers of the transaction, once every row is in: a
+    // CASE evaluates its condition (which reads the whole insert) before its result.
+    const insert = `insert into interactions (id, customer_id, occurred_at, channel, type, product_id, campaign, properties, source, source_event_id)
        select r.id, r.customer_id, r.occurred_at, r.channel, r.type, r.product_id, r.campaign, r.properties, r.source, r.source_event_id
-       from jsonb_to_recordset(?::jsonb) as ${cols}
-       returning id`,
-      [JSON.stringify(toInsert.map((r) => r.row))],
-    );
-    if (keyedRows.length) await run(em, `select set_config('rapport.event_keys_claimed', 'off', true)`, []);
-    const ids = new Set(inserted.map((r) => r.id));
+       from jsonb_to_recordset(?::jsonb) as ${cols}`;
+    if (toInsert.length || keyedRows.length) {
+      await run(em, !keyedRows.length ? insert
+        : `with ins as (${insert} returning 1)
+           select case when (select count(*) from ins) >= 0 then set_config('rapport.event_keys_claimed', 'off', true) end`,
+      [JSON.stringify(toInsert.map((r) => r.row))]);
+    }
+    const ids = new Set(toInsert.map((r) => r.row.id));
     const existing = rows.filter((r) => !ids.has(r.row.id));
     for (const { p, row } of rows) {
       const id = row.id;
@@ -841,7 +859,7 @@ async function createNewPeople(
 
 /** Key-share locks the customers and maps each id to the profile it is now (followMerges). Erased/unknown: absent. */
 async function lockCustomers(em: EntityManager, ids: string[]): Promise<Map<string, string>> {
-  const found = await followMerges(em, ids, 'key share');
+  const found = await followMerges(em, ids, 'key share', (sql, params) => run(em, sql, params));
   return new Map([...found].map(([id, c]) => [id, c.id]));
 }
 
