@@ -9,7 +9,7 @@ import { HeaderMap, type ApolloServerPlugin } from '@apollo/server';
 import type { Context } from '../context';
 import { currentWork, fieldsPerItem } from '../hardening/budget';
 import { fieldVerdict } from '../schema/permissions';
-import { PLANNED_ROOTS, plannedRootOutcome, plannerStats } from './read-planner';
+import { PLANNED_ROOTS, forgetRootAnswers, plannedRootOutcome, plannerStats } from './read-planner';
 
 /**
  * The answer of a compiled query without graphql-js's per-field machinery (README "Performance").
@@ -271,6 +271,7 @@ async function answer(w: Walker, query: GraphQLObjectType, selectionSet: Selecti
       work.fields += w.fields;
     }
     plannerStats.direct++;
+    forgetRootAnswers(w.ctx);
     return { http: { status: undefined, headers: new HeaderMap() }, body: { kind: 'single' as const, singleResult: { data } } };
   } catch {
     // A GiveUp, or anything unexpected: graphql-js answers it, with its own error handling.
