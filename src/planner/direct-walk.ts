@@ -1,15 +1,16 @@
 import {
   Kind, isLeafType, isListType, isNonNullType, isObjectType,
-  type FieldNode, type GraphQLField, type GraphQLFieldResolver, type GraphQLObjectType, type GraphQLOutputType,
+  type FieldNode, type GraphQLField, type GraphQLFieldResolver, type GraphQLLeafType, type GraphQLObjectType, type GraphQLOutputType,
   type GraphQLResolveInfo, type GraphQLSchema, type OperationDefinitionNode, type SelectionSetNode,
 } from 'graphql';
+import { getMetadataStorage } from 'type-graphql';
 import { collectFields, collectSubfields } from 'graphql/execution/collectFields';
 import { getArgumentValues, getVariableValues } from 'graphql/execution/values';
 import { HeaderMap, type ApolloServerPlugin } from '@apollo/server';
 import type { Context } from '../context';
 import { currentWork, fieldsPerItem } from '../hardening/budget';
 import { fieldVerdict } from '../schema/permissions';
-import { PLANNED_ROOTS, plannedRootOutcome, plannerStats } from './read-planner';
+import { PLANNED_ROOTS, forgetRootAnswers, plannedRootOutcome, plannerStats } from './read-planner';
 
 /**
  * The answer of a compiled query without graphql-js's per-field machinery (README "Performance").
@@ -41,6 +42,62 @@ interface FieldPlan {
   def: GraphQLField<unknown, unknown>;
   resolve: GraphQLFieldResolver<unknown, Context> | undefined;
   verdict: ((parent: Record<string, unknown>, ctx: Context) => true | Error | undefined) | undefined;
+  /** What `resolve` answers, read without type-graphql's wrapper (propertyRead); USE_RESOLVER: call `resolve`. */
+  read: ((source: Record<string, unknown>) => unknown) | undefined;
+  /** The field's type when it is a leaf or a non-null leaf: completed without an info object. */
+  leaf: GraphQLLeafType | undefined;
+  nonNull: boolean;
+}
+
+const USE_RESOLVER = Symbol('direct walk: call the resolver');
+
+/** What the walk reads of type-graphql's metadata (its MetadataStorage, built with the schema). */
+interface TgField { name: string; schemaName: string; target: Function; middlewares?: unknown[]; roles?: unknown[] }
+interface TgStorage {
+  objectTypes: Array<{ name: string; target: Function; fields?: TgField[] }>;
+  fieldResolvers: Array<{ kind: string; methodName: string; getObjectType?: () => unknown; middlewares?: unknown[]; roles?: unknown[] }>;
+}
+
+/**
+ * type-graphql gives every field of an @ObjectType a resolver of its own: for a plain @Field
+ * property, a closure that reads `root[property]` through its middleware chain; for a @Field
+ * getter, one that converts the parent to the class (a no-op for an instance of it) and reads the
+ * getter through the chain. Each call allocates its resolver data and closures: about a fifth of the
+ * walk's CPU on the customer 360 (profiled). With no middleware and no roles on the field (this
+ * schema has none: src/schema/build-schema.ts passes no globalMiddlewares or authChecker), that is
+ * the property or getter read alone, which is what this returns. It recognises type-graphql's two
+ * closures by their source (the version is pinned exactly), so a resolver of anything else - a
+ * planner stand-in, a resolver class's @FieldResolver, another type-graphql version - keeps being
+ * called as before; so does a getter read on a parent that is not an instance of the class.
+ */
+const TG_BASIC = /applyMiddlewares\)\(container, resolverData, middlewares, \(\) => root\[fieldMetadata\.name\]\)/;
+const TG_GETTER = /const targetInstance = \(0, types_1\.convertToType\)\(targetType, root\);/;
+
+function propertyRead(typeName: string, fieldName: string, resolve: GraphQLFieldResolver<unknown, Context> | undefined): FieldPlan['read'] {
+  if (!resolve) return undefined;
+  const storage = getMetadataStorage() as unknown as TgStorage;
+  const objectType = storage.objectTypes.find((o) => o.name === typeName);
+  const field = objectType?.fields?.find((f) => f.schemaName === fieldName);
+  if (!objectType || !field || field.middlewares?.length || field.roles) return undefined;
+  const text = resolve.toString();
+  if (TG_BASIC.test(text)) {
+    const property = field.name;
+    return (source) => source[property];
+  }
+  if (!TG_GETTER.test(text)) return undefined;
+  // The field resolver type-graphql chose (schema-generator: the first with this class and method name).
+  const chosen = storage.fieldResolvers.filter((r) => r.getObjectType?.() === field.target && r.methodName === field.name);
+  if (chosen.length !== 1 || chosen[0].kind !== 'internal' || chosen[0].middlewares?.length || chosen[0].roles) return undefined;
+  const target = field.target as new () => unknown;
+  let getter: PropertyDescriptor | undefined;
+  for (let proto = target.prototype as object | null; proto && !getter; proto = Object.getPrototypeOf(proto) as object | null) getter = Object.getOwnPropertyDescriptor(proto, field.name);
+  if (!getter?.get) return undefined; // a method: it takes parameters type-graphql builds
+  const method = field.name;
+  return (source) => {
+    if (!(source instanceof target)) return USE_RESOLVER;
+    const value = source[method];
+    return typeof value === 'function' ? USE_RESOLVER : value;
+  };
 }
 
 interface Walker {
@@ -66,7 +123,13 @@ function fieldPlan(w: Walker, type: GraphQLObjectType, name: string): FieldPlan 
     const bareType = w.bare.getType(type.name);
     const bareField = bareType && isObjectType(bareType) ? bareType.getFields()[name] : undefined;
     if (!bareField) throw GIVE_UP;
-    plan = { def, resolve: bareField.resolve as GraphQLFieldResolver<unknown, Context> | undefined, verdict: fieldVerdict(type.name, name) };
+    const resolve = bareField.resolve as GraphQLFieldResolver<unknown, Context> | undefined;
+    const nonNull = isNonNullType(def.type);
+    const inner = nonNull ? (def.type as { ofType: GraphQLOutputType }).ofType : def.type;
+    plan = {
+      def, resolve, verdict: fieldVerdict(type.name, name), read: propertyRead(type.name, name, resolve),
+      leaf: isLeafType(inner) ? inner : undefined, nonNull,
+    };
     plans.set(name, plan);
   }
   return plan;
@@ -146,10 +209,19 @@ function walkObject(w: Walker, type: GraphQLObjectType, source: Record<string, u
       field.planType = type;
     }
     if (!plan.verdict || plan.verdict(source, w.ctx) !== true) throw GIVE_UP;
+    if (plan.read && plan.leaf) {
+      // A leaf read without a resolver call: complete() without the info and path nobody reads.
+      const value = plan.read(source);
+      if (value !== USE_RESOLVER) {
+        out[key] = completeLeaf(plan.leaf, plan.nonNull, value);
+        continue;
+      }
+    }
     const fieldPath: Path = { prev: path, key, typename: type.name };
     const i = info(w, type, plan.def, nodes, fieldPath);
     const args = plan.def.args.length ? getArgumentValues(plan.def, nodes[0], w.variables) : {};
-    const value = plan.resolve ? plan.resolve(source, args, w.ctx, i) : defaultResolve(source, name, args, w.ctx, i);
+    let value = plan.read ? plan.read(source) : USE_RESOLVER;
+    if (value === USE_RESOLVER) value = plan.resolve ? plan.resolve(source, args, w.ctx, i) : defaultResolve(source, name, args, w.ctx, i);
     out[key] = complete(w, plan.def.type, nodes, i, fieldPath, value);
   }
   return out;
@@ -163,6 +235,18 @@ function defaultResolve(source: Record<string, unknown>, name: string, args: Rec
     return property;
   }
   return undefined;
+}
+
+/** complete() for a leaf type, or a non-null one: the same checks and serialisation. */
+function completeLeaf(type: GraphQLLeafType, nonNull: boolean, value: unknown): unknown {
+  if (value instanceof Error || isThenable(value)) throw GIVE_UP;
+  if (value == null) {
+    if (nonNull) throw GIVE_UP;
+    return null;
+  }
+  const serialized = type.serialize(value);
+  if (serialized == null) throw GIVE_UP;
+  return serialized;
 }
 
 function complete(w: Walker, type: GraphQLOutputType, nodes: readonly FieldNode[], i: GraphQLResolveInfo, path: Path, value: unknown): unknown {
@@ -271,6 +355,7 @@ async function answer(w: Walker, query: GraphQLObjectType, selectionSet: Selecti
       work.fields += w.fields;
     }
     plannerStats.direct++;
+    forgetRootAnswers(w.ctx);
     return { http: { status: undefined, headers: new HeaderMap() }, body: { kind: 'single' as const, singleResult: { data } } };
   } catch {
     // A GiveUp, or anything unexpected: graphql-js answers it, with its own error handling.

@@ -872,6 +872,17 @@ interface RootAnswer {
 }
 const rootAnswers = new WeakMap<Context, Map<FieldNode, RootAnswer>>();
 
+/**
+ * Forgets this request's root answers once the direct walk has answered from them: graphql-js will
+ * not ask again, and the hydrated rows (entities, their planned children, dates) are otherwise kept
+ * alive with the context until the response has been sent, across the audit write's round trip and
+ * commit. Under load that is twenty requests' worth of objects surviving each young-generation GC
+ * (a scavenge copies what is alive), and being promoted to the old generation.
+ */
+export function forgetRootAnswers(ctx: Context): void {
+  rootAnswers.delete(ctx);
+}
+
 /** Whether the planner compiled the root field `node` in this request (settled answers only). */
 export function plannedRootOutcome(ctx: Context, node: FieldNode): 'compiled' | 'fallback' | undefined {
   return rootAnswers.get(ctx)?.get(node)?.outcome;

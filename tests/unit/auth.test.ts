@@ -182,6 +182,32 @@ describe('bearer tokens (jwt.ts)', () => {
     }
   });
 
+  it('a token accepted once is accepted again only until its exp second, and each caller gets its own viewer', async () => {
+    jest.useFakeTimers({ now: new Date('2026-03-01T12:00:00Z'), doNotFake: ['nextTick', 'setImmediate', 'queueMicrotask', 'setTimeout', 'setInterval'] });
+    try {
+      const fresh = createJwtVerifier({ secret });
+      const now = Math.floor(Date.now() / 1000);
+      const token = await new SignJWT({ role: 'support' }).setProtectedHeader({ alg: 'HS256' }).setSubject('ann').setExpirationTime(now + 60).sign(new TextEncoder().encode(secret));
+      const first = await fresh(token);
+      expect(first).toEqual({ role: Role.SUPPORT, subject: 'ann' });
+      (first as { role: Role }).role = Role.ADMIN; // a caller changing its viewer changes nobody else's
+      jest.setSystemTime(new Date((now + 59) * 1000));
+      expect(await fresh(token)).toEqual({ role: Role.SUPPORT, subject: 'ann' });
+      // At exp, as jose decides (exp <= now is expired), and after it: refused, although verified before.
+      jest.setSystemTime(new Date((now + 60) * 1000));
+      expect(domain(await caught(fresh(token)))).toEqual(unauth('invalid or expired token'));
+      jest.setSystemTime(new Date((now + 30) * 1000));
+      // The refusal dropped it: the token is verified afresh (and still valid at this earlier time).
+      expect(await fresh(token)).toEqual({ role: Role.SUPPORT, subject: 'ann' });
+      // A token that was refused once is not remembered as accepted.
+      const other = await new SignJWT({ role: 'support' }).setProtectedHeader({ alg: 'HS256' }).setSubject('bob').setExpirationTime(now + 60).sign(new TextEncoder().encode('another-secret-another-secret-xx'));
+      expect(domain(await caught(fresh(other)))).toEqual(unauth('invalid or expired token'));
+      expect(domain(await caught(fresh(other)))).toEqual(unauth('invalid or expired token'));
+    } finally {
+      jest.useRealTimers();
+    }
+  });
+
   it('claims: subject, a known non-partner role, and a Customer id for customers', () => {
     const err = (claims: Record<string, unknown>) => { try { viewerFromClaims(claims); } catch (e) { return domain(e); } return 'accepted'; };
     expect(err({ role: 'admin' })).toEqual(unauth('token has no subject'));
@@ -262,6 +288,9 @@ describe('keyed pseudonyms (pseudonyms.ts)', () => {
   it('an actor pseudonym is a prefix of the HMAC of the subject under the newest key', () => {
     const ring = new Keyring([K1, K2]);
     expect(ring.actor('ann@example.com')).toBe(`sub:${hmac(K1, 'audit-actor:ann@example.com').slice(0, 32)}`);
+    // Again (from the ring's memo), and for another subject its own.
+    expect(ring.actor('ann@example.com')).toBe(`sub:${hmac(K1, 'audit-actor:ann@example.com').slice(0, 32)}`);
+    expect(ring.actor('bob@example.com')).toBe(`sub:${hmac(K1, 'audit-actor:bob@example.com').slice(0, 32)}`);
   });
 
   it('SQL pads give the same HMAC, for short, 64-byte and long keys', () => {
