@@ -213,15 +213,16 @@ async function generate(c: Client): Promise<void> {
   // that does not reference it may be evaluated once for all rows.
   await c.query(`insert into orders (customer_id, source, external_id, placed_at, channel, status, currency, subtotal_minor, discount_minor, total_minor, created_at)
                  select id, 'bench', null, at, 'web', case when random() < 0.05 then 'returned' else 'delivered' end, 'EUR', v, 0, v, now()
-                 from (select c.id, c.k, t.at, (1000 + floor(random() * 20000))::bigint as v,
-                              row_number() over (partition by c.id order by t.at) as i
+                 from (select c.id, t.at, (1000 + floor(random() * 20000))::bigint as v
                        from (select id, created_at, age,
                                     floor(-ln(1 - random()) * ${rate} * age + random())::int as n,
                                     -- K = 1 + floor(ln U / ln(1 − p)) with 1 − p = U′^(1/3), i.e. p ~ Beta(1, 3)
                                     1 + floor(3 * ln(1 - random()) / least(-1e-12, ln(1 - random()))) as k
                              from (select id, created_at, extract(epoch from now() - created_at) / 86400 as age from customers offset 0) a) c
-                       cross join lateral (select c.created_at + random() * (now() - c.created_at) as at from generate_series(1, c.n) g) t) o
-                 where i <= k + 1`);
+                       -- the customer's n order times, of which the first k + 1 are placed: sorted per customer
+                       -- (a few rows each) rather than by a window over all the draws
+                       cross join lateral (select at from (select c.created_at + random() * (now() - c.created_at) as at from generate_series(1, c.n) g) u
+                                           order by at limit (c.k + 1)::bigint) t) o`);
   for (const ix of indexes) await c.query(ix.def);
   for (const f of referencing) await c.query(`alter table ${f.tbl} add constraint ${f.name} ${f.def}`);
   await c.query(`reset session_replication_role`);
