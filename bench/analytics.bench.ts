@@ -2,6 +2,7 @@ import 'reflect-metadata';
 import { adminQuery, withDatabase } from '../src/db/pg-admin';
 import { Client } from 'pg';
 import { readFileSync } from 'node:fs';
+import { loadavg } from 'node:os';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { initOrm, migrate } from '../src/db/orm';
 import { recomputeMetrics } from '../src/analytics/recompute';
@@ -93,7 +94,7 @@ async function main() {
   console.log(`full metrics recompute:           ${seconds(fullMs)} s (${summary.customers} customers, ${summary.modelGroups} prediction grid rows)`);
   console.log(`  steps (ms): ${JSON.stringify(summary.timingsMs)}`);
   console.log(`  purchase model: ${JSON.stringify(summary.purchaseModel && { model: summary.purchaseModel.model, params: summary.purchaseModel.params })}  Gamma-Gamma: ${JSON.stringify(summary.gammaGamma)}`);
-  console.log(`ratio recompute / aggregate:      ${(fullMs / bareMs).toFixed(2)} (target ≤ 3)`);
+  console.log(`ratio recompute / aggregate:      ${(fullMs / bareMs).toFixed(2)} (target ≤ 3); load average ${loadavg().map((l) => l.toFixed(2)).join(' ')} at ${new Date().toISOString()}`);
   console.log(`peak RSS of this process:         ${(peakRss / 1024 / 1024).toFixed(0)} MiB`);
   console.log(`CPU of the bare aggregate's backend: ${bareCpu.toFixed(2)} s; CPU ratio (backends + this process) / bare: ${((backends.cpuSeconds + (nodeCpu.user + nodeCpu.system) / 1e6) / bareCpu).toFixed(2)}`);
   console.log(`CPU of the recompute: PostgreSQL backends ${backends.cpuSeconds.toFixed(2)} s, this process (fits, grid) ${((nodeCpu.user + nodeCpu.system) / 1e6).toFixed(2)} s`);
