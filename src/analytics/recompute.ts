@@ -235,6 +235,10 @@ export async function recomputeMetrics(rootEm: EntityManager, opts: RecomputeOpt
     // writers waited on the row locks); readers go on reading the old rows until then.
     await em.execute(`lock table customer_metrics in share row exclusive mode`);
     await time('aggregate', () => createTransactionSummary(em, 'm_base', { end: asOf, cutoff, timeZone }));
+    // JIT pays for itself on the summary's ten million orders, not on the per-customer statements after it:
+    // compiling their expressions with inlining and optimisation cost about a second of CPU each, more
+    // than it saved (1M customers: score 8.2 → 7.1 s, outbox announcements 5.8 → 4.5 s of backend CPU).
+    await em.execute(`set local jit = off`);
     const [{ n: withOrdersText }]: Array<{ n: string }> = await em.execute(`select count(*) as n from m_base`);
     const withOrders = Number(withOrdersText);
 
