@@ -132,6 +132,17 @@ describe('analytics history', () => {
     expect(res.data.analyticsHistory.nodes[0].churnRate).toBe(0);
   });
 
+  it('gives the ledger time-ordered ids: in customer order within a run, a later run\'s after an earlier one\'s', async () => {
+    // (the two runs' as-of instants are in the order they ran)
+    const byId = await app.sql<{ id: string }>(`select id from customer_lifecycle_transitions order by id`);
+    const byRunThenCustomer = await app.sql<{ id: string }>(`select id from customer_lifecycle_transitions order by at, customer_id`);
+    expect(byId.length).toBeGreaterThan(150);
+    expect(byId.map((r) => r.id)).toEqual(byRunThenCustomer.map((r) => r.id));
+    const rows = byId;
+    // version 7, variant 10xx
+    for (const r of rows) expect(r.id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-8[0-9a-f]{3}-[0-9a-f]{12}$/);
+  });
+
   it('shows a customer their ledger on Customer.lifecycleHistory, withheld for a PROFILING objection', async () => {
     const q = `query($id: ID!) { customer(id: $id) { lifecycleHistory { available unavailableReason transitions { from to at runId } } } }`;
     const objectors = new Set((await app.sql<{ id: string }>(
