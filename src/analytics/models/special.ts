@@ -306,22 +306,39 @@ export function digammaDiff(x: number, d: number): number {
     for (let k = 0; k < d; k++) s += 1 / (x + k);
     return s;
   }
-  // ψ(u) = ψ(u + 1) − 1/u: shifting both arguments by one adds 1/u − 1/v = δ/(u·v), δ = v − u, kept as
+  // ψ(u) = ψ(u + 1) − 1/u: shifting both arguments by one adds 1/u − 1/v = δ/(u·v), δ = d, kept as
   // one term so that a small d loses nothing to cancellation.
   let u = x;
   let v = x + d;
-  const delta = v - u;
+  const delta = d; // not v − u: x + d is rounded, and for d ≪ x that loses d's low bits
   let acc = 0;
   while (min(u, v) < 10) {
     acc += delta / (u * v);
     u += 1;
     v += 1;
   }
-  return acc + log1p(delta / u) + (0.5 * delta) / (u * v) - (digammaTail(v) - digammaTail(u));
+  return acc + log1p(delta / u) + (0.5 * delta) / (u * v) - digammaTailDiff(u, v, delta);
 }
 
-/** Σ_{k=1..7} B_{2k}/(2k u^{2k}), the tail of ψ's asymptotic series. */
-function digammaTail(u: number): number {
-  const i2 = 1 / (u * u);
-  return i2 * (1 / 12 + i2 * (-1 / 120 + i2 * (1 / 252 + i2 * (-1 / 240 + i2 * (1 / 132 + i2 * (-691 / 32760 + i2 * (1 / 12)))))));
+/** B_{2k}/(2k), k = 1..7: the coefficients of u^{−2k} in the tail of ψ's asymptotic series. */
+const DIGAMMA_TAIL = [1 / 12, -1 / 120, 1 / 252, -1 / 240, 1 / 132, -691 / 32760, 1 / 12];
+
+/**
+ * tail(v) − tail(u), tail(w) = Σ_k c_k w^{−2k}, for v − u = δ, without subtracting the two tails (each about
+ * 1/(12u²), their difference about δ/(6u³): for a small δ the subtraction would keep only its high bits).
+ * With a = v⁻², b = u⁻²: a − b = −δ(u + v)/(u²v²), and a^k − b^k = (a − b)·s_k, s_1 = 1, s_{k+1} = a·s_k + b^k.
+ */
+function digammaTailDiff(u: number, v: number, delta: number): number {
+  const a = 1 / (v * v);
+  const b = 1 / (u * u);
+  const aMinusB = (-delta * (u + v)) * (a * b);
+  let s = 1;
+  let bk = b;
+  let sum = DIGAMMA_TAIL[0] * s;
+  for (let k = 1; k < DIGAMMA_TAIL.length; k++) {
+    s = a * s + bk;
+    bk *= b;
+    sum += DIGAMMA_TAIL[k] * s;
+  }
+  return aMinusB * sum;
 }
