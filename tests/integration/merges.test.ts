@@ -326,6 +326,11 @@ describe('manual merge and unmerge', () => {
     await app.sql(`update customers set address = '{"line1": "1 Main St"}'::jsonb where id = ?`, [web.id]);
     const b = await previewMerge(em.fork(), crm.id, web.id, policy);
     expect(b.survivorAfter).toMatchObject({ first_name: 'Web', address: { line1: '1 Main St' } });
+    // An address with one field filled is not empty: it competes, and (neither address has a provenance) recency or a tie keeps the survivor's.
+    await app.sql(`update customers set address = '{"line1": "", "city": "Leeds"}'::jsonb where id = ?`, [crm.id]);
+    const partial = await previewMerge(em.fork(), crm.id, web.id, policy);
+    expect(partial.survivorAfter).toMatchObject({ address: { line1: '', city: 'Leeds' } });
+    expect(partial.fields.find((f) => f.field === 'address')).toMatchObject({ from: 'survivor' });
     // Without any provenance both sides are 'unknown' as of their updated_at: the more recently updated wins.
     await app.sql(`update customers set field_provenance = '{}'::jsonb, first_name = 'Old', updated_at = now() - interval '2 days' where id = ?`, [crm.id]);
     await app.sql(`update customers set field_provenance = '{}'::jsonb, first_name = 'New', updated_at = now() - interval '1 day' where id = ?`, [web.id]);
