@@ -33,13 +33,20 @@ const UNAVAILABLE_MESSAGES = /Connection terminated|Timeout acquiring a connecti
  * should send the same request again later (every write is idempotent or transactional).
  */
 export function isDatabaseUnavailable(err: unknown): boolean {
-  let e: unknown = err;
-  for (let i = 0; i < 6 && e && typeof e === 'object'; i++) {
+  return someCause(err, (e) => {
     if (e instanceof ConnectionException) return true;
     const code = (e as { code?: unknown }).code;
     if (typeof code === 'string' && (UNAVAILABLE_CODES.has(code) || code.startsWith('08'))) return true;
     const message = (e as { message?: unknown }).message;
-    if (typeof message === 'string' && UNAVAILABLE_MESSAGES.test(message)) return true;
+    return typeof message === 'string' && UNAVAILABLE_MESSAGES.test(message);
+  });
+}
+
+/** Whether `test` holds for the error or one of its causes (`cause`, or graphql-js's `originalError`), six deep at most. */
+function someCause(err: unknown, test: (e: object) => boolean): boolean {
+  let e: unknown = err;
+  for (let i = 0; i < 6 && e && typeof e === 'object'; i++) {
+    if (test(e)) return true;
     e = (e as { cause?: unknown; originalError?: unknown }).cause ?? (e as { originalError?: unknown }).originalError;
   }
   return false;
@@ -53,15 +60,15 @@ export interface ErrorLogger {
   warn?(obj: Record<string, unknown>, msg: string): void;
 }
 
-/** SQLSTATE 40001 (serialization_failure) or 40P01 (deadlock_detected), on the error or its causes. */
+/**
+ * SQLSTATE 40001 (serialization_failure) or 40P01 (deadlock_detected), on the error or its causes:
+ * PostgreSQL aborted the transaction in favour of a concurrent one, and running it again may succeed.
+ */
 export function isConcurrencyAbort(err: unknown): boolean {
-  let e: unknown = err;
-  for (let i = 0; i < 6 && e && typeof e === 'object'; i++) {
+  return someCause(err, (e) => {
     const code = (e as { code?: unknown }).code;
-    if (code === '40001' || code === '40P01') return true;
-    e = (e as { cause?: unknown; originalError?: unknown }).cause ?? (e as { originalError?: unknown }).originalError;
-  }
-  return false;
+    return code === '40001' || code === '40P01';
+  });
 }
 
 /**

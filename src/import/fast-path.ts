@@ -5,6 +5,7 @@ import type { Client } from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
 import type { EntityManager, Knex } from '@mikro-orm/postgresql';
 import { DomainError } from '../errors/domain-error';
+import { isConcurrencyAbort } from '../errors/format-error';
 import { afterRowsWritten, eventContentHash, type IngestOptions } from '../ingestion/core';
 import { RecordKind, type StagedRecord } from './import-record';
 import { esc } from './copy-text';
@@ -139,15 +140,9 @@ export async function writeClean(em: EntityManager, plan: WindowPlan, opts: Inge
     // A deadlock or serialization failure outside the COPY's savepoint (the customers' locks, the
     // commit) rolled the whole window back: nothing of it is stored, and the core, which retries
     // such failures itself, answers every record of the window.
-    if (!isConcurrencyFailure(err)) throw err;
+    if (!isConcurrencyAbort(err)) throw err;
     return { written: 0, rest: records };
   }
-}
-
-/** deadlock_detected or serialization_failure: a concurrent writer (another import, a batch of the core) won. */
-function isConcurrencyFailure(err: unknown): boolean {
-  const code = (err as { code?: string } | null)?.code ?? (err as { sqlState?: string } | null)?.sqlState;
-  return code === '40P01' || code === '40001';
 }
 
 async function writeCleanOnce(em: EntityManager, plan: WindowPlan, opts: IngestOptions, lap: (what: string) => void): Promise<FastOutcome> {
@@ -175,7 +170,7 @@ async function writeCleanOnce(em: EntityManager, plan: WindowPlan, opts: IngestO
         await trx.raw('rollback to savepoint import_fast');
         // A deadlock or serialization failure with a concurrent writer of the same keys: the savepoint
         // undid this COPY, and the core (which waits for, compares and retries) answers the window.
-        if (isConcurrencyFailure(err)) { clean = []; break; }
+        if (isConcurrencyAbort(err)) { clean = []; break; }
         if ((err as { code?: string }).code !== '23505' || attempt > 0) {
           if ((err as { code?: string }).code === '23505') { clean = []; break; }
           throw err;

@@ -4,6 +4,7 @@ import { DriverException } from '@mikro-orm/core';
 import { IdentityKind, InteractionChannel, InteractionType, OrderStatus } from '../entities/enums';
 import type { IngestEventOutcome } from '../entities/ingest-event.entity';
 import { DomainError, ErrorCode, badInput, conflict } from '../errors/domain-error';
+import { isConcurrencyAbort } from '../errors/format-error';
 import { expectGlobalId, toGlobalId } from '../schema/global-id';
 import { followMerges, suppressedDigests, upsertCustomer, usableIdentifiers, type IdentifierInput, type IgnoredIdentifier, type UpsertCustomerData } from './identify';
 import type { MergePolicy } from '../services/merge-policy';
@@ -305,7 +306,7 @@ function isRetryable(err: unknown): boolean {
   if (err instanceof RetryBatch) return true;
   const code = (err as { code?: string } | null)?.code ?? (err instanceof DriverException ? (err as { sqlState?: string }).sqlState : undefined);
   // unique_violation (a concurrent batch created the same identity), serialization_failure, deadlock_detected
-  return code === '23505' || code === '40001' || code === '40P01';
+  return code === '23505' || isConcurrencyAbort(err);
 }
 
 /** A counting semaphore: at most `size` holders, the others wait in arrival order. */
