@@ -506,7 +506,6 @@ async function processBatch(em: EntityManager, prepared: Prepared[], opts: Inges
     [claims],
   );
   const missed = new Set(missedRows.map((r) => eventKey(r.source, r.idempotency_key)));
-  const claimed = { has: (k: string) => !missed.has(k) };
   const replays = keyed.filter((p) => missed.has(eventKey(p.source, p.key)));
   if (replays.length) {
     const stored: Array<{ source: string; idempotency_key: string; content_hash: string; result: IngestEventOutcome | null }> = await run(em, 
@@ -528,7 +527,7 @@ async function processBatch(em: EntityManager, prepared: Prepared[], opts: Inges
       }
     }
   }
-  const live = prepared.filter((p) => p.key === null || claimed.has(eventKey(p.source, p.key)));
+  const live = prepared.filter((p) => p.key === null || !missed.has(eventKey(p.source, p.key)));
   const target = new Map<number, string>();
   const collect = async (_em: EntityManager, customerId: string | null) => {
     if (customerId) written.add(customerId);
