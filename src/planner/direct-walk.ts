@@ -209,19 +209,18 @@ function walkObject(w: Walker, type: GraphQLObjectType, source: Record<string, u
       field.planType = type;
     }
     if (!plan.verdict || plan.verdict(source, w.ctx) !== true) throw GIVE_UP;
-    if (plan.read && plan.leaf) {
+    let value = plan.read ? plan.read(source) : USE_RESOLVER;
+    if (value !== USE_RESOLVER && plan.leaf) {
       // A leaf read without a resolver call: complete() without the info and path nobody reads.
-      const value = plan.read(source);
-      if (value !== USE_RESOLVER) {
-        out[key] = completeLeaf(plan.leaf, plan.nonNull, value);
-        continue;
-      }
+      out[key] = completeLeaf(plan.leaf, plan.nonNull, value);
+      continue;
     }
     const fieldPath: Path = { prev: path, key, typename: type.name };
     const i = info(w, type, plan.def, nodes, fieldPath);
-    const args = plan.def.args.length ? getArgumentValues(plan.def, nodes[0], w.variables) : {};
-    let value = plan.read ? plan.read(source) : USE_RESOLVER;
-    if (value === USE_RESOLVER) value = plan.resolve ? plan.resolve(source, args, w.ctx, i) : defaultResolve(source, name, args, w.ctx, i);
+    if (value === USE_RESOLVER) {
+      const args = plan.def.args.length ? getArgumentValues(plan.def, nodes[0], w.variables) : {};
+      value = plan.resolve ? plan.resolve(source, args, w.ctx, i) : defaultResolve(source, name, args, w.ctx, i);
+    }
     out[key] = complete(w, plan.def.type, nodes, i, fieldPath, value);
   }
   return out;
@@ -263,11 +262,7 @@ function complete(w: Walker, type: GraphQLOutputType, nodes: readonly FieldNode[
     w.fields += value.length * fieldsPerItem(i);
     return value.map((item, index) => complete(w, type.ofType, nodes, i, { prev: path, key: index, typename: undefined }, item));
   }
-  if (isLeafType(type)) {
-    const serialized = type.serialize(value);
-    if (serialized == null) throw GIVE_UP;
-    return serialized;
-  }
+  if (isLeafType(type)) return completeLeaf(type, false, value);
   if (!isObjectType(type)) throw GIVE_UP; // an interface or union: graphql-js resolves the type
   if (type.isTypeOf) {
     const ok = type.isTypeOf(value, w.ctx, i);
