@@ -7,6 +7,7 @@ import type { EntityManager, Knex } from '@mikro-orm/postgresql';
 import { DomainError } from '../errors/domain-error';
 import { isConcurrencyAbort } from '../errors/format-error';
 import { afterRowsWritten, eventContentHash, type IngestOptions } from '../ingestion/core';
+import { byCodePoint } from '../ingestion/key-order';
 import { RecordKind, type StagedRecord } from './import-record';
 import { esc } from './copy-text';
 import { toEvent } from './to-core';
@@ -152,10 +153,10 @@ async function writeCleanOnce(em: EntityManager, plan: WindowPlan, opts: IngestO
     // As the core: FOR KEY SHARE waits for a merge or erasure in progress; only active customers are written to.
     const active = new Set((await raw<{ id: string }>(trx,
       `select id from customers where id = any(?::uuid[]) and status = 'active' order by id for key share`, [uuidArray([...new Set(plan.candidates.map((c) => c.customerId))])])).map((r) => r.id));
-    // In key order, the order the core claims keys in: a concurrent import or batch naming the same
+    // In key order, the order the core claims keys in (key-order.ts): a concurrent import or batch naming the same
     // keys then waits on this one (and sees a unique violation) instead of deadlocking with it.
     let clean = plan.candidates.filter((c) => active.has(c.customerId))
-      .sort((a, b) => (a.rec.source === b.rec.source ? (a.rec.eventId! < b.rec.eventId! ? -1 : a.rec.eventId! > b.rec.eventId! ? 1 : 0) : a.rec.source < b.rec.source ? -1 : 1));
+      .sort((a, b) => byCodePoint(a.rec.source, b.rec.source) || byCodePoint(a.rec.eventId!, b.rec.eventId!));
     lap('customers locked');
     if (!clean.length) return { written: 0, rest: records };
 

@@ -499,7 +499,7 @@ async function processBatch(em: EntityManager, prepared: Prepared[], opts: Inges
                        case when r.interaction_id is not null
                             then jsonb_build_object('status', 'ACCEPTED', 'customerId', r.customer_id, 'interactionId', r.interaction_id, 'orderId', null) end
                 from r
-                order by r.source, r.key
+                order by r.source collate "C", r.key collate "C"
                 on conflict do nothing
                 returning source, idempotency_key)
      select r.source, r.key as idempotency_key from r where not exists (select 1 from c where c.source = r.source and c.idempotency_key = r.key)`,
@@ -690,7 +690,7 @@ async function processBatch(em: EntityManager, prepared: Prepared[], opts: Inges
         `with r as (select * from jsonb_to_recordset(?::jsonb) as r(source text, source_event_id text, id uuid, occurred_at timestamptz)),
               c as (insert into interaction_event_keys (source, source_event_id, interaction_id, occurred_at)
                     select r.source, r.source_event_id, r.id, r.occurred_at from r
-                    order by r.source, r.source_event_id
+                    order by r.source collate "C", r.source_event_id collate "C"
                     on conflict do nothing
                     returning interaction_id)
          select array(select r.id::text from r where not exists (select 1 from c where c.interaction_id = r.id)) as missed,
