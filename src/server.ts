@@ -25,7 +25,7 @@ import { createObservability } from './observability';
 import { playgroundRouter } from './playground/playground.router';
 import { customer360Query, playgroundExamples } from './playground/examples';
 import { consoleRouter } from './console/console.router';
-import { applyBudget, createHardening } from './hardening';
+import { applyBudget, createHardening, subscriptionLimits } from './hardening';
 import { markApiKeyVerified } from './hardening/rate-limit';
 import { upgradeLegacyDigests } from './services/privacy.service';
 import { createActivityEvents, type ActivityEvents } from './live/activity-events';
@@ -293,7 +293,10 @@ export async function createServer({ orm, config, logger, playgroundHeaders, rea
   }
 
   // Subscriptions: the graphql-ws protocol on the same path (README "Live updates").
-  const wsServer = new WebSocketServer({ server: httpServer, path: '/graphql' });
+  // A message is held to the body limit of HTTP (ws' own default is 100 MiB), refused with close code
+  // 1009 as it arrives, before it is buffered whole and parsed (which happens before the credentials
+  // in it are checked).
+  const wsServer = new WebSocketServer({ server: httpServer, path: '/graphql', maxPayload: config.bodyLimitBytes });
   // ws re-emits the HTTP server's errors (EADDRINUSE…); listen() reports those, so this only keeps
   // an unhandled 'error' event from crashing the process.
   wsServer.on('error', (err) => logger.debug({ err }, 'websocket server error'));
@@ -330,9 +333,14 @@ export async function createServer({ orm, config, logger, playgroundHeaders, rea
         }
         const errors = validate(schema, document, [...specifiedRules, ...hardening.apollo.validationRules]);
         if (errors.length) return errors;
-        if (getOperationAST(document, payload.operationName)?.operation !== 'subscription') {
+        const operation = getOperationAST(document, payload.operationName);
+        if (operation?.operation !== 'subscription') {
           return [new GraphQLError('only subscriptions are served over WebSocket: send queries and mutations over HTTP', { extensions: { code: 'BAD_REQUEST' } })];
         }
+        // What HTTP checks in its intake and plugins, which a WebSocket message does not pass through:
+        // every event executes the selection again, so an over-cost one would be run once per event.
+        const refusal = subscriptionLimits(schema, document, operation, payload.variables, config);
+        if (refusal) return [refusal];
         return {
           schema,
           document,

@@ -1,14 +1,14 @@
 import express, { type ErrorRequestHandler, type RequestHandler } from 'express';
 import type { ApolloServerPlugin } from '@apollo/server';
-import type { GraphQLFormattedError, ValidationRule } from 'graphql';
+import { GraphQLError, type DocumentNode, type GraphQLFormattedError, type GraphQLSchema, type OperationDefinitionNode, type ValidationRule } from 'graphql';
 import type { Config } from '../config';
 import type { Logger } from '../logger';
 import type { Context } from '../context';
 import type { Viewer } from '../auth/viewer';
-import { maxAliasesRule, maxDepthRule, maxDirectivesRule, maxDuplicatesRule } from './limits';
+import { limitError, maxAliasesRule, maxDepthRule, maxDirectivesRule, maxDuplicatesRule, operationCost } from './limits';
 import { costLimitPlugin, staffIntrospectionPlugin, tooManyErrorsPlugin } from './plugins';
 import { budgetPlugin, installQueryTracking, requestWork } from './budget';
-import { inputSanityPlugin, variablesLimit } from './input';
+import { inputSanityPlugin, unstorableInput, variablesLimit, variablesShapeProblem } from './input';
 import { hardenFormatError } from './format-error';
 import { bodyDepthLimit, jsonErrorHandler, requestTimeout } from './http';
 import { MemoryStore, RedisStore, rateLimit, type RateLimitStore } from './rate-limit';
@@ -85,4 +85,26 @@ export async function createHardening({ config, logger, verifyJwt }: HardeningOp
     store,
     close: () => store.close(),
   };
+}
+
+/**
+ * The checks a request gets over HTTP outside graphql-js validation (the intake's variables shape, the
+ * plugins' unstorable input and static cost), for a subscription over WebSocket, which passes through
+ * neither: the first refusal, else undefined. Each event a subscription delivers executes its
+ * selection again, so the cost limit matters there as much as for a query.
+ */
+export function subscriptionLimits(
+  schema: GraphQLSchema, document: DocumentNode, operation: OperationDefinitionNode, variables: unknown, config: Pick<Config, 'maxCost' | 'maxPageSize'>,
+): GraphQLError | undefined {
+  const vars = variables && typeof variables === 'object' && !Array.isArray(variables) ? (variables as Record<string, unknown>) : {};
+  const shape = variablesShapeProblem(vars);
+  if (shape) return new GraphQLError(shape.message, { extensions: { code: 'BAD_REQUEST', limit: shape.limit, max: shape.max } });
+  const unstorable = unstorableInput(schema, document, operation, vars);
+  if (unstorable) return unstorable;
+  const cost = operationCost(schema, document, operation, vars, config.maxPageSize);
+  if (cost > config.maxCost) {
+    return limitError('cost', cost, config.maxCost, operation,
+      `the operation costs ${cost}; the limit is ${config.maxCost} (each field costs 1, a connection multiplies its selection by its page size: ask for smaller pages or fewer fields)`);
+  }
+  return undefined;
 }
