@@ -25,7 +25,8 @@ import { createObservability } from './observability';
 import { playgroundRouter } from './playground/playground.router';
 import { customer360Query, playgroundExamples } from './playground/examples';
 import { consoleRouter } from './console/console.router';
-import { applyBudget, createHardening, subscriptionLimits } from './hardening';
+import { applyBudget, createHardening, staticLimitsOf, subscriptionLimits } from './hardening';
+import { staticLimitBreach } from './hardening/limits';
 import { markApiKeyVerified } from './hardening/rate-limit';
 import { upgradeLegacyDigests } from './services/privacy.service';
 import { createActivityEvents, type ActivityEvents } from './live/activity-events';
@@ -331,7 +332,10 @@ export async function createServer({ orm, config, logger, playgroundHeaders, rea
         } catch (e) {
           return [e instanceof GraphQLError ? e : new GraphQLError('could not parse the operation')];
         }
-        const errors = validate(schema, document, [...specifiedRules, ...hardening.apollo.validationRules]);
+        // The static limits first, as over HTTP: graphql-js' rules never run on a document past them.
+        const breach = staticLimitBreach(document, staticLimitsOf(config));
+        if (breach) return [breach];
+        const errors = validate(schema, document, specifiedRules);
         if (errors.length) return errors;
         const operation = getOperationAST(document, payload.operationName);
         if (operation?.operation !== 'subscription') {

@@ -5,8 +5,8 @@ import type { Config } from '../config';
 import type { Logger } from '../logger';
 import type { Context } from '../context';
 import type { Viewer } from '../auth/viewer';
-import { limitError, maxAliasesRule, maxDepthRule, maxDirectivesRule, maxDuplicatesRule, operationCost } from './limits';
-import { costLimitPlugin, staffIntrospectionPlugin, tooManyErrorsPlugin } from './plugins';
+import { limitError, operationCost, staticLimitBreach } from './limits';
+import { costLimitPlugin, staffIntrospectionPlugin, staticLimitsPlugin, tooManyErrorsPlugin } from './plugins';
 import { budgetPlugin, installQueryTracking, requestWork } from './budget';
 import { inputSanityPlugin, unstorableInput, variablesLimit, variablesShapeProblem } from './input';
 import { hardenFormatError } from './format-error';
@@ -58,13 +58,15 @@ export async function createHardening({ config, logger, verifyJwt }: HardeningOp
   }
   installQueryTracking();
   // Unstorable input first: Apollo runs didResolveOperation hooks together and answers the first refusal.
-  const plugins: ApolloServerPlugin<Context>[] = [inputSanityPlugin(), costLimitPlugin(config.maxCost, config.maxPageSize), budgetPlugin(), tooManyErrorsPlugin()];
+  const staticLimits = staticLimitsPlugin(staticLimitsOf(config));
+  const plugins: ApolloServerPlugin<Context>[] = [staticLimits.plugin, inputSanityPlugin(), costLimitPlugin(config.maxCost, config.maxPageSize), budgetPlugin(), tooManyErrorsPlugin()];
   if (config.introspection === 'staff') plugins.push(staffIntrospectionPlugin());
   const hideSuggestions = config.env !== 'development';
   return {
     apollo: {
       introspection: config.introspection !== 'off',
-      validationRules: [maxDepthRule(config.maxDepth), maxAliasesRule(config.maxAliases), maxDirectivesRule(config.maxDirectives), maxDuplicatesRule(config.maxDuplicateFields)],
+      // Decided before validation (staticLimitsPlugin); this rule answers the breach found there.
+      validationRules: [staticLimits.rule],
       parseOptions: { maxTokens: config.maxTokens },
       hideSchemaDetailsFromClientErrors: hideSuggestions,
     },
@@ -93,6 +95,10 @@ export async function createHardening({ config, logger, verifyJwt }: HardeningOp
  * neither: the first refusal, else undefined. Each event a subscription delivers executes its
  * selection again, so the cost limit matters there as much as for a query.
  */
+export function staticLimitsOf(config: Pick<Config, 'maxDepth' | 'maxAliases' | 'maxDirectives' | 'maxDuplicateFields'>) {
+  return { depth: config.maxDepth, aliases: config.maxAliases, directives: config.maxDirectives, duplicates: config.maxDuplicateFields };
+}
+
 export function subscriptionLimits(
   schema: GraphQLSchema, document: DocumentNode, operation: OperationDefinitionNode, variables: unknown, config: Pick<Config, 'maxCost' | 'maxPageSize'>,
 ): GraphQLError | undefined {

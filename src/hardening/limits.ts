@@ -1,13 +1,13 @@
 import {
   GraphQLError, Kind, SchemaMetaFieldDef, TypeMetaFieldDef, TypeNameMetaFieldDef, getNamedType, getNullableType, isInterfaceType, isListType, isObjectType, valueFromASTUntyped,
-  type ASTVisitor, type DocumentNode, type FieldNode, type FragmentDefinitionNode, type GraphQLField, type GraphQLNamedType, type GraphQLSchema,
-  type OperationDefinitionNode, type SelectionSetNode, type ValidationContext, type ValidationRule,
+  type DocumentNode, type FieldNode, type FragmentDefinitionNode, type GraphQLField, type GraphQLNamedType, type GraphQLSchema,
+  type OperationDefinitionNode, type SelectionSetNode,
 } from 'graphql';
 
 /**
- * Static limits on a GraphQL document, each a graphql-js validation rule (so Apollo answers a
- * breach with HTTP 400 and `GRAPHQL_VALIDATION_FAILED`, and caches the verdict with the document).
- * Every figure is measured over the operation with its fragments expanded (a fragment spread twice
+ * Static limits on a GraphQL document: depth, aliases, directives and duplicated fields, decided
+ * before graphql-js' own validation rules run (`staticLimitBreach`; a breach answers HTTP 400
+ * `GRAPHQL_VALIDATION_FAILED`), and the static cost (a plugin, as it depends on the variables). Every figure is measured over the operation with its fragments expanded (a fragment spread twice
  * counts twice), so fragments cannot be used to hide depth, aliases or directives.
  */
 
@@ -80,27 +80,6 @@ export function operationDirectives(doc: DocumentNode, op: OperationDefinitionNo
   return (op.directives?.length ?? 0) + measure(fragmentsOf(doc), op.selectionSet, 'sum', (_f, child) => child, own);
 }
 
-function perOperationRule(limit: LimitName, max: number, count: (doc: DocumentNode, op: OperationDefinitionNode) => number, describe: (n: number) => string): ValidationRule {
-  return (context: ValidationContext): ASTVisitor => ({
-    OperationDefinition(op) {
-      const n = count(context.getDocument(), op);
-      if (n > max) context.reportError(limitError(limit, n, max, op, describe(n)));
-    },
-  });
-}
-
-export function maxDepthRule(max: number): ValidationRule {
-  return perOperationRule('depth', max, operationDepth, (n) => `the operation is nested ${n} levels deep; the limit is ${max}`);
-}
-
-export function maxAliasesRule(max: number): ValidationRule {
-  return perOperationRule('aliases', max, operationAliases, (n) => `the operation uses ${n} aliases; the limit is ${max}`);
-}
-
-export function maxDirectivesRule(max: number): ValidationRule {
-  return perOperationRule('directives', max, operationDirectives, (n) => `the operation uses ${n} directives; the limit is ${max}`);
-}
-
 /**
  * Repeated selections of one response key in one selection set (`{ __typename __typename … }`,
  * fragments expanded). graphql-js merges them, but each is still validated, collected and resolved:
@@ -144,8 +123,36 @@ export function operationDuplicates(doc: DocumentNode, op: OperationDefinitionNo
   return collect(op.selectionSet, new Map());
 }
 
-export function maxDuplicatesRule(max: number): ValidationRule {
-  return perOperationRule('duplicates', max, operationDuplicates, (n) => `the operation selects the same field again ${n} times; the limit is ${max}`);
+export interface StaticLimits {
+  depth: number;
+  aliases: number;
+  directives: number;
+  duplicates: number;
+}
+
+/**
+ * The first breach of the four static limits above in a document (operations in order; per operation
+ * depth, aliases, directives, duplicates), as the error to answer (`GRAPHQL_VALIDATION_FAILED` with
+ * `limit`, `max`, `actual`), or undefined. Decided before graphql-js' own validation rules see the
+ * document (src/hardening/plugins.ts, `staticLimitsPlugin`): its OverlappingFieldsCanBeMerged rule
+ * compares every pair of fields sharing a response key, so 4,990 repeated `__typename` (within
+ * MAX_TOKENS) cost an anonymous request a few hundred ms of CPU when the limits were rules beside it.
+ */
+export function staticLimitBreach(doc: DocumentNode, max: StaticLimits): GraphQLError | undefined {
+  const checks: Array<[LimitName & keyof StaticLimits, (doc: DocumentNode, op: OperationDefinitionNode) => number, (n: number) => string]> = [
+    ['depth', operationDepth, (n) => `the operation is nested ${n} levels deep; the limit is ${max.depth}`],
+    ['aliases', operationAliases, (n) => `the operation uses ${n} aliases; the limit is ${max.aliases}`],
+    ['directives', operationDirectives, (n) => `the operation uses ${n} directives; the limit is ${max.directives}`],
+    ['duplicates', operationDuplicates, (n) => `the operation selects the same field again ${n} times; the limit is ${max.duplicates}`],
+  ];
+  for (const op of doc.definitions) {
+    if (op.kind !== Kind.OPERATION_DEFINITION) continue;
+    for (const [limit, count, describe] of checks) {
+      const n = count(doc, op);
+      if (n > max[limit]) return limitError(limit, n, max[limit], op, describe(n));
+    }
+  }
+  return undefined;
 }
 
 /** `first` when a connection field does not say, and its argument has no default. */

@@ -1,8 +1,8 @@
-import { GraphQLError, visit, BREAK, type DocumentNode, type FieldNode } from 'graphql';
+import { GraphQLError, parse, visit, BREAK, type DocumentNode, type FieldNode, type ValidationRule } from 'graphql';
 import type { ApolloServerPlugin } from '@apollo/server';
 import type { Context } from '../context';
 import { STAFF_ROLES } from '../auth/viewer';
-import { limitError, operationCost } from './limits';
+import { limitError, operationCost, staticLimitBreach, type StaticLimits } from './limits';
 import { TOO_MANY_ERRORS_MESSAGE } from './format-error';
 
 /**
@@ -85,5 +85,38 @@ export function staffIntrospectionPlugin(): ApolloServerPlugin<Context> {
         },
       };
     },
+  };
+}
+
+/**
+ * Depth, aliases, directives and duplicated fields (`staticLimitBreach`), decided before graphql-js'
+ * validation rules run, which Apollo runs all together in one pass: as rules beside them, a breach was
+ * reported only once graphql-js' quadratic overlap check had run over the whole document. A document
+ * over a limit is swapped, for validation only, for a stub that the rule below answers with the
+ * breach: Apollo then answers it as any validation failure (HTTP 400, every plugin's hooks), and, as
+ * it failed, never stores or runs it. The stub is new per breach, so the breach is found by it alone.
+ */
+export function staticLimitsPlugin(max: StaticLimits): { plugin: ApolloServerPlugin<Context>; rule: ValidationRule } {
+  const breaches = new WeakMap<DocumentNode, GraphQLError>();
+  return {
+    plugin: {
+      async requestDidStart() {
+        return {
+          async validationDidStart(requestContext) {
+            const breach = staticLimitBreach(requestContext.document, max);
+            if (!breach) return;
+            const stub = parse('{ __typename }', { noLocation: true });
+            breaches.set(stub, breach);
+            (requestContext as { document: DocumentNode }).document = stub;
+          },
+        };
+      },
+    },
+    rule: (context) => ({
+      Document(doc) {
+        const breach = breaches.get(doc);
+        if (breach) context.reportError(breach);
+      },
+    }),
   };
 }
