@@ -8,7 +8,7 @@ import { ConsentChannel, ConsentPurpose, ConsentStatus, LawfulBasis } from './en
 
 /**
  * Append-only consent ledger (a trigger rejects UPDATE and DELETE). The current state of a
- * (customer, purpose, channel) is its row with the highest `seq`.
+ * (customer, purpose, channel) is its newest decision: the highest `recordedAt`, then `seq`.
  */
 @ObjectType('ConsentRecord', { implements: Node })
 @Entity({ tableName: 'consent_records' })

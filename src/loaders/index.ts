@@ -119,12 +119,12 @@ export function createLoaders(em: EntityManager, writeEm: EntityManager = em) {
     }),
     identitiesByCustomer: childrenLoader(em, Identity, 'identities', 'customer_id', IDENTITIES_ORDER.join(', ')),
     linesByOrder: customerChildrenLoader(em, OrderLine, 'order_lines', 'order_id', LINES_ORDER.join(', ')),
-    /** Current consent state: the latest record per (purpose, channel). */
+    /** Current consent state: the newest decision per (purpose, channel), by recordedAt (rapport_consent_status). */
     currentConsentsByCustomer: new DataLoader<string, ConsentRecord[]>(async (customerIds) => {
       const rows: Array<Record<string, unknown>> = await em.execute(
         `select distinct on (customer_id, purpose, channel) * from consent_records
          where customer_id = any(?::uuid[])
-         order by customer_id, purpose, channel, seq desc`,
+         order by customer_id, purpose, channel, recorded_at desc, seq desc`,
         [uuidArray(customerIds)],
       );
       const grouped = groupBy(rows, (r) => String(r.customer_id));

@@ -529,7 +529,7 @@ function compileRelation(w: Walk, type: GraphQLObjectType, def: GraphQLField<unk
       const inner = compileEntity(w, target, a, nodes, [], { inherit: inheritable(columns, [['customer_id', 'id']]) });
       const hydrateList = (json: unknown, parent?: Json) => (json as unknown[]).map((x) => inner.hydrate(x, parent));
       return {
-        sql: sql`coalesce((select json_agg(${inner.sql} order by ${raw(a)}.purpose, ${raw(a)}.channel) from (select distinct on (purpose, channel) * from consent_records where customer_id = ${raw(alias)}.id order by purpose, channel, seq desc) ${raw(a)}${joinsOf([inner])}), '[]'::json)`,
+        sql: sql`coalesce((select json_agg(${inner.sql} order by ${raw(a)}.purpose, ${raw(a)}.channel) from (select distinct on (purpose, channel) * from consent_records where customer_id = ${raw(alias)}.id order by purpose, channel, recorded_at desc, seq desc) ${raw(a)}${joinsOf([inner])}), '[]'::json)`,
         hydrate: hydrateList,
       };
     }
