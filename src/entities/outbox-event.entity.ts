@@ -5,7 +5,8 @@ import { Entity, Index, OptionalProps, PrimaryKey, Property } from '@mikro-orm/c
  * "Webhooks", "The outbox"). Ids and kinds only, never personal data: a receiver reads the details
  * through the API under its own rights. `id` is a bigint identity: strictly increasing in the order
  * rows were written; `dispatched_at` is set once the dispatcher has fanned the row out to the
- * webhook deliveries, in the same transaction as those deliveries.
+ * webhook deliveries, in the same transaction as those deliveries - or when the row is written, if
+ * no endpoint subscribes to its type (the ingestion path's writers, Migration20261206164500).
  */
 @Entity({ tableName: 'outbox_events' })
 // What the dispatcher has still to fan out: small however long the table grows.

@@ -41,7 +41,9 @@ it('calls matchable every event type the trigger matcher compares', async () => 
   for (const type of ['order.recorded', 'customer.created', 'offer.responded', 'consent.changed']) expect([type, await matchable(type, {})]).toEqual([type, false]);
 });
 
-it('writes the ingestion path events marked for the matcher unless it can match them, and leaves every one to the dispatcher', async () => {
+it('writes the ingestion path events marked for the matcher unless it can match them, and for the dispatcher unless an endpoint subscribes to their type', async () => {
+  // Migration20261206164500: a type no endpoint subscribes to is written dispatched; the others wait for the dispatcher.
+  await c.query(`insert into webhook_endpoints (url, events, secret, created_by) values ('https://hooks.example.com/a', '{interaction.recorded}', 'whsec_test', 'test')`);
   const { rows: [{ id: customerId }] } = await c.query<{ id: string }>(`insert into customers (status) values ('active') returning id`);
   await c.query(`insert into orders (customer_id, placed_at, channel, currency, subtotal_minor, total_minor) values ($1, now(), 'web', 'EUR', 100, 100)`, [customerId]);
   await c.query(
@@ -55,11 +57,12 @@ it('writes the ingestion path events marked for the matcher unless it can match 
     [customerId],
   );
   expect(rows).toEqual([
-    { type: 'customer.created', itype: null, matched: true, dispatched: false },
+    { type: 'customer.created', itype: null, matched: true, dispatched: true },
     { type: 'interaction.recorded', itype: 'cart_add', matched: false, dispatched: false },
     { type: 'interaction.recorded', itype: 'offer_shown', matched: true, dispatched: false },
     { type: 'interaction.recorded', itype: 'page_view', matched: true, dispatched: false },
-    { type: 'offer.responded', itype: null, matched: true, dispatched: false },
-    { type: 'order.recorded', itype: null, matched: true, dispatched: false },
+    { type: 'offer.responded', itype: null, matched: true, dispatched: true },
+    { type: 'order.recorded', itype: null, matched: true, dispatched: true },
   ]);
+  await c.query(`delete from webhook_endpoints`);
 });

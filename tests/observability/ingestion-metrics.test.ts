@@ -75,6 +75,30 @@ describe('ingestion metrics', () => {
     });
   });
 
+  it('count the tracking API as its own path', async () => {
+    const key = await app.post(`mutation { createApiKey(input: { name: "metrics tracking", scopes: ["events:write"] }) { secret } }`);
+    expect(key.body.errors).toBeUndefined();
+    const track = (body: unknown) => fetch(`${app.base}/v1/batch`, {
+      method: 'POST', body: JSON.stringify(body),
+      headers: { 'content-type': 'application/json', authorization: `Basic ${Buffer.from(`${key.body.data.createApiKey.secret}:`).toString('base64')}` },
+    }).then(async (res) => ({ status: res.status, body: await res.json() }));
+    const batch = {
+      batch: [
+        { type: 'track', messageId: 'met-t-1', userId: 'met-user', event: 'Product Viewed', properties: { sku: 'MET-1' }, timestamp: '2026-01-02T10:00:00Z' },
+        { type: 'page', messageId: 'met-t-2', userId: 'met-user', name: 'Home', timestamp: '2026-01-02T10:01:00Z' },
+      ],
+    };
+    const before = await scrape();
+    const first = await track(batch);
+    expect([first.status, first.body.results.map((r: { status: string }) => r.status)]).toEqual([200, ['ACCEPTED', 'ACCEPTED']]);
+    const again = await track(batch);
+    expect(again.body.results.map((r: { status: string }) => r.status)).toEqual(['DUPLICATE', 'DUPLICATE']);
+    const after = await scrape();
+    const delta = (status: string) => events(after, 'tracking', status) - events(before, 'tracking', status);
+    expect({ accepted: delta('accepted'), duplicate: delta('duplicate') }).toEqual({ accepted: 2, duplicate: 2 });
+    expect(events(after, 'ingestEvents', 'accepted') - events(before, 'ingestEvents', 'accepted')).toBe(0);
+  });
+
   it('count a batch started over because a concurrent writer created the same identity', async () => {
     const before = valueOf(await scrape(), 'ingest_retries_total', { path: 'ingestEvents' });
     const c = new Client({ connectionString: app.config.databaseUrl });
