@@ -4,7 +4,7 @@ import { Role } from '../../src/auth/viewer';
 import { toGlobalId } from '../../src/schema/global-id';
 import { upsertCustomer } from '../../src/ingestion/identify';
 import { parseMergePolicy } from '../../src/services/merge-policy';
-import { previewMerge } from '../../src/services/merge.service';
+import { checkIdentityLimits, previewMerge } from '../../src/services/merge.service';
 import { loadConfig } from '../../src/config';
 import { IdentityKind } from '../../src/entities/enums';
 import type { EntityManager } from '@mikro-orm/postgresql';
@@ -171,6 +171,34 @@ describe('matching on write', () => {
     const manual = await app.gql(MERGE, { input: { survivorId: a.id, loserId: b.id, reason: 'same person' } });
     expectError(manual, 'CONFLICT', /at most 1 crm_id/);
     expect(await digest()).toBe(before);
+  });
+
+  it('the identity limit says the kind, the namespace only if there is one, and the limit with its plural', async () => {
+    const ns = `ns${uniq()}`;
+    const a = (await upsert({ identities: [{ kind: 'CRM_ID', namespace: ns, value: `NA-${uniq()}` }] })).customer;
+    const b = (await upsert({ identities: [{ kind: 'CRM_ID', namespace: ns, value: `NB-${uniq()}` }] })).customer;
+    const before = await digest();
+    const res = await app.gql(MERGE, { input: { survivorId: a.id, loserId: b.id, reason: 'same person' } });
+    expectError(res, 'CONFLICT');
+    expect(res.errors![0].message).toBe(`one customer may hold at most 1 crm_id identifier in namespace "${ns}" (MERGE_POLICY.limits); this would give 2`);
+    expect(res.errors![0].extensions).toEqual({ code: 'CONFLICT', field: 'identities', reason: 'IDENTITY_LIMIT', kind: 'crm_id', namespace: ns });
+    expect(await digest()).toBe(before);
+    // Limits from MERGE_POLICY: loyalty cards (no namespace) limited to 1, CRM ids to 2.
+    const policy = parseMergePolicy('{"limits":{"loyalty_card":1,"crm_id":2}}');
+    const em = app.orm.em.fork() as EntityManager;
+    const c = (await upsert({ identities: [{ kind: 'LOYALTY_CARD', value: `LC-${uniq()}` }, { kind: 'CRM_ID', namespace: ns, value: `NC-${uniq()}` }] })).customer;
+    const d = (await upsert({ identities: [{ kind: 'LOYALTY_CARD', value: `LD-${uniq()}` }] })).customer;
+    await expect(checkIdentityLimits(em, policy, [uuidOf(c.id), uuidOf(d.id)], [])).rejects.toMatchObject({
+      code: 'CONFLICT',
+      message: 'one customer may hold at most 1 loyalty_card identifier (MERGE_POLICY.limits); this would give 2',
+      details: { field: 'identities', reason: 'IDENTITY_LIMIT', kind: 'loyalty_card', namespace: '' },
+    });
+    const crm = [{ kind: IdentityKind.CRM_ID, namespace: ns }];
+    await expect(checkIdentityLimits(em, policy, [uuidOf(c.id)], crm)).resolves.toBeUndefined();
+    await expect(checkIdentityLimits(em, policy, [uuidOf(c.id)], [...crm, ...crm])).rejects.toMatchObject({
+      code: 'CONFLICT',
+      message: `one customer may hold at most 2 crm_id identifiers in namespace "${ns}" (MERGE_POLICY.limits); this would give 3`,
+    });
   });
 
   it('a policy from MERGE_POLICY that allows only CRM ids refuses an email link; the service honours the policy it is given', async () => {
@@ -394,14 +422,18 @@ describe('bad inputs change nothing', () => {
   let b: { id: string; email: string };
   let erased: { id: string };
   let merged: { id: string };
-  beforeAll(async () => {
+  // Set up by the first case that runs, not in a beforeAll: the mutation run (npm run test:mutation)
+  // treats code run outside any test as "static" and then reruns every test of the file for each of
+  // its mutants; inside a test, only the tests that reach a mutant run for it.
+  let ready: Promise<void> | undefined;
+  const setup = () => (ready ??= (async () => {
     a = (await upsert({ email: `bad.a.${uniq()}@example.com` })).customer;
     b = (await upsert({ email: `bad.b.${uniq()}@example.com` })).customer;
     erased = (await upsert({ email: `bad.e.${uniq()}@example.com` })).customer;
     merged = (await upsert({ email: `bad.m.${uniq()}@example.com` })).customer;
     expect((await app.gql(`mutation($id: ID!) { eraseCustomer(customerId: $id) { __typename } }`, { id: erased.id })).errors).toBeUndefined();
     expect((await app.gql(MERGE, { input: { survivorId: b.id, loserId: merged.id, reason: 'dup' } })).errors).toBeUndefined();
-  });
+  })());
 
   const NO_SUCH = toGlobalId('Customer', '00000000-0000-4000-8000-000000000000');
   const cases: Array<[string, () => { doc: string; vars: Record<string, unknown> }, string, RegExp]> = [
@@ -419,10 +451,42 @@ describe('bad inputs change nothing', () => {
     ['preview of an erased customer', () => ({ doc: PREVIEW, vars: { s: a.id, l: erased.id } }), 'NOT_FOUND', /customer not found/],
   ];
   it.each(cases)('%s', async (_name, make, code, message) => {
+    await setup();
     const before = await digest();
     const { doc, vars } = make();
     const res = await app.gql(doc, vars);
     expectError(res, code, message);
+    expect(await digest()).toBe(before);
+  });
+
+  it('a refused merge names the side at fault, and an already merged profile names where it went', async () => {
+    await setup();
+    const ext = async (survivorId: string, loserId: string) => (await app.gql(MERGE, { input: { survivorId, loserId, reason: 'x' } })).errors?.map((e) => e.extensions);
+    expect(await ext(NO_SUCH, a.id)).toEqual([{ code: 'NOT_FOUND', field: 'survivorId' }]);
+    expect(await ext(a.id, erased.id)).toEqual([{ code: 'NOT_FOUND', field: 'loserId' }]);
+    expect(await ext(a.id, merged.id)).toEqual([{ code: 'CONFLICT', field: 'loserId', reason: 'ALREADY_MERGED', mergedIntoId: b.id }]);
+    expect(await ext(merged.id, a.id)).toEqual([{ code: 'CONFLICT', field: 'survivorId', reason: 'ALREADY_MERGED', mergedIntoId: b.id }]);
+  });
+
+  it("both profiles list the merge: the survivor's and the merged-away one's", async () => {
+    await setup();
+    const merges = async (id: string) => (await app.gql(`query($id: ID!) { customer(id: $id) { merges { survivor { id } loser { id status } } } }`, { id })).data.customer.merges;
+    const expected = [{ survivor: { id: b.id }, loser: { id: merged.id, status: 'MERGED' } }];
+    expect(await merges(b.id)).toEqual(expected);
+    expect(await merges(merged.id)).toEqual(expected);
+    expect(await merges(a.id)).toEqual([]);
+  });
+
+  it('undoing a merge whose merged-away profile was pointed elsewhere since (here by hand): CONFLICT, nothing changed', async () => {
+    const s = (await upsert({ email: `lc.s.${uniq()}@example.com` })).customer;
+    const l = (await upsert({ email: `lc.l.${uniq()}@example.com` })).customer;
+    const o = (await upsert({ email: `lc.o.${uniq()}@example.com` })).customer;
+    const m = (await app.gql(MERGE, { input: { survivorId: s.id, loserId: l.id, reason: 'dup' } })).data.mergeCustomers.merge;
+    await app.sql('update customers set merged_into_id = ? where id = ?', [uuidOf(o.id), uuidOf(l.id)]);
+    const before = await digest();
+    const res = await app.gql(UNMERGE, { id: m.id });
+    expectError(res, 'CONFLICT', /merged profile changed since the merge/);
+    expect(res.errors![0].extensions).toEqual({ code: 'CONFLICT', field: 'mergeId', reason: 'LOSER_CHANGED' });
     expect(await digest()).toBe(before);
   });
 
