@@ -375,6 +375,28 @@ describe('manual merge and unmerge', () => {
     expect(e.fields.find((f) => f.field === 'firstName')).toMatchObject({ from: 'survivor' });
   });
 
+  it('the merged profile was first seen when the earlier of the two was, and last seen when the later was', async () => {
+    const em = app.orm.em.fork() as EntityManager;
+    const policy = parseMergePolicy(undefined);
+    const x = (await upsert({ email: `seen.x.${uniq()}@example.com` })).customer;
+    const y = (await upsert({ email: `seen.y.${uniq()}@example.com` })).customer;
+    const seen = (id: string, first: string, last: string) =>
+      app.sql('update customers set first_seen_at = ?, last_seen_at = ? where id = ?', [first, last, uuidOf(id)]);
+    const span = async (s: string, l: string) => {
+      const { survivorAfter } = await previewMerge(em.fork(), uuidOf(s), uuidOf(l), policy);
+      return [survivorAfter.first_seen_at, survivorAfter.last_seen_at].map((t) => new Date(String(t)).toISOString());
+    };
+    // x spans Feb–Mar, y Jan–May: y holds both ends, whichever side survives.
+    await seen(x.id, '2026-02-01T00:00:00Z', '2026-03-01T00:00:00Z');
+    await seen(y.id, '2026-01-01T00:00:00Z', '2026-05-01T00:00:00Z');
+    expect(await span(x.id, y.id)).toEqual(['2026-01-01T00:00:00.000Z', '2026-05-01T00:00:00.000Z']);
+    expect(await span(y.id, x.id)).toEqual(['2026-01-01T00:00:00.000Z', '2026-05-01T00:00:00.000Z']);
+    // First seen from one side, last seen from the other.
+    await seen(y.id, '2026-01-01T00:00:00Z', '2026-02-15T00:00:00Z');
+    expect(await span(x.id, y.id)).toEqual(['2026-01-01T00:00:00.000Z', '2026-03-01T00:00:00.000Z']);
+    expect(await span(y.id, x.id)).toEqual(['2026-01-01T00:00:00.000Z', '2026-03-01T00:00:00.000Z']);
+  });
+
   it("moves the loser's unique rows (stated preferences) to the survivor, keeps the duplicates apart, and the unmerge gives them back", async () => {
     const SET = `mutation($c: ID!, $input: SetPreferencesInput!) { setPreferences(customerId: $c, input: $input) { __typename } }`;
     const STATED = `query($id: ID!) { customer(id: $id) { preferences { stated { kind value } } } }`;
