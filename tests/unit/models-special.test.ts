@@ -55,6 +55,9 @@ describe('special functions', () => {
       expect(relErr((logGammaDiff(x + h, d) - logGammaDiff(x - h, d)) / (2 * h), digammaDiff(x, d))).toBeLessThan(1e-7);
     }
   });
+  it('digammaDiff(x, 0) is exactly 0, also at an x whose square underflows (a fit driving r towards 0, x = 0 purchases)', () => {
+    for (const x of [1e-200, 1e-320, 2.5, 1e9]) expect({ x, d: digammaDiff(x, 0) }).toEqual({ x, d: 0 });
+  });
   it('sinPi is sin(πx) after exact argument reduction: 0 at integers, exact signs either side', () => {
     for (const k of [-3, -2, -1, 0, 1, 2, 3, 10]) expect(abs(sinPi(k))).toBe(0);
     const cases: Array<[number, number]> = [
