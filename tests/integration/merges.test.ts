@@ -397,6 +397,18 @@ describe('manual merge and unmerge', () => {
     expect(await span(y.id, x.id)).toEqual(['2026-01-01T00:00:00.000Z', '2026-03-01T00:00:00.000Z']);
   });
 
+  it('the merged provenance records each field that has a value or a recorded source, from the side it came from', async () => {
+    const em = app.orm.em.fork() as EntityManager;
+    const x = (await upsert({ email: `pv.x.${uniq()}@example.com`, firstName: 'Xa', source: 'crm' })).customer;
+    const y = (await upsert({ email: `pv.y.${uniq()}@example.com`, traits: { tier: 'gold' }, source: 'web' })).customer;
+    const { survivorAfter, fields } = await previewMerge(em.fork(), uuidOf(x.id), uuidOf(y.id), parseMergePolicy(undefined));
+    // No phone, birth date, locale or address on either side, and no source recorded for them: not listed.
+    const prov = survivorAfter.field_provenance as Record<string, { source: string }>;
+    expect(Object.fromEntries(Object.entries(prov).map(([k, v]) => [k, v.source]))).toEqual({ email: 'web', firstName: 'crm', 'traits.tier': 'web' });
+    expect(fields.map((f) => [f.field, f.from, f.source])).toEqual([['firstName', 'survivor', 'crm'], ['email', 'loser', 'web'], ['traits.tier', 'loser', 'web']]);
+    expect(survivorAfter).toMatchObject({ first_name: 'Xa', email: y.email, traits: { tier: 'gold' } });
+  });
+
   it("moves the loser's unique rows (stated preferences) to the survivor, keeps the duplicates apart, and the unmerge gives them back", async () => {
     const SET = `mutation($c: ID!, $input: SetPreferencesInput!) { setPreferences(customerId: $c, input: $input) { __typename } }`;
     const STATED = `query($id: ID!) { customer(id: $id) { preferences { stated { kind value } } } }`;
