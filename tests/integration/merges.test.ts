@@ -524,6 +524,31 @@ describe('bad inputs change nothing', () => {
     expect(await digest()).toBe(before);
   });
 
+  it('rows of both customers that a partial unique key keeps apart: CONFLICT UNMOVABLE_ROWS, nothing changed', async () => {
+    // A customer-owned table as a later feature might add one: at most one "primary" row per customer
+    // (a partial unique index, which the merge cannot de-duplicate as it does full unique keys).
+    const table = `merge_probe_${uniq()}`;
+    await app.sql(`create table ${table} (id serial primary key, customer_id uuid not null references customers (id), is_primary boolean not null)`);
+    await app.sql(`create unique index ${table}_primary on ${table} (customer_id) where is_primary`);
+    try {
+      const s = (await upsert({ email: `um.s.${uniq()}@example.com` })).customer;
+      const l = (await upsert({ email: `um.l.${uniq()}@example.com` })).customer;
+      await app.sql(`insert into ${table} (customer_id, is_primary) values (?, true), (?, true)`, [uuidOf(s.id), uuidOf(l.id)]);
+      const before = await digest();
+      const res = await app.gql(MERGE, { input: { survivorId: s.id, loserId: l.id, reason: 'dup' } });
+      expectError(res, 'CONFLICT', new RegExp(`^${table} holds rows of both customers that cannot be combined; resolve them before merging$`));
+      expect(res.errors![0].extensions).toEqual({ code: 'CONFLICT', reason: 'UNMOVABLE_ROWS', table });
+      expect(await digest()).toBe(before);
+      // Once the loser's row is no longer primary, it moves like any other.
+      await app.sql(`update ${table} set is_primary = false where customer_id = ?`, [uuidOf(l.id)]);
+      const ok = await app.gql(MERGE, { input: { survivorId: s.id, loserId: l.id, reason: 'dup' } });
+      expect(ok.errors).toBeUndefined();
+      expect(ok.data.mergeCustomers.merge.moves).toEqual(expect.arrayContaining([{ table, rows: 1 }]));
+    } finally {
+      await app.sql(`drop table ${table}`);
+    }
+  });
+
   it('undoing twice, undoing a merge whose survivor was merged since, or whose rows changed owner: CONFLICT, nothing changed', async () => {
     const x = await richCustomer('x');
     const y = await richCustomer('y');
