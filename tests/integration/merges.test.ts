@@ -324,6 +324,32 @@ describe('manual merge and unmerge', () => {
     expect(row).toEqual({ first_name: 'F-a', last_name: 'Later' });
   });
 
+  it('the unmerge gives the survivor its own traits back key by key, except a key written since the merge', async () => {
+    const survivor = (await upsert({ email: `tr.s.${uniq()}@example.com`, traits: { plan: 'pro', shared: 's', kept: 1 }, source: 'crm' })).customer;
+    const loser = (await upsert({ email: `tr.l.${uniq()}@example.com`, traits: { pet: 'cat', shared: 'l' }, source: 'web' })).customer;
+    const row = async () => (await app.sql<{ traits: Record<string, unknown>; field_provenance: Record<string, { source: string }> }>(
+      'select traits, field_provenance from customers where id = ?', [uuidOf(survivor.id)]))[0];
+    const sources = (p: Record<string, { source: string }>) => Object.fromEntries(Object.entries(p).filter(([k]) => k.startsWith('traits')).map(([k, v]) => [k, v.source]));
+    const before = await row();
+    const merge = (await app.gql(MERGE, { input: { survivorId: survivor.id, loserId: loser.id, reason: 'dup' } })).data.mergeCustomers.merge;
+    expect((await row()).traits).toEqual({ plan: 'pro', shared: 'l', kept: 1, pet: 'cat' });
+    // Written after the merge: plan (changed) and pet (the loser's key, now rewritten by the survivor's own source).
+    await upsert({ id: survivor.id, traits: { plan: 'max', pet: 'dog' }, source: 'app' });
+    expect((await app.gql(UNMERGE, { id: merge.id })).errors).toBeUndefined();
+    const after = await row();
+    // shared: back to the survivor's own value; kept: untouched; plan and pet: the later writes stay.
+    expect(after.traits).toEqual({ plan: 'max', shared: 's', kept: 1, pet: 'dog' });
+    expect(sources(after.field_provenance)).toEqual({ ...sources(before.field_provenance), 'traits.plan': 'app', 'traits.pet': 'app' });
+    // Without a later write, the loser's key leaves with the loser.
+    const s2 = (await upsert({ email: `tr.s2.${uniq()}@example.com`, traits: { plan: 'pro' }, source: 'crm' })).customer;
+    const l2 = (await upsert({ email: `tr.l2.${uniq()}@example.com`, traits: { pet: 'cat' }, source: 'web' })).customer;
+    const m2 = (await app.gql(MERGE, { input: { survivorId: s2.id, loserId: l2.id, reason: 'dup' } })).data.mergeCustomers.merge;
+    expect((await app.gql(UNMERGE, { id: m2.id })).errors).toBeUndefined();
+    const [r2] = await app.sql<{ traits: Record<string, unknown>; field_provenance: Record<string, unknown> }>('select traits, field_provenance from customers where id = ?', [uuidOf(s2.id)]);
+    expect(r2.traits).toEqual({ plan: 'pro' });
+    expect(Object.keys(r2.field_provenance).filter((k) => k.startsWith('traits'))).toEqual(['traits.plan']);
+  });
+
   it('survivorship: non-empty beats empty, a more trusted source wins, then the more recent value', async () => {
     const em = app.orm.em.fork() as EntityManager;
     const policy = parseMergePolicy('{"sourcePriority":["crm","store"]}');
