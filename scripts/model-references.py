@@ -81,3 +81,6 @@ print('// DIGAMMA_DIFF: psi(x + d) - psi(x), for the analytic gradients of the f
 from mpmath import digamma
 for x, d in [(0.3, 5), (2.5, 0.7), (1e7, 3.25), (0.01, 1e6), (4e-8, 2e5), (20, 100.5), (1.5, 64), (1.5, 65), (3.75, 0.0009765625), (1e-3, 2.5), (12.5, 7.25), (10, 0.25), (5.5, -2), (7.25, -3), (9.5, 0.001), (3.2, 1e-7), (1e6, 1e-3)]:
     print(f"[{x}, {d}, {F(digamma(mpf(x) + mpf(d)) - digamma(mpf(x)))}],")
+print('// ln 2F1 for tests/unit/models-special.test.ts: both series forms pass the double range before they converge')
+for a, b, c, z in [(1000.5, 1000.25, 2001.75, 0.9)]:
+    print(f"[{a}, {b}, {c}, {z}, {F(log(hyp2f1(a, b, c, z)))}],")

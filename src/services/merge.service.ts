@@ -61,7 +61,8 @@ const quoteIdent = (name: string) => `"${name.replace(/"/g, '""')}"`;
  * key (customer_metrics, audit_log) stay as they are: metrics are recomputed, the audit log is evidence.
  */
 async function ownedTables(em: EntityManager): Promise<OwnedTable[]> {
-  const rows: Array<{ tbl: string; pk: string[] | string; uniques: string[][] | string }> = await em.execute(
+  // node-postgres parses text[] and json columns, so pk and uniques arrive as arrays.
+  const rows: Array<{ tbl: string; pk: string[]; uniques: string[][] }> = await em.execute(
     `select c.conrelid::regclass::text as tbl,
             coalesce((select array_agg(a.attname::text order by a.attnum) from pg_index i
                       join pg_attribute a on a.attrelid = i.indrelid and a.attnum = any(i.indkey)
@@ -77,12 +78,10 @@ async function ownedTables(em: EntityManager): Promise<OwnedTable[]> {
        and (select array_agg(a.attname::text) from pg_attribute a where a.attrelid = c.conrelid and a.attnum = any(c.conkey)) = array['customer_id']
      order by 1`,
   );
-  return rows.map((r) => {
-    const pk = typeof r.pk === 'string' ? parsePgArray(r.pk) : r.pk;
-    const uniques = (typeof r.uniques === 'string' ? JSON.parse(r.uniques) : r.uniques) as string[][];
+  return rows.map(({ tbl, pk, uniques }) => {
     // A table keyed by customer alone holds one row per customer: its key is the customer it belongs to.
     const keyExpr = pk.length === 0 ? `'-'` : pk.length === 1 ? `${quoteIdent(pk[0])}::text` : `json_build_array(${pk.map(quoteIdent).join(', ')})::text`;
-    return { table: r.tbl, keyExpr, uniques };
+    return { table: tbl, keyExpr, uniques };
   });
 }
 
@@ -97,17 +96,12 @@ function notDuplicateSql(t: OwnedTable): string {
     .join('');
 }
 
-function parsePgArray(s: string): string[] {
-  const inner = s.replace(/^\{|\}$/g, '');
-  return inner ? inner.split(',').map((x) => x.replace(/^"|"$/g, '')) : [];
-}
-
 async function lockCustomers(em: EntityManager, ids: string[]): Promise<Map<string, Row>> {
-  const rows: Array<{ id: string; snap: Row | string }> = await em.execute(
+  const rows: Array<{ id: string; snap: Row }> = await em.execute(
     'select c.id, to_jsonb(c) as snap from customers c where c.id = any(?::uuid[]) order by c.id for update',
     [uuidArray(ids)],
   );
-  return new Map(rows.map((r) => [r.id, typeof r.snap === 'string' ? (JSON.parse(r.snap) as Row) : r.snap]));
+  return new Map(rows.map((r) => [r.id, r.snap]));
 }
 
 function requireMergeable(row: Row | undefined, field: string): Row {
@@ -225,8 +219,8 @@ function isUniqueViolation(err: unknown): boolean {
 }
 
 async function snapshot(em: EntityManager, id: string): Promise<Row> {
-  const [row]: Array<{ snap: Row | string }> = await em.execute('select to_jsonb(c) as snap from customers c where c.id = ?', [id]);
-  return typeof row.snap === 'string' ? (JSON.parse(row.snap) as Row) : row.snap;
+  const [row]: Array<{ snap: Row }> = await em.execute('select to_jsonb(c) as snap from customers c where c.id = ?', [id]);
+  return row.snap;
 }
 
 /** Writes every column of `row` except id back to the customer (exactly, timestamps included). */
@@ -383,8 +377,8 @@ export async function unmergeCustomers(em: EntityManager, mergeId: string, actor
     if (ledger.undone_at) throw conflict('this merge was already undone', { field: 'mergeId', reason: 'ALREADY_UNDONE' });
     const survivorId = String(ledger.survivor_id);
     const loserId = String(ledger.loser_id);
-    const parse = (v: unknown) => (typeof v === 'string' ? JSON.parse(v) : v) as Row;
-    const moved = parse(ledger.moved) as MovedRows;
+    // jsonb columns arrive parsed (node-postgres).
+    const moved = ledger.moved as MovedRows;
 
     const rows = await lockCustomers(tem, [survivorId, loserId]);
     const s = rows.get(survivorId)!;
@@ -420,8 +414,8 @@ export async function unmergeCustomers(em: EntityManager, mergeId: string, actor
     if (moved[REPOINTED]?.length) {
       await tem.execute(`update customers set merged_into_id = ? where id = any(?::uuid[]) and merged_into_id = ?`, [loserId, uuidArray(moved[REPOINTED]), survivorId]);
     }
-    await writeCustomerRow(tem, loserId, parse(ledger.loser_before));
-    await writeCustomerRow(tem, survivorId, restoreSurvivor(parse(ledger.survivor_before), parse(ledger.survivor_after), s));
+    await writeCustomerRow(tem, loserId, ledger.loser_before as Row);
+    await writeCustomerRow(tem, survivorId, restoreSurvivor(ledger.survivor_before as Row, ledger.survivor_after as Row, s));
     await tem.execute('update customer_merges set undone_at = now(), undone_by = ? where id = ?', [actor, mergeId]);
     await audit?.(tem, survivorId);
     await audit?.(tem, loserId);

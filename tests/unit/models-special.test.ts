@@ -55,6 +55,9 @@ describe('special functions', () => {
       expect(relErr((logGammaDiff(x + h, d) - logGammaDiff(x - h, d)) / (2 * h), digammaDiff(x, d))).toBeLessThan(1e-7);
     }
   });
+  it('digammaDiff(x, 0) is exactly 0, also at an x whose square underflows (a fit driving r towards 0, x = 0 purchases)', () => {
+    for (const x of [1e-200, 1e-320, 2.5, 1e9]) expect({ x, d: digammaDiff(x, 0) }).toEqual({ x, d: 0 });
+  });
   it('sinPi is sin(πx) after exact argument reduction: 0 at integers, exact signs either side', () => {
     for (const k of [-3, -2, -1, 0, 1, 2, 3, 10]) expect(abs(sinPi(k))).toBe(0);
     const cases: Array<[number, number]> = [
@@ -287,6 +290,32 @@ describe('special functions', () => {
     // A polynomial's condition is Σ|terms| / |sum|: 1 + 2·2/4·… at z = −1: terms 1, 1 → 2/2.
     expect(hyp2f1Scaled(-1, 2, 4, -2).condition).toBe(1);
     expect(hyp2f1Scaled(-1, 2, 4, 1).condition).toBe(3); // 1 − 0.5: Σ|t| = 1.5, sum 0.5
+  });
+
+  it('hyp2f1Scaled rescales the partial sums of a series whose every route passes the largest double', () => {
+    // ₂F₁(1000.5, 1000.25; 2001.75; 0.9) ≈ e^836 (mpmath, scripts/model-references.py): all terms
+    // positive, and both the direct series (sum e^836) and Euler's (c − a − b > 0: sum e^839) pass
+    // 1.8e308 before they converge; z = 0.9 is not the 1 − z route's. So no route answers unless the
+    // partial sums are rescaled on the way.
+    const huge = hyp2f1Scaled(1000.5, 1000.25, 2001.75, 0.9);
+    expect(Number.isFinite(huge.value) && huge.value > 0).toBe(true);
+    expect(abs(log(huge.value) + huge.logScale - 836.4931498794487)).toBeLessThan(1e-12);
+    expect(huge.condition).toBeLessThan(1e3);
+    expect(hyp2f1(1000.5, 1000.25, 2001.75, 0.9)).toBe(Infinity); // e^836 overflows a double
+  });
+
+  it('hyp2f1 stays NaN where undefined even when the terms underflow, or a NaN sits beside a polynomial', () => {
+    // c a non-positive integer reached by (c)_n before the polynomial ends: undefined at every z, also
+    // at z = 1e−200, where the second term (~1e−400) underflows to 0 before (c)_n reaches its zero;
+    // whichever of a and b ends the polynomial, and when it ends exactly there.
+    expect(hyp2f1(-3, 2, -2, 1e-200)).toBeNaN();
+    expect(hyp2f1(2, -3, -2, 1e-200)).toBeNaN();
+    expect(hyp2f1(-2, 2, -2, 1e-200)).toBeNaN();
+    expect(hyp2f1(1, -1, -2, 1e-200)).toBe(1); // ends first: 1 + z/2 = 1 in a double
+    // One NaN parameter beside a non-positive integer is not a value of the polynomial.
+    expect(hyp2f1(NaN, -2, 1, 0.5)).toBeNaN();
+    expect(hyp2f1(-2, NaN, 1, 0.5)).toBeNaN();
+    expect(hyp2f1Scaled(NaN, -2, 1, 0.5)).toEqual({ value: NaN, logScale: 0, condition: Infinity });
   });
 });
 
