@@ -37,6 +37,22 @@ interface Compiled {
 
 const compiled = new WeakMap<EntityMetadata, Compiled>();
 
+/**
+ * Whether MikroORM's `validator.validateProperty(prop, v)` would return `v` itself without throwing:
+ * null or undefined, or a value already of the property's runtime type (its `fixTypes` changes
+ * only a string or number given for a Date, a string for a number, a number for a boolean), and,
+ * for an enum with items, one of them (the validator's own `===` test). Anything else is left to the
+ * validator. Read-planner rows are JSON already typed by PostgreSQL, so this answers most of them
+ * without the validator's `Object.prototype.toString` type probe (about a fifth of hydration, profiled).
+ */
+function alreadyValid(prop: EntityProperty, v: unknown): boolean {
+  if (v == null) return true;
+  const type = prop.runtimeType;
+  const sameType = type === 'Date' ? v instanceof Date && Object.prototype.toString.call(v) === '[object Date]' : typeof v === type && (type === 'string' || type === 'number' || type === 'boolean' || type === 'bigint');
+  if (!sameType) return false;
+  return !(prop.enum && prop.items) || (prop.items as unknown[]).indexOf(v) !== -1;
+}
+
 /** The prototype light instances get: the entity's own, with MikroORM's change-tracking setters shadowed by plain slots. */
 function lightPrototype(meta: EntityMetadata): object {
   const proto = Object.create(meta.prototype as object) as object;
@@ -170,7 +186,11 @@ function compile(em: EntityManager, meta: EntityMetadata): Compiled {
         const v = row[x.column];
         if (v !== undefined) data[x.name] = x.convert(v);
       }
-      for (const prop of validations) if (prop.name in data) data[prop.name] = validator.validateProperty(prop, data[prop.name], data);
+      for (const prop of validations) {
+        if (!(prop.name in data)) continue;
+        const v = data[prop.name];
+        if (!alreadyValid(prop, v)) data[prop.name] = validator.validateProperty(prop, v, data);
+      }
       const entity = Object.create(proto) as Record<string, unknown>;
       for (const step of stepsOf) step(entity, data);
       return entity;
@@ -183,7 +203,11 @@ function compile(em: EntityManager, meta: EntityMetadata): Compiled {
     forColumns,
     map(row) {
       const data = comparator.mapResult(meta.className, row) as Row;
-      for (const prop of validated) if (prop.name in data) data[prop.name] = validator.validateProperty(prop, data[prop.name], data);
+      for (const prop of validated) {
+        if (!(prop.name in data)) continue;
+        const v = data[prop.name];
+        if (!alreadyValid(prop, v)) data[prop.name] = validator.validateProperty(prop, v, data);
+      }
       const entity = Object.create(proto) as Record<string, unknown>;
       for (const step of steps) step(entity, data);
       return entity;

@@ -296,3 +296,59 @@ export function operationCost(schema: GraphQLSchema, doc: DocumentNode, op: Oper
   const root = op.operation === 'query' ? schema.getQueryType() : op.operation === 'mutation' ? schema.getMutationType() : schema.getSubscriptionType();
   return visit(root ?? undefined, op.selectionSet);
 }
+
+/**
+ * operationCost, remembered per operation (Apollo keeps one parsed document per query text, so a
+ * client sending the same query again hands the same operation node) and per the values of the
+ * variables the computation read. The cost is a pure function of the schema, the document, the
+ * operation, `maxPageSize` and the variables it reads (`first: $n`, `ids: $ids`…), so a second
+ * request whose read variables are equal costs the same; any other variable (`$id`) does not change
+ * it. Which variables are read can depend on their values (a narrowed bound reads a second argument
+ * only when the first is set): the key holds every variable any computation of this operation has
+ * read, and the entries are dropped when that set grows. A bounded number of entries per operation.
+ */
+interface CostEntry { schema: GraphQLSchema; doc: DocumentNode; maxPageSize: number; read: string[]; costs: Map<string, number> }
+const costCache = new WeakMap<OperationDefinitionNode, CostEntry>();
+const MAX_COSTS_PER_OPERATION = 64;
+
+function costKey(read: readonly string[], variables: Record<string, unknown>): string | undefined {
+  let key = '';
+  for (const name of read) {
+    const v = variables[name];
+    // undefined and null mean different things to argumentValue; a value JSON cannot tell apart is not cached.
+    if (v === undefined) key += 'u,';
+    else {
+      const text = JSON.stringify(v);
+      if (text === undefined) return undefined;
+      key += `${text.length}:${text},`;
+    }
+  }
+  return key;
+}
+
+export function cachedOperationCost(schema: GraphQLSchema, doc: DocumentNode, op: OperationDefinitionNode, variables: Record<string, unknown>, maxPageSize: number): number {
+  let entry = costCache.get(op);
+  if (!entry || entry.schema !== schema || entry.doc !== doc || entry.maxPageSize !== maxPageSize) {
+    entry = { schema, doc, maxPageSize, read: [], costs: new Map() };
+    costCache.set(op, entry);
+  }
+  const known = costKey(entry.read, variables);
+  const hit = known === undefined ? undefined : entry.costs.get(known);
+  if (hit !== undefined) return hit;
+  const read = new Set<string>();
+  const recording = new Proxy(variables, {
+    get(target, name, receiver) {
+      if (typeof name === 'string') read.add(name);
+      return Reflect.get(target, name, receiver) as unknown;
+    },
+  });
+  const cost = operationCost(schema, doc, op, recording, maxPageSize);
+  const grew = [...read].filter((n) => !entry.read.includes(n));
+  if (grew.length) {
+    entry.read = [...entry.read, ...grew];
+    entry.costs.clear();
+  }
+  const key = costKey(entry.read, variables);
+  if (key !== undefined && entry.costs.size < MAX_COSTS_PER_OPERATION) entry.costs.set(key, cost);
+  return cost;
+}

@@ -2,7 +2,7 @@ import { GraphQLError, parse, visit, BREAK, type DocumentNode, type FieldNode, t
 import type { ApolloServerPlugin } from '@apollo/server';
 import type { Context } from '../context';
 import { STAFF_ROLES } from '../auth/viewer';
-import { limitError, operationCost, staticLimitBreach, type StaticLimits } from './limits';
+import { cachedOperationCost, limitError, staticLimitBreach, type StaticLimits } from './limits';
 import { TOO_MANY_ERRORS_MESSAGE } from './format-error';
 
 /**
@@ -16,7 +16,7 @@ export function costLimitPlugin(maxCost: number, maxPageSize: number): ApolloSer
       return {
         async didResolveOperation({ document, operation, request, schema }) {
           if (!operation) return;
-          const cost = operationCost(schema, document, operation, request.variables ?? {}, maxPageSize);
+          const cost = cachedOperationCost(schema, document, operation, request.variables ?? {}, maxPageSize);
           if (cost > maxCost) {
             const err = limitError('cost', cost, maxCost, operation,
               `the operation costs ${cost}; the limit is ${maxCost} (each field costs 1, a connection multiplies its selection by its page size: ask for smaller pages or fewer fields)`);

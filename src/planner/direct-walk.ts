@@ -1,5 +1,5 @@
 import {
-  Kind, isLeafType, isListType, isNonNullType, isObjectType,
+  Kind, defaultTypeResolver, isAbstractType, isLeafType, isListType, isNonNullType, isObjectType,
   type FieldNode, type GraphQLField, type GraphQLFieldResolver, type GraphQLLeafType, type GraphQLObjectType, type GraphQLOutputType,
   type GraphQLResolveInfo, type GraphQLSchema, type OperationDefinitionNode, type SelectionSetNode,
 } from 'graphql';
@@ -27,7 +27,8 @@ import { PLANNED_ROOTS, forgetRootAnswers, plannedRootOutcome, plannerStats } fr
  *   - the request budget counted exactly as `applyBudget` counts each list (committed at the end).
  * It answers only when nothing in the walk would be an error: any verdict other than "allowed now"
  * (a refusal, a consent or object access to look up), a value graphql-js would reject (null for a
- * non-null type, an Error, a promise, a serialisation failure), an abstract type, or the budget
+ * non-null type, an Error, a promise, a serialisation failure), an abstract type whose object type
+ * is not resolved synchronously (`node` resolves it by type-graphql's `instanceof`), or the budget
  * running out makes it give up, and graphql-js executes the operation as it always has. Nothing it
  * did is then lost or doubled: the root fields' answers are kept per request (the planner's
  * statement runs once), and audit reads are a set per request (recording one again changes nothing).
@@ -47,6 +48,8 @@ interface FieldPlan {
   /** The field's type when it is a leaf or a non-null leaf: completed without an info object. */
   leaf: GraphQLLeafType | undefined;
   nonNull: boolean;
+  /** How many values `read` answered (without calling `resolve`), since the process started: see directReads(). */
+  reads: number;
 }
 
 const USE_RESOLVER = Symbol('direct walk: call the resolver');
@@ -76,7 +79,10 @@ const TG_GETTER = /const targetInstance = \(0, types_1\.convertToType\)\(targetT
 function propertyRead(typeName: string, fieldName: string, resolve: GraphQLFieldResolver<unknown, Context> | undefined): FieldPlan['read'] {
   if (!resolve) return undefined;
   const storage = getMetadataStorage() as unknown as TgStorage;
-  const objectType = storage.objectTypes.find((o) => o.name === typeName);
+  // The last class registered under this name: the one this module graph built the schema from. An
+  // earlier one is a copy of the class loaded by another module graph sharing the process-wide storage
+  // (jest's globalSetup loads the entities natively before a test file's own copy, when it runs in band).
+  const objectType = storage.objectTypes.findLast((o) => o.name === typeName);
   const field = objectType?.fields?.find((f) => f.schemaName === fieldName);
   if (!objectType || !field || field.middlewares?.length || field.roles) return undefined;
   const text = resolve.toString();
@@ -112,6 +118,19 @@ interface Walker {
 }
 
 const fieldPlans = new WeakMap<GraphQLObjectType, Map<string, FieldPlan>>();
+/** The plans by `Type.field` (one served schema per process; the last one built wins). */
+const allPlans = new Map<string, FieldPlan>();
+
+/**
+ * How many values of each field (`Type.field`) the walk has read without calling the field's
+ * resolver (type-graphql's wrapper skipped, see `propertyRead`), since the process started. A field
+ * missing here was always resolved through its resolver. Tests compare two readings around a request.
+ */
+export function directReads(): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const [key, plan] of allPlans) if (plan.reads) out[key] = plan.reads;
+  return out;
+}
 
 function fieldPlan(w: Walker, type: GraphQLObjectType, name: string): FieldPlan {
   let plans = fieldPlans.get(type);
@@ -128,9 +147,10 @@ function fieldPlan(w: Walker, type: GraphQLObjectType, name: string): FieldPlan 
     const inner = nonNull ? (def.type as { ofType: GraphQLOutputType }).ofType : def.type;
     plan = {
       def, resolve, verdict: fieldVerdict(type.name, name), read: propertyRead(type.name, name, resolve),
-      leaf: isLeafType(inner) ? inner : undefined, nonNull,
+      leaf: isLeafType(inner) ? inner : undefined, nonNull, reads: 0,
     };
     plans.set(name, plan);
+    allPlans.set(`${type.name}.${name}`, plan);
   }
   return plan;
 }
@@ -210,6 +230,7 @@ function walkObject(w: Walker, type: GraphQLObjectType, source: Record<string, u
     }
     if (!plan.verdict || plan.verdict(source, w.ctx) !== true) throw GIVE_UP;
     let value = plan.read ? plan.read(source) : USE_RESOLVER;
+    if (value !== USE_RESOLVER) plan.reads++;
     if (value !== USE_RESOLVER && plan.leaf) {
       // A leaf read without a resolver call: complete() without the info and path nobody reads.
       out[key] = completeLeaf(plan.leaf, plan.nonNull, value);
@@ -263,12 +284,23 @@ function complete(w: Walker, type: GraphQLOutputType, nodes: readonly FieldNode[
     return value.map((item, index) => complete(w, type.ofType, nodes, i, { prev: path, key: index, typename: undefined }, item));
   }
   if (isLeafType(type)) return completeLeaf(type, false, value);
-  if (!isObjectType(type)) throw GIVE_UP; // an interface or union: graphql-js resolves the type
-  if (type.isTypeOf) {
-    const ok = type.isTypeOf(value, w.ctx, i);
+  let objectType: GraphQLObjectType;
+  if (isAbstractType(type)) {
+    // graphql-js's completeAbstractValue: the type's own resolveType (type-graphql's `instanceof`
+    // over the implementing classes, for Node), else the default; a name that is not one of the
+    // type's possible object types would be an error, so graphql-js reports it.
+    const runtimeName = (type.resolveType ?? defaultTypeResolver)(value, w.ctx, i, type);
+    if (typeof runtimeName !== 'string') throw GIVE_UP; // a promise, or no name
+    const runtime = w.schema.getType(runtimeName);
+    if (!runtime || !isObjectType(runtime) || !w.schema.isSubType(type, runtime)) throw GIVE_UP;
+    objectType = runtime;
+  } else if (isObjectType(type)) objectType = type;
+  else throw GIVE_UP;
+  if (objectType.isTypeOf) {
+    const ok = objectType.isTypeOf(value, w.ctx, i);
     if (isThenable(ok) || !ok) throw GIVE_UP;
   }
-  return walkObject(w, type, value as Record<string, unknown>, subfields(w, type, nodes), path);
+  return walkObject(w, objectType, value as Record<string, unknown>, subfields(w, objectType, nodes), path);
 }
 
 const ROOTS = new Set(PLANNED_ROOTS);
@@ -312,8 +344,7 @@ async function answer(w: Walker, query: GraphQLObjectType, selectionSet: Selecti
   }
   for (const nodes of roots.values()) {
     const name = nodes[0].name.value;
-    // `node` answers an interface: graphql-js resolves its type.
-    if (name !== '__typename' && (!ROOTS.has(name) || name === 'node')) return null;
+    if (name !== '__typename' && !ROOTS.has(name)) return null;
   }
   // The root fields through the served schema (budget, permission layer, planner), as graphql-js calls them, all at once.
   const resolved = new Map<string, unknown>();

@@ -131,6 +131,29 @@ describe('cost: each field 1, a connection multiplies its selection by first', (
     }
   });
 
+  it('costs the same query text again for each request\'s variables (the cost is remembered per operation and variable values)', async () => {
+    const costOf = async (query: string, variables: Record<string, unknown>) => {
+      const res = await adminPost(small, { query, variables });
+      if (res.status === 400) return res.json.errors[0].extensions.actual as number;
+      expect({ status: res.status, errors: res.json.errors }).toEqual({ status: 200, errors: undefined });
+      return 'allowed';
+    };
+    // 1 + n * (1 + 2): 31 for 10, 121 for 40 (over 100).
+    const page = 'query($n: Int) { customers(first: $n) { nodes { id email } } }';
+    expect(await costOf(page, { n: 10 })).toBe('allowed');
+    expect(await costOf(page, { n: 40 })).toBe(121);
+    expect(await costOf(page, { n: 10 })).toBe('allowed');
+    expect(await costOf(page, { n: 40, unused: 1 })).toBe(121);
+    // A named campaign is one row unless bySegment: `bySegment` is read only when `campaign` is set.
+    const metrics = 'query($c: String, $b: Boolean) { campaignMetrics(since: "2026-01-01T00:00:00Z", campaign: $c, bySegment: $b) { campaign sends } }';
+    expect(await costOf(metrics, { c: null })).toBe(201);
+    expect(await costOf(metrics, { c: 'spring', b: false })).toBe('allowed');
+    expect(await costOf(metrics, { c: 'spring', b: true })).toBe(201);
+    expect(await costOf(metrics, { c: 'spring', b: false })).toBe('allowed');
+    expect(await costOf(metrics, { c: 'spring' })).toBe('allowed');
+    expect(await costOf(metrics, { c: null, b: false })).toBe(201);
+  });
+
   it('counts a page size past MAX_PAGE_SIZE as MAX_PAGE_SIZE: the resolver still answers BAD_USER_INPUT', async () => {
     const res = await adminPost(app, { query: print(CustomersPageDocument), variables: { first: 10_000 } });
     expect(res.json.errors[0].extensions.code).toBe('BAD_USER_INPUT');
