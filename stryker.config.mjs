@@ -58,10 +58,10 @@ export const SCOPES = {
   // The ingestion core (one pipeline for the mutations, ingestEvents, tracking and the import CLI),
   // through its behaviour: the GraphQL batch tests and the parity of the paths.
   // The core's pure rules: who may do what (rules.ts) and the checks and prices of an order
-  // (orders.ts; its SQL text, lines 162-174, is the ingestion scope's), against a unit file of hand-written
+  // (orders.ts; its SQL text, lines 103-115, is the ingestion scope's), against a unit file of hand-written
   // expectations and boundaries: about a second a mutant, where the database scope takes 20-60.
   'ingestion-rules': {
-    mutate: ['src/ingestion/rules.ts', 'src/ingestion/orders.ts:90-137'],
+    mutate: ['src/ingestion/rules.ts', 'src/ingestion/orders.ts:31-78'],
     tests: ['tests/unit/ingestion-rules.test.ts'],
     db: false,
   },
