@@ -55,8 +55,6 @@ export const SCOPES = {
   // Every criterion and sort key of `customers` with data on both sides of each boundary, the write
   // guard and the identifier lookup: one file, one test database per mutant run.
   customer: { mutate: ['src/services/customer.service.ts'], tests: ['tests/integration/customer-filters.test.ts'], db: true },
-  // The ingestion core (one pipeline for the mutations, ingestEvents, tracking and the import CLI),
-  // through its behaviour: the GraphQL batch tests and the parity of the paths.
   // The core's pure rules: who may do what (rules.ts) and the checks and prices of an order
   // (orders.ts; its SQL text, lines 103-115, is the ingestion scope's), against a unit file of hand-written
   // expectations and boundaries: about a second a mutant, where the database scope takes 20-60.
@@ -65,6 +63,8 @@ export const SCOPES = {
     tests: ['tests/unit/ingestion-rules.test.ts'],
     db: false,
   },
+  // The ingestion core (one pipeline for the mutations, ingestEvents, tracking and the import CLI),
+  // through its behaviour: the GraphQL batch tests and the parity of the paths.
   ingestion: { mutate: ['src/ingestion/*.ts'], tests: ['tests/integration/ingest.test.ts', 'tests/integration/ingestion-parity.test.ts'], db: true },
   // The CLV models, in three scopes so that each finishes in one sitting on the shared machine, with fast
   // files of their own: tests/unit/models-special.test.ts (ln Γ, ₂F₁ against mpmath, under a second),
