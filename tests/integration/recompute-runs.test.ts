@@ -225,6 +225,8 @@ describe('the swap', () => {
     await app.sql(`alter table customer_metrics owner to ${OWNER}`);
     await app.sql(`alter table customer_metrics set (fillfactor = 90, autovacuum_enabled = false)`);
     await app.sql(`comment on table customer_metrics is 'Rebuilt by each run; it''s quoted'`);
+    // A unique constraint of the operator's: rebuilt as a unique constraint (not a plain unique index).
+    await app.sql(`alter table customer_metrics add constraint rc_unique unique (customer_id, computed_at)`);
     const before = await definition();
     expect(before.table).toEqual([{ owner: OWNER, acl: expect.arrayContaining([expect.stringMatching(new RegExp(`^${READER}=r\\*/`))]), reloptions: ['fillfactor=90', 'autovacuum_enabled=false'], comment: "Rebuilt by each run; it's quoted" }]);
     await run();
@@ -237,10 +239,12 @@ describe('the swap', () => {
     for (const [add, drop] of [
       ['create policy rc_policy on customer_metrics using (true)', 'drop policy rc_policy on customer_metrics'],
       ['create rule rc_rule as on update to customer_metrics do also notify rc_rule', 'drop rule rc_rule on customer_metrics'],
+      // An exclusion constraint cannot be re-attached from an index: refused too.
+      ['alter table customer_metrics add constraint rc_exclude exclude using btree (customer_id with =)', 'alter table customer_metrics drop constraint rc_exclude'],
     ]) {
       await app.sql(add);
       try {
-        await expect(run({ asOf: ago(100) })).rejects.toThrow(/row-level security or rules/);
+        await expect(run({ asOf: ago(100) })).rejects.toThrow(add.includes('exclude') ? 'cannot rebuild constraint rc_exclude' : /row-level security or rules/);
         expect(await app.sql('select * from customer_metrics order by customer_id')).toEqual(before);
       } finally {
         await app.sql(drop);
