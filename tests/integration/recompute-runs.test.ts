@@ -2,7 +2,7 @@
  * recomputeMetrics end to end on a small population (no demo seed), run with each of its options:
  * what each option changes in the written metrics and the returned summary, the checks of its input,
  * the operator's settings a swap carries over and the tables it refuses to swap out. Light enough to
- * be the `recompute` mutation scope's test file (stryker.config.mjs) next to rfm-quintiles.test.ts.
+ * be the `recompute` mutation scope's test file (stryker.config.mjs).
  */
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { startTestApp, type TestApp } from '../helpers/test-server';
