@@ -55,6 +55,14 @@ export const SCOPES = {
   // Every criterion and sort key of `customers` with data on both sides of each boundary, the write
   // guard and the identifier lookup: one file, one test database per mutant run.
   customer: { mutate: ['src/services/customer.service.ts'], tests: ['tests/integration/customer-filters.test.ts'], db: true },
+  // The core's pure rules: who may do what (rules.ts) and the checks and prices of an order
+  // (orders.ts; its SQL text, lines 103-115, is the ingestion scope's), against a unit file of hand-written
+  // expectations and boundaries: about a second a mutant, where the database scope takes 20-60.
+  'ingestion-rules': {
+    mutate: ['src/ingestion/rules.ts', 'src/ingestion/orders.ts:31-78'],
+    tests: ['tests/unit/ingestion-rules.test.ts'],
+    db: false,
+  },
   // The ingestion core (one pipeline for the mutations, ingestEvents, tracking and the import CLI),
   // through its behaviour: the GraphQL batch tests and the parity of the paths.
   ingestion: { mutate: ['src/ingestion/*.ts'], tests: ['tests/integration/ingest.test.ts', 'tests/integration/ingestion-parity.test.ts'], db: true },
@@ -82,7 +90,11 @@ export const SCOPES = {
     db: false,
     timeoutMS: 10_000,
   },
-  recompute: { mutate: ['src/analytics/recompute.ts'], tests: ['tests/integration/analytics.test.ts', 'tests/integration/rfm-quintiles.test.ts'], db: true },
+  // recompute.ts's SQL is string literals (mutated only whole, which any run kills); the rest is its options,
+  // the model fits' guards, the prediction grid and the swap. One file runs it with each option on 70
+  // customers (~10 s a mutant under load); analytics.test.ts (300 demo customers, ~20 s) and
+  // rfm-quintiles.test.ts (the quintile cut points: SQL text) stay in the normal suite.
+  recompute: { mutate: ['src/analytics/recompute.ts'], tests: ['tests/integration/recompute-runs.test.ts'], db: true },
 };
 
 const scopeName = process.env.MUTATION_SCOPE ?? 'money';
