@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { Client } from 'pg';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { startTestApp, type TestApp } from '../helpers/test-server';
 import { actorOf, AuditRecorder, auditWrite, auditWrites, withActor } from '../../src/auth/audit';
@@ -75,6 +76,65 @@ describe('AuditRecorder', () => {
     expect(await rowsOf(requestId)).toEqual([
       { actor: keyring.actor('agent@example.com'), role: 'support', api_key_id: null, action: 'READ', operation: null, customer_id: c, customer_ids: null, fields: ['email'] },
     ]);
+  });
+});
+
+describe('AuditRecorder under concurrency (group commit)', () => {
+  it('writes the reads of requests that finish while an insert is on its way in one statement, each request answered only after its rows are committed', async () => {
+    // Another session holds a lock that makes the first insert wait: the requests that flush meanwhile queue up.
+    const blocker = new Client({ connectionString: app.config.databaseUrl });
+    await blocker.connect();
+    try {
+      await blocker.query('begin');
+      await blocker.query('lock table audit_log in share mode');
+      const ids = Array.from({ length: 5 }, () => randomUUID());
+      const customers = ids.map(() => randomUUID());
+      const settled: boolean[] = ids.map(() => false);
+      const flushes = ids.map((requestId, i) => {
+        const rec = new AuditRecorder();
+        rec.recordRead(customers[i], i % 2 ? 'email' : 'phone');
+        return rec.flushReads(em, withActor(i % 2 ? partner : support, keyring), requestId, `op${i}`).then(() => { settled[i] = true; });
+      });
+      // The first insert waits on the lock (seen in pg_stat_activity); nobody is answered before it is written.
+      for (let n = 0; ; n++) {
+        const waiting = await app.sql<{ n: number }>(`select count(*)::int as n from pg_stat_activity where wait_event_type = 'Lock' and query like 'insert into audit_log%'`);
+        if (waiting[0].n > 0) break;
+        if (n > 400) throw new Error('the audit insert never waited on the lock');
+        await new Promise((r) => setTimeout(r, 25));
+      }
+      expect(settled).toEqual([false, false, false, false, false]);
+      await blocker.query('commit');
+      await Promise.all(flushes);
+
+      const rows = await app.sql<{ request_id: string; xmin: string; customer_id: string; actor: string; role: string; operation: string; fields: string[] }>(
+        `select request_id, xmin::text, customer_id, actor, role, operation, fields from audit_log where request_id = any(?::text[])`, [`{${ids.join(',')}}`]);
+      const byRequest = new Map(rows.map((r) => [r.request_id, r]));
+      // Every request's own row, with its own actor, role, operation and fields…
+      ids.forEach((id, i) => expect(byRequest.get(id)).toMatchObject({
+        customer_id: customers[i], operation: `op${i}`, fields: [i % 2 ? 'email' : 'phone'],
+        role: i % 2 ? 'partner' : 'support', actor: i % 2 ? 'api-key:shop' : keyring.actor('agent@example.com'),
+      }));
+      // …the first alone in its transaction, the four that queued behind it together in the next one.
+      const xmins = ids.map((id) => byRequest.get(id)!.xmin);
+      expect(new Set(xmins.slice(1)).size).toBe(1);
+      expect(xmins[1]).not.toBe(xmins[0]);
+    } finally {
+      await blocker.end();
+    }
+  });
+
+  it('inside a caller\'s transaction, the rows go into that transaction and roll back with it', async () => {
+    const requestId = randomUUID();
+    const rec = new AuditRecorder();
+    rec.recordRead(randomUUID(), 'email');
+    let inside: unknown[] = [];
+    await expect(em.fork().transactional(async (tem) => {
+      await rec.flushReads(tem as EntityManager, withActor(support, keyring), requestId, null);
+      inside = await (tem as EntityManager).execute('select 1 from audit_log where request_id = ?', [requestId]);
+      throw new Error('roll back');
+    })).rejects.toThrow('roll back');
+    expect(inside).toHaveLength(1);
+    expect(await rowsOf(requestId)).toEqual([]);
   });
 });
 
