@@ -5,7 +5,7 @@ import type { Config } from '../config';
 import type { Logger } from '../logger';
 import type { Context } from '../context';
 import type { Viewer } from '../auth/viewer';
-import { limitError, operationCost, staticLimitBreach } from './limits';
+import { costBreach, operationCost } from './limits';
 import { costLimitPlugin, staffIntrospectionPlugin, staticLimitsPlugin, tooManyErrorsPlugin } from './plugins';
 import { budgetPlugin, installQueryTracking, requestWork } from './budget';
 import { inputSanityPlugin, unstorableInput, variablesLimit, variablesShapeProblem } from './input';
@@ -89,16 +89,17 @@ export async function createHardening({ config, logger, verifyJwt }: HardeningOp
   };
 }
 
+/** The four static limits of `config` (staticLimitBreach), for the HTTP plugin and the WebSocket intake alike. */
+export function staticLimitsOf(config: Pick<Config, 'maxDepth' | 'maxAliases' | 'maxDirectives' | 'maxDuplicateFields'>) {
+  return { depth: config.maxDepth, aliases: config.maxAliases, directives: config.maxDirectives, duplicates: config.maxDuplicateFields };
+}
+
 /**
  * The checks a request gets over HTTP outside graphql-js validation (the intake's variables shape, the
  * plugins' unstorable input and static cost), for a subscription over WebSocket, which passes through
  * neither: the first refusal, else undefined. Each event a subscription delivers executes its
  * selection again, so the cost limit matters there as much as for a query.
  */
-export function staticLimitsOf(config: Pick<Config, 'maxDepth' | 'maxAliases' | 'maxDirectives' | 'maxDuplicateFields'>) {
-  return { depth: config.maxDepth, aliases: config.maxAliases, directives: config.maxDirectives, duplicates: config.maxDuplicateFields };
-}
-
 export function subscriptionLimits(
   schema: GraphQLSchema, document: DocumentNode, operation: OperationDefinitionNode, variables: unknown, config: Pick<Config, 'maxCost' | 'maxPageSize'>,
 ): GraphQLError | undefined {
@@ -108,9 +109,5 @@ export function subscriptionLimits(
   const unstorable = unstorableInput(schema, document, operation, vars);
   if (unstorable) return unstorable;
   const cost = operationCost(schema, document, operation, vars, config.maxPageSize);
-  if (cost > config.maxCost) {
-    return limitError('cost', cost, config.maxCost, operation,
-      `the operation costs ${cost}; the limit is ${config.maxCost} (each field costs 1, a connection multiplies its selection by its page size: ask for smaller pages or fewer fields)`);
-  }
-  return undefined;
+  return cost > config.maxCost ? costBreach(cost, config.maxCost, operation) : undefined;
 }

@@ -155,6 +155,12 @@ export function staticLimitBreach(doc: DocumentNode, max: StaticLimits): GraphQL
   return undefined;
 }
 
+/** The refusal of an operation whose static cost is over `max` (over HTTP and for a subscription alike). */
+export function costBreach(cost: number, max: number, op: OperationDefinitionNode): GraphQLError {
+  return limitError('cost', cost, max, op,
+    `the operation costs ${cost}; the limit is ${max} (each field costs 1, a connection multiplies its selection by its page size: ask for smaller pages or fewer fields)`);
+}
+
 /** `first` when a connection field does not say, and its argument has no default. */
 export const DEFAULT_CONNECTION_SIZE = 20;
 

@@ -2,7 +2,7 @@ import { GraphQLError, parse, visit, BREAK, type DocumentNode, type FieldNode, t
 import type { ApolloServerPlugin } from '@apollo/server';
 import type { Context } from '../context';
 import { STAFF_ROLES } from '../auth/viewer';
-import { cachedOperationCost, limitError, staticLimitBreach, type StaticLimits } from './limits';
+import { cachedOperationCost, costBreach, staticLimitBreach, type StaticLimits } from './limits';
 import { TOO_MANY_ERRORS_MESSAGE } from './format-error';
 
 /**
@@ -18,8 +18,7 @@ export function costLimitPlugin(maxCost: number, maxPageSize: number): ApolloSer
           if (!operation) return;
           const cost = cachedOperationCost(schema, document, operation, request.variables ?? {}, maxPageSize);
           if (cost > maxCost) {
-            const err = limitError('cost', cost, maxCost, operation,
-              `the operation costs ${cost}; the limit is ${maxCost} (each field costs 1, a connection multiplies its selection by its page size: ask for smaller pages or fewer fields)`);
+            const err = costBreach(cost, maxCost, operation);
             throw new GraphQLError(err.message, { nodes: err.nodes, extensions: { ...err.extensions, http: { status: 400 } } });
           }
         },
