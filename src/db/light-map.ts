@@ -85,6 +85,14 @@ function compile(em: EntityManager, meta: EntityMetadata): Compiled {
   const validated = meta.props.filter(
     (prop) => prop.kind === ReferenceKind.SCALAR && SCALAR_TYPES.includes(prop.runtimeType) && !prop.customType && (prop.setter || !prop.getter),
   );
+  /** The validator's fixes on `data`, in place, for those of `props` it holds (a value already valid is kept: alreadyValid). */
+  const validate = (props: EntityProperty[], data: Row): void => {
+    for (const prop of props) {
+      if (!(prop.name in data)) continue;
+      const v = data[prop.name];
+      if (!alreadyValid(prop, v)) data[prop.name] = validator.validateProperty(prop, v, data);
+    }
+  };
 
   type Step = (entity: Record<string, unknown>, data: Row) => void;
   const steps: Step[] = [];
@@ -186,11 +194,7 @@ function compile(em: EntityManager, meta: EntityMetadata): Compiled {
         const v = row[x.column];
         if (v !== undefined) data[x.name] = x.convert(v);
       }
-      for (const prop of validations) {
-        if (!(prop.name in data)) continue;
-        const v = data[prop.name];
-        if (!alreadyValid(prop, v)) data[prop.name] = validator.validateProperty(prop, v, data);
-      }
+      validate(validations, data);
       const entity = Object.create(proto) as Record<string, unknown>;
       for (const step of stepsOf) step(entity, data);
       return entity;
@@ -203,11 +207,7 @@ function compile(em: EntityManager, meta: EntityMetadata): Compiled {
     forColumns,
     map(row) {
       const data = comparator.mapResult(meta.className, row) as Row;
-      for (const prop of validated) {
-        if (!(prop.name in data)) continue;
-        const v = data[prop.name];
-        if (!alreadyValid(prop, v)) data[prop.name] = validator.validateProperty(prop, v, data);
-      }
+      validate(validated, data);
       const entity = Object.create(proto) as Record<string, unknown>;
       for (const step of steps) step(entity, data);
       return entity;
