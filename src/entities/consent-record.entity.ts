@@ -10,6 +10,15 @@ import { ConsentChannel, ConsentPurpose, ConsentStatus, LawfulBasis } from './en
  * Append-only consent ledger (a trigger rejects UPDATE and DELETE). The current state of a
  * (customer, purpose, channel) is its newest decision: the highest `recordedAt`, then `seq`.
  */
+/**
+ * SQL ORDER BY terms that put a (customer, purpose, channel)'s record in force first, as
+ * rapport_consent_status orders them (Migration20261206170000): `alias` qualifies the columns.
+ */
+export const consentInForceOrder = (alias?: string): string => {
+  const p = alias ? `${alias}.` : '';
+  return `${p}recorded_at desc, ${p}seq desc`;
+};
+
 @ObjectType('ConsentRecord', { implements: Node })
 @Entity({ tableName: 'consent_records' })
 @Index({ name: 'consent_records_current_idx', properties: ['customer', 'purpose', 'channel', 'seq'] })

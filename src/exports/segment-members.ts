@@ -1,4 +1,5 @@
 import { ConsentChannel, ConsentPurpose } from '../entities/enums';
+import { consentInForceOrder } from '../entities/consent-record.entity';
 import { macSql, type Keyring } from '../auth/pseudonyms';
 
 /**
@@ -62,7 +63,7 @@ export function membersFromWhere(sel: MembersSelection, keyring: Keyring, bind: 
     join customers c on c.id = sm.customer_id
     cross join lateral (select r.id, r.status, r.channel, r.recorded_at, r.expires_at, r.policy_version from consent_records r
                         where r.customer_id = sm.customer_id and r.purpose = ${bind(sel.purpose)} and r.channel in (${bind(sel.channel)}, 'any')
-                        order by r.recorded_at desc, r.seq desc limit 1) r
+                        order by ${consentInForceOrder('r')} limit 1) r
     where sm.segment_id = ${bind(sel.segmentId)}::uuid and sm.left_at is null and c.status = 'active'`;
   // The record in force is the one rapport_consent_status reads (newest by recorded_at, then seq, for the channel or ANY),
   // and its answer is 'granted' exactly when that record is a grant not past its expiry: checked on the

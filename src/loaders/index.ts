@@ -2,6 +2,7 @@ import DataLoader from 'dataloader';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { EntityName } from '@mikro-orm/core';
 import { ConsentRecord, Customer, CustomerMetrics, Feedback, Identity, Interaction, Order, OrderLine, Product, SegmentMembership } from '../entities';
+import { consentInForceOrder } from '../entities/consent-record.entity';
 import { createChildPageLoader, groupBy } from './child-page.loader';
 import { createTimelineLoader } from './timeline.loader';
 import { createMergeLoaders } from './merges.loader';
@@ -124,7 +125,7 @@ export function createLoaders(em: EntityManager, writeEm: EntityManager = em) {
       const rows: Array<Record<string, unknown>> = await em.execute(
         `select distinct on (customer_id, purpose, channel) * from consent_records
          where customer_id = any(?::uuid[])
-         order by customer_id, purpose, channel, recorded_at desc, seq desc`,
+         order by customer_id, purpose, channel, ${consentInForceOrder()}`,
         [uuidArray(customerIds)],
       );
       const grouped = groupBy(rows, (r) => String(r.customer_id));

@@ -17,6 +17,7 @@ import { consentPurposeSql, feedbackKindsSql, interactionFilterSql } from '../re
 import type { InteractionFilter } from '../resolvers/interaction/interaction.inputs';
 import * as ENTITIES from '../entities';
 import type { CustomerMetrics } from '../entities';
+import { consentInForceOrder } from '../entities/consent-record.entity';
 import { checkFirst, decodeCursor, encodeCursor, type Cursor } from '../services/pagination';
 import { CustomerSortField, SORT_SQL, SortDirection, customerFilterSql } from '../services/customer.service';
 import { expectGlobalOrRawId, fromGlobalId } from '../schema/global-id';
@@ -529,7 +530,7 @@ function compileRelation(w: Walk, type: GraphQLObjectType, def: GraphQLField<unk
       const inner = compileEntity(w, target, a, nodes, [], { inherit: inheritable(columns, [['customer_id', 'id']]) });
       const hydrateList = (json: unknown, parent?: Json) => (json as unknown[]).map((x) => inner.hydrate(x, parent));
       return {
-        sql: sql`coalesce((select json_agg(${inner.sql} order by ${raw(a)}.purpose, ${raw(a)}.channel) from (select distinct on (purpose, channel) * from consent_records where customer_id = ${raw(alias)}.id order by purpose, channel, recorded_at desc, seq desc) ${raw(a)}${joinsOf([inner])}), '[]'::json)`,
+        sql: sql`coalesce((select json_agg(${inner.sql} order by ${raw(a)}.purpose, ${raw(a)}.channel) from (select distinct on (purpose, channel) * from consent_records where customer_id = ${raw(alias)}.id order by purpose, channel, ${raw(consentInForceOrder())}) ${raw(a)}${joinsOf([inner])}), '[]'::json)`,
         hydrate: hydrateList,
       };
     }
