@@ -209,12 +209,13 @@ function errorOf(err: DomainError, index: number): IngestEventError {
 
 const rejected = (error: IngestEventError, cause?: DomainError): Outcome => ({ status: IngestEventStatus.REJECTED, customerId: null, interactionId: null, orderId: null, error, cause });
 
-/** Validates and normalises one event in JS (no database): a DomainError here rejects only this event. */
+/** The known kinds, channels and types as sets, and the payload field of each kind (prepare). */
 const EVENT_KINDS = new Set<string>(Object.values(IngestEventKind));
 const CHANNELS = new Set<string>(Object.values(InteractionChannel));
 const INTERACTION_TYPES = new Set<string>(Object.values(InteractionType));
 const PAYLOADS = [[IngestEventKind.IDENTIFY, 'profile'], [IngestEventKind.INTERACTION, 'interaction'], [IngestEventKind.ORDER, 'order']] as const;
 
+/** Validates and normalises one event in JS (no database): a DomainError here rejects only this event. */
 function prepare(e: IngestEventData, index: number, opts: IngestOptions): Prepared {
   if (!EVENT_KINDS.has(e.kind)) throw badInput('kind must be IDENTIFY, INTERACTION or ORDER', 'kind');
   const key = cleanText(e.idempotencyKey, 'idempotencyKey', MAX_KEY);
