@@ -614,7 +614,7 @@ async function main(): Promise<void> {
       console.log('');
     }
     const gqlPeak = (m: string) => Math.max(...results.map((x) => x.gql[m].peak));
-    console.log(`server process RSS: ${mb(idleRss)} before load; peak under load ${mb(Math.max(...results.flatMap((x) => [x.raw.peak, ...modes.map((m) => x.gql[m].peak)])))} (${modes.map((m) => `GraphQL planner ${m}: ${mb(gqlPeak(m))}`).join(', ')}, raw runs ${mb(Math.max(...results.map((x) => x.raw.peak)))})`);
+    console.log(`server process RSS: ${mb(idleRss)} before load; peak under load ${mb(Math.max(...results.flatMap((x) => [x.raw.peak, ...modes.map((m) => x.gql[m].peak)])))} (${modes.map((m) => `GraphQL planner ${m}: ${mb(gqlPeak(m))}`).join(', ')}, raw runs ${mb(Math.max(...results.map((x) => x.raw.peak)))}); node flags: ${process.execArgv.join(' ') || 'none'}`);
     console.log(`raw SQL: one statement per request; GraphQL statements include the audit-log write for personal-data reads (case a). Total time ${((Date.now() - started) / 1000).toFixed(0)} s.`);
   } finally {
     await cleanup();
