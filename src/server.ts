@@ -25,7 +25,7 @@ import { createObservability } from './observability';
 import { playgroundRouter } from './playground/playground.router';
 import { customer360Query, playgroundExamples } from './playground/examples';
 import { consoleRouter } from './console/console.router';
-import { applyBudget, createHardening, staticLimitsOf, subscriptionLimits } from './hardening';
+import { applyBudget, budgetedSubscribe, createHardening, staticLimitsOf, subscriptionLimits } from './hardening';
 import { staticLimitBreach } from './hardening/limits';
 import { markApiKeyVerified } from './hardening/rate-limit';
 import { upgradeLegacyDigests } from './services/privacy.service';
@@ -304,6 +304,8 @@ export async function createServer({ orm, config, logger, playgroundHeaders, rea
   wsCleanup = useServer<Record<string, unknown>, { viewer?: Viewer }>(
     {
       schema,
+      // Each event executes under its own row and field budget and the request timeout, as an HTTP request does.
+      subscribe: budgetedSubscribe({ maxRows: config.maxRows, maxFields: config.maxResolvedFields, timeoutMs: config.requestTimeoutMs }),
       // Same credentials as over HTTP, in the connection params; anonymous or bad: closed with 4403.
       onConnect: async (ctx) => {
         const params = ctx.connectionParams ?? {};

@@ -9,6 +9,9 @@ const PASS_THROUGH = new Set([
   'GRAPHQL_PARSE_FAILED', 'GRAPHQL_VALIDATION_FAILED', 'BAD_USER_INPUT', 'PERSISTED_QUERY_NOT_FOUND',
   'PERSISTED_QUERY_NOT_SUPPORTED', 'OPERATION_RESOLUTION_FAILURE', 'BAD_REQUEST', 'UNAUTHENTICATED', 'FORBIDDEN',
   'SERVICE_UNAVAILABLE',
+  // A request stopped by its budget, its timeout or its client (src/hardening/budget.ts): every field
+  // it cut short answers the stop's own error, which is the client's to read, not a server fault.
+  'BUDGET_EXCEEDED', 'REQUEST_TIMEOUT', 'CLIENT_CLOSED_REQUEST',
 ]);
 
 /**

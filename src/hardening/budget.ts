@@ -1,8 +1,8 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { Client, Connection } from 'pg';
 import {
-  GraphQLError, Kind, defaultFieldResolver, getNullableType, isListType, isObjectType,
-  type FieldNode, type GraphQLResolveInfo, type GraphQLSchema, type SelectionSetNode,
+  GraphQLError, Kind, createSourceEventStream, defaultFieldResolver, execute, getNullableType, isListType, isObjectType,
+  type ExecutionArgs, type ExecutionResult, type FieldNode, type GraphQLResolveInfo, type GraphQLSchema, type SelectionSetNode,
 } from 'graphql';
 import type { RequestHandler } from 'express';
 import type { ApolloServerPlugin } from '@apollo/server';
@@ -247,5 +247,68 @@ export function budgetPlugin(): ApolloServerPlugin {
         },
       };
     },
+  };
+}
+
+/**
+ * graphql-ws's `subscribe`: graphql-js's own (the source stream, then the selection executed once per
+ * event), except that each event's execution is a request of its own, as one over HTTP is: a budget
+ * of rows and resolved fields (`requestWork`), and `timeoutMs` (`requestTimeout`; 0: none) after
+ * which the event answers REQUEST_TIMEOUT and its running statements are cancelled. Ending the
+ * subscription stops the event being executed. Without this, an event ran unbounded: graphql-ws
+ * passes through none of the HTTP intake.
+ */
+export function budgetedSubscribe(limits: { maxRows: number; maxFields: number; timeoutMs: number }) {
+  const newWork = (): RequestWork => ({ rows: 0, fields: 0, maxRows: limits.maxRows, maxFields: limits.maxFields, running: new Map() });
+
+  const runEvent = (args: ExecutionArgs, payload: unknown, work: RequestWork): Promise<ExecutionResult> => {
+    let timer: NodeJS.Timeout | undefined;
+    const timedOut = new Promise<ExecutionResult>((resolve) => {
+      if (!limits.timeoutMs) return;
+      timer = setTimeout(() => {
+        const error = new GraphQLError(`the event was not executed within ${limits.timeoutMs} ms and was abandoned; ask for less`, { extensions: { code: 'REQUEST_TIMEOUT' } });
+        stopWork(work, error);
+        resolve({ errors: [error] });
+      }, limits.timeoutMs);
+      timer.unref();
+    });
+    const executed = storage.run(work, async () => {
+      const result = await execute({ ...args, rootValue: payload });
+      // One error for a budget stop, with what had been resolved before (budgetPlugin, over HTTP).
+      const stopped = work.stopped;
+      return stopped?.extensions.code === 'BUDGET_EXCEEDED' ? { ...result, errors: [stopped] } : result;
+    });
+    return Promise.race([executed, timedOut]).finally(() => clearTimeout(timer));
+  };
+
+  return async (args: ExecutionArgs): Promise<AsyncIterableIterator<ExecutionResult> | ExecutionResult> => {
+    const stream = await storage.run(newWork(), () => createSourceEventStream(args));
+    if (!(Symbol.asyncIterator in stream)) return stream as ExecutionResult;
+    const source = (stream as AsyncIterable<unknown>)[Symbol.asyncIterator]();
+    let current: RequestWork | undefined;
+    const events: AsyncIterableIterator<ExecutionResult> = {
+      next: async () => {
+        const r = await source.next();
+        if (r.done) return { value: undefined, done: true };
+        const work = (current = newWork());
+        try {
+          return { value: await runEvent(args, r.value, work), done: false };
+        } finally {
+          if (current === work) current = undefined;
+        }
+      },
+      // Unsubscribing ends the source at once (graphql-js does the same), even while it waits for an event.
+      return: async () => {
+        if (current) stopWork(current, new GraphQLError('the subscription was ended', { extensions: { code: 'CLIENT_CLOSED_REQUEST' } }));
+        await source.return?.();
+        return { value: undefined, done: true };
+      },
+      throw: async (error: unknown) => {
+        await source.return?.();
+        throw error;
+      },
+      [Symbol.asyncIterator]: () => events,
+    };
+    return events;
   };
 }

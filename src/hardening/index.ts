@@ -14,7 +14,7 @@ import { bodyDepthLimit, jsonErrorHandler, requestTimeout } from './http';
 import { MemoryStore, RedisStore, rateLimit, type RateLimitStore } from './rate-limit';
 
 export { sendGraphQLError } from './http';
-export { applyBudget } from './budget';
+export { applyBudget, budgetedSubscribe } from './budget';
 
 type FormatError = (formatted: GraphQLFormattedError, error: unknown) => GraphQLFormattedError;
 

@@ -1,7 +1,7 @@
 import WebSocket from 'ws';
 import { createClient, type Client } from 'graphql-ws';
 import { startTestApp, type TestApp } from '../helpers/test-server';
-import { makeCustomer } from '../helpers/fixtures';
+import { makeCustomer, makeProduct, ok } from '../helpers/fixtures';
 import { Role } from '../../src/auth/viewer';
 
 /**
@@ -76,4 +76,79 @@ it('refuses a subscription whose variables break the shape limits, as over HTTP'
   const errors = await firstError({ Authorization: `Bearer ${token}` }, 'subscription($id: ID!) { customerActivity(customerId: $id) { __typename } }', { id: c.id, wide });
   expect(errors).toEqual([expect.objectContaining({ extensions: expect.objectContaining({ code: 'BAD_REQUEST', limit: 'variableKeys' }) })]);
   expect(app.server.events.subscriberCount()).toBe(0);
+});
+
+/**
+ * Each event a subscription delivers executes its selection again: it gets the budget and the timeout
+ * of one HTTP request (README "Limits"), not the run of the whole socket with neither.
+ */
+describe('each event of a subscription is a request of its own', () => {
+  let small: TestApp;
+  beforeAll(async () => {
+    // Three list items per request; a second and a half per request (an event blocked by a lock reaches it).
+    small = await startTestApp({ MAX_ROWS: '3', REQUEST_TIMEOUT_MS: '1500', LOG_LEVEL: 'error' });
+  });
+  afterAll(async () => {
+    await small?.close();
+  });
+
+  /** Subscribes as an admin, records one order of `lines` lines, and answers the first event's result. */
+  async function firstEvent(selection: string, lines: number, whileBlocked?: () => Promise<() => Promise<void>>) {
+    const c = await makeCustomer(small);
+    const product = await makeProduct(small);
+    const token = await small.tokenFor(Role.ADMIN);
+    const client = createClient({ url: small.url.replace(/^http/, 'ws'), webSocketImpl: WebSocket, connectionParams: { Authorization: `Bearer ${token}` }, retryAttempts: 0 });
+    clients.push(client);
+    const event = new Promise<{ data?: unknown; errors?: readonly { message: string; extensions?: Record<string, unknown> }[] }>((resolve, reject) => {
+      client.subscribe({ query: `subscription($id: ID!) { customerActivity(customerId: $id) { __typename ... on Order { ${selection} } } }`, variables: { id: c.id } }, {
+        next: (r) => resolve(r as never),
+        error: reject,
+        complete: () => reject(new Error('completed without an event')),
+      });
+    });
+    for (let i = 0; i < 100 && small.server.events.subscriberCount() === 0; i++) await new Promise((r) => setTimeout(r, 20));
+    expect(small.server.events.subscriberCount()).toBe(1);
+    const release = whileBlocked ? await whileBlocked() : undefined;
+    try {
+      await ok(small.gql(`mutation($i: RecordOrderInput!) { recordOrder(input: $i) { order { id } } }`, {
+        i: { customerId: c.id, channel: 'WEB', currency: 'EUR', placedAt: '2026-03-01T10:00:00Z', lines: Array.from({ length: lines }, () => ({ productId: product.id, quantity: 1 })) },
+      }));
+      return await event;
+    } finally {
+      await release?.();
+    }
+  }
+
+  it('stops an event whose lists grow past the row budget, with one BUDGET_EXCEEDED error', async () => {
+    // Before: the event carried all five lines (the budget was never set up for subscriptions).
+    const result = await firstEvent('id lines { quantity }', 5);
+    expect(result.errors).toEqual([expect.objectContaining({ extensions: expect.objectContaining({ code: 'BUDGET_EXCEEDED', limit: 'rows', max: 3 }) })]);
+    // Within the budget, the same selection is delivered whole.
+    const within = await firstEvent('id lines { quantity }', 2);
+    expect(within.errors).toBeUndefined();
+    expect((within.data as { customerActivity: { lines: unknown[] } }).customerActivity.lines).toEqual([{ quantity: 1 }, { quantity: 1 }]);
+  });
+
+  it('abandons an event not executed within the request timeout, and cancels its statements', async () => {
+    // The event's `customer { value }` reads customer_metrics, which another session holds locked
+    // (the order's write does not read it): the event's statement waits until it is cancelled.
+    let waitingAtRelease = -1;
+    const result = await firstEvent('id customer { value { computedAt } }', 1, async () => {
+      const { Client: PgClient } = await import('pg');
+      const pg = new PgClient({ connectionString: small.orm.config.get('clientUrl') });
+      await pg.connect();
+      await pg.query('begin');
+      await pg.query('lock table customer_metrics in access exclusive mode');
+      const waiting = async () => (await pg.query(`select count(*)::int n from pg_stat_activity where datname = current_database() and wait_event_type = 'Lock' and pid <> pg_backend_pid()`)).rows[0].n as number;
+      return async () => {
+        // Still under the lock: nothing of the app's is left waiting behind it once the cancel request
+        // has arrived (it is sent as the event is abandoned, and delivered on a socket of its own).
+        for (let i = 0; i < 250 && (waitingAtRelease = await waiting()) > 0; i++) await new Promise((r) => setTimeout(r, 20));
+        await pg.query('rollback');
+        await pg.end();
+      };
+    });
+    expect(waitingAtRelease).toBe(0);
+    expect(result.errors).toEqual([expect.objectContaining({ extensions: expect.objectContaining({ code: 'REQUEST_TIMEOUT' }) })]);
+  });
 });
