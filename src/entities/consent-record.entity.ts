@@ -21,7 +21,9 @@ export const consentInForceOrder = (alias?: string): string => {
 
 @ObjectType('ConsentRecord', { implements: Node })
 @Entity({ tableName: 'consent_records' })
-@Index({ name: 'consent_records_current_idx', properties: ['customer', 'purpose', 'channel', 'seq'] })
+// In the in-force order (consentInForceOrder), so the loader's and the planner's DISTINCT ON and
+// rapport_consent_status read each (customer, purpose, channel)'s record in force first (Migration20261206193000).
+@Index({ name: 'consent_records_current_idx', expression: `create index "consent_records_current_idx" on "consent_records" ("customer_id", "purpose", "channel", "recorded_at" desc, "seq" desc)` })
 export class ConsentRecord {
   [OptionalProps]?: 'globalId' | 'recordedAt' | 'seq' | 'lawfulBasis' | 'expiresAt';
 
