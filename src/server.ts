@@ -27,6 +27,7 @@ import { customer360Query, playgroundExamples } from './playground/examples';
 import { consoleRouter } from './console/console.router';
 import { applyBudget, budgetedSubscribe, createHardening, staticLimitsOf, subscriptionLimits } from './hardening';
 import { staticLimitBreach } from './hardening/limits';
+import { logWebSocketErrors } from './hardening/websocket-errors';
 import { markApiKeyVerified } from './hardening/rate-limit';
 import { upgradeLegacyDigests } from './services/privacy.service';
 import { createActivityEvents, type ActivityEvents } from './live/activity-events';
@@ -372,6 +373,8 @@ export async function createServer({ orm, config, logger, playgroundHeaders, rea
     },
     wsServer,
   );
+  // Refused messages (over maxPayload, malformed): counted, one log line a minute, not one each.
+  logWebSocketErrors(wsServer, logger);
   // Errors before or around Apollo (body too large, bad JSON…) and anywhere else: JSON, never
   // Express' HTML page with a stack trace.
   app.use(obs.errorScope, hardening.errorHandler);

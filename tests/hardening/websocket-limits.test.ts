@@ -1,4 +1,7 @@
-import WebSocket from 'ws';
+import WebSocket, { WebSocketServer } from 'ws';
+import pino from 'pino';
+import { createServer } from '../../src/server';
+import { logWebSocketErrors } from '../../src/hardening/websocket-errors';
 import { createClient, type Client } from 'graphql-ws';
 import { startTestApp, type TestApp } from '../helpers/test-server';
 import { makeCustomer, makeProduct, ok } from '../helpers/fixtures';
@@ -150,5 +153,71 @@ describe('each event of a subscription is a request of its own', () => {
     });
     expect(waitingAtRelease).toBe(0);
     expect(result.errors).toEqual([expect.objectContaining({ extensions: expect.objectContaining({ code: 'REQUEST_TIMEOUT' }) })]);
+  });
+});
+
+describe('refused messages are counted, not logged one by one', () => {
+  /** A pino logger at debug whose lines land in `lines`. */
+  const capture = () => {
+    const lines: Array<{ level: number; msg: string; refused?: Record<string, number>; code?: string }> = [];
+    const logger = pino({ level: 'debug' }, { write: (line: string) => void lines.push(JSON.parse(line)) });
+    return { lines, logger };
+  };
+  /** Opens a socket, sends one message over the limit, resolves with the close code. */
+  const oversized = async (url: string, size: number) => {
+    const socket = new WebSocket(url, 'graphql-transport-ws');
+    await new Promise((resolve, reject) => socket.once('open', resolve).once('error', reject));
+    const closed = new Promise<number>((resolve) => socket.once('close', (code) => resolve(code)));
+    socket.send(JSON.stringify({ type: 'connection_init', payload: { filler: 'x'.repeat(size) } }));
+    return closed;
+  };
+  const WARN = 40;
+  const DEBUG = 20;
+
+  it('five oversized messages: five closes with 1009, one warn line, nothing on the console', async () => {
+    const { lines, logger } = capture();
+    const server = await createServer({ orm: app.orm, config: app.config, logger });
+    const url = `ws://127.0.0.1:${await server.listen(0, '127.0.0.1')}/graphql`;
+    const consoleError = jest.spyOn(console, 'error').mockImplementation(() => undefined);
+    const consoleWarn = jest.spyOn(console, 'warn').mockImplementation(() => undefined);
+    try {
+      const codes: number[] = [];
+      for (let i = 0; i < 5; i++) codes.push(await oversized(url, BODY_LIMIT + 1));
+      expect(codes).toEqual([1009, 1009, 1009, 1009, 1009]);
+      // Before: graphql-ws' console.error, once per message.
+      expect(consoleError).not.toHaveBeenCalled();
+      expect(consoleWarn).not.toHaveBeenCalled();
+      const refusals = lines.filter((l) => /websocket message/.test(l.msg));
+      expect(refusals.filter((l) => l.level === WARN).map((l) => l.refused)).toEqual([{ WS_ERR_UNSUPPORTED_MESSAGE_LENGTH: 1 }]);
+      expect(refusals.filter((l) => l.level === DEBUG).map((l) => l.code)).toEqual(Array(5).fill('WS_ERR_UNSUPPORTED_MESSAGE_LENGTH'));
+    } finally {
+      consoleError.mockRestore();
+      consoleWarn.mockRestore();
+      await server.close();
+    }
+  });
+
+  it('one warn line per interval, with the count since the last one', async () => {
+    const { lines, logger } = capture();
+    let clock = 1_000_000;
+    const wss = new WebSocketServer({ port: 0, host: '127.0.0.1', maxPayload: 16 });
+    wss.on('connection', (socket) => socket.once('error', () => { throw new Error('graphql-ws stand-in: must be replaced'); }));
+    logWebSocketErrors(wss, logger, { intervalMs: 60_000, now: () => clock });
+    await new Promise((resolve) => wss.once('listening', resolve));
+    const url = `ws://127.0.0.1:${(wss.address() as { port: number }).port}`;
+    try {
+      const warned = () => lines.filter((l) => l.level === WARN).map((l) => l.refused);
+      await oversized(url, 100);
+      for (let i = 0; i < 3; i++) {
+        clock += 10_000;
+        await oversized(url, 100);
+      }
+      expect(warned()).toEqual([{ WS_ERR_UNSUPPORTED_MESSAGE_LENGTH: 1 }]);
+      clock += 30_000; // 60 s after the first line
+      await oversized(url, 100);
+      expect(warned()).toEqual([{ WS_ERR_UNSUPPORTED_MESSAGE_LENGTH: 1 }, { WS_ERR_UNSUPPORTED_MESSAGE_LENGTH: 4 }]);
+    } finally {
+      await new Promise((resolve) => wss.close(resolve));
+    }
   });
 });
