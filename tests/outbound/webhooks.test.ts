@@ -6,7 +6,8 @@ import { createServer } from '../../src/server';
 import { loadConfig } from '../../src/config';
 import { createLogger } from '../../src/logger';
 import { checkEndpointUrl } from '../../src/outbound/webhooks.service';
-import { startOutbound } from '../../src/outbound/delivery-worker';
+import { startOutbound, webhookPayload, type OutboxRow } from '../../src/outbound/delivery-worker';
+import { fromGlobalId } from '../../src/schema/global-id';
 import { startReceiver, waitFor } from './receiver';
 
 // Fast retry schedule for tests: backoff base 1 s, 2 retries, attempts cut at 700 ms, abandoned attempts
@@ -44,6 +45,8 @@ async function asKey(key: string, query: string, variables: Record<string, unkno
   return (await res.json()) as { data?: any; errors?: Array<{ extensions: Record<string, unknown> }> }; // eslint-disable-line @typescript-eslint/no-explicit-any
 }
 
+const dbId = (globalId: string) => fromGlobalId(globalId)!.id;
+
 const consent = (customerId: string, purpose: string, status: string) =>
   ok(app.gql(SET_CONSENT, { input: { customerId, purpose, status, source: 'test', policyVersion: 'v1' } }));
 
@@ -56,8 +59,44 @@ describe('the outbox', () => {
     const rows = await app.sql<{ type: string; data: Record<string, unknown> }>('select type, data from outbox_events where id > ? order by id', [before]);
     expect(rows.map((r) => r.type)).toEqual(['customer.created', 'customer.updated', 'consent.changed']);
     expect(rows[1].data).toEqual({ fields: ['firstName'] });
-    expect(rows[2].data).toEqual({ purpose: 'email_marketing', channel: 'any', status: 'granted' });
+    expect(rows[2].data).toEqual({ purpose: 'email_marketing', channel: 'any', status: 'granted', previousStatus: 'none', recordedStatus: 'granted', changedChannels: ['any'] });
     expect(JSON.stringify(rows)).not.toMatch(/Ottilie|Otti|outbox\.person/);
+  });
+
+  it('announces the consent in force after a write, and nothing when the write did not change it', async () => {
+    const c = await makeCustomer(app);
+    const daysAgo = (n: number) => new Date(Date.now() - n * 86_400_000).toISOString();
+    const set = (status: string, channel: string, recordedAt?: string) =>
+      ok(app.gql(SET_CONSENT, { input: { customerId: c.id, purpose: 'EMAIL_MARKETING', channel, status, source: 'test', policyVersion: 'v1', ...(recordedAt ? { recordedAt } : {}) } }))
+        .then((r) => (r as { setConsent: { id: string } }).setConsent.id);
+    const events = async (since: number) =>
+      (await app.sql<{ type: string; data: Record<string, unknown>; subject_id: string }>(
+        `select type, data, subject_id from outbox_events where id > ? and customer_id::text = ? and type = 'consent.changed' order by id`, [since, dbId(c.id)]))
+        .map((e) => ({ record: e.subject_id, ...e.data }));
+    const mark = async () => Number((await app.sql<{ m: string }>('select coalesce(max(id), 0) as m from outbox_events'))[0].m);
+    const start = await mark();
+    const granted = await set('GRANTED', 'EMAIL', daysAgo(60));
+    const withdrawn = await set('WITHDRAWN', 'EMAIL'); // today: the customer's last word
+    const lateGrant = await set('GRANTED', 'EMAIL', daysAgo(30)); // an older grant, synced late: changes nothing in force
+    const repeated = await set('WITHDRAWN', 'EMAIL'); // the same decision again: nothing either
+    const email = { purpose: 'email_marketing', channel: 'email', changedChannels: ['email'] };
+    expect(await events(start)).toEqual([
+      { record: dbId(granted), ...email, status: 'granted', previousStatus: 'none', recordedStatus: 'granted' },
+      { record: dbId(withdrawn), ...email, status: 'withdrawn', previousStatus: 'granted', recordedStatus: 'withdrawn' },
+    ]);
+    expect(await app.sql('select count(*)::int n from consent_records where id = any(?::uuid[])', [`{${[lateGrant, repeated].map(dbId).join(',')}}`])).toEqual([{ n: 2 }]);
+    // A grant on ANY, today: newer than the e-mail withdrawal, so it changes e-mail's consent in force too.
+    const mid = await mark();
+    const any = await set('GRANTED', 'ANY');
+    expect(await events(mid)).toEqual([
+      { record: dbId(any), purpose: 'email_marketing', channel: 'any', status: 'granted', previousStatus: 'none', recordedStatus: 'granted', changedChannels: ['any', 'email'] },
+    ]);
+    // What a partner receives: the same fields, the record as its global id.
+    const [row] = await app.sql<OutboxRow>(`select * from outbox_events where id > ? and type = 'consent.changed' and customer_id::text = ?`, [mid, dbId(c.id)]);
+    expect(webhookPayload(row).data).toEqual({
+      eventId: row.id, customerId: c.id, consentRecordId: any, purpose: 'email_marketing', channel: 'any', status: 'granted', previousStatus: 'none', recordedStatus: 'granted',
+      changedChannels: ['any', 'email'],
+    });
   });
 
   it('covers set-based writes: an analytics run announces each lifecycle change once', async () => {
