@@ -6,31 +6,114 @@ import type { WriteAudit } from './customer.service';
 import { defaultKeyring, macSql, type Keyring } from '../auth/pseudonyms';
 import { textArray, uuidArray } from './pagination';
 
+/** One part of a profile's export: its key in the document, the tables it reads, and its value (SQL over `p.id`, the profile). */
+export interface ExportSection {
+  key: string;
+  tables: string[];
+  sql: string;
+}
+
+const rows = (alias: string, from: string, order: string, row = `to_jsonb(${alias}) - 'customer_id'`) =>
+  `coalesce((select jsonb_agg(${row} order by ${order}) from ${from}), '[]')`;
+
 /**
- * Right of access / portability: everything held about one customer, as one JSON document,
- * assembled by PostgreSQL in one statement (consistent snapshot, no N+1).
+ * What the export holds of each profile of the person. The first seven are the document's original
+ * sections; the rest were added when the export was found to leave out what erasure treats as the
+ * person's (model outputs, stage history, segment stays, what triggers recorded about them, the
+ * idempotency ledger). tests/authz/privacy.test.ts holds this list to the database: every table with a
+ * customer column is here or in NOT_EXPORTED with its reason, and every table erasure scrubs or
+ * deletes from is here.
+ */
+export const PROFILE_SECTIONS: ExportSection[] = [
+  { key: 'profile', tables: ['customers'], sql: `(select to_jsonb(c) - 'merged_into_id' from customers c where c.id = p.id)` },
+  { key: 'identities', tables: ['identities'], sql: rows('i', 'identities i where i.customer_id = p.id', 'i.created_at, i.id') },
+  {
+    key: 'orders', tables: ['orders', 'order_lines'],
+    sql: rows('o', 'orders o where o.customer_id = p.id', 'o.placed_at, o.id', `(to_jsonb(o) - 'customer_id') || jsonb_build_object('lines',
+           coalesce((select jsonb_agg(jsonb_build_object('sku', pr.sku, 'name', pr.name, 'quantity', l.quantity, 'unitPriceMinor', l.unit_price_minor,
+                     'lineTotalMinor', l.line_total_minor, 'currency', l.currency) order by l.id)
+                     from order_lines l join products pr on pr.id = l.product_id where l.order_id = o.id), '[]'))`),
+  },
+  { key: 'interactions', tables: ['interactions'], sql: rows('n', 'interactions n where n.customer_id = p.id', 'n.occurred_at, n.id') },
+  { key: 'feedback', tables: ['feedback'], sql: rows('f', 'feedback f where f.customer_id = p.id', 'f.submitted_at, f.id') },
+  { key: 'consents', tables: ['consent_records'], sql: rows('r', 'consent_records r where r.customer_id = p.id', 'r.seq') },
+  { key: 'preferences', tables: ['customer_preferences'], sql: rows('pf', 'customer_preferences pf where pf.customer_id = p.id', 'pf.kind, pf.value') },
+  // Model outputs: RFM scores, value tier, churn risk, predicted value (one row, or null before any analytics run).
+  { key: 'metrics', tables: ['customer_metrics'], sql: `(select to_jsonb(m) - 'customer_id' from customer_metrics m where m.customer_id = p.id)` },
+  {
+    key: 'lifecycle', tables: ['customer_lifecycle_states', 'customer_lifecycle_transitions'],
+    sql: `jsonb_build_object('stage', (select to_jsonb(s) - 'customer_id' from customer_lifecycle_states s where s.customer_id = p.id),
+            'transitions', ${rows('t', 'customer_lifecycle_transitions t where t.customer_id = p.id', 't.at, t.id')})`,
+  },
+  {
+    key: 'segmentMemberships', tables: ['segment_memberships'],
+    sql: rows('sm', 'segment_memberships sm join segments sg on sg.id = sm.segment_id where sm.customer_id = p.id', 'sm.entered_at, sm.id',
+      `(to_jsonb(sm) - 'customer_id') || jsonb_build_object('segmentName', sg.name)`),
+  },
+  {
+    key: 'triggerFirings', tables: ['trigger_firings'],
+    sql: rows('tf', 'trigger_firings tf left join triggers tr on tr.id = tf.trigger_id where tf.customer_id = p.id', 'tf.created_at, tf.id',
+      `(to_jsonb(tf) - 'customer_id') || jsonb_build_object('triggerName', tr.name)`),
+  },
+  {
+    key: 'offerGrants', tables: ['offer_grants'],
+    sql: rows('og', 'offer_grants og left join offers ofr on ofr.id = og.offer_id where og.customer_id = p.id', 'og.granted_at, og.id',
+      `(to_jsonb(og) - 'customer_id') || jsonb_build_object('offerCode', ofr.code, 'offerName', ofr.name)`),
+  },
+  { key: 'supportTasks', tables: ['support_tasks'], sql: rows('st', 'support_tasks st where st.customer_id = p.id', 'st.created_at, st.id') },
+  { key: 'interactionRollups', tables: ['interaction_rollups'], sql: rows('ir', 'interaction_rollups ir where ir.customer_id = p.id', 'ir.month, ir.type, ir.channel, ir.id') },
+  // The idempotency ledger's entries of events written to this profile: their keys are the sender's, and may name the person.
+  { key: 'ingestEvents', tables: ['ingest_events'], sql: rows('ie', 'ingest_events ie where ie.customer_id = p.id', 'ie.created_at, ie.source, ie.idempotency_key') },
+];
+
+/**
+ * Tables that name a customer and are not exported, and why. Anything else with a customer column
+ * must be exported (tests/authz/privacy.test.ts).
+ */
+export const NOT_EXPORTED: Record<string, string> = {
+  audit_log: 'accountability evidence of who read and wrote the data (staff, partners, the customer); kept as it is, like erasure does',
+  outbox_events: 'change notifications to other systems, ids and kinds only, repeating what the sections hold; pruned after delivery',
+};
+
+/**
+ * The merge ledger's entries about the person. Where both profiles are the person's (the merge
+ * stands), the entry as it is; where the other profile is someone else's (an undone merge, or this
+ * profile merged into another), only this side: its id, its snapshot, the dates. The other side's
+ * snapshot, the merged result and the reason support gave may describe that other person. The staff
+ * member who merged or unmerged (`actor`, `undone_by`) is not the person's data and is left out.
+ */
+const MERGES_SQL = `coalesce((select jsonb_agg(
+    case when m.survivor_id in (select id from person) and m.loser_id in (select id from person) then to_jsonb(m) - array['actor', 'undone_by']
+         when m.survivor_id in (select id from person) then to_jsonb(m) - array['actor', 'undone_by', 'reason', 'moved', 'survivor_after', 'loser_id', 'loser_before']
+         else to_jsonb(m) - array['actor', 'undone_by', 'reason', 'moved', 'survivor_after', 'survivor_id', 'survivor_before'] end
+    order by m.created_at, m.id)
+  from customer_merges m where m.survivor_id in (select id from person) or m.loser_id in (select id from person)), '[]')`;
+
+/** The document's sections besides each profile's (key → tables read). */
+export const PERSON_SECTIONS: Record<string, string[]> = { exportedAt: [], mergedProfiles: ['customers'], merges: ['customer_merges'] };
+
+/**
+ * Right of access / portability: everything held about one person, as one JSON document, assembled by
+ * PostgreSQL in one statement (consistent snapshot, no N+1).
+ *
+ * The person is the customer and every profile merged into it, transitively, as for erasure: the
+ * requested profile's sections at the top level (the document's original shape), each merged profile's
+ * in `mergedProfiles` (same sections, oldest profile first), and the merge ledger's entries in `merges`.
  */
 export async function exportCustomerData(em: EntityManager, customerId: string): Promise<Record<string, unknown>> {
-  const rows: Array<{ doc: Record<string, unknown> | null }> = await em.execute(
-    `select jsonb_build_object(
+  const profileDoc = `jsonb_build_object(${PROFILE_SECTIONS.map((s) => `'${s.key}', ${s.sql}`).join(',\n')})`;
+  const result: Array<{ doc: Record<string, unknown> | null }> = await em.execute(
+    `with recursive person(id) as (select ?::uuid union select c.id from customers c join person m on c.merged_into_id = m.id where c.status = 'merged'),
+     docs as (select p.id, ${profileDoc} as doc from person p)
+     select (select doc from docs where id = ?) || jsonb_build_object(
        'exportedAt', now(),
-       'profile', (select to_jsonb(c) - 'merged_into_id' from customers c where c.id = ?),
-       'identities', coalesce((select jsonb_agg(to_jsonb(i) - 'customer_id' order by i.created_at) from identities i where i.customer_id = ?), '[]'),
-       'orders', coalesce((select jsonb_agg((to_jsonb(o) - 'customer_id') || jsonb_build_object('lines',
-                   coalesce((select jsonb_agg(jsonb_build_object('sku', p.sku, 'name', p.name, 'quantity', l.quantity, 'unitPriceMinor', l.unit_price_minor,
-                             'lineTotalMinor', l.line_total_minor, 'currency', l.currency) order by l.id)
-                             from order_lines l join products p on p.id = l.product_id where l.order_id = o.id), '[]')) order by o.placed_at)
-                   from orders o where o.customer_id = ?), '[]'),
-       'interactions', coalesce((select jsonb_agg(to_jsonb(n) - 'customer_id' order by n.occurred_at) from interactions n where n.customer_id = ?), '[]'),
-       'feedback', coalesce((select jsonb_agg(to_jsonb(f) - 'customer_id' order by f.submitted_at) from feedback f where f.customer_id = ?), '[]'),
-       'consents', coalesce((select jsonb_agg(to_jsonb(r) - 'customer_id' order by r.seq) from consent_records r where r.customer_id = ?), '[]'),
-       'preferences', coalesce((select jsonb_agg(to_jsonb(p) - 'customer_id' order by p.kind, p.value) from customer_preferences p where p.customer_id = ?), '[]')
-     ) as doc
+       'mergedProfiles', coalesce((select jsonb_agg(d.doc order by c.created_at, c.id) from docs d join customers c on c.id = d.id where d.id <> ?), '[]'),
+       'merges', ${MERGES_SQL}) as doc
      where exists (select 1 from customers where id = ? and status <> 'erased')`,
-    Array(8).fill(customerId),
+    [customerId, customerId, customerId, customerId],
   );
-  if (!rows.length || !rows[0].doc) throw new DomainError(ErrorCode.NOT_FOUND, 'customer not found', { field: 'customerId' });
-  return rows[0].doc;
+  if (!result.length || !result[0].doc) throw new DomainError(ErrorCode.NOT_FOUND, 'customer not found', { field: 'customerId' });
+  return result[0].doc;
 }
 
 export interface ErasureSummary {

@@ -4,13 +4,16 @@ import { Role } from '../../src/auth/viewer';
 import { seedDemoData } from '../../src/cli/seed';
 import { signToken } from '../../src/auth/jwt';
 import { TEST_JWT_SECRET } from '../helpers/test-server';
-import { ok } from '../helpers/fixtures';
+import { makeProduct, ok } from '../helpers/fixtures';
 import { createHash, createHmac } from 'node:crypto';
 import { createServer } from '../../src/server';
 import { loadConfig } from '../../src/config';
 import { createLogger } from '../../src/logger';
 import { DEV_PSEUDONYM_KEY } from '../../src/auth/pseudonyms';
 import { toGlobalId } from '../../src/schema/global-id';
+import { NOT_EXPORTED, PERSON_SECTIONS, PROFILE_SECTIONS } from '../../src/services/privacy.service';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
 
 let app: TestApp;
 let f: AuthzFixtures;
@@ -193,9 +196,118 @@ describe('data-subject rights', () => {
     const res = await asViewer(app, f, viewer('customer'), `query($id: ID!) { exportCustomerData(customerId: $id) }`, { id: f.consenting.id });
     expect(res.errors).toBeUndefined();
     const doc = res.data.exportCustomerData;
-    expect(Object.keys(doc).sort()).toEqual(['consents', 'exportedAt', 'feedback', 'identities', 'interactions', 'orders', 'preferences', 'profile']);
+    // The original sections, and those added after (README "Privacy").
+    expect(Object.keys(doc).sort()).toEqual([
+      'consents', 'exportedAt', 'feedback', 'identities', 'ingestEvents', 'interactionRollups', 'interactions', 'lifecycle', 'mergedProfiles', 'merges',
+      'metrics', 'offerGrants', 'orders', 'preferences', 'profile', 'segmentMemberships', 'supportTasks', 'triggerFirings',
+    ]);
     for (const value of f.consenting.pii) expect(JSON.stringify(doc)).toContain(value);
     expect(doc.orders[0].lines[0]).toMatchObject({ sku: 'AUTHZ-1', quantity: 1, unitPriceMinor: 1000 });
+  });
+
+  it('covers every table that names a customer, or says why not, and everything erasure scrubs or deletes', async () => {
+    // Tables (not partitions) with a foreign key to customers or a customer column, from the catalogue.
+    const owned = (await app.sql<{ t: string }>(
+      `select distinct c.relname::text t from pg_class c join pg_namespace n on n.oid = c.relnamespace
+       where n.nspname = 'public' and c.relkind in ('r', 'p') and not c.relispartition
+         and (c.relname = 'customers'
+              or exists (select 1 from pg_constraint k where k.conrelid = c.oid and k.contype = 'f' and k.confrelid = 'customers'::regclass)
+              or exists (select 1 from pg_attribute a where a.attrelid = c.oid and a.attnum > 0 and not a.attisdropped and a.attname in ('customer_id', 'customer_ids')))
+       order by 1`)).map((r) => r.t);
+    const exported = new Set([...PROFILE_SECTIONS.flatMap((s) => s.tables), ...Object.values(PERSON_SECTIONS).flat()]);
+    expect(owned.filter((t) => !exported.has(t) && !(t in NOT_EXPORTED))).toEqual([]);
+    expect(Object.keys(NOT_EXPORTED).filter((t) => !owned.includes(t) || exported.has(t))).toEqual([]);
+    // What eraseCustomer deletes from or rewrites, read from its source: all of it is the person's, so all of it is exported.
+    const source = readFileSync(path.join(__dirname, '../../src/services/privacy.service.ts'), 'utf8');
+    const erasure = source.slice(source.indexOf('export async function eraseCustomer'), source.indexOf('export async function upgradeLegacyDigests'));
+    const erased = [...new Set([...erasure.matchAll(/\b(?:delete\s+from|update)\s+(\w+)\s+(?:\w+\s+)?(?:set|where)\b/gi)].map((m) => m[1]))].sort();
+    expect(erased).toEqual(expect.arrayContaining(['customer_merges', 'customer_metrics', 'customers', 'identities', 'ingest_events', 'offer_grants', 'trigger_firings']));
+    expect(erased.filter((t) => !exported.has(t))).toEqual([]);
+  });
+
+  it("exports the whole person: profiles merged into it with their data, the merge ledger, model outputs, stages, segments, triggers' records", async () => {
+    const t = Date.now().toString(36);
+    const mail = (n: string) => `${n}.${t}@export.example.com`;
+    const upsert = async (input: Record<string, unknown>) =>
+      (await ok<{ upsertCustomer: { customer: { id: string } } }>(app.gql(`mutation($input: UpsertCustomerInput!) { upsertCustomer(input: $input) { customer { id } } }`, { input }))).upsertCustomer.customer.id;
+    const uuid = (id: string) => Buffer.from(id, 'base64url').toString().split(':')[1];
+    const e = await upsert({ email: mail('xena'), firstName: `Xena${t}` });
+    // The loser arrives through ingestion (an idempotency key naming the person) with traits of its own.
+    const ingested = await ok<{ ingestEvents: { results: Array<{ customerId: string }> } }>(app.gql(
+      `mutation($events: [IngestEventInput!]!) { ingestEvents(events: $events) { results { status customerId } } }`,
+      { events: [{ kind: 'IDENTIFY', idempotencyKey: `signup-${mail('xenia')}`, source: 'shop', identifiers: [{ kind: 'EMAIL', value: mail('xenia') }],
+        profile: { firstName: `Xenia${t}`, traits: { note: `loser-trait-${t}` } } }] },
+    ));
+    const loser = ingested.ingestEvents.results[0].customerId;
+    const product = await makeProduct(app, { sku: `EXP-${t}`, priceMinor: 700 });
+    await ok(app.gql(`mutation($i: RecordOrderInput!) { recordOrder(input: $i) { created } }`, {
+      i: { customerId: e, channel: 'WEB', currency: 'EUR', placedAt: new Date(Date.now() - 40 * 86_400_000).toISOString(), lines: [{ sku: product.sku, quantity: 2 }] } }));
+    await ok(app.gql(`mutation($i: SetConsentInput!) { setConsent(input: $i) { id } }`, { i: { customerId: e, purpose: 'EMAIL_MARKETING', status: 'GRANTED', source: 'test', policyVersion: 'v1' } }));
+    const segment = `export-probe-${t}`;
+    await ok(app.gql(`mutation($n: String!) { createSegment(input: { name: $n, rule: { consent: { purpose: EMAIL_MARKETING } } }) { id } }`, { n: segment }));
+    // Model outputs and stages for both, before the merge (metrics and stages stay with the loser).
+    await ok(app.gql('mutation { recomputeAnalytics { customers } }'));
+    // What triggers record: a firing and a support task for the survivor, an offer grant for the loser.
+    const trigger = (await ok<{ createTrigger: { id: string } }>(app.gql(`mutation($i: CreateTriggerInput!) { createTrigger(input: $i) { id } }`,
+      { i: { name: `export-trigger-${t}`, condition: 'COMPLAINT_RECORDED', action: 'SUPPORT_TASK', enabled: false } }))).createTrigger.id;
+    const offer = (await ok<{ createOffer: { id: string } }>(app.gql(`mutation($i: CreateOfferInput!) { createOffer(input: $i) { id } }`,
+      { i: { code: `EXP-${t}`, name: 'Export offer', valueMinor: 500, currency: 'EUR', channels: ['EMAIL'], startsAt: new Date().toISOString(), status: 'ACTIVE' } }))).createOffer.id;
+    const [{ event }] = await app.sql<{ event: string }>('select max(id)::text event from outbox_events where customer_id = ?', [uuid(e)]);
+    const [firing] = await app.sql<{ id: string }>(
+      `insert into trigger_firings (trigger_id, customer_id, event_id, event_type, status, due_at, decided_at) values (?, ?, ?, 'feedback.recorded', 'fired', now(), now()) returning id`,
+      [uuid(trigger), uuid(e), event]);
+    await app.sql(`insert into support_tasks (customer_id, title, note, event_type, trigger_id, firing_id) values (?, 'Call back', ?, 'feedback.recorded', ?, ?)`,
+      [uuid(e), `task-note-${t}`, uuid(trigger), firing.id]);
+    await app.sql(`insert into offer_grants (customer_id, offer_id, firing_id, expires_at) values (?, ?, gen_random_uuid(), now() + interval '14 days')`, [uuid(loser), uuid(offer)]);
+    await app.sql(`insert into interaction_rollups (customer_id, month, type, channel, n, first_at, last_at) values (?, date '2025-01-01', 'page_view', 'web', 7, now() - interval '700 days', now() - interval '690 days')`, [uuid(e)]);
+    const merge = (await ok<{ mergeCustomers: { merge: { id: string } } }>(app.gql(`mutation($input: MergeCustomersInput!) { mergeCustomers(input: $input) { merge { id } } }`,
+      { input: { survivorId: e, loserId: loser, reason: `same person ${t}` } }))).mergeCustomers.merge.id;
+    // Someone else, merged into the person by mistake and split off again: not theirs to read.
+    const stranger = await upsert({ email: mail('stranger'), firstName: `Stranger${t}`, traits: { note: `stranger-trait-${t}` } });
+    const wrong = (await ok<{ mergeCustomers: { merge: { id: string } } }>(app.gql(`mutation($input: MergeCustomersInput!) { mergeCustomers(input: $input) { merge { id } } }`,
+      { input: { survivorId: e, loserId: stranger, reason: `${mail('stranger')} looked alike` } }))).mergeCustomers.merge.id;
+    await ok(app.gql(`mutation($id: ID!) { unmergeCustomers(mergeId: $id) { merge { id } } }`, { id: wrong }));
+
+    // The customer, signed in, exports: same access rule as before (a customer token names itself).
+    const token = await signToken(TEST_JWT_SECRET, { sub: mail('xena'), role: Role.CUSTOMER, customerId: e });
+    const res = await app.gql(`query($id: ID!) { exportCustomerData(customerId: $id) }`, { id: e }, { token });
+    expect(res.errors).toBeUndefined();
+    const doc = res.data.exportCustomerData;
+    const json = JSON.stringify(doc);
+    for (const own of [mail('xena'), `Xena${t}`, mail('xenia'), `Xenia${t}`, `loser-trait-${t}`, `signup-${mail('xenia')}`, `task-note-${t}`, `same person ${t}`]) expect([own, json.includes(own)]).toEqual([own, true]);
+    for (const theirs of [mail('stranger'), `Stranger${t}`, `stranger-trait-${t}`]) expect([theirs, json.includes(theirs)]).toEqual([theirs, false]);
+    expect(JSON.stringify(await app.gql(`query($id: ID!) { exportCustomerData(customerId: $id) }`, { id: loser }, { token }))).toContain('FORBIDDEN');
+
+    const db = async (sql: string, id: string) => app.sql<Record<string, unknown>>(sql, [uuid(id)]);
+    expect(doc.profile).toMatchObject({ id: uuid(e), email: mail('xena'), status: 'active' });
+    expect(doc.mergedProfiles).toHaveLength(1);
+    const lost = doc.mergedProfiles[0];
+    expect(lost.profile).toMatchObject({ id: uuid(loser), status: 'merged', first_name: `Xenia${t}`, traits: { note: `loser-trait-${t}` } });
+    expect(lost.ingestEvents).toEqual([expect.objectContaining({ source: 'shop', idempotency_key: `signup-${mail('xenia')}`, kind: 'IDENTIFY' })]);
+    expect(lost.offerGrants).toEqual([expect.objectContaining({ offer_id: uuid(offer), offerCode: `EXP-${t}`, offerName: 'Export offer' })]);
+    // Model outputs and stages, of each profile, as stored.
+    for (const [section, id] of [[doc, e], [lost, loser]] as const) {
+      const [metrics] = await db('select orders_count, value_tier, rfm_segment, lifecycle_stage from customer_metrics where customer_id = ?', id);
+      expect(metrics).toBeDefined();
+      expect(section.metrics).toMatchObject(metrics);
+      const [stage] = await db('select stage from customer_lifecycle_states where customer_id = ?', id);
+      const transitions = await db('select from_stage, to_stage from customer_lifecycle_transitions where customer_id = ? order by at, id', id);
+      expect(transitions.length).toBeGreaterThan(0);
+      expect(section.lifecycle.stage).toMatchObject(stage);
+      expect(section.lifecycle.transitions.map((x: Record<string, unknown>) => ({ from_stage: x.from_stage, to_stage: x.to_stage }))).toEqual(transitions);
+    }
+    expect(doc.metrics.orders_count).toBe(1);
+    expect(doc.segmentMemberships).toEqual([expect.objectContaining({ segmentName: segment, left_at: null })]);
+    expect(doc.triggerFirings).toEqual([expect.objectContaining({ id: firing.id, triggerName: `export-trigger-${t}`, status: 'fired' })]);
+    expect(doc.supportTasks).toEqual([expect.objectContaining({ firing_id: firing.id, title: 'Call back', note: `task-note-${t}` })]);
+    expect(doc.interactionRollups).toEqual([expect.objectContaining({ type: 'page_view', channel: 'web', n: 7 })]);
+    // The ledger: the standing merge whole (both snapshots, the reason), the undone one only on the person's side.
+    expect(doc.merges).toEqual([
+      expect.objectContaining({ id: uuid(merge), survivor_id: uuid(e), loser_id: uuid(loser), reason: `same person ${t}`, loser_before: expect.objectContaining({ first_name: `Xenia${t}` }) }),
+      expect.objectContaining({ id: uuid(wrong), survivor_id: uuid(e), survivor_before: expect.objectContaining({ email: mail('xena') }), undone_at: expect.any(String) }),
+    ]);
+    expect(Object.keys(doc.merges[1]).sort()).toEqual(['automatic', 'created_at', 'id', 'survivor_before', 'survivor_id', 'undone_at']);
+    expect(doc.merges.flatMap((m: Record<string, unknown>) => ['actor', 'undone_by'].filter((k) => k in m))).toEqual([]);
   });
 
   it('erases one customer completely, keeps order amounts, blocks re-creation, and touches no one else', async () => {

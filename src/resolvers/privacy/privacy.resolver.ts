@@ -38,7 +38,7 @@ export class CreateApiKeyInput {
 
 @Resolver()
 export class PrivacyResolver {
-  @Query(() => JSONObjectScalar, { description: 'Everything held about a customer, as one JSON document (right of access and portability).' })
+  @Query(() => JSONObjectScalar, { description: 'Everything held about a customer and the profiles merged into it, as one JSON document (right of access and portability). Sections: README "Data-subject rights".' })
   async exportCustomerData(@Arg('customerId', () => ID) customerId: string, @Ctx() ctx: Context): Promise<Record<string, unknown>> {
     const id = expectGlobalId(customerId, 'Customer', 'customerId');
     const doc = await exportCustomerData(ctx.em, id);
