@@ -37,3 +37,25 @@ it('reverses and reapplies the in-force consent index', async () => {
     await db.drop();
   }
 });
+
+// Migration20261206194000 undone and redone: consent.changed as before it (the record's own status), then as after.
+it('reverses and reapplies consent.changed about the consent in force', async () => {
+  const db = await createTestDatabase();
+  const orm = await initOrm(db.url);
+  try {
+    const state = async () => {
+      const [row] = await orm.em.fork().getConnection().execute<Array<{ fn: string; helper: boolean }>>(
+        `select (select prosrc from pg_proc where proname = 'rapport_outbox_consent_records_insert') fn,
+                exists (select 1 from pg_proc where proname = 'rapport_consent_status_without') helper`);
+      return { inForce: row.fn.includes('previousStatus'), helper: row.helper };
+    };
+    expect(await state()).toEqual({ inForce: true, helper: true });
+    await orm.getMigrator().down('Migration20261206194000');
+    expect(await state()).toEqual({ inForce: false, helper: false });
+    await orm.getMigrator().up('Migration20261206194000');
+    expect(await state()).toEqual({ inForce: true, helper: true });
+  } finally {
+    await orm.close();
+    await db.drop();
+  }
+});

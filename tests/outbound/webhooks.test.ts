@@ -99,6 +99,32 @@ describe('the outbox', () => {
     });
   });
 
+  it('per statement: one consent.changed per channel written, naming its newest record, judged against the consent in force before the statement', async () => {
+    const c = await makeCustomer(app);
+    const id = dbId(c.id);
+    const start = Number((await app.sql<{ m: string }>('select coalesce(max(id), 0) as m from outbox_events'))[0].m);
+    // One statement, as a bulk write would: two decisions on PUSH (the grant newer), a withdrawal on ANY, and a
+    // grant on SMS recorded after it; the customer had no decision before.
+    const written = await app.sql<{ id: string; channel: string; status: string }>(
+      `insert into consent_records (customer_id, purpose, channel, status, source, policy_version, recorded_at)
+       values (?, 'sms_marketing', 'push', 'withdrawn', 'bulk', 'v1', now() - interval '2 days'), (?, 'sms_marketing', 'push', 'granted', 'bulk', 'v1', now() - interval '1 day'),
+              (?, 'sms_marketing', 'any', 'withdrawn', 'bulk', 'v1', now() - interval '3 days'), (?, 'sms_marketing', 'sms', 'granted', 'bulk', 'v1', now() - interval '2 days')
+       returning id, channel, status`, [id, id, id, id]);
+    const record = (channel: string, status: string) => written.find((w) => w.channel === channel && w.status === status)!.id;
+    const events = await app.sql<{ subject_id: string; data: Record<string, unknown> }>(
+      `select subject_id, data from outbox_events where id > ? and customer_id = ? and type = 'consent.changed' order by id`, [start, id]);
+    // In the order of the records named; an ANY record lists every channel the statement changed that it applies to.
+    expect(events.map((e) => ({ record: e.subject_id, ...e.data }))).toEqual([
+      { record: record('push', 'granted'), purpose: 'sms_marketing', channel: 'push', status: 'granted', previousStatus: 'none', recordedStatus: 'granted', changedChannels: ['push'] },
+      { record: record('any', 'withdrawn'), purpose: 'sms_marketing', channel: 'any', status: 'withdrawn', previousStatus: 'none', recordedStatus: 'withdrawn', changedChannels: ['any', 'push', 'sms'] },
+      { record: record('sms', 'granted'), purpose: 'sms_marketing', channel: 'sms', status: 'granted', previousStatus: 'none', recordedStatus: 'granted', changedChannels: ['sms'] },
+    ]);
+    // A later statement re-stating the ANY withdrawal, older than both channel decisions: nothing in force changes.
+    const mid = Number((await app.sql<{ m: string }>('select coalesce(max(id), 0) as m from outbox_events'))[0].m);
+    await app.sql(`insert into consent_records (customer_id, purpose, channel, status, source, policy_version, recorded_at) values (?, 'sms_marketing', 'any', 'withdrawn', 'bulk', 'v1', now() - interval '5 days')`, [id]);
+    expect(await app.sql(`select count(*)::int n from outbox_events where id > ? and type = 'consent.changed'`, [mid])).toEqual([{ n: 0 }]);
+  });
+
   it('covers set-based writes: an analytics run announces each lifecycle change once', async () => {
     await makeCustomer(app);
     const count = async () => Number((await app.sql<{ n: string }>(`select count(*) as n from outbox_events where type = 'lifecycle.changed'`))[0].n);
