@@ -72,7 +72,7 @@ export const PROFILE_SECTIONS: ExportSection[] = [
  */
 export const NOT_EXPORTED: Record<string, string> = {
   audit_log: 'accountability evidence of who read and wrote the data (staff, partners, the customer); kept as it is, like erasure does',
-  outbox_events: 'change notifications to other systems, ids and kinds only, repeating what the sections hold; pruned after delivery',
+  outbox_events: 'change notifications to other systems, ids and kinds only, repeating what the sections hold; deleted once consumed and older than OUTBOX_RETENTION_HOURS',
 };
 
 /**
