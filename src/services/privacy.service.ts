@@ -182,6 +182,10 @@ export async function eraseCustomer(em: EntityManager, customerId: string, audit
     await tem.execute('delete from customer_lifecycle_transitions where customer_id = any(?::uuid[])', [ids]);
     await tem.execute('delete from customer_lifecycle_states where customer_id = any(?::uuid[])', [ids]);
     await tem.execute('delete from customer_metrics where customer_id = any(?::uuid[])', [ids]);
+    // So does their segment history (which audiences they were in, and when): profiling too. The status
+    // change above has already closed the open memberships through the segment triggers (the
+    // `segment.exited` events carry ids only); the rows go now.
+    await tem.execute('delete from segment_memberships where customer_id = any(?::uuid[])', [ids]);
     // What triggers recorded about them (firings, offer grants, support tasks): targeting of the person.
     await tem.execute(
       `with f as (delete from trigger_firings where customer_id = any(?::uuid[])), g as (delete from offer_grants where customer_id = any(?::uuid[]))

@@ -385,9 +385,19 @@ describe('data-subject rights', () => {
     const token = await signToken(TEST_JWT_SECRET, { sub: mail('eve'), role: Role.CUSTOMER, customerId: e });
     expect((await app.gql(`{ me { email } }`, {}, { token })).errors).toBeUndefined();
 
+    // E2 is in an audience (EMAIL_MARKETING consent), before and after the merge: its segment history is profiling too.
+    const segment = (await ok<{ createSegment: { id: string } }>(app.gql(`mutation($n: String!) { createSegment(input: { name: $n, rule: { consent: { purpose: EMAIL_MARKETING } } }) { id } }`, { n: `erase-probe-${t}` }))).createSegment.id;
+    const uuidOf = (id: string) => Buffer.from(id, 'base64url').toString().split(':')[1];
+    const stays = async () => (await app.sql<{ n: number }>(`select count(*)::int n from segment_memberships where segment_id = ? and customer_id::text = any(string_to_array(?, ','))`, [uuidOf(segment), [e, e2, e3].map(uuidOf).join(',')]))[0].n;
+    expect(await stays()).toBe(0);
+    await ok(app.gql(`mutation($i: SetConsentInput!) { setConsent(input: $i) { id } }`, { i: { customerId: e, purpose: 'EMAIL_MARKETING', status: 'GRANTED', source: 'test', policyVersion: 'v1' } }));
+    expect(await stays()).toBe(1);
+
     const res = await app.gql(`mutation($c: ID!) { eraseCustomer(customerId: $c) { mergedProfilesErased identifiersSuppressed customer { status } } }`, { c: e });
     expect(res.errors).toBeUndefined();
     expect(res.data.eraseCustomer).toEqual({ mergedProfilesErased: 2, identifiersSuppressed: 4, customer: { status: 'ERASED' } });
+    // Not closed and kept: gone (before, the row stayed, closed, naming the segment and the dates).
+    expect(await stays()).toBe(0);
 
     for (const id of [e, e2, e3]) {
       const read = await app.gql(`query($id: ID!) { customer(id: $id) { status firstName lastName email phone traits identities { value } } }`, { id });
