@@ -34,6 +34,7 @@ import { startOutbound, type Outbound } from './outbound/delivery-worker';
 import { startOutboxRelay, type OutboxRelay } from './live/outbox-relay';
 import { startTriggers, type TriggerEngine } from './triggers/engine';
 import { trackingRouter } from './tracking/tracking.router';
+import { textArray } from './services/pagination';
 import { loadTrustedDocuments, trustedDocumentsIntake } from './hardening/trusted-documents';
 
 const READY_TIMEOUT_MS = 900;
@@ -284,6 +285,10 @@ export async function createServer({ orm, config, logger, playgroundHeaders, rea
       trackingRouter({
         apollo,
         intake: hardening.intake,
+        knownSkus: async (skus) => {
+          const rows: Array<{ sku: string }> = await orm.em.fork().getConnection().execute('select sku from products where sku = any(?::text[])', [textArray(skus)]);
+          return new Set(rows.map((r) => r.sku));
+        },
         authenticate: (apiKey) => authenticate(undefined, apiKey, verifyJwt, orm, logger),
         createContext: (viewer, res) => {
           obs.noteViewer(res, viewer);

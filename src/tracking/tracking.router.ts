@@ -4,6 +4,7 @@ import type { ApolloServer } from '@apollo/server';
 import { GraphQLError } from 'graphql';
 import type { Context } from '../context';
 import type { Viewer } from '../auth/viewer';
+import { isDatabaseUnavailable, SERVICE_UNAVAILABLE, UNAVAILABLE_MESSAGE } from '../errors/format-error';
 import { rightsOf } from '../ingestion/rules';
 import { MAX_INGEST_EVENTS } from '../ingestion/core';
 import { MESSAGE_TYPES, SHORT_PATHS, idempotencyKeyOf, mapMessage, type IngestEventVariables, type MappingRejection, type MessageType } from './segment-spec';
@@ -25,6 +26,8 @@ export interface TrackingRouterOptions {
   createContext(viewer: Viewer, res: Response): Context;
   /** Request timeout, rate limit, JSON body limit and nesting limit (hardening's intake). */
   intake: RequestHandler;
+  /** Which of these SKUs name a product of the catalogue (one query; throws in a database outage). */
+  knownSkus(skus: string[]): Promise<Set<string>>;
 }
 
 const INGEST = `mutation TrackingApi($events: [IngestEventInput!]!) {
@@ -113,6 +116,21 @@ export function trackingRouter(opts: TrackingRouterOptions): express.Router {
         events.push(mapped.event);
       }
     });
+
+    // A track, page or screen call whose sku is not in the catalogue is still a fact about the visitor:
+    // Segment stores every well-formed message, and the sender's catalogue may be ahead of Rapport's. Such
+    // an event is stored without a product (the sku stays in its properties) instead of being rejected;
+    // an order still needs its products (order lines reference the catalogue).
+    const skus = [...new Set(events.map((e) => e.interaction?.sku).filter((s): s is string => typeof s === 'string'))];
+    if (skus.length) {
+      let known: Set<string>;
+      try {
+        known = await opts.knownSkus(skus);
+      } catch (err) {
+        return isDatabaseUnavailable(err) ? fail(res, 503, SERVICE_UNAVAILABLE, UNAVAILABLE_MESSAGE) : fail(res, 500, 'INTERNAL_SERVER_ERROR', 'Internal server error');
+      }
+      for (const e of events) if (e.interaction && typeof e.interaction.sku === 'string' && !known.has(e.interaction.sku)) delete e.interaction.sku;
+    }
 
     if (events.length) {
       const response = await opts.apollo.executeOperation({ query: INGEST, variables: { events } }, { contextValue: opts.createContext(viewer, res) });
