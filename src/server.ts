@@ -284,6 +284,7 @@ export async function createServer({ orm, config, logger, playgroundHeaders, rea
     app.use(
       trackingRouter({
         apollo,
+        schema,
         intake: hardening.intake,
         knownSkus: async (skus) => {
           const rows: Array<{ sku: string }> = await orm.em.fork().getConnection().execute('select sku from products where sku = any(?::text[])', [textArray(skus)]);

@@ -1,11 +1,12 @@
 import path from 'node:path';
 import express, { type Request, type RequestHandler, type Response } from 'express';
 import type { ApolloServer } from '@apollo/server';
-import { GraphQLError } from 'graphql';
+import { GraphQLError, coerceInputValue, isInputType, type GraphQLInputType, type GraphQLSchema } from 'graphql';
 import type { Context } from '../context';
 import type { Viewer } from '../auth/viewer';
 import { isDatabaseUnavailable, SERVICE_UNAVAILABLE, UNAVAILABLE_MESSAGE } from '../errors/format-error';
 import { rightsOf } from '../ingestion/rules';
+import { checkVariable } from '../hardening/input';
 import { MAX_INGEST_EVENTS } from '../ingestion/core';
 import { MESSAGE_TYPES, SHORT_PATHS, idempotencyKeyOf, mapMessage, type IngestEventVariables, type MappingRejection, type MessageType } from './segment-spec';
 
@@ -21,6 +22,8 @@ import { MESSAGE_TYPES, SHORT_PATHS, idempotencyKeyOf, mapMessage, type IngestEv
  */
 export interface TrackingRouterOptions {
   apollo: ApolloServer<Context>;
+  /** The served schema: each mapped message is checked against IngestEventInput on its own. */
+  schema: GraphQLSchema;
   /** The same authentication as /graphql: an API key → a partner viewer; throws a GraphQLError (401). */
   authenticate(apiKey: string): Promise<Viewer | null>;
   createContext(viewer: Viewer, res: Response): Context;
@@ -61,6 +64,8 @@ function writeKeyOf(req: Request): string | undefined {
 
 export function trackingRouter(opts: TrackingRouterOptions): express.Router {
   const router = express.Router();
+  const eventType = opts.schema.getType('IngestEventInput');
+  if (!eventType || !isInputType(eventType)) throw new Error('the schema has no IngestEventInput');
   const bundles = path.join(path.dirname(require.resolve('@segment/analytics-next/package.json')), 'dist', 'umd');
 
   // analytics.js posts JSON as text/plain (no CORS preflight); read it as the JSON it is.
@@ -109,9 +114,12 @@ export function trackingRouter(opts: TrackingRouterOptions): express.Router {
     messages.forEach((msg, i) => {
       const mapped = mapMessage(msg, type === 'batch' ? undefined : type, source, receivedAt, { mayLink });
       const messageId = typeof msg === 'object' && msg ? idempotencyKeyOf(msg as Record<string, unknown>) : '';
-      if ('rejection' in mapped) {
-        results[i] = { messageId, status: 'REJECTED', error: rejectionOf(mapped.rejection, type === 'batch' ? `batch[${i}]` : '') };
-      } else {
+      // A value the mutation's variables cannot take (a quantity of 0, a price below zero, a number
+      // as a first name…) would fail the coercion of the whole batch: it is this message's rejection.
+      const rejection = 'rejection' in mapped ? mapped.rejection : uncoercible(mapped.event, eventType);
+      if (rejection) {
+        results[i] = { messageId, status: 'REJECTED', error: rejectionOf(rejection, type === 'batch' ? `batch[${i}]` : '') };
+      } else if ('event' in mapped) {
         positions.push(i);
         events.push(mapped.event);
       }
@@ -185,6 +193,21 @@ export function trackingRouter(opts: TrackingRouterOptions): express.Router {
   });
   router.use('/analytics-next/bundles', express.static(bundles, { index: false, fallthrough: false, maxAge: '1d' }));
   return router;
+}
+
+/**
+ * Why `event` cannot be an IngestEventInput value (null when it can): what GraphQL's coercion of the
+ * variables would refuse (answering the whole request 400) and what the input sanity check would
+ * (NUL, lone surrogates), with the field it is in.
+ */
+function uncoercible(event: IngestEventVariables, type: GraphQLInputType): MappingRejection | null {
+  let found: MappingRejection | null = null;
+  coerceInputValue(event, type, (path, _value, error) => {
+    found ??= { code: 'BAD_USER_INPUT', field: path.map((p) => (typeof p === 'number' ? `[${p}]` : `.${p}`)).join('').replace(/^\./, ''), message: error.message };
+  });
+  if (found) return found;
+  const unstorable = checkVariable(event, type, '');
+  return unstorable ? { code: 'BAD_USER_INPUT', field: String(unstorable.extensions.field ?? ''), message: unstorable.message } : null;
 }
 
 function rejectionOf(r: MappingRejection, prefix: string): NonNullable<TrackResult['error']> {

@@ -138,6 +138,42 @@ describe('over HTTP', () => {
     expect((await interactionsOf(userId)).map((s) => s.type)).toEqual(['search']);
   });
 
+  it('rejects a message whose values the mutation cannot take on its own, keeping the rest of the batch', async () => {
+    // Each of these used to fail the coercion of the whole ingestEvents call: 400 for the batch, and
+    // Segment's libraries do not retry a 400, so the good messages beside it were lost.
+    const userId = `user-${randomUUID()}`;
+    const order = (properties: Record<string, unknown>) => ({ type: 'track', messageId: `m-${randomUUID()}`, userId, event: 'Order Completed', timestamp: '2026-11-04T10:00:00Z', properties });
+    const res = await post('/v1/batch', {
+      batch: [
+        { type: 'track', messageId: `m-${randomUUID()}`, userId, event: 'Product Viewed', properties: { sku: 'TRK-1' }, timestamp: '2026-11-04T09:00:00Z' },
+        order({ products: [{ sku: 'TRK-1', quantity: 0, price: 25 }] }),
+        order({ products: [{ sku: 'TRK-1', quantity: '2', price: 25 }] }),
+        order({ products: [{ sku: 'TRK-1', quantity: 1, price: -1 }] }),
+        order({ discount: -5, products: [{ sku: 'TRK-1', quantity: 1, price: 25 }] }),
+        order({ currency: 'dollars', products: [{ sku: 'TRK-1', quantity: 1, price: 25 }] }),
+        { type: 'identify', messageId: `m-${randomUUID()}`, userId, traits: { firstName: 42 } },
+        { type: 'identify', messageId: `m-${randomUUID()}`, userId, traits: { lastName: 'bad\ud800' } },
+      ],
+    });
+    expect(res.status).toBe(200);
+    const r = res.body.results as Array<{ status: string; error?: { code: string; field: string } }>;
+    expect(r.map((x) => x.status)).toEqual(['ACCEPTED', 'REJECTED', 'REJECTED', 'REJECTED', 'REJECTED', 'REJECTED', 'REJECTED', 'REJECTED']);
+    expect(r.slice(1).map((x) => [x.error?.code, x.error?.field])).toEqual([
+      ['BAD_USER_INPUT', 'batch[1].order.lines[0].quantity'],
+      ['BAD_USER_INPUT', 'batch[2].order.lines[0].quantity'],
+      ['BAD_USER_INPUT', 'batch[3].order.lines[0].unitPriceMinor'],
+      ['BAD_USER_INPUT', 'batch[4].order.discountMinor'],
+      ['BAD_USER_INPUT', 'batch[5].order.currency'],
+      ['BAD_USER_INPUT', 'batch[6].profile.firstName'],
+      ['BAD_USER_INPUT', 'batch[7].lastName'],
+    ]);
+    expect((await interactionsOf(userId)).map((s) => s.type)).toEqual(['product_view']);
+    expect(await app.sql(`select o.id from orders o join identities d on d.customer_id = o.customer_id where d.value = ?`, [userId])).toEqual([]);
+    // A single message's endpoint answers the same way: 200, the message rejected, the field named.
+    const single = await post('/v1/track', order({ products: [{ sku: 'TRK-1', quantity: 0, price: 25 }] }));
+    expect([single.status, single.body.results[0].status, single.body.results[0].error.field]).toEqual([200, 'REJECTED', 'order.lines[0].quantity']);
+  });
+
   it('stores a product view of a sku the catalogue does not hold, without a product, as Segment would', async () => {
     // Segment's e-commerce spec example, verbatim: its sku "G-32" is in no catalogue here. The sender's
     // catalogue may be ahead of Rapport's; the view is still a fact about the visitor.
