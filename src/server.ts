@@ -290,6 +290,16 @@ export async function createServer({ orm, config, logger, playgroundHeaders, rea
           const rows: Array<{ sku: string }> = await orm.em.fork().getConnection().execute('select sku from products where sku = any(?::text[])', [textArray(skus)]);
           return new Set(rows.map((r) => r.sku));
         },
+        recordedTimes: async (source, keys) => {
+          const rows: Array<{ key: string; at: Date | string | null }> = await orm.em.fork().getConnection().execute(
+            `select e.idempotency_key as key, coalesce(i.occurred_at, o.placed_at) as at from ingest_events e
+              left join interactions i on i.id = (e.result->>'interactionId')::uuid
+              left join orders o on o.id = (e.result->>'orderId')::uuid
+             where e.source = ? and e.idempotency_key = any(?::text[])`,
+            [source, textArray(keys)],
+          );
+          return new Map(rows.filter((r) => r.at !== null).map((r) => [r.key, new Date(r.at!)]));
+        },
         authenticate: (apiKey) => authenticate(undefined, apiKey, verifyJwt, orm, logger),
         createContext: (viewer, res) => {
           obs.noteViewer(res, viewer);

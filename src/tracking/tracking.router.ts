@@ -31,6 +31,8 @@ export interface TrackingRouterOptions {
   intake: RequestHandler;
   /** Which of these SKUs name a product of the catalogue (one query; throws in a database outage). */
   knownSkus(skus: string[]): Promise<Set<string>>;
+  /** When the events already recorded under these keys of `source` happened (interactions and orders; one query). */
+  recordedTimes(source: string, keys: string[]): Promise<Map<string, Date>>;
 }
 
 const INGEST = `mutation TrackingApi($events: [IngestEventInput!]!) {
@@ -111,6 +113,7 @@ export function trackingRouter(opts: TrackingRouterOptions): express.Router {
     const results: Array<TrackResult | undefined> = new Array(messages.length);
     const events: IngestEventVariables[] = [];
     const positions: number[] = [];
+    const timedByReceipt = new Set<IngestEventVariables>();
     messages.forEach((msg, i) => {
       const mapped = mapMessage(msg, type === 'batch' ? undefined : type, source, receivedAt, { mayLink });
       const messageId = typeof msg === 'object' && msg ? idempotencyKeyOf(msg as Record<string, unknown>) : '';
@@ -122,6 +125,8 @@ export function trackingRouter(opts: TrackingRouterOptions): express.Router {
       } else if ('event' in mapped) {
         positions.push(i);
         events.push(mapped.event);
+        const m = msg as Record<string, unknown>;
+        if (m.timestamp == null && m.originalTimestamp == null && (mapped.event.interaction || mapped.event.order)) timedByReceipt.add(mapped.event);
       }
     });
 
@@ -130,14 +135,25 @@ export function trackingRouter(opts: TrackingRouterOptions): express.Router {
     // an event is stored without a product (the sku stays in its properties) instead of being rejected;
     // an order still needs its products (order lines reference the catalogue).
     const skus = [...new Set(events.map((e) => e.interaction?.sku).filter((s): s is string => typeof s === 'string'))];
-    if (skus.length) {
-      let known: Set<string>;
-      try {
-        known = await opts.knownSkus(skus);
-      } catch (err) {
-        return isDatabaseUnavailable(err) ? fail(res, 503, SERVICE_UNAVAILABLE, UNAVAILABLE_MESSAGE) : fail(res, 500, 'INTERNAL_SERVER_ERROR', 'Internal server error');
+    try {
+      if (skus.length) {
+        const known = await opts.knownSkus(skus);
+        for (const e of events) if (e.interaction && typeof e.interaction.sku === 'string' && !known.has(e.interaction.sku)) delete e.interaction.sku;
       }
-      for (const e of events) if (e.interaction && typeof e.interaction.sku === 'string' && !known.has(e.interaction.sku)) delete e.interaction.sku;
+      // A message without a time happened when it was received. Resent (a retry, a replay), it is the same
+      // message received later: it takes the time its first receipt was recorded with, so that it answers
+      // DUPLICATE, as a resend does, instead of a KEY_REUSED conflict over the receipt time.
+      if (timedByReceipt.size) {
+        const first = await opts.recordedTimes(source, [...timedByReceipt].map((e) => e.idempotencyKey));
+        for (const e of timedByReceipt) {
+          const at = first.get(e.idempotencyKey)?.toISOString();
+          if (!at) continue;
+          if (e.interaction) e.interaction.occurredAt = at;
+          if (e.order) e.order.placedAt = at;
+        }
+      }
+    } catch (err) {
+      return isDatabaseUnavailable(err) ? fail(res, 503, SERVICE_UNAVAILABLE, UNAVAILABLE_MESSAGE) : fail(res, 500, 'INTERNAL_SERVER_ERROR', 'Internal server error');
     }
 
     if (events.length) {

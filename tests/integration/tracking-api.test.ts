@@ -115,6 +115,28 @@ describe('over HTTP', () => {
     expect(reused.body.results[0]).toMatchObject({ status: 'REJECTED', error: { code: 'CONFLICT' } });
   });
 
+  it('answers a resent message without a timestamp as a replay: it happened when first received', async () => {
+    // Segment's HTTP API examples send neither messageId nor timestamp; the time is the receipt's. The
+    // resend used to differ from the first in that time alone and was refused as a reused key.
+    const userId = `user-${randomUUID()}`;
+    const messages = [
+      { type: 'track', messageId: `m-${randomUUID()}`, userId, event: 'Product Viewed', properties: { sku: 'TRK-1' } },
+      { type: 'track', userId, event: 'Newsletter Signed Up', properties: { list: `weekly-${randomUUID()}` } }, // key derived from content
+      { type: 'track', messageId: `m-${randomUUID()}`, userId, event: 'Order Completed', properties: { order_id: `o-${randomUUID()}`, currency: 'EUR', products: [{ sku: 'TRK-1', quantity: 1, price: 25 }] } },
+    ];
+    const first = await post('/v1/batch', { batch: messages });
+    expect(first.body.results.map((r: { status: string }) => r.status)).toEqual(['ACCEPTED', 'ACCEPTED', 'ACCEPTED']);
+    const again = await post('/v1/batch', { batch: messages, sentAt: new Date().toISOString() });
+    expect(again.body.results.map((r: { status: string }) => r.status)).toEqual(['DUPLICATE', 'DUPLICATE', 'DUPLICATE']);
+    const single = await post('/v1/track', messages[0]);
+    expect(single.body.results[0].status).toBe('DUPLICATE');
+    expect((await interactionsOf(userId)).map((s) => s.type).sort()).toEqual(['custom_event', 'product_view']);
+    expect(await app.sql(`select count(*)::int as n from orders o join identities d on d.customer_id = o.customer_id where d.value = ?`, [userId])).toEqual([{ n: 1 }]);
+    // Other content under the same messageId is still a reused key.
+    const reused = await post('/v1/track', { ...messages[0], properties: { sku: 'TRK-1', colour: 'red' } });
+    expect(reused.body.results[0]).toMatchObject({ status: 'REJECTED', error: { code: 'CONFLICT', reason: 'KEY_REUSED' } });
+  });
+
   it('rejects bad messages one by one, naming the field, and keeps the good ones', async () => {
     const userId = `user-${randomUUID()}`;
     const res = await post('/v1/batch', {
