@@ -51,6 +51,8 @@ interface TrackResult {
 
 const HTTP_STATUS: Record<string, number> = { UNAUTHENTICATED: 401, FORBIDDEN: 403, BAD_USER_INPUT: 400, BAD_REQUEST: 400, RATE_LIMITED: 429, SERVICE_UNAVAILABLE: 503, REQUEST_TIMEOUT: 503 };
 
+const isPlainObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+
 function fail(res: Response, status: number, code: string, message: string): void {
   if (res.headersSent) return;
   res.status(status).json({ success: false, code, message });
@@ -92,7 +94,12 @@ export function trackingRouter(opts: TrackingRouterOptions): express.Router {
   const handle = (type: MessageType | 'batch'): RequestHandler => async (req, res) => {
     const body = req.body as Record<string, unknown> | undefined;
     if (!body || typeof body !== 'object' || Array.isArray(body)) return fail(res, 400, 'BAD_REQUEST', 'send one JSON object');
-    const messages: unknown[] = type === 'batch' ? (Array.isArray(body.batch) ? body.batch : []) : [body];
+    let messages: unknown[] = type === 'batch' ? (Array.isArray(body.batch) ? body.batch : []) : [body];
+    // Segment's batch API: a `context` beside `batch` applies to every message in it (a message's own keys win).
+    const shared = type === 'batch' ? body.context : undefined;
+    if (isPlainObject(shared)) {
+      messages = messages.map((m) => (isPlainObject(m) ? { ...m, context: { ...shared, ...(isPlainObject(m.context) ? m.context : {}) } } : m));
+    }
     if (type === 'batch' && !messages.length) return fail(res, 400, 'BAD_REQUEST', 'batch must be a non-empty array of messages');
     if (messages.length > MAX_INGEST_EVENTS) return fail(res, 400, 'BAD_REQUEST', `a batch holds at most ${MAX_INGEST_EVENTS} messages`);
 

@@ -137,6 +137,25 @@ describe('over HTTP', () => {
     expect(reused.body.results[0]).toMatchObject({ status: 'REJECTED', error: { code: 'CONFLICT', reason: 'KEY_REUSED' } });
   });
 
+  it('applies a batch’s top-level context to each of its messages, a message’s own keys first', async () => {
+    const userId = `user-${randomUUID()}`;
+    const res = await post('/v1/batch', {
+      context: { campaign: { name: 'spring-sale', source: 'newsletter' }, channel: 'mobile', locale: 'de-DE' },
+      batch: [
+        { type: 'track', messageId: `m-${randomUUID()}`, userId, event: 'Product Viewed', properties: { sku: 'TRK-1' }, timestamp: '2026-11-05T10:00:00Z' },
+        { type: 'page', messageId: `m-${randomUUID()}`, userId, name: 'Home', timestamp: '2026-11-05T10:01:00Z', context: { channel: 'browser', locale: 'fr-FR' } },
+      ],
+    });
+    expect(res.body.results.map((r: { status: string }) => r.status)).toEqual(['ACCEPTED', 'ACCEPTED']);
+    const rows = await app.sql<{ type: string; channel: string; campaign: string; locale: string }>(
+      `select i.type, i.channel, i.campaign, i.properties->'context'->>'locale' as locale from interactions i join identities d on d.customer_id = i.customer_id
+        where d.value = ? order by i.occurred_at`, [userId]);
+    expect(rows).toEqual([
+      { type: 'product_view', channel: 'app', campaign: 'spring-sale', locale: 'de-DE' },
+      { type: 'page_view', channel: 'web', campaign: 'spring-sale', locale: 'fr-FR' },
+    ]);
+  });
+
   it('rejects bad messages one by one, naming the field, and keeps the good ones', async () => {
     const userId = `user-${randomUUID()}`;
     const res = await post('/v1/batch', {
