@@ -35,6 +35,7 @@ import { startOutbound, type Outbound } from './outbound/delivery-worker';
 import { startOutboxRelay, type OutboxRelay } from './live/outbox-relay';
 import { startTriggers, type TriggerEngine } from './triggers/engine';
 import { trackingRouter } from './tracking/tracking.router';
+import { textArray } from './services/pagination';
 import { loadTrustedDocuments, trustedDocumentsIntake } from './hardening/trusted-documents';
 
 const READY_TIMEOUT_MS = 900;
@@ -284,7 +285,22 @@ export async function createServer({ orm, config, logger, playgroundHeaders, rea
     app.use(
       trackingRouter({
         apollo,
+        schema,
         intake: hardening.intake,
+        knownSkus: async (skus) => {
+          const rows: Array<{ sku: string }> = await orm.em.fork().getConnection().execute('select sku from products where sku = any(?::text[])', [textArray(skus)]);
+          return new Set(rows.map((r) => r.sku));
+        },
+        recordedTimes: async (source, keys) => {
+          const rows: Array<{ key: string; at: Date | string | null }> = await orm.em.fork().getConnection().execute(
+            `select e.idempotency_key as key, coalesce(i.occurred_at, o.placed_at) as at from ingest_events e
+              left join interactions i on i.id = (e.result->>'interactionId')::uuid
+              left join orders o on o.id = (e.result->>'orderId')::uuid
+             where e.source = ? and e.idempotency_key = any(?::text[])`,
+            [source, textArray(keys)],
+          );
+          return new Map(rows.filter((r) => r.at !== null).map((r) => [r.key, new Date(r.at!)]));
+        },
         authenticate: (apiKey) => authenticate(undefined, apiKey, verifyJwt, orm, logger),
         createContext: (viewer, res) => {
           obs.noteViewer(res, viewer);

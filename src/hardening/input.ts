@@ -75,7 +75,7 @@ function badInput(field: string, problem: string, nodes?: GraphQLError['nodes'])
 }
 
 /** Walks a variable's value along its input type; returns the first field holding an unstorable value. */
-function checkVariable(value: unknown, type: GraphQLInputType | undefined, field: string): GraphQLError | undefined {
+export function checkVariable(value: unknown, type: GraphQLInputType | undefined, field: string): GraphQLError | undefined {
   const stack: Array<[unknown, GraphQLInputType | undefined, string]> = [[value, type, field]];
   while (stack.length) {
     const [v, t, name] = stack.pop()!;

@@ -1,10 +1,12 @@
 import path from 'node:path';
 import express, { type Request, type RequestHandler, type Response } from 'express';
 import type { ApolloServer } from '@apollo/server';
-import { GraphQLError } from 'graphql';
+import { GraphQLError, coerceInputValue, isInputType, type GraphQLInputType, type GraphQLSchema } from 'graphql';
 import type { Context } from '../context';
 import type { Viewer } from '../auth/viewer';
+import { isDatabaseUnavailable, SERVICE_UNAVAILABLE, UNAVAILABLE_MESSAGE } from '../errors/format-error';
 import { rightsOf } from '../ingestion/rules';
+import { checkVariable } from '../hardening/input';
 import { MAX_INGEST_EVENTS } from '../ingestion/core';
 import { MESSAGE_TYPES, SHORT_PATHS, idempotencyKeyOf, mapMessage, type IngestEventVariables, type MappingRejection, type MessageType } from './segment-spec';
 
@@ -20,11 +22,17 @@ import { MESSAGE_TYPES, SHORT_PATHS, idempotencyKeyOf, mapMessage, type IngestEv
  */
 export interface TrackingRouterOptions {
   apollo: ApolloServer<Context>;
+  /** The served schema: each mapped message is checked against IngestEventInput on its own. */
+  schema: GraphQLSchema;
   /** The same authentication as /graphql: an API key → a partner viewer; throws a GraphQLError (401). */
   authenticate(apiKey: string): Promise<Viewer | null>;
   createContext(viewer: Viewer, res: Response): Context;
   /** Request timeout, rate limit, JSON body limit and nesting limit (hardening's intake). */
   intake: RequestHandler;
+  /** Which of these SKUs name a product of the catalogue (one query; throws in a database outage). */
+  knownSkus(skus: string[]): Promise<Set<string>>;
+  /** When the events already recorded under these keys of `source` happened (interactions and orders; one query). */
+  recordedTimes(source: string, keys: string[]): Promise<Map<string, Date>>;
 }
 
 const INGEST = `mutation TrackingApi($events: [IngestEventInput!]!) {
@@ -43,6 +51,8 @@ interface TrackResult {
 
 const HTTP_STATUS: Record<string, number> = { UNAUTHENTICATED: 401, FORBIDDEN: 403, BAD_USER_INPUT: 400, BAD_REQUEST: 400, RATE_LIMITED: 429, SERVICE_UNAVAILABLE: 503, REQUEST_TIMEOUT: 503 };
 
+const isPlainObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+
 function fail(res: Response, status: number, code: string, message: string): void {
   if (res.headersSent) return;
   res.status(status).json({ success: false, code, message });
@@ -58,6 +68,8 @@ function writeKeyOf(req: Request): string | undefined {
 
 export function trackingRouter(opts: TrackingRouterOptions): express.Router {
   const router = express.Router();
+  const eventType = opts.schema.getType('IngestEventInput');
+  if (!eventType || !isInputType(eventType)) throw new Error('the schema has no IngestEventInput');
   const bundles = path.join(path.dirname(require.resolve('@segment/analytics-next/package.json')), 'dist', 'umd');
 
   // analytics.js posts JSON as text/plain (no CORS preflight); read it as the JSON it is.
@@ -82,7 +94,12 @@ export function trackingRouter(opts: TrackingRouterOptions): express.Router {
   const handle = (type: MessageType | 'batch'): RequestHandler => async (req, res) => {
     const body = req.body as Record<string, unknown> | undefined;
     if (!body || typeof body !== 'object' || Array.isArray(body)) return fail(res, 400, 'BAD_REQUEST', 'send one JSON object');
-    const messages: unknown[] = type === 'batch' ? (Array.isArray(body.batch) ? body.batch : []) : [body];
+    let messages: unknown[] = type === 'batch' ? (Array.isArray(body.batch) ? body.batch : []) : [body];
+    // Segment's batch API: a `context` beside `batch` applies to every message in it (a message's own keys win).
+    const shared = type === 'batch' ? body.context : undefined;
+    if (isPlainObject(shared)) {
+      messages = messages.map((m) => (isPlainObject(m) ? { ...m, context: { ...shared, ...(isPlainObject(m.context) ? m.context : {}) } } : m));
+    }
     if (type === 'batch' && !messages.length) return fail(res, 400, 'BAD_REQUEST', 'batch must be a non-empty array of messages');
     if (messages.length > MAX_INGEST_EVENTS) return fail(res, 400, 'BAD_REQUEST', `a batch holds at most ${MAX_INGEST_EVENTS} messages`);
 
@@ -103,16 +120,48 @@ export function trackingRouter(opts: TrackingRouterOptions): express.Router {
     const results: Array<TrackResult | undefined> = new Array(messages.length);
     const events: IngestEventVariables[] = [];
     const positions: number[] = [];
+    const timedByReceipt = new Set<IngestEventVariables>();
     messages.forEach((msg, i) => {
       const mapped = mapMessage(msg, type === 'batch' ? undefined : type, source, receivedAt, { mayLink });
       const messageId = typeof msg === 'object' && msg ? idempotencyKeyOf(msg as Record<string, unknown>) : '';
-      if ('rejection' in mapped) {
-        results[i] = { messageId, status: 'REJECTED', error: rejectionOf(mapped.rejection, type === 'batch' ? `batch[${i}]` : '') };
-      } else {
+      // A value the mutation's variables cannot take (a quantity of 0, a price below zero, a number
+      // as a first name…) would fail the coercion of the whole batch: it is this message's rejection.
+      const rejection = 'rejection' in mapped ? mapped.rejection : uncoercible(mapped.event, eventType);
+      if (rejection) {
+        results[i] = { messageId, status: 'REJECTED', error: rejectionOf(rejection, type === 'batch' ? `batch[${i}]` : '') };
+      } else if ('event' in mapped) {
         positions.push(i);
         events.push(mapped.event);
+        const m = msg as Record<string, unknown>;
+        if (m.timestamp == null && m.originalTimestamp == null && (mapped.event.interaction || mapped.event.order)) timedByReceipt.add(mapped.event);
       }
     });
+
+    // A track, page or screen call whose sku is not in the catalogue is still a fact about the visitor:
+    // Segment stores every well-formed message, and the sender's catalogue may be ahead of Rapport's. Such
+    // an event is stored without a product (the sku stays in its properties) instead of being rejected;
+    // an order still needs its products (order lines reference the catalogue).
+    const skus = [...new Set(events.map((e) => e.interaction?.sku).filter((s): s is string => typeof s === 'string'))];
+    try {
+      if (skus.length) {
+        const known = await opts.knownSkus(skus);
+        for (const e of events) if (e.interaction && typeof e.interaction.sku === 'string' && !known.has(e.interaction.sku)) delete e.interaction.sku;
+      }
+      // A message without a time happened when it was received. Resent (a retry, a replay), it is the same
+      // message received later: it takes the time its first receipt was recorded with, so that it answers
+      // DUPLICATE, as a resend does, instead of a KEY_REUSED conflict over the receipt time.
+      if (timedByReceipt.size) {
+        const first = await opts.recordedTimes(source, [...timedByReceipt].map((e) => e.idempotencyKey));
+        for (const e of timedByReceipt) {
+          const at = first.get(e.idempotencyKey)?.toISOString();
+          if (!at) continue;
+          if (e.interaction) e.interaction.occurredAt = at;
+          if (e.order) e.order.placedAt = at;
+        }
+      }
+    } catch (err) {
+      return isDatabaseUnavailable(err) ? fail(res, 503, SERVICE_UNAVAILABLE, UNAVAILABLE_MESSAGE) : fail(res, 500, 'INTERNAL_SERVER_ERROR', 'Internal server error');
+    }
 
     if (events.length) {
       const response = await opts.apollo.executeOperation({ query: INGEST, variables: { events } }, { contextValue: opts.createContext(viewer, res) });
@@ -167,6 +216,21 @@ export function trackingRouter(opts: TrackingRouterOptions): express.Router {
   });
   router.use('/analytics-next/bundles', express.static(bundles, { index: false, fallthrough: false, maxAge: '1d' }));
   return router;
+}
+
+/**
+ * Why `event` cannot be an IngestEventInput value (null when it can): what GraphQL's coercion of the
+ * variables would refuse (answering the whole request 400) and what the input sanity check would
+ * (NUL, lone surrogates), with the field it is in.
+ */
+function uncoercible(event: IngestEventVariables, type: GraphQLInputType): MappingRejection | null {
+  let found: MappingRejection | null = null;
+  coerceInputValue(event, type, (path, _value, error) => {
+    found ??= { code: 'BAD_USER_INPUT', field: path.map((p) => (typeof p === 'number' ? `[${p}]` : `.${p}`)).join('').replace(/^\./, ''), message: error.message };
+  });
+  if (found) return found;
+  const unstorable = checkVariable(event, type, '');
+  return unstorable ? { code: 'BAD_USER_INPUT', field: String(unstorable.extensions.field ?? ''), message: unstorable.message } : null;
 }
 
 function rejectionOf(r: MappingRejection, prefix: string): NonNullable<TrackResult['error']> {
