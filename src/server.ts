@@ -68,8 +68,11 @@ export interface ServerOptions {
 }
 
 /**
- * A response whose errors say the database is unavailable answers HTTP 503 (not 200, nor 500), so
- * load balancers and clients retry it as they retry any unavailable service.
+ * A response with no data whose errors say the database is unavailable answers HTTP 503 (not 200, nor
+ * 500), so load balancers and clients retry it as they retry any unavailable service. One that still
+ * carries data (a root field answered before the outage, a nullable one answered null) stays 2xx, as
+ * GraphQL over HTTP requires for `application/graphql-response+json` when `data` is not null: the
+ * errors' `retryable` says which fields to ask again.
  */
 function unavailablePlugin(): ApolloServerPlugin<Context> {
   return {
@@ -77,7 +80,8 @@ function unavailablePlugin(): ApolloServerPlugin<Context> {
       return {
         async willSendResponse({ response }) {
           if (response.body.kind !== 'single') return;
-          if (response.body.singleResult.errors?.some((e) => e.extensions?.code === SERVICE_UNAVAILABLE)) response.http.status = 503;
+          const result = response.body.singleResult;
+          if (result.data == null && result.errors?.some((e) => e.extensions?.code === SERVICE_UNAVAILABLE)) response.http.status = 503;
         },
       };
     },

@@ -98,6 +98,16 @@ it('while PostgreSQL is down, writes and API-key requests answer 503 SERVICE_UNA
   const write = await gql(`mutation { upsertCustomer(input: { email: "down@example.com" }) { created } }`, {}, { authorization: `Bearer ${token}` });
   expect(write.status).toBe(503);
   expect(write.body.errors?.[0].extensions).toMatchObject({ code: 'SERVICE_UNAVAILABLE', retryable: true });
+  // A response that still carries data (a nullable root field answered null) is not a 503: GraphQL over
+  // HTTP requires 2xx for application/graphql-response+json when `data` is not null; the error says retryable.
+  const id = Buffer.from('Customer:00000000-0000-4000-8000-000000000001').toString('base64url');
+  const partial = await fetch(`${base}/graphql`, {
+    method: 'POST', signal: AbortSignal.timeout(10_000),
+    headers: { 'content-type': 'application/json', accept: 'application/graphql-response+json', authorization: `Bearer ${token}` },
+    body: JSON.stringify({ query: 'query($id: ID!) { __typename customer(id: $id) { id } }', variables: { id } }),
+  });
+  expect(partial.status).toBe(200);
+  expect(await partial.json()).toMatchObject({ data: { __typename: 'Query', customer: null }, errors: [{ extensions: { code: 'SERVICE_UNAVAILABLE', retryable: true } }] });
   const ready = await fetch(`${base}/readyz`, { signal: AbortSignal.timeout(5_000) });
   expect(ready.status).toBe(503);
 }, 60_000);
