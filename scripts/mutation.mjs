@@ -19,6 +19,15 @@ const scopes = args.length ? args : Object.keys(SCOPES);
 const template = `rapport_mutation_template_${process.pid}`;
 const rows = [];
 let failed = false;
+/**
+ * A "kill" whose failure is the test infrastructure's (the test database or its template missing,
+ * PostgreSQL unreachable), not an assertion's, says nothing about the mutant. Such results once made
+ * whole database scopes look ~100% killed (the global teardown dropped the template after the dry run):
+ * they are counted apart, left out of the score, and make this script fail.
+ */
+const INFRASTRUCTURE = /template database .* does not exist|database "[^"]*" does not exist|ECONNREFUSED 127\.0\.0\.1:5432|too many clients already/;
+const infrastructureKill = (m) => m.status === 'Killed' && INFRASTRUCTURE.test(m.statusReason ?? '');
+
 for (const scope of scopes) {
   if (scoresOnly) {
     const last = path.join('mutation', `${scope}.incremental.json`);
@@ -35,11 +44,15 @@ for (const scope of scopes) {
 
 function addRows(scope, report) {
   for (const [file, { mutants }] of Object.entries(JSON.parse(fs.readFileSync(report, 'utf8')).files)) {
-    const n = (s) => mutants.filter((m) => m.status === s).length;
+    const n = (s) => mutants.filter((m) => m.status === s && !infrastructureKill(m)).length;
+    const invalid = mutants.filter(infrastructureKill).length;
+    if (invalid) failed = true;
     const detected = n('Killed') + n('Timeout');
     const valid = detected + n('Survived') + n('NoCoverage');
     rows.push({
       scope, file, killed: n('Killed'), timeout: n('Timeout'), survived: n('Survived'), noCoverage: n('NoCoverage'),
+      // Killed by a broken test set-up (see INFRASTRUCTURE): not results; re-run them.
+      infrastructure: invalid,
       // Static mutants a scope chose not to run (ignoreStatic), and compile errors: not in the score.
       ignored: n('Ignored') + n('CompileError') + n('RuntimeError'),
       score: valid ? ((100 * detected) / valid).toFixed(1) : 'n/a',
@@ -55,4 +68,5 @@ try {
 }
 console.log('\nMutation score per module ((killed + timeout) / (killed + timeout + survived + no coverage)):');
 console.table(rows);
+if (rows.some((r) => r.infrastructure)) console.error('Some kills were the test set-up failing (column "infrastructure"), not the tests: those mutants have no result; re-run them.');
 process.exit(failed ? 1 : 0);
