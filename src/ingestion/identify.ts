@@ -217,7 +217,11 @@ export async function upsertCustomer(em: EntityManager, data: UpsertCustomerData
       customer = await tem.findOneOrFail(Customer, { id: survivor }, { refresh: true });
     } else if (owners.length === 1) {
       customer = await requireActiveCustomer(tem, owners[0], data.id ? 'id' : 'identities');
-      await checkIdentityLimits(tem, policy, [customer.id], fresh);
+      // For a caller who may not know whose an identifier is, one another profile holds counts toward the
+      // limit as a new one would (it is not linked either way): else an IDENTITY_LIMIT conflict would
+      // come only for identifiers nobody holds, and tell which are someone's.
+      const held = new Set(matched.map(identityKey));
+      await checkIdentityLimits(tem, policy, [customer.id], options.revealOwners === false ? uniqueIdentifiers.filter((i) => !held.has(identityKey(i))) : fresh);
     } else {
       await checkIdentityLimits(tem, policy, [], fresh);
       customer = tem.create(Customer, {});

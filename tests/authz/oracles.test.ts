@@ -122,6 +122,24 @@ describe('ingestEvents from a partner', () => {
       .toEqual([{ kind: 'email' }, { kind: 'external_id' }]);
   });
 
+  it("a first-party key at its identity limit is refused alike whether the identifier is someone else's or unused", async () => {
+    const t = uid();
+    const identify = (key: string, identifiers: Array<{ kind: string; value: string; namespace?: string }>) =>
+      ({ kind: 'IDENTIFY', idempotencyKey: key, source: 'first-party', identifiers, profile: {} });
+    // MERGE_POLICY's default limit: one CRM id per customer. Someone else holds crm-taken.
+    await ok(withKey(firstParty, INGEST, { events: [identify(`other-${t}`, [{ kind: 'EXTERNAL_ID', namespace: 'shop', value: `other-${t}` }, { kind: 'CRM_ID', namespace: 'crm', value: `crm-taken-${t}` }])] }));
+    const probe = async (crmId: string, tag: string) => {
+      const user = { kind: 'EXTERNAL_ID', namespace: 'shop', value: `limit-${tag}-${t}` };
+      await ok(withKey(firstParty, INGEST, { events: [identify(`seed-${tag}-${t}`, [user, { kind: 'CRM_ID', namespace: 'crm', value: `crm-own-${tag}-${t}` }])] }));
+      const res = await withKey(firstParty, INGEST, { events: [identify(`probe-${tag}-${t}`, [user, { kind: 'CRM_ID', namespace: 'crm', value: crmId }])] });
+      return JSON.stringify(res).replaceAll(crmId, '<crm>').replaceAll(`-${tag}-`, '-');
+    };
+    const taken = await probe(`crm-taken-${t}`, 'taken');
+    const unused = await probe(`crm-unused-${t}`, 'unused');
+    expect(taken).toBe(unused);
+    expect(JSON.parse(taken).data.ingestEvents.results[0]).toMatchObject({ status: 'REJECTED', error: { code: 'CONFLICT', reason: 'IDENTITY_LIMIT' } });
+  });
+
   it('gives a key without customers:contact no row id that node() would map to the profile', async () => {
     const t = uid();
     const res = await withKey(eventsAndReads, INGEST, { events: [view(`node-${t}`, [{ kind: 'EMAIL', value: 'yes.person@example.com' }])] });
