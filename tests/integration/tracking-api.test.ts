@@ -372,6 +372,22 @@ describe('a first-party source: a key with events:write and profiles:write', () 
     expect(await app.sql(`select m.id from customer_merges m join identities d on d.customer_id in (m.survivor_id, m.loser_id) where d.value in (?, ?)`, [victim, taken.userId])).toEqual([]);
   });
 
+  it("refuses to re-create an erased person from their userId, e-mail or anonymous id", async () => {
+    const userId = `user-${randomUUID()}`;
+    const anonymousId = `anon-${randomUUID()}`;
+    const email = `${userId}@example.com`;
+    await post('/v1/identify', { messageId: `m-${randomUUID()}`, userId, anonymousId, traits: { email } }, firstParty);
+    const { id } = (await profileOf(userId))!;
+    const erased = await app.gql(`mutation($id: ID!) { eraseCustomer(customerId: $id) { identifiersSuppressed } }`, { id: toGlobalId('Customer', id) });
+    expect(erased.errors).toBeUndefined();
+    for (const msg of [{ userId, traits: { firstName: 'Back' } }, { userId: `user-${randomUUID()}`, traits: { email } }, { userId: `user-${randomUUID()}`, previousId: anonymousId }]) {
+      const path = 'previousId' in msg ? '/v1/alias' : '/v1/identify';
+      const res = await post(path, { messageId: `m-${randomUUID()}`, ...msg }, firstParty);
+      expect(res.body.results[0]).toMatchObject({ status: 'REJECTED', error: { code: 'CONFLICT', reason: 'SUPPRESSED' } });
+    }
+    expect(await profileOf(userId)).toBeNull();
+  });
+
   it('an events:write-only key is still refused identify and alias, and the answer reveals nothing', async () => {
     const knownEmail = `${randomUUID()}@example.com`;
     await post('/v1/identify', { messageId: `m-${randomUUID()}`, userId: `user-${randomUUID()}`, traits: { email: knownEmail } }, firstParty);
