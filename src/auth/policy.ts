@@ -18,6 +18,14 @@ export enum Scope {
   INTERACTIONS_READ = 'interactions:read',
   FEEDBACK_READ = 'feedback:read',
   EVENTS_WRITE = 'events:write',
+  /**
+   * First-party sources (the company's own site, app or backend sending Segment identify/alias): with
+   * events:write, IDENTIFY events (create and update profiles) and linking the identifiers of the
+   * person an event names (ACTION_POLICY identifyProfiles, linkIdentifiers). Reads nothing, merges
+   * nothing, and learns whose an identifier is only with customers:contact as well. A key holding it
+   * lets anyone who has it create and change profiles: keep it server-side (README "Tracking API").
+   */
+  PROFILES_WRITE = 'profiles:write',
 }
 
 /** A marketing use of contact data needs the customer's current consent for one of these. */
@@ -155,8 +163,9 @@ export const MUTATION_POLICY: Record<string, FieldPolicy> = {
   upsertCustomer: { [ADMIN]: true, [SUPPORT]: true, [CUSTOMER]: true },
   recordOrder: { [ADMIN]: true, [SUPPORT]: true, [PARTNER]: { scope: Scope.EVENTS_WRITE } },
   recordInteraction: { [ADMIN]: true, [SUPPORT]: true, [PARTNER]: { scope: Scope.EVENTS_WRITE } },
-  // Batch ingestion. Per event, IDENTIFY further needs upsertCustomer and automatic merges need
-  // mergeCustomers (partners: neither), and results name the customer only for customerByIdentifier.
+  // Batch ingestion. Per event, IDENTIFY further needs ACTION_POLICY identifyProfiles (partners: with
+  // profiles:write), several identifiers need linkIdentifiers, automatic merges need mergeCustomers
+  // (partners: never), and results name the customer only for customerByIdentifier.
   ingestEvents: { [ADMIN]: true, [SUPPORT]: true, [PARTNER]: { scope: Scope.EVENTS_WRITE } },
   recordFeedback: { [ADMIN]: true, [SUPPORT]: true, [CUSTOMER]: true, [PARTNER]: { scope: Scope.EVENTS_WRITE } },
   updateFeedbackStatus: { [ADMIN]: true, [SUPPORT]: true },
@@ -212,12 +221,22 @@ export const ACTION_POLICY: Record<string, FieldPolicy> = {
   // identifiers produced (node(id) { customer } would tell). Others get answers that do not depend on
   // whether anyone else holds an identifier they send.
   lookUpByIdentifier: QUERY_POLICY.customerByIdentifier,
+  // Create and update profiles through the ingestion core (an IDENTIFY event: ingestEvents, the tracking
+  // API's identify and alias). As upsertCustomer, plus a first-party source's key (profiles:write; its
+  // events also need events:write). Not the upsertCustomer mutation itself for that key: its payload
+  // says whether the profile existed (`created`) and returns it, where an event's result names no
+  // customer (lookUpByIdentifier) and says only ACCEPTED, DUPLICATE or REJECTED.
+  identifyProfiles: { ...MUTATION_POLICY.upsertCustomer, [PARTNER]: { scope: Scope.PROFILES_WRITE } },
   // Change the identity graph: name a customer by several identifiers in one write, so that the ones
-  // new to it are linked to it. Partners may not, whatever their scopes: an event of theirs names one
-  // identifier (or a customerId) and is matched by it, or makes a new profile holding just it; it
-  // never links an identifier to a customer, who may not even share data with them. A customer may
-  // link identifiers to their own profile only (upsertCustomer checks the id).
-  linkIdentifiers: { [ADMIN]: true, [SUPPORT]: true, [CUSTOMER]: true },
+  // new to it are linked to it. A customer may link identifiers to their own profile only
+  // (upsertCustomer checks the id). Other partners may not: an event of theirs names one identifier (or
+  // a customerId) and is matched by it, or makes a new profile holding just it. A first-party source
+  // (profiles:write) links the identifiers of the person its event names (userId, email, phone,
+  // anonymousId: Segment's identify and alias), never merging two profiles (no mergeCustomers) and,
+  // without lookUpByIdentifier, never told whose an identifier is: identifiers another profile holds
+  // are then neither linked, merged nor reported (identify.ts), so every answer is the same whoever
+  // holds them.
+  linkIdentifiers: { [ADMIN]: true, [SUPPORT]: true, [CUSTOMER]: true, [PARTNER]: { scope: Scope.PROFILES_WRITE } },
 };
 
 /** Fields of customer-owned types. Every one of them also requires object-level access to its customer. */

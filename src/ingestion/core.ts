@@ -225,13 +225,13 @@ function prepare(e: IngestEventData, index: number, opts: IngestOptions): Prepar
     if (kind !== e.kind && e[field] != null) throw badInput(`a ${e.kind} event carries no ${field}`, field);
   }
   if (e.kind === IngestEventKind.IDENTIFY && !opts.rights.mayIdentify) {
-    throw new DomainError(ErrorCode.FORBIDDEN, 'IDENTIFY events create and update profiles: they need the upsertCustomer permission (admin or support)', { field: 'kind' });
+    throw new DomainError(ErrorCode.FORBIDDEN, 'IDENTIFY events create and update profiles: they need the upsertCustomer permission (admin or support) or, for an API key, the profiles:write scope', { field: 'kind' });
   }
   const customerId = e.customerId ? expectGlobalId(e.customerId, 'Customer', 'customerId') : null;
   const rawIdentifiers = e.identifiers ?? [];
   if (rawIdentifiers.length > MAX_EVENT_IDENTIFIERS) throw badInput(`an event carries at most ${MAX_EVENT_IDENTIFIERS} identifiers`, 'identifiers');
   if (rawIdentifiers.length > 1 && !opts.rights.mayLink) {
-    throw new DomainError(ErrorCode.FORBIDDEN, 'name the customer by one identifier or by customerId: linking identifiers to a customer is for admin and support', { field: 'identifiers', reason: 'LINKING' });
+    throw new DomainError(ErrorCode.FORBIDDEN, 'name the customer by one identifier or by customerId: linking identifiers to a customer is for admin, support and API keys with profiles:write', { field: 'identifiers', reason: 'LINKING' });
   }
   // Junk values (the merge policy's blocklist) are neither matched nor stored, as in upsertCustomer.
   const identifiers = [...new Map(usableIdentifiers(opts.policy, rawIdentifiers, 'identifiers', () => {})

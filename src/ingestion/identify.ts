@@ -48,9 +48,11 @@ export interface UpsertOptions {
   allowMerge?: boolean;
   /**
    * False for a caller who may not look customers up by identifier (rules.ts `revealOwners`:
-   * a customer editing their own profile). With an `id`, identifiers another customer holds are then
-   * neither linked, merged nor reported, so the answer is the same whether anyone else holds them or
-   * not; the profile's own email/phone still say what the caller stated. Default true.
+   * a customer editing their own profile, a partner key). With an `id`, identifiers another customer
+   * holds are then neither linked, merged nor reported, so the answer is the same whether anyone else
+   * holds them or not; the profile's own email/phone still say what the caller stated. Without an id,
+   * the profile holding the write's first held identifier is the one named, and the same applies to
+   * identifiers other profiles hold. Default true.
    */
   revealOwners?: boolean;
   /** The server's PSEUDONYM_KEYS (suppressed identifiers are matched under each); default: the environment's. */
@@ -161,13 +163,24 @@ export async function upsertCustomer(em: EntityManager, data: UpsertCustomerData
       : [];
     if (data.id) await requireActiveCustomer(tem, data.id, 'id');
     // Identifiers held by others count only for a caller who may know whose they are (see revealOwners).
-    const matched = options.revealOwners === false && data.id ? existing.filter((i) => i.customer.id === data.id) : existing;
+    let matched = options.revealOwners === false && data.id ? existing.filter((i) => i.customer.id === data.id) : existing;
 
     // Who the write names, as they are now: row locks serialise this with merges of the same profiles,
     // and a profile merged meanwhile is followed to its survivor.
     const named = [...new Set([...(data.id ? [data.id] : []), ...matched.map((i) => i.customer.id)])];
     const resolved = await resolveOwners(tem, named);
-    const owners = [...new Set(named.map((id) => resolved.get(id)!.id))];
+    let owners = [...new Set(named.map((id) => resolved.get(id)!.id))];
+    if (owners.length > 1 && options.revealOwners === false && !data.id) {
+      // A caller who may link but not know whose an identifier is (a first-party source's key): the write
+      // names the profile holding its first identifier that is held (the sender's strongest: Segment's
+      // userId before email, phone and anonymousId). Identifiers other profiles hold are then neither
+      // linked, merged nor reported, as for a write by id above: a CONFLICT here would tell the caller
+      // that someone else holds one of them.
+      const ownerOf = new Map(matched.map((i) => [identityKey(i), resolved.get(i.customer.id)!.id]));
+      const anchor = uniqueIdentifiers.map((i) => ownerOf.get(identityKey(i))).find((o): o is string => !!o)!;
+      matched = matched.filter((i) => resolved.get(i.customer.id)!.id === anchor);
+      owners = [anchor];
+    }
     const known = new Set(existing.map(identityKey));
     const fresh = uniqueIdentifiers.filter((i) => !known.has(identityKey(i)));
 
@@ -204,7 +217,11 @@ export async function upsertCustomer(em: EntityManager, data: UpsertCustomerData
       customer = await tem.findOneOrFail(Customer, { id: survivor }, { refresh: true });
     } else if (owners.length === 1) {
       customer = await requireActiveCustomer(tem, owners[0], data.id ? 'id' : 'identities');
-      await checkIdentityLimits(tem, policy, [customer.id], fresh);
+      // For a caller who may not know whose an identifier is, one another profile holds counts toward the
+      // limit as a new one would (it is not linked either way): else an IDENTITY_LIMIT conflict would
+      // come only for identifiers nobody holds, and tell which are someone's.
+      const held = new Set(matched.map(identityKey));
+      await checkIdentityLimits(tem, policy, [customer.id], options.revealOwners === false ? uniqueIdentifiers.filter((i) => !held.has(identityKey(i))) : fresh);
     } else {
       await checkIdentityLimits(tem, policy, [], fresh);
       customer = tem.create(Customer, {});

@@ -8,7 +8,9 @@ import type { Role } from '../auth/viewer';
  *
  * Derived from the access policy (src/auth/policy.ts), so that a batch can do nothing the single
  * writes it stands for could not:
- * - IDENTIFY (create or update a profile) is an upsertCustomer: partners may not.
+ * - IDENTIFY (create or update a profile) is an upsertCustomer (ACTION_POLICY identifyProfiles): partners
+ *   may not, except a first-party source's key with profiles:write, which may through ingestion only
+ *   (its results name no customer and do not say whether the profile existed).
  * - An automatic merge (per MERGE_POLICY) is a mergeCustomers: partners and self-service may not.
  * - Suppressed identifiers (of erased customers) are refused for everyone: `refuseSuppressed` has
  *   no exception, it is listed so that the rule is read where the others are.
@@ -22,7 +24,7 @@ export interface IngestionRights {
   mayMerge: boolean;
   /**
    * May name a customer by several identifiers, linking the new ones (ACTION_POLICY.linkIdentifiers;
-   * partners may not). Without it such an event is refused before anything is looked up, so the answer
+   * partners only with profiles:write). Without it such an event is refused before anything is looked up, so the answer
    * never depends on whose the identifiers are.
    */
   mayLink: boolean;
@@ -36,7 +38,7 @@ export interface IngestionRights {
 }
 
 export const INGESTION_RULES = {
-  identify: MUTATION_POLICY.upsertCustomer,
+  identify: ACTION_POLICY.identifyProfiles,
   merge: MUTATION_POLICY.mergeCustomers,
   link: ACTION_POLICY.linkIdentifiers,
   reveal: ACTION_POLICY.lookUpByIdentifier,

@@ -54,7 +54,7 @@ export const descriptions: Record<string, string> = {
   'ApiKey.previousSecretExpiresAt': 'After `rotateApiKey` with a grace period: until when the secret before the rotation is still accepted (UTC). Null when there is none.',
   'ApiKey.rotatedAt': 'When the secret was last replaced by `rotateApiKey` (UTC); null if never.',
   'ApiKey.revokedAt': 'When the key was revoked (UTC); null while it is still valid. A revoked key is refused with HTTP 401.',
-  'ApiKey.scopes': 'What the key may do, e.g. `customers:read`, `customers:contact`, `orders:read`, `events:write` (see README "Access and privacy").',
+  'ApiKey.scopes': 'What the key may do, e.g. `customers:read`, `customers:contact`, `orders:read`, `events:write`, `profiles:write` (see README "Access and privacy").',
   CreateApiKeyInput: 'A new partner API key.',
   'CreateApiKeyInput.expiresAt': 'When the key should stop working (UTC, in the future); omit for no expiry.',
   'CreateApiKeyInput.name': 'Human-readable label, e.g. the partner\'s name.',

@@ -79,7 +79,7 @@ function occurredAt(msg: Json, receivedAt: Date): string | MappingRejection {
 
 /**
  * userId, traits.email / traits.phone (the message's own or context.traits) and anonymousId, strongest
- * first. A sender that may not link identifiers (rules.ts `mayLink`: partner keys) names the customer
+ * first. A sender that may not link identifiers (rules.ts `mayLink`: keys without profiles:write) names the customer
  * by the strongest alone; a dropped anonymousId stays with the event as `properties.anonymousId`.
  */
 function identifiersOf(msg: Json, mayLink: boolean): { ids: NonNullable<IngestEventVariables['identifiers']>; droppedAnonymousId?: string } {

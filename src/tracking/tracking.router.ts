@@ -13,7 +13,8 @@ import { MESSAGE_TYPES, SHORT_PATHS, idempotencyKeyOf, mapMessage, type IngestEv
 /**
  * The Segment-compatible tracking API (README "Tracking API"): /v1/identify, track, page, screen,
  * alias, batch (and analytics.js' one-letter paths), authenticated by a write key (an API key with
- * `events:write`) in HTTP Basic or, as analytics.js sends it, in the body. Every message becomes an
+ * `events:write`; identify and alias also need `profiles:write`, a first-party source's scope) in HTTP
+ * Basic or, as analytics.js sends it, in the body. Every message becomes an
  * ingestEvents event and the batch is executed as that mutation, through the same schema, policy
  * table, limits and audit as a GraphQL client's: this adapter only maps shapes.
  *

@@ -17,7 +17,7 @@
  */
 
 export type RoleName = 'admin' | 'support' | 'marketing' | 'analyst' | 'partner' | 'customer';
-export type ScopeName = 'customers:read' | 'customers:contact' | 'orders:read' | 'interactions:read' | 'feedback:read' | 'events:write';
+export type ScopeName = 'customers:read' | 'customers:contact' | 'orders:read' | 'interactions:read' | 'feedback:read' | 'events:write' | 'profiles:write';
 export type ConsentName = 'email' | 'phone' | 'any-contact';
 export type ExpectedGrant = true | { consent: ConsentName } | { scope: ScopeName };
 export type ExpectedAccess = Partial<Record<RoleName, ExpectedGrant>>;
@@ -284,7 +284,13 @@ export const EXPECTED_EVENTS: Record<string, ExpectedAccess> = {
 export const EXPECTED_ACTIONS: Record<string, ExpectedAccess> = {
   // The identifier oracle: as customerByIdentifier.
   lookUpByIdentifier: { ...only('admin', 'support'), partner: { scope: 'customers:contact' } },
-  // Linking identifiers changes the identity graph: never a partner.
-  linkIdentifiers: PERSONAL,
+  // Creating and updating profiles through ingestion (IDENTIFY events, the tracking API's identify and
+  // alias): those who may upsertCustomer, and a first-party source's key (profiles:write). Not the
+  // upsertCustomer mutation for that key (EXPECTED_MUTATIONS): its payload says whether the profile existed.
+  identifyProfiles: { ...PERSONAL, partner: { scope: 'profiles:write' } },
+  // Linking identifiers changes the identity graph: those who serve the person, the person (their own
+  // profile), and a first-party source's key (profiles:write) for the person its event names. No partner
+  // key merges (mergeCustomers is not in any scope) nor, without customers:contact, learns whose one is.
+  linkIdentifiers: { ...PERSONAL, partner: { scope: 'profiles:write' } },
 };
 // ---- end events and actions

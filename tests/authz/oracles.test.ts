@@ -7,7 +7,8 @@ import { toGlobalId } from '../../src/schema/global-id';
 /**
  * Existence oracles: a caller who may not look customers up by identifier (ACTION_POLICY
  * lookUpByIdentifier) gets answers that do not depend on whether someone else's e-mail, phone or
- * customer id exists; and partners may not change the identity graph (ACTION_POLICY linkIdentifiers).
+ * customer id exists; and partners without profiles:write may not change the identity graph (ACTION_POLICY
+ * linkIdentifiers), while those with it link only where the answer cannot tell whose an identifier is.
  * Each probe is sent twice, once naming something that exists and once something that does not, and
  * the two answers must be the same.
  */
@@ -15,6 +16,10 @@ let app: TestApp;
 let f: AuthzFixtures;
 let eventsOnly: string;
 let eventsAndReads: string;
+/** Every scope but profiles:write: customers:contact included, still no linking. */
+let allButProfiles: string;
+/** A first-party source (README "Tracking API"): may identify and link, may not look customers up. */
+let firstParty: string;
 
 beforeAll(async () => {
   app = await startTestApp();
@@ -23,6 +28,8 @@ beforeAll(async () => {
     (await ok<{ createApiKey: { secret: string } }>(app.gql(`mutation($input: CreateApiKeyInput!) { createApiKey(input: $input) { secret } }`, { input: { name, scopes } }))).createApiKey.secret;
   eventsOnly = await key('events-only', ['events:write']);
   eventsAndReads = await key('events-and-reads', ['events:write', 'customers:read', 'interactions:read', 'orders:read']);
+  allButProfiles = await key('all-but-profiles', ['customers:read', 'customers:contact', 'orders:read', 'interactions:read', 'feedback:read', 'events:write']);
+  firstParty = await key('first-party', ['events:write', 'profiles:write']);
 }, 60_000);
 afterAll(async () => {
   await app?.close();
@@ -89,6 +96,50 @@ describe('ingestEvents from a partner', () => {
     expect(alone.data.ingestEvents.results[0]).toMatchObject({ status: 'ACCEPTED', customerId: null, interactionId: null });
   });
 
+  it("a first-party key (profiles:write) identifies and links, but its answer is the same whether an e-mail is someone else's or unused", async () => {
+    const t = uid();
+    const identify = (key: string, identifiers: Array<{ kind: string; value: string; namespace?: string }>, profile: Record<string, unknown> = {}) =>
+      ({ kind: 'IDENTIFY', idempotencyKey: key, source: 'first-party', identifiers, profile });
+    const probe = async (email: string, tag: string) => {
+      const user = { kind: 'EXTERNAL_ID', namespace: 'shop', value: `user-${tag}-${t}` };
+      await ok(withKey(firstParty, INGEST, { events: [identify(`seed-${tag}-${t}`, [user])] }));
+      const linked = await withKey(firstParty, INGEST, { events: [identify(`link-${tag}-${t}`, [user, { kind: 'EMAIL', value: email }], { firstName: 'Probe' })] });
+      const alone = await withKey(firstParty, INGEST, { events: [identify(`alone-${tag}-${t}`, [{ kind: 'EMAIL', value: email }])] });
+      return JSON.stringify([linked, alone]).replaceAll(email, '<email>').replaceAll(`-${tag}-`, '-');
+    };
+    const before = await count(`select count(*) n from identities where customer_id = ?`, [f.private.uuid]);
+    const existing = await probe('nope.person@example.com', 'known');
+    const unknown = await probe(`nobody.${t}@example.com`, 'unknown');
+    expect(existing).toBe(unknown);
+    const [linked, alone] = JSON.parse(existing);
+    expect(linked.data.ingestEvents.results[0]).toMatchObject({ status: 'ACCEPTED', customerId: null });
+    expect(alone.data.ingestEvents.results[0]).toMatchObject({ status: 'ACCEPTED', customerId: null });
+    // The other person's e-mail stayed theirs, no profile was merged into or out of theirs; the unused one was linked.
+    expect(await app.sql(`select customer_id from identities where kind = 'email' and value = 'nope.person@example.com'`)).toEqual([{ customer_id: f.private.uuid }]);
+    expect(await count(`select count(*) n from identities where customer_id = ?`, [f.private.uuid])).toBe(before);
+    expect(await count(`select count(*) n from customer_merges where survivor_id = ? or loser_id = ?`, [f.private.uuid, f.private.uuid])).toBe(0);
+    expect(await app.sql(`select d2.kind from identities d join identities d2 on d2.customer_id = d.customer_id where d.value = ? order by d2.kind`, [`user-unknown-${t}`]))
+      .toEqual([{ kind: 'email' }, { kind: 'external_id' }]);
+  });
+
+  it("a first-party key at its identity limit is refused alike whether the identifier is someone else's or unused", async () => {
+    const t = uid();
+    const identify = (key: string, identifiers: Array<{ kind: string; value: string; namespace?: string }>) =>
+      ({ kind: 'IDENTIFY', idempotencyKey: key, source: 'first-party', identifiers, profile: {} });
+    // MERGE_POLICY's default limit: one CRM id per customer. Someone else holds crm-taken.
+    await ok(withKey(firstParty, INGEST, { events: [identify(`other-${t}`, [{ kind: 'EXTERNAL_ID', namespace: 'shop', value: `other-${t}` }, { kind: 'CRM_ID', namespace: 'crm', value: `crm-taken-${t}` }])] }));
+    const probe = async (crmId: string, tag: string) => {
+      const user = { kind: 'EXTERNAL_ID', namespace: 'shop', value: `limit-${tag}-${t}` };
+      await ok(withKey(firstParty, INGEST, { events: [identify(`seed-${tag}-${t}`, [user, { kind: 'CRM_ID', namespace: 'crm', value: `crm-own-${tag}-${t}` }])] }));
+      const res = await withKey(firstParty, INGEST, { events: [identify(`probe-${tag}-${t}`, [user, { kind: 'CRM_ID', namespace: 'crm', value: crmId }])] });
+      return JSON.stringify(res).replaceAll(crmId, '<crm>').replaceAll(`-${tag}-`, '-');
+    };
+    const taken = await probe(`crm-taken-${t}`, 'taken');
+    const unused = await probe(`crm-unused-${t}`, 'unused');
+    expect(taken).toBe(unused);
+    expect(JSON.parse(taken).data.ingestEvents.results[0]).toMatchObject({ status: 'REJECTED', error: { code: 'CONFLICT', reason: 'IDENTITY_LIMIT' } });
+  });
+
   it('gives a key without customers:contact no row id that node() would map to the profile', async () => {
     const t = uid();
     const res = await withKey(eventsAndReads, INGEST, { events: [view(`node-${t}`, [{ kind: 'EMAIL', value: 'yes.person@example.com' }])] });
@@ -106,7 +157,7 @@ describe('ingestEvents from a partner', () => {
   it('may not link a new device id to a customer, least of all one who refused third-party sharing (policy linkIdentifiers)', async () => {
     const t = uid();
     const before = await count(`select count(*) n from identities where customer_id = ?`, [f.private.uuid]);
-    for (const key of [eventsOnly, f.partnerFullKey]) {
+    for (const key of [eventsOnly, allButProfiles]) {
       const res = await withKey(key, INGEST, { events: [view(`link-${t}-${key.slice(4, 10)}`, [{ kind: 'EMAIL', value: 'nope.person@example.com' }, { kind: 'DEVICE', namespace: 'app', value: `new-${t}` }])] });
       expect(res.data.ingestEvents.results[0]).toMatchObject({ status: 'REJECTED', error: { code: 'FORBIDDEN', reason: 'LINKING', field: 'events[0].identifiers' } });
     }

@@ -1,6 +1,7 @@
 import { startTestApp, type TestApp } from '../helpers/test-server';
 import { databaseDigest, makeCustomer, makeProduct, ok } from '../helpers/fixtures';
 import { Role } from '../../src/auth/viewer';
+import { fromGlobalId } from '../../src/schema/global-id';
 
 /**
  * ingestEvents through the real HTTP server on real PostgreSQL: per-event results, idempotency
@@ -304,6 +305,37 @@ describe('access', () => {
     expect(await count(`select count(*) n from interactions where source_event_id = ?`, [`p1-${t}`])).toBe(1);
     expect(await digestOf()).toBe(before);
     expect((await app.sql<{ first_name: string }>('select first_name from customers where email = ?', [a.email]))[0].first_name).toBe('Test');
+  });
+
+  it('lets a first-party key (profiles:write) IDENTIFY and link, writing to the profile its first held identifier names, never merging', async () => {
+    const key = async (name: string, scopes: string[]) =>
+      (await ok<{ createApiKey: { secret: string } }>(app.gql(`mutation($n: String!, $s: [String!]!) { createApiKey(input: { name: $n, scopes: $s }) { secret } }`, { n: name, s: scopes }))).createApiKey.secret;
+    const t = uid();
+    const firstParty = await key(`first-party-${t}`, ['events:write', 'profiles:write']);
+    const withContact = await key(`first-party-contact-${t}`, ['events:write', 'profiles:write', 'customers:contact']);
+    const made = [await makeCustomer(app), await makeCustomer(app)];
+    const [a, b] = made.map((c) => ({ email: c.email, uuid: fromGlobalId(c.id)!.id }));
+    const user = { kind: 'EXTERNAL_ID', namespace: 'shop', value: `u-${t}` };
+    const device = { kind: 'DEVICE', namespace: 'shop', value: `d-${t}` };
+    const identify = (k: string, identifiers: unknown[], profile: Record<string, unknown> = {}) => ({ kind: 'IDENTIFY', idempotencyKey: k, source: 'shop', identifiers, profile });
+    const merges = () => count(`select count(*) n from customer_merges where survivor_id in (?, ?) or loser_id in (?, ?)`, [a.uuid, b.uuid, a.uuid, b.uuid]);
+    const ownerOf = async (value: string) => (await app.sql<{ customer_id: string }>(`select customer_id from identities where value = ?`, [value])).map((r) => r.customer_id);
+
+    // b's e-mail first: the event writes to b and links the new user id and device to b; a's e-mail stays a's.
+    const res = await ingestWithKey(firstParty, [identify(`fp1-${t}`, [{ kind: 'EMAIL', value: b.email }, user, { kind: 'EMAIL', value: a.email }, device], { firstName: 'Linked' })]);
+    expect(res.data!.ingestEvents.results[0]).toMatchObject({ status: 'ACCEPTED', customerId: null, error: null });
+    expect([await ownerOf(user.value), await ownerOf(device.value), await ownerOf(a.email!)]).toEqual([[b.uuid], [b.uuid], [a.uuid]]);
+    expect((await app.sql<{ first_name: string }>('select first_name from customers where id = ?', [b.uuid]))[0].first_name).toBe('Linked');
+    expect((await app.sql<{ first_name: string }>('select first_name from customers where id = ?', [a.uuid]))[0].first_name).toBe('Test');
+    // The user id now names b: an event naming it first, then a's e-mail, writes to b again.
+    const again = await ingestWithKey(firstParty, [identify(`fp2-${t}`, [user, { kind: 'EMAIL', value: a.email }], { lastName: 'Again' })]);
+    expect(again.data!.ingestEvents.results[0].status).toBe('ACCEPTED');
+    expect((await app.sql<{ last_name: string }>('select last_name from customers where id = ?', [b.uuid]))[0].last_name).toBe('Again');
+    expect(await merges()).toBe(0);
+    // With customers:contact the key may learn whose an identifier is: it is told the conflict, as staff are, and still may not merge.
+    const told = await ingestWithKey(withContact, [identify(`fp3-${t}`, [user, { kind: 'EMAIL', value: a.email }])]);
+    expect(told.data!.ingestEvents.results[0]).toMatchObject({ status: 'REJECTED', error: { code: 'CONFLICT', reason: 'MERGE_NOT_ALLOWED' } });
+    expect(await merges()).toBe(0);
   });
 
   it('audits a batch in one WRITE row naming every customer written and the caller, found under each customer', async () => {

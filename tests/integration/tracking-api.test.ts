@@ -4,6 +4,7 @@ import { randomUUID } from 'node:crypto';
 import { Analytics } from '@segment/analytics-node';
 import { chromium, type Browser } from 'playwright-core';
 import { startTestApp, type TestApp } from '../helpers/test-server';
+import { toGlobalId } from '../../src/schema/global-id';
 
 /**
  * The Segment-compatible tracking API (README "Tracking API") with real Segment clients: the
@@ -15,8 +16,8 @@ let writeKey: string;
 let readOnlyKey: string;
 const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
 
-async function createKey(scopes: string[]): Promise<string> {
-  const res = await app.gql(`mutation($s: [String!]!) { createApiKey(input: { name: "tracking test", scopes: $s }) { secret } }`, { s: scopes });
+async function createKey(scopes: string[], name = 'tracking test'): Promise<string> {
+  const res = await app.gql(`mutation($s: [String!]!, $n: String!) { createApiKey(input: { name: $n, scopes: $s }) { secret } }`, { s: scopes, n: name });
   expect(res.errors).toBeUndefined();
   return res.data.createApiKey.secret as string;
 }
@@ -281,6 +282,144 @@ describe('over HTTP', () => {
     const preflight = await fetch(`${base}/v1/batch`, { method: 'OPTIONS', headers: { origin: 'https://shop.example', 'access-control-request-method': 'POST' } });
     expect(preflight.status).toBe(204);
     expect(preflight.headers.get('access-control-allow-headers')).toContain('authorization');
+  });
+});
+
+describe('a first-party source: a key with events:write and profiles:write', () => {
+  let firstParty: string;
+  let firstPartyId: string;
+  let profilesOnly: string;
+  beforeAll(async () => {
+    firstParty = await createKey(['events:write', 'profiles:write'], 'first-party site');
+    profilesOnly = await createKey(['profiles:write'], 'profiles only');
+    firstPartyId = (await app.sql<{ id: string }>(`select id from api_keys where name = 'first-party site'`))[0].id;
+  });
+
+  /** The profile holding the segment userId: its fields, traits, provenance sources and identities. */
+  const profileOf = async (userId: string) => {
+    const rows = await app.sql<{ id: string; email: string | null; first_name: string | null; traits: Record<string, unknown>; field_provenance: Record<string, { source: string }> }>(
+      `select c.id, c.email, c.first_name, c.traits, c.field_provenance from customers c join identities d on d.customer_id = c.id
+        where d.kind = 'external_id' and d.namespace = 'segment' and d.value = ?`, [userId]);
+    if (!rows.length) return null;
+    const ids = await app.sql<{ kind: string; namespace: string; value: string }>(
+      `select kind, namespace, value from identities where customer_id = ? order by kind, value`, [rows[0].id]);
+    return { ...rows[0], identities: ids };
+  };
+
+  it('identifies with traits and aliases an anonymous id, through @segment/analytics-node', async () => {
+    const userId = `user-${randomUUID()}`;
+    const anonymousId = `anon-${randomUUID()}`;
+    const email = `${userId}@example.com`;
+    const analytics = new Analytics({ writeKey: firstParty, host: base, flushInterval: 20, maxEventsInBatch: 20 });
+    const failures: unknown[] = [];
+    analytics.on('error', (e) => failures.push(e));
+    analytics.identify({ userId, traits: { email, firstName: 'Ada', plan: 'gold' } });
+    await analytics.closeAndFlush({ timeout: 20_000 });
+    // alias after the identify has been stored (a second client: closeAndFlush ends the first).
+    const second = new Analytics({ writeKey: firstParty, host: base, flushInterval: 20, maxEventsInBatch: 20 });
+    second.on('error', (e) => failures.push(e));
+    second.alias({ userId, previousId: anonymousId });
+    second.track({ userId, event: 'Product Viewed', properties: { sku: 'TRK-1' } });
+    await second.closeAndFlush({ timeout: 20_000 });
+    expect(failures).toEqual([]);
+
+    const profile = await profileOf(userId);
+    expect(profile).toMatchObject({ email, first_name: 'Ada', traits: { plan: 'gold' } });
+    expect(profile!.identities).toEqual([
+      { kind: 'device', namespace: 'segment', value: anonymousId },
+      { kind: 'email', namespace: '', value: email },
+      { kind: 'external_id', namespace: 'segment', value: userId },
+    ]);
+    // Provenance names the key, as for every tracking write.
+    const source = `segment:${firstPartyId}`;
+    expect([profile!.field_provenance.email.source, profile!.field_provenance.firstName.source, profile!.field_provenance['traits.plan'].source]).toEqual([source, source, source]);
+    expect((await interactionsOf(userId)).map((i) => i.type)).toEqual(['product_view']);
+  });
+
+  it('over HTTP: identify and alias are ACCEPTED; a later track by the anonymous id reaches the same profile', async () => {
+    const userId = `user-${randomUUID()}`;
+    const anonymousId = `anon-${randomUUID()}`;
+    const id = await post('/v1/identify', { messageId: `m-${randomUUID()}`, userId, traits: { email: `${userId}@example.com`, first_name: 'Grace', tier: 'b' } }, firstParty);
+    expect([id.status, id.body.results[0].status]).toEqual([200, 'ACCEPTED']);
+    const alias = await post('/v1/alias', { messageId: `m-${randomUUID()}`, userId, previousId: anonymousId }, firstParty);
+    expect([alias.status, alias.body.results[0].status]).toEqual([200, 'ACCEPTED']);
+    // The answers name no customer and no row (no customers:contact).
+    expect(JSON.stringify([id.body, alias.body])).not.toMatch(/customerId/);
+    const page = await post('/v1/page', { messageId: `m-${randomUUID()}`, anonymousId, name: 'Home' }, firstParty);
+    expect(page.body.results[0]).toMatchObject({ status: 'ACCEPTED', interactionId: null });
+    expect((await interactionsOf(userId)).map((i) => i.type)).toEqual(['page_view']);
+    expect(await profileOf(userId)).toMatchObject({ first_name: 'Grace', traits: { tier: 'b' } });
+  });
+
+  it("never merges two profiles nor says that an identifier is someone else's: the userId's profile is written, the other identifiers stay where they are", async () => {
+    const victim = `user-${randomUUID()}`;
+    const victimEmail = `${victim}@example.com`;
+    await post('/v1/identify', { messageId: `m-${randomUUID()}`, userId: victim, traits: { email: victimEmail } }, firstParty);
+    const probe = async (email: string, tag: string) => {
+      const userId = `user-${tag}-${randomUUID()}`;
+      await post('/v1/identify', { messageId: `m-${randomUUID()}`, userId }, firstParty);
+      const res = await post('/v1/identify', { messageId: `m-${tag}`, userId, traits: { email } }, firstParty);
+      return { userId, answer: JSON.stringify(res.body).replaceAll(email, '<email>').replaceAll(`m-${tag}`, 'm-<tag>') };
+    };
+    const taken = await probe(victimEmail, `taken-${randomUUID()}`);
+    const unused = await probe(`unused-${randomUUID()}@example.com`, `unused-${randomUUID()}`);
+    expect(taken.answer).toBe(unused.answer);
+    expect(JSON.parse(taken.answer).results[0].status).toBe('ACCEPTED');
+    // The victim's e-mail stays the victim's; nothing was merged; the unused one was linked.
+    expect((await profileOf(victim))!.identities.map((i) => i.value)).toContain(victimEmail);
+    expect((await profileOf(taken.userId))!.identities.map((i) => i.kind)).toEqual(['external_id']);
+    expect((await profileOf(unused.userId))!.identities.map((i) => i.kind)).toEqual(['email', 'external_id']);
+    expect(await app.sql(`select m.id from customer_merges m join identities d on d.customer_id in (m.survivor_id, m.loser_id) where d.value in (?, ?)`, [victim, taken.userId])).toEqual([]);
+  });
+
+  it("refuses to re-create an erased person from their userId, e-mail or anonymous id", async () => {
+    const userId = `user-${randomUUID()}`;
+    const anonymousId = `anon-${randomUUID()}`;
+    const email = `${userId}@example.com`;
+    await post('/v1/identify', { messageId: `m-${randomUUID()}`, userId, anonymousId, traits: { email } }, firstParty);
+    const { id } = (await profileOf(userId))!;
+    const erased = await app.gql(`mutation($id: ID!) { eraseCustomer(customerId: $id) { identifiersSuppressed } }`, { id: toGlobalId('Customer', id) });
+    expect(erased.errors).toBeUndefined();
+    for (const msg of [{ userId, traits: { firstName: 'Back' } }, { userId: `user-${randomUUID()}`, traits: { email } }, { userId: `user-${randomUUID()}`, previousId: anonymousId }]) {
+      const path = 'previousId' in msg ? '/v1/alias' : '/v1/identify';
+      const res = await post(path, { messageId: `m-${randomUUID()}`, ...msg }, firstParty);
+      expect(res.body.results[0]).toMatchObject({ status: 'REJECTED', error: { code: 'CONFLICT', reason: 'SUPPRESSED' } });
+    }
+    expect(await profileOf(userId)).toBeNull();
+  });
+
+  it('an events:write-only key is still refused identify and alias, and the answer reveals nothing', async () => {
+    const knownEmail = `${randomUUID()}@example.com`;
+    await post('/v1/identify', { messageId: `m-${randomUUID()}`, userId: `user-${randomUUID()}`, traits: { email: knownEmail } }, firstParty);
+    const answer = async (email: string) => {
+      const userId = `user-${randomUUID()}`;
+      const res = await post('/v1/identify', { messageId: 'm-fixed', userId, traits: { email, firstName: 'Eve' } }, writeKey);
+      const alias = await post('/v1/alias', { messageId: 'm-fixed-alias', userId, previousId: `anon-${randomUUID()}` }, writeKey);
+      expect(await profileOf(userId)).toBeNull();
+      return JSON.stringify([res.status, res.body, alias.status, alias.body]).replaceAll(email, '<email>');
+    };
+    const known = await answer(knownEmail);
+    expect(known).toBe(await answer(`nobody-${randomUUID()}@example.com`));
+    const [status, body, aliasStatus, aliasBody] = JSON.parse(known);
+    expect([status, body.results[0].status, body.results[0].error.code]).toEqual([200, 'REJECTED', 'FORBIDDEN']);
+    expect([aliasStatus, aliasBody.results[0].status, aliasBody.results[0].error.code]).toEqual([200, 'REJECTED', 'FORBIDDEN']);
+  });
+
+  it('profiles:write alone reads nothing and sends nothing: customers and customer(id) are FORBIDDEN, the tracking API 403', async () => {
+    const gql = async (query: string, variables: Record<string, unknown> = {}) => {
+      const res = await fetch(app.url, { method: 'POST', headers: { 'content-type': 'application/json', 'x-api-key': profilesOnly }, body: JSON.stringify({ query, variables }) });
+      return (await res.json()) as { data?: unknown; errors?: Array<{ extensions?: { code?: string } }> };
+    };
+    const someone = (await app.sql<{ id: string }>(`select id from customers where status = 'active' limit 1`))[0].id;
+    const list = await gql(`{ customers(first: 5) { edges { node { id } } } }`);
+    expect(list.errors?.[0].extensions?.code).toBe('FORBIDDEN');
+    const one = await gql(`query($id: ID!) { customer(id: $id) { id email } }`, { id: toGlobalId('Customer', someone) });
+    expect(one.errors?.[0].extensions?.code).toBe('FORBIDDEN');
+    expect(JSON.stringify([list, one])).not.toMatch(/@example\.com/);
+    const upsert = await gql(`mutation { upsertCustomer(input: { email: "x-${randomUUID()}@example.com" }) { created } }`);
+    expect(upsert.errors?.[0].extensions?.code).toBe('FORBIDDEN');
+    const track = await post('/v1/identify', { messageId: `m-${randomUUID()}`, userId: `user-${randomUUID()}`, traits: { email: 'p@example.com' } }, profilesOnly);
+    expect([track.status, track.body.code]).toEqual([403, 'FORBIDDEN']);
   });
 });
 

@@ -25,6 +25,11 @@ describe('rightsOf', () => {
     ['partner with events:write', { role: Role.PARTNER, scopes: [Scope.EVENTS_WRITE] }, none],
     // customers:contact lets a partner look a customer up by identifier: it may then be told whose one is.
     ['partner with customers:contact', { role: Role.PARTNER, scopes: [Scope.CUSTOMERS_CONTACT, Scope.EVENTS_WRITE] }, { ...none, revealOwners: true }],
+    // A first-party source identifies and links the person its event names; it never merges two profiles
+    // nor, without customers:contact, learns whose an identifier is.
+    ['partner with profiles:write', { role: Role.PARTNER, scopes: [Scope.EVENTS_WRITE, Scope.PROFILES_WRITE] }, { ...none, mayIdentify: true, mayLink: true }],
+    ['partner with profiles:write alone', { role: Role.PARTNER, scopes: [Scope.PROFILES_WRITE] }, { ...none, mayIdentify: true, mayLink: true }],
+    ['partner with profiles:write and customers:contact', { role: Role.PARTNER, scopes: [Scope.PROFILES_WRITE, Scope.CUSTOMERS_CONTACT] }, { ...none, mayIdentify: true, mayLink: true, revealOwners: true }],
   ])('%s', (_name, viewer, want) => {
     expect(rightsOf(viewer)).toEqual(want);
   });

@@ -95,7 +95,30 @@ describe('the policy table beyond fields (policy.ts)', () => {
       'SegmentMember', 'SegmentMembershipChange', 'StatedPreference', 'SupportTask', 'TriggerFiring']);
     expect(PII_FILTER_ROLES).toEqual(['admin', 'support']);
     expect(METRICS_FILTER_ROLES).toEqual(['admin', 'support', 'marketing', 'analyst']);
-    expect(Object.values(Scope).sort()).toEqual(['customers:contact', 'customers:read', 'events:write', 'feedback:read', 'interactions:read', 'orders:read']);
+    expect(Object.values(Scope).sort()).toEqual(['customers:contact', 'customers:read', 'events:write', 'feedback:read', 'interactions:read', 'orders:read', 'profiles:write']);
+  });
+
+  it('profiles:write (a first-party source) grants identifying and linking only: no read, no merge, no owner lookup, no webhook', () => {
+    const granting: string[] = [];
+    const scan = (where: string, table: Record<string, FieldPolicy>) => {
+      for (const [name, p] of Object.entries(table)) {
+        const g = p[Role.PARTNER];
+        if (g && g !== true && 'scope' in g && g.scope === Scope.PROFILES_WRITE) granting.push(`${where}.${name}`);
+      }
+    };
+    scan('Query', QUERY_POLICY);
+    scan('Mutation', MUTATION_POLICY);
+    scan('Subscription', SUBSCRIPTION_POLICY);
+    scan('Event', EVENT_POLICY);
+    scan('Action', ACTION_POLICY);
+    for (const [type, fields] of Object.entries(TYPE_POLICY)) scan(type, fields);
+    expect(granting.sort()).toEqual(['Action.identifyProfiles', 'Action.linkIdentifiers']);
+    const key = { role: Role.PARTNER, scopes: [Scope.EVENTS_WRITE, Scope.PROFILES_WRITE] };
+    expect(holdsGrant(ACTION_POLICY.lookUpByIdentifier, key)).toBe(false);
+    expect(holdsGrant(MUTATION_POLICY.mergeCustomers, key)).toBe(false);
+    expect(holdsGrant(MUTATION_POLICY.upsertCustomer, key)).toBe(false);
+    expect(holdsGrant(QUERY_POLICY.customers, key)).toBe(false);
+    expect(holdsGrant(ACTION_POLICY.lookUpByIdentifier, { ...key, scopes: [...key.scopes, Scope.CUSTOMERS_CONTACT] })).toBe(true);
   });
 
   it('federation entry points: _entities as node, _service and its SDL for staff', () => {

@@ -32,7 +32,7 @@ export class CreatedApiKey {
 @InputType('CreateApiKeyInput')
 export class CreateApiKeyInput {
   @Field(() => String) name!: string;
-  @Field(() => [String], { description: 'customers:read, customers:contact, orders:read, interactions:read, feedback:read, events:write' }) scopes!: string[];
+  @Field(() => [String], { description: 'customers:read, customers:contact, orders:read, interactions:read, feedback:read, events:write, profiles:write' }) scopes!: string[];
   @Field(() => DateTimeScalar, { nullable: true }) expiresAt?: Date | null;
 }
 
