@@ -7,6 +7,7 @@ import { parseMergePolicy } from '../../src/services/merge-policy';
 import { checkIdentityLimits, previewMerge } from '../../src/services/merge.service';
 import { loadConfig } from '../../src/config';
 import { IdentityKind } from '../../src/entities/enums';
+import { rightsOf } from '../../src/ingestion/rules';
 import type { EntityManager } from '@mikro-orm/postgresql';
 
 /**
@@ -229,6 +230,32 @@ describe('matching on write', () => {
     const owners = await app.sql<{ customer_id: string }>(`select customer_id from identities where kind = 'email' and value = ?`, [other.email]);
     expect(owners.map((o) => toGlobalId('Customer', o.customer_id))).toEqual([other.id]);
     expect(await mergeCount()).toBe(mergesBefore);
+  });
+
+  it('a write by a caller who may not merge, linking two profiles, is CONFLICT MERGE_NOT_ALLOWED and changes nothing', async () => {
+    // Over GraphQL no such write reaches the merge decision: the only role that may identify but not
+    // merge is the customer, whose write must name their own id and then matches no one else's
+    // identifiers (revealOwners, test above). The refusal guards every other caller of the core, so it is
+    // tested on the core with the customer's rights from the rights table (and no id).
+    const rights = rightsOf({ role: Role.CUSTOMER });
+    expect(rights).toMatchObject({ mayIdentify: true, mayMerge: false });
+    const a = (await upsert({ email: `nm.a.${uniq()}@example.com`, firstName: 'Nora' })).customer;
+    const b = (await upsert({ phone: phone(), lastName: 'Moss' })).customer;
+    const before = await digest();
+    const em = app.orm.em.fork() as EntityManager;
+    const err = await upsertCustomer(em, { email: a.email, phone: b.phone, firstName: 'Changed', source: 'self' }, undefined, {
+      policy: loadConfig({ NODE_ENV: 'test' }).mergePolicy, allowMerge: rights.mayMerge, revealOwners: rights.revealOwners,
+    }).then(() => null, (e: unknown) => e as { code: string; message: string; details: { customerIds: string[] } });
+    expect(err).toMatchObject({
+      code: 'CONFLICT',
+      message: 'these identifiers belong to different customers, and this write may not merge profiles; ask support to merge them',
+      details: { field: 'identities', reason: 'MERGE_NOT_ALLOWED' },
+    });
+    expect([...err!.details.customerIds].sort()).toEqual([a.id, b.id].sort());
+    expect(await digest()).toBe(before);
+    // The same write by support (which may merge) merges them: the refusal is the rights', not the data's.
+    const merged = await upsert({ email: a.email, phone: b.phone, source: 'desk' }, Role.SUPPORT);
+    expect(merged.mergedCustomerIds).toEqual([b.id]);
   });
 
   it('blocklisted junk values are never stored nor matched, and the response says which were ignored', async () => {
