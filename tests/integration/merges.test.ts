@@ -492,6 +492,59 @@ describe('manual merge and unmerge', () => {
     expect(await owned(survivor.id)).toEqual(survivorBefore);
   });
 
+  it('traits chosen key by key: a 0, a false and an empty list are values, not gaps', async () => {
+    const survivor = (await upsert({ email: `tv.s.${uniq()}@example.com`, traits: { n: 5, flag: true, tags: ['a'], word: 'x' }, source: 'web' })).customer;
+    // Same source, written later: each of the loser's values is the more recent one, so each wins.
+    const loser = (await upsert({ email: `tv.l.${uniq()}@example.com`, traits: { n: 0, flag: false, tags: [], word: 'y' }, source: 'web' })).customer;
+    const res = await app.gql(MERGE, { input: { survivorId: survivor.id, loserId: loser.id, reason: 'dup' } });
+    expect(res.errors).toBeUndefined();
+    expect(res.data.mergeCustomers.survivor.traits).toEqual({ n: 0, flag: false, tags: [], word: 'y' });
+  });
+
+  it('tables added later move and move back whatever their keys, and the ledger names each row it moved', async () => {
+    // Keyed by the customer alone; and one with two unique keys that include customer_id, one of them on
+    // a column whose name holds a double quote.
+    const one = `merge_one_${uniq()}`;
+    const two = `merge_two_${uniq()}`;
+    await app.sql(`create table ${one} (customer_id uuid primary key references customers (id), note text not null)`);
+    await app.sql(`create table ${two} (id text primary key, customer_id uuid not null references customers (id), "a""x" int not null, b int not null,
+      unique (customer_id, "a""x"), unique (customer_id, b))`);
+    try {
+      const s = await richCustomer('keys-s');
+      const l = await richCustomer('keys-l');
+      const [S, L] = [uuidOf(s.id), uuidOf(l.id)];
+      await app.sql(`insert into ${one} values (?, 'the loser''s')`, [L]);
+      // l1 is the loser's own; l2 repeats the survivor's "a""x", l3 its b: those two stay with the loser.
+      await app.sql(`insert into ${two} values ('s1', ?, 1, 1), ('l1', ?, 2, 2), ('l2', ?, 1, 3), ('l3', ?, 4, 1)`, [S, L, L, L]);
+      const orderIds = (await app.sql<{ id: string }>('select id::text id from orders where customer_id = ?', [L])).map((r) => r.id);
+      const [seen] = await app.sql<{ id: string; at: Date }>('select id::text id, occurred_at at from interactions where customer_id = ?', [L]);
+      const before = await digest();
+
+      const res = await app.gql(MERGE, { input: { survivorId: s.id, loserId: l.id, reason: 'dup' } });
+      expect(res.errors).toBeUndefined();
+      const merge = res.data.mergeCustomers.merge;
+      expect(merge.moves).toEqual(expect.arrayContaining([{ table: one, rows: 1 }, { table: two, rows: 1 }]));
+      expect((await app.sql<{ customer_id: string }>(`select customer_id from ${one}`)).map((r) => r.customer_id)).toEqual([S]);
+      expect((await app.sql<{ id: string }>(`select id from ${two} where customer_id = ? order by id`, [L])).map((r) => r.id)).toEqual(['l2', 'l3']);
+      // The ledger: per table, the key of each row moved (the primary key's text; a JSON array for a
+      // composite key; '-' for a table keyed by the customer alone), which the unmerge moves back by.
+      const [{ moved }] = await app.sql<{ moved: Record<string, string[]> }>('select moved from customer_merges where id = ?', [uuidOf(merge.id)]);
+      expect(moved[one]).toEqual(['-']);
+      expect(moved[two]).toEqual(['l1']);
+      expect(moved.orders).toEqual(orderIds);
+      expect(moved.interactions).toHaveLength(1);
+      const [id, at] = JSON.parse(moved.interactions[0]) as [string, string];
+      expect([id, new Date(at).toISOString()]).toEqual([seen.id, new Date(seen.at).toISOString()]);
+
+      expect((await app.gql(UNMERGE, { id: merge.id })).errors).toBeUndefined();
+      await app.sql('delete from customer_merges where id = ?', [uuidOf(merge.id)]);
+      expect(await digest()).toBe(before);
+    } finally {
+      await app.sql(`drop table ${one}`);
+      await app.sql(`drop table ${two}`);
+    }
+  });
+
   it('previewMerge writes nothing and shows the rows that would move', async () => {
     const a = await richCustomer('pa');
     const b = await richCustomer('pb');
