@@ -4,7 +4,7 @@ import { Role } from '../../src/auth/viewer';
 import { toGlobalId } from '../../src/schema/global-id';
 import { upsertCustomer } from '../../src/ingestion/identify';
 import { parseMergePolicy } from '../../src/services/merge-policy';
-import { checkIdentityLimits, previewMerge } from '../../src/services/merge.service';
+import { checkIdentityLimits, mergeCustomers, previewMerge } from '../../src/services/merge.service';
 import { loadConfig } from '../../src/config';
 import { IdentityKind } from '../../src/entities/enums';
 import { rightsOf } from '../../src/ingestion/rules';
@@ -542,6 +542,39 @@ describe('manual merge and unmerge', () => {
     } finally {
       await app.sql(`drop table ${one}`);
       await app.sql(`drop table ${two}`);
+    }
+  });
+
+  it('an automatic merge without a reason of its own records "automatic"; a manual one needs a reason', async () => {
+    const s = (await upsert({ email: `ar.s.${uniq()}@example.com` })).customer;
+    const l = (await upsert({ email: `ar.l.${uniq()}@example.com` })).customer;
+    const policy = parseMergePolicy(undefined);
+    await expect(mergeCustomers(app.orm.em.fork() as EntityManager, uuidOf(s.id), uuidOf(l.id), null, 'test', { policy })).rejects.toMatchObject({
+      code: 'BAD_USER_INPUT', message: 'reason is required: say why these profiles are the same person',
+    });
+    const { merge } = await mergeCustomers(app.orm.em.fork() as EntityManager, uuidOf(s.id), uuidOf(l.id), null, 'auto:test', { policy, automatic: true });
+    const [row] = await app.sql<{ reason: string; automatic: boolean }>('select reason, automatic from customer_merges where id = ?', [merge.id]);
+    expect(row).toEqual({ reason: 'automatic', automatic: true });
+  });
+
+  it('undoing a merge whose table no longer references customers: CONFLICT ROWS_CHANGED, nothing changed', async () => {
+    const table = `merge_gone_${uniq()}`;
+    await app.sql(`create table ${table} (id serial primary key, customer_id uuid not null constraint ${table}_fk references customers (id))`);
+    try {
+      const s = (await upsert({ email: `tg.s.${uniq()}@example.com` })).customer;
+      const l = (await upsert({ email: `tg.l.${uniq()}@example.com` })).customer;
+      await app.sql(`insert into ${table} (customer_id) values (?)`, [uuidOf(l.id)]);
+      const merge = (await app.gql(MERGE, { input: { survivorId: s.id, loserId: l.id, reason: 'dup' } })).data.mergeCustomers.merge;
+      expect(merge.moves).toEqual(expect.arrayContaining([{ table, rows: 1 }]));
+      await app.sql(`alter table ${table} drop constraint ${table}_fk`);
+      const before = await digest();
+      const res = await app.gql(UNMERGE, { id: merge.id });
+      expectError(res, 'CONFLICT');
+      expect(res.errors![0].message).toBe(`table ${table} no longer belongs to customers; the merge cannot be undone`);
+      expect(res.errors![0].extensions).toEqual({ code: 'CONFLICT', field: 'mergeId', reason: 'ROWS_CHANGED' });
+      expect(await digest()).toBe(before);
+    } finally {
+      await app.sql(`drop table ${table}`);
     }
   });
 
