@@ -499,6 +499,9 @@ describe('manual merge and unmerge', () => {
     const res = await app.gql(MERGE, { input: { survivorId: survivor.id, loserId: loser.id, reason: 'dup' } });
     expect(res.errors).toBeUndefined();
     expect(res.data.mergeCustomers.survivor.traits).toEqual({ n: 0, flag: false, tags: [], word: 'y' });
+    // Neither had an address: it stays SQL NULL (not a JSON null), as "has an address" queries expect.
+    const [row] = await app.sql<{ none: boolean }>('select address is null as none from customers where id = ?', [uuidOf(survivor.id)]);
+    expect(row.none).toBe(true);
   });
 
   it('tables added later move and move back whatever their keys, and the ledger names each row it moved', async () => {
@@ -529,6 +532,7 @@ describe('manual merge and unmerge', () => {
       // The ledger: per table, the key of each row moved (the primary key's text; a JSON array for a
       // composite key; '-' for a table keyed by the customer alone), which the unmerge moves back by.
       const [{ moved }] = await app.sql<{ moved: Record<string, string[]> }>('select moved from customer_merges where id = ?', [uuidOf(merge.id)]);
+      expect(Object.keys(moved).sort()).toEqual(['consent_records', 'feedback', 'identities', 'interactions', one, 'order_lines', 'orders', two].sort());
       expect(moved[one]).toEqual(['-']);
       expect(moved[two]).toEqual(['l1']);
       expect(moved.orders).toEqual(orderIds);
@@ -662,6 +666,13 @@ describe('bad inputs change nothing', () => {
     expectError(res, 'CONFLICT', /merged profile changed since the merge/);
     expect(res.errors![0].extensions).toEqual({ code: 'CONFLICT', field: 'mergeId', reason: 'LOSER_CHANGED' });
     expect(await digest()).toBe(before);
+    // Still pointing at the survivor, but no longer MERGED (here by hand): the same refusal.
+    await app.sql(`update customers set merged_into_id = ?, status = 'active' where id = ?`, [uuidOf(s.id), uuidOf(l.id)]);
+    const before2 = await digest();
+    const res2 = await app.gql(UNMERGE, { id: m.id });
+    expectError(res2, 'CONFLICT', /merged profile changed since the merge/);
+    expect(res2.errors![0].extensions).toEqual({ code: 'CONFLICT', field: 'mergeId', reason: 'LOSER_CHANGED' });
+    expect(await digest()).toBe(before2);
   });
 
   it('rows of both customers that a partial unique key keeps apart: CONFLICT UNMOVABLE_ROWS, nothing changed', async () => {
@@ -692,25 +703,33 @@ describe('bad inputs change nothing', () => {
   it('undoing twice, undoing a merge whose survivor was merged since, or whose rows changed owner: CONFLICT, nothing changed', async () => {
     const x = await richCustomer('x');
     const y = await richCustomer('y');
+    await feedback(y.id);
     const z = await richCustomer('z');
+    const yFeedback = (await app.sql<{ id: string }>('select id::text id from feedback where customer_id = ? order by id', [uuidOf(y.id)])).map((r) => r.id);
+    expect(yFeedback).toHaveLength(2);
     const m1 = (await app.gql(MERGE, { input: { survivorId: x.id, loserId: y.id, reason: 'dup' } })).data.mergeCustomers.merge;
     const m2 = (await app.gql(MERGE, { input: { survivorId: z.id, loserId: x.id, reason: 'dup' } })).data.mergeCustomers.merge;
     let before = await digest();
-    expectError(await app.gql(UNMERGE, { id: m1.id }), 'CONFLICT', /survivor was merged into another profile since/);
+    const merged = await app.gql(UNMERGE, { id: m1.id });
+    expectError(merged, 'CONFLICT', /survivor was merged into another profile since/);
+    expect(merged.errors![0].extensions).toEqual({ code: 'CONFLICT', field: 'mergeId', reason: 'SURVIVOR_MERGED', mergedIntoId: z.id });
     expect(await digest()).toBe(before);
 
     expect((await app.gql(UNMERGE, { id: m2.id })).errors).toBeUndefined();
     before = await digest();
-    expectError(await app.gql(UNMERGE, { id: m2.id }), 'CONFLICT', /already undone/);
+    const twice = await app.gql(UNMERGE, { id: m2.id });
+    expectError(twice, 'CONFLICT', /already undone/);
+    expect(twice.errors![0].extensions).toEqual({ code: 'CONFLICT', field: 'mergeId', reason: 'ALREADY_UNDONE' });
     expect(await digest()).toBe(before);
 
-    // A moved row reassigned since (here by hand) blocks the undo of m1: nothing moves back.
+    // A moved row reassigned since (here by hand: one of the two) blocks the undo of m1: nothing moves back.
     const other = await richCustomer('o');
-    await app.sql('update feedback set customer_id = ? where customer_id = ?', [uuidOf(other.id), uuidOf(x.id)]);
+    await app.sql('update feedback set customer_id = ? where id = ?', [uuidOf(other.id), yFeedback[0]]);
     before = await digest();
     const res = await app.gql(UNMERGE, { id: m1.id });
-    expectError(res, 'CONFLICT', /feedback rows this merge moved no longer belong to the survivor/);
-    expect(res.errors![0].extensions).toMatchObject({ reason: 'ROWS_CHANGED', table: 'feedback' });
+    expectError(res, 'CONFLICT');
+    expect(res.errors![0].message).toBe('1 of the feedback rows this merge moved no longer belong to the survivor; the merge cannot be undone');
+    expect(res.errors![0].extensions).toEqual({ code: 'CONFLICT', field: 'mergeId', reason: 'ROWS_CHANGED', table: 'feedback' });
     expect(await digest()).toBe(before);
   });
 });
@@ -741,6 +760,33 @@ describe('erasure', () => {
     expect((await app.gql(`mutation($id: ID!) { eraseCustomer(customerId: $id) { __typename } }`, { id: gone.id })).errors).toBeUndefined();
     const after = await ledger();
     expect(pii.filter((v) => after.includes(v))).toEqual([]);
+  });
+});
+
+describe('erasure of the merged-away profile', () => {
+  it('undoing a merge whose merged-away profile was erased since: CONFLICT ERASED, nothing changed', async () => {
+    const keeper = await richCustomer('ek');
+    const gone = await richCustomer('eg');
+    const m = (await app.gql(MERGE, { input: { survivorId: keeper.id, loserId: gone.id, reason: 'dup' } })).data.mergeCustomers.merge;
+    expect((await app.gql(`mutation($id: ID!) { eraseCustomer(customerId: $id) { __typename } }`, { id: gone.id })).errors).toBeUndefined();
+    const status = await app.sql<{ status: string }>('select status from customers where id = any(?::uuid[]) order by id = ? desc', [`{${uuidOf(keeper.id)},${uuidOf(gone.id)}}`, uuidOf(keeper.id)]);
+    expect(status.map((r) => r.status)).toEqual(['active', 'erased']);
+    const before = await digest();
+    const res = await app.gql(UNMERGE, { id: m.id });
+    expectError(res, 'CONFLICT');
+    expect(res.errors![0].message).toBe('one of the two customers was erased since; the merge cannot be undone');
+    expect(res.errors![0].extensions).toEqual({ code: 'CONFLICT', field: 'mergeId', reason: 'ERASED' });
+    expect(await digest()).toBe(before);
+  });
+
+  it('refusals of a merge or an unmerge name the input field at fault', async () => {
+    const a = (await upsert({ email: `rf.a.${uniq()}@example.com` })).customer;
+    const b = (await upsert({ email: `rf.b.${uniq()}@example.com` })).customer;
+    const ext = async (doc: string, vars: Record<string, unknown>) => (await app.gql(doc, vars)).errors?.map((e) => e.extensions);
+    expect(await ext(MERGE, { input: { survivorId: a.id, loserId: b.id, reason: ' ' } })).toEqual([{ code: 'BAD_USER_INPUT', field: 'reason' }]);
+    expect(await ext(MERGE, { input: { survivorId: a.id, loserId: b.id, reason: 'x'.repeat(501) } })).toEqual([expect.objectContaining({ code: 'BAD_USER_INPUT', field: 'reason' })]);
+    expect(await ext(MERGE, { input: { survivorId: a.id, loserId: a.id, reason: 'x' } })).toEqual([{ code: 'BAD_USER_INPUT', field: 'loserId' }]);
+    expect(await ext(UNMERGE, { id: toGlobalId('CustomerMerge', '00000000-0000-4000-8000-000000000000') })).toEqual([{ code: 'NOT_FOUND', field: 'mergeId' }]);
   });
 });
 
