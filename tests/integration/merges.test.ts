@@ -700,6 +700,25 @@ describe('bad inputs change nothing', () => {
     }
   });
 
+  it('any other failure while moving rows is not reported as UNMOVABLE_ROWS, and changes nothing', async () => {
+    const table = `merge_fail_${uniq()}`;
+    await app.sql(`create table ${table} (id serial primary key, customer_id uuid not null references customers (id))`);
+    await app.sql(`create function ${table}_no() returns trigger language plpgsql as $$ begin raise exception 'no moves here'; end $$`);
+    await app.sql(`create trigger ${table}_no before update on ${table} for each row execute function ${table}_no()`);
+    try {
+      const s = (await upsert({ email: `mf.s.${uniq()}@example.com` })).customer;
+      const l = (await upsert({ email: `mf.l.${uniq()}@example.com` })).customer;
+      await app.sql(`insert into ${table} (customer_id) values (?)`, [uuidOf(l.id)]);
+      const before = await digest();
+      const res = await app.gql(MERGE, { input: { survivorId: s.id, loserId: l.id, reason: 'dup' } });
+      expectError(res, 'INTERNAL_SERVER_ERROR');
+      expect(await digest()).toBe(before);
+    } finally {
+      await app.sql(`drop table ${table}`);
+      await app.sql(`drop function ${table}_no()`);
+    }
+  });
+
   it('undoing twice, undoing a merge whose survivor was merged since, or whose rows changed owner: CONFLICT, nothing changed', async () => {
     const x = await richCustomer('x');
     const y = await richCustomer('y');
