@@ -4,9 +4,10 @@ import { Role } from '../../src/auth/viewer';
 import { toGlobalId } from '../../src/schema/global-id';
 import { upsertCustomer } from '../../src/ingestion/identify';
 import { parseMergePolicy } from '../../src/services/merge-policy';
-import { checkIdentityLimits, previewMerge } from '../../src/services/merge.service';
+import { checkIdentityLimits, mergeCustomers, previewMerge } from '../../src/services/merge.service';
 import { loadConfig } from '../../src/config';
 import { IdentityKind } from '../../src/entities/enums';
+import { rightsOf } from '../../src/ingestion/rules';
 import type { EntityManager } from '@mikro-orm/postgresql';
 
 /**
@@ -229,6 +230,32 @@ describe('matching on write', () => {
     const owners = await app.sql<{ customer_id: string }>(`select customer_id from identities where kind = 'email' and value = ?`, [other.email]);
     expect(owners.map((o) => toGlobalId('Customer', o.customer_id))).toEqual([other.id]);
     expect(await mergeCount()).toBe(mergesBefore);
+  });
+
+  it('a write by a caller who may not merge, linking two profiles, is CONFLICT MERGE_NOT_ALLOWED and changes nothing', async () => {
+    // Over GraphQL no such write reaches the merge decision: the only role that may identify but not
+    // merge is the customer, whose write must name their own id and then matches no one else's
+    // identifiers (revealOwners, test above). The refusal guards every other caller of the core, so it is
+    // tested on the core with the customer's rights from the rights table (and no id).
+    const rights = rightsOf({ role: Role.CUSTOMER });
+    expect(rights).toMatchObject({ mayIdentify: true, mayMerge: false });
+    const a = (await upsert({ email: `nm.a.${uniq()}@example.com`, firstName: 'Nora' })).customer;
+    const b = (await upsert({ phone: phone(), lastName: 'Moss' })).customer;
+    const before = await digest();
+    const em = app.orm.em.fork() as EntityManager;
+    const err = await upsertCustomer(em, { email: a.email, phone: b.phone, firstName: 'Changed', source: 'self' }, undefined, {
+      policy: loadConfig({ NODE_ENV: 'test' }).mergePolicy, allowMerge: rights.mayMerge, revealOwners: rights.revealOwners,
+    }).then(() => null, (e: unknown) => e as { code: string; message: string; details: { customerIds: string[] } });
+    expect(err).toMatchObject({
+      code: 'CONFLICT',
+      message: 'these identifiers belong to different customers, and this write may not merge profiles; ask support to merge them',
+      details: { field: 'identities', reason: 'MERGE_NOT_ALLOWED' },
+    });
+    expect([...err!.details.customerIds].sort()).toEqual([a.id, b.id].sort());
+    expect(await digest()).toBe(before);
+    // The same write by support (which may merge) merges them: the refusal is the rights', not the data's.
+    const merged = await upsert({ email: a.email, phone: b.phone, source: 'desk' }, Role.SUPPORT);
+    expect(merged.mergedCustomerIds).toEqual([b.id]);
   });
 
   it('blocklisted junk values are never stored nor matched, and the response says which were ignored', async () => {
@@ -465,6 +492,96 @@ describe('manual merge and unmerge', () => {
     expect(await owned(survivor.id)).toEqual(survivorBefore);
   });
 
+  it('traits chosen key by key: a 0, a false and an empty list are values, not gaps', async () => {
+    const survivor = (await upsert({ email: `tv.s.${uniq()}@example.com`, traits: { n: 5, flag: true, tags: ['a'], word: 'x' }, source: 'web' })).customer;
+    // Same source, written later: each of the loser's values is the more recent one, so each wins.
+    const loser = (await upsert({ email: `tv.l.${uniq()}@example.com`, traits: { n: 0, flag: false, tags: [], word: 'y' }, source: 'web' })).customer;
+    const res = await app.gql(MERGE, { input: { survivorId: survivor.id, loserId: loser.id, reason: 'dup' } });
+    expect(res.errors).toBeUndefined();
+    expect(res.data.mergeCustomers.survivor.traits).toEqual({ n: 0, flag: false, tags: [], word: 'y' });
+    // Neither had an address: it stays SQL NULL (not a JSON null), as "has an address" queries expect.
+    const [row] = await app.sql<{ none: boolean }>('select address is null as none from customers where id = ?', [uuidOf(survivor.id)]);
+    expect(row.none).toBe(true);
+  });
+
+  it('tables added later move and move back whatever their keys, and the ledger names each row it moved', async () => {
+    // Keyed by the customer alone; and one with two unique keys that include customer_id, one of them on
+    // a column whose name holds a double quote.
+    const one = `merge_one_${uniq()}`;
+    const two = `merge_two_${uniq()}`;
+    await app.sql(`create table ${one} (customer_id uuid primary key references customers (id), note text not null)`);
+    await app.sql(`create table ${two} (id text primary key, customer_id uuid not null references customers (id), "a""x" int not null, b int not null,
+      unique (customer_id, "a""x"), unique (customer_id, b))`);
+    try {
+      const s = await richCustomer('keys-s');
+      const l = await richCustomer('keys-l');
+      const [S, L] = [uuidOf(s.id), uuidOf(l.id)];
+      await app.sql(`insert into ${one} values (?, 'the loser''s')`, [L]);
+      // l1 is the loser's own; l2 repeats the survivor's "a""x", l3 its b: those two stay with the loser.
+      await app.sql(`insert into ${two} values ('s1', ?, 1, 1), ('l1', ?, 2, 2), ('l2', ?, 1, 3), ('l3', ?, 4, 1)`, [S, L, L, L]);
+      const orderIds = (await app.sql<{ id: string }>('select id::text id from orders where customer_id = ?', [L])).map((r) => r.id);
+      const [seen] = await app.sql<{ id: string; at: Date }>('select id::text id, occurred_at at from interactions where customer_id = ?', [L]);
+      const before = await digest();
+
+      const res = await app.gql(MERGE, { input: { survivorId: s.id, loserId: l.id, reason: 'dup' } });
+      expect(res.errors).toBeUndefined();
+      const merge = res.data.mergeCustomers.merge;
+      expect(merge.moves).toEqual(expect.arrayContaining([{ table: one, rows: 1 }, { table: two, rows: 1 }]));
+      expect((await app.sql<{ customer_id: string }>(`select customer_id from ${one}`)).map((r) => r.customer_id)).toEqual([S]);
+      expect((await app.sql<{ id: string }>(`select id from ${two} where customer_id = ? order by id`, [L])).map((r) => r.id)).toEqual(['l2', 'l3']);
+      // The ledger: per table, the key of each row moved (the primary key's text; a JSON array for a
+      // composite key; '-' for a table keyed by the customer alone), which the unmerge moves back by.
+      const [{ moved }] = await app.sql<{ moved: Record<string, string[]> }>('select moved from customer_merges where id = ?', [uuidOf(merge.id)]);
+      expect(Object.keys(moved).sort()).toEqual(['consent_records', 'feedback', 'identities', 'interactions', one, 'order_lines', 'orders', two].sort());
+      expect(moved[one]).toEqual(['-']);
+      expect(moved[two]).toEqual(['l1']);
+      expect(moved.orders).toEqual(orderIds);
+      expect(moved.interactions).toHaveLength(1);
+      const [id, at] = JSON.parse(moved.interactions[0]) as [string, string];
+      expect([id, new Date(at).toISOString()]).toEqual([seen.id, new Date(seen.at).toISOString()]);
+
+      expect((await app.gql(UNMERGE, { id: merge.id })).errors).toBeUndefined();
+      await app.sql('delete from customer_merges where id = ?', [uuidOf(merge.id)]);
+      expect(await digest()).toBe(before);
+    } finally {
+      await app.sql(`drop table ${one}`);
+      await app.sql(`drop table ${two}`);
+    }
+  });
+
+  it('an automatic merge without a reason of its own records "automatic"; a manual one needs a reason', async () => {
+    const s = (await upsert({ email: `ar.s.${uniq()}@example.com` })).customer;
+    const l = (await upsert({ email: `ar.l.${uniq()}@example.com` })).customer;
+    const policy = parseMergePolicy(undefined);
+    await expect(mergeCustomers(app.orm.em.fork() as EntityManager, uuidOf(s.id), uuidOf(l.id), null, 'test', { policy })).rejects.toMatchObject({
+      code: 'BAD_USER_INPUT', message: 'reason is required: say why these profiles are the same person',
+    });
+    const { merge } = await mergeCustomers(app.orm.em.fork() as EntityManager, uuidOf(s.id), uuidOf(l.id), null, 'auto:test', { policy, automatic: true });
+    const [row] = await app.sql<{ reason: string; automatic: boolean }>('select reason, automatic from customer_merges where id = ?', [merge.id]);
+    expect(row).toEqual({ reason: 'automatic', automatic: true });
+  });
+
+  it('undoing a merge whose table no longer references customers: CONFLICT ROWS_CHANGED, nothing changed', async () => {
+    const table = `merge_gone_${uniq()}`;
+    await app.sql(`create table ${table} (id serial primary key, customer_id uuid not null constraint ${table}_fk references customers (id))`);
+    try {
+      const s = (await upsert({ email: `tg.s.${uniq()}@example.com` })).customer;
+      const l = (await upsert({ email: `tg.l.${uniq()}@example.com` })).customer;
+      await app.sql(`insert into ${table} (customer_id) values (?)`, [uuidOf(l.id)]);
+      const merge = (await app.gql(MERGE, { input: { survivorId: s.id, loserId: l.id, reason: 'dup' } })).data.mergeCustomers.merge;
+      expect(merge.moves).toEqual(expect.arrayContaining([{ table, rows: 1 }]));
+      await app.sql(`alter table ${table} drop constraint ${table}_fk`);
+      const before = await digest();
+      const res = await app.gql(UNMERGE, { id: merge.id });
+      expectError(res, 'CONFLICT');
+      expect(res.errors![0].message).toBe(`table ${table} no longer belongs to customers; the merge cannot be undone`);
+      expect(res.errors![0].extensions).toEqual({ code: 'CONFLICT', field: 'mergeId', reason: 'ROWS_CHANGED' });
+      expect(await digest()).toBe(before);
+    } finally {
+      await app.sql(`drop table ${table}`);
+    }
+  });
+
   it('previewMerge writes nothing and shows the rows that would move', async () => {
     const a = await richCustomer('pa');
     const b = await richCustomer('pb');
@@ -549,6 +666,13 @@ describe('bad inputs change nothing', () => {
     expectError(res, 'CONFLICT', /merged profile changed since the merge/);
     expect(res.errors![0].extensions).toEqual({ code: 'CONFLICT', field: 'mergeId', reason: 'LOSER_CHANGED' });
     expect(await digest()).toBe(before);
+    // Still pointing at the survivor, but no longer MERGED (here by hand): the same refusal.
+    await app.sql(`update customers set merged_into_id = ?, status = 'active' where id = ?`, [uuidOf(s.id), uuidOf(l.id)]);
+    const before2 = await digest();
+    const res2 = await app.gql(UNMERGE, { id: m.id });
+    expectError(res2, 'CONFLICT', /merged profile changed since the merge/);
+    expect(res2.errors![0].extensions).toEqual({ code: 'CONFLICT', field: 'mergeId', reason: 'LOSER_CHANGED' });
+    expect(await digest()).toBe(before2);
   });
 
   it('rows of both customers that a partial unique key keeps apart: CONFLICT UNMOVABLE_ROWS, nothing changed', async () => {
@@ -576,28 +700,55 @@ describe('bad inputs change nothing', () => {
     }
   });
 
+  it('any other failure while moving rows is not reported as UNMOVABLE_ROWS, and changes nothing', async () => {
+    const table = `merge_fail_${uniq()}`;
+    await app.sql(`create table ${table} (id serial primary key, customer_id uuid not null references customers (id))`);
+    await app.sql(`create function ${table}_no() returns trigger language plpgsql as $$ begin raise exception 'no moves here'; end $$`);
+    await app.sql(`create trigger ${table}_no before update on ${table} for each row execute function ${table}_no()`);
+    try {
+      const s = (await upsert({ email: `mf.s.${uniq()}@example.com` })).customer;
+      const l = (await upsert({ email: `mf.l.${uniq()}@example.com` })).customer;
+      await app.sql(`insert into ${table} (customer_id) values (?)`, [uuidOf(l.id)]);
+      const before = await digest();
+      const res = await app.gql(MERGE, { input: { survivorId: s.id, loserId: l.id, reason: 'dup' } });
+      expectError(res, 'INTERNAL_SERVER_ERROR');
+      expect(await digest()).toBe(before);
+    } finally {
+      await app.sql(`drop table ${table}`);
+      await app.sql(`drop function ${table}_no()`);
+    }
+  });
+
   it('undoing twice, undoing a merge whose survivor was merged since, or whose rows changed owner: CONFLICT, nothing changed', async () => {
     const x = await richCustomer('x');
     const y = await richCustomer('y');
+    await feedback(y.id);
     const z = await richCustomer('z');
+    const yFeedback = (await app.sql<{ id: string }>('select id::text id from feedback where customer_id = ? order by id', [uuidOf(y.id)])).map((r) => r.id);
+    expect(yFeedback).toHaveLength(2);
     const m1 = (await app.gql(MERGE, { input: { survivorId: x.id, loserId: y.id, reason: 'dup' } })).data.mergeCustomers.merge;
     const m2 = (await app.gql(MERGE, { input: { survivorId: z.id, loserId: x.id, reason: 'dup' } })).data.mergeCustomers.merge;
     let before = await digest();
-    expectError(await app.gql(UNMERGE, { id: m1.id }), 'CONFLICT', /survivor was merged into another profile since/);
+    const merged = await app.gql(UNMERGE, { id: m1.id });
+    expectError(merged, 'CONFLICT', /survivor was merged into another profile since/);
+    expect(merged.errors![0].extensions).toEqual({ code: 'CONFLICT', field: 'mergeId', reason: 'SURVIVOR_MERGED', mergedIntoId: z.id });
     expect(await digest()).toBe(before);
 
     expect((await app.gql(UNMERGE, { id: m2.id })).errors).toBeUndefined();
     before = await digest();
-    expectError(await app.gql(UNMERGE, { id: m2.id }), 'CONFLICT', /already undone/);
+    const twice = await app.gql(UNMERGE, { id: m2.id });
+    expectError(twice, 'CONFLICT', /already undone/);
+    expect(twice.errors![0].extensions).toEqual({ code: 'CONFLICT', field: 'mergeId', reason: 'ALREADY_UNDONE' });
     expect(await digest()).toBe(before);
 
-    // A moved row reassigned since (here by hand) blocks the undo of m1: nothing moves back.
+    // A moved row reassigned since (here by hand: one of the two) blocks the undo of m1: nothing moves back.
     const other = await richCustomer('o');
-    await app.sql('update feedback set customer_id = ? where customer_id = ?', [uuidOf(other.id), uuidOf(x.id)]);
+    await app.sql('update feedback set customer_id = ? where id = ?', [uuidOf(other.id), yFeedback[0]]);
     before = await digest();
     const res = await app.gql(UNMERGE, { id: m1.id });
-    expectError(res, 'CONFLICT', /feedback rows this merge moved no longer belong to the survivor/);
-    expect(res.errors![0].extensions).toMatchObject({ reason: 'ROWS_CHANGED', table: 'feedback' });
+    expectError(res, 'CONFLICT');
+    expect(res.errors![0].message).toBe('1 of the feedback rows this merge moved no longer belong to the survivor; the merge cannot be undone');
+    expect(res.errors![0].extensions).toEqual({ code: 'CONFLICT', field: 'mergeId', reason: 'ROWS_CHANGED', table: 'feedback' });
     expect(await digest()).toBe(before);
   });
 });
@@ -628,6 +779,33 @@ describe('erasure', () => {
     expect((await app.gql(`mutation($id: ID!) { eraseCustomer(customerId: $id) { __typename } }`, { id: gone.id })).errors).toBeUndefined();
     const after = await ledger();
     expect(pii.filter((v) => after.includes(v))).toEqual([]);
+  });
+});
+
+describe('erasure of the merged-away profile', () => {
+  it('undoing a merge whose merged-away profile was erased since: CONFLICT ERASED, nothing changed', async () => {
+    const keeper = await richCustomer('ek');
+    const gone = await richCustomer('eg');
+    const m = (await app.gql(MERGE, { input: { survivorId: keeper.id, loserId: gone.id, reason: 'dup' } })).data.mergeCustomers.merge;
+    expect((await app.gql(`mutation($id: ID!) { eraseCustomer(customerId: $id) { __typename } }`, { id: gone.id })).errors).toBeUndefined();
+    const status = await app.sql<{ status: string }>('select status from customers where id = any(?::uuid[]) order by id = ? desc', [`{${uuidOf(keeper.id)},${uuidOf(gone.id)}}`, uuidOf(keeper.id)]);
+    expect(status.map((r) => r.status)).toEqual(['active', 'erased']);
+    const before = await digest();
+    const res = await app.gql(UNMERGE, { id: m.id });
+    expectError(res, 'CONFLICT');
+    expect(res.errors![0].message).toBe('one of the two customers was erased since; the merge cannot be undone');
+    expect(res.errors![0].extensions).toEqual({ code: 'CONFLICT', field: 'mergeId', reason: 'ERASED' });
+    expect(await digest()).toBe(before);
+  });
+
+  it('refusals of a merge or an unmerge name the input field at fault', async () => {
+    const a = (await upsert({ email: `rf.a.${uniq()}@example.com` })).customer;
+    const b = (await upsert({ email: `rf.b.${uniq()}@example.com` })).customer;
+    const ext = async (doc: string, vars: Record<string, unknown>) => (await app.gql(doc, vars)).errors?.map((e) => e.extensions);
+    expect(await ext(MERGE, { input: { survivorId: a.id, loserId: b.id, reason: ' ' } })).toEqual([{ code: 'BAD_USER_INPUT', field: 'reason' }]);
+    expect(await ext(MERGE, { input: { survivorId: a.id, loserId: b.id, reason: 'x'.repeat(501) } })).toEqual([expect.objectContaining({ code: 'BAD_USER_INPUT', field: 'reason' })]);
+    expect(await ext(MERGE, { input: { survivorId: a.id, loserId: a.id, reason: 'x' } })).toEqual([{ code: 'BAD_USER_INPUT', field: 'loserId' }]);
+    expect(await ext(UNMERGE, { id: toGlobalId('CustomerMerge', '00000000-0000-4000-8000-000000000000') })).toEqual([{ code: 'NOT_FOUND', field: 'mergeId' }]);
   });
 });
 
