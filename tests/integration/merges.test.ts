@@ -8,6 +8,7 @@ import { checkIdentityLimits, mergeCustomers, previewMerge } from '../../src/ser
 import { loadConfig } from '../../src/config';
 import { IdentityKind } from '../../src/entities/enums';
 import { rightsOf } from '../../src/ingestion/rules';
+import { Scope } from '../../src/auth/policy';
 import type { EntityManager } from '@mikro-orm/postgresql';
 
 /**
@@ -233,12 +234,13 @@ describe('matching on write', () => {
   });
 
   it('a write by a caller who may not merge, linking two profiles, is CONFLICT MERGE_NOT_ALLOWED and changes nothing', async () => {
-    // Over GraphQL no such write reaches the merge decision: the only role that may identify but not
-    // merge is the customer, whose write must name their own id and then matches no one else's
-    // identifiers (revealOwners, test above). The refusal guards every other caller of the core, so it is
-    // tested on the core with the customer's rights from the rights table (and no id).
-    const rights = rightsOf({ role: Role.CUSTOMER });
-    expect(rights).toMatchObject({ mayIdentify: true, mayMerge: false });
+    // A first-party source's key that may also look customers up (profiles:write + customers:contact):
+    // it may identify and know whose an identifier is, but not merge (README "Who may do what"). A caller
+    // that may not know whose (a customer, a key without customers:contact) is never told: its write
+    // names the profile of its first held identifier instead (ingest.test.ts). Tested on the core with
+    // those rights from the rights table; over GraphQL the same key gets it through ingestEvents.
+    const rights = rightsOf({ role: Role.PARTNER, scopes: [Scope.EVENTS_WRITE, Scope.PROFILES_WRITE, Scope.CUSTOMERS_CONTACT] });
+    expect(rights).toMatchObject({ mayIdentify: true, mayLink: true, revealOwners: true, mayMerge: false });
     const a = (await upsert({ email: `nm.a.${uniq()}@example.com`, firstName: 'Nora' })).customer;
     const b = (await upsert({ phone: phone(), lastName: 'Moss' })).customer;
     const before = await digest();
