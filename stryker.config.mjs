@@ -64,8 +64,14 @@ export const SCOPES = {
     db: false,
   },
   // The ingestion core (one pipeline for the mutations, ingestEvents, tracking and the import CLI),
-  // through its behaviour: the GraphQL batch tests and the parity of the paths.
-  ingestion: { mutate: ['src/ingestion/*.ts'], tests: ['tests/integration/ingest.test.ts', 'tests/integration/ingestion-parity.test.ts'], db: true },
+  // through its behaviour: the GraphQL batch tests, the parity of the paths, and the identity step's
+  // values one by one (ingestion-identify.test.ts: profile fields and provenance, junk, the merge decision;
+  // about 4 s a run).
+  ingestion: {
+    mutate: ['src/ingestion/*.ts'],
+    tests: ['tests/integration/ingest.test.ts', 'tests/integration/ingestion-parity.test.ts', 'tests/integration/ingestion-identify.test.ts'],
+    db: true,
+  },
   // The CLV models, in three scopes so that each finishes in one sitting on the shared machine, with fast
   // files of their own: tests/unit/models-special.test.ts (ln Γ, ₂F₁ against mpmath, under a second),
   // models-closed-forms (BG/NBD, MBG/NBD, Gamma-Gamma and CLV against mpmath tables) and models-fits (fits
