@@ -41,7 +41,7 @@ type Payload = {
     identities: Array<{ kind: string; namespace: string; value: string }>; provenance: Array<{ field: string; source: string }>;
   };
 };
-type GqlError = { message: string; extensions: { code: string; field?: string; reason?: string; customerIds?: string[] } };
+type GqlError = { message: string; extensions: { code: string; field?: string; reason?: string; argumentName?: string; customerIds?: string[] } };
 
 async function attempt(input: Record<string, unknown>, role: Role = Role.ADMIN): Promise<{ data?: Payload; error?: GqlError }> {
   const res = await app.gql(UPSERT, { input }, { role });
@@ -253,5 +253,65 @@ describe('the merge decision', () => {
     expect(res.data.upsertCustomer.mergedCustomerIds).toEqual([]);
     const owners = await app.sql<{ value: string; customer_id: string }>(`select value, customer_id from identities where value in (?, ?) order by value`, [other.customer.email, device]);
     expect(owners.map((o) => [o.value, toGlobalId('Customer', o.customer_id)])).toEqual([[device, me.customer.id], [other.customer.email, other.customer.id]].sort((x, y) => x[0].localeCompare(y[0])));
+  });
+});
+
+describe('single mutations answer their event\'s rejection as their own error (single.ts)', () => {
+  const ORDER = `mutation($input: RecordOrderInput!) { recordOrder(input: $input) { created order { id } } }`;
+  const INTERACTION = `mutation($input: RecordInteractionInput!) { recordInteraction(input: $input) { duplicate interaction { id } } }`;
+  const first = async (doc: string, input: Record<string, unknown>) => {
+    const res = await app.gql(doc, { input });
+    return { data: res.data, error: res.errors?.[0] as GqlError | undefined };
+  };
+
+  it('drops the payload prefix from field and message and names fields as the mutation does', async () => {
+    const c = await upsert({ email: `single.${uniq()}@example.com` });
+    const sku = `SGL-${uniq()}`;
+    await app.gql(`mutation($input: UpsertProductInput!) { upsertProduct(input: $input) { id } }`, { input: { sku, name: 'Single', category: 'books', priceMinor: 700, currency: 'EUR' } });
+    const order = (extra: Record<string, unknown>) => ({ customerId: c.customer.id, source: 'shop', placedAt: '2026-03-01T10:00:00Z', channel: 'WEB', currency: 'EUR', lines: [{ sku, quantity: 1 }], ...extra });
+
+    const bad = await first(ORDER, order({ lines: [{ sku, quantity: 1 }, { sku, quantity: 100_001 }] }));
+    expect(bad.error!.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'lines[1].quantity' });
+    expect(bad.error!.message).toBe('lines[1].quantity must be 1 to 100000');
+
+    const number = `N-${uniq()}`;
+    expect((await first(ORDER, order({ externalId: number }))).data.recordOrder.created).toBe(true);
+    const replay = await first(ORDER, order({ externalId: number }));
+    expect(replay.data.recordOrder.created).toBe(false);
+    const reused = await first(ORDER, order({ externalId: number, lines: [{ sku, quantity: 2 }] }));
+    expect(reused.error!.extensions).toMatchObject({ code: 'CONFLICT', field: 'externalId', reason: 'KEY_REUSED' });
+
+    const future = new Date(Date.now() + 3 * 86_400_000).toISOString();
+    const late = await first(INTERACTION, { customerId: c.customer.id, occurredAt: future, channel: 'WEB', type: 'PAGE_VIEW' });
+    expect(late.error!.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'occurredAt' });
+    expect(late.error!.message).toBe('occurredAt is in the future');
+
+    const key = `ev-${uniq()}`;
+    const view = { customerId: c.customer.id, occurredAt: '2026-03-01T10:00:00Z', channel: 'WEB', type: 'PAGE_VIEW', sourceEventId: key };
+    expect((await first(INTERACTION, view)).data.recordInteraction.duplicate).toBe(false);
+    expect((await first(INTERACTION, view)).data.recordInteraction.duplicate).toBe(true);
+    const other = await first(INTERACTION, { ...view, type: 'SEARCH' });
+    expect(other.error!.extensions).toMatchObject({ code: 'CONFLICT', field: 'sourceEventId', reason: 'KEY_REUSED' });
+
+    // upsertCustomer: identifiers are its `identities`, customerId its `id`; an id of another type is refused as input.id.
+    const email = await refusal({ identities: [{ kind: 'DEVICE', value: `d-${uniq()}` }, { kind: 'EMAIL', value: 'not-an-email' }] });
+    expect(email.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'identities[1].value' });
+    const gone = await refusal({ id: toGlobalId('Customer', '00000000-0000-4000-8000-000000000001'), firstName: 'X' });
+    expect(gone.extensions).toMatchObject({ code: 'NOT_FOUND', field: 'id' });
+    const product = await refusal({ id: toGlobalId('Product', '00000000-0000-4000-8000-000000000001'), firstName: 'X' });
+    expect(product.extensions).toMatchObject({ code: 'BAD_USER_INPUT', argumentName: 'input.id' });
+    expect(product.message).toBe('input.id is not a valid Customer id');
+  });
+
+  it('answers an upsertCustomer replay with the customer first written, created false, nothing merged nor ignored', async () => {
+    const key = `up-${uniq()}`;
+    const email = `replay.${uniq()}@example.com`;
+    const input = { idempotencyKey: key, email, phone: '+1 234 567 8900', source: 'crm' };
+    const once = await upsert(input);
+    expect(once).toMatchObject({ created: true, ignoredIdentifiers: [{ kind: 'PHONE', namespace: '', reason: 'BLOCKLISTED' }] });
+    const again = await upsert(input);
+    expect(again).toMatchObject({ created: false, mergedCustomerIds: [], ignoredIdentifiers: [], customer: { id: once.customer.id, email } });
+    const reused = await refusal({ ...input, firstName: 'Other' });
+    expect(reused.extensions).toMatchObject({ code: 'CONFLICT', field: 'idempotencyKey', reason: 'KEY_REUSED' });
   });
 });
