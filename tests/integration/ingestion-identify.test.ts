@@ -244,6 +244,15 @@ describe('the merge decision', () => {
     expect(r.mergedIds).toHaveLength(1);
   });
 
+  it('called without options, takes MERGE_POLICY and PSEUDONYM_KEYS from the environment', async () => {
+    const a = await upsert({ email: `env1.${uniq()}@example.com` });
+    const b = await upsert({ email: `env2.${uniq()}@example.com` });
+    const r = await upsertCustomer(app.orm.em.fork() as unknown as EntityManager, { email: 'TEST@test.com', identities: [{ kind: IdentityKind.EMAIL, value: a.customer.email! }, { kind: IdentityKind.EMAIL, value: b.customer.email! }] });
+    expect(r.ignored).toEqual([{ kind: IdentityKind.EMAIL, namespace: '', reason: 'BLOCKLISTED' }]);
+    expect(r.mergedIds).toHaveLength(1);
+    expect([a.customer.id, b.customer.id]).toContain(toGlobalId('Customer', r.customer.id));
+  });
+
   it('a customer writing to their own profile neither links nor learns about identifiers someone else holds', async () => {
     const me = await upsert({ email: `me.${uniq()}@example.com` });
     const other = await upsert({ email: `them.${uniq()}@example.com` });
