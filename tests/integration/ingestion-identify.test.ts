@@ -251,6 +251,11 @@ describe('the merge decision', () => {
     expect(r.ignored).toEqual([{ kind: IdentityKind.EMAIL, namespace: '', reason: 'BLOCKLISTED' }]);
     expect(r.mergedIds).toHaveLength(1);
     expect([a.customer.id, b.customer.id]).toContain(toGlobalId('Customer', r.customer.id));
+    // Without an identities list at all: the email alone.
+    const alone = `env3.${uniq()}@example.com`;
+    const c = await upsertCustomer(app.orm.em.fork() as unknown as EntityManager, { email: alone });
+    expect(c.created).toBe(true);
+    expect(c.customer.email).toBe(alone);
   });
 
   it('a customer writing to their own profile neither links nor learns about identifiers someone else holds', async () => {
