@@ -214,3 +214,48 @@ describe('people and customers of a batch', () => {
     expect((await ingest([view(`w-${t}`, null, { customerId: c.id })])).results[0].status).toBe('ACCEPTED');
   });
 });
+
+describe('the idempotency ledger', () => {
+  it('writes the ledger row of a view of a known customer once, in its claim; other events get their result written after', async () => {
+    // A row trigger of this file's database records every rewrite of a ledger row.
+    await app.sql(`create table if not exists probe_ledger_updates (key text not null, result jsonb)`);
+    await app.sql(`create or replace function probe_ledger_update() returns trigger language plpgsql as $$
+      begin insert into probe_ledger_updates values (new.idempotency_key, new.result); return new; end $$`);
+    await app.sql(`drop trigger if exists probe_ledger_update on ingest_events`);
+    await app.sql(`create trigger probe_ledger_update after update on ingest_events for each row execute function probe_ledger_update()`);
+    try {
+      const c = await makeCustomer(app);
+      const p = await makeProduct(app);
+      const t = uid();
+      const r = await ingest([
+        view(`byid-${t}`, [email(c.email!)]),
+        view(`id-${t}`, null, { customerId: c.id }),
+        { kind: 'ORDER', idempotencyKey: `ord-${t}`, customerId: c.id, order: { placedAt: at, channel: 'WEB', currency: 'EUR', lines: [{ sku: p.sku, quantity: 1 }] } },
+        view(`new-${t}`, [email(`ledger.${t}@example.com`)]),
+        { kind: 'IDENTIFY', idempotencyKey: `idf-${t}`, identifiers: [email(c.email!)], profile: { locale: 'de-DE' } },
+      ]);
+      expect(r.results.map((q) => q.status)).toEqual(['ACCEPTED', 'ACCEPTED', 'ACCEPTED', 'ACCEPTED', 'ACCEPTED']);
+      const rewritten = await app.sql<{ key: string }>(`select key from probe_ledger_updates where key like ? order by key`, [`%-${t}`]);
+      expect(rewritten.map((x) => x.key)).toEqual([`idf-${t}`, `new-${t}`, `ord-${t}`]);
+      // Every row holds what was stored, whichever way it got there.
+      const ledger = await app.sql<{ idempotency_key: string; customer_id: string; result: Record<string, unknown> }>(
+        `select idempotency_key, customer_id, result from ingest_events where idempotency_key like ? order by idempotency_key`, [`%-${t}`]);
+      const db = (id: string | null) => (id ? uuidOf(id) : null);
+      expect(ledger).toEqual([
+        { idempotency_key: `byid-${t}`, customer_id: uuidOf(c.id), result: { status: 'ACCEPTED', customerId: uuidOf(c.id), interactionId: db(r.results[0].interactionId), orderId: null } },
+        { idempotency_key: `id-${t}`, customer_id: uuidOf(c.id), result: { status: 'ACCEPTED', customerId: uuidOf(c.id), interactionId: db(r.results[1].interactionId), orderId: null } },
+        { idempotency_key: `idf-${t}`, customer_id: uuidOf(c.id), result: { status: 'ACCEPTED', customerId: uuidOf(c.id), interactionId: null, orderId: null } },
+        { idempotency_key: `new-${t}`, customer_id: uuidOf(r.results[3].customerId!), result: { status: 'ACCEPTED', customerId: uuidOf(r.results[3].customerId!), interactionId: db(r.results[3].interactionId), orderId: null } },
+        { idempotency_key: `ord-${t}`, customer_id: uuidOf(c.id), result: { status: 'ACCEPTED', customerId: uuidOf(c.id), interactionId: null, orderId: db(r.results[2].orderId) } },
+      ]);
+      // A replay of all of them rewrites nothing and answers the stored results.
+      const again = await ingest([
+        view(`byid-${t}`, [email(c.email!)]), view(`id-${t}`, null, { customerId: c.id }),
+      ]);
+      expect(again.results.map((q) => [q.status, q.interactionId])).toEqual([['DUPLICATE', r.results[0].interactionId], ['DUPLICATE', r.results[1].interactionId]]);
+      expect((await app.sql(`select key from probe_ledger_updates where key like ?`, [`%-${t}`])).length).toBe(3);
+    } finally {
+      await app.sql(`drop trigger if exists probe_ledger_update on ingest_events`);
+    }
+  });
+});
