@@ -329,3 +329,30 @@ describe('single mutations answer their event\'s rejection as their own error (s
     expect(reused.extensions).toMatchObject({ code: 'CONFLICT', field: 'idempotencyKey', reason: 'KEY_REUSED' });
   });
 });
+
+describe('what a single mutation hands the core', () => {
+  it('audits the write under the customer written, once', async () => {
+    const c = await upsert({ email: `audited.${uniq()}@example.com` });
+    const rows = async () => app.sql<{ action: string; customer_id: string }>(
+      `select action, customer_id from audit_log where operation = 'upsertCustomer' and customer_id = ?`, [uuidOf(c.customer.id)]);
+    const before = (await rows()).length;
+    await upsert({ id: c.customer.id, firstName: 'Audited' });
+    const after = await rows();
+    expect(after.length).toBe(before + 1);
+    expect(after.every((r) => r.action === 'WRITE' && r.customer_id === uuidOf(c.customer.id))).toBe(true);
+  });
+
+  it('applies the server\'s MERGE_POLICY, not the environment\'s', async () => {
+    const strict = await startTestApp({ MERGE_POLICY: '{"autoMergeKinds":["email"]}' });
+    try {
+      const run = async (input: Record<string, unknown>) => strict.gql(UPSERT, { input });
+      const a = (await run({ email: `strict.a.${uniq()}@example.com` })).data.upsertCustomer.customer;
+      const b = (await run({ phone: '+44 20 7946 0777' })).data.upsertCustomer.customer;
+      // Linked only by the phone, which this server does not merge automatically (the default policy would).
+      const res = await run({ email: a.email, phone: b.phone });
+      expect(res.errors?.[0].extensions).toMatchObject({ code: 'CONFLICT', reason: 'MERGE_POLICY' });
+    } finally {
+      await strict.close();
+    }
+  });
+});
