@@ -266,7 +266,7 @@ describe('the merge decision', () => {
     expect(res.errors).toBeUndefined();
     expect(res.data.upsertCustomer.mergedCustomerIds).toEqual([]);
     const owners = await app.sql<{ value: string; customer_id: string }>(`select value, customer_id from identities where value in (?, ?) order by value`, [other.customer.email, device]);
-    expect(owners.map((o) => [o.value, toGlobalId('Customer', o.customer_id)])).toEqual([[device, me.customer.id], [other.customer.email, other.customer.id]].sort((x, y) => x[0].localeCompare(y[0])));
+    expect(owners.map((o) => [o.value, toGlobalId('Customer', o.customer_id)])).toEqual([[device, me.customer.id], [other.customer.email!, other.customer.id]].sort((x, y) => x[0].localeCompare(y[0])));
   });
 });
 
