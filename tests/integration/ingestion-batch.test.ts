@@ -199,6 +199,20 @@ describe('people and customers of a batch', () => {
     expect(row).toEqual({ first_name: 'Seg', n: '2' });
   });
 
+  it('applies the identity limit in request order across the cut: the later IDENTIFY is the write refused', async () => {
+    const t = uid();
+    const x = email(`cut.${t}@example.com`);
+    const r = await ingest([
+      view(`a-${t}`, [x, { kind: 'CRM_ID', namespace: 'sf', value: `A-${t}` }]),
+      { kind: 'IDENTIFY', idempotencyKey: `b-${t}`, source: 'crm', identifiers: [x, { kind: 'CRM_ID', namespace: 'sf', value: `B-${t}` }], profile: { firstName: 'Cut' } },
+    ]);
+    // One by one, the view creates the person with CRM id A; the IDENTIFY would add a second CRM id (limit 1).
+    // Field left out: the identity step answers `events[1].identities` where the event's input says `identifiers` (not settled here).
+    expect(r.results.map((q) => [q.index, q.status, q.error?.code ?? null, q.error?.reason ?? null])).toEqual([[0, 'ACCEPTED', null, null], [1, 'REJECTED', 'CONFLICT', 'IDENTITY_LIMIT']]);
+    const crm = await app.sql<{ value: string }>(`select value from identities where kind = 'crm_id' and namespace = 'sf' and value like ?`, [`%-${t}`]);
+    expect(crm.map((c) => c.value)).toEqual([`A-${t}`]);
+  });
+
   it('refuses, as not found, activity for a customer the caller may not write to', async () => {
     const c = await makeCustomer(app);
     const key = (await ok(app.gql(`mutation { createApiKey(input: { name: "batch-partner-${uid()}", scopes: ["events:write"] }) { secret } }`))).createApiKey.secret as string;
