@@ -143,6 +143,17 @@ describe('checks of one event', () => {
   });
 });
 
+describe('replay digests', () => {
+  it('tells a list from an object with the same entries', async () => {
+    const c = await makeCustomer(app);
+    const t = uid();
+    const props = (properties: Record<string, unknown>) => view(`arr-${t}`, [email(c.email!)], { interaction: { occurredAt: at, channel: 'WEB', type: 'PAGE_VIEW', properties } });
+    expect((await ingest([props({ p: [1, 2] })])).results[0].status).toBe('ACCEPTED');
+    expect((await ingest([props({ p: [1, 2] })])).results[0].status).toBe('DUPLICATE');
+    expect(brief((await ingest([props({ p: { 0: 1, 1: 2 } })])).results[0])).toEqual(['REJECTED', 'CONFLICT', 'events[0].idempotencyKey', 'KEY_REUSED']);
+  });
+});
+
 describe('people and customers of a batch', () => {
   it('makes one new person of events that share identifiers, and keeps first/last seen as the earliest and latest activity', async () => {
     const t = uid();
