@@ -330,6 +330,20 @@ describe('single mutations answer their event\'s rejection as their own error (s
   });
 });
 
+describe('messages and defaults', () => {
+  it('names the limit of a country that is too long, and records a direct write without source as "api"', async () => {
+    const long = await refusal({ email: `country.${uniq()}@example.com`, address: { country: 'GBR' } });
+    expect(long.message).toBe('address.country must be at most 2 characters');
+    const odd = await refusal({ email: `country.${uniq()}@example.com`, address: { country: 'G1' } });
+    expect(odd.message).toBe('address.country must be an ISO 3166-1 alpha-2 code');
+    const email = `direct.${uniq()}@example.com`;
+    const r = await upsertCustomer(app.orm.em.fork() as unknown as EntityManager, { email, firstName: 'Direct' });
+    expect(r.customer.fieldProvenance.firstName?.source).toBe('api');
+    const [row] = await app.sql<{ source: string }>(`select source from identities where value = ?`, [email]);
+    expect(row.source).toBe('api');
+  });
+});
+
 describe('what a single mutation hands the core', () => {
   it('audits the write under the customer written, once', async () => {
     const c = await upsert({ email: `audited.${uniq()}@example.com` });
