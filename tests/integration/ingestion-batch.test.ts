@@ -224,6 +224,15 @@ describe('people and customers of a batch', () => {
     expect(crm.map((c) => c.value)).toEqual([`A-${t}`]);
   });
 
+  it('refuses, as not found, activity for an erased customer named by id', async () => {
+    const c = await makeCustomer(app);
+    await ok(app.gql('mutation($c: ID!) { eraseCustomer(customerId: $c) { identifiersSuppressed } }', { c: c.id }));
+    const t = uid();
+    const r = await ingest([view(`erased-${t}`, null, { customerId: c.id })]);
+    expect(brief(r.results[0])).toEqual(['REJECTED', 'NOT_FOUND', 'events[0].customerId', null]);
+    expect(Number((await app.sql<{ n: string }>(`select count(*) n from interactions where customer_id = ?`, [uuidOf(c.id)]))[0].n)).toBe(0);
+  });
+
   it('refuses, as not found, activity for a customer the caller may not write to', async () => {
     const c = await makeCustomer(app);
     const key = (await ok(app.gql(`mutation { createApiKey(input: { name: "batch-partner-${uid()}", scopes: ["events:write"] }) { secret } }`))).createApiKey.secret as string;
