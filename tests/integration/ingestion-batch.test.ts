@@ -195,6 +195,21 @@ describe('people and customers of a batch', () => {
     expect(stored).toEqual({ external_id: `o1-${t}`, total_minor: '1250', n: '1' });
   });
 
+  it('stores an order\'s lines at positions 1, 2, … in the order sent (Order.lines[].position)', async () => {
+    const c = await makeCustomer(app);
+    const [p1, p2] = [await makeProduct(app, { priceMinor: 100 }), await makeProduct(app, { priceMinor: 300 })];
+    const t = uid();
+    const r = await ingest([{ kind: 'ORDER', idempotencyKey: `pos-${t}`, customerId: c.id,
+      order: { placedAt: at, channel: 'WEB', currency: 'EUR', lines: [{ sku: p2.sku, quantity: 2 }, { productId: p1.id, quantity: 5 }] } }]);
+    expect(r.results[0].status).toBe('ACCEPTED');
+    const lines = await app.sql<{ position: number; sku: string; quantity: number; line_total_minor: string }>(
+      `select l.position, p.sku, l.quantity, l.line_total_minor::text from order_lines l join products p on p.id = l.product_id where l.order_id = ? order by l.position`, [uuidOf(r.results[0].orderId!)]);
+    expect(lines).toEqual([
+      { position: 1, sku: p2.sku, quantity: 2, line_total_minor: '600' },
+      { position: 2, sku: p1.sku, quantity: 5, line_total_minor: '500' },
+    ]);
+  });
+
   it('takes an IDENTIFY after activity naming the same person in request order, as if sent one by one', async () => {
     const t = uid();
     const x = `seg.${t}@example.com`;
