@@ -239,6 +239,23 @@ describe('people and customers of a batch', () => {
     expect(crm.map((c) => c.value)).toEqual([`A-${t}`]);
   });
 
+  it('records a new identifier under the source of the first event that carried it', async () => {
+    const t = uid();
+    const x = email(`first.src.${t}@example.com`);
+    const r = await ingest([view(`s1-${t}`, [x], { source: 'shop' }), view(`s2-${t}`, [x], { source: 'app' })]);
+    expect(r.results.map((q) => q.status)).toEqual(['ACCEPTED', 'ACCEPTED']);
+    const [row] = await app.sql<{ source: string }>(`select source from identities where value = ?`, [x.value]);
+    expect(row.source).toBe('shop');
+  });
+
+  it('refuses an IDENTIFY naming a customer id that does not exist, creating no one', async () => {
+    const t = uid();
+    const x = `ghost.${t}@example.com`;
+    const r = await ingest([{ kind: 'IDENTIFY', idempotencyKey: `g-${t}`, customerId: toGlobalId('Customer', '00000000-0000-4000-8000-00000000dead'), identifiers: [email(x)], profile: { firstName: 'Ghost' } }]);
+    expect(brief(r.results[0])).toEqual(['REJECTED', 'NOT_FOUND', 'events[0].customerId', null]);
+    expect(Number((await app.sql<{ n: string }>(`select count(*) n from identities where value = ?`, [x]))[0].n)).toBe(0);
+  });
+
   it('refuses, as not found, activity for an erased customer named by id', async () => {
     const c = await makeCustomer(app);
     await ok(app.gql('mutation($c: ID!) { eraseCustomer(customerId: $c) { identifiersSuppressed } }', { c: c.id }));
