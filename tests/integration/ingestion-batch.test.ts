@@ -248,6 +248,17 @@ describe('people and customers of a batch', () => {
     expect(row.source).toBe('shop');
   });
 
+  it('refuses only the interaction naming a product id that does not exist', async () => {
+    const c = await makeCustomer(app);
+    const t = uid();
+    const r = await ingest([
+      view(`np-${t}`, null, { customerId: c.id, interaction: { occurredAt: at, channel: 'WEB', type: 'PRODUCT_VIEW', productId: toGlobalId('Product', '00000000-0000-4000-8000-00000000beef') } }),
+      view(`ok-${t}`, null, { customerId: c.id }),
+    ]);
+    expect(r.results.map(brief)).toEqual([['REJECTED', 'NOT_FOUND', 'events[0].interaction.productId', null], ['ACCEPTED', null, null, null]]);
+    expect(r.results[0].error!.message).toBe('product not found');
+  });
+
   it('refuses an IDENTIFY naming a customer id that does not exist, creating no one', async () => {
     const t = uid();
     const x = `ghost.${t}@example.com`;
