@@ -344,6 +344,19 @@ describe('messages and defaults', () => {
   });
 });
 
+describe('limits of a profile write', () => {
+  it('limits the postal code to 20 characters, the merged traits to 16 KB, and stores an identifier given twice once', async () => {
+    const email = `limits.${uniq()}@example.com`;
+    expect((await refusal({ email, address: { postalCode: '1'.repeat(21) } })).extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'address.postalCode' });
+    const c = await upsert({ email, identities: [{ kind: 'EMAIL', value: email.toUpperCase() }], address: { postalCode: '1'.repeat(20) }, traits: { a: 'x'.repeat(10_000) } });
+    expect(c.customer.address!.postalCode).toBe('1'.repeat(20));
+    expect(identitiesOf(c)).toEqual([`EMAIL::${email}`]);
+    const big = await refusal({ id: c.customer.id, traits: { b: 'y'.repeat(10_000) } });
+    expect(big.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'traits' });
+    expect(big.message).toBe('traits must be at most 16384 bytes of JSON');
+  });
+});
+
 describe('what a single mutation hands the core', () => {
   it('audits the write under the customer written, once', async () => {
     const c = await upsert({ email: `audited.${uniq()}@example.com` });
