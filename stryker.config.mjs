@@ -64,8 +64,18 @@ export const SCOPES = {
     db: false,
   },
   // The ingestion core (one pipeline for the mutations, ingestEvents, tracking and the import CLI),
-  // through its behaviour: the GraphQL batch tests and the parity of the paths.
-  ingestion: { mutate: ['src/ingestion/*.ts'], tests: ['tests/integration/ingest.test.ts', 'tests/integration/ingestion-parity.test.ts'], db: true },
+  // through its behaviour: the GraphQL batch tests, the parity of the paths, and two light files that
+  // check values one by one, a few seconds each: ingestion-identify.test.ts (profile fields and
+  // provenance, junk, the merge decision, the single mutations' errors) and ingestion-batch.test.ts
+  // (each check of an event, repeats in a batch, replay digests, new people, first/last seen).
+  ingestion: {
+    mutate: ['src/ingestion/*.ts'],
+    tests: [
+      'tests/integration/ingest.test.ts', 'tests/integration/ingestion-parity.test.ts',
+      'tests/integration/ingestion-identify.test.ts', 'tests/integration/ingestion-batch.test.ts',
+    ],
+    db: true,
+  },
   // The CLV models, in three scopes so that each finishes in one sitting on the shared machine, with fast
   // files of their own: tests/unit/models-special.test.ts (ln Γ, ₂F₁ against mpmath, under a second),
   // models-closed-forms (BG/NBD, MBG/NBD, Gamma-Gamma and CLV against mpmath tables) and models-fits (fits

@@ -1,0 +1,338 @@
+import { startTestApp, type TestApp } from '../helpers/test-server';
+import { makeCustomer, makeProduct, ok } from '../helpers/fixtures';
+import { Role } from '../../src/auth/viewer';
+import { toGlobalId } from '../../src/schema/global-id';
+
+/**
+ * The batch core (src/ingestion/core.ts) value by value, through ingestEvents on a real database:
+ * each check of an event and the field it names, repeats within a batch, what the content digest of a
+ * replay compares, new people created together, first/last seen, the IDENTIFY-after-activity cut and
+ * customers a caller may not write to. The `ingestion` mutation scope's second light file (a few seconds).
+ */
+
+let app: TestApp;
+beforeAll(async () => {
+  app = await startTestApp();
+}, 60_000);
+afterAll(async () => {
+  await app?.close();
+});
+
+const INGEST = `mutation($events: [IngestEventInput!]!) {
+  ingestEvents(events: $events) {
+    acceptedCount duplicateCount rejectedCount
+    results { index idempotencyKey status customerId interactionId orderId error { code message field reason } }
+  }
+}`;
+type Result = {
+  index: number; idempotencyKey: string | null; status: 'ACCEPTED' | 'DUPLICATE' | 'REJECTED';
+  customerId: string | null; interactionId: string | null; orderId: string | null;
+  error: { code: string; message: string; field: string | null; reason: string | null } | null;
+};
+type Payload = { acceptedCount: number; duplicateCount: number; rejectedCount: number; results: Result[] };
+
+let n = 0;
+const uid = () => `${Date.now().toString(36)}-${++n}`;
+const uuidOf = (globalId: string) => Buffer.from(globalId, 'base64url').toString('utf8').split(':')[1];
+async function ingest(events: unknown[], role: Role = Role.ADMIN): Promise<Payload> {
+  return (await ok<{ ingestEvents: Payload }>(app.gql(INGEST, { events }, { role }))).ingestEvents;
+}
+const at = '2026-03-01T10:00:00.000Z';
+const view = (key: string, identifiers: unknown[] | null, extra: Record<string, unknown> = {}) => ({
+  kind: 'INTERACTION', idempotencyKey: key, source: 'web', identifiers, interaction: { occurredAt: at, channel: 'WEB', type: 'PAGE_VIEW' }, ...extra,
+});
+const email = (value: string) => ({ kind: 'EMAIL', value });
+const brief = (r: Result) => [r.status, r.error?.code ?? null, r.error?.field ?? null, r.error?.reason ?? null];
+
+describe('checks of one event', () => {
+  it('names the field of each refusal under the event, and refuses only that event', async () => {
+    const c = await makeCustomer(app);
+    const p = await makeProduct(app);
+    const t = uid();
+    const product = toGlobalId('Product', uuidOf(p.id));
+    const ids21 = Array.from({ length: 21 }, (_, i) => ({ kind: 'DEVICE', value: `d${i}-${t}` }));
+    const r = await ingest([
+      view(`a-${t}`, [email(c.email!)], { profile: { firstName: 'X' } }),
+      view(`b-${t}`, [email(c.email!)], { customerId: c.id }),
+      view(`c-${t}`, null),
+      view(`d-${t}`, ids21),
+      { kind: 'INTERACTION', idempotencyKey: `e-${t}`, source: 'web', customerId: c.id },
+      { kind: 'ORDER', idempotencyKey: `f-${t}`, source: 'web', customerId: c.id },
+      view(`g-${t}`, null, { customerId: c.id, interaction: { occurredAt: at, channel: 'WEB', type: 'PRODUCT_VIEW', productId: product, sku: p.sku } }),
+      view(`h-${t}`, null, { customerId: toGlobalId('Product', uuidOf(p.id)) }),
+      view(`i-${t}`, null, { customerId: c.id, interaction: { occurredAt: at, channel: 'WEB', type: 'PRODUCT_VIEW', productId: c.id } }),
+      { kind: 'ORDER', idempotencyKey: `j-${t}`, customerId: c.id, order: { placedAt: at, channel: 'WEB', currency: 'EUR', lines: [{ productId: c.id, quantity: 1 }] } },
+      { kind: 'ORDER', idempotencyKey: `k-${t}`, customerId: c.id, order: { placedAt: at, channel: 'WEB', currency: 'EUR', lines: [{ sku: p.sku, quantity: 1 }, { sku: p.sku, quantity: 100_001 }] } },
+      view(`l-${t}`, null, { customerId: c.id, source: 's'.repeat(65) }),
+      view('k'.repeat(129), null, { customerId: c.id }),
+      view(`m-${t}`, null, { customerId: c.id, interaction: { occurredAt: at, channel: 'WEB', type: 'PAGE_VIEW', sku: 'x'.repeat(65) } }),
+      view(`n-${t}`, null, { customerId: c.id, interaction: { occurredAt: at, channel: 'WEB', type: 'PAGE_VIEW', campaign: 'x'.repeat(129) } }),
+      view(`o-${t}`, [email(c.email!)]),
+    ]);
+    expect(r.results.map(brief)).toEqual([
+      ['REJECTED', 'BAD_USER_INPUT', 'events[0].profile', null],
+      ['REJECTED', 'BAD_USER_INPUT', 'events[1].identifiers', null],
+      ['REJECTED', 'BAD_USER_INPUT', 'events[2].customerId', null],
+      ['REJECTED', 'BAD_USER_INPUT', 'events[3].identifiers', null],
+      ['REJECTED', 'BAD_USER_INPUT', 'events[4].interaction', null],
+      ['REJECTED', 'BAD_USER_INPUT', 'events[5].order', null],
+      ['REJECTED', 'BAD_USER_INPUT', 'events[6].interaction.sku', null],
+      ['REJECTED', 'BAD_USER_INPUT', 'events[7].customerId', null],
+      ['REJECTED', 'BAD_USER_INPUT', 'events[8].interaction.productId', null],
+      ['REJECTED', 'BAD_USER_INPUT', 'events[9].order.lines[0].productId', null],
+      ['REJECTED', 'BAD_USER_INPUT', 'events[10].order.lines[1].quantity', null],
+      ['REJECTED', 'BAD_USER_INPUT', 'events[11].source', null],
+      ['REJECTED', 'BAD_USER_INPUT', 'events[12].idempotencyKey', null],
+      ['REJECTED', 'BAD_USER_INPUT', 'events[13].interaction.sku', null],
+      ['REJECTED', 'BAD_USER_INPUT', 'events[14].interaction.campaign', null],
+      ['ACCEPTED', null, null, null],
+    ]);
+    expect(r.results[0].error!.message).toBe('a INTERACTION event carries no profile');
+    expect(r.results[3].error!.message).toBe('an event carries at most 20 identifiers');
+    expect(r.results[2].error!.message).toBe('name the customer by customerId or by identifiers');
+    // The answer's key is the key as sent, trimmed and cut to 128 characters.
+    expect(r.results[12].idempotencyKey).toBe('k'.repeat(128));
+    expect([r.acceptedCount, r.duplicateCount, r.rejectedCount]).toEqual([1, 0, 15]);
+    // Twenty identifiers are allowed.
+    const twenty = await ingest([view(`p-${t}`, ids21.slice(0, 20))]);
+    expect(twenty.results[0].status).toBe('ACCEPTED');
+  });
+
+  it('answers a repeat within the batch as its first occurrence (stored, refused after the checks: under its own index) or a conflict', async () => {
+    const c = await makeCustomer(app);
+    const t = uid();
+    const bad = view(`bad-${t}`, [email(c.email!)], { interaction: { occurredAt: '2999-01-01T00:00:00Z', channel: 'WEB', type: 'PAGE_VIEW' } });
+    const good = view(` good-${t} `, [email(c.email!)]);
+    const r = await ingest([bad, good, bad, { ...good }, { ...good, interaction: { occurredAt: at, channel: 'WEB', type: 'SEARCH' } }]);
+    expect(r.results.map(brief)).toEqual([
+      ['REJECTED', 'BAD_USER_INPUT', 'events[0].interaction.occurredAt', null],
+      ['ACCEPTED', null, null, null],
+      // Refused by its own checks before any key is compared: under its own index.
+      ['REJECTED', 'BAD_USER_INPUT', 'events[2].interaction.occurredAt', null],
+      ['DUPLICATE', null, null, null],
+      ['REJECTED', 'CONFLICT', 'events[4].idempotencyKey', null],
+    ]);
+    expect(r.results[3]).toMatchObject({ idempotencyKey: `good-${t}`, customerId: c.id, interactionId: r.results[1].interactionId });
+    expect(r.results[4].error!.message).toBe(`idempotencyKey "good-${t}" is used by event 1 of this batch for a different event`);
+    // A repeat of a refused event that was refused after the checks (an unknown sku) is renamed to its index.
+    const sku = view(`sku-${t}`, [email(c.email!)], { interaction: { occurredAt: at, channel: 'WEB', type: 'PRODUCT_VIEW', sku: `NONE-${t}` } });
+    const s = await ingest([sku, { ...sku }]);
+    expect(s.results.map(brief)).toEqual([
+      ['REJECTED', 'NOT_FOUND', 'events[0].interaction.sku', null],
+      ['REJECTED', 'NOT_FOUND', 'events[1].interaction.sku', null],
+    ]);
+    expect(s.results[1].error!.message).toBe(`no product has sku "NONE-${t}"`);
+  });
+
+  it('compares a replay by what it means: identifiers normalised, sorted and without junk; documents whatever their key order', async () => {
+    const c = await makeCustomer(app);
+    const t = uid();
+    const dev = { kind: 'DEVICE', value: `dev-${t}` };
+    const first = await ingest([view(`h-${t}`, [email(c.email!), dev], { interaction: { occurredAt: at, channel: 'WEB', type: 'PAGE_VIEW', properties: { a: [{ y: 1, x: 2 }] } } })]);
+    expect(first.results[0].status).toBe('ACCEPTED');
+    const same = await ingest([view(`h-${t}`, [dev, email(` ${c.email!.toUpperCase()}`), email('test@test.com')], { interaction: { type: 'PAGE_VIEW', properties: { a: [{ x: 2, y: 1 }] }, channel: 'WEB', occurredAt: at } })]);
+    expect(same.results[0]).toMatchObject({ status: 'DUPLICATE', interactionId: first.results[0].interactionId });
+    const other = await ingest([view(`h-${t}`, [email(c.email!)], { interaction: { occurredAt: at, channel: 'WEB', type: 'PAGE_VIEW', properties: { a: [{ y: 1, x: 2 }] } } })]);
+    expect(brief(other.results[0])).toEqual(['REJECTED', 'CONFLICT', 'events[0].idempotencyKey', 'KEY_REUSED']);
+    // IDENTIFY: the profile compares whatever its key order.
+    const p1 = await ingest([{ kind: 'IDENTIFY', idempotencyKey: `i-${t}`, source: 'crm', identifiers: [email(c.email!)], profile: { firstName: 'A', traits: { b: 1, a: 2 } } }]);
+    const p2 = await ingest([{ kind: 'IDENTIFY', idempotencyKey: `i-${t}`, source: 'crm', identifiers: [email(c.email!)], profile: { traits: { a: 2, b: 1 }, firstName: 'A' } }]);
+    expect([p1.results[0].status, p2.results[0].status]).toEqual(['ACCEPTED', 'DUPLICATE']);
+    const p3 = await ingest([{ kind: 'IDENTIFY', idempotencyKey: `i-${t}`, source: 'crm', identifiers: [email(c.email!)], profile: { traits: { a: 2, b: 1 }, firstName: 'B' } }]);
+    expect(brief(p3.results[0])).toEqual(['REJECTED', 'CONFLICT', 'events[0].idempotencyKey', 'KEY_REUSED']);
+  });
+});
+
+describe('replay digests', () => {
+  it('tells a list from an object with the same entries', async () => {
+    const c = await makeCustomer(app);
+    const t = uid();
+    const props = (properties: Record<string, unknown>) => view(`arr-${t}`, [email(c.email!)], { interaction: { occurredAt: at, channel: 'WEB', type: 'PAGE_VIEW', properties } });
+    expect((await ingest([props({ p: [1, 2] })])).results[0].status).toBe('ACCEPTED');
+    expect((await ingest([props({ p: [1, 2] })])).results[0].status).toBe('DUPLICATE');
+    expect(brief((await ingest([props({ p: { 0: 1, 1: 2 } })])).results[0])).toEqual(['REJECTED', 'CONFLICT', 'events[0].idempotencyKey', 'KEY_REUSED']);
+  });
+});
+
+describe('people and customers of a batch', () => {
+  it('makes one new person of events that share identifiers, and keeps first/last seen as the earliest and latest activity', async () => {
+    const t = uid();
+    const [x, y, z] = [`x.${t}@example.com`, `y.${t}@example.com`, `z.${t}@example.com`];
+    const dev = { kind: 'DEVICE', value: `dev-${t}` };
+    const before = Number((await app.sql<{ n: string }>(`select count(*) n from customers`))[0].n);
+    const r = await ingest([
+      view(`1-${t}`, [email(x)], { interaction: { occurredAt: '2026-02-10T00:00:00Z', channel: 'WEB', type: 'PAGE_VIEW' } }),
+      view(`2-${t}`, [email(y)], { interaction: { occurredAt: '2026-02-01T00:00:00Z', channel: 'WEB', type: 'PAGE_VIEW' } }),
+      view(`3-${t}`, [dev, email(z)], { interaction: { occurredAt: '2026-02-20T00:00:00Z', channel: 'WEB', type: 'PAGE_VIEW' } }),
+      view(`4-${t}`, [email(x), dev], { interaction: { occurredAt: '2026-02-05T00:00:00Z', channel: 'WEB', type: 'PAGE_VIEW' } }),
+    ]);
+    expect(r.results.map((q) => q.status)).toEqual(['ACCEPTED', 'ACCEPTED', 'ACCEPTED', 'ACCEPTED']);
+    const ids = r.results.map((q) => q.customerId);
+    expect(ids[0]).toBe(ids[2]);
+    expect(ids[0]).toBe(ids[3]);
+    expect(ids[1]).not.toBe(ids[0]);
+    expect(Number((await app.sql<{ n: string }>(`select count(*) n from customers`))[0].n)).toBe(before + 2);
+    const identities = await app.sql<{ kind: string; value: string; source: string }>(`select kind, value, source from identities where customer_id = ? order by kind, value`, [uuidOf(ids[0]!)]);
+    expect(identities).toEqual([{ kind: 'device', value: `dev-${t}`, source: 'web' }, { kind: 'email', value: x, source: 'web' }, { kind: 'email', value: z, source: 'web' }]);
+    const seen = await app.sql<{ f: string; l: string }>(`select to_char(first_seen_at at time zone 'UTC', 'YYYY-MM-DD') f, to_char(last_seen_at at time zone 'UTC', 'YYYY-MM-DD') l from customers where id = ?`, [uuidOf(ids[0]!)]);
+    expect(seen[0].f).toBe('2026-02-05');
+    // A known customer: an order earlier than all else lowers first seen, activity later raises last seen.
+    const c = await makeCustomer(app);
+    const p = await makeProduct(app);
+    const order = (key: string, placedAt: string) => ({ kind: 'ORDER', idempotencyKey: key, customerId: c.id, order: { placedAt, channel: 'WEB', currency: 'EUR', lines: [{ sku: p.sku, quantity: 1 }] } });
+    await app.sql(`update customers set first_seen_at = '2026-01-15T00:00:00Z', last_seen_at = '2026-01-20T00:00:00Z' where id = ?`, [uuidOf(c.id)]);
+    const k = await ingest([
+      order(`o1-${t}`, '2026-01-17T00:00:00Z'), order(`o2-${t}`, '2026-01-10T00:00:00Z'), order(`o3-${t}`, '2026-01-12T00:00:00Z'),
+      view(`v1-${t}`, null, { customerId: c.id, interaction: { occurredAt: '2026-01-25T00:00:00Z', channel: 'WEB', type: 'PAGE_VIEW' } }),
+      view(`v2-${t}`, null, { customerId: c.id, interaction: { occurredAt: '2026-01-22T00:00:00Z', channel: 'WEB', type: 'PAGE_VIEW' } }),
+    ]);
+    expect(k.acceptedCount).toBe(5);
+    const known = await app.sql<{ f: string; l: string }>(`select to_char(first_seen_at at time zone 'UTC', 'YYYY-MM-DD') f, to_char(last_seen_at at time zone 'UTC', 'YYYY-MM-DD') l from customers where id = ?`, [uuidOf(c.id)]);
+    expect(known[0]).toEqual({ f: '2026-01-10', l: '2026-01-25' });
+    // Stored under the event key as order number, priced, with the lines in order.
+    const [stored] = await app.sql<{ external_id: string; total_minor: string; n: string }>(
+      `select o.external_id, o.total_minor::text, (select count(*) from order_lines l where l.order_id = o.id)::text n from orders o where o.id = ?`, [uuidOf(k.results[0].orderId!)]);
+    expect(stored).toEqual({ external_id: `o1-${t}`, total_minor: '1250', n: '1' });
+  });
+
+  it('stores an order\'s lines at positions 1, 2, … in the order sent (Order.lines[].position)', async () => {
+    const c = await makeCustomer(app);
+    const [p1, p2] = [await makeProduct(app, { priceMinor: 100 }), await makeProduct(app, { priceMinor: 300 })];
+    const t = uid();
+    const r = await ingest([{ kind: 'ORDER', idempotencyKey: `pos-${t}`, customerId: c.id,
+      order: { placedAt: at, channel: 'WEB', currency: 'EUR', lines: [{ sku: p2.sku, quantity: 2 }, { productId: p1.id, quantity: 5 }] } }]);
+    expect(r.results[0].status).toBe('ACCEPTED');
+    const lines = await app.sql<{ position: number; sku: string; quantity: number; line_total_minor: string }>(
+      `select l.position, p.sku, l.quantity, l.line_total_minor::text from order_lines l join products p on p.id = l.product_id where l.order_id = ? order by l.position`, [uuidOf(r.results[0].orderId!)]);
+    expect(lines).toEqual([
+      { position: 1, sku: p2.sku, quantity: 2, line_total_minor: '600' },
+      { position: 2, sku: p1.sku, quantity: 5, line_total_minor: '500' },
+    ]);
+  });
+
+  it('takes an IDENTIFY after activity naming the same person in request order, as if sent one by one', async () => {
+    const t = uid();
+    const x = `seg.${t}@example.com`;
+    const dev = { kind: 'DEVICE', value: `segdev-${t}` };
+    const r = await ingest([
+      view(`a-${t}`, [email(x), dev]),
+      { kind: 'IDENTIFY', idempotencyKey: `b-${t}`, source: 'crm', identifiers: [dev], profile: { firstName: 'Seg' } },
+    ]);
+    expect(r.results.map((q) => q.status)).toEqual(['ACCEPTED', 'ACCEPTED']);
+    // Without the cut, the IDENTIFY would create a profile for the device first and the view a second one.
+    expect(r.results[1].customerId).toBe(r.results[0].customerId);
+    const [row] = await app.sql<{ first_name: string; n: string }>(`select first_name, (select count(*) from identities i where i.customer_id = c.id)::text n from customers c where id = ?`, [uuidOf(r.results[0].customerId!)]);
+    expect(row).toEqual({ first_name: 'Seg', n: '2' });
+  });
+
+  it('applies the identity limit in request order across the cut: the later IDENTIFY is the write refused', async () => {
+    const t = uid();
+    const x = email(`cut.${t}@example.com`);
+    const r = await ingest([
+      view(`a-${t}`, [x, { kind: 'CRM_ID', namespace: 'sf', value: `A-${t}` }]),
+      { kind: 'IDENTIFY', idempotencyKey: `b-${t}`, source: 'crm', identifiers: [x, { kind: 'CRM_ID', namespace: 'sf', value: `B-${t}` }], profile: { firstName: 'Cut' } },
+    ]);
+    // One by one, the view creates the person with CRM id A; the IDENTIFY would add a second CRM id (limit 1).
+    // Field left out: the identity step answers `events[1].identities` where the event's input says `identifiers` (not settled here).
+    expect(r.results.map((q) => [q.index, q.status, q.error?.code ?? null, q.error?.reason ?? null])).toEqual([[0, 'ACCEPTED', null, null], [1, 'REJECTED', 'CONFLICT', 'IDENTITY_LIMIT']]);
+    const crm = await app.sql<{ value: string }>(`select value from identities where kind = 'crm_id' and namespace = 'sf' and value like ?`, [`%-${t}`]);
+    expect(crm.map((c) => c.value)).toEqual([`A-${t}`]);
+  });
+
+  it('records a new identifier under the source of the first event that carried it', async () => {
+    const t = uid();
+    const x = email(`first.src.${t}@example.com`);
+    const r = await ingest([view(`s1-${t}`, [x], { source: 'shop' }), view(`s2-${t}`, [x], { source: 'app' })]);
+    expect(r.results.map((q) => q.status)).toEqual(['ACCEPTED', 'ACCEPTED']);
+    const [row] = await app.sql<{ source: string }>(`select source from identities where value = ?`, [x.value]);
+    expect(row.source).toBe('shop');
+  });
+
+  it('refuses only the interaction naming a product id that does not exist', async () => {
+    const c = await makeCustomer(app);
+    const t = uid();
+    const r = await ingest([
+      view(`np-${t}`, null, { customerId: c.id, interaction: { occurredAt: at, channel: 'WEB', type: 'PRODUCT_VIEW', productId: toGlobalId('Product', '00000000-0000-4000-8000-00000000beef') } }),
+      view(`ok-${t}`, null, { customerId: c.id }),
+    ]);
+    expect(r.results.map(brief)).toEqual([['REJECTED', 'NOT_FOUND', 'events[0].interaction.productId', null], ['ACCEPTED', null, null, null]]);
+    expect(r.results[0].error!.message).toBe('product not found');
+  });
+
+  it('refuses an IDENTIFY naming a customer id that does not exist, creating no one', async () => {
+    const t = uid();
+    const x = `ghost.${t}@example.com`;
+    const r = await ingest([{ kind: 'IDENTIFY', idempotencyKey: `g-${t}`, customerId: toGlobalId('Customer', '00000000-0000-4000-8000-00000000dead'), identifiers: [email(x)], profile: { firstName: 'Ghost' } }]);
+    expect(brief(r.results[0])).toEqual(['REJECTED', 'NOT_FOUND', 'events[0].customerId', null]);
+    expect(Number((await app.sql<{ n: string }>(`select count(*) n from identities where value = ?`, [x]))[0].n)).toBe(0);
+  });
+
+  it('refuses, as not found, activity for an erased customer named by id', async () => {
+    const c = await makeCustomer(app);
+    await ok(app.gql('mutation($c: ID!) { eraseCustomer(customerId: $c) { identifiersSuppressed } }', { c: c.id }));
+    const t = uid();
+    const r = await ingest([view(`erased-${t}`, null, { customerId: c.id })]);
+    expect(brief(r.results[0])).toEqual(['REJECTED', 'NOT_FOUND', 'events[0].customerId', null]);
+    expect(Number((await app.sql<{ n: string }>(`select count(*) n from interactions where customer_id = ?`, [uuidOf(c.id)]))[0].n)).toBe(0);
+  });
+
+  it('refuses, as not found, activity for a customer the caller may not write to', async () => {
+    const c = await makeCustomer(app);
+    const key = (await ok(app.gql(`mutation { createApiKey(input: { name: "batch-partner-${uid()}", scopes: ["events:write"] }) { secret } }`))).createApiKey.secret as string;
+    const t = uid();
+    const res = await fetch(app.url, {
+      method: 'POST', headers: { 'content-type': 'application/json', 'x-api-key': key },
+      body: JSON.stringify({ query: INGEST, variables: { events: [view(`w-${t}`, null, { customerId: c.id })] } }),
+    });
+    const body = (await res.json()) as { data: { ingestEvents: Payload } };
+    expect(brief(body.data.ingestEvents.results[0])).toEqual(['REJECTED', 'NOT_FOUND', 'events[0].customerId', null]);
+    expect(Number((await app.sql<{ n: string }>(`select count(*) n from interactions where source_event_id = ?`, [`w-${t}`]))[0].n)).toBe(0);
+    // The same event from an admin is stored.
+    expect((await ingest([view(`w-${t}`, null, { customerId: c.id })])).results[0].status).toBe('ACCEPTED');
+  });
+});
+
+describe('the idempotency ledger', () => {
+  it('writes the ledger row of a view of a known customer once, in its claim; other events get their result written after', async () => {
+    // A row trigger of this file's database records every rewrite of a ledger row.
+    await app.sql(`create table if not exists probe_ledger_updates (key text not null, result jsonb)`);
+    await app.sql(`create or replace function probe_ledger_update() returns trigger language plpgsql as $$
+      begin insert into probe_ledger_updates values (new.idempotency_key, new.result); return new; end $$`);
+    await app.sql(`drop trigger if exists probe_ledger_update on ingest_events`);
+    await app.sql(`create trigger probe_ledger_update after update on ingest_events for each row execute function probe_ledger_update()`);
+    try {
+      const c = await makeCustomer(app);
+      const p = await makeProduct(app);
+      const t = uid();
+      const r = await ingest([
+        view(`byid-${t}`, [email(c.email!)]),
+        view(`id-${t}`, null, { customerId: c.id }),
+        { kind: 'ORDER', idempotencyKey: `ord-${t}`, customerId: c.id, order: { placedAt: at, channel: 'WEB', currency: 'EUR', lines: [{ sku: p.sku, quantity: 1 }] } },
+        view(`new-${t}`, [email(`ledger.${t}@example.com`)]),
+        { kind: 'IDENTIFY', idempotencyKey: `idf-${t}`, identifiers: [email(c.email!)], profile: { locale: 'de-DE' } },
+      ]);
+      expect(r.results.map((q) => q.status)).toEqual(['ACCEPTED', 'ACCEPTED', 'ACCEPTED', 'ACCEPTED', 'ACCEPTED']);
+      const rewritten = await app.sql<{ key: string }>(`select key from probe_ledger_updates where key like ? order by key`, [`%-${t}`]);
+      expect(rewritten.map((x) => x.key)).toEqual([`idf-${t}`, `new-${t}`, `ord-${t}`]);
+      // Every row holds what was stored, whichever way it got there.
+      const ledger = await app.sql<{ idempotency_key: string; customer_id: string; result: Record<string, unknown> }>(
+        `select idempotency_key, customer_id, result from ingest_events where idempotency_key like ? order by idempotency_key`, [`%-${t}`]);
+      const db = (id: string | null) => (id ? uuidOf(id) : null);
+      expect(ledger).toEqual([
+        { idempotency_key: `byid-${t}`, customer_id: uuidOf(c.id), result: { status: 'ACCEPTED', customerId: uuidOf(c.id), interactionId: db(r.results[0].interactionId), orderId: null } },
+        { idempotency_key: `id-${t}`, customer_id: uuidOf(c.id), result: { status: 'ACCEPTED', customerId: uuidOf(c.id), interactionId: db(r.results[1].interactionId), orderId: null } },
+        { idempotency_key: `idf-${t}`, customer_id: uuidOf(c.id), result: { status: 'ACCEPTED', customerId: uuidOf(c.id), interactionId: null, orderId: null } },
+        { idempotency_key: `new-${t}`, customer_id: uuidOf(r.results[3].customerId!), result: { status: 'ACCEPTED', customerId: uuidOf(r.results[3].customerId!), interactionId: db(r.results[3].interactionId), orderId: null } },
+        { idempotency_key: `ord-${t}`, customer_id: uuidOf(c.id), result: { status: 'ACCEPTED', customerId: uuidOf(c.id), interactionId: null, orderId: db(r.results[2].orderId) } },
+      ]);
+      // A replay of all of them rewrites nothing and answers the stored results.
+      const again = await ingest([
+        view(`byid-${t}`, [email(c.email!)]), view(`id-${t}`, null, { customerId: c.id }),
+      ]);
+      expect(again.results.map((q) => [q.status, q.interactionId])).toEqual([['DUPLICATE', r.results[0].interactionId], ['DUPLICATE', r.results[1].interactionId]]);
+      expect((await app.sql(`select key from probe_ledger_updates where key like ?`, [`%-${t}`])).length).toBe(3);
+    } finally {
+      await app.sql(`drop trigger if exists probe_ledger_update on ingest_events`);
+    }
+  });
+});
