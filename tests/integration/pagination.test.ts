@@ -50,7 +50,7 @@ describe('cursors', () => {
   it('refuse anything else with BAD_USER_INPUT on `after`', () => {
     const forged = [
       'x', '', b64('not json'), b64({ v: 1, id: ID }), b64([1]), b64(['a', ID, 'b']), b64(['a', 7]), b64([true, ID]), b64([{}, ID]),
-      b64([[1], ID]), b64(['a', 'not-a-uuid']), b64(['a', `z${ID}`]), b64(['a', `${ID}z`]), b64(['a', ID.toUpperCase().replace(/[a-f]/gi, 'G')]),
+      b64([[1], ID]), b64(['a', [ID]]), b64(['a', 'not-a-uuid']), b64(['a', `z${ID}`]), b64(['a', `${ID}z`]), b64(['a', ID.toUpperCase().replace(/[a-f]/gi, 'G')]),
     ];
     for (const raw of forged) {
       let thrown: unknown;
@@ -143,6 +143,13 @@ describe('keysetPage', () => {
     expect(await later.totalCount()).toBe(8);
   });
 
+  it('ANDs several clauses, in the page and in its count', async () => {
+    const q = base({ clauses: ['a.last_name = ?', 'a.created_at < ?'], params: [TAG, '2026-01-15T00:00:00Z'], first: 10 });
+    const page = await keysetPage(em, q);
+    expect(page.nodes.map((n) => n.id).sort()).toEqual([...tied()].sort());
+    expect(await page.totalCount()).toBe(7);
+  });
+
   it('with no clause, every row of the table is in it', async () => {
     const [{ n }] = await app.sql<{ n: string }>('select count(*) n from customers');
     expect(await (await keysetPage(em, base({ clauses: [], params: [], first: 1 }))).totalCount()).toBe(Number(n));
@@ -172,6 +179,9 @@ describe('newestFirstPage', () => {
     const page = await newestFirstPage(em, Customer, 'customers', { last_name: TAG, first_name: null, email: undefined }, 3, null);
     expect(page.nodes.map((n) => n.id)).toEqual([ids[7], ...byIdDesc(ids.slice(0, 7)).slice(0, 2)]);
     expect(await page.totalCount()).toBe(8);
+    // The next page, after the third row's cursor (its created_at read back as a timestamptz).
+    const next = await newestFirstPage(em, Customer, 'customers', { last_name: TAG }, 3, decodeCursor(page.cursors[2]));
+    expect(next.nodes.map((n) => n.id)).toEqual(byIdDesc(ids.slice(0, 7)).slice(2, 5));
     const none = await newestFirstPage(em, Customer, 'customers', { last_name: `${TAG}-nobody` }, 3, null);
     expect([none.nodes, none.hasNextPage, await none.totalCount()]).toEqual([[], false, 0]);
   });
