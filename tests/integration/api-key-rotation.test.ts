@@ -173,7 +173,7 @@ describe('creating, using and revoking keys', () => {
 
   it('names the known scopes when one is unknown, and says a key needs one', async () => {
     const unknown = await app.gql(CREATE_WITH, { input: { name: 'x', scopes: ['customers:write'] } });
-    expect(unknown.errors?.[0].message).toBe('unknown scope "customers:write" (known: customers:read, customers:contact, orders:read, interactions:read, feedback:read, events:write)');
+    expect(unknown.errors?.[0].message).toBe('unknown scope "customers:write" (known: customers:read, customers:contact, orders:read, interactions:read, feedback:read, events:write, profiles:write)');
     expect((await app.gql(CREATE_WITH, { input: { name: 'x', scopes: [] } })).errors?.[0].message).toBe('a key needs at least one scope');
   });
 
