@@ -1,4 +1,5 @@
 import { startTestApp, type TestApp } from '../helpers/test-server';
+import { INGEST, type IngestPayload, type IngestResult } from '../helpers/ingest';
 import { makeCustomer, makeProduct, ok } from '../helpers/fixtures';
 import { Role } from '../../src/auth/viewer';
 import { toGlobalId } from '../../src/schema/global-id';
@@ -18,18 +19,8 @@ afterAll(async () => {
   await app?.close();
 });
 
-const INGEST = `mutation($events: [IngestEventInput!]!) {
-  ingestEvents(events: $events) {
-    acceptedCount duplicateCount rejectedCount
-    results { index idempotencyKey status customerId interactionId orderId error { code message field reason } }
-  }
-}`;
-type Result = {
-  index: number; idempotencyKey: string | null; status: 'ACCEPTED' | 'DUPLICATE' | 'REJECTED';
-  customerId: string | null; interactionId: string | null; orderId: string | null;
-  error: { code: string; message: string; field: string | null; reason: string | null } | null;
-};
-type Payload = { acceptedCount: number; duplicateCount: number; rejectedCount: number; results: Result[] };
+type Result = IngestResult;
+type Payload = IngestPayload;
 
 let n = 0;
 const uid = () => `${Date.now().toString(36)}-${++n}`;
