@@ -6,6 +6,13 @@ import type { WriteAudit } from './customer.service';
 import { defaultKeyring, macSql, type Keyring } from '../auth/pseudonyms';
 import { textArray, uuidArray } from './pagination';
 
+/**
+ * The person, as export and erasure both take it (a recursive CTE `person(id)`; its one parameter is the
+ * customer's id): the customer and every profile merged into it, transitively. Merges repoint earlier
+ * losers to the new survivor, but an unmerge restores chains, so they are followed.
+ */
+const PERSON = `person(id) as (select ?::uuid union select c.id from customers c join person m on c.merged_into_id = m.id where c.status = 'merged')`;
+
 /** One part of a profile's export: its key in the document, the tables it reads, and its value (SQL over `p.id`, the profile). */
 export interface ExportSection {
   key: string;
@@ -103,7 +110,7 @@ export const PERSON_SECTIONS: Record<string, string[]> = { exportedAt: [], merge
 export async function exportCustomerData(em: EntityManager, customerId: string): Promise<Record<string, unknown>> {
   const profileDoc = `jsonb_build_object(${PROFILE_SECTIONS.map((s) => `'${s.key}', ${s.sql}`).join(',\n')})`;
   const result: Array<{ doc: Record<string, unknown> | null }> = await em.execute(
-    `with recursive person(id) as (select ?::uuid union select c.id from customers c join person m on c.merged_into_id = m.id where c.status = 'merged'),
+    `with recursive ${PERSON},
      docs as (select p.id, ${profileDoc} as doc from person p)
      select (select doc from docs where id = ?) || jsonb_build_object(
        'exportedAt', now(),
@@ -140,10 +147,9 @@ export async function eraseCustomer(em: EntityManager, customerId: string, audit
   return em.transactional(async (tem) => {
     const locked: Array<{ status: string }> = await tem.execute('select status from customers where id = ? for update', [customerId]);
     if (!locked.length || locked[0].status === CustomerStatus.ERASED) throw new DomainError(ErrorCode.NOT_FOUND, 'customer not found', { field: 'customerId' });
-    // Merges repoint earlier losers to the new survivor, but an unmerge restores chains: follow them.
     const profiles: Array<{ id: string }> = await tem.execute(
-      `with recursive m(id) as (select ?::uuid union select c.id from customers c join m on c.merged_into_id = m.id where c.status = 'merged')
-       select c.id from customers c join m using (id) order by c.id for update of c`,
+      `with recursive ${PERSON}
+       select c.id from customers c join person using (id) order by c.id for update of c`,
       [customerId],
     );
     const ids = uuidArray(profiles.map((p) => p.id));
