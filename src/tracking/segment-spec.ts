@@ -50,7 +50,7 @@ const TRACK_TYPES: Record<string, InteractionType> = {
 const ORDER_COMPLETED = 'order completed';
 
 type Json = Record<string, unknown>;
-const isObject = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
+export const isObject = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
 const text = (v: unknown): string | undefined => (typeof v === 'string' && v.trim() ? v.trim() : typeof v === 'number' && Number.isFinite(v) ? String(v) : undefined);
 
 function reject(field: string, message: string): Mapped {

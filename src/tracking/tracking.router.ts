@@ -8,7 +8,7 @@ import { isDatabaseUnavailable, SERVICE_UNAVAILABLE, UNAVAILABLE_MESSAGE } from 
 import { rightsOf } from '../ingestion/rules';
 import { checkVariable } from '../hardening/input';
 import { MAX_INGEST_EVENTS } from '../ingestion/core';
-import { MESSAGE_TYPES, SHORT_PATHS, idempotencyKeyOf, mapMessage, type IngestEventVariables, type MappingRejection, type MessageType } from './segment-spec';
+import { MESSAGE_TYPES, SHORT_PATHS, idempotencyKeyOf, isObject, mapMessage, type IngestEventVariables, type MappingRejection, type MessageType } from './segment-spec';
 
 /**
  * The Segment-compatible tracking API (README "Tracking API"): /v1/identify, track, page, screen,
@@ -51,8 +51,6 @@ interface TrackResult {
 }
 
 const HTTP_STATUS: Record<string, number> = { UNAUTHENTICATED: 401, FORBIDDEN: 403, BAD_USER_INPUT: 400, BAD_REQUEST: 400, RATE_LIMITED: 429, SERVICE_UNAVAILABLE: 503, REQUEST_TIMEOUT: 503 };
-
-const isPlainObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 function fail(res: Response, status: number, code: string, message: string): void {
   if (res.headersSent) return;
@@ -98,8 +96,8 @@ export function trackingRouter(opts: TrackingRouterOptions): express.Router {
     let messages: unknown[] = type === 'batch' ? (Array.isArray(body.batch) ? body.batch : []) : [body];
     // Segment's batch API: a `context` beside `batch` applies to every message in it (a message's own keys win).
     const shared = type === 'batch' ? body.context : undefined;
-    if (isPlainObject(shared)) {
-      messages = messages.map((m) => (isPlainObject(m) ? { ...m, context: { ...shared, ...(isPlainObject(m.context) ? m.context : {}) } } : m));
+    if (isObject(shared)) {
+      messages = messages.map((m) => (isObject(m) ? { ...m, context: { ...shared, ...(isObject(m.context) ? m.context : {}) } } : m));
     }
     if (type === 'batch' && !messages.length) return fail(res, 400, 'BAD_REQUEST', 'batch must be a non-empty array of messages');
     if (messages.length > MAX_INGEST_EVENTS) return fail(res, 400, 'BAD_REQUEST', `a batch holds at most ${MAX_INGEST_EVENTS} messages`);
