@@ -139,10 +139,15 @@ export function installQueryTracking(): void {
   } as typeof Client.prototype.query;
 }
 
+/** A request's budget before it has done anything. */
+function newRequestWork(maxRows: number, maxFields: number): RequestWork {
+  return { rows: 0, fields: 0, maxRows, maxFields, running: new Map() };
+}
+
 /** First on /graphql: the request's budget, for everything that runs on its behalf. */
 export function requestWork(maxRows: number, maxFields: number): RequestHandler {
   return (_req, res, next) => {
-    const work: RequestWork = { rows: 0, fields: 0, maxRows, maxFields, running: new Map() };
+    const work = newRequestWork(maxRows, maxFields);
     res.locals.rapportWork = work;
     // A client that hangs up is not waiting for the rest.
     res.once('close', () => {
@@ -259,7 +264,7 @@ export function budgetPlugin(): ApolloServerPlugin {
  * passes through none of the HTTP intake.
  */
 export function budgetedSubscribe(limits: { maxRows: number; maxFields: number; timeoutMs: number }) {
-  const newWork = (): RequestWork => ({ rows: 0, fields: 0, maxRows: limits.maxRows, maxFields: limits.maxFields, running: new Map() });
+  const newWork = (): RequestWork => newRequestWork(limits.maxRows, limits.maxFields);
 
   const runEvent = (args: ExecutionArgs, payload: unknown, work: RequestWork): Promise<ExecutionResult> => {
     let timer: NodeJS.Timeout | undefined;
