@@ -88,6 +88,10 @@ export interface Config {
   liveChannel: string;
   /** How often this instance relays segment and lifecycle events from the outbox to customerActivity subscribers, in ms; 0: never. */
   liveRelayPollMs: number;
+  /** How often this instance announces lapsed time-limited consent grants (consent.changed, segment exits), in seconds; 0: never. */
+  consentExpiryPollSeconds: number;
+  /** How far back a round looks for lapsed grants not yet announced (an instance down longer misses older ones), in hours. */
+  consentExpiryLookbackHours: number;
   /** Express "trust proxy": which X-Forwarded-For hops to trust for the client IP. */
   trustProxy: boolean | number | string;
   /** PostgreSQL statement_timeout of the server's connections, in ms; 0: none. */
@@ -327,6 +331,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     redisUrl: redisUrlVar(env),
     liveChannel: liveChannelVar(env),
     liveRelayPollMs: intVar(env, 'LIVE_RELAY_POLL_MS', 1000, 0, 60_000),
+    // Off in tests by default (they call sweepOnce): a background round would race their assertions.
+    consentExpiryPollSeconds: intVar(env, 'CONSENT_EXPIRY_POLL_SECONDS', nodeEnv === 'test' ? 0 : 60, 0, 86_400),
+    consentExpiryLookbackHours: intVar(env, 'CONSENT_EXPIRY_LOOKBACK_HOURS', 168, 1, 24 * 3650),
     trustProxy: trustProxyVar(env),
     dbStatementTimeoutMs: intVar(env, 'DB_STATEMENT_TIMEOUT_MS', 15_000, 0, 24 * 3_600_000),
     requestTimeoutMs: intVar(env, 'REQUEST_TIMEOUT_MS', 30_000, 0, 24 * 3_600_000),

@@ -33,6 +33,7 @@ import { upgradeLegacyDigests } from './services/privacy.service';
 import { createActivityEvents, type ActivityEvents } from './live/activity-events';
 import { startOutbound, type Outbound } from './outbound/delivery-worker';
 import { startOutboxRelay, type OutboxRelay } from './live/outbox-relay';
+import { startConsentExpirySweep, type ConsentExpirySweep } from './outbound/consent-expiry';
 import { startTriggers, type TriggerEngine } from './triggers/engine';
 import { trackingRouter } from './tracking/tracking.router';
 import { textArray } from './services/pagination';
@@ -53,6 +54,7 @@ export interface RapportServer {
   outbound?: Outbound;
   /** Segment and lifecycle events from the outbox to customerActivity subscribers. */
   liveRelay: OutboxRelay;
+  consentExpiry: ConsentExpirySweep;
   /** The trigger engine, when it runs in this process (TRIGGER_WORKER=inline). */
   triggers?: TriggerEngine;
 }
@@ -409,12 +411,17 @@ export async function createServer({ orm, config, logger, playgroundHeaders, rea
     : undefined;
 
   const liveRelay = startOutboxRelay({ databaseUrl: orm.config.get('clientUrl')!, events, logger, pollMs: config.liveRelayPollMs });
+  // Lapsed time-limited grants: announced as consent.changed, and out of the segments that need them.
+  const consentExpiry = startConsentExpirySweep({
+    databaseUrl: orm.config.get('clientUrl')!, logger, pollSeconds: config.consentExpiryPollSeconds, lookbackHours: config.consentExpiryLookbackHours,
+  });
 
   return {
     app,
     httpServer,
     outbound,
     liveRelay,
+    consentExpiry,
     triggers,
     listen: (port, host) =>
       new Promise((resolve, reject) => {
@@ -429,6 +436,7 @@ export async function createServer({ orm, config, logger, playgroundHeaders, rea
       await apollo.stop();
       await hardening.close();
       await liveRelay.stop();
+      await consentExpiry.stop();
       await events.close();
       await triggers?.stop();
       await outbound?.stop();

@@ -24,6 +24,8 @@ export const consentInForceOrder = (alias?: string): string => {
 // In the in-force order (consentInForceOrder), so the loader's and the planner's DISTINCT ON and
 // rapport_consent_status read each (customer, purpose, channel)'s record in force first (Migration20261206193000).
 @Index({ name: 'consent_records_current_idx', expression: `create index "consent_records_current_idx" on "consent_records" ("customer_id", "purpose", "channel", "recorded_at" desc, "seq" desc)` })
+// Time-limited grants by expiry: the lapse sweep's range scan (Migration20261206220000).
+@Index({ name: 'consent_records_expires_at_idx', expression: `create index "consent_records_expires_at_idx" on "consent_records" ("expires_at") where "expires_at" is not null` })
 export class ConsentRecord {
   [OptionalProps]?: 'globalId' | 'recordedAt' | 'seq' | 'lawfulBasis' | 'expiresAt';
 

@@ -8,6 +8,7 @@ export { Interaction } from './interaction.entity';
 export { InteractionRollup, InteractionEventKey } from './interaction-rollup.entity';
 export { Feedback } from './feedback.entity';
 export { ConsentRecord } from './consent-record.entity';
+export { ConsentExpiry } from './consent-expiry.entity';
 export { ApiKey } from './api-key.entity';
 export { AuditEntry } from './audit-entry.entity';
 export { SuppressedIdentifier } from './suppressed-identifier.entity';
@@ -35,6 +36,7 @@ import { Interaction } from './interaction.entity';
 import { InteractionRollup, InteractionEventKey } from './interaction-rollup.entity';
 import { Feedback } from './feedback.entity';
 import { ConsentRecord } from './consent-record.entity';
+import { ConsentExpiry } from './consent-expiry.entity';
 import { ApiKey } from './api-key.entity';
 import { AuditEntry } from './audit-entry.entity';
 import { SuppressedIdentifier } from './suppressed-identifier.entity';
@@ -53,4 +55,4 @@ import { WebhookDelivery } from './webhook-delivery.entity';
 import { Trigger, TriggerFiring, SupportTask, OfferGrant } from './trigger.entity';
 
 export const entities = [Customer, CustomerMerge, Identity, Product, Order, OrderLine, Interaction, Feedback, ConsentRecord, ApiKey, AuditEntry, SuppressedIdentifier, CustomerMetrics, Segment, SegmentMembership, Campaign, Offer, CustomerPreference, ProductSimilarity, ProductPopularity, IngestEvent, OutboxEvent, CustomerLifecycleState, WebhookEndpoint, WebhookDelivery, AnalyticsRunRecord, LifecycleTransitionRecord,
-  Trigger, TriggerFiring, SupportTask, OfferGrant, InteractionRollup, InteractionEventKey];
+  Trigger, TriggerFiring, SupportTask, OfferGrant, InteractionRollup, InteractionEventKey, ConsentExpiry];
