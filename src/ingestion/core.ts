@@ -457,6 +457,22 @@ function cleanKey(k: string | null | undefined): string | null {
   return typeof k === 'string' ? k.trim().slice(0, MAX_KEY) || null : null;
 }
 
+/**
+ * What the identities say of an event's identifiers (`owner`: identity key → customer): the one
+ * customer they all belong to; null when none of them is known (a new person); undefined when they
+ * name several customers, or some are known and some not (or there are none). Allocates nothing: it
+ * runs for every event of a batch, twice.
+ */
+function ownersOf(p: Prepared, owner: Map<string, string>): string | null | undefined {
+  let only: string | null | undefined;
+  for (let n = 0; n < p.identifiers.length; n++) {
+    const o = owner.get(identityKey(p.identifiers[n])) ?? null;
+    if (n === 0) only = o;
+    else if (o !== only) return undefined;
+  }
+  return only;
+}
+
 /** One attempt at the batch, inside its transaction. Returns the outcome of every prepared event. */
 async function processBatch(em: EntityManager, prepared: Prepared[], opts: IngestOptions): Promise<{ outcomes: Map<number, Outcome>; created: IngestOutcome['created']; customersCreated: number }> {
   const outcomes = new Map<number, Outcome>();
@@ -479,11 +495,7 @@ async function processBatch(em: EntityManager, prepared: Prepared[], opts: Inges
   const namedByIdentifiers = prepared.filter((p) => p.kind !== IngestEventKind.IDENTIFY && !p.customerId);
   let owner = namedByIdentifiers.length ? await lookUpIdentifiers(namedByIdentifiers) : new Map<string, string>();
   /** The one known customer all of an event's identifiers belong to, else undefined. */
-  const soleOwner = (p: Prepared): string | undefined => {
-    const owners = new Set(p.identifiers.map((i) => owner.get(identityKey(i))));
-    const [only] = owners;
-    return owners.size === 1 ? only : undefined;
-  };
+  const soleOwner = (p: Prepared): string | undefined => ownersOf(p, owner) ?? undefined;
 
   // 1. Claim every key, sorted (concurrent batches then wait on each other in one order). A key
   //    another transaction holds makes this statement wait until it commits or rolls back. The claim
@@ -578,10 +590,9 @@ async function processBatch(em: EntityManager, prepared: Prepared[], opts: Inges
     if (identify.length) owner = await lookUpIdentifiers(byIdentifiers);
     const unknown: Prepared[] = [];
     for (const p of byIdentifiers) {
-      const owners = new Set(p.identifiers.map((i) => owner.get(identityKey(i))));
-      const [only] = owners;
-      if (owners.size === 1 && only) target.set(p.index, only);
-      else if (owners.size === 1) unknown.push(p);
+      const only = ownersOf(p, owner);
+      if (only) target.set(p.index, only);
+      else if (only === null) unknown.push(p);
       else slow.push(p);
     }
     if (unknown.length) {
