@@ -30,7 +30,7 @@ import { Role } from '../src/auth/viewer';
  * bench/ingest-events.load.ts exists (target 10,000 events/s) with the CPU time per 1,000 events of
  * the server (this process) and of its PostgreSQL backends over the measured phase, and this
  * process's peak RSS. INGEST_SKIP_IMPORT=1 measures ingestEvents only, INGEST_SKIP_EVENTS=1 the import only; INGEST_CPU_PROF=file writes a
- * V8 CPU profile of the server over the measured phase; INGEST_CONCURRENT_BATCHES is the server's.
+ * V8 CPU profile of the server over the measured phase (INGEST_HEAP_PROF=file a sampling allocation profile); INGEST_CONCURRENT_BATCHES is the server's.
  * The process runs with NODE_ENV=production (bench/production-env.ts; INGEST_NODE_ENV overrides).
  */
 const ADMIN = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
@@ -187,27 +187,37 @@ async function benchIngestEvents(url: string): Promise<void> {
   let pg0 = new Map<number, number>();
   let serverCpuS = NaN;
   let pgCpuS = NaN;
-  // INGEST_CPU_PROF=file.cpuprofile: a V8 CPU profile of the server over the measured phase only.
-  const profile = process.env.INGEST_CPU_PROF ? new inspector.Session() : null;
+  // INGEST_CPU_PROF=file.cpuprofile: a V8 CPU profile of the server over the measured phase only;
+  // INGEST_HEAP_PROF=file.heapprofile: a sampling profile of what it allocated there (every object,
+  // collected or not: where the young generation's garbage comes from).
+  const profile = process.env.INGEST_CPU_PROF || process.env.INGEST_HEAP_PROF ? new inspector.Session() : null;
   const post = (method: string, params?: object) => new Promise<unknown>((resolve, reject) => profile!.post(method, params ?? {}, (err, res) => (err ? reject(err) : resolve(res))));
   const onMark = async (phase: 'start' | 'end') => {
     if (phase === 'start') {
       pg0 = await backendCpu(monitor, DB);
-      if (profile) {
-        profile.connect();
+      if (profile) profile.connect();
+      if (process.env.INGEST_CPU_PROF) {
         await post('Profiler.enable');
         await post('Profiler.setSamplingInterval', { interval: 500 });
         await post('Profiler.start');
+      }
+      if (process.env.INGEST_HEAP_PROF) {
+        await post('HeapProfiler.enable');
+        await post('HeapProfiler.startSampling', { samplingInterval: 16384, includeObjectsCollectedByMajorGC: true, includeObjectsCollectedByMinorGC: true });
       }
       cpu0 = process.cpuUsage();
       return;
     }
     const d = process.cpuUsage(cpu0);
-    if (profile) {
+    if (process.env.INGEST_CPU_PROF) {
       const { profile: p } = (await post('Profiler.stop')) as { profile: object };
-      fs.writeFileSync(process.env.INGEST_CPU_PROF!, JSON.stringify(p));
-      profile.disconnect();
+      fs.writeFileSync(process.env.INGEST_CPU_PROF, JSON.stringify(p));
     }
+    if (process.env.INGEST_HEAP_PROF) {
+      const { profile: p } = (await post('HeapProfiler.stopSampling')) as { profile: object };
+      fs.writeFileSync(process.env.INGEST_HEAP_PROF, JSON.stringify(p));
+    }
+    profile?.disconnect();
     serverCpuS = (d.user + d.system) / 1e6;
     pgCpuS = await backendCpuSince(monitor, DB, pg0);
   };

@@ -1,4 +1,4 @@
-import type { EntityManager } from '@mikro-orm/postgresql';
+import type { EntityManager, Knex } from '@mikro-orm/postgresql';
 import type { Viewer } from './viewer';
 import { defaultKeyring, type Keyring } from './pseudonyms';
 import { AsyncResource } from 'node:async_hooks';
@@ -144,9 +144,13 @@ export async function auditWrite(em: EntityManager, viewer: Viewer | null, reque
 export async function auditWrites(em: EntityManager, viewer: Viewer | null, requestId: string, operation: string, customerIds: string[]): Promise<void> {
   if (!customerIds.length) return;
   const ids = [...new Set(customerIds)].sort();
-  await em.execute(
-    `insert into audit_log (request_id, actor, role, api_key_id, action, operation, customer_id, customer_ids, fields)
-     values (?, ?, ?, ?, 'WRITE', ?, ?, ?::uuid[], '{}'::text[])`,
-    [requestId, actorOf(viewer), viewer?.role ?? 'system', viewer?.apiKeyId ?? null, operation, ids.length === 1 ? ids[0] : null, ids.length === 1 ? null : `{${ids.join(',')}}`],
-  );
+  const sql = `insert into audit_log (request_id, actor, role, api_key_id, action, operation, customer_id, customer_ids, fields)
+     values (?, ?, ?, ?, 'WRITE', ?, ?, ?::uuid[], '{}'::text[])`;
+  const params = [requestId, actorOf(viewer), viewer?.role ?? 'system', viewer?.apiKeyId ?? null, operation, ids.length === 1 ? ids[0] : null, ids.length === 1 ? null : `{${ids.join(',')}}`];
+  // Inside the batch's transaction (where the batch paths call it), the ids are bound as a parameter:
+  // em.execute writes every value into the SQL text, escaping the ~500 ids of a batch character by
+  // character (4% of what an ingestEvents request allocated, sampling heap profile of npm run bench:ingest).
+  const trx = em.getTransactionContext<Knex.Transaction>();
+  if (trx) await trx.raw(sql, params);
+  else await em.execute(sql, params);
 }

@@ -88,12 +88,36 @@ export const MAX_BODY_DEPTH = 100;
 
 /** Whether `value` nests deeper than `limit` (iterative: a hostile body cannot exhaust the stack here). */
 export function nestsDeeperThan(value: unknown, limit: number): boolean {
-  const stack: Array<[unknown, number]> = [[value, 0]];
-  while (stack.length) {
-    const [v, depth] = stack.pop()!;
-    if (v === null || typeof v !== 'object') continue;
+  // Two stacks side by side rather than a [value, depth] pair per object, and keys read in place
+  // rather than copied (Object.values): this walk runs over every request body.
+  const values: object[] = [];
+  const depths: number[] = [];
+  if (value !== null && typeof value === 'object') {
+    values.push(value);
+    depths.push(0);
+  }
+  while (values.length) {
+    const v = values.pop()!;
+    const depth = depths.pop()!;
     if (depth + 1 > limit) return true;
-    for (const child of Array.isArray(v) ? v : Object.values(v)) if (child !== null && typeof child === 'object') stack.push([child, depth + 1]);
+    if (Array.isArray(v)) {
+      for (let n = 0; n < v.length; n++) {
+        const child: unknown = v[n];
+        if (child !== null && typeof child === 'object') {
+          values.push(child);
+          depths.push(depth + 1);
+        }
+      }
+      continue;
+    }
+    for (const k in v) {
+      if (!Object.hasOwn(v, k)) continue;
+      const child: unknown = (v as Record<string, unknown>)[k];
+      if (child !== null && typeof child === 'object') {
+        values.push(child);
+        depths.push(depth + 1);
+      }
+    }
   }
   return false;
 }

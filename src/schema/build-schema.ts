@@ -7,6 +7,7 @@ import { applyPermissions, guardSubscriptions } from './permissions';
 import { toSubgraphSchema } from './federation';
 import { applyDescriptions } from './describe';
 import { installReadPlanner } from '../planner/read-planner';
+import { installIngestEventsResolver } from '../resolvers/ingest/ingest.resolver';
 
 let cached: GraphQLSchema | undefined;
 
@@ -23,7 +24,8 @@ const unusedPubSub = {
 export async function buildBareSchema(): Promise<GraphQLSchema> {
   if (!cached) {
     registerEnums();
-    cached = applyDescriptions(await buildSchema({
+    // ingestEvents takes its 500 events as graphql-js coerced them (no class instances: ingest.resolver.ts).
+    cached = installIngestEventsResolver(applyDescriptions(await buildSchema({
       resolvers,
       // Inputs are validated in the services (one place, typed errors); no class-validator decorators.
       validate: false,
@@ -31,7 +33,7 @@ export async function buildBareSchema(): Promise<GraphQLSchema> {
       // Subscriptions bring their own event source (`subscribe:`, from the context: src/live); topic-based
       // type-graphql subscriptions are not used, so this pub/sub only refuses.
       pubSub: unusedPubSub,
-    }));
+    })));
   }
   return cached;
 }
