@@ -453,6 +453,27 @@ describe('manual merge and unmerge', () => {
     expect(await span(y.id, x.id)).toEqual(['2026-01-01T00:00:00.000Z', '2026-03-01T00:00:00.000Z']);
   });
 
+  it('first and last seen are compared to the microsecond, not the millisecond', async () => {
+    const em = app.orm.em.fork() as EntityManager;
+    const policy = parseMergePolicy(undefined);
+    const x = (await upsert({ email: `us.x.${uniq()}@example.com` })).customer;
+    const y = (await upsert({ email: `us.y.${uniq()}@example.com` })).customer;
+    await app.sql('update customers set first_seen_at = ?, last_seen_at = ? where id = ?', ['2026-02-01T00:00:00.000002Z', '2026-03-01T00:00:00.000001Z', uuidOf(x.id)]);
+    await app.sql('update customers set first_seen_at = ?, last_seen_at = ? where id = ?', ['2026-02-01T00:00:00.000001Z', '2026-03-01T00:00:00.000002Z', uuidOf(y.id)]);
+    // Within one millisecond: y was seen first and last, whichever side survives.
+    for (const [s, l] of [[x, y], [y, x]]) {
+      const { survivorAfter } = await previewMerge(em.fork(), uuidOf(s.id), uuidOf(l.id), policy);
+      const [span] = await app.sql<{ first: string; last: string }>(
+        `select to_char(?::timestamptz at time zone 'UTC', 'SS.US') as first, to_char(?::timestamptz at time zone 'UTC', 'SS.US') as last`,
+        [survivorAfter.first_seen_at, survivorAfter.last_seen_at]);
+      expect(span).toEqual({ first: '00.000001', last: '00.000002' });
+    }
+    // Equal instants: the survivor's (the same value either way).
+    await app.sql('update customers set first_seen_at = ?, last_seen_at = ? where id in (?, ?)', ['2026-02-01T00:00:00Z', '2026-03-01T00:00:00Z', uuidOf(x.id), uuidOf(y.id)]);
+    const { survivorAfter } = await previewMerge(em.fork(), uuidOf(x.id), uuidOf(y.id), policy);
+    expect([survivorAfter.first_seen_at, survivorAfter.last_seen_at].map((t) => new Date(String(t)).toISOString())).toEqual(['2026-02-01T00:00:00.000Z', '2026-03-01T00:00:00.000Z']);
+  });
+
   it("traits: a key both hold is chosen by survivorship with its side's provenance, keys in order; a provenance of the whole of traits applies to each key", async () => {
     const em = app.orm.em.fork() as EntityManager;
     const policy = parseMergePolicy('{"sourcePriority":["crm","store"]}');
