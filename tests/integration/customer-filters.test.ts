@@ -187,6 +187,7 @@ describe('customers: paging with after, for each sort key', () => {
   const PAGE = `query($orderBy: CustomerOrderBy, $first: Int!, $after: String) {
     customers(orderBy: $orderBy, first: $first, after: $after) { edges { node { id } } pageInfo { endCursor hasNextPage } }
   }`;
+  type PageData = { customers: { edges: Array<{ node: { id: string } }>; pageInfo: { endCursor: string | null; hasNextPage: boolean } } };
   it('pages of two give the whole list, in order, for every key both ways', async () => {
     for (const field of ['CREATED_AT', 'LAST_SEEN_AT', 'CLV_12M', 'CHURN_RISK', 'HISTORIC_VALUE']) {
       for (const direction of ['ASC', 'DESC']) {
@@ -194,11 +195,13 @@ describe('customers: paging with after, for each sort key', () => {
         const paged: string[] = [];
         let after: string | null = null;
         for (let i = 0; i < 10; i++) {
-          const res = await app.gql(PAGE, { orderBy, first: 2, after });
+          const variables: Record<string, unknown> = { orderBy, first: 2, after };
+          const res = await app.gql<PageData>(PAGE, variables);
           expect([field, direction, res.errors]).toEqual([field, direction, undefined]);
-          paged.push(...names(res.data.customers.edges));
-          if (!res.data.customers.pageInfo.hasNextPage) break;
-          after = res.data.customers.pageInfo.endCursor;
+          const { edges, pageInfo } = res.data!.customers;
+          paged.push(...names(edges));
+          if (!pageInfo.hasNextPage) break;
+          after = pageInfo.endCursor;
         }
         expect([field, direction, paged]).toEqual([field, direction, await list(null, orderBy)]);
       }
