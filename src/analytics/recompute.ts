@@ -83,8 +83,11 @@ export function choosePurchaseModel(rows: SummaryRow[], choiceSampleSize = 20_00
 const quintileSql = (value: string, cuts: string) =>
   `(1 + (${value} > ${cuts}[1])::int + (${value} > ${cuts}[2])::int + (${value} > ${cuts}[3])::int + (${value} > ${cuts}[4])::int)::smallint`;
 
-/** SQL for P(alive) of the model at (x, t_x, T) given as SQL expressions; exp is clamped (PostgreSQL raises on over/underflow). */
-function pAliveSql(m: PurchaseModelSummary, x: string, tx: string, T: string): string {
+/**
+ * SQL for P(alive) of the model at (x, t_x, T) given as SQL expressions; exp is clamped (PostgreSQL raises on over/underflow).
+ * Exported for tests: a run scores with whichever model its data choose, so each model's SQL is checked directly.
+ */
+export function pAliveSql(m: PurchaseModelSummary, x: string, tx: string, T: string): string {
   const { r, alpha, a, b } = m.params;
   const s = m.model === 'mbgnbd' ? 1 : 0;
   return `(case when ${x} + ${s} <= 0 then 1.0 else 1.0 / (1.0 + exp(greatest(-700, least(700,

@@ -202,8 +202,8 @@ function survivorship(policy: MergePolicy, s: Row, l: Row) {
   }
   values.traits = traits;
   values.field_provenance = provenance;
-  values.first_seen_at = Date.parse(String(s.first_seen_at)) <= Date.parse(String(l.first_seen_at)) ? s.first_seen_at : l.first_seen_at;
-  values.last_seen_at = Date.parse(String(s.last_seen_at)) >= Date.parse(String(l.last_seen_at)) ? s.last_seen_at : l.last_seen_at;
+  // First and last seen: the earlier and the later of the two, compared by PostgreSQL in the update
+  // (least/greatest): the timestamps have microseconds, which Date.parse would drop.
   return { values, fields };
 }
 
@@ -287,12 +287,13 @@ export async function mergeCustomers(
 
     await tem.execute(
       `update customers set first_name = ?, last_name = ?, email = ?, phone = ?, birth_date = ?::date, locale = ?, address = ?::jsonb,
-         traits = ?::jsonb, field_provenance = ?::jsonb, first_seen_at = ?::timestamptz, last_seen_at = ?::timestamptz, updated_at = now()
+         traits = ?::jsonb, field_provenance = ?::jsonb, first_seen_at = least(?::timestamptz, ?::timestamptz),
+         last_seen_at = greatest(?::timestamptz, ?::timestamptz), updated_at = now()
        where id = ?`,
       [
         values.first_name, values.last_name, values.email, values.phone, values.birth_date, values.locale,
         values.address == null ? null : JSON.stringify(values.address), JSON.stringify(values.traits), JSON.stringify(values.field_provenance),
-        values.first_seen_at, values.last_seen_at, survivorId,
+        s.first_seen_at, l.first_seen_at, s.last_seen_at, l.last_seen_at, survivorId,
       ],
     );
     await tem.execute(`update customers set status = 'merged', merged_into_id = ?, updated_at = now() where id = ?`, [survivorId, loserId]);

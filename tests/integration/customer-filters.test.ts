@@ -1,6 +1,8 @@
 import { startTestApp, type TestApp } from '../helpers/test-server';
 import { fromGlobalId, toGlobalId } from '../../src/schema/global-id';
 import { Role } from '../../src/auth/viewer';
+import type { EntityManager } from '@mikro-orm/postgresql';
+import { listCustomers, CustomerSortField, SortDirection, type CustomerListFilter } from '../../src/services/customer.service';
 
 /**
  * Every criterion and sort key of `customers` (src/services/customer.service.ts: customerFilterSql,
@@ -88,6 +90,11 @@ describe('customers: criteria', () => {
     expect(await list({ email: 'ada@analytical.exampl' })).toEqual([]);
   });
 
+  it('an invalid e-mail is refused on the field filter.email', async () => {
+    const res = await app.gql(LIST, { filter: { email: 'not an address' }, first: 5 });
+    expect(res.errors?.[0].extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'filter.email' });
+  });
+
   it('search matches first name, last name, e-mail or the full name, with LIKE wildcards taken literally', async () => {
     expect(await list({ search: 'ada' })).toEqual(['ada']); // first name (and e-mail)
     expect(await list({ search: 'lovel' })).toEqual(['ada']); // last name only
@@ -148,6 +155,57 @@ describe('customers: criteria', () => {
     expect(await list({ segmentId: toGlobalId('Segment', ids.segment) })).toEqual(['ada']);
     expect(await list({ segmentId: ids.segment })).toEqual(['ada']);
     expect(await list({ segmentId: toGlobalId('Segment', '00000000-0000-4000-8000-000000000000') })).toEqual([]);
+  });
+});
+
+describe('criteria the resolver sets for other callers (listCustomers directly)', () => {
+  const direct = async (filter: CustomerListFilter) => {
+    const page = await listCustomers(app.orm.em.fork() as EntityManager, { first: 50, after: null, filter, sort: CustomerSortField.CREATED_AT, direction: SortDirection.DESC });
+    const byId = Object.fromEntries(Object.entries(ids).map(([n, id]) => [id, n]));
+    return page.nodes.map((c) => byId[c.id]);
+  };
+
+  it('ids: exactly the customers named, still under the other criteria', async () => {
+    expect(await direct({ ids: [ids.eve, ids.ada] })).toEqual(['ada', 'eve']);
+    expect(await direct({ ids: [ids.eve, ids.ada], search: 'eve' })).toEqual(['eve']);
+    expect(await direct({ ids: [] })).toEqual([]);
+  });
+
+  it('onlySharingWithPartners: only customers whose consent in force grants third-party sharing', async () => {
+    const consent = (name: string, channel: string, status: string, daysAgo: number) => app.sql(
+      `insert into consent_records (customer_id, purpose, channel, status, lawful_basis, source, policy_version, recorded_at)
+       values (?, 'third_party_sharing', ?, ?, 'consent', 'preference_centre', '2025-06', now() - make_interval(days => ?))`, [ids[name], channel, status, daysAgo]);
+    await consent('ada', 'any', 'granted', 3);
+    await consent('job', 'any', 'granted', 5);
+    await consent('job', 'any', 'withdrawn', 1); // newer: in force
+    expect(await direct({ onlySharingWithPartners: true })).toEqual(['ada']);
+    expect(await direct({ onlySharingWithPartners: false })).toEqual(['ada', 'bob', 'eve', 'job', 'obj']);
+  });
+});
+
+describe('customers: paging with after, for each sort key', () => {
+  const PAGE = `query($orderBy: CustomerOrderBy, $first: Int!, $after: String) {
+    customers(orderBy: $orderBy, first: $first, after: $after) { edges { node { id } } pageInfo { endCursor hasNextPage } }
+  }`;
+  type PageData = { customers: { edges: Array<{ node: { id: string } }>; pageInfo: { endCursor: string | null; hasNextPage: boolean } } };
+  it('pages of two give the whole list, in order, for every key both ways', async () => {
+    for (const field of ['CREATED_AT', 'LAST_SEEN_AT', 'CLV_12M', 'CHURN_RISK', 'HISTORIC_VALUE']) {
+      for (const direction of ['ASC', 'DESC']) {
+        const orderBy = { field, direction };
+        const paged: string[] = [];
+        let after: string | null = null;
+        for (let i = 0; i < 10; i++) {
+          const variables: Record<string, unknown> = { orderBy, first: 2, after };
+          const res = await app.gql<PageData>(PAGE, variables);
+          expect([field, direction, res.errors]).toEqual([field, direction, undefined]);
+          const { edges, pageInfo } = res.data!.customers;
+          paged.push(...names(edges));
+          if (!pageInfo.hasNextPage) break;
+          after = pageInfo.endCursor;
+        }
+        expect([field, direction, paged]).toEqual([field, direction, await list(null, orderBy)]);
+      }
+    }
   });
 });
 

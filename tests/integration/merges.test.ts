@@ -453,6 +453,53 @@ describe('manual merge and unmerge', () => {
     expect(await span(y.id, x.id)).toEqual(['2026-01-01T00:00:00.000Z', '2026-03-01T00:00:00.000Z']);
   });
 
+  it('first and last seen are compared to the microsecond, not the millisecond', async () => {
+    const em = app.orm.em.fork() as EntityManager;
+    const policy = parseMergePolicy(undefined);
+    const x = (await upsert({ email: `us.x.${uniq()}@example.com` })).customer;
+    const y = (await upsert({ email: `us.y.${uniq()}@example.com` })).customer;
+    await app.sql('update customers set first_seen_at = ?, last_seen_at = ? where id = ?', ['2026-02-01T00:00:00.000002Z', '2026-03-01T00:00:00.000001Z', uuidOf(x.id)]);
+    await app.sql('update customers set first_seen_at = ?, last_seen_at = ? where id = ?', ['2026-02-01T00:00:00.000001Z', '2026-03-01T00:00:00.000002Z', uuidOf(y.id)]);
+    // Within one millisecond: y was seen first and last, whichever side survives.
+    for (const [s, l] of [[x, y], [y, x]]) {
+      const { survivorAfter } = await previewMerge(em.fork(), uuidOf(s.id), uuidOf(l.id), policy);
+      const [span] = await app.sql<{ first: string; last: string }>(
+        `select to_char(?::timestamptz at time zone 'UTC', 'SS.US') as first, to_char(?::timestamptz at time zone 'UTC', 'SS.US') as last`,
+        [survivorAfter.first_seen_at, survivorAfter.last_seen_at]);
+      expect(span).toEqual({ first: '00.000001', last: '00.000002' });
+    }
+    // Equal instants: the survivor's (the same value either way).
+    await app.sql('update customers set first_seen_at = ?, last_seen_at = ? where id in (?, ?)', ['2026-02-01T00:00:00Z', '2026-03-01T00:00:00Z', uuidOf(x.id), uuidOf(y.id)]);
+    const { survivorAfter } = await previewMerge(em.fork(), uuidOf(x.id), uuidOf(y.id), policy);
+    expect([survivorAfter.first_seen_at, survivorAfter.last_seen_at].map((t) => new Date(String(t)).toISOString())).toEqual(['2026-02-01T00:00:00.000Z', '2026-03-01T00:00:00.000Z']);
+  });
+
+  it("traits: a key both hold is chosen by survivorship with its side's provenance, keys in order; a provenance of the whole of traits applies to each key", async () => {
+    const em = app.orm.em.fork() as EntityManager;
+    const policy = parseMergePolicy('{"sourcePriority":["crm","store"]}');
+    const s = (await upsertCustomer(em.fork(), { email: `tk.s.${uniq()}@example.com`, traits: { zz: 's', shared: 's' }, source: 'crm' }, undefined, { policy })).customer;
+    // The loser's values are newer, but its source ranks below crm.
+    const l = (await upsertCustomer(em.fork(), { email: `tk.l.${uniq()}@example.com`, traits: { a: 'l', shared: 'l' }, source: 'web' }, undefined, { policy })).customer;
+    const out = await previewMerge(em.fork(), s.id, l.id, policy);
+    expect(out.survivorAfter.traits).toEqual({ zz: 's', shared: 's', a: 'l' });
+    expect(out.fields.filter((f) => f.field.startsWith('traits.')).map((f) => [f.field, f.from, f.source])).toEqual([
+      ['traits.a', 'loser', 'web'], ['traits.shared', 'survivor', 'crm'], ['traits.zz', 'survivor', 'crm'],
+    ]);
+    const prov = out.survivorAfter.field_provenance as Record<string, { source: string }>;
+    expect([prov['traits.a'].source, prov['traits.shared'].source, prov['traits.zz'].source]).toEqual(['web', 'crm', 'crm']);
+    // A provenance recorded for traits as a whole (no per-key entry) stands for each of its keys:
+    // the crm side wins the shared key though the other was updated later, on either side of the merge.
+    await app.sql(`update customers set field_provenance = '{"traits": {"source": "crm", "at": "2020-01-01T00:00:00Z"}}'::jsonb, updated_at = '2020-01-01T00:00:00Z' where id = ?`, [s.id]);
+    await app.sql(`update customers set field_provenance = '{}'::jsonb, updated_at = now() where id = ?`, [l.id]);
+    const a = await previewMerge(em.fork(), s.id, l.id, policy);
+    expect(a.fields.find((f) => f.field === 'traits.shared')).toMatchObject({ from: 'survivor', source: 'crm' });
+    const b = await previewMerge(em.fork(), l.id, s.id, policy);
+    expect(b.fields.find((f) => f.field === 'traits.shared')).toMatchObject({ from: 'loser', source: 'crm' });
+    expect(b.survivorAfter.traits).toMatchObject({ shared: 's' });
+    // The preview's own merge, rolled back: its reason and actor say so.
+    expect(b.merge).toMatchObject({ reason: 'preview', actor: 'preview' });
+  });
+
   it('the merged provenance records each field that has a value or a recorded source, from the side it came from', async () => {
     const em = app.orm.em.fork() as EntityManager;
     const x = (await upsert({ email: `pv.x.${uniq()}@example.com`, firstName: 'Xa', source: 'crm' })).customer;
@@ -549,6 +596,35 @@ describe('manual merge and unmerge', () => {
       await app.sql(`drop table ${one}`);
       await app.sql(`drop table ${two}`);
     }
+  });
+
+  it('lists the moves by table name in locale order, whatever order the catalogue gives the tables in', async () => {
+    // PostgreSQL's C collation puts a digit before '_', locale order '_' before a digit.
+    const u = uniq();
+    const [under, digit] = [`mrg${u}_x`, `mrg${u}1_x`];
+    for (const t of [under, digit]) await app.sql(`create table ${t} (id serial primary key, customer_id uuid not null references customers (id))`);
+    try {
+      const s = (await upsert({ email: `mo.s.${uniq()}@example.com` })).customer;
+      const l = (await upsert({ email: `mo.l.${uniq()}@example.com` })).customer;
+      for (const t of [under, digit]) await app.sql(`insert into ${t} (customer_id) values (?)`, [uuidOf(l.id)]);
+      const res = await app.gql(MERGE, { input: { survivorId: s.id, loserId: l.id, reason: 'dup' } });
+      expect(res.errors).toBeUndefined();
+      const tables = (res.data.mergeCustomers.merge.moves as Array<{ table: string }>).map((m) => m.table);
+      expect(tables).toEqual([...tables].sort((p, q) => p.localeCompare(q)));
+      expect(tables.filter((t) => t.startsWith(`mrg${u}`))).toEqual([under, digit]);
+    } finally {
+      for (const t of [under, digit]) await app.sql(`drop table ${t}`);
+    }
+  });
+
+  it('the unmerge keeps a trait rewritten since the merge as an object that reads like the old list', async () => {
+    const s = (await upsert({ email: `ca.s.${uniq()}@example.com`, traits: { tags: ['a'] }, source: 'crm' })).customer;
+    const l = (await upsert({ email: `ca.l.${uniq()}@example.com`, source: 'web' })).customer;
+    const merge = (await app.gql(MERGE, { input: { survivorId: s.id, loserId: l.id, reason: 'dup' } })).data.mergeCustomers.merge;
+    await app.sql(`update customers set traits = '{"tags": {"0": "a"}}'::jsonb where id = ?`, [uuidOf(s.id)]);
+    expect((await app.gql(UNMERGE, { id: merge.id })).errors).toBeUndefined();
+    const [row] = await app.sql<{ traits: unknown }>('select traits from customers where id = ?', [uuidOf(s.id)]);
+    expect(row.traits).toEqual({ tags: { 0: 'a' } });
   });
 
   it('an automatic merge without a reason of its own records "automatic"; a manual one needs a reason', async () => {
@@ -655,6 +731,9 @@ describe('bad inputs change nothing', () => {
     expect(await merges(b.id)).toEqual(expected);
     expect(await merges(merged.id)).toEqual(expected);
     expect(await merges(a.id)).toEqual([]);
+    // Both in one request (one batch of the loader): each gets its own merges only.
+    const both = await app.gql(`query($a: ID!, $b: ID!) { a: customer(id: $a) { merges { loser { id } } } b: customer(id: $b) { merges { loser { id } } } }`, { a: a.id, b: b.id });
+    expect(both.data).toEqual({ a: { merges: [] }, b: { merges: [{ loser: { id: merged.id } }] } });
   });
 
   it('undoing a merge whose merged-away profile was pointed elsewhere since (here by hand): CONFLICT, nothing changed', async () => {

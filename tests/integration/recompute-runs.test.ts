@@ -7,7 +7,8 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { startTestApp, type TestApp } from '../helpers/test-server';
 import { adminQuery } from '../helpers/pg';
-import { recomputeMetrics, modelVersion, type RecomputeOptions } from '../../src/analytics/recompute';
+import { recomputeMetrics, modelVersion, choosePurchaseModel, pAliveSql, type RecomputeOptions } from '../../src/analytics/recompute';
+import type { SummaryRow } from '../../src/analytics/transactions';
 import * as models from '../../src/analytics/models';
 
 let app: TestApp;
@@ -20,6 +21,7 @@ const now = new Date(Math.floor(Date.now() / 1000) * 1000);
 const suffix = `${process.pid}_${Date.now()}`;
 const OWNER = `rapport_test_rc_owner_${suffix}`;
 const READER = `rapport_test_rc_reader_${suffix}`;
+const LONG_INDEX = `rc_${'x'.repeat(60)}`;
 
 const run = (opts: RecomputeOptions = {}) => recomputeMetrics(app.orm.em.fork() as EntityManager, { asOf: now, ...opts });
 type Row = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
@@ -74,7 +76,9 @@ afterAll(async () => {
 describe('a run with the defaults', () => {
   it('writes every active customer, scores in SQL what the models give, and reports what it did', async () => {
     const logs: Array<{ msg: string; data?: Record<string, unknown> }> = [];
+    const started = Date.now();
     const summary = await run({ log: (msg, data) => logs.push({ msg, data }) });
+    const elapsed = Date.now() - started;
     const [counts] = await app.sql<{ active: string; buyers: string; metrics: string }>(
       `select (select count(*) from customers where status = 'active') as active,
               (select count(distinct customer_id) from orders where status not in ('cancelled', 'returned')) as buyers,
@@ -89,6 +93,11 @@ describe('a run with the defaults', () => {
     expect((await metrics('repeat')).model_version).toBe(summary.modelVersion);
     expect(Object.keys(summary.timingsMs).sort()).toEqual(
       ['aggregate', 'fitGammaGamma', 'fitPurchases', 'history', 'insert', 'lifecycle', 'predict', 'sample', 'score', 'swap']);
+    // Durations in milliseconds, each within the run's own.
+    for (const ms of Object.values(summary.timingsMs)) {
+      expect(ms).toBeGreaterThanOrEqual(0);
+      expect(ms).toBeLessThanOrEqual(elapsed);
+    }
     expect(logs).toEqual([{ msg: 'metrics recomputed', data: { timings: summary.timingsMs, model: pm.model } }]);
     const [run0] = await app.sql<{ id: string }>('select id from analytics_runs order by id desc limit 1');
     expect(String(run0.id)).toBe(String(summary.runId));
@@ -182,12 +191,16 @@ describe('options', () => {
     const all = await run();
     const forty = await run({ fitSampleSize: 40 });
     expect(forty.purchaseModel!.logLikelihood).not.toBe(all.purchaseModel!.logLikelihood);
+    // 20 customers are enough (the minimum), 19 are not.
+    const twenty = await run({ fitSampleSize: 20 });
+    expect(twenty.purchaseModel).not.toBeNull();
     const none = await run({ fitSampleSize: 19 });
     expect(none).toMatchObject({ purchaseModel: null, gammaGamma: null, modelGroups: 0, modelVersion: 'rfm-q5+none+gg/2' });
     expect(Object.keys(none.timingsMs).sort()).toEqual(['aggregate', 'fitPurchases', 'history', 'insert', 'lifecycle', 'sample', 'score', 'swap']);
     expect(await metrics('repeat')).toMatchObject({ p_alive: null, churn_risk: null, predicted_purchases12m: null, clv12m_minor: null, r_score: expect.any(Number) });
     const spend = await run({ spendSampleSize: 30 });
     expect(spend.gammaGamma).not.toEqual(all.gammaGamma);
+    expect((await run({ spendSampleSize: 20 })).gammaGamma).not.toBeNull();
     const noSpend = await run({ spendSampleSize: 19 });
     expect(noSpend.gammaGamma).toBeNull();
     expect(noSpend.purchaseModel).not.toBeNull();
@@ -227,10 +240,19 @@ describe('the swap', () => {
     await app.sql(`comment on table customer_metrics is 'Rebuilt by each run; it''s quoted'`);
     // A unique constraint of the operator's: rebuilt as a unique constraint (not a plain unique index).
     await app.sql(`alter table customer_metrics add constraint rc_unique unique (customer_id, computed_at)`);
+    // An index whose name has PostgreSQL's maximum length (63): its temporary name must stay distinct from it.
+    await app.sql(`create index ${LONG_INDEX} on customer_metrics (churn_risk, customer_id)`);
     const before = await definition();
     expect(before.table).toEqual([{ owner: OWNER, acl: expect.arrayContaining([expect.stringMatching(new RegExp(`^${READER}=r\\*/`))]), reloptions: ['fillfactor=90', 'autovacuum_enabled=false'], comment: "Rebuilt by each run; it's quoted" }]);
     await run();
-    expect(await definition()).toEqual(before);
+    const after = await definition();
+    expect(after).toEqual(before);
+    // Compared with the migration's, not only with the last run's (which an earlier run may have swapped in).
+    expect(after.constraints).toEqual(expect.arrayContaining([
+      { conname: 'customer_metrics_pkey', def: 'PRIMARY KEY (customer_id)' },
+      { conname: 'rc_unique', def: 'UNIQUE (customer_id, computed_at)' },
+    ]));
+    expect(after.indexes).toContainEqual({ indexname: LONG_INDEX, indexdef: expect.stringContaining(`INDEX ${LONG_INDEX} ON public.customer_metrics`) });
   });
 
   it('refuses to swap out a table with a policy or a rule, and leaves the metrics as they were', async () => {
@@ -250,5 +272,71 @@ describe('the swap', () => {
         await app.sql(drop);
       }
     }
+  });
+});
+
+describe('choosing the purchase model (choosePurchaseModel)', () => {
+  // Synthetic summaries in weeks: row i has x = i % 3 repeat days at the end, and x_cal = x − 1 (at least 0)
+  // by the cutoff 26 weeks before.
+  const row = (i: number, o: Partial<SummaryRow> = {}): SummaryRow => {
+    const x = i % 3;
+    const xCal = Math.max(0, x - 1);
+    return { x, tx: x > 0 ? 30 + (i % 17) : 0, t: 60 + (i % 11), x_cal: xCal, tx_cal: xCal > 0 ? 10 + (i % 7) : 0, t_cal: 34 + (i % 11), ...o };
+  };
+  const rows = (n: number, o: Partial<SummaryRow> = {}) => Array.from({ length: n }, (_, i) => row(i, o));
+
+  it('fits from 20 customers with at least one repeat buyer, and not from fewer or without one', () => {
+    expect(choosePurchaseModel(rows(19))).toBeNull();
+    expect(choosePurchaseModel(rows(20))).not.toBeNull();
+    // Nobody bought twice: nothing to fit.
+    expect(choosePurchaseModel(rows(40, { x: 0, tx: 0, x_cal: 0, tx_cal: 0 }))).toBeNull();
+    // Everybody did: fitted.
+    expect(choosePurchaseModel(rows(40).map((r) => ({ ...r, x: r.x + 1, tx: 40 })))).not.toBeNull();
+  });
+
+  it('chooses on 20 calibratable customers with a repeat buyer by the cutoff, and otherwise takes the MBG/NBD', () => {
+    expect(choosePurchaseModel(rows(20))!.candidates).toHaveLength(2);
+    // 19 calibratable and one first seen at the cutoff itself (T = 0 there): too few.
+    expect(choosePurchaseModel([...rows(19), row(19, { x_cal: 0, tx_cal: 0, t_cal: 0 })])).toMatchObject({ model: 'mbgnbd', candidates: null });
+    // Repeat buyers at the end but none by the cutoff: nothing to choose on.
+    expect(choosePurchaseModel(rows(40, { x_cal: 0, tx_cal: 0 }))).toMatchObject({ model: 'mbgnbd', candidates: null });
+  });
+});
+
+describe('P(alive) in SQL (pAliveSql)', () => {
+  it('is the closed form of each purchase model, one-time buyers included', async () => {
+    const params = { r: 0.8, alpha: 4, a: 0.6, b: 2.5 };
+    for (const model of models.BETA_GEO_MODELS) {
+      const summary = { model, params, logLikelihood: 0, candidates: null };
+      for (const [x, tx, T] of [[0, 0, 30], [1, 5, 30], [4, 20, 52], [2, 50, 51]]) {
+        const [{ p }] = await app.sql<{ p: number }>(`select ${pAliveSql(summary, String(x), String(tx), String(T))} as p`);
+        expect(p).toBeCloseTo(models.betaGeoProbabilityAlive(model, params, x, tx, T), 12);
+      }
+    }
+    // The two differ (MBG/NBD lets a one-time buyer lapse; BG/NBD does not).
+    expect(models.betaGeoProbabilityAlive('mbgnbd', params, 0, 0, 30)).toBeLessThan(0.9);
+    expect(models.betaGeoProbabilityAlive('bgnbd', params, 0, 0, 30)).toBe(1);
+  });
+});
+
+describe('a population of its own (run last: it replaces every order)', () => {
+  it('leaves the expected spend empty when Gamma-Gamma has no finite mean (q ≤ 1), and tabulates each grid cell once', async () => {
+    await app.sql('delete from orders');
+    // 30 repeat buyers: a first order of 10.00, then one of a heavy-tailed value (Pareto, index 1/2);
+    // first orders on consecutive days, so the grid cells (1, d) and (1, d + 1) of neighbours overlap.
+    await app.sql(
+      `insert into orders (customer_id, placed_at, channel, status, currency, subtotal_minor, total_minor, source, external_id)
+       select c.id, ?::timestamptz - make_interval(days => case k when 0 then 300 + i else 50 end), 'web', 'delivered', 'EUR', v, v, 'test', 'heavy-' || i || '-' || k
+       from generate_series(0, 29) i join customers c on c.email = 'rc' || i || '@example.com'
+       cross join lateral (select k, case k when 0 then 1000 else round(100 / ((i + 0.5) / 30.0) ^ 2)::bigint end as v from generate_series(0, 1) k) o`,
+      [now],
+    );
+    const summary = await run();
+    expect(summary.purchaseModel).not.toBeNull();
+    expect(summary.gammaGamma!.q).toBeLessThanOrEqual(1);
+    expect(summary.modelGroups).toBe(31);
+    const m = await app.sql<Row>(`select * from customer_metrics where customer_id in (select customer_id from orders)`);
+    expect(m).toHaveLength(30);
+    for (const r of m) expect(r).toMatchObject({ p_alive: expect.any(Number), expected_spend_minor: null, clv12m_minor: null });
   });
 });
