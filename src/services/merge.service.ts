@@ -264,11 +264,13 @@ export async function mergeCustomers(
 
     await setReassign(tem, true);
     for (const t of await ownedTables(tem)) {
+      // RETURNING of `update … t` sees the target table only: the key expression needs no qualifying
+      // (rewriting its quoted names with a pattern broke on a name holding a double quote).
       const { table, keyExpr } = t;
       let keys: Array<{ k: string }>;
       try {
         keys = await tem.execute(
-          `update ${table} t set customer_id = ? where t.customer_id = ?${notDuplicateSql(t)} returning ${keyExpr.replace(/"([^"]+)"/g, 't."$1"')} as k`,
+          `update ${table} t set customer_id = ? where t.customer_id = ?${notDuplicateSql(t)} returning ${keyExpr} as k`,
           [survivorId, loserId, ...t.uniques.map(() => survivorId)],
         );
       } catch (err) {
