@@ -355,6 +355,33 @@ describe('limits of a profile write', () => {
     expect(big.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'traits' });
     expect(big.message).toBe('traits must be at most 16384 bytes of JSON');
   });
+
+  it('refuses traits over 16 KB in one write and a birth date in the future, each with its field and message', async () => {
+    const email = `single-limits.${uniq()}@example.com`;
+    const big = await refusal({ email, traits: { a: 'x'.repeat(16_400) } });
+    expect(big.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'traits' });
+    expect(big.message).toBe('traits must be at most 16384 bytes of JSON');
+    const late = await refusal({ email, birthDate: '2999-01-01' });
+    expect(late.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'birthDate' });
+    expect(late.message).toBe('birthDate must be a past date after 1900');
+    // Neither refused write created anyone.
+    expect(await app.sql(`select 1 from identities where value = ?`, [email])).toEqual([]);
+  });
+
+  it('clears the profile\'s email and phone when a write gives them as null, keeping their identities', async () => {
+    const email = `clear.${uniq()}@example.com`;
+    const c = await upsert({ email, phone: '+44 20 7946 0456', source: 'crm' });
+    expect(c.customer).toMatchObject({ email, phone: '+442079460456' });
+    const cleared = await upsert({ id: c.customer.id, email: null, phone: null, source: 'shop' });
+    expect(cleared.customer).toMatchObject({ id: c.customer.id, email: null, phone: null });
+    expect(provenanceOf(cleared)).toMatchObject({ email: 'shop', phone: 'shop' });
+    // The identities stay: the person is still recognised by them.
+    expect(identitiesOf(cleared)).toEqual([`EMAIL::${email}`, 'PHONE::+442079460456']);
+    // Absent (not null) leaves them as they are.
+    const again = await upsert({ id: c.customer.id, email, phone: '+44 20 7946 0456' });
+    const kept = await upsert({ id: c.customer.id, firstName: 'Kept' });
+    expect(kept.customer).toMatchObject({ email: again.customer.email, phone: '+442079460456', firstName: 'Kept' });
+  });
 });
 
 describe('what a single mutation hands the core', () => {
