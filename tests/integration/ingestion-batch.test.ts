@@ -3,6 +3,11 @@ import { INGEST, type IngestPayload, type IngestResult } from '../helpers/ingest
 import { makeCustomer, makeProduct, ok } from '../helpers/fixtures';
 import { Role } from '../../src/auth/viewer';
 import { toGlobalId } from '../../src/schema/global-id';
+import type { EntityManager } from '@mikro-orm/postgresql';
+import { ingestEvents, IngestEventKind, type IngestEventData } from '../../src/ingestion/core';
+import { defaultPolicy } from '../../src/ingestion/identify';
+import { OPERATOR_RIGHTS } from '../../src/ingestion/rules';
+import { InteractionChannel, InteractionType, IdentityKind } from '../../src/entities/enums';
 
 /**
  * The batch core (src/ingestion/core.ts) value by value, through ingestEvents on a real database:
@@ -228,6 +233,40 @@ describe('people and customers of a batch', () => {
     expect(r.results.map((q) => [q.index, q.status, q.error?.code ?? null, q.error?.reason ?? null])).toEqual([[0, 'ACCEPTED', null, null], [1, 'REJECTED', 'CONFLICT', 'IDENTITY_LIMIT']]);
     const crm = await app.sql<{ value: string }>(`select value from identities where kind = 'crm_id' and namespace = 'sf' and value like ?`, [`%-${t}`]);
     expect(crm.map((c) => c.value)).toEqual([`A-${t}`]);
+  });
+
+  it('counts the customers it created for adapters that report them (the import summary): new people in bulk, through upsertCustomer, by IDENTIFY, in each part of a cut batch', async () => {
+    const t = uid();
+    const c = await makeCustomer(app);
+    const [x, y, z, w] = [`cx.${t}@example.com`, `cy.${t}@example.com`, `cz.${t}@example.com`, `cw.${t}@example.com`];
+    const id = (kind: IdentityKind, value: string, namespace?: string) => ({ kind, value, ...(namespace ? { namespace } : {}) });
+    const seen = (key: string, identifiers: Array<ReturnType<typeof id>>): IngestEventData => ({
+      kind: IngestEventKind.INTERACTION, idempotencyKey: key, source: 'web', identifiers,
+      interaction: { occurredAt: new Date(at), channel: InteractionChannel.WEB, type: InteractionType.PAGE_VIEW },
+    });
+    const identify = (key: string, value: string): IngestEventData => ({ kind: IngestEventKind.IDENTIFY, idempotencyKey: key, source: 'crm', identifiers: [id(IdentityKind.EMAIL, value)], profile: {} });
+    const before = Number((await app.sql<{ n: string }>(`select count(*) n from customers`))[0].n);
+    const out = await ingestEvents(app.orm.em.fork() as unknown as EntityManager, [
+      // Two CRM ids for one new person (limit 1): upsertCustomer per event creates it, then refuses the second.
+      seen(`0-${t}`, [id(IdentityKind.EMAIL, x), id(IdentityKind.CRM_ID, `A-${t}`, 'sf')]),
+      seen(`1-${t}`, [id(IdentityKind.EMAIL, x), id(IdentityKind.CRM_ID, `B-${t}`, 'sf')]),
+      // A new person in bulk, seen twice.
+      seen(`2-${t}`, [id(IdentityKind.EMAIL, y)]),
+      seen(`3-${t}`, [id(IdentityKind.EMAIL, y), id(IdentityKind.DEVICE, `d-${t}`)]),
+      identify(`4-${t}`, z),
+      seen(`5-${t}`, [id(IdentityKind.EMAIL, c.email!)]),
+      identify(`6-${t}`, c.email!),
+      // After activity naming y: the batch is cut here; the second part creates one more person in bulk.
+      identify(`7-${t}`, y),
+      seen(`8-${t}`, [id(IdentityKind.EMAIL, w)]),
+    ], { policy: defaultPolicy(), rights: OPERATOR_RIGHTS });
+    expect(out.results.map((r) => [r.status, r.error?.reason ?? null])).toEqual([
+      ['ACCEPTED', null], ['REJECTED', 'IDENTITY_LIMIT'], ['ACCEPTED', null], ['ACCEPTED', null], ['ACCEPTED', null],
+      ['ACCEPTED', null], ['ACCEPTED', null], ['ACCEPTED', null], ['ACCEPTED', null],
+    ]);
+    expect(Number((await app.sql<{ n: string }>(`select count(*) n from customers`))[0].n)).toBe(before + 4);
+    expect(out.customersCreated).toBe(4);
+    expect(out.attempts).toBe(1);
   });
 
   it('records a new identifier under the source of the first event that carried it', async () => {
