@@ -370,17 +370,17 @@ describe('limits of a profile write', () => {
 
   it('clears the profile\'s email and phone when a write gives them as null, keeping their identities', async () => {
     const email = `clear.${uniq()}@example.com`;
-    const c = await upsert({ email, phone: '+44 20 7946 0456', source: 'crm' });
-    expect(c.customer).toMatchObject({ email, phone: '+442079460456' });
+    const c = await upsert({ email, phone: '+44 20 7946 0987', source: 'crm' });
+    expect(c.customer).toMatchObject({ email, phone: '+442079460987' });
     const cleared = await upsert({ id: c.customer.id, email: null, phone: null, source: 'shop' });
     expect(cleared.customer).toMatchObject({ id: c.customer.id, email: null, phone: null });
     expect(provenanceOf(cleared)).toMatchObject({ email: 'shop', phone: 'shop' });
     // The identities stay: the person is still recognised by them.
-    expect(identitiesOf(cleared)).toEqual([`EMAIL::${email}`, 'PHONE::+442079460456']);
+    expect(identitiesOf(cleared)).toEqual([`EMAIL::${email}`, 'PHONE::+442079460987']);
     // Absent (not null) leaves them as they are.
-    const again = await upsert({ id: c.customer.id, email, phone: '+44 20 7946 0456' });
+    const again = await upsert({ id: c.customer.id, email, phone: '+44 20 7946 0987' });
     const kept = await upsert({ id: c.customer.id, firstName: 'Kept' });
-    expect(kept.customer).toMatchObject({ email: again.customer.email, phone: '+442079460456', firstName: 'Kept' });
+    expect(kept.customer).toMatchObject({ email: again.customer.email, phone: '+442079460987', firstName: 'Kept' });
   });
 });
 
