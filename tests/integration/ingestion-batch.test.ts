@@ -4,9 +4,9 @@ import { makeCustomer, makeProduct, ok } from '../helpers/fixtures';
 import { Role } from '../../src/auth/viewer';
 import { toGlobalId } from '../../src/schema/global-id';
 import type { EntityManager } from '@mikro-orm/postgresql';
-import { ingestEvents, IngestEventKind, type IngestEventData } from '../../src/ingestion/core';
+import { eventContentHash, ingestEvents, IngestEventKind, type IngestEventData } from '../../src/ingestion/core';
 import { defaultPolicy } from '../../src/ingestion/identify';
-import { OPERATOR_RIGHTS } from '../../src/ingestion/rules';
+import { ACTIVITY_RIGHTS, OPERATOR_RIGHTS } from '../../src/ingestion/rules';
 import { InteractionChannel, InteractionType, IdentityKind } from '../../src/entities/enums';
 
 /**
@@ -136,6 +136,91 @@ describe('checks of one event', () => {
     expect([p1.results[0].status, p2.results[0].status]).toEqual(['ACCEPTED', 'DUPLICATE']);
     const p3 = await ingest([{ kind: 'IDENTIFY', idempotencyKey: `i-${t}`, source: 'crm', identifiers: [email(c.email!)], profile: { traits: { a: 2, b: 1 }, firstName: 'B' } }]);
     expect(brief(p3.results[0])).toEqual(['REJECTED', 'CONFLICT', 'events[0].idempotencyKey', 'KEY_REUSED']);
+  });
+});
+
+describe('checks of a direct caller (the import, tracking): what the GraphQL types do not check', () => {
+  const direct = (events: unknown[], rights = OPERATOR_RIGHTS) =>
+    ingestEvents(app.orm.em.fork() as unknown as EntityManager, events as IngestEventData[], { policy: defaultPolicy(), rights });
+  const bad = (message: string, field: string, reason: string | null = null) => ({ code: 'BAD_USER_INPUT', message, field, reason });
+
+  it('refuses an unknown kind, channel or type, a time that is not a Date, a missing payload or key, each with its message, field and a null reason', async () => {
+    const c = await makeCustomer(app);
+    const p = await makeProduct(app);
+    const t = uid();
+    const when = new Date(at);
+    const look = { occurredAt: when, channel: InteractionChannel.WEB, type: InteractionType.PAGE_VIEW };
+    const ev = (key: string, extra: Record<string, unknown>) => ({ kind: IngestEventKind.INTERACTION, idempotencyKey: `${key}-${t}`, source: 'web', customerId: c.id, interaction: look, ...extra });
+    const out = await direct([
+      ev('kind', { kind: 'VISIT' }),
+      ev('nokey', { idempotencyKey: undefined }),
+      ev('time', { interaction: { ...look, occurredAt: at } }),
+      ev('channel', { interaction: { ...look, channel: 'fax' } }),
+      ev('type', { interaction: { ...look, type: 'sneeze' } }),
+      ev('both', { identifiers: [{ kind: IdentityKind.EMAIL, value: c.email! }] }),
+      ev('junk', { customerId: undefined, identifiers: [{ kind: IdentityKind.EMAIL, value: 'test@test.com' }] }),
+      ev('none', { interaction: undefined }),
+      ev('product', { interaction: { ...look, type: InteractionType.PRODUCT_VIEW, productId: toGlobalId('Product', uuidOf(p.id)), sku: p.sku } }),
+      ev('order', { kind: IngestEventKind.ORDER, interaction: undefined }),
+      ev('lines', { kind: IngestEventKind.ORDER, interaction: undefined, order: { placedAt: when, channel: InteractionChannel.WEB, currency: 'EUR' } }),
+      ev('big', { interaction: { ...look, properties: { x: 'y'.repeat(16_400) } } }),
+      // No source: stored as 'api'; the campaign is stored cleaned.
+      ev('ok', { source: undefined, interaction: { ...look, campaign: ' spring ' } }),
+    ]);
+    expect(out.results.map((r) => r.error)).toEqual([
+      bad('kind must be IDENTIFY, INTERACTION or ORDER', 'events[0].kind'),
+      bad('every event needs an idempotencyKey (unique per source), so that a retry cannot store it twice', 'events[1].idempotencyKey'),
+      bad('interaction.occurredAt is required', 'events[2].interaction.occurredAt'),
+      bad('interaction.channel is not a known channel', 'events[3].interaction.channel'),
+      bad('interaction.type is not a known type', 'events[4].interaction.type'),
+      bad('name the customer by customerId or by identifiers, not both', 'events[5].identifiers'),
+      bad("every identifier given is a junk value on the merge policy's blocklist", 'events[6].identifiers', 'BLOCKLISTED'),
+      bad('an INTERACTION event needs interaction', 'events[7].interaction'),
+      bad('name the product by productId or by sku, not both', 'events[8].interaction.sku'),
+      bad('an ORDER event needs order', 'events[9].order'),
+      bad('an order needs at least one line', 'events[10].order.lines'),
+      bad('interaction.properties must be at most 16384 bytes of JSON', 'events[11].interaction.properties'),
+      null,
+    ]);
+    const [row] = await app.sql<{ source: string; campaign: string; key: string }>(
+      `select i.source, i.campaign, e.source as key from interactions i join ingest_events e on e.idempotency_key = i.source_event_id where i.id = ?`, [out.results[12].interactionId]);
+    expect(row).toEqual({ source: 'api', campaign: 'spring', key: 'api' });
+  });
+
+  it('refuses IDENTIFY and linking to a caller without those rights, with the message and field of each', async () => {
+    const t = uid();
+    const out = await direct([
+      { kind: IngestEventKind.IDENTIFY, idempotencyKey: `id-${t}`, source: 'web', identifiers: [{ kind: IdentityKind.EMAIL, value: `r.${t}@example.com` }], profile: {} },
+      { kind: IngestEventKind.INTERACTION, idempotencyKey: `ln-${t}`, source: 'web',
+        identifiers: [{ kind: IdentityKind.EMAIL, value: `r.${t}@example.com` }, { kind: IdentityKind.DEVICE, value: `d-${t}` }],
+        interaction: { occurredAt: new Date(at), channel: InteractionChannel.WEB, type: InteractionType.PAGE_VIEW } },
+    ], ACTIVITY_RIGHTS);
+    expect(out.results.map((r) => r.error)).toEqual([
+      { code: 'FORBIDDEN', field: 'events[0].kind', reason: null,
+        message: 'IDENTIFY events create and update profiles: they need the upsertCustomer permission (admin or support) or, for an API key, the profiles:write scope' },
+      { code: 'FORBIDDEN', field: 'events[1].identifiers', reason: 'LINKING',
+        message: 'name the customer by one identifier or by customerId: linking identifiers to a customer is for admin, support and API keys with profiles:write' },
+    ]);
+  });
+
+  it('digests an event in one fixed canonical form: the digest of the ledger, which the import fast path writes too and stored rows are compared by', async () => {
+    // Identifiers in any order and case, profile keys in any order: one digest, pinned (a change would make
+    // every replay of a stored event a KEY_REUSED conflict).
+    const e = (identifiers: unknown[], profile: Record<string, unknown>) => ({ kind: IngestEventKind.IDENTIFY, idempotencyKey: 'k', source: 'crm', identifiers, profile } as IngestEventData);
+    const opts = { policy: defaultPolicy(), rights: OPERATOR_RIGHTS };
+    const a = eventContentHash(e([{ kind: IdentityKind.PHONE, value: '+44 20 7946 0000' }, { kind: IdentityKind.EMAIL, value: 'Digest@Example.com' }, { kind: IdentityKind.DEVICE, value: 'dev' }],
+      { lastName: 'L', firstName: 'F', traits: { b: 1, a: [2, { d: 3, c: 4 }] } }), opts);
+    const b = eventContentHash(e([{ kind: IdentityKind.DEVICE, value: 'dev' }, { kind: IdentityKind.EMAIL, value: 'digest@example.com' }, { kind: IdentityKind.PHONE, value: '+442079460000' }],
+      { traits: { a: [2, { c: 4, d: 3 }], b: 1 }, firstName: 'F', lastName: 'L' }), opts);
+    expect(a).toBe(b);
+    expect(a).toBe('1fcefgmvkw4n1XkACZ5/sRC5SxgNGK/O0le6WJkNOL0=');
+    // The digest the core stores for an event is this one.
+    const t = uid();
+    const stored = e([{ kind: IdentityKind.EMAIL, value: `digest.${t}@example.com` }, { kind: IdentityKind.DEVICE, value: `dev-${t}` }], { firstName: 'D' });
+    stored.idempotencyKey = `dg-${t}`;
+    expect((await direct([stored])).results[0].status).toBe('ACCEPTED');
+    const [row] = await app.sql<{ content_hash: string }>(`select content_hash from ingest_events where source = 'crm' and idempotency_key = ?`, [`dg-${t}`]);
+    expect(row.content_hash).toBe(eventContentHash(stored, opts));
   });
 });
 
