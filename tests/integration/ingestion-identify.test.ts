@@ -2,6 +2,8 @@ import { startTestApp, type TestApp } from '../helpers/test-server';
 import { Role } from '../../src/auth/viewer';
 import { toGlobalId } from '../../src/schema/global-id';
 import { upsertCustomer } from '../../src/ingestion/identify';
+import { upsertOne } from '../../src/ingestion/single';
+import { OPERATOR_RIGHTS } from '../../src/ingestion/rules';
 import { parseMergePolicy } from '../../src/services/merge-policy';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { IdentityKind } from '../../src/entities/enums';
@@ -315,6 +317,15 @@ describe('single mutations answer their event\'s rejection as their own error (s
     const product = await refusal({ id: toGlobalId('Product', '00000000-0000-4000-8000-000000000001'), firstName: 'X' });
     expect(product.extensions).toMatchObject({ code: 'BAD_USER_INPUT', argumentName: 'input.id' });
     expect(product.message).toBe('input.id is not a valid Customer id');
+  });
+
+  it('tells a direct caller of upsertOne whether the write was a replay of its key', async () => {
+    const em = () => app.orm.em.fork() as unknown as EntityManager;
+    const data = { email: `dup.${uniq()}@example.com`, idempotencyKey: `dup-${uniq()}`, source: 'crm' };
+    const once = await upsertOne(em(), data, undefined, { rights: OPERATOR_RIGHTS });
+    const again = await upsertOne(em(), data, undefined, { rights: OPERATOR_RIGHTS });
+    expect([once.duplicate, once.created, again.duplicate, again.created]).toEqual([false, true, true, false]);
+    expect(again.customer.id).toBe(once.customer.id);
   });
 
   it('answers an upsertCustomer replay with the customer first written, created false, nothing merged nor ignored', async () => {
