@@ -140,8 +140,8 @@ describe('checks of one event', () => {
 });
 
 describe('checks of a direct caller (the import, tracking): what the GraphQL types do not check', () => {
-  const direct = (events: unknown[], rights = OPERATOR_RIGHTS) =>
-    ingestEvents(app.orm.em.fork() as unknown as EntityManager, events as IngestEventData[], { policy: defaultPolicy(), rights });
+  const direct = (events: unknown[], rights = OPERATOR_RIGHTS, keyOptional = false) =>
+    ingestEvents(app.orm.em.fork() as unknown as EntityManager, events as IngestEventData[], { policy: defaultPolicy(), rights, keyOptional });
   const bad = (message: string, field: string, reason: string | null = null) => ({ code: 'BAD_USER_INPUT', message, field, reason });
 
   it('refuses an unknown kind, channel or type, a time that is not a Date, a missing payload or key, each with its message, field and a null reason', async () => {
@@ -185,6 +185,25 @@ describe('checks of a direct caller (the import, tracking): what the GraphQL typ
     const [row] = await app.sql<{ source: string; campaign: string; key: string }>(
       `select i.source, i.campaign, e.source as key from interactions i join ingest_events e on e.idempotency_key = i.source_event_id where i.id = ?`, [out.results[12].interactionId]);
     expect(row).toEqual({ source: 'api', campaign: 'spring', key: 'api' });
+  });
+
+  it('takes 1000 events and refuses 1001 as a whole, naming the limit; a batch refused event by event opens no transaction and reports nothing created', async () => {
+    const visit = { kind: 'VISIT', idempotencyKey: 'v', source: 'web' };
+    const thousand = await direct(Array.from({ length: 1000 }, () => visit));
+    expect(thousand.results).toHaveLength(1000);
+    expect(thousand.results.every((r, i) => r.status === 'REJECTED' && r.error?.field === `events[${i}].kind`)).toBe(true);
+    expect([thousand.created, thousand.customersCreated, thousand.attempts]).toEqual([[], 0, 0]);
+    await expect(direct(Array.from({ length: 1001 }, () => visit))).rejects.toMatchObject({
+      code: 'BAD_USER_INPUT', message: 'at most 1000 events per call; split the batch', details: { field: 'events' },
+    });
+  });
+
+  it('stores the keyless events of a batch (keyOptional) each as its own, never as a repeat or a conflict of another', async () => {
+    const c = await makeCustomer(app);
+    const ev = (type: InteractionType) => ({ kind: IngestEventKind.INTERACTION, source: 'web', customerId: c.id, interaction: { occurredAt: new Date(at), channel: InteractionChannel.WEB, type } });
+    const out = await direct([ev(InteractionType.PAGE_VIEW), ev(InteractionType.PAGE_VIEW), ev(InteractionType.SEARCH)], OPERATOR_RIGHTS, true);
+    expect(out.results.map((r) => [r.status, r.idempotencyKey])).toEqual([['ACCEPTED', null], ['ACCEPTED', null], ['ACCEPTED', null]]);
+    expect(new Set(out.results.map((r) => r.interactionId)).size).toBe(3);
   });
 
   it('refuses IDENTIFY and linking to a caller without those rights, with the message and field of each', async () => {
