@@ -325,6 +325,20 @@ describe('people and customers of a batch', () => {
     expect(row).toEqual({ first_name: 'Seg', n: '2' });
   });
 
+  it('cuts the batch at an IDENTIFY naming by id a customer earlier activity named by id: that activity answers the profile as it was', async () => {
+    const older = await makeCustomer(app);
+    const newer = await makeCustomer(app);
+    const t = uid();
+    const r = await ingest([
+      view(`v-${t}`, null, { customerId: newer.id }),
+      // Links the newer profile to the older one's email: the newer is merged into the older.
+      { kind: 'IDENTIFY', idempotencyKey: `m-${t}`, source: 'crm', customerId: newer.id, identifiers: [email(older.email!)], profile: {} },
+    ]);
+    expect(r.results.map((q) => q.status)).toEqual(['ACCEPTED', 'ACCEPTED']);
+    // One by one, the view is stored for the newer profile before the merge; the IDENTIFY answers the survivor.
+    expect([r.results[0].customerId, r.results[1].customerId]).toEqual([newer.id, older.id]);
+  });
+
   it('applies the identity limit in request order across the cut: the later IDENTIFY is the write refused', async () => {
     const t = uid();
     const x = email(`cut.${t}@example.com`);
