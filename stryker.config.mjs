@@ -72,7 +72,7 @@ export const SCOPES = {
   // mutations' errors), ingestion-batch.test.ts (each check of an event, repeats in a batch, replay
   // digests, new people, first/last seen) and ingest.test.ts (the GraphQL batch mutation).
   // tests/integration/ingestion-parity.test.ts is left out on purpose: it starts five servers and two
-  // CLI processes for every mutant (~40 s each, hours for the scope's ~1,500 mutants on the shared
+  // CLI processes for every mutant (~40 s each: a day for the scope's mutants on the shared
   // machine), and the jest runner loads every file of a scope for every mutant. It stays in the normal
   // suite, where it checks that the four paths agree.
   ingestion: {
