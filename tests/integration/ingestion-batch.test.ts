@@ -3,6 +3,11 @@ import { INGEST, type IngestPayload, type IngestResult } from '../helpers/ingest
 import { makeCustomer, makeProduct, ok } from '../helpers/fixtures';
 import { Role } from '../../src/auth/viewer';
 import { toGlobalId } from '../../src/schema/global-id';
+import type { EntityManager } from '@mikro-orm/postgresql';
+import { eventContentHash, ingestEvents, IngestEventKind, type IngestEventData } from '../../src/ingestion/core';
+import { defaultPolicy } from '../../src/ingestion/identify';
+import { ACTIVITY_RIGHTS, OPERATOR_RIGHTS } from '../../src/ingestion/rules';
+import { InteractionChannel, InteractionType, IdentityKind } from '../../src/entities/enums';
 
 /**
  * The batch core (src/ingestion/core.ts) value by value, through ingestEvents on a real database:
@@ -134,6 +139,110 @@ describe('checks of one event', () => {
   });
 });
 
+describe('checks of a direct caller (the import, tracking): what the GraphQL types do not check', () => {
+  const direct = (events: unknown[], rights = OPERATOR_RIGHTS, keyOptional = false) =>
+    ingestEvents(app.orm.em.fork() as unknown as EntityManager, events as IngestEventData[], { policy: defaultPolicy(), rights, keyOptional });
+  const bad = (message: string, field: string, reason: string | null = null) => ({ code: 'BAD_USER_INPUT', message, field, reason });
+
+  it('refuses an unknown kind, channel or type, a time that is not a Date, a missing payload or key, each with its message, field and a null reason', async () => {
+    const c = await makeCustomer(app);
+    const p = await makeProduct(app);
+    const t = uid();
+    const when = new Date(at);
+    const look = { occurredAt: when, channel: InteractionChannel.WEB, type: InteractionType.PAGE_VIEW };
+    const ev = (key: string, extra: Record<string, unknown>) => ({ kind: IngestEventKind.INTERACTION, idempotencyKey: `${key}-${t}`, source: 'web', customerId: c.id, interaction: look, ...extra });
+    const out = await direct([
+      ev('kind', { kind: 'VISIT' }),
+      ev('nokey', { idempotencyKey: undefined }),
+      ev('time', { interaction: { ...look, occurredAt: at } }),
+      ev('channel', { interaction: { ...look, channel: 'fax' } }),
+      ev('type', { interaction: { ...look, type: 'sneeze' } }),
+      ev('both', { identifiers: [{ kind: IdentityKind.EMAIL, value: c.email! }] }),
+      ev('junk', { customerId: undefined, identifiers: [{ kind: IdentityKind.EMAIL, value: 'test@test.com' }] }),
+      ev('none', { interaction: undefined }),
+      ev('product', { interaction: { ...look, type: InteractionType.PRODUCT_VIEW, productId: toGlobalId('Product', uuidOf(p.id)), sku: p.sku } }),
+      ev('order', { kind: IngestEventKind.ORDER, interaction: undefined }),
+      ev('lines', { kind: IngestEventKind.ORDER, interaction: undefined, order: { placedAt: when, channel: InteractionChannel.WEB, currency: 'EUR' } }),
+      ev('big', { interaction: { ...look, properties: { x: 'y'.repeat(16_400) } } }),
+      // No source: stored as 'api'; the campaign is stored cleaned.
+      ev('ok', { source: undefined, interaction: { ...look, campaign: ' spring ' } }),
+    ]);
+    expect(out.results.map((r) => r.error)).toEqual([
+      bad('kind must be IDENTIFY, INTERACTION or ORDER', 'events[0].kind'),
+      bad('every event needs an idempotencyKey (unique per source), so that a retry cannot store it twice', 'events[1].idempotencyKey'),
+      bad('interaction.occurredAt is required', 'events[2].interaction.occurredAt'),
+      bad('interaction.channel is not a known channel', 'events[3].interaction.channel'),
+      bad('interaction.type is not a known type', 'events[4].interaction.type'),
+      bad('name the customer by customerId or by identifiers, not both', 'events[5].identifiers'),
+      bad("every identifier given is a junk value on the merge policy's blocklist", 'events[6].identifiers', 'BLOCKLISTED'),
+      bad('an INTERACTION event needs interaction', 'events[7].interaction'),
+      bad('name the product by productId or by sku, not both', 'events[8].interaction.sku'),
+      bad('an ORDER event needs order', 'events[9].order'),
+      bad('an order needs at least one line', 'events[10].order.lines'),
+      bad('interaction.properties must be at most 16384 bytes of JSON', 'events[11].interaction.properties'),
+      null,
+    ]);
+    const [row] = await app.sql<{ source: string; campaign: string; key: string }>(
+      `select i.source, i.campaign, e.source as key from interactions i join ingest_events e on e.idempotency_key = i.source_event_id where i.id = ?`, [out.results[12].interactionId]);
+    expect(row).toEqual({ source: 'api', campaign: 'spring', key: 'api' });
+  });
+
+  it('takes 1000 events and refuses 1001 as a whole, naming the limit; a batch refused event by event opens no transaction and reports nothing created', async () => {
+    const visit = { kind: 'VISIT', idempotencyKey: 'v', source: 'web' };
+    const thousand = await direct(Array.from({ length: 1000 }, () => visit));
+    expect(thousand.results).toHaveLength(1000);
+    expect(thousand.results.every((r, i) => r.status === 'REJECTED' && r.error?.field === `events[${i}].kind`)).toBe(true);
+    expect([thousand.created, thousand.customersCreated, thousand.attempts]).toEqual([[], 0, 0]);
+    await expect(direct(Array.from({ length: 1001 }, () => visit))).rejects.toMatchObject({
+      code: 'BAD_USER_INPUT', message: 'at most 1000 events per call; split the batch', details: { field: 'events' },
+    });
+  });
+
+  it('stores the keyless events of a batch (keyOptional) each as its own, never as a repeat or a conflict of another', async () => {
+    const c = await makeCustomer(app);
+    const ev = (type: InteractionType) => ({ kind: IngestEventKind.INTERACTION, source: 'web', customerId: c.id, interaction: { occurredAt: new Date(at), channel: InteractionChannel.WEB, type } });
+    const out = await direct([ev(InteractionType.PAGE_VIEW), ev(InteractionType.PAGE_VIEW), ev(InteractionType.SEARCH)], OPERATOR_RIGHTS, true);
+    expect(out.results.map((r) => [r.status, r.idempotencyKey])).toEqual([['ACCEPTED', null], ['ACCEPTED', null], ['ACCEPTED', null]]);
+    expect(new Set(out.results.map((r) => r.interactionId)).size).toBe(3);
+  });
+
+  it('refuses IDENTIFY and linking to a caller without those rights, with the message and field of each', async () => {
+    const t = uid();
+    const out = await direct([
+      { kind: IngestEventKind.IDENTIFY, idempotencyKey: `id-${t}`, source: 'web', identifiers: [{ kind: IdentityKind.EMAIL, value: `r.${t}@example.com` }], profile: {} },
+      { kind: IngestEventKind.INTERACTION, idempotencyKey: `ln-${t}`, source: 'web',
+        identifiers: [{ kind: IdentityKind.EMAIL, value: `r.${t}@example.com` }, { kind: IdentityKind.DEVICE, value: `d-${t}` }],
+        interaction: { occurredAt: new Date(at), channel: InteractionChannel.WEB, type: InteractionType.PAGE_VIEW } },
+    ], ACTIVITY_RIGHTS);
+    expect(out.results.map((r) => r.error)).toEqual([
+      { code: 'FORBIDDEN', field: 'events[0].kind', reason: null,
+        message: 'IDENTIFY events create and update profiles: they need the upsertCustomer permission (admin or support) or, for an API key, the profiles:write scope' },
+      { code: 'FORBIDDEN', field: 'events[1].identifiers', reason: 'LINKING',
+        message: 'name the customer by one identifier or by customerId: linking identifiers to a customer is for admin, support and API keys with profiles:write' },
+    ]);
+  });
+
+  it('digests an event in one fixed canonical form: the digest of the ledger, which the import fast path writes too and stored rows are compared by', async () => {
+    // Identifiers in any order and case, profile keys in any order: one digest, pinned (a change would make
+    // every replay of a stored event a KEY_REUSED conflict).
+    const e = (identifiers: unknown[], profile: Record<string, unknown>) => ({ kind: IngestEventKind.IDENTIFY, idempotencyKey: 'k', source: 'crm', identifiers, profile } as IngestEventData);
+    const opts = { policy: defaultPolicy(), rights: OPERATOR_RIGHTS };
+    const a = eventContentHash(e([{ kind: IdentityKind.PHONE, value: '+44 20 7946 0000' }, { kind: IdentityKind.EMAIL, value: 'Digest@Example.com' }, { kind: IdentityKind.DEVICE, value: 'dev' }],
+      { lastName: 'L', firstName: 'F', traits: { b: 1, a: [2, { d: 3, c: 4 }] } }), opts);
+    const b = eventContentHash(e([{ kind: IdentityKind.DEVICE, value: 'dev' }, { kind: IdentityKind.EMAIL, value: 'digest@example.com' }, { kind: IdentityKind.PHONE, value: '+442079460000' }],
+      { traits: { a: [2, { c: 4, d: 3 }], b: 1 }, firstName: 'F', lastName: 'L' }), opts);
+    expect(a).toBe(b);
+    expect(a).toBe('1fcefgmvkw4n1XkACZ5/sRC5SxgNGK/O0le6WJkNOL0=');
+    // The digest the core stores for an event is this one.
+    const t = uid();
+    const stored = e([{ kind: IdentityKind.EMAIL, value: `digest.${t}@example.com` }, { kind: IdentityKind.DEVICE, value: `dev-${t}` }], { firstName: 'D' });
+    stored.idempotencyKey = `dg-${t}`;
+    expect((await direct([stored])).results[0].status).toBe('ACCEPTED');
+    const [row] = await app.sql<{ content_hash: string }>(`select content_hash from ingest_events where source = 'crm' and idempotency_key = ?`, [`dg-${t}`]);
+    expect(row.content_hash).toBe(eventContentHash(stored, opts));
+  });
+});
+
 describe('replay digests', () => {
   it('tells a list from an object with the same entries', async () => {
     const c = await makeCustomer(app);
@@ -216,6 +325,20 @@ describe('people and customers of a batch', () => {
     expect(row).toEqual({ first_name: 'Seg', n: '2' });
   });
 
+  it('cuts the batch at an IDENTIFY naming by id a customer earlier activity named by id: that activity answers the profile as it was', async () => {
+    const older = await makeCustomer(app);
+    const newer = await makeCustomer(app);
+    const t = uid();
+    const r = await ingest([
+      view(`v-${t}`, null, { customerId: newer.id }),
+      // Links the newer profile to the older one's email: the newer is merged into the older.
+      { kind: 'IDENTIFY', idempotencyKey: `m-${t}`, source: 'crm', customerId: newer.id, identifiers: [email(older.email!)], profile: {} },
+    ]);
+    expect(r.results.map((q) => q.status)).toEqual(['ACCEPTED', 'ACCEPTED']);
+    // One by one, the view is stored for the newer profile before the merge; the IDENTIFY answers the survivor.
+    expect([r.results[0].customerId, r.results[1].customerId]).toEqual([newer.id, older.id]);
+  });
+
   it('applies the identity limit in request order across the cut: the later IDENTIFY is the write refused', async () => {
     const t = uid();
     const x = email(`cut.${t}@example.com`);
@@ -228,6 +351,40 @@ describe('people and customers of a batch', () => {
     expect(r.results.map((q) => [q.index, q.status, q.error?.code ?? null, q.error?.reason ?? null])).toEqual([[0, 'ACCEPTED', null, null], [1, 'REJECTED', 'CONFLICT', 'IDENTITY_LIMIT']]);
     const crm = await app.sql<{ value: string }>(`select value from identities where kind = 'crm_id' and namespace = 'sf' and value like ?`, [`%-${t}`]);
     expect(crm.map((c) => c.value)).toEqual([`A-${t}`]);
+  });
+
+  it('counts the customers it created for adapters that report them (the import summary): new people in bulk, through upsertCustomer, by IDENTIFY, in each part of a cut batch', async () => {
+    const t = uid();
+    const c = await makeCustomer(app);
+    const [x, y, z, w] = [`cx.${t}@example.com`, `cy.${t}@example.com`, `cz.${t}@example.com`, `cw.${t}@example.com`];
+    const id = (kind: IdentityKind, value: string, namespace?: string) => ({ kind, value, ...(namespace ? { namespace } : {}) });
+    const seen = (key: string, identifiers: Array<ReturnType<typeof id>>): IngestEventData => ({
+      kind: IngestEventKind.INTERACTION, idempotencyKey: key, source: 'web', identifiers,
+      interaction: { occurredAt: new Date(at), channel: InteractionChannel.WEB, type: InteractionType.PAGE_VIEW },
+    });
+    const identify = (key: string, value: string): IngestEventData => ({ kind: IngestEventKind.IDENTIFY, idempotencyKey: key, source: 'crm', identifiers: [id(IdentityKind.EMAIL, value)], profile: {} });
+    const before = Number((await app.sql<{ n: string }>(`select count(*) n from customers`))[0].n);
+    const out = await ingestEvents(app.orm.em.fork() as unknown as EntityManager, [
+      // Two CRM ids for one new person (limit 1): upsertCustomer per event creates it, then refuses the second.
+      seen(`0-${t}`, [id(IdentityKind.EMAIL, x), id(IdentityKind.CRM_ID, `A-${t}`, 'sf')]),
+      seen(`1-${t}`, [id(IdentityKind.EMAIL, x), id(IdentityKind.CRM_ID, `B-${t}`, 'sf')]),
+      // A new person in bulk, seen twice.
+      seen(`2-${t}`, [id(IdentityKind.EMAIL, y)]),
+      seen(`3-${t}`, [id(IdentityKind.EMAIL, y), id(IdentityKind.DEVICE, `d-${t}`)]),
+      identify(`4-${t}`, z),
+      seen(`5-${t}`, [id(IdentityKind.EMAIL, c.email!)]),
+      identify(`6-${t}`, c.email!),
+      // After activity naming y: the batch is cut here; the second part creates one more person in bulk.
+      identify(`7-${t}`, y),
+      seen(`8-${t}`, [id(IdentityKind.EMAIL, w)]),
+    ], { policy: defaultPolicy(), rights: OPERATOR_RIGHTS });
+    expect(out.results.map((r) => [r.status, r.error?.reason ?? null])).toEqual([
+      ['ACCEPTED', null], ['REJECTED', 'IDENTITY_LIMIT'], ['ACCEPTED', null], ['ACCEPTED', null], ['ACCEPTED', null],
+      ['ACCEPTED', null], ['ACCEPTED', null], ['ACCEPTED', null], ['ACCEPTED', null],
+    ]);
+    expect(Number((await app.sql<{ n: string }>(`select count(*) n from customers`))[0].n)).toBe(before + 4);
+    expect(out.customersCreated).toBe(4);
+    expect(out.attempts).toBe(1);
   });
 
   it('records a new identifier under the source of the first event that carried it', async () => {

@@ -2,6 +2,8 @@ import { startTestApp, type TestApp } from '../helpers/test-server';
 import { Role } from '../../src/auth/viewer';
 import { toGlobalId } from '../../src/schema/global-id';
 import { upsertCustomer } from '../../src/ingestion/identify';
+import { upsertOne } from '../../src/ingestion/single';
+import { OPERATOR_RIGHTS } from '../../src/ingestion/rules';
 import { parseMergePolicy } from '../../src/services/merge-policy';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { IdentityKind } from '../../src/entities/enums';
@@ -317,6 +319,15 @@ describe('single mutations answer their event\'s rejection as their own error (s
     expect(product.message).toBe('input.id is not a valid Customer id');
   });
 
+  it('tells a direct caller of upsertOne whether the write was a replay of its key', async () => {
+    const em = () => app.orm.em.fork() as unknown as EntityManager;
+    const data = { email: `dup.${uniq()}@example.com`, idempotencyKey: `dup-${uniq()}`, source: 'crm' };
+    const once = await upsertOne(em(), data, undefined, { rights: OPERATOR_RIGHTS });
+    const again = await upsertOne(em(), data, undefined, { rights: OPERATOR_RIGHTS });
+    expect([once.duplicate, once.created, again.duplicate, again.created]).toEqual([false, true, true, false]);
+    expect(again.customer.id).toBe(once.customer.id);
+  });
+
   it('answers an upsertCustomer replay with the customer first written, created false, nothing merged nor ignored', async () => {
     const key = `up-${uniq()}`;
     const email = `replay.${uniq()}@example.com`;
@@ -354,6 +365,33 @@ describe('limits of a profile write', () => {
     const big = await refusal({ id: c.customer.id, traits: { b: 'y'.repeat(10_000) } });
     expect(big.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'traits' });
     expect(big.message).toBe('traits must be at most 16384 bytes of JSON');
+  });
+
+  it('refuses traits over 16 KB in one write and a birth date in the future, each with its field and message', async () => {
+    const email = `single-limits.${uniq()}@example.com`;
+    const big = await refusal({ email, traits: { a: 'x'.repeat(16_400) } });
+    expect(big.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'traits' });
+    expect(big.message).toBe('traits must be at most 16384 bytes of JSON');
+    const late = await refusal({ email, birthDate: '2999-01-01' });
+    expect(late.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'birthDate' });
+    expect(late.message).toBe('birthDate must be a past date after 1900');
+    // Neither refused write created anyone.
+    expect(await app.sql(`select 1 from identities where value = ?`, [email])).toEqual([]);
+  });
+
+  it('clears the profile\'s email and phone when a write gives them as null, keeping their identities', async () => {
+    const email = `clear.${uniq()}@example.com`;
+    const c = await upsert({ email, phone: '+44 20 7946 0987', source: 'crm' });
+    expect(c.customer).toMatchObject({ email, phone: '+442079460987' });
+    const cleared = await upsert({ id: c.customer.id, email: null, phone: null, source: 'shop' });
+    expect(cleared.customer).toMatchObject({ id: c.customer.id, email: null, phone: null });
+    expect(provenanceOf(cleared)).toMatchObject({ email: 'shop', phone: 'shop' });
+    // The identities stay: the person is still recognised by them.
+    expect(identitiesOf(cleared)).toEqual([`EMAIL::${email}`, 'PHONE::+442079460987']);
+    // Absent (not null) leaves them as they are.
+    const again = await upsert({ id: c.customer.id, email, phone: '+44 20 7946 0987' });
+    const kept = await upsert({ id: c.customer.id, firstName: 'Kept' });
+    expect(kept.customer).toMatchObject({ email: again.customer.email, phone: '+442079460987', firstName: 'Kept' });
   });
 });
 
