@@ -62,7 +62,9 @@ function addRows(scope, report) {
 const client = new pg.Client({ connectionString: process.env.TEST_DATABASE_URL || 'postgres://postgres@127.0.0.1:5432/postgres' });
 try {
   await client.connect();
-  await client.query(`drop database if exists ${template} with (force)`);
+  // One kept template per Stryker worker process (tests/helpers/global-setup.ts: `<template>_w<pid>`).
+  const { rows } = await client.query(`select datname from pg_database where datname like $1`, [`${template}\\_w%`]);
+  for (const { datname } of rows) await client.query(`drop database if exists "${datname}" with (force)`);
 } catch { /* no database scope ran, or no local PostgreSQL */ } finally {
   await client.end().catch(() => {});
 }

@@ -2,7 +2,7 @@ import 'reflect-metadata';
 import os from 'node:os';
 import path from 'node:path';
 import fs from 'node:fs';
-import { ADMIN_URL_DEFAULT, adminQuery, canConnect, dropDatabases, runOf, testDatabases, withDatabase } from './pg';
+import { ADMIN_URL_DEFAULT, adminQuery, canConnect, dropDatabases, keptTemplateName, runOf, testDatabases, withDatabase } from './pg';
 import { initOrm, migrate } from '../../src/db/orm';
 import { startPgProcess } from './embedded-pg-process';
 
@@ -29,9 +29,12 @@ export default async function globalSetup(): Promise<void> {
   // One template per run, so that two runs side by side never clone each other's half-built template.
   // Mutation testing (stryker.config.mjs) starts jest once per mutant in the same process: it names a
   // template to build once per process and keep (RAPPORT_TEST_KEEP_TEMPLATE; scripts/mutation.mjs drops it).
+  // One kept template per Stryker worker process (`<keep>_w<pid>`): at concurrency 2, one shared name let the
+  // second worker's first run drop and rebuild the template the first worker was cloning (a fake kill a run).
   const keep = process.env.RAPPORT_TEST_KEEP_TEMPLATE;
-  if (keep && process.env.RAPPORT_TEST_TEMPLATE === keep) return;
-  const template = keep || `rapport_test_template_${process.pid}`;
+  const kept = keep ? keptTemplateName(keep) : undefined;
+  if (kept && process.env.RAPPORT_TEST_TEMPLATE === kept) return;
+  const template = kept || `rapport_test_template_${process.pid}`;
   await adminQuery(adminUrl, `drop database if exists ${template} with (force)`);
   await adminQuery(adminUrl, `create database ${template}`);
   const orm = await initOrm(withDatabase(adminUrl, template));
@@ -69,3 +72,4 @@ async function dropDeadRunsDatabases(adminUrl: string): Promise<void> {
   });
   await dropDatabases(adminUrl, dead, { skipFailures: true });
 }
+

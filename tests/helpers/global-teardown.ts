@@ -1,5 +1,5 @@
 import fs from 'node:fs';
-import { adminQuery, dropDatabases, testDatabasePrefix, testDatabases } from './pg';
+import { adminQuery, dropDatabases, keptTemplateName, testDatabasePrefix, testDatabases } from './pg';
 
 export default async function globalTeardown(): Promise<void> {
   const adminUrl = process.env.RAPPORT_TEST_ADMIN_URL;
@@ -9,10 +9,11 @@ export default async function globalTeardown(): Promise<void> {
   const run = process.env.RAPPORT_TEST_RUN;
   if (adminUrl && run) await dropDatabases(adminUrl, (await testDatabases(adminUrl)).filter((d) => d.startsWith(testDatabasePrefix(run))));
   // A Stryker run (RAPPORT_TEST_KEEP_TEMPLATE) keeps its template for the next mutant's jest run, which
-  // skips building it (global-setup.ts); scripts/mutation.mjs drops it at the end. stryker.config.mjs's
+  // skips building it (global-setup.ts; one per worker process); scripts/mutation.mjs drops them at the end. stryker.config.mjs's
   // `globalTeardown: undefined` does not stop this teardown: the jest runner hands jest its config as
   // JSON, where an undefined key is dropped, so this file runs after every mutant.
-  if (adminUrl && template && template !== process.env.RAPPORT_TEST_KEEP_TEMPLATE) await adminQuery(adminUrl, `drop database if exists ${template} with (force)`);
+  const keep = process.env.RAPPORT_TEST_KEEP_TEMPLATE;
+  if (adminUrl && template && !(keep && template === keptTemplateName(keep))) await adminQuery(adminUrl, `drop database if exists ${template} with (force)`);
   const state = (globalThis as { __rapportEmbedded?: { embedded: { stop(): Promise<void> }; dataDir: string } }).__rapportEmbedded;
   if (state) {
     await state.embedded.stop();

@@ -42,3 +42,8 @@ export async function dropDatabases(adminUrl: string, names: string[], opts: { s
     }
   }));
 }
+
+/** The template a Stryker worker process keeps (RAPPORT_TEST_KEEP_TEMPLATE `keep`): scripts/mutation.mjs drops `<keep>_w*`. */
+export function keptTemplateName(keep: string, pid: number = process.pid): string {
+  return `${keep}_w${pid}`;
+}
