@@ -415,6 +415,27 @@ describe('people and customers of a batch', () => {
     expect(Number((await app.sql<{ n: string }>(`select count(*) n from identities where value = ?`, [x]))[0].n)).toBe(0);
   });
 
+  it('refuses a new person whose identifiers include one of an erased customer, even beside fresh ones, and creates no one', async () => {
+    const gone = await makeCustomer(app, { email: `gone.${uid()}@example.com` });
+    await ok(app.gql('mutation($c: ID!) { eraseCustomer(customerId: $c) { identifiersSuppressed } }', { c: gone.id }));
+    const t = uid();
+    const device = `dev-sup-${t}`;
+    // The suppressed email second, beside a fresh device id: the bulk path for new people must not take it.
+    const r = await ingest([view(`sup-${t}`, [{ kind: 'DEVICE', value: device }, email(gone.email!)])]);
+    expect(brief(r.results[0])).toEqual(['REJECTED', 'CONFLICT', 'events[0].identities', 'SUPPRESSED']);
+    expect(Number((await app.sql<{ n: string }>(`select count(*) n from identities where value = ?`, [device]))[0].n)).toBe(0);
+  });
+
+  it('creates a new person in bulk holding exactly the identity limit, and refuses one more', async () => {
+    const t = uid();
+    const crm = (v: string) => ({ kind: 'CRM_ID', namespace: 'lim', value: `${v}-${t}` });
+    // CRM_ID's default limit is 1: one CRM id is at the limit (stored); two on one new person are over it.
+    const r = await ingest([view(`at-${t}`, [email(`at.${t}@example.com`), crm('A')]), view(`over-${t}`, [email(`over.${t}@example.com`), crm('B'), crm('C')])]);
+    expect(r.results.map((q) => [q.status, q.error?.reason ?? null])).toEqual([['ACCEPTED', null], ['REJECTED', 'IDENTITY_LIMIT']]);
+    const stored = await app.sql<{ value: string }>(`select value from identities where kind = 'crm_id' and namespace = 'lim' and value like ? order by value`, [`%-${t}`]);
+    expect(stored.map((c) => c.value)).toEqual([`A-${t}`]);
+  });
+
   it('refuses, as not found, activity for an erased customer named by id', async () => {
     const c = await makeCustomer(app);
     await ok(app.gql('mutation($c: ID!) { eraseCustomer(customerId: $c) { identifiersSuppressed } }', { c: c.id }));
