@@ -86,10 +86,39 @@ export function requestTimeout(ms: number, logger: Logger): RequestHandler {
 /** Deepest JSON nesting a request body may have (variables, extensions): far beyond any real input. */
 export const MAX_BODY_DEPTH = 100;
 
+/**
+ * One step of the iterative walks over request input (here and in input.ts): pushes `v`'s object-valued
+ * children (array items, or own enumerable property values, in order) onto `values`, each with `depth`
+ * onto `depths`, and answers how many children `v` has. Two stacks side by side rather than a
+ * [value, depth] pair per object, and keys read in place rather than copied (Object.values): these walks
+ * run over every request body and its variables (an ingestEvents batch: thousands of objects).
+ */
+export function pushObjectChildren(v: object, depth: number, values: object[], depths: number[]): number {
+  if (Array.isArray(v)) {
+    for (let n = 0; n < v.length; n++) {
+      const child: unknown = v[n];
+      if (child !== null && typeof child === 'object') {
+        values.push(child);
+        depths.push(depth);
+      }
+    }
+    return v.length;
+  }
+  let children = 0;
+  for (const k in v) {
+    if (!Object.hasOwn(v, k)) continue;
+    children++;
+    const child: unknown = (v as Record<string, unknown>)[k];
+    if (child !== null && typeof child === 'object') {
+      values.push(child);
+      depths.push(depth);
+    }
+  }
+  return children;
+}
+
 /** Whether `value` nests deeper than `limit` (iterative: a hostile body cannot exhaust the stack here). */
 export function nestsDeeperThan(value: unknown, limit: number): boolean {
-  // Two stacks side by side rather than a [value, depth] pair per object, and keys read in place
-  // rather than copied (Object.values): this walk runs over every request body.
   const values: object[] = [];
   const depths: number[] = [];
   if (value !== null && typeof value === 'object') {
@@ -100,24 +129,7 @@ export function nestsDeeperThan(value: unknown, limit: number): boolean {
     const v = values.pop()!;
     const depth = depths.pop()!;
     if (depth + 1 > limit) return true;
-    if (Array.isArray(v)) {
-      for (let n = 0; n < v.length; n++) {
-        const child: unknown = v[n];
-        if (child !== null && typeof child === 'object') {
-          values.push(child);
-          depths.push(depth + 1);
-        }
-      }
-      continue;
-    }
-    for (const k in v) {
-      if (!Object.hasOwn(v, k)) continue;
-      const child: unknown = (v as Record<string, unknown>)[k];
-      if (child !== null && typeof child === 'object') {
-        values.push(child);
-        depths.push(depth + 1);
-      }
-    }
+    pushObjectChildren(v, depth + 1, values, depths);
   }
   return false;
 }

@@ -4,7 +4,7 @@ import {
 } from 'graphql';
 import type { RequestHandler } from 'express';
 import type { ApolloServerPlugin } from '@apollo/server';
-import { sendGraphQLError } from './http';
+import { pushObjectChildren, sendGraphQLError } from './http';
 
 /**
  * Shape limits on `variables`, checked on the parsed body before anything else reads it (before
@@ -24,9 +24,7 @@ export const VARIABLES_LIMITS = {
 /** What is wrong with the variables' shape, if anything. Iterative: a hostile value cannot exhaust the stack. */
 export function variablesShapeProblem(variables: unknown, limits = VARIABLES_LIMITS): { limit: 'variableKeys' | 'variableEntries' | 'variableDepth'; max: number; message: string } | undefined {
   let entries = 0;
-  // Two stacks side by side rather than a [value, depth] pair per object, and keys read in place
-  // rather than copied (Object.values): this walk runs over every request's variables (an ingestEvents
-  // batch: thousands of objects). Same order of visit as a stack of pairs, so the same problem is found first.
+  // Same order of visit as a stack of [value, depth] pairs, so the same problem is found first.
   const values: object[] = [];
   const depths: number[] = [];
   if (variables !== null && typeof variables === 'object') {
@@ -38,29 +36,9 @@ export function variablesShapeProblem(variables: unknown, limits = VARIABLES_LIM
     const depth = depths.pop()!;
     if (depth + 1 > limits.depth) return { limit: 'variableDepth', max: limits.depth, message: `the variables nest deeper than ${limits.depth} levels` };
     // The object's children are pushed as they are counted; on a problem they are dropped with the walk.
-    let children = 0;
-    if (Array.isArray(v)) {
-      children = v.length;
-      for (let n = 0; n < v.length; n++) {
-        const child: unknown = v[n];
-        if (child !== null && typeof child === 'object') {
-          values.push(child);
-          depths.push(depth + 1);
-        }
-      }
-    } else {
-      for (const k in v) {
-        if (!Object.hasOwn(v, k)) continue;
-        children++;
-        const child: unknown = (v as Record<string, unknown>)[k];
-        if (child !== null && typeof child === 'object') {
-          values.push(child);
-          depths.push(depth + 1);
-        }
-      }
-      if (children > limits.keysPerObject) {
-        return { limit: 'variableKeys', max: limits.keysPerObject, message: `an object in the variables has ${children} keys; the limit is ${limits.keysPerObject}` };
-      }
+    const children = pushObjectChildren(v, depth + 1, values, depths);
+    if (!Array.isArray(v) && children > limits.keysPerObject) {
+      return { limit: 'variableKeys', max: limits.keysPerObject, message: `an object in the variables has ${children} keys; the limit is ${limits.keysPerObject}` };
     }
     entries += children;
     if (entries > limits.entries) return { limit: 'variableEntries', max: limits.entries, message: `the variables hold more than ${limits.entries} keys and list items` };
