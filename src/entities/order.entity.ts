@@ -9,7 +9,11 @@ import { OrderChannel, OrderStatus } from './enums';
 
 @ObjectType('Order', { implements: Node })
 @Entity({ tableName: 'orders' })
-@Index({ name: 'orders_customer_placed_at_idx', properties: ['customer', 'placedAt', 'id'] })
+// currency, status and total_minor included: the analytics run's transaction summary reads this index only (Migration20261207010000)
+@Index({
+  name: 'orders_customer_placed_at_idx',
+  expression: `create index "orders_customer_placed_at_idx" on "orders" ("customer_id", "placed_at", "id") include ("currency", "status", "total_minor")`,
+})
 @Unique({ name: 'orders_source_external_id_key', properties: ['source', 'externalId'] })
 export class Order {
   [OptionalProps]?: 'globalId' | 'subtotal' | 'discount' | 'total' | 'createdAt' | 'status' | 'source' | 'offerId' | 'campaignId';
