@@ -16,6 +16,8 @@ import { recomputeMetrics } from '../src/analytics/recompute';
  * memory (RssAnon, sampled from /proc every 100 ms: the server must run on this machine) and temp files
  * written. Target: ratio ≤ 3, flat memory. The run is a first run (every stage new, a million
  * announcements); BENCH_SECOND_RUN=1 also times a second run on the same data (nothing changed).
+ * LINES_PER_ORDER=n also writes n lines per order over 1,000 products (default 0: the margin CLV's per-line
+ * revenue and cost, a pass over every line, then costs nothing, and the bench says so).
  * BENCH_KEEP=1 keeps the database; BENCH_REUSE=1 measures again on a kept one.
  * BENCH_DATABASE_URL: server to use (default postgres://postgres@127.0.0.1:5432/postgres); BENCH_DB: the scratch database's name.
  */
@@ -23,6 +25,8 @@ const ADMIN = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5
 const CUSTOMERS = Number(process.env.CUSTOMERS ?? 1_000_000);
 const PER = Number(process.env.ORDERS_PER_CUSTOMER ?? 10);
 const DB = process.env.BENCH_DB ?? 'rapport_bench_analytics';
+/** Order lines per order (default 0: orders only, as the figures before 2026-12-07 were measured). */
+const LINES = Number(process.env.LINES_PER_ORDER ?? 0);
 
 const admin = (sql: string) => adminQuery(ADMIN, sql);
 
@@ -52,8 +56,9 @@ async function main() {
   if (!reuse) await generate(c);
   // Always a first run (every customer's first stage announced and recorded), as on fresh data.
   else await c.query('truncate customer_metrics, customer_lifecycle_states, customer_lifecycle_transitions, outbox_events, analytics_runs cascade');
-  const { rows: [counts] } = await c.query(`select (select count(*) from customers) as customers, (select count(*) from orders) as orders`);
-  console.log(`${reuse ? 'reused' : 'generated'} ${counts.customers} customers, ${counts.orders} orders in ${seconds(Date.now() - t)} s`);
+  const { rows: [counts] } = await c.query(`select (select count(*) from customers) as customers, (select count(*) from orders) as orders, (select count(*) from order_lines) as lines`);
+  console.log(`${reuse ? 'reused' : 'generated'} ${counts.customers} customers, ${counts.orders} orders, ${counts.lines} order lines in ${seconds(Date.now() - t)} s`);
+  if (Number(counts.lines) === 0) console.log('  (no order lines: the margin CLV\'s pass over every line is not measured; LINES_PER_ORDER=2 measures it)');
 
   // Warm the cache once so neither measurement pays for the first read from disk.
   await c.query('select count(*) from orders');
@@ -198,18 +203,7 @@ async function generate(c: Client): Promise<void> {
   // so only the first K + 1 orders (K ~ Geometric(p)) are placed; 5 % are returned. A BG/NBD fit then
   // finds r ≈ 1, a ≈ 1, b ≈ 3. RATE is set so that a customer places ORDERS_PER_CUSTOMER orders on average.
   const rate = (0.16 * PER) / 10;
-  const indexes: Array<{ name: string; def: string; constraint: boolean }> = (
-    await c.query(`select i.relname as name, case when k.conname is null then pg_get_indexdef(i.oid)
-                                                   else 'alter table orders add constraint ' || quote_ident(k.conname) || ' ' || pg_get_constraintdef(k.oid) end as def,
-                          k.conname is not null as constraint
-                     from pg_index x join pg_class i on i.oid = x.indexrelid left join pg_constraint k on k.conindid = x.indexrelid and k.conrelid = x.indrelid
-                    where x.indrelid = 'orders'::regclass`)
-  ).rows;
-  const referencing: Array<{ tbl: string; name: string; def: string }> = (
-    await c.query(`select conrelid::regclass::text as tbl, conname as name, pg_get_constraintdef(oid) as def from pg_constraint where confrelid = 'orders'::regclass and contype = 'f'`)
-  ).rows;
-  for (const f of referencing) await c.query(`alter table ${f.tbl} drop constraint ${f.name}`);
-  for (const ix of indexes) await c.query(ix.constraint ? `alter table orders drop constraint ${ix.name}` : `drop index ${ix.name}`);
+  const restoreOrders = await dropIndexes(c, 'orders');
   // The per-customer draws are made in a subquery that references the customer row: a LATERAL call
   // that does not reference it may be evaluated once for all rows.
   await c.query(`insert into orders (customer_id, source, external_id, placed_at, channel, status, currency, subtotal_minor, discount_minor, total_minor, created_at)
@@ -224,11 +218,48 @@ async function generate(c: Client): Promise<void> {
                        -- (a few rows each) rather than by a window over all the draws
                        cross join lateral (select at from (select c.created_at + random() * (now() - c.created_at) as at from generate_series(1, c.n) g) u
                                            order by at limit (c.k + 1)::bigint) t) o`);
-  for (const ix of indexes) await c.query(ix.def);
-  for (const f of referencing) await c.query(`alter table ${f.tbl} add constraint ${f.name} ${f.def}`);
+  await restoreOrders();
+  if (LINES > 0) {
+    // LINES_PER_ORDER lines per order, over 1,000 products (one in ten without a unit cost), each worth an
+    // equal share of the order's total: what the margin CLV's revenue and cost per customer read.
+    await c.query(`insert into products (id, sku, name, category, price_minor, unit_cost_minor, currency)
+                   select md5('rapport-bench-product-' || g)::uuid, 'BENCH-' || g, 'Product ' || g, 'category ' || (g % 20), 1000 + g,
+                          case when g % 10 <> 0 then 600 + g / 2 end, 'EUR'
+                   from generate_series(0, 999) g`);
+    const restoreLines = await dropIndexes(c, 'order_lines');
+    await c.query(`insert into order_lines (order_id, customer_id, product_id, quantity, unit_price_minor, line_total_minor, currency, position)
+                   select o.id, o.customer_id, md5('rapport-bench-product-' || ((hashtext(o.id::text || k) & 1023) % 1000))::uuid, 1,
+                          o.total_minor / ${LINES}, o.total_minor / ${LINES}, o.currency, k
+                   from orders o cross join generate_series(1, ${LINES}) k`);
+    await restoreLines();
+  }
   await c.query(`reset session_replication_role`);
   await c.query('vacuum analyze customers');
   await c.query('vacuum analyze orders');
+  if (LINES > 0) await c.query('vacuum analyze order_lines');
+}
+
+/**
+ * Drops the indexes of `table` and the foreign keys that reference it (a bulk load then writes heap pages
+ * only); the function returned builds them again (one sort each).
+ */
+async function dropIndexes(c: Client, table: string): Promise<() => Promise<void>> {
+  const indexes: Array<{ name: string; def: string; constraint: boolean }> = (
+    await c.query(`select i.relname as name, case when k.conname is null then pg_get_indexdef(i.oid)
+                                                   else 'alter table ${table} add constraint ' || quote_ident(k.conname) || ' ' || pg_get_constraintdef(k.oid) end as def,
+                          k.conname is not null as constraint
+                     from pg_index x join pg_class i on i.oid = x.indexrelid left join pg_constraint k on k.conindid = x.indexrelid and k.conrelid = x.indrelid
+                    where x.indrelid = $1::regclass`, [table])
+  ).rows;
+  const referencing: Array<{ tbl: string; name: string; def: string }> = (
+    await c.query(`select conrelid::regclass::text as tbl, conname as name, pg_get_constraintdef(oid) as def from pg_constraint where confrelid = $1::regclass and contype = 'f'`, [table])
+  ).rows;
+  for (const f of referencing) await c.query(`alter table ${f.tbl} drop constraint ${f.name}`);
+  for (const ix of indexes) await c.query(ix.constraint ? `alter table ${table} drop constraint ${ix.name}` : `drop index ${ix.name}`);
+  return async () => {
+    for (const ix of indexes) await c.query(ix.def);
+    for (const f of referencing) await c.query(`alter table ${f.tbl} add constraint ${f.name} ${f.def}`);
+  };
 }
 
 main().catch((err) => {
