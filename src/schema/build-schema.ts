@@ -1,6 +1,6 @@
 import 'reflect-metadata';
 import type { GraphQLSchema } from 'graphql';
-import { buildSchema } from 'type-graphql';
+import { buildSchema, type BuildSchemaOptions } from 'type-graphql';
 import { resolvers } from '../resolvers';
 import { registerEnums } from './enums';
 import { applyPermissions, guardSubscriptions } from './permissions';
@@ -25,7 +25,7 @@ export async function buildBareSchema(): Promise<GraphQLSchema> {
   if (!cached) {
     registerEnums();
     // ingestEvents takes its 500 events as graphql-js coerced them (no class instances: ingest.resolver.ts).
-    cached = installIngestEventsResolver(applyDescriptions(await buildSchema({
+    const options: BuildSchemaOptions = {
       resolvers,
       // Inputs are validated in the services (one place, typed errors); no class-validator decorators.
       validate: false,
@@ -33,7 +33,8 @@ export async function buildBareSchema(): Promise<GraphQLSchema> {
       // Subscriptions bring their own event source (`subscribe:`, from the context: src/live); topic-based
       // type-graphql subscriptions are not used, so this pub/sub only refuses.
       pubSub: unusedPubSub,
-    })));
+    };
+    cached = installIngestEventsResolver(applyDescriptions(await buildSchema(options)), options);
   }
   return cached;
 }

@@ -1,4 +1,4 @@
-import { Arg, Ctx, Mutation, Resolver } from 'type-graphql';
+import { Arg, Ctx, Mutation, Resolver, type BuildSchemaOptions } from 'type-graphql';
 import type { GraphQLSchema } from 'graphql';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { Context } from '../../context';
@@ -64,8 +64,13 @@ export async function resolveIngestEvents(events: IngestEventData[], ctx: Contex
  * resolveIngestEvents without converting its arguments to class instances. type-graphql's wrapper
  * does nothing else here: the schema has no global middlewares and no authChecker, and the method
  * none of its own (build-schema.ts; the permission layer wraps whatever resolver the field has).
+ * `built` is the options the schema was built with: global middlewares or an authChecker would be
+ * skipped for this one field, silently, so they are refused here instead.
  */
-export function installIngestEventsResolver(schema: GraphQLSchema): GraphQLSchema {
+export function installIngestEventsResolver(schema: GraphQLSchema, built: Pick<BuildSchemaOptions, 'globalMiddlewares' | 'authChecker'>): GraphQLSchema {
+  if (built.globalMiddlewares?.length || built.authChecker) {
+    throw new Error('installIngestEventsResolver replaces type-graphql\'s resolver of ingestEvents, which would skip global middlewares and the authChecker: resolve ingestEvents through IngestResolver instead');
+  }
   const field = schema.getMutationType()?.getFields().ingestEvents;
   if (field) field.resolve = (_root, args: { events: IngestEventData[] }, ctx: Context) => resolveIngestEvents(args.events, ctx);
   return schema;
