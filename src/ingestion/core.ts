@@ -123,15 +123,14 @@ export type IngestPath = 'mutation' | 'ingestEvents' | 'tracking' | 'import';
 export interface WrittenRows {
   /** Every customer written to (created, updated, merged into, or given activity), sorted. */
   customerIds: string[];
-  interactions: Array<{ id: string; customerId: string }>;
-  orders: Array<{ id: string; customerId: string }>;
 }
 
 /**
  * THE hook after rows are written, inside the write's transaction, for every path (a mutation is a
- * batch of one): whatever must commit or roll back with the rows goes here - the audit entries today,
- * the outbox events of #15 (one per row in `rows`) when they land. A rolled-back attempt (retry) runs
- * it again with that attempt's rows only.
+ * batch of one): whatever must commit or roll back with the rows goes here - the audit entries. It is
+ * handed only the customers written: the outbox events are written by PostgreSQL triggers on the rows
+ * themselves, and live updates are published from IngestOutcome.created after the commit. A
+ * rolled-back attempt (retry) runs it again with that attempt's rows only.
  */
 export async function afterRowsWritten(em: EntityManager, rows: WrittenRows, opts: IngestOptions): Promise<void> {
   if (rows.customerIds.length) await opts.audit?.(em, rows.customerIds);
@@ -804,11 +803,7 @@ async function processBatch(em: EntityManager, prepared: Prepared[], opts: Inges
       [JSON.stringify(released.map((p) => ({ source: p.source, key: p.key })))],
     );
   }
-  await afterRowsWritten(em, {
-    customerIds: [...written].sort(),
-    interactions: createdRows.filter((r) => r.kind === 'Interaction').map(({ id, customerId }) => ({ id, customerId })),
-    orders: createdRows.filter((r) => r.kind === 'Order').map(({ id, customerId }) => ({ id, customerId })),
-  }, opts);
+  await afterRowsWritten(em, { customerIds: [...written].sort() }, opts);
 
   // 9. First/last seen of every customer written, in one statement, last: its row locks are the
   //    ones other batches of the same customers wait for, so they are held only until the commit.
