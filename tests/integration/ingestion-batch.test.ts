@@ -415,6 +415,28 @@ describe('people and customers of a batch', () => {
     expect(out.attempts).toBe(1);
   });
 
+  it('writes the events that need the per-event path in request order, whichever reason sent them there', async () => {
+    const c = await makeCustomer(app);
+    const t = uid();
+    const y = email(`order.${t}@example.com`);
+    const crm = (v: string) => ({ kind: 'CRM_ID', namespace: 'ord', value: `${v}-${t}` });
+    const before = Number((await app.sql<{ n: string }>(`select count(*) n from customers`))[0].n);
+    const r = await ingest([
+      // A new person with two CRM ids (limit 1): per event, the first creates the person, the second is refused.
+      view(`0-${t}`, [y, crm('A')]),
+      view(`1-${t}`, [y, crm('B')]),
+      // A known customer's email beside y: per event, after the two above (y then belongs to the new person).
+      view(`2-${t}`, [email(c.email!), y]),
+    ]);
+    expect(r.results.map((q) => [q.status, q.error?.reason ?? null])).toEqual([['ACCEPTED', null], ['REJECTED', 'IDENTITY_LIMIT'], ['ACCEPTED', null]]);
+    // The first event created a person of its own (out of order, y would already have been linked to c
+    // and no one created); the third then merged that person into c, which the activity answers.
+    expect(Number((await app.sql<{ n: string }>(`select count(*) n from customers`))[0].n)).toBe(before + 1);
+    expect(r.results.map((q) => q.customerId)).toEqual([c.id, null, c.id]);
+    const ids = await app.sql<{ kind: string; value: string }>(`select kind, value from identities where customer_id = ? order by kind, value`, [uuidOf(c.id)]);
+    expect(ids).toEqual([{ kind: 'crm_id', value: `A-${t}` }, { kind: 'email', value: c.email }, { kind: 'email', value: y.value }].sort((a, b) => (a.kind + a.value < b.kind + b.value ? -1 : 1)));
+  });
+
   it('records a new identifier under the source of the first event that carried it', async () => {
     const t = uid();
     const x = email(`first.src.${t}@example.com`);
