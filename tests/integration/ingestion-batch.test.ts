@@ -513,6 +513,16 @@ describe('people and customers of a batch', () => {
     expect(Number((await app.sql<{ n: string }>(`select count(*) n from interactions where source_event_id = ?`, [`w-${t}`]))[0].n)).toBe(0);
     // The same event from an admin is stored.
     expect((await ingest([view(`w-${t}`, null, { customerId: c.id })])).results[0].status).toBe('ACCEPTED');
+    // An erased customer named by id is not found for the partner either; the rest of its batch is stored.
+    const gone = await makeCustomer(app);
+    await ok(app.gql('mutation($c: ID!) { eraseCustomer(customerId: $c) { identifiersSuppressed } }', { c: gone.id }));
+    const mixed = await fetch(app.url, {
+      method: 'POST', headers: { 'content-type': 'application/json', 'x-api-key': key },
+      body: JSON.stringify({ query: INGEST, variables: { events: [view(`g-${t}`, null, { customerId: gone.id }), view(`w2-${t}`, null, { customerId: c.id })] } }),
+    });
+    const answer = (await mixed.json()) as { data: { ingestEvents: Payload } | null; errors?: unknown };
+    expect(answer.errors).toBeUndefined();
+    expect(answer.data!.ingestEvents.results.map(brief)).toEqual([['REJECTED', 'NOT_FOUND', 'events[0].customerId', null], ['REJECTED', 'NOT_FOUND', 'events[1].customerId', null]]);
   });
 });
 
