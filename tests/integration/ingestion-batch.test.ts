@@ -437,6 +437,21 @@ describe('people and customers of a batch', () => {
     expect(ids).toEqual([{ kind: 'crm_id', value: `A-${t}` }, { kind: 'email', value: c.email }, { kind: 'email', value: y.value }].sort((a, b) => (a.kind + a.value < b.kind + b.value ? -1 : 1)));
   });
 
+  it('links a new identifier to the known customer an earlier event pairs it with, as one by one, instead of creating a person for a later event carrying it alone', async () => {
+    const c = await makeCustomer(app);
+    const t = uid();
+    const dev = { kind: 'DEVICE', value: `link-${t}` };
+    const before = Number((await app.sql<{ n: string }>(`select count(*) n from customers`))[0].n);
+    // One by one: the first links the device to c, the second finds c by the device. (A person created for the
+    // second first would make the first a device-only merge, which MERGE_POLICY refuses.)
+    const r = await ingest([view(`a-${t}`, [email(c.email!), dev]), view(`b-${t}`, [dev])]);
+    expect(r.results.map(brief)).toEqual([['ACCEPTED', null, null, null], ['ACCEPTED', null, null, null]]);
+    expect(r.results.map((q) => q.customerId)).toEqual([c.id, c.id]);
+    expect(Number((await app.sql<{ n: string }>(`select count(*) n from customers`))[0].n)).toBe(before);
+    const [row] = await app.sql<{ customer_id: string }>(`select customer_id from identities where kind = 'device' and value = ?`, [dev.value]);
+    expect(row.customer_id).toBe(uuidOf(c.id));
+  });
+
   it('records a new identifier under the source of the first event that carried it', async () => {
     const t = uid();
     const x = email(`first.src.${t}@example.com`);
