@@ -512,6 +512,7 @@ describe('people and customers of a batch', () => {
     const t = uid();
     const r = await ingest([view(`erased-${t}`, null, { customerId: c.id })]);
     expect(brief(r.results[0])).toEqual(['REJECTED', 'NOT_FOUND', 'events[0].customerId', null]);
+    expect(r.results[0].error!.message).toBe('customer not found');
     expect(Number((await app.sql<{ n: string }>(`select count(*) n from interactions where customer_id = ?`, [uuidOf(c.id)]))[0].n)).toBe(0);
   });
 
