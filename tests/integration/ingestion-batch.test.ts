@@ -215,8 +215,11 @@ describe('checks of a direct caller (the import, tracking): what the GraphQL typ
     const p = await makeProduct(app, { priceMinor: 400 });
     const order = { kind: IngestEventKind.ORDER, source: 'shop', customerId: c.id, order: { placedAt: new Date(at), channel: InteractionChannel.WEB, currency: 'EUR', lines: [{ sku: p.sku, quantity: 1 }] } };
     const look = { kind: IngestEventKind.INTERACTION, source: 'shop', customerId: c.id, interaction: { occurredAt: new Date(at), channel: InteractionChannel.WEB, type: InteractionType.PAGE_VIEW } };
-    const out = await direct([order, { ...order }, look], OPERATOR_RIGHTS, true);
-    expect(out.results.map((r) => [r.status, r.error?.reason ?? null])).toEqual([['ACCEPTED', null], ['ACCEPTED', null], ['ACCEPTED', null]]);
+    // An order whose number is the text "null", stored before and sent again beside them: a number like any other.
+    const numbered = { ...order, idempotencyKey: `null-${uid()}`, order: { ...order.order, externalId: 'null' } };
+    expect((await direct([numbered])).results[0].status).toBe('ACCEPTED');
+    const out = await direct([order, { ...order }, look, { ...numbered, idempotencyKey: `again-${uid()}` }], OPERATOR_RIGHTS, true);
+    expect(out.results.map((r) => [r.status, r.error?.reason ?? null])).toEqual([['ACCEPTED', null], ['ACCEPTED', null], ['ACCEPTED', null], ['DUPLICATE', null]]);
     const [a, b, v] = out.results;
     expect(a.orderId).not.toBe(b.orderId);
     const stored = await app.sql<{ external_id: string | null; total_minor: string }>(
