@@ -32,7 +32,7 @@ import { textArray, uuidArray } from '../services/pagination';
  *   same keys waits on this one; a deadlock or serialization failure all the same (another writer
  *   taking keys in another order) rolls the savepoint, or the window's transaction, back and sends
  *   the whole window to the core, which waits, compares and retries (test: import-concurrency);
- * - the rows written go through the core's afterRowsWritten hook (audit, outbox) and first/last seen
+ * - the customers written go through the core's afterRowsWritten hook (audit) and first/last seen
  *   are updated as the core updates them.
  */
 export interface FastOutcome {
@@ -189,7 +189,7 @@ async function writeCleanOnce(em: EntityManager, plan: WindowPlan, opts: IngestO
 
     lap(`COPY of ${clean.length} records done`);
     const customerIds = [...new Set(clean.map((c) => c.customerId))].sort();
-    await afterRowsWritten(tem as EntityManager, { customerIds, interactions: clean.map((c) => ({ id: c.id, customerId: c.customerId })), orders: [] }, opts);
+    await afterRowsWritten(tem as EntityManager, { customerIds }, opts);
     lap('afterRowsWritten');
     const seen = new Map<string, [string, string]>();
     for (const c of clean) {

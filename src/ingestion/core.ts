@@ -123,15 +123,14 @@ export type IngestPath = 'mutation' | 'ingestEvents' | 'tracking' | 'import';
 export interface WrittenRows {
   /** Every customer written to (created, updated, merged into, or given activity), sorted. */
   customerIds: string[];
-  interactions: Array<{ id: string; customerId: string }>;
-  orders: Array<{ id: string; customerId: string }>;
 }
 
 /**
  * THE hook after rows are written, inside the write's transaction, for every path (a mutation is a
- * batch of one): whatever must commit or roll back with the rows goes here - the audit entries today,
- * the outbox events of #15 (one per row in `rows`) when they land. A rolled-back attempt (retry) runs
- * it again with that attempt's rows only.
+ * batch of one): whatever must commit or roll back with the rows goes here - the audit entries. It is
+ * handed only the customers written: the outbox events are written by PostgreSQL triggers on the rows
+ * themselves, and live updates are published from IngestOutcome.created after the commit. A
+ * rolled-back attempt (retry) runs it again with that attempt's rows only.
  */
 export async function afterRowsWritten(em: EntityManager, rows: WrittenRows, opts: IngestOptions): Promise<void> {
   if (rows.customerIds.length) await opts.audit?.(em, rows.customerIds);
@@ -597,7 +596,10 @@ async function processBatch(em: EntityManager, prepared: Prepared[], opts: Inges
     }
     if (unknown.length) {
       const before = new Set(target.values());
-      slow.push(...(await createNewPeople(em, unknown, opts.policy, opts.keyring ?? defaultKeyring(), target, collect)));
+      // Identifiers the per-event path may link to a known customer first: a new person holding one is
+      // not created in bulk (sent one by one, the earlier event would have linked it).
+      const linking = new Set(slow.flatMap((p) => p.identifiers.map(identityKey)));
+      slow.push(...(await createNewPeople(em, unknown, opts.policy, opts.keyring ?? defaultKeyring(), target, collect, linking)));
       customersCreated += new Set([...target.values()].filter((id) => !before.has(id))).size;
     }
     slow.sort((a, b) => a.index - b.index);
@@ -804,11 +806,7 @@ async function processBatch(em: EntityManager, prepared: Prepared[], opts: Inges
       [JSON.stringify(released.map((p) => ({ source: p.source, key: p.key })))],
     );
   }
-  await afterRowsWritten(em, {
-    customerIds: [...written].sort(),
-    interactions: createdRows.filter((r) => r.kind === 'Interaction').map(({ id, customerId }) => ({ id, customerId })),
-    orders: createdRows.filter((r) => r.kind === 'Order').map(({ id, customerId }) => ({ id, customerId })),
-  }, opts);
+  await afterRowsWritten(em, { customerIds: [...written].sort() }, opts);
 
   // 9. First/last seen of every customer written, in one statement, last: its row locks are the
   //    ones other batches of the same customers wait for, so they are held only until the commit.
@@ -831,12 +829,14 @@ async function processBatch(em: EntityManager, prepared: Prepared[], opts: Inges
  * People no identifier of the batch knows yet, created in bulk: events sharing an identifier become
  * one customer (union-find), with every identifier of its events. What a single write would refuse
  * or decide differently - an identifier of an erased customer (suppressed), more identifiers of a
- * kind than MERGE_POLICY.limits allows - is returned for the upsertCustomer path, which explains it.
+ * kind than MERGE_POLICY.limits allows, an identifier that an event on the upsertCustomer path also
+ * carries (`linking`: that event may link it to a known customer, in request order) - is returned for
+ * the upsertCustomer path, which explains or decides it as a single write would.
  * A concurrent writer creating one of these identities makes the insert fail: the batch starts over.
  */
 async function createNewPeople(
   em: EntityManager, events: Prepared[], policy: MergePolicy, keyring: Keyring, target: Map<number, string>,
-  collect: (em: EntityManager, customerId: string | null) => Promise<void>,
+  collect: (em: EntityManager, customerId: string | null) => Promise<void>, linking: Set<string>,
 ): Promise<Prepared[]> {
   const hit = await suppressedDigests(em, keyring, events.flatMap((p) => p.identifiers), (sql, params) => run(em, sql, params));
   const suppressed = new Set([...hit].map(identityKey));
@@ -872,7 +872,7 @@ async function createNewPeople(
     for (const p of g) for (const i of p.identifiers) if (!identities.has(identityKey(i))) identities.set(identityKey(i), { ...i, source: p.source });
     const perKind = new Map<string, number>();
     for (const i of identities.values()) if (policy.limits[i.kind] !== undefined) perKind.set(`${i.kind}\u0000${i.namespace}`, (perKind.get(`${i.kind}\u0000${i.namespace}`) ?? 0) + 1);
-    if ([...perKind].some(([k, n]) => n > policy.limits[k.split('\u0000')[0] as IdentityKind]!)) slow.push(...g);
+    if ([...perKind].some(([k, n]) => n > policy.limits[k.split('\u0000')[0] as IdentityKind]!) || [...identities.keys()].some((k) => linking.has(k))) slow.push(...g);
     else people.push({ events: g, identities: [...identities.values()] });
   }
   if (!people.length) return slow;

@@ -204,6 +204,34 @@ describe('checks of a direct caller (the import, tracking): what the GraphQL typ
     const out = await direct([ev(InteractionType.PAGE_VIEW), ev(InteractionType.PAGE_VIEW), ev(InteractionType.SEARCH)], OPERATOR_RIGHTS, true);
     expect(out.results.map((r) => [r.status, r.idempotencyKey])).toEqual([['ACCEPTED', null], ['ACCEPTED', null], ['ACCEPTED', null]]);
     expect(new Set(out.results.map((r) => r.interactionId)).size).toBe(3);
+    // Each answer is a stored row, with no event key.
+    const rows = await app.sql<{ id: string; type: string; source_event_id: string | null }>(
+      `select id, type, source_event_id from interactions where id = any(?::uuid[]) order by type, id`, [`{${out.results.map((r) => r.interactionId).join(',')}}`]);
+    expect(rows.map((r) => [r.type, r.source_event_id])).toEqual([['page_view', null], ['page_view', null], ['search', null]]);
+  });
+
+  it('stores two keyless orders without a number in one batch as two orders (no number: never a repeat), and lists what it created for live updates', async () => {
+    const c = await makeCustomer(app);
+    const p = await makeProduct(app, { priceMinor: 400 });
+    const order = { kind: IngestEventKind.ORDER, source: 'shop', customerId: c.id, order: { placedAt: new Date(at), channel: InteractionChannel.WEB, currency: 'EUR', lines: [{ sku: p.sku, quantity: 1 }] } };
+    const look = { kind: IngestEventKind.INTERACTION, source: 'shop', customerId: c.id, interaction: { occurredAt: new Date(at), channel: InteractionChannel.WEB, type: InteractionType.PAGE_VIEW } };
+    // An order whose number is the text "null", stored before and sent again beside them: a number like any other.
+    const numbered = { ...order, idempotencyKey: `null-${uid()}`, order: { ...order.order, externalId: 'null' } };
+    expect((await direct([numbered])).results[0].status).toBe('ACCEPTED');
+    const out = await direct([order, { ...order }, look, { ...numbered, idempotencyKey: `again-${uid()}` }], OPERATOR_RIGHTS, true);
+    expect(out.results.map((r) => [r.status, r.error?.reason ?? null])).toEqual([['ACCEPTED', null], ['ACCEPTED', null], ['ACCEPTED', null], ['DUPLICATE', null]]);
+    const [a, b, v] = out.results;
+    expect(a.orderId).not.toBe(b.orderId);
+    const stored = await app.sql<{ external_id: string | null; total_minor: string }>(
+      `select external_id, total_minor::text from orders where id = any(?::uuid[])`, [`{${a.orderId},${b.orderId}}`]);
+    expect(stored).toEqual([{ external_id: null, total_minor: '400' }, { external_id: null, total_minor: '400' }]);
+    // The rows created, as the resolvers publish them to live subscribers after the commit: orders first.
+    expect(out.created).toEqual([
+      { kind: 'Order', id: a.orderId, customerId: a.customerId },
+      { kind: 'Order', id: b.orderId, customerId: b.customerId },
+      { kind: 'Interaction', id: v.interactionId, customerId: v.customerId },
+    ]);
+    expect(a.customerId).toBe(uuidOf(c.id));
   });
 
   it('refuses IDENTIFY and linking to a caller without those rights, with the message and field of each', async () => {
@@ -368,6 +396,8 @@ describe('people and customers of a batch', () => {
       // Two CRM ids for one new person (limit 1): upsertCustomer per event creates it, then refuses the second.
       seen(`0-${t}`, [id(IdentityKind.EMAIL, x), id(IdentityKind.CRM_ID, `A-${t}`, 'sf')]),
       seen(`1-${t}`, [id(IdentityKind.EMAIL, x), id(IdentityKind.CRM_ID, `B-${t}`, 'sf')]),
+      // The same person again, on that path: found, not created.
+      seen(`1b-${t}`, [id(IdentityKind.EMAIL, x)]),
       // A new person in bulk, seen twice.
       seen(`2-${t}`, [id(IdentityKind.EMAIL, y)]),
       seen(`3-${t}`, [id(IdentityKind.EMAIL, y), id(IdentityKind.DEVICE, `d-${t}`)]),
@@ -379,12 +409,50 @@ describe('people and customers of a batch', () => {
       seen(`8-${t}`, [id(IdentityKind.EMAIL, w)]),
     ], { policy: defaultPolicy(), rights: OPERATOR_RIGHTS });
     expect(out.results.map((r) => [r.status, r.error?.reason ?? null])).toEqual([
-      ['ACCEPTED', null], ['REJECTED', 'IDENTITY_LIMIT'], ['ACCEPTED', null], ['ACCEPTED', null], ['ACCEPTED', null],
+      ['ACCEPTED', null], ['REJECTED', 'IDENTITY_LIMIT'], ['ACCEPTED', null], ['ACCEPTED', null], ['ACCEPTED', null], ['ACCEPTED', null],
       ['ACCEPTED', null], ['ACCEPTED', null], ['ACCEPTED', null], ['ACCEPTED', null],
     ]);
+    expect(out.results[2].customerId).toBe(out.results[0].customerId);
     expect(Number((await app.sql<{ n: string }>(`select count(*) n from customers`))[0].n)).toBe(before + 4);
     expect(out.customersCreated).toBe(4);
     expect(out.attempts).toBe(1);
+  });
+
+  it('writes the events that need the per-event path in request order, whichever reason sent them there', async () => {
+    const c = await makeCustomer(app);
+    const t = uid();
+    const y = email(`order.${t}@example.com`);
+    const crm = (v: string) => ({ kind: 'CRM_ID', namespace: 'ord', value: `${v}-${t}` });
+    const before = Number((await app.sql<{ n: string }>(`select count(*) n from customers`))[0].n);
+    const r = await ingest([
+      // A new person with two CRM ids (limit 1): per event, the first creates the person, the second is refused.
+      view(`0-${t}`, [y, crm('A')]),
+      view(`1-${t}`, [y, crm('B')]),
+      // A known customer's email beside y: per event, after the two above (y then belongs to the new person).
+      view(`2-${t}`, [email(c.email!), y]),
+    ]);
+    expect(r.results.map((q) => [q.status, q.error?.reason ?? null])).toEqual([['ACCEPTED', null], ['REJECTED', 'IDENTITY_LIMIT'], ['ACCEPTED', null]]);
+    // The first event created a person of its own (out of order, y would already have been linked to c
+    // and no one created); the third then merged that person into c, which the activity answers.
+    expect(Number((await app.sql<{ n: string }>(`select count(*) n from customers`))[0].n)).toBe(before + 1);
+    expect(r.results.map((q) => q.customerId)).toEqual([c.id, null, c.id]);
+    const ids = await app.sql<{ kind: string; value: string }>(`select kind, value from identities where customer_id = ? order by kind, value`, [uuidOf(c.id)]);
+    expect(ids).toEqual([{ kind: 'crm_id', value: `A-${t}` }, { kind: 'email', value: c.email }, { kind: 'email', value: y.value }].sort((a, b) => (a.kind + a.value < b.kind + b.value ? -1 : 1)));
+  });
+
+  it('links a new identifier to the known customer an earlier event pairs it with, as one by one, instead of creating a person for a later event carrying it alone', async () => {
+    const c = await makeCustomer(app);
+    const t = uid();
+    const dev = { kind: 'DEVICE', value: `link-${t}` };
+    const before = Number((await app.sql<{ n: string }>(`select count(*) n from customers`))[0].n);
+    // One by one: the first links the device to c, the second finds c by the device. (A person created for the
+    // second first would make the first a device-only merge, which MERGE_POLICY refuses.)
+    const r = await ingest([view(`a-${t}`, [email(c.email!), dev]), view(`b-${t}`, [dev])]);
+    expect(r.results.map(brief)).toEqual([['ACCEPTED', null, null, null], ['ACCEPTED', null, null, null]]);
+    expect(r.results.map((q) => q.customerId)).toEqual([c.id, c.id]);
+    expect(Number((await app.sql<{ n: string }>(`select count(*) n from customers`))[0].n)).toBe(before);
+    const [row] = await app.sql<{ customer_id: string }>(`select customer_id from identities where kind = 'device' and value = ?`, [dev.value]);
+    expect(row.customer_id).toBe(uuidOf(c.id));
   });
 
   it('records a new identifier under the source of the first event that carried it', async () => {
@@ -398,13 +466,18 @@ describe('people and customers of a batch', () => {
 
   it('refuses only the interaction naming a product id that does not exist', async () => {
     const c = await makeCustomer(app);
+    const p = await makeProduct(app);
     const t = uid();
     const r = await ingest([
       view(`np-${t}`, null, { customerId: c.id, interaction: { occurredAt: at, channel: 'WEB', type: 'PRODUCT_VIEW', productId: toGlobalId('Product', '00000000-0000-4000-8000-00000000beef') } }),
       view(`ok-${t}`, null, { customerId: c.id }),
+      view(`pv-${t}`, null, { customerId: c.id, interaction: { occurredAt: at, channel: 'WEB', type: 'PRODUCT_VIEW', productId: p.id } }),
     ]);
-    expect(r.results.map(brief)).toEqual([['REJECTED', 'NOT_FOUND', 'events[0].interaction.productId', null], ['ACCEPTED', null, null, null]]);
+    expect(r.results.map(brief)).toEqual([['REJECTED', 'NOT_FOUND', 'events[0].interaction.productId', null], ['ACCEPTED', null, null, null], ['ACCEPTED', null, null, null]]);
     expect(r.results[0].error!.message).toBe('product not found');
+    // A product named by an id that exists is stored on the row.
+    const [row] = await app.sql<{ product_id: string }>(`select product_id from interactions where id = ?`, [uuidOf(r.results[2].interactionId!)]);
+    expect(row.product_id).toBe(uuidOf(p.id));
   });
 
   it('refuses an IDENTIFY naming a customer id that does not exist, creating no one', async () => {
@@ -442,6 +515,7 @@ describe('people and customers of a batch', () => {
     const t = uid();
     const r = await ingest([view(`erased-${t}`, null, { customerId: c.id })]);
     expect(brief(r.results[0])).toEqual(['REJECTED', 'NOT_FOUND', 'events[0].customerId', null]);
+    expect(r.results[0].error!.message).toBe('customer not found');
     expect(Number((await app.sql<{ n: string }>(`select count(*) n from interactions where customer_id = ?`, [uuidOf(c.id)]))[0].n)).toBe(0);
   });
 
@@ -458,6 +532,16 @@ describe('people and customers of a batch', () => {
     expect(Number((await app.sql<{ n: string }>(`select count(*) n from interactions where source_event_id = ?`, [`w-${t}`]))[0].n)).toBe(0);
     // The same event from an admin is stored.
     expect((await ingest([view(`w-${t}`, null, { customerId: c.id })])).results[0].status).toBe('ACCEPTED');
+    // An erased customer named by id is not found for the partner either; the rest of its batch is stored.
+    const gone = await makeCustomer(app);
+    await ok(app.gql('mutation($c: ID!) { eraseCustomer(customerId: $c) { identifiersSuppressed } }', { c: gone.id }));
+    const mixed = await fetch(app.url, {
+      method: 'POST', headers: { 'content-type': 'application/json', 'x-api-key': key },
+      body: JSON.stringify({ query: INGEST, variables: { events: [view(`g-${t}`, null, { customerId: gone.id }), view(`w2-${t}`, null, { customerId: c.id })] } }),
+    });
+    const answer = (await mixed.json()) as { data: { ingestEvents: Payload } | null; errors?: unknown };
+    expect(answer.errors).toBeUndefined();
+    expect(answer.data!.ingestEvents.results.map(brief)).toEqual([['REJECTED', 'NOT_FOUND', 'events[0].customerId', null], ['REJECTED', 'NOT_FOUND', 'events[1].customerId', null]]);
   });
 });
 
@@ -503,5 +587,90 @@ describe('the idempotency ledger', () => {
     } finally {
       await app.sql(`drop trigger if exists probe_ledger_update on ingest_events`);
     }
+  });
+});
+
+describe('rows stored before, by the core or by another writer', () => {
+  it('compares an interaction with the one another writer stored under its key (campaign holdouts, offer responses: no ledger row): the same is a DUPLICATE, other content a KEY_REUSED conflict', async () => {
+    const c = await makeCustomer(app);
+    const t = uid();
+    // Stored as those writers store them: a row whose claim trigger took the key, and no ingest_events row.
+    const held = async (key: string) => (await app.sql<{ id: string }>(
+      `insert into interactions (id, customer_id, occurred_at, channel, type, properties, source, source_event_id)
+       values (gen_random_uuid(), ?, ?, 'web', 'page_view', '{}'::jsonb, 'web', ?) returning id`, [uuidOf(c.id), at, key]))[0].id;
+    const same = await held(`same-${t}`);
+    await held(`diff-${t}`);
+    const r = await ingest([
+      view(`same-${t}`, null, { customerId: c.id }),
+      view(`diff-${t}`, null, { customerId: c.id, interaction: { occurredAt: at, channel: 'WEB', type: 'SEARCH' } }),
+      view(`fresh-${t}`, null, { customerId: c.id }),
+    ]);
+    expect(r.results.map(brief)).toEqual([['DUPLICATE', null, null, null], ['REJECTED', 'CONFLICT', 'events[1].idempotencyKey', 'KEY_REUSED'], ['ACCEPTED', null, null, null]]);
+    expect(r.results[0]).toMatchObject({ customerId: c.id, interactionId: toGlobalId('Interaction', same) });
+    expect(r.results[1].error!.message).toBe(`an interaction with sourceEventId "diff-${t}" of source "web" was already recorded with different content`);
+    expect([r.acceptedCount, r.duplicateCount, r.rejectedCount]).toEqual([1, 1, 1]);
+    // Nothing stored twice, the held rows unchanged, the new one stored.
+    const rows = await app.sql<{ key: string; type: string }>(`select source_event_id as key, type from interactions where customer_id = ? order by source_event_id`, [uuidOf(c.id)]);
+    expect(rows).toEqual([{ key: `diff-${t}`, type: 'page_view' }, { key: `fresh-${t}`, type: 'page_view' }, { key: `same-${t}`, type: 'page_view' }]);
+    // A batch whose every interaction is held stores nothing; a later keyed write in a new batch is stored as usual.
+    const only = await held(`only-${t}`);
+    const again = await ingest([view(`only-${t}`, null, { customerId: c.id })]);
+    expect([brief(again.results[0]), again.results[0].interactionId]).toEqual([['DUPLICATE', null, null, null], toGlobalId('Interaction', only)]);
+    expect((await ingest([view(`after-${t}`, null, { customerId: c.id })])).results[0].status).toBe('ACCEPTED');
+    expect(Number((await app.sql<{ n: string }>(`select count(*) n from interactions where customer_id = ?`, [uuidOf(c.id)]))[0].n)).toBe(5);
+  });
+
+  it('stores an order\'s checkout code as its offer and campaign, or as a campaign alone, and refuses an unknown code', async () => {
+    const c = await makeCustomer(app);
+    const p = await makeProduct(app);
+    const t = uid();
+    const campaign = (await ok(app.gql(`mutation { createCampaign(input: { code: "CMP-${t}", name: "c", channels: [EMAIL], startsAt: "2026-01-01T00:00:00Z" }) { id } }`))).createCampaign.id as string;
+    const offer = (await ok(app.gql(`mutation($c: ID!) { createOffer(input: { code: "OFF-${t}", name: "o", campaignId: $c, valueMinor: 500, currency: "EUR", channels: [EMAIL], startsAt: "2026-01-01T00:00:00Z", status: ACTIVE }) { id } }`, { c: campaign }))).createOffer.id as string;
+    const order = (key: string, promoCode?: string) => ({ kind: 'ORDER', idempotencyKey: key, source: 'shop', customerId: c.id,
+      order: { placedAt: at, channel: 'WEB', currency: 'EUR', lines: [{ sku: p.sku, quantity: 1 }], ...(promoCode ? { promoCode } : {}) } });
+    const r = await ingest([order(`off-${t}`, `OFF-${t}`), order(`cmp-${t}`, `CMP-${t}`), order(`none-${t}`, `NONE-${t}`), order(`plain-${t}`)]);
+    expect(r.results.map(brief)).toEqual([['ACCEPTED', null, null, null], ['ACCEPTED', null, null, null], ['REJECTED', 'BAD_USER_INPUT', 'events[2].order.promoCode', null], ['ACCEPTED', null, null, null]]);
+    expect(r.results[2].error!.message).toBe(`promoCode "NONE-${t}" names no offer or campaign`);
+    const rows = await app.sql<{ external_id: string; offer_id: string | null; campaign_id: string | null }>(
+      `select external_id, offer_id, campaign_id from orders where customer_id = ? order by external_id`, [uuidOf(c.id)]);
+    expect(rows).toEqual([
+      { external_id: `cmp-${t}`, offer_id: null, campaign_id: uuidOf(campaign) },
+      { external_id: `off-${t}`, offer_id: uuidOf(offer), campaign_id: uuidOf(campaign) },
+      { external_id: `plain-${t}`, offer_id: null, campaign_id: null },
+    ]);
+  });
+
+  it('refuses an order number twice in a batch, and an order number stored before with other content, naming each', async () => {
+    const c = await makeCustomer(app);
+    const p = await makeProduct(app);
+    const t = uid();
+    const order = (key: string, number: string, quantity = 1) => ({ kind: 'ORDER', idempotencyKey: key, source: 'shop', customerId: c.id,
+      order: { externalId: number, placedAt: at, channel: 'WEB', currency: 'EUR', lines: [{ sku: p.sku, quantity }] } });
+    const first = await ingest([order(`a-${t}`, `N-${t}`), order(`b-${t}`, `N-${t}`)]);
+    expect(first.results.map(brief)).toEqual([['ACCEPTED', null, null, null], ['REJECTED', 'CONFLICT', 'events[1].order.externalId', 'ORDER_NUMBER_REPEATED']]);
+    expect(first.results[1].error!.message).toBe(`order shop/N-${t} appears twice in this batch`);
+    // Under other event keys: the same order is a DUPLICATE of the stored one, other content a conflict.
+    const same = await ingest([order(`c-${t}`, `N-${t}`)]);
+    expect([brief(same.results[0]), same.results[0].orderId]).toEqual([['DUPLICATE', null, null, null], first.results[0].orderId]);
+    const other = await ingest([order(`d-${t}`, `N-${t}`, 2)]);
+    expect(brief(other.results[0])).toEqual(['REJECTED', 'CONFLICT', 'events[0].order.externalId', 'ORDER_EXISTS']);
+    expect(other.results[0].error!.message).toBe(`order shop/N-${t} was already recorded with different content`);
+    // A single write names the stored order.
+    const res = await app.gql(`mutation($input: RecordOrderInput!) { recordOrder(input: $input) { created } }`, {
+      input: { customerId: c.id, source: 'shop', externalId: `N-${t}`, placedAt: at, channel: 'WEB', currency: 'EUR', lines: [{ sku: p.sku, quantity: 3 }] } });
+    expect((res.errors as Array<{ extensions: Record<string, unknown> }>)[0].extensions).toMatchObject({ code: 'CONFLICT', field: 'externalId', reason: 'ORDER_EXISTS', orderId: first.results[0].orderId });
+    expect(Number((await app.sql<{ n: string }>(`select count(*) n from orders where customer_id = ?`, [uuidOf(c.id)]))[0].n)).toBe(1);
+  });
+
+  it('audits the customers a batch wrote, not those of its replays', async () => {
+    const [a, b] = [await makeCustomer(app), await makeCustomer(app)];
+    const t = uid();
+    await ingest([view(`a-${t}`, null, { customerId: a.id })]);
+    const audited = async (c: { id: string }) => Number((await app.sql<{ n: string }>(
+      `select count(*) n from audit_log where operation = 'ingestEvents' and (customer_id = ? or ? = any(customer_ids))`, [uuidOf(c.id), uuidOf(c.id)]))[0].n);
+    expect([await audited(a), await audited(b)]).toEqual([1, 0]);
+    const r = await ingest([view(`a-${t}`, null, { customerId: a.id }), view(`b-${t}`, null, { customerId: b.id })]);
+    expect(r.results.map((q) => q.status)).toEqual(['DUPLICATE', 'ACCEPTED']);
+    expect([await audited(a), await audited(b)]).toEqual([1, 1]);
   });
 });
