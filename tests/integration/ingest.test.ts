@@ -242,6 +242,26 @@ describe('identity resolution', () => {
     expect(profile.results[0]).toMatchObject({ status: 'ACCEPTED', customerId: survivor });
   });
 
+  it('an IDENTIFY that merges a profile an earlier event of the batch wrote keeps what the merge chose, with its provenance', async () => {
+    const t = uid();
+    const [ea, eb] = [`stale.a.${t}@example.com`, `stale.b.${t}@example.com`];
+    const identify = (k: string, source: string, identifiers: unknown[], profile: Record<string, unknown>) => ({ kind: 'IDENTIFY', idempotencyKey: k, source, identifiers, profile });
+    const a = (await ingest([identify(`st-a-${t}`, 'crm', [{ kind: 'EMAIL', value: ea }], { firstName: 'Ann' })])).results[0];
+    const b = (await ingest([identify(`st-b-${t}`, 'shop', [{ kind: 'EMAIL', value: eb }], { lastName: 'Bee' })])).results[0];
+    await app.sql(`update customers set created_at = created_at - interval '1 day' where id = ?`, [fromGlobalId(a.customerId!)!.id]);
+    // The first event writes a (the older: it survives); the second links b's e-mail to it, merging b, whose last name a lacks.
+    const r = await ingest([
+      identify(`st-1-${t}`, 'web', [{ kind: 'EMAIL', value: ea }], { locale: 'fr-FR' }),
+      identify(`st-2-${t}`, 'web', [{ kind: 'EMAIL', value: ea }, { kind: 'EMAIL', value: eb }], {}),
+    ]);
+    expect(r.results.map((x) => [x.status, x.customerId])).toEqual([['ACCEPTED', a.customerId], ['ACCEPTED', a.customerId]]);
+    const [row] = await app.sql<{ first_name: string; last_name: string; locale: string; field_provenance: Record<string, { source: string }> }>(
+      'select first_name, last_name, locale, field_provenance from customers where id = ?', [fromGlobalId(a.customerId!)!.id]);
+    expect(row).toMatchObject({ first_name: 'Ann', last_name: 'Bee', locale: 'fr-FR' });
+    expect(Object.fromEntries(Object.entries(row.field_provenance).map(([f, p]) => [f, p.source]))).toEqual({ firstName: 'crm', lastName: 'shop', locale: 'web' });
+    expect(b.customerId).not.toBe(a.customerId);
+  });
+
   it('refuses to re-create an erased person, and keeps MERGE_POLICY.limits for new people', async () => {
     const gone = await makeCustomer(app);
     await ok(app.gql('mutation($c: ID!) { eraseCustomer(customerId: $c) { identifiersSuppressed } }', { c: gone.id }));
@@ -324,8 +344,48 @@ describe('access', () => {
     expect(await merges()).toBe(0);
     // With customers:contact the key may learn whose an identifier is: it is told the conflict, as staff are, and still may not merge.
     const told = await ingestWithKey(withContact, [identify(`fp3-${t}`, [user, { kind: 'EMAIL', value: a.email }])]);
-    expect(told.data!.ingestEvents.results[0]).toMatchObject({ status: 'REJECTED', error: { code: 'CONFLICT', reason: 'MERGE_NOT_ALLOWED' } });
+    expect(told.data!.ingestEvents.results[0]).toMatchObject({ status: 'REJECTED', error: {
+      // `identities` (the identity step's name), as for SUPPRESSED in ingestion-batch.test.ts: the event's input says `identifiers`.
+      code: 'CONFLICT', reason: 'MERGE_NOT_ALLOWED', field: 'events[0].identities',
+      message: 'these identifiers belong to different customers, and this write may not merge profiles; ask support to merge them',
+    } });
     expect(await merges()).toBe(0);
+  });
+
+  it('counts an identifier another profile holds toward a first-party key\'s identity limit as a fresh one: the answer does not tell whose it is', async () => {
+    const t = uid();
+    const firstParty = (await ok<{ createApiKey: { secret: string } }>(app.gql(`mutation($n: String!) { createApiKey(input: { name: $n, scopes: ["events:write", "profiles:write"] }) { secret } }`, { n: `fp-limit-${t}` }))).createApiKey.secret;
+    const [a, b] = [await makeCustomer(app), await makeCustomer(app)];
+    const crm = (value: string) => ({ kind: 'CRM_ID', namespace: 'sf', value });
+    const ownerOf = async (value: string) => (await app.sql<{ customer_id: string }>(`select customer_id from identities where value = ?`, [value])).map((r) => r.customer_id);
+    // b holds one CRM id of namespace sf, the default MERGE_POLICY's limit; a holds another.
+    const staff = await ingest([
+      { kind: 'IDENTIFY', idempotencyKey: `fpl-a-${t}`, customerId: a.id, identifiers: [crm(`A-${t}`)] },
+      { kind: 'IDENTIFY', idempotencyKey: `fpl-b-${t}`, customerId: b.id, identifiers: [crm(`B-${t}`)] },
+    ]);
+    expect(staff.results.map((r) => r.status)).toEqual(['ACCEPTED', 'ACCEPTED']);
+    const identify = (k: string, second: unknown) => ({ kind: 'IDENTIFY', idempotencyKey: k, source: 'shop', identifiers: [{ kind: 'EMAIL', value: b.email }, second], profile: { firstName: 'Limited' } });
+    // b's e-mail names b; a second CRM id for b is refused whether a holds it or nobody does.
+    const held = (await ingestWithKey(firstParty, [identify(`fpl-1-${t}`, crm(`A-${t}`))])).data!.ingestEvents.results[0];
+    const fresh = (await ingestWithKey(firstParty, [identify(`fpl-2-${t}`, crm(`N-${t}`))])).data!.ingestEvents.results[0];
+    for (const r of [held, fresh]) expect(r).toMatchObject({ status: 'REJECTED', error: { code: 'CONFLICT', reason: 'IDENTITY_LIMIT' } });
+    expect(held.error!.message).toBe(fresh.error!.message);
+    const owners = await app.sql<{ value: string; customer_id: string }>(`select value, customer_id from identities where kind = 'crm_id' and namespace = 'sf' and value like ? order by value`, [`%-${t}`]);
+    expect(owners.map((o) => [o.value, o.customer_id])).toEqual([[`A-${t}`, fromGlobalId(a.id)!.id], [`B-${t}`, fromGlobalId(b.id)!.id]]);
+    expect((await app.sql<{ first_name: string }>('select first_name from customers where id = ?', [fromGlobalId(b.id)!.id]))[0].first_name).toBe('Test');
+    // b's own CRM id again, beside a's e-mail: it is b's already, so it does not count toward b's limit.
+    const withA = { ...identify(`fpl-4-${t}`, crm(`B-${t}`)), identifiers: [{ kind: 'EMAIL', value: b.email }, crm(`B-${t}`), { kind: 'EMAIL', value: a.email }] };
+    const own = (await ingestWithKey(firstParty, [withA])).data!.ingestEvents.results[0];
+    expect(own).toMatchObject({ status: 'ACCEPTED', error: null });
+    expect((await app.sql<{ first_name: string }>('select first_name from customers where id = ?', [fromGlobalId(b.id)!.id]))[0].first_name).toBe('Limited');
+    expect(await ownerOf(`B-${t}`)).toEqual([fromGlobalId(b.id)!.id]);
+    // Identifiers nobody holds: a new person, created with both.
+    const email = `fpl.new.${t}@example.com`;
+    const created = (await ingestWithKey(firstParty, [{ kind: 'IDENTIFY', idempotencyKey: `fpl-3-${t}`, source: 'shop', identifiers: [crm(`C-${t}`), { kind: 'EMAIL', value: email }], profile: { firstName: 'New' } }])).data!.ingestEvents.results[0];
+    expect(created).toMatchObject({ status: 'ACCEPTED', customerId: null, error: null });
+    const [person] = await app.sql<{ id: string; first_name: string }>('select c.id, c.first_name from customers c join identities i on i.customer_id = c.id where i.value = ?', [email]);
+    expect(person.first_name).toBe('New');
+    expect(await ownerOf(`C-${t}`)).toEqual([person.id]);
   });
 
   it('audits a batch in one WRITE row naming every customer written and the caller, found under each customer', async () => {

@@ -181,10 +181,12 @@ describe('the merge decision', () => {
     expect(r.customer.id).toBe(b.customer.id);
     expect(r.created).toBe(false);
     expect([...r.mergedCustomerIds].sort()).toEqual([a.customer.id, c.customer.id].sort());
-    const merges = await app.sql<{ loser_id: string; reason: string; actor: string }>(
-      `select loser_id, reason, actor from customer_merges where survivor_id = ? order by loser_id`, [uuidOf(b.customer.id)]);
+    const merges = await app.sql<{ loser_id: string; reason: string; actor: string; automatic: boolean }>(
+      `select loser_id, reason, actor, automatic from customer_merges where survivor_id = ? order by loser_id`, [uuidOf(b.customer.id)]);
     expect(merges.map((m) => m.loser_id)).toEqual([uuidOf(a.customer.id), uuidOf(c.customer.id)].sort());
     for (const m of merges) {
+      // Recorded as automatic (CustomerMerge.automatic), which tells them from an agent's mergeCustomers.
+      expect(m.automatic).toBe(true);
       expect(m.actor).toBe('auto:web');
       expect(m.reason).toBe('automatic: a write from "web" carried email, phone of both profiles');
     }
@@ -232,6 +234,17 @@ describe('the merge decision', () => {
     expect(await digest()).toBe(before);
   });
 
+  it('merges an owner linked by a kind that may merge even when the write also links it by one that may not', async () => {
+    const device = `both-${uniq()}`;
+    const a = await upsert({ email: `both.a.${uniq()}@example.com`, identities: [{ kind: 'DEVICE', value: device }] });
+    const b = await upsert({ email: `both.b.${uniq()}@example.com` });
+    await backdate(a.customer.id, '2019-06-01T00:00:00Z');
+    // a is linked by its e-mail and its device, b by its e-mail: both by a kind that may merge.
+    const r = await upsert({ identities: [{ kind: 'DEVICE', value: device }, { kind: 'EMAIL', value: a.customer.email }, { kind: 'EMAIL', value: b.customer.email }] });
+    expect(r.customer.id).toBe(a.customer.id);
+    expect(r.mergedCustomerIds).toEqual([b.customer.id]);
+  });
+
   it('a writer without the right to merge is refused before anything changes (MERGE_NOT_ALLOWED)', async () => {
     const a = await upsert({ email: `nm1.${uniq()}@example.com` });
     const b = await upsert({ email: `nm2.${uniq()}@example.com` });
@@ -269,6 +282,22 @@ describe('the merge decision', () => {
     expect(res.data.upsertCustomer.mergedCustomerIds).toEqual([]);
     const owners = await app.sql<{ value: string; customer_id: string }>(`select value, customer_id from identities where value in (?, ?) order by value`, [other.customer.email, device]);
     expect(owners.map((o) => [o.value, toGlobalId('Customer', o.customer_id)])).toEqual([[device, me.customer.id], [other.customer.email!, other.customer.id]].sort((x, y) => x[0].localeCompare(y[0])));
+  });
+});
+
+describe('the identity limit of a customer writing their own profile', () => {
+  it('does not count an identifier the profile already holds, and counts a new one', async () => {
+    const crm = `own-${uniq()}`;
+    const me = await upsert({ email: `own.${uniq()}@example.com`, identities: [{ kind: 'CRM_ID', namespace: 'sf', value: crm }] });
+    const asMe = (input: Record<string, unknown>) => app.gql(UPSERT, { input: { id: me.customer.id, ...input } }, { role: Role.CUSTOMER, customerId: me.customer.id });
+    // Their own CRM id again (the default MERGE_POLICY allows one per namespace): accepted, stored once.
+    const again = await asMe({ identities: [{ kind: 'CRM_ID', namespace: 'sf', value: crm }], firstName: 'Again' });
+    expect(again.errors).toBeUndefined();
+    expect(again.data.upsertCustomer.customer.firstName).toBe('Again');
+    expect(identitiesOf(again.data.upsertCustomer as Payload)).toEqual([`CRM_ID:sf:${crm}`, `EMAIL::${me.customer.email}`]);
+    // A second one of that namespace is refused.
+    const second = await asMe({ identities: [{ kind: 'CRM_ID', namespace: 'sf', value: `${crm}-2` }] });
+    expect(second.errors?.[0].extensions).toMatchObject({ code: 'CONFLICT', reason: 'IDENTITY_LIMIT' });
   });
 });
 
@@ -377,6 +406,24 @@ describe('limits of a profile write', () => {
     expect(late.message).toBe('birthDate must be a past date after 1900');
     // Neither refused write created anyone.
     expect(await app.sql(`select 1 from identities where value = ?`, [email])).toEqual([]);
+  });
+
+  it('refuses a name or address line over 200 characters, naming the field, and stores nothing', async () => {
+    const email = `long.${uniq()}@example.com`;
+    const long = 'x'.repeat(201);
+    for (const [input, field] of [
+      [{ firstName: long }, 'firstName'], [{ lastName: long }, 'lastName'],
+      [{ address: { line1: long } }, 'address.line1'], [{ address: { line2: long } }, 'address.line2'],
+      [{ address: { city: long } }, 'address.city'], [{ address: { region: long } }, 'address.region'],
+    ] as Array<[Record<string, unknown>, string]>) {
+      const err = await refusal({ email, ...input });
+      expect(err.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field });
+      expect(err.message).toBe(`${field} must be at most 200 characters`);
+    }
+    expect(await app.sql(`select 1 from identities where value = ?`, [email])).toEqual([]);
+    // 200 characters are taken.
+    const ok = await upsert({ email, firstName: 'y'.repeat(200), address: { city: 'z'.repeat(200) } });
+    expect(ok.customer).toMatchObject({ firstName: 'y'.repeat(200), address: { city: 'z'.repeat(200) } });
   });
 
   it('clears the profile\'s email and phone when a write gives them as null, keeping their identities', async () => {
