@@ -198,6 +198,24 @@ async function run(em: EntityManager, query: string, params: unknown[]): Promise
   return res.rows;
 }
 
+/** Fields upsertCustomer names as the upsertCustomer mutation's input does, and what IngestEventInput calls them. */
+const UPSERT_FIELDS_AS_EVENT: Record<string, string> = { id: 'customerId', identities: 'identifiers' };
+const PROFILE_FIELDS = new Set(['firstName', 'lastName', 'email', 'phone', 'birthDate', 'locale', 'address', 'traits']);
+
+/**
+ * An error of upsertCustomer, with its field named as the event's input names it: `identities` is the
+ * event's `identifiers`, `id` its `customerId`, and the profile's fields are under `profile.` (a client
+ * mapping `events[n].<field>` back to what it sent finds the field; ingestOne maps them back again to the
+ * mutation's names).
+ */
+function asEventError(err: DomainError): DomainError {
+  const field = err.details.field;
+  if (typeof field !== 'string') return err;
+  const head = /^[A-Za-z]+/.exec(field)?.[0] ?? field;
+  const named = UPSERT_FIELDS_AS_EVENT[head] !== undefined ? UPSERT_FIELDS_AS_EVENT[head] + field.slice(head.length) : PROFILE_FIELDS.has(head) ? `profile.${field}` : field;
+  return named === field ? err : new DomainError(err.code, err.message, { ...err.details, field: named });
+}
+
 function errorOf(err: DomainError, index: number): IngestEventError {
   const field = typeof err.details.field === 'string' ? err.details.field : typeof err.details.argumentName === 'string' ? err.details.argumentName : null;
   return {
@@ -574,7 +592,7 @@ async function processBatch(em: EntityManager, prepared: Prepared[], opts: Inges
       });
     } catch (err) {
       if (!(err instanceof DomainError)) throw err;
-      reject(p, err);
+      reject(p, asEventError(err));
     }
   }
 
@@ -611,7 +629,7 @@ async function processBatch(em: EntityManager, prepared: Prepared[], opts: Inges
       target.set(p.index, r.customer.id);
     } catch (err) {
       if (!(err instanceof DomainError)) throw err;
-      reject(p, err);
+      reject(p, asEventError(err));
     }
   }
   for (const p of activity) if (p.customerId) target.set(p.index, p.customerId);

@@ -345,8 +345,8 @@ describe('access', () => {
     // With customers:contact the key may learn whose an identifier is: it is told the conflict, as staff are, and still may not merge.
     const told = await ingestWithKey(withContact, [identify(`fp3-${t}`, [user, { kind: 'EMAIL', value: a.email }])]);
     expect(told.data!.ingestEvents.results[0]).toMatchObject({ status: 'REJECTED', error: {
-      // `identities` (the identity step's name), as for SUPPRESSED in ingestion-batch.test.ts: the event's input says `identifiers`.
-      code: 'CONFLICT', reason: 'MERGE_NOT_ALLOWED', field: 'events[0].identities',
+      // named as the event's input names it (upsertCustomer's own name is `identities`)
+      code: 'CONFLICT', reason: 'MERGE_NOT_ALLOWED', field: 'events[0].identifiers',
       message: 'these identifiers belong to different customers, and this write may not merge profiles; ask support to merge them',
     } });
     expect(await merges()).toBe(0);

@@ -94,6 +94,29 @@ describe('checks of one event', () => {
     expect(twenty.results[0].status).toBe('ACCEPTED');
   });
 
+  it('names the identity step\'s refusals of an IDENTIFY event as the event\'s input does (profile., identifiers), and upsertCustomer\'s as its own', async () => {
+    const t = uid();
+    const identify = (key: string, profile: Record<string, unknown>) => ({ kind: 'IDENTIFY', idempotencyKey: `${key}-${t}`, source: 'crm', identifiers: [email(`names.${key}.${t}@example.com`)], profile });
+    const cases: Array<[Record<string, unknown>, string]> = [
+      [{ firstName: 'x'.repeat(201) }, 'firstName'],
+      [{ lastName: 'x'.repeat(201) }, 'lastName'],
+      [{ birthDate: '2999-01-01' }, 'birthDate'],
+      [{ locale: 'not a locale!' }, 'locale'],
+      [{ address: { country: 'Germany' } }, 'address.country'],
+      [{ address: { postalCode: '1'.repeat(21) } }, 'address.postalCode'],
+    ];
+    const r = await ingest(cases.map(([profile], i) => identify(`p${i}`, profile)));
+    expect(r.results.map(brief)).toEqual(cases.map(([, field], i) => ['REJECTED', 'BAD_USER_INPUT', `events[${i}].profile.${field}`, null]));
+    // The same refusals through upsertCustomer name its input's fields, which have no profile level.
+    for (const [i, [profile, field]] of cases.entries()) {
+      const res = await app.gql(`mutation($input: UpsertCustomerInput!) { upsertCustomer(input: $input) { customer { id } } }`,
+        { input: { identities: [{ kind: 'EMAIL', value: `names.u${i}.${t}@example.com` }], ...profile } });
+      expect([res.errors?.[0].extensions?.code, res.errors?.[0].extensions?.field]).toEqual(['BAD_USER_INPUT', field]);
+    }
+    // Nothing was stored for any of them.
+    expect(await app.sql(`select 1 from identities where value like ?`, [`names.%.${t}@example.com`])).toEqual([]);
+  });
+
   it('answers a repeat within the batch as its first occurrence (stored, refused after the checks: under its own index) or a conflict', async () => {
     const c = await makeCustomer(app);
     const t = uid();
@@ -375,8 +398,9 @@ describe('people and customers of a batch', () => {
       { kind: 'IDENTIFY', idempotencyKey: `b-${t}`, source: 'crm', identifiers: [x, { kind: 'CRM_ID', namespace: 'sf', value: `B-${t}` }], profile: { firstName: 'Cut' } },
     ]);
     // One by one, the view creates the person with CRM id A; the IDENTIFY would add a second CRM id (limit 1).
-    // Field left out: the identity step answers `events[1].identities` where the event's input says `identifiers` (not settled here).
-    expect(r.results.map((q) => [q.index, q.status, q.error?.code ?? null, q.error?.reason ?? null])).toEqual([[0, 'ACCEPTED', null, null], [1, 'REJECTED', 'CONFLICT', 'IDENTITY_LIMIT']]);
+    // The field is named as the event's input names it (`identifiers`, not upsertCustomer's `identities`).
+    expect(r.results.map((q) => [q.index, q.status, q.error?.code ?? null, q.error?.field ?? null, q.error?.reason ?? null])).toEqual([
+      [0, 'ACCEPTED', null, null, null], [1, 'REJECTED', 'CONFLICT', 'events[1].identifiers', 'IDENTITY_LIMIT']]);
     const crm = await app.sql<{ value: string }>(`select value from identities where kind = 'crm_id' and namespace = 'sf' and value like ?`, [`%-${t}`]);
     expect(crm.map((c) => c.value)).toEqual([`A-${t}`]);
   });
@@ -495,7 +519,7 @@ describe('people and customers of a batch', () => {
     const device = `dev-sup-${t}`;
     // The suppressed email second, beside a fresh device id: the bulk path for new people must not take it.
     const r = await ingest([view(`sup-${t}`, [{ kind: 'DEVICE', value: device }, email(gone.email!)])]);
-    expect(brief(r.results[0])).toEqual(['REJECTED', 'CONFLICT', 'events[0].identities', 'SUPPRESSED']);
+    expect(brief(r.results[0])).toEqual(['REJECTED', 'CONFLICT', 'events[0].identifiers', 'SUPPRESSED']);
     expect(Number((await app.sql<{ n: string }>(`select count(*) n from identities where value = ?`, [device]))[0].n)).toBe(0);
   });
 
