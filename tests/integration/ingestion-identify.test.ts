@@ -85,7 +85,11 @@ describe('profile fields', () => {
     // Another source sets one field, clears one, adds a trait: the rest keeps its value and provenance.
     const second = await upsert({ id: first.customer.id, lastName: null, traits: { store: 'S1' }, source: 'store' });
     expect(second.created).toBe(false);
-    expect(second.customer).toMatchObject({ id: first.customer.id, firstName: 'Ada', lastName: null, email, locale: 'en-GB', birthDate: '1900-01-01', traits: { tier: 'gold', store: 'S1' } });
+    expect(second.customer).toMatchObject({
+      id: first.customer.id, firstName: 'Ada', lastName: null, email, locale: 'en-GB', birthDate: '1900-01-01', traits: { tier: 'gold', store: 'S1' },
+      // a write that does not mention the address leaves it as it was
+      address: { line1: '1 Road', line2: null, city: 'Town', region: null, postalCode: 'AB1 2CD', country: 'GB' },
+    });
     expect(provenanceOf(second)).toEqual({
       firstName: 'crm', lastName: 'store', email: 'crm', birthDate: 'crm', locale: 'crm', address: 'crm', 'traits.tier': 'crm', 'traits.store': 'store',
     });
@@ -381,6 +385,43 @@ describe('messages and defaults', () => {
     expect(r.customer.fieldProvenance.firstName?.source).toBe('api');
     const [row] = await app.sql<{ source: string }>(`select source from identities where value = ?`, [email]);
     expect(row.source).toBe('api');
+  });
+});
+
+describe('addresses and merged-away ids', () => {
+  it('stores every line of an address given in full, each cleaned', async () => {
+    const r = await upsert({
+      email: `address.${uniq()}@example.com`,
+      address: { line1: ' 2 Lane ', line2: ' Flat 3 ', city: ' Canterbury ', region: ' Kent ', postalCode: ' CT1 1AA ', country: ' gb ' },
+    });
+    expect(r.customer.address).toEqual({ line1: '2 Lane', line2: 'Flat 3', city: 'Canterbury', region: 'Kent', postalCode: 'CT1 1AA', country: 'GB' });
+    const [row] = await app.sql<{ address: Record<string, string> }>(`select address from customers where id = ?`, [uuidOf(r.customer.id)]);
+    expect(row.address).toEqual({ line1: '2 Lane', line2: 'Flat 3', city: 'Canterbury', region: 'Kent', postalCode: 'CT1 1AA', country: 'GB' });
+  });
+
+  it('answers NOT_FOUND for the id of a merged-away profile erased on its own, even beside its survivor in one batch', async () => {
+    const t = uniq();
+    const survivor = await upsert({ email: `kept.${t}@example.com` });
+    const loser = await upsert({ email: `gone.${t}@example.com` });
+    const merged = await app.gql(`mutation($input: MergeCustomersInput!) { mergeCustomers(input: $input) { survivor { id } } }`,
+      { input: { survivorId: survivor.customer.id, loserId: loser.customer.id, reason: 'same person' } });
+    expect(merged.errors).toBeUndefined();
+    const erased = await app.gql(`mutation($id: ID!) { eraseCustomer(customerId: $id) { customer { status } } }`, { id: loser.customer.id });
+    expect(erased.errors).toBeUndefined();
+    // The erased profile still records whom it was merged into; its id must not lead there.
+    const [gone] = await app.sql<{ status: string; merged_into_id: string | null }>(`select status, merged_into_id from customers where id = ?`, [uuidOf(loser.customer.id)]);
+    expect(gone).toEqual({ status: 'erased', merged_into_id: uuidOf(survivor.customer.id) });
+    const at = '2026-03-01T10:00:00.000Z';
+    const view = (key: string, customerId: string) => ({ kind: 'INTERACTION', idempotencyKey: `${key}-${t}`, source: 'web', customerId, interaction: { occurredAt: at, channel: 'WEB', type: 'PAGE_VIEW' } });
+    const res = await app.gql(`mutation($events: [IngestEventInput!]!) { ingestEvents(events: $events) { results { status customerId error { code field } } } }`,
+      { events: [view('s', survivor.customer.id), view('l', loser.customer.id)] });
+    expect(res.errors).toBeUndefined();
+    expect(res.data.ingestEvents.results).toEqual([
+      { status: 'ACCEPTED', customerId: survivor.customer.id, error: null },
+      { status: 'REJECTED', customerId: null, error: { code: 'NOT_FOUND', field: 'events[1].customerId' } },
+    ]);
+    const stored = await app.sql<{ n: string }>(`select count(*) as n from interactions where customer_id = ? and occurred_at = ?`, [uuidOf(survivor.customer.id), at]);
+    expect(Number(stored[0].n)).toBe(1);
   });
 });
 
