@@ -396,6 +396,28 @@ describe('manual merge and unmerge', () => {
     expect(res2.data.previewMerge.result.firstName).toBe('Newer');
   });
 
+  it('survivorship chooses the phone and the birth date like every other profile column, and records where each came from', async () => {
+    const em = app.orm.em.fork() as EntityManager;
+    const policy = parseMergePolicy('{"sourcePriority":["crm","store"]}');
+    const loserPhone = phone();
+    // The survivor has neither: the loser's values fill them (non-empty beats empty).
+    const s = (await upsertCustomer(em.fork(), { email: `pb.${uniq()}@example.com`, source: 'web' }, undefined, { policy })).customer;
+    const l = (await upsertCustomer(em.fork(), { email: `pb.${uniq()}@example.com`, phone: loserPhone, birthDate: '1980-02-03', source: 'store' }, undefined, { policy })).customer;
+    const filled = await previewMerge(em.fork(), s.id, l.id, policy);
+    expect({ phone: filled.survivorAfter.phone, birthDate: String(filled.survivorAfter.birth_date).slice(0, 10) }).toEqual({ phone: loserPhone, birthDate: '1980-02-03' });
+    expect(filled.fields.filter((f) => f.field === 'phone' || f.field === 'birthDate').map((f) => [f.field, f.from, f.source])).toEqual([
+      ['phone', 'loser', 'store'], ['birthDate', 'loser', 'store'],
+    ]);
+    // Both sides have them: the more trusted source's (crm) are kept, though the loser's are newer.
+    const crmPhone = phone();
+    const t = (await upsertCustomer(em.fork(), { email: `pb.${uniq()}@example.com`, phone: crmPhone, birthDate: '1970-01-02', source: 'crm' }, undefined, { policy })).customer;
+    const kept = await previewMerge(em.fork(), t.id, l.id, policy);
+    expect({ phone: kept.survivorAfter.phone, birthDate: String(kept.survivorAfter.birth_date).slice(0, 10) }).toEqual({ phone: crmPhone, birthDate: '1970-01-02' });
+    expect(kept.fields.filter((f) => f.field === 'phone' || f.field === 'birthDate').map((f) => [f.field, f.from, f.source])).toEqual([
+      ['phone', 'survivor', 'crm'], ['birthDate', 'survivor', 'crm'],
+    ]);
+  });
+
   it('survivorship: a more trusted loser wins; an empty string or an address of empty fields is empty; no provenance falls back to updated_at', async () => {
     const em = app.orm.em.fork() as EntityManager;
     const policy = parseMergePolicy('{"sourcePriority":["crm","store"]}');
