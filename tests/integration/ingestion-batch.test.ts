@@ -644,6 +644,20 @@ describe('rows stored before, by the core or by another writer', () => {
     expect(Number((await app.sql<{ n: string }>(`select count(*) n from interactions where customer_id = ?`, [uuidOf(c.id)]))[0].n)).toBe(5);
   });
 
+  it('leaves first and last seen alone for an interaction another writer already stored under its key (a DUPLICATE writes nothing)', async () => {
+    const c = await makeCustomer(app);
+    const t = uid();
+    const old = '2020-01-01T00:00:00.000Z';
+    await app.sql(`insert into interactions (id, customer_id, occurred_at, channel, type, properties, source, source_event_id)
+                   values (gen_random_uuid(), ?, ?, 'web', 'page_view', '{}'::jsonb, 'web', ?)`, [uuidOf(c.id), old, `held-${t}`]);
+    const seen = () => app.sql<{ first: string; last: string }>(`select first_seen_at::text as first, last_seen_at::text as last from customers where id = ?`, [uuidOf(c.id)]);
+    const before = await seen();
+    const r = await ingest([view(`held-${t}`, null, { customerId: c.id, interaction: { occurredAt: old, channel: 'WEB', type: 'PAGE_VIEW' } })]);
+    expect(brief(r.results[0])).toEqual(['DUPLICATE', null, null, null]);
+    expect(await seen()).toEqual(before);
+    expect(before[0].first).not.toMatch(/^2020-01-01/);
+  });
+
   it('stores an order\'s checkout code as its offer and campaign, or as a campaign alone, and refuses an unknown code', async () => {
     const c = await makeCustomer(app);
     const p = await makeProduct(app);
