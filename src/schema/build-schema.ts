@@ -1,10 +1,9 @@
 import 'reflect-metadata';
-import type { GraphQLSchema } from 'graphql';
+import { assertValidSchema, type GraphQLSchema } from 'graphql';
 import { buildSchema, type BuildSchemaOptions } from 'type-graphql';
 import { resolvers } from '../resolvers';
 import { registerEnums } from './enums';
 import { applyPermissions, guardSubscriptions } from './permissions';
-import { toSubgraphSchema } from './federation';
 import { applyDescriptions } from './describe';
 import { installReadPlanner } from '../planner/read-planner';
 import { installIngestEventsResolver } from '../resolvers/ingest/ingest.resolver';
@@ -33,8 +32,16 @@ export async function buildBareSchema(): Promise<GraphQLSchema> {
       // Subscriptions bring their own event source (`subscribe:`, from the context: src/live); topic-based
       // type-graphql subscriptions are not used, so this pub/sub only refuses.
       pubSub: unusedPubSub,
+      // type-graphql checks a new schema by running the whole introspection query on it: about a third of
+      // building the schema (~0.3 s of every server start, and of every test file's). What that check finds
+      // is the schema's validity, asserted here (and again by Apollo Server at start), and a default value
+      // that cannot be printed, which `schema.graphql` (printed from this schema, compared by
+      // tests/unit/schema-files.test.ts) and tests/hardening/introspection.test.ts would show.
+      skipCheck: true,
     };
-    cached = installIngestEventsResolver(applyDescriptions(await buildSchema(options)), options);
+    const schema = await buildSchema(options);
+    assertValidSchema(schema);
+    cached = installIngestEventsResolver(applyDescriptions(schema), options);
   }
   return cached;
 }
@@ -46,6 +53,11 @@ export async function buildBareSchema(): Promise<GraphQLSchema> {
 export async function buildAppSchema(opts: { federation?: { maxRepresentations: number } } = {}): Promise<GraphQLSchema> {
   // The read planner stands in for resolvers under the permission layer (READ_PLANNER, README "Performance").
   const bare = installReadPlanner(await buildBareSchema());
-  if (opts.federation) return guardSubscriptions(applyPermissions(toSubgraphSchema(bare, opts.federation.maxRepresentations), { federation: true }));
+  if (opts.federation) {
+    // Loaded only where federation is on: @apollo/subgraph and the federation internals are a tenth of
+    // what a server start loads, for a feature most installations leave off.
+    const { toSubgraphSchema } = await import('./federation');
+    return guardSubscriptions(applyPermissions(toSubgraphSchema(bare, opts.federation.maxRepresentations), { federation: true }));
+  }
   return guardSubscriptions(applyPermissions(bare));
 }
