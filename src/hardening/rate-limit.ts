@@ -1,7 +1,8 @@
 import { createHash } from 'node:crypto';
 import { isIPv6 } from 'node:net';
 import type { Request, RequestHandler, Response } from 'express';
-import Redis from 'ioredis';
+import type Redis from 'ioredis';
+import { connectRedis } from '../redis-client';
 import type { Logger } from '../logger';
 import type { Viewer } from '../auth/viewer';
 import { sendGraphQLError } from './http';
@@ -96,7 +97,7 @@ export class RedisStore implements RateLimitStore {
   readonly redis: Redis;
 
   constructor(url: string, private readonly logger: Logger, private readonly prefix = 'rapport:rl:') {
-    this.redis = new Redis(url, {
+    this.redis = connectRedis(url, {
       // Never queue or retry for long: a slow Redis must not slow every request (we fail open).
       enableOfflineQueue: false,
       maxRetriesPerRequest: 1,

@@ -1,4 +1,4 @@
-import Redis from 'ioredis';
+import { connectRedis } from '../redis-client';
 import type { Logger } from '../logger';
 
 /**
@@ -142,9 +142,9 @@ export async function createRedisEvents(url: string, channel: string, logger: Lo
   const hub = new LocalHub(logger);
   const common = { connectTimeout: 2000, disconnectTimeout: 200, retryStrategy: (times: number) => Math.min(times * 200, 5000) };
   // Publishing never waits for a Redis that is down: fail fast, log, lose the (best-effort) event.
-  const pub = new Redis(url, { ...common, enableOfflineQueue: false, maxRetriesPerRequest: 1, commandTimeout: 1000 });
+  const pub = connectRedis(url, { ...common, enableOfflineQueue: false, maxRetriesPerRequest: 1, commandTimeout: 1000 });
   // The subscriber connection re-subscribes by itself after a reconnection (ioredis autoResubscribe).
-  const sub = new Redis(url, { ...common, maxRetriesPerRequest: null });
+  const sub = connectRedis(url, { ...common, maxRetriesPerRequest: null });
   let lastLog = 0;
   const onError = (err: unknown) => {
     if (Date.now() - lastLog > 30_000) {
