@@ -30,12 +30,17 @@ export async function testDatabases(adminUrl: string): Promise<string[]> {
 }
 
 /**
- * Drops databases a few at a time, so that their DROP DATABASE checkpoints coincide. `skipFailures`:
- * a database that cannot be dropped is left, and the others still go.
+ * Drops databases many at a time, so that their DROP DATABASE checkpoints coincide: each drop waits for a
+ * checkpoint of its own request, and a request made while a checkpoint runs is served by the next one.
+ * 50 databases of a suite run (load 6, 2026-12-07): 28.6 s four at a time, 19.1 s twenty, 2.5 s fifty.
+ * At most DROP_CONNECTIONS connections (max_connections is 100 by default; the teardown runs when
+ * the run's own connections are closed). `skipFailures`: a database that cannot be dropped is left,
+ * and the others still go.
  */
+const DROP_CONNECTIONS = 40;
 export async function dropDatabases(adminUrl: string, names: string[], opts: { skipFailures?: boolean } = {}): Promise<void> {
   const queue = [...names];
-  await Promise.all(Array.from({ length: 4 }, async () => {
+  await Promise.all(Array.from({ length: Math.min(DROP_CONNECTIONS, names.length) }, async () => {
     for (let name = queue.shift(); name; name = queue.shift()) {
       const drop = adminQuery(adminUrl, `drop database if exists "${name}" with (force)`);
       await (opts.skipFailures ? drop.catch(() => {}) : drop);
