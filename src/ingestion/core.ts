@@ -774,9 +774,9 @@ async function processBatch(em: EntityManager, prepared: Prepared[], opts: Inges
       const id = row.id;
       if (!ids.has(id)) continue;
       outcomes.set(p.index, { status: IngestEventStatus.ACCEPTED, customerId: row.customer_id, interactionId: id, orderId: null, error: null });
-      // The claim already holds this result (step 1) unless the customer turned out to be another one.
-      const guess = predicted.get(p.index);
-      if (guess && guess.interactionId === id && guess.customerId === row.customer_id) ledgered.add(p.index);
+      // The claim already holds this result (step 1) unless the customer turned out to be another one
+      // (the row's id is always the claim's: the rows take their ids from `predicted`).
+      if (predicted.get(p.index)?.customerId === row.customer_id) ledgered.add(p.index);
       createdRows.push({ kind: 'Interaction', id, customerId: row.customer_id });
       touch(row.customer_id, p.interaction!.occurredAt, p.interaction!.occurredAtIso);
     }
