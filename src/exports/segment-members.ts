@@ -13,7 +13,12 @@ import { macSql, type Keyring } from '../auth/pseudonyms';
  *  - covered by the consent in force for the purpose on the channel: `rapport_consent_status` is
  *    'granted' (the newest record for that channel or for ANY; denied, withdrawn, expired or never
  *    asked allow nothing);
- *  - reachable on the channel: an e-mail address for EMAIL, a phone number for SMS and PHONE.
+ *  - reachable on the channel: an e-mail address for EMAIL, a phone number for SMS and PHONE, and that
+ *    address is theirs to be reached at: not an identifier another profile holds, nor a suppressed one.
+ *    A customer writing their own profile may not learn whose an identifier is, so an address another
+ *    profile holds is stored as their contact field as stated (neither linked nor refused: ingestion
+ *    rules `revealOwners`); a send to it would reach that other person, under this one's consent. An
+ *    erased person's address written before the erasure stays on such a profile the same way.
  */
 
 /** The channel a marketing purpose is exercised on when none is named. */
@@ -79,6 +84,18 @@ export function membersFromWhere(sel: MembersSelection, keyring: Keyring, bind: 
   sql += `
       and not exists (select 1 from identities i join suppressed_identifiers s on s.digest in (${macs.join(', ')})
                       where i.customer_id = sm.customer_id)`;
+  if (contact) {
+    // The contact address as an identifier (kind `email` or `phone`, no namespace: both are stored
+    // normalised, as identities are): held by no other profile, and not suppressed.
+    const contactMessage = `convert_to(encode(sha256(convert_to('${contact}::' || c.${contact}, 'UTF8')), 'hex'), 'UTF8')`;
+    const contactMacs = keyring.keys.map((k) => {
+      const { opad, ipad } = keyring.sqlPads(k);
+      return macSql(bind(opad), bind(ipad), contactMessage);
+    });
+    sql += `
+      and not exists (select 1 from identities o where o.kind = '${contact}' and o.namespace = '' and o.value = c.${contact} and o.customer_id <> c.id)
+      and not exists (select 1 from suppressed_identifiers s where s.digest in (${contactMacs.join(', ')}))`;
+  }
   return sql;
 }
 

@@ -35,12 +35,12 @@ beforeAll(async () => {
   app = await startTestApp();
   dir = fs.mkdtempSync(path.join(os.tmpdir(), 'rapport-export-'));
   const cases = ['granted', 'grantedAny', 'grantedUntilLater', 'denied', 'withdrawn', 'expired', 'channelMismatch', 'neverAsked',
-    'erased', 'mergedAway', 'survivor', 'suppressed', 'elsewhere', 'smsOnly'];
+    'erased', 'mergedAway', 'survivor', 'suppressed', 'elsewhere', 'smsOnly', 'contactOfOther', 'contactOfErased'];
   for (const c of cases) {
     const customer = await makeCustomer(app, { firstName: c, address: { country: c === 'elsewhere' ? 'FR' : 'GB' }, ...(c === 'smsOnly' ? { phone: '+447911123456' } : {}) });
     people[c] = { id: customer.id, email: customer.email! };
   }
-  for (const c of ['granted', 'denied', 'withdrawn', 'erased', 'mergedAway', 'survivor', 'suppressed', 'elsewhere']) await consent(c, c === 'denied' ? 'DENIED' : 'GRANTED');
+  for (const c of ['granted', 'denied', 'withdrawn', 'erased', 'mergedAway', 'survivor', 'suppressed', 'elsewhere', 'contactOfOther', 'contactOfErased']) await consent(c, c === 'denied' ? 'DENIED' : 'GRANTED');
   await consent('withdrawn', 'WITHDRAWN');
   await consent('grantedAny', 'GRANTED', { channel: 'ANY' });
   await consent('grantedUntilLater', 'GRANTED', { expiresAt: new Date(Date.now() + 30 * 86_400_000).toISOString() });
@@ -52,6 +52,17 @@ beforeAll(async () => {
   segmentId = seg.createSegment.id;
   expect(seg.createSegment.memberCount).toBe(cases.length - 1);
 
+  // A contact address that is not the member's own: a customer writing their own profile may not learn
+  // whose an identifier is, so an address another profile holds (or an erased person's) is stored as
+  // their contact field as stated, neither linked nor refused (README "Identity resolution and merges").
+  // A send to it would reach the other person: no export carries it. The erased person's address is
+  // written before their erasure (after it, the write is refused: SUPPRESSED).
+  for (const [who, address] of [['contactOfOther', people.denied.email], ['contactOfErased', people.erased.email]] as const) {
+    const own = await ok(app.gql(`mutation($input: UpsertCustomerInput!) { upsertCustomer(input: $input) { customer { id email } } }`,
+      { input: { id: people[who].id, email: address } }, { role: Role.CUSTOMER, customerId: people[who].id }));
+    expect(own.upsertCustomer.customer).toEqual({ id: people[who].id, email: address });
+  }
+
   // Then the exclusions that happen to members: erasure, a merge, and an identifier on the suppression list.
   await ok(app.gql(`mutation($id: ID!) { eraseCustomer(customerId: $id) { identifiersSuppressed } }`, { id: people.erased.id }));
   await ok(app.gql(`mutation($input: MergeCustomersInput!) { mergeCustomers(input: $input) { survivor { id } } }`, {
@@ -61,6 +72,7 @@ beforeAll(async () => {
   const [identity] = await app.sql<{ kind: string; namespace: string; value: string }>(
     `select kind, namespace, value from identities where customer_id = ? and kind = 'email'`, [dbId(people.suppressed.id)]);
   await app.sql('insert into suppressed_identifiers (digest, key_id) values (?, ?)', [keyring.identifierDigest(identity).digest, keyring.newest.id]);
+
 
   // Who EMAIL_MARKETING on EMAIL may reach: granted (for EMAIL or ANY, not yet expired), active, not suppressed, in the segment.
   expectedEmail = ['granted', 'grantedAny', 'grantedUntilLater', 'survivor'].map((c) => people[c].id).sort();
