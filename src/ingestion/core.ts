@@ -199,7 +199,17 @@ async function run(em: EntityManager, query: string, params: unknown[]): Promise
 }
 
 /** Fields upsertCustomer names as the upsertCustomer mutation's input does, and what IngestEventInput calls them. */
-const UPSERT_FIELDS_AS_EVENT: Record<string, string> = { id: 'customerId', identities: 'identifiers' };
+/** upsertCustomer's input names → the IDENTIFY event's (single.ts inverts it for the mutation's answers). */
+export const UPSERT_FIELDS_AS_EVENT: Readonly<Record<string, string>> = { id: 'customerId', identities: 'identifiers' };
+
+/**
+ * `field` with its first segment renamed by `names` (`identities[0].value` → `identifiers[0].value`),
+ * or undefined when `names` has no entry for it.
+ */
+export function renameHead(field: string, names: Readonly<Record<string, string>>): string | undefined {
+  const head = /^[A-Za-z]+/.exec(field)?.[0] ?? field;
+  return names[head] !== undefined ? names[head] + field.slice(head.length) : undefined;
+}
 const PROFILE_FIELDS = new Set(['firstName', 'lastName', 'email', 'phone', 'birthDate', 'locale', 'address', 'traits']);
 
 /**
@@ -212,7 +222,7 @@ function asEventError(err: DomainError): DomainError {
   const field = err.details.field;
   if (typeof field !== 'string') return err;
   const head = /^[A-Za-z]+/.exec(field)?.[0] ?? field;
-  const named = UPSERT_FIELDS_AS_EVENT[head] !== undefined ? UPSERT_FIELDS_AS_EVENT[head] + field.slice(head.length) : PROFILE_FIELDS.has(head) ? `profile.${field}` : field;
+  const named = renameHead(field, UPSERT_FIELDS_AS_EVENT) ?? (PROFILE_FIELDS.has(head) ? `profile.${field}` : field);
   return named === field ? err : new DomainError(err.code, err.message, { ...err.details, field: named });
 }
 

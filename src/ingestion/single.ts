@@ -5,7 +5,7 @@ import { DomainError } from '../errors/domain-error';
 import type { MergePolicy } from '../services/merge-policy';
 import type { WriteAudit } from '../services/customer.service';
 import type { Keyring } from '../auth/pseudonyms';
-import { IngestEventKind, IngestEventStatus, ingestEvents, type IngestEventData, type IngestEventResult } from './core';
+import { IngestEventKind, IngestEventStatus, ingestEvents, renameHead, UPSERT_FIELDS_AS_EVENT, type IngestEventData, type IngestEventResult } from './core';
 import { defaultPolicy, type IgnoredIdentifier, type UpsertCustomerData } from './identify';
 import type { IngestionRights } from './rules';
 
@@ -37,10 +37,7 @@ export async function ingestOne(
   const err = r.cause!;
   const prefix = /^(order|interaction|profile)\./;
   let field = typeof err.details.field === 'string' ? err.details.field.replace(prefix, '') : undefined;
-  if (field !== undefined) {
-    const head = /^[A-Za-z]+/.exec(field)?.[0] ?? field;
-    field = rename[field] ?? (rename[head] !== undefined ? rename[head] + field.slice(head.length) : field);
-  }
+  if (field !== undefined) field = rename[field] ?? renameHead(field, rename) ?? field;
   throw new DomainError(err.code, err.message.replace(/\b(order|interaction)\./g, ''), { ...err.details, ...(field !== undefined ? { field } : {}) });
 }
 
@@ -64,13 +61,16 @@ export interface UpsertOneResult {
  * upsertCustomer: an IDENTIFY event of one through the core. `id` is a global Customer id. A replay
  * of an idempotency key answers the customer it stored (created false, nothing merged or ignored now).
  */
+/** The IDENTIFY event's input names → upsertCustomer's: the core's map, inverted. */
+const EVENT_FIELDS_AS_UPSERT: Readonly<Record<string, string>> = Object.fromEntries(Object.entries(UPSERT_FIELDS_AS_EVENT).map(([upsert, event]) => [event, upsert]));
+
 export async function upsertOne(em: EntityManager, data: UpsertOneData, audit: WriteAudit | undefined, opts: SingleWriteOptions): Promise<UpsertOneResult> {
   const { id, identities, source, idempotencyKey, ...profile } = data;
   // Checked here for the mutation's own argument name; the core checks it again as the event's customerId.
   if (id) expectGlobalId(id, 'Customer', 'input.id');
   const r = await ingestOne(em, {
     kind: IngestEventKind.IDENTIFY, idempotencyKey, source, customerId: id, identifiers: identities, profile,
-  }, audit, opts, { customerId: 'id', identifiers: 'identities' });
+  }, audit, opts, EVENT_FIELDS_AS_UPSERT);
   const customer = await em.findOneOrFail(Customer, { id: r.customerId! }, { refresh: true });
   return {
     customer, created: r.identified?.created ?? false, mergedIds: r.identified?.mergedIds ?? [], ignored: r.identified?.ignored ?? [],
