@@ -3,6 +3,7 @@ import type { EntityManager } from '@mikro-orm/postgresql';
 import type { MikroORM } from '@mikro-orm/postgresql';
 import { Client } from 'pg';
 import { adminQuery, withDatabase } from '../../src/db/pg-admin';
+import { testDatabasePrefix } from '../helpers/pg';
 import { initOrm } from '../../src/db/orm';
 import { applyInteractionRetention, ensureInteractionPartitions } from '../../src/db/interaction-partitions';
 import { Interaction } from '../../src/entities';
@@ -25,9 +26,12 @@ const one = async <T = Record<string, unknown>>(sql: string, params: unknown[] =
 
 beforeAll(async () => {
   const admin = process.env.RAPPORT_TEST_ADMIN_URL!;
-  const name = `rapport_test_${randomBytes(6).toString('hex')}`;
+  // Named after the run, as createTestDatabase names its own (tests/helpers/test-server.ts), and for the same
+  // reason dropped by globalTeardown with the run's others (DROP DATABASE waits for a checkpoint: seconds
+  // here while the other worker writes), or at once when no teardown follows (RAPPORT_TEST_KEEP_TEMPLATE).
+  const name = `${testDatabasePrefix()}${randomBytes(6).toString('hex')}`;
   await adminQuery(admin, `create database ${name}`);
-  drop = () => adminQuery(admin, `drop database if exists ${name} with (force)`);
+  drop = process.env.RAPPORT_TEST_KEEP_TEMPLATE ? () => adminQuery(admin, `drop database if exists ${name} with (force)`) : async () => {};
   orm = await initOrm(withDatabase(admin, name), { poolMax: 2 });
   await orm.getMigrator().up({ to: BEFORE });
   c = new Client({ connectionString: withDatabase(admin, name) });
@@ -54,6 +58,21 @@ describe('the migration to monthly partitions', () => {
     // Two years of history and a few rows ahead; a third without an event key; some offer responses.
     await c.query(`insert into customers (id, email) select gen_random_uuid(), 'p' || g || '@example.com' from generate_series(1, 1000) g`);
     await c.query(`alter table interactions disable trigger rapport_outbox_interactions_insert`);
+    // Loaded as a bulk load should be (and as the migration loads the partitions): the table's unique
+    // constraints and indexes are dropped for the load and made again after it, from their definitions in
+    // the catalogue, in one transaction. Maintaining six indexes row by row (two of them on random uuids)
+    // took three times as long as the load; the table after it is the same, which the catalogue check says.
+    const catalogue = async () => ({
+      constraints: (await c.query(`select conname, pg_get_constraintdef(oid) as def from pg_constraint where conrelid = 'interactions'::regclass order by 1`)).rows,
+      indexes: (await c.query(`select indexrelid::regclass::text as name, pg_get_indexdef(indexrelid) as def from pg_index where indrelid = 'interactions'::regclass order by 1`)).rows,
+    });
+    const schema = await catalogue();
+    const keys = (await c.query(`select conname, pg_get_constraintdef(oid) as def from pg_constraint where conrelid = 'interactions'::regclass and contype in ('p', 'u') order by 1`)).rows;
+    const plain = (await c.query(`select indexrelid::regclass::text as name, pg_get_indexdef(indexrelid) as def from pg_index i
+      where indrelid = 'interactions'::regclass and not exists (select 1 from pg_constraint k where k.conindid = i.indexrelid) order by 1`)).rows;
+    await c.query('begin');
+    for (const k of keys) await c.query(`alter table interactions drop constraint ${k.conname}`);
+    for (const i of plain) await c.query(`drop index ${i.name}`);
     await c.query(
       `with cs as (select array_agg(id order by id) as ids from customers)
        insert into interactions (customer_id, occurred_at, channel, type, properties, source, source_event_id)
@@ -64,6 +83,10 @@ describe('the migration to monthly partitions', () => {
        from cs, generate_series(1, $1) g`,
       [ROWS],
     );
+    for (const k of keys) await c.query(`alter table interactions add constraint ${k.conname} ${k.def}`);
+    for (const i of plain) await c.query(i.def);
+    await c.query('commit');
+    expect(await catalogue()).toEqual(schema);
     await c.query(`alter table interactions enable trigger rapport_outbox_interactions_insert`);
     before = await fingerprint();
     const t = Date.now();
