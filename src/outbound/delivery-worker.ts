@@ -89,7 +89,7 @@ export async function startOutbound(opts: { databaseUrl: string; config: Webhook
   // an attempt still running after expireIn (its instance crashed) counts as failed and is retried,
   // and a job out of retries is moved to the dead-letter queue.
   await boss.createQueue(DEAD_QUEUE, { name: DEAD_QUEUE });
-  const queue = { name: DELIVERY_QUEUE, retryLimit: config.retryLimit, retryDelay: config.retryDelaySeconds, retryBackoff: true, expireInSeconds: config.expireSeconds, deadLetter: DEAD_QUEUE };
+  const queue = { name: DELIVERY_QUEUE, retryLimit: config.retryLimit, retryDelay: config.retryDelaySeconds, retryBackoff: config.retryBackoff, expireInSeconds: config.expireSeconds, deadLetter: DEAD_QUEUE };
   if (await boss.getQueue(DELIVERY_QUEUE)) await boss.updateQueue(DELIVERY_QUEUE, queue);
   else await boss.createQueue(DELIVERY_QUEUE, queue);
 

@@ -34,6 +34,9 @@ it('dispatches a backlog larger than one batch without waiting for the next poll
   const pending = async () => Number((await c.query<{ n: string }>('select count(*) n from outbox_events where dispatched_at is null')).rows[0].n);
   await waitFor('the whole backlog dispatched', async () => (await pending()) === 0, 30_000);
   expect(Number((await c.query<{ n: string }>('select count(*) n from webhook_deliveries')).rows[0].n)).toBe(0);
+  // The retry policy the defaults give the queue (README "Delivery"; the webhook tests retry at once).
+  expect((await c.query(`select retry_limit, retry_delay, retry_backoff, expire_seconds, dead_letter from pgboss.queue where name = 'webhook-delivery'`)).rows)
+    .toEqual([{ retry_limit: 12, retry_delay: 15, retry_backoff: true, expire_seconds: 60, dead_letter: 'webhook-dead-letter' }]);
 });
 
 it('sends a backlog of deliveries one after another, not one per poll interval', async () => {
