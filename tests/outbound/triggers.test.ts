@@ -28,12 +28,14 @@ const TIMELINE = `query($id: ID!) { customer(id: $id) { timeline(first: 50) { no
 
 let app: TestApp;
 // A server of its own whose matcher runs only when a test starts one (see the tests that use it),
-// started beside the first.
+// started beside the first. No webhook dispatcher either: its round locks the outbox rows it fans out,
+// and a matcher meeting such a row skips it (SKIP LOCKED) until its next round, a minute away in the
+// throughput test.
 let quiet: TestApp;
 const created: string[] = [];
 
 beforeAll(async () => {
-  [app, quiet] = await Promise.all([startTestApp(ENV), startTestApp({ ...ENV, TRIGGER_WORKER: 'off' })]);
+  [app, quiet] = await Promise.all([startTestApp(ENV), startTestApp({ ...ENV, TRIGGER_WORKER: 'off', WEBHOOK_WORKER: 'off' })]);
 });
 afterEach(async () => {
   // Triggers are global: each test's go, so they match nothing of the next.
