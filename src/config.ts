@@ -144,6 +144,8 @@ export interface WebhookConfig {
   retryLimit: number;
   /** Base of the backoff, in seconds: retry n waits retryDelay × 2^n × (1 to 2, random). */
   retryDelaySeconds: number;
+  /** Exponential backoff with jitter from `retryDelaySeconds` (pg-boss `retryBackoff`, at least 1 s); off: every retry waits `retryDelaySeconds`. */
+  retryBackoff: boolean;
   /** Time allowed for one attempt (connect, send, answer), in ms. */
   attemptTimeoutMs: number;
   /** An attempt still unfinished after this (a crashed instance) is failed and retried, in seconds. */
@@ -348,6 +350,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       pollMs: intVar(env, 'WEBHOOK_POLL_MS', 1000, 50, 60_000),
       retryLimit: intVar(env, 'WEBHOOK_RETRY_LIMIT', 12, 0, 50),
       retryDelaySeconds: intVar(env, 'WEBHOOK_RETRY_DELAY_SECONDS', 15, 0, 3600),
+      retryBackoff: boolVar(env, 'WEBHOOK_RETRY_BACKOFF', true),
       attemptTimeoutMs: intVar(env, 'WEBHOOK_ATTEMPT_TIMEOUT_MS', 15_000, 100, 120_000),
       expireSeconds: intVar(env, 'WEBHOOK_EXPIRE_SECONDS', 60, 1, 3600),
       disableAfterDeadLetters: intVar(env, 'WEBHOOK_DISABLE_AFTER', 5, 1, 1000),

@@ -89,7 +89,7 @@ export async function startOutbound(opts: { databaseUrl: string; config: Webhook
   // an attempt still running after expireIn (its instance crashed) counts as failed and is retried,
   // and a job out of retries is moved to the dead-letter queue.
   await boss.createQueue(DEAD_QUEUE, { name: DEAD_QUEUE });
-  const queue = { name: DELIVERY_QUEUE, retryLimit: config.retryLimit, retryDelay: config.retryDelaySeconds, retryBackoff: true, expireInSeconds: config.expireSeconds, deadLetter: DEAD_QUEUE };
+  const queue = { name: DELIVERY_QUEUE, retryLimit: config.retryLimit, retryDelay: config.retryDelaySeconds, retryBackoff: config.retryBackoff, expireInSeconds: config.expireSeconds, deadLetter: DEAD_QUEUE };
   if (await boss.getQueue(DELIVERY_QUEUE)) await boss.updateQueue(DELIVERY_QUEUE, queue);
   else await boss.createQueue(DELIVERY_QUEUE, queue);
 
@@ -248,10 +248,25 @@ export async function startOutbound(opts: { databaseUrl: string; config: Webhook
     return rowCount ?? 0;
   }
 
+  // pg-boss 10 waits a whole polling interval after every fetch, one that found a job too: with
+  // batchSize 1 each worker sent ONE delivery per WEBHOOK_POLL_MS (1 a second by default, whatever the
+  // backlog). A worker that has just handled a job asks for the next at once; only a fetch that finds
+  // nothing waits for the interval. And the dispatcher wakes this instance's worker when it queued some.
   const pollingIntervalSeconds = Math.max(0.5, config.pollMs / 1000);
-  await boss.work<{ deliveryId: string }>(DELIVERY_QUEUE, { pollingIntervalSeconds, batchSize: 1 }, async ([job]) => attempt(job.data.deliveryId));
-  await boss.work<{ deliveryId: string }>(DEAD_QUEUE, { pollingIntervalSeconds }, async (jobs) => {
-    for (const job of jobs) await deadLetter(job.data.deliveryId);
+  const workers = { delivery: '', dead: '' };
+  workers.delivery = await boss.work<{ deliveryId: string }>(DELIVERY_QUEUE, { pollingIntervalSeconds, batchSize: 1 }, async ([job]) => {
+    try {
+      await attempt(job.data.deliveryId);
+    } finally {
+      boss.notifyWorker(workers.delivery);
+    }
+  });
+  workers.dead = await boss.work<{ deliveryId: string }>(DEAD_QUEUE, { pollingIntervalSeconds }, async (jobs) => {
+    try {
+      for (const job of jobs) await deadLetter(job.data.deliveryId);
+    } finally {
+      boss.notifyWorker(workers.dead);
+    }
   });
 
   let lastHousekeeping = 0;
@@ -263,15 +278,21 @@ export async function startOutbound(opts: { databaseUrl: string; config: Webhook
     const pruned = await pruneOutbox(pool, { retentionHours: config.outboxRetentionHours, batch: config.outboxPruneBatch });
     if (pruned) logger.info({ events: pruned }, 'outbox pruned');
   }
+  /** A dispatcher round; wakes this instance's delivery worker when it queued deliveries. */
+  async function dispatchAndWake(): Promise<{ events: number; queued: number }> {
+    const round = await dispatchRound();
+    if (round.queued && !stopped) boss.notifyWorker(workers.delivery);
+    return round;
+  }
   async function dispatchOnce(): Promise<number> {
-    return (await dispatchRound()).queued;
+    return (await dispatchAndWake()).queued;
   }
   // A full batch of 500 (events fanned out, or deliveries queued) means more is waiting: go again at
   // once; between rounds, housekeeping. Counting events matters where few events have a subscriber:
   // counting only deliveries, the dispatcher took 500 events per poll (500 events/s) and fell ever
   // further behind a faster ingest.
   const loop = pollLoop(async () => {
-    const { events, queued } = await dispatchRound();
+    const { events, queued } = await dispatchAndWake();
     const more = events === 500 || queued === 500;
     if (!more) await housekeeping().catch((err) => logger.warn({ err }, 'outbox housekeeping failed'));
     return more;

@@ -183,6 +183,7 @@ export async function startTriggers(opts: { databaseUrl: string; config: Trigger
   if (await boss.getQueue(FIRING_QUEUE)) await boss.updateQueue(FIRING_QUEUE, queue);
   else await boss.createQueue(FIRING_QUEUE, queue);
   let stopped = false;
+  let worker = '';
   // Default 4 h: past every retry a job of its own could still be waiting for (10 retries from 5 s, doubling, with jitter: under 3 h).
   const sweepAfterSeconds = config.sweepAfterSeconds;
 
@@ -198,6 +199,9 @@ export async function startTriggers(opts: { databaseUrl: string; config: Trigger
       ];
       if (jobs.length) await boss.insert(jobs, { db: { executeSql: (text, values) => client.query(text, values) } });
       await client.query('commit');
+      // Firings due already (no delay, or overdue): this instance's worker takes them at once.
+      const now = Date.now();
+      if (!stopped && (overdue.length || firings.some((f) => new Date(f.dueAt).getTime() <= now))) boss.notifyWorker(worker);
       return claimed;
     } catch (err) {
       await client.query('rollback').catch(() => undefined);
@@ -233,8 +237,18 @@ export async function startTriggers(opts: { databaseUrl: string; config: Trigger
     }
   }
 
+  // pg-boss 10 waits a whole polling interval after every fetch, one that found a job too: with
+  // batchSize 1 each worker decided ONE firing per TRIGGER_POLL_MS (1 a second by default: a segment
+  // entered by thousands took hours). A worker that has just handled a job asks for the next at once;
+  // only a fetch that finds nothing waits for the interval.
   const pollingIntervalSeconds = Math.max(0.5, config.pollMs / 1000);
-  await boss.work<{ firingId: string }>(FIRING_QUEUE, { pollingIntervalSeconds, batchSize: 1 }, async ([job]) => decide(job.data.firingId));
+  worker = await boss.work<{ firingId: string }>(FIRING_QUEUE, { pollingIntervalSeconds, batchSize: 1 }, async ([job]) => {
+    try {
+      await decide(job.data.firingId);
+    } finally {
+      boss.notifyWorker(worker);
+    }
+  });
 
   const loop = pollLoop(async () => (await matchOnce()) === BATCH, { pollMs: config.pollMs, logger, what: 'trigger matcher' });
 

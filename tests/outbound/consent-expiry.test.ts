@@ -1,9 +1,11 @@
-import { startTestApp, type TestApp } from '../helpers/test-server';
+import { startTestApp, TEST_JWT_SECRET, type TestApp } from '../helpers/test-server';
 import { makeCustomer, ok } from '../helpers/fixtures';
 import { fromGlobalId } from '../../src/schema/global-id';
 import { startConsentExpirySweep } from '../../src/outbound/consent-expiry';
 import { webhookPayload, type OutboxRow } from '../../src/outbound/delivery-worker';
 import { createLogger } from '../../src/logger';
+import { createServer } from '../../src/server';
+import { loadConfig } from '../../src/config';
 
 // A time-limited grant lapsing is a change of the consent in force (Migration20261206220000): announced once
 // as consent.changed where the grant was still in force, and the customer leaves the segments needing it.
@@ -131,18 +133,22 @@ it('instances sweeping at once announce each lapsed grant once', async () => {
 });
 
 it('the server announces by itself every CONSENT_EXPIRY_POLL_SECONDS', async () => {
-  const polling = await startTestApp({ CONSENT_EXPIRY_POLL_SECONDS: '1' });
+  // A second server on this file's database (the tests above are done with it), whose loop runs every second.
+  const config = loadConfig({ NODE_ENV: 'test', DATABASE_URL: app.orm.config.get('clientUrl')!, JWT_SECRET: TEST_JWT_SECRET, LOG_LEVEL: 'silent', CONSENT_EXPIRY_POLL_SECONDS: '1' });
+  const polling = await createServer({ orm: app.orm, config, logger: createLogger(config) });
   try {
-    const c = await makeCustomer(polling);
-    const [{ t: expiresAt }] = await polling.sql<{ t: string }>(`select to_char((now() + interval '1 second') at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') as t`);
-    await ok(polling.gql(SET_CONSENT, { input: { customerId: c.id, purpose: 'SMS_MARKETING', channel: 'SMS', status: 'GRANTED', source: 'test', policyVersion: 'v1', expiresAt } }));
+    const c = await makeCustomer(app);
+    const expiresAt = await inMs(1500); // time enough to write it before it lapses, on a busy machine too
+    await ok(app.gql(SET_CONSENT, { input: { customerId: c.id, purpose: 'SMS_MARKETING', channel: 'SMS', status: 'GRANTED', source: 'test', policyVersion: 'v1', expiresAt } }));
     // Waits for the loop's round (a signal from the database, no fixed sleep); the test's timeout bounds it.
-    for (;;) {
-      const rows = await polling.sql<{ status: string }>(
-        `select data ->> 'status' as status from outbox_events where type = 'consent.changed' and customer_id::text = ? and data ->> 'status' = 'expired'`, [dbId(c.id)]);
-      if (rows.length) break;
-      await new Promise((r) => setTimeout(r, 200));
+    let rows: Array<{ previous: string }> = [];
+    while (!rows.length) {
+      rows = await app.sql<{ previous: string }>(
+        `select data ->> 'previousStatus' as previous from outbox_events where type = 'consent.changed' and customer_id::text = ? and data ->> 'status' = 'expired'`, [dbId(c.id)]);
+      if (!rows.length) await new Promise((r) => setTimeout(r, 100));
     }
+    // Announced by a round, as the grant lapsed (a grant written already past its expiry says 'none').
+    expect(rows).toEqual([{ previous: 'granted' }]);
   } finally {
     await polling.close();
   }

@@ -16,12 +16,15 @@ const ENV = {
 };
 
 let app: TestApp;
+// Servers of their own for two tests (see there), started beside the shared one.
+let quiet: TestApp;
+let retaining: TestApp;
 
 beforeAll(async () => {
-  app = await startTestApp(ENV);
+  [app, quiet, retaining] = await Promise.all([startTestApp(ENV), startTestApp({ LIVE_RELAY_POLL_MS: '0' }), startTestApp({ ...ENV, OUTBOX_RETENTION_HOURS: '24' })]);
 }, 60_000);
 afterAll(async () => {
-  await app?.close();
+  await Promise.all([app?.close(), quiet?.close(), retaining?.close()]);
 });
 
 const CREATE = `mutation($input: CreateWebhookEndpointInput!) { createWebhookEndpoint(input: $input) { endpoint { id } } }`;
@@ -33,8 +36,7 @@ describe('pruning', () => {
     // run (it would prune and dispatch them itself) and whose live relay is off (it would mark the
     // unrelayed segment.entered event relayed, and so prunable, whenever its poll fell before the prune),
     // pruned by hand.
-    const quiet = await startTestApp({ LIVE_RELAY_POLL_MS: '0' });
-    try {
+    {
       const app = quiet;
       const [{ id: endpointId }] = await app.sql<{ id: string }>(
         `insert into webhook_endpoints (url, secret, events, status, created_by) values ('http://127.0.0.1:9/none', 'whsec_dGVzdHRlc3R0ZXN0dGVzdHRlc3Q=', '{customer.created}', 'disabled', 'test') returning id`);
@@ -79,8 +81,6 @@ describe('pruning', () => {
       await app.sql('delete from webhook_endpoints where id = ?', [endpointId]);
       expect(await pruneOutbox(pool, { retentionHours: 24, batch: 4 })).toBe(2);
       await pool.end();
-    } finally {
-      await quiet.close();
     }
   }, 120_000);
 
@@ -102,7 +102,7 @@ describe('a lost queue job', () => {
   it('is found and its delivery queued again: the receiver gets the event', async () => {
     // A server of its own that keeps outbox events a day: with the shared server's zero retention, pruning
     // could take the delivered event, and its delivery row with it, before the test reads the row (seen in CI).
-    const app = await startTestApp({ ...ENV, OUTBOX_RETENTION_HOURS: '24' });
+    const app = retaining;
     const receiver = await startReceiver();
     try {
       const { createWebhookEndpoint } = await ok(app.gql(CREATE, { input: { url: receiver.url, events: ['consent.changed'] } }));
@@ -122,7 +122,6 @@ describe('a lost queue job', () => {
       await waitFor('the log', async () => (await app.sql<{ status: string }>('select status from webhook_deliveries where id = ?', [delivery.id]))[0].status === 'succeeded');
     } finally {
       await receiver.close();
-      await app.close();
     }
   }, 60_000);
 

@@ -27,17 +27,22 @@ const ORDER = `mutation($i: RecordOrderInput!) { recordOrder(input: $i) { order 
 const TIMELINE = `query($id: ID!) { customer(id: $id) { timeline(first: 50) { nodes { __typename ... on TriggerFiring { id triggerId status reason } } } } }`;
 
 let app: TestApp;
+// A server of its own whose matcher runs only when a test starts one (see the tests that use it),
+// started beside the first. No webhook dispatcher either: its round locks the outbox rows it fans out,
+// and a matcher meeting such a row skips it (SKIP LOCKED) until its next round, a minute away in the
+// throughput test.
+let quiet: TestApp;
 const created: string[] = [];
 
 beforeAll(async () => {
-  app = await startTestApp(ENV);
+  [app, quiet] = await Promise.all([startTestApp(ENV), startTestApp({ ...ENV, TRIGGER_WORKER: 'off', WEBHOOK_WORKER: 'off' })]);
 });
 afterEach(async () => {
   // Triggers are global: each test's go, so they match nothing of the next.
   for (const id of created.splice(0)) await app.gql(DELETE, { id });
 });
 afterAll(async () => {
-  await app?.close();
+  await Promise.all([app?.close(), quiet?.close()]);
 });
 
 const dbId = (globalId: string) => Buffer.from(globalId, 'base64url').toString().split(':')[1];
@@ -239,7 +244,7 @@ describe('conditions and actions', () => {
 
 describe('the rules a firing obeys', () => {
   it('waits for its delay: decided at or after the event time plus the delay', async () => {
-    const t = await createTrigger({ name: 'delayed', condition: 'COMPLAINT_RECORDED', action: 'SUPPORT_TASK', delaySeconds: 3 });
+    const t = await createTrigger({ name: 'delayed', condition: 'COMPLAINT_RECORDED', action: 'SUPPORT_TASK', delaySeconds: 2 });
     const c = await makeCustomer(app);
     await complaint(c.id);
     await waitFor('the firing matched', async () => (await firings(t.id, c.id)).length === 1);
@@ -250,7 +255,7 @@ describe('the rules a firing obeys', () => {
     if (early.before_due) expect(early).toMatchObject({ status: 'scheduled', tasks: 0 });
     const [f] = await decided(t.id, c.id);
     expect(f.status).toBe('fired');
-    expect(new Date(f.due_at).getTime() - new Date(f.occurred_at).getTime()).toBe(3000);
+    expect(new Date(f.due_at).getTime() - new Date(f.occurred_at).getTime()).toBe(2000);
     expect(new Date(f.decided_at!).getTime()).toBeGreaterThanOrEqual(new Date(f.due_at).getTime());
     const [task] = await app.sql<{ at: Date }>('select created_at at from support_tasks where firing_id = ?', [f.id]);
     expect(new Date(task.at).getTime()).toBeGreaterThanOrEqual(new Date(f.due_at).getTime());
@@ -353,8 +358,9 @@ describe('lost jobs', () => {
     // The job vanishes before it is due (as if the queue's tables had been restored from an older backup).
     const gone = await app.sql<{ id: string }>(`delete from pgboss.job where name = ? and data ->> 'firingId' = ? and state = 'created' returning id`, [FIRING_QUEUE, f.id]);
     expect(gone).toHaveLength(1);
-    // Then the hour passes: the firing is overdue by more than TRIGGER_SWEEP_AFTER_SECONDS.
-    await app.sql(`update trigger_firings set due_at = now() - interval '1 minute' where id = ?`, [f.id]);
+    // Then the hour passes: the firing is overdue by more than TRIGGER_SWEEP_AFTER_SECONDS, and was
+    // matched that long ago too (the sweep leaves alone what a round has just queued).
+    await app.sql(`update trigger_firings set due_at = now() - interval '1 minute', created_at = created_at - interval '1 hour' where id = ?`, [f.id]);
     const [done] = await decided(t.id, c.id);
     expect(done).toMatchObject({ status: 'fired' });
     expect((await app.sql<{ r: Date | null }>('select requeued_at r from trigger_firings where id = ?', [f.id]))[0].r).not.toBeNull();
@@ -390,16 +396,8 @@ describe('merged customers', () => {
   });
 
   describe('an event matched only after its customer was merged away', () => {
-    // A server of its own whose matcher runs only when the test starts it, so that the merge surely
+    // On the quiet server, whose matcher runs only when the test starts it, so that the merge surely
     // commits before the event is matched (the order a busy matcher or a backlog gives).
-    let quiet: TestApp;
-    beforeAll(async () => {
-      quiet = await startTestApp({ ...ENV, TRIGGER_WORKER: 'off' });
-    });
-    afterAll(async () => {
-      await quiet?.close();
-    });
-
     it('acts on the survivor, as it would have had it been matched first (not skipped as CUSTOMER_NOT_ACTIVE)', async () => {
       const gql = (q: string, v: Record<string, unknown>) => ok(quiet.gql(q, v));
       const t = (await gql(CREATE, { input: { name: 'match after merge', condition: 'COMPLAINT_RECORDED', action: 'SUPPORT_TASK', delaySeconds: 3600 } })).createTrigger;
@@ -423,6 +421,28 @@ describe('merged customers', () => {
         await engine.stop();
       }
     });
+  });
+});
+
+describe('throughput', () => {
+  it('decides a backlog of due firings one after another, not one per poll interval', async () => {
+    // pg-boss waits a polling interval after every fetch, one that found a job too: with one job per fetch,
+    // a worker decided one firing per TRIGGER_POLL_MS. With the longest interval (a minute) and half of it
+    // to wait, 12 firings are decided only if a worker that handled a job asks for the next at once, and
+    // the matcher wakes it when it queued firings due now.
+    const t = (await ok(quiet.gql(CREATE, { input: { name: 'backlog', condition: 'COMPLAINT_RECORDED', action: 'SUPPORT_TASK' } }))).createTrigger;
+    const customers = await Promise.all(Array.from({ length: 12 }, () => makeCustomer(quiet)));
+    for (const c of customers) await ok(quiet.gql(FEEDBACK, { input: { customerId: c.id, kind: 'COMPLAINT', text: 'The parcel never came', channel: 'EMAIL' } }));
+    const decidedCount = async () => (await quiet.sql<{ n: number }>(`select count(*)::int n from trigger_firings where trigger_id = ? and status = 'fired'`, [dbId(t.id)]))[0].n;
+    expect(await decidedCount()).toBe(0);
+    const engine = await startTriggers({ databaseUrl: quiet.orm.config.get('clientUrl')!, config: { ...quiet.config.triggers, worker: 'inline', pollMs: 60_000 }, logger: createLogger(quiet.config) });
+    try {
+      await waitFor('12 firings decided', async () => (await decidedCount()) === 12, 30_000);
+      expect(await quiet.sql('select count(*)::int n from support_tasks where trigger_id = ?', [dbId(t.id)])).toEqual([{ n: 12 }]);
+    } finally {
+      await engine.stop();
+      await ok(quiet.gql(DELETE, { id: t.id }));
+    }
   });
 });
 

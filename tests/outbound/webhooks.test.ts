@@ -10,10 +10,11 @@ import { startOutbound, webhookPayload, type OutboxRow } from '../../src/outboun
 import { fromGlobalId } from '../../src/schema/global-id';
 import { startReceiver, waitFor } from './receiver';
 
-// Fast retry schedule for tests: backoff base 1 s, 2 retries, attempts cut at 700 ms, abandoned attempts
-// expire after 2 s. Production defaults are in README "Webhooks".
+// Fast retry schedule for tests: 2 retries at once (no backoff: it only spaces the same attempts out, and
+// its floor of 1 s then 2 s cost seconds a test; the defaults are checked in dispatcher-backlog.test.ts),
+// attempts cut at 700 ms, abandoned attempts expire after 2 s. Production defaults are in README "Webhooks".
 const WEBHOOK_ENV = {
-  WEBHOOK_WORKER: 'inline', WEBHOOK_POLL_MS: '100', WEBHOOK_RETRY_LIMIT: '2', WEBHOOK_RETRY_DELAY_SECONDS: '1',
+  WEBHOOK_WORKER: 'inline', WEBHOOK_POLL_MS: '100', WEBHOOK_RETRY_LIMIT: '2', WEBHOOK_RETRY_DELAY_SECONDS: '0', WEBHOOK_RETRY_BACKOFF: 'false',
   WEBHOOK_ATTEMPT_TIMEOUT_MS: '700', WEBHOOK_EXPIRE_SECONDS: '2', WEBHOOK_MAINTENANCE_SECONDS: '1', WEBHOOK_DISABLE_AFTER: '1',
 };
 

@@ -1,8 +1,8 @@
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { execFileSync } from 'node:child_process';
-import { startPgProcess, type PgProcess } from '../helpers/embedded-pg-process';
+import { scratchDir } from '../helpers/seed-cache';
+import { startMigratedPgProcess, type PgProcess } from '../helpers/embedded-pg-process';
 import { initOrm, migrate } from '../../src/db/orm';
 import { createServer, type RapportServer } from '../../src/server';
 import { loadConfig } from '../../src/config';
@@ -44,9 +44,10 @@ const thaw = () => {
 };
 
 beforeAll(async () => {
-  dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'rapport-outage-'));
+  dataDir = fs.mkdtempSync(path.join(scratchDir(), 'rapport-outage-'));
   fs.chmodSync(dataDir, 0o755);
-  pg = await startPgProcess(path.join(dataDir, 'pg'), PORT);
+  // A copy of an initialised cluster whose database is migrated (made once, seed-cache.ts); migrate() then finds nothing to do.
+  pg = await startMigratedPgProcess(path.join(dataDir, 'pg'), PORT);
   orm = await initOrm(pg.url, { poolMax: 4 });
   await migrate(orm);
   const config = loadConfig({ NODE_ENV: 'test', DATABASE_URL: pg.url, JWT_SECRET: SECRET, LOG_LEVEL: process.env.OUTAGE_LOG ?? 'silent' });

@@ -1,7 +1,7 @@
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
-import { startPgProcess, type PgProcess } from '../helpers/embedded-pg-process';
+import { scratchDir } from '../helpers/seed-cache';
+import { startMigratedPgProcess, startPgProcess, type PgProcess } from '../helpers/embedded-pg-process';
 import { initOrm, migrate } from '../../src/db/orm';
 import { createServer, type RapportServer } from '../../src/server';
 import { loadConfig } from '../../src/config';
@@ -26,9 +26,10 @@ let server: RapportServer;
 let base: string;
 
 beforeAll(async () => {
-  dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'rapport-restart-'));
+  dataDir = fs.mkdtempSync(path.join(scratchDir(), 'rapport-restart-'));
   fs.chmodSync(dataDir, 0o755);
-  pg = await startPgProcess(path.join(dataDir, 'pg'), PORT);
+  // A copy of an initialised cluster whose database is migrated (made once, seed-cache.ts); migrate() then finds nothing to do.
+  pg = await startMigratedPgProcess(path.join(dataDir, 'pg'), PORT);
   orm = await initOrm(pg.url, { poolMax: 8 });
   await migrate(orm);
   const config = loadConfig({ NODE_ENV: 'test', DATABASE_URL: pg.url, JWT_SECRET: SECRET, LOG_LEVEL: 'silent' });

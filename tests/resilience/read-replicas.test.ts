@@ -8,6 +8,7 @@ import { signToken } from '../../src/auth/jwt';
 import { Role } from '../../src/auth/viewer';
 import { openReadReplicas, parseLsn, type ReadRouter } from '../../src/db/read-replicas';
 import { pgBinDir, removeClusterDir, startPrimary, startReplica, type PgCluster } from '../helpers/pg-cluster';
+import { migrationsKey } from '../helpers/seed-cache';
 
 /**
  * A real primary and a real streaming replica (pg_basebackup -R from the machine's PostgreSQL
@@ -66,8 +67,16 @@ const CUSTOMER_BY_ID = `query($id: ID!) { customer(id: $id) { id email } }`;
 describeIfPg('read replicas', () => {
   beforeAll(async () => {
     if (!bin) throw new Error('PostgreSQL server binaries (pg_basebackup) not found under /usr/lib/postgresql: apt-get install postgresql');
-    primary = await startPrimary(bin);
-    await sqlOn(primary.url(), 'create database rapport');
+    // A copy of a primary whose `rapport` database is migrated (made once, seed-cache.ts); migrate() then finds nothing to do.
+    primary = await startPrimary(bin, { key: migrationsKey(), prepare: async (c) => {
+      await sqlOn(c.url(), 'create database rapport');
+      const seedOrm = await initOrm(c.url('rapport'), { poolMax: 2 });
+      try {
+        await migrate(seedOrm);
+      } finally {
+        await seedOrm.close(true);
+      }
+    } });
     orm = await initOrm(primary.url('rapport'), { poolMax: 4 });
     await migrate(orm);
     replica = await startReplica(bin, primary);
