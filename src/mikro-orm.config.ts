@@ -10,8 +10,14 @@ const migrationsDir = path.join(__dirname, '..', 'migrations');
 /**
  * `statementTimeoutMs` (> 0): PostgreSQL's statement_timeout for every connection of this pool (sent
  * at connect), so a runaway statement is cancelled by the server (SQLSTATE 57014).
+ * `schemaSnapshot`: after applying migrations, introspect the database and write
+ * `migrations/.snapshot-rapport.json`, the base `migration:create` diffs the entities against. Only the
+ * MikroORM CLI does (the default export below): the server, the CLIs and the tests apply migrations
+ * without it, so that a server start does not rewrite a file of its install folder (with whatever an
+ * operator added to the database since, e.g. an index built by hand), and a test migrating to an
+ * intermediate point does not leave the repository's tracked snapshot describing that point.
  */
-export function createOrmConfig(clientUrl: string, overrides: { poolMax?: number; debug?: boolean; statementTimeoutMs?: number } = {}) {
+export function createOrmConfig(clientUrl: string, overrides: { poolMax?: number; debug?: boolean; statementTimeoutMs?: number; schemaSnapshot?: boolean } = {}) {
   return defineConfig({
     driver: PostgreSqlDriver,
     clientUrl,
@@ -31,7 +37,7 @@ export function createOrmConfig(clientUrl: string, overrides: { poolMax?: number
       tableName: 'mikro_orm_migrations',
       transactional: true,
       allOrNothing: true,
-      snapshot: true,
+      snapshot: overrides.schemaSnapshot ?? false,
       snapshotName: '.snapshot-rapport',
       emit: 'ts',
       silent: true,
@@ -40,4 +46,4 @@ export function createOrmConfig(clientUrl: string, overrides: { poolMax?: number
 }
 
 // Used by the MikroORM CLI (`npm run migration:create`): a developer database, never the embedded one.
-export default createOrmConfig(process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/rapport_dev');
+export default createOrmConfig(process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/rapport_dev', { schemaSnapshot: true });
