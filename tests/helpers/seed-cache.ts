@@ -38,7 +38,7 @@ export function migrationsKey(...more: string[]): string {
  * initialised and migrated, which otherwise cost each file an initdb and every migration (seconds).
  * `cp -a` keeps the owner (the clusters' files belong to the `postgres` user when tests run as root)
  * and modes. Runs side by side may both build; the first rename wins, the other copy is dropped. Seeds
- * of the same name unused for a day are removed.
+ * of the same name unused for a day, and build folders of it older than a day, are removed.
  */
 export async function copySeed(name: string, key: string, build: (dir: string) => Promise<void>, dest: string): Promise<void> {
   // `build` makes `<work>/data` (which does not exist yet); `dest` (which must not exist) becomes its copy.
@@ -62,7 +62,8 @@ export async function copySeed(name: string, key: string, build: (dir: string) =
   }
   const now = new Date();
   fs.utimesSync(seed, now, now);
-  for (const other of fs.readdirSync(tmp).filter((d) => d.startsWith(`rapport-seed-${name}-`) && path.join(tmp, d) !== seed)) {
+  // Other seeds of this name, and build folders a run killed while building left behind.
+  for (const other of fs.readdirSync(tmp).filter((d) => (d.startsWith(`rapport-seed-${name}-`) || d.startsWith(`rapport-seed-build-${name}-`)) && path.join(tmp, d) !== seed)) {
     const p = path.join(tmp, other);
     try {
       if (now.getTime() - fs.statSync(p).mtimeMs > 86_400_000) fs.rmSync(p, { recursive: true, force: true });
