@@ -1,6 +1,6 @@
 import { ConsentChannel, ConsentPurpose } from '../entities/enums';
 import { consentInForceOrder } from '../entities/consent-record.entity';
-import { macSql, type Keyring } from '../auth/pseudonyms';
+import { macSql, plainDigestSql, type Keyring } from '../auth/pseudonyms';
 
 /**
  * The members of a segment a marketing use may reach (README "Exports"): one definition, used by the
@@ -62,7 +62,7 @@ export const literal: Bind = (v) => `'${v.replace(/'/g, "''")}'`;
 export function membersFromWhere(sel: MembersSelection, keyring: Keyring, bind: Bind): string {
   const contact = CONTACT_COLUMN[sel.channel];
   // HMAC of each identifier's SHA-256 (Keyring.identifierDigest), under every key of the ring.
-  const message = `convert_to(encode(sha256(convert_to(i.kind || ':' || i.namespace || ':' || i.value, 'UTF8')), 'hex'), 'UTF8')`;
+  const message = plainDigestSql('i.kind', 'i.namespace', 'i.value');
   // Placeholders are positional: each value is bound where it appears, in the order of the text.
   let sql = `from segment_memberships sm
     join customers c on c.id = sm.customer_id
@@ -77,21 +77,19 @@ export function membersFromWhere(sel: MembersSelection, keyring: Keyring, bind: 
   sql += `
       and r.status = 'granted' and (r.expires_at is null or r.expires_at > now())
       ${contact ? `and c.${contact} is not null` : ''}`;
-  const macs = keyring.keys.map((k) => {
+  // A digest's HMAC under every key of the ring, as SQL (each key's pads bound where they appear).
+  const macsOf = (digestSql: string) => keyring.keys.map((k) => {
     const { opad, ipad } = keyring.sqlPads(k);
-    return macSql(bind(opad), bind(ipad), message);
+    return macSql(bind(opad), bind(ipad), digestSql);
   });
+  const macs = macsOf(message);
   sql += `
       and not exists (select 1 from identities i join suppressed_identifiers s on s.digest in (${macs.join(', ')})
                       where i.customer_id = sm.customer_id)`;
   if (contact) {
     // The contact address as an identifier (kind `email` or `phone`, no namespace: both are stored
     // normalised, as identities are): held by no other profile, and not suppressed.
-    const contactMessage = `convert_to(encode(sha256(convert_to('${contact}::' || c.${contact}, 'UTF8')), 'hex'), 'UTF8')`;
-    const contactMacs = keyring.keys.map((k) => {
-      const { opad, ipad } = keyring.sqlPads(k);
-      return macSql(bind(opad), bind(ipad), contactMessage);
-    });
+    const contactMacs = macsOf(plainDigestSql(`'${contact}'`, `''`, `c.${contact}`));
     sql += `
       and not exists (select 1 from identities o where o.kind = '${contact}' and o.namespace = '' and o.value = c.${contact} and o.customer_id <> c.id)
       and not exists (select 1 from suppressed_identifiers s where s.digest in (${contactMacs.join(', ')}))`;
