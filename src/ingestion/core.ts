@@ -198,7 +198,6 @@ async function run(em: EntityManager, query: string, params: unknown[]): Promise
   return res.rows;
 }
 
-/** Fields upsertCustomer names as the upsertCustomer mutation's input does, and what IngestEventInput calls them. */
 /** upsertCustomer's input names → the IDENTIFY event's (single.ts inverts it for the mutation's answers). */
 export const UPSERT_FIELDS_AS_EVENT: Readonly<Record<string, string>> = { id: 'customerId', identities: 'identifiers' };
 
@@ -207,9 +206,12 @@ export const UPSERT_FIELDS_AS_EVENT: Readonly<Record<string, string>> = { id: 'c
  * or undefined when `names` has no entry for it.
  */
 export function renameHead(field: string, names: Readonly<Record<string, string>>): string | undefined {
-  const head = /^[A-Za-z]+/.exec(field)?.[0] ?? field;
+  const head = fieldHead(field);
   return names[head] !== undefined ? names[head] + field.slice(head.length) : undefined;
 }
+
+/** A field path's first segment: `identities` of `identities[0].value`, `address` of `address.country`. */
+const fieldHead = (field: string): string => /^[A-Za-z]+/.exec(field)?.[0] ?? field;
 const PROFILE_FIELDS = new Set(['firstName', 'lastName', 'email', 'phone', 'birthDate', 'locale', 'address', 'traits']);
 
 /**
@@ -221,8 +223,7 @@ const PROFILE_FIELDS = new Set(['firstName', 'lastName', 'email', 'phone', 'birt
 function asEventError(err: DomainError): DomainError {
   const field = err.details.field;
   if (typeof field !== 'string') return err;
-  const head = /^[A-Za-z]+/.exec(field)?.[0] ?? field;
-  const named = renameHead(field, UPSERT_FIELDS_AS_EVENT) ?? (PROFILE_FIELDS.has(head) ? `profile.${field}` : field);
+  const named = renameHead(field, UPSERT_FIELDS_AS_EVENT) ?? (PROFILE_FIELDS.has(fieldHead(field)) ? `profile.${field}` : field);
   return named === field ? err : new DomainError(err.code, err.message, { ...err.details, field: named });
 }
 

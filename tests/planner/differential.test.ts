@@ -6,7 +6,7 @@ import { randomUUID } from 'node:crypto';
 import { startTestApp, type TestApp } from '../helpers/test-server';
 import { createServer, type RapportServer } from '../../src/server';
 import { createLogger } from '../../src/logger';
-import { asViewer, createAuthzFixtures, VIEWERS, type AuthzFixtures, type ViewerSpec } from '../authz/fixtures';
+import { createAuthzFixtures, VIEWERS, type AuthzFixtures, type ViewerSpec } from '../authz/fixtures';
 import { PATHS, probeQuery } from '../authz/probes';
 import { EXPECTED_TYPES } from '../authz/access-expectations';
 import { ok } from '../helpers/fixtures';
