@@ -26,11 +26,11 @@ export interface Context {
 
 export function createContext(orm: MikroORM, config: Config, viewer: Viewer | null, requestId: string, events: ActivityEvents): Context {
   const em = orm.em.fork() as EntityManager;
-  return { requestId, viewer: viewer && withActor(viewer, config.pseudonymKeys), em, primary: em, loaders: createLoaders(em), config, audit: new AuditRecorder(), events };
+  return { requestId, viewer: viewer && withActor(viewer, config.pseudonymKeys), em, primary: em, loaders: createLoaders(em, config.pseudonymKeys), config, audit: new AuditRecorder(), events };
 }
 
 /** Points a query's reads at another server (a read replica): a fork and loaders of its own. */
 export function readFrom(ctx: Context, orm: MikroORM): void {
   ctx.em = orm.em.fork() as EntityManager;
-  ctx.loaders = createLoaders(ctx.em, ctx.primary);
+  ctx.loaders = createLoaders(ctx.em, ctx.config.pseudonymKeys, ctx.primary);
 }

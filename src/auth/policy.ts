@@ -376,6 +376,19 @@ export const TYPE_POLICY: Record<string, Record<string, FieldPolicy>> = {
   LifecycleStageChange: Object.fromEntries(['eventId', 'customer', 'from', 'to', 'at'].map((f) => [f, staff()])),
 };
 
+/**
+ * Contact fields (and the customers column each reads) that a use beyond serving the person — a role
+ * whose grant is a consent or a scope: marketing, partners — reads only where the address is the
+ * customer's own to be reached at: not an identifier another profile holds, nor an erased person's
+ * (src/auth/own-contact.ts). Otherwise the field is refused (FORBIDDEN, reason NOT_OWN_CONTACT), per
+ * customer, with one reason for both cases so that the answer names no one. Those who serve the customer
+ * (admin, support) and the customer see the field as it was stated. The exports and `Segment.members`
+ * leave such members out by the same definition.
+ */
+export const OWN_CONTACT_FIELDS: Record<string, Record<string, 'email' | 'phone'>> = {
+  Customer: { email: 'email', phone: 'phone' },
+};
+
 /** Fields whose values are personal data: every read of them is written to the audit log. */
 export const PII_FIELDS: Record<string, readonly string[]> = {
   Customer: ['firstName', 'lastName', 'email', 'phone', 'birthDate', 'address', 'traits', 'identities'],

@@ -1,6 +1,7 @@
 import { ConsentChannel, ConsentPurpose } from '../entities/enums';
 import { consentInForceOrder } from '../entities/consent-record.entity';
-import { macSql, plainDigestSql, type Keyring } from '../auth/pseudonyms';
+import { plainDigestSql, type Keyring } from '../auth/pseudonyms';
+import { macsSql, ownContactSql, type Bind } from '../auth/own-contact';
 
 /**
  * The members of a segment a marketing use may reach (README "Exports"): one definition, used by the
@@ -46,14 +47,7 @@ export interface MembersSelection {
   channel: ConsentChannel;
 }
 
-/**
- * Binds a value into the statement and answers its placeholder: `?` for MikroORM's execute (the value
- * goes to the params), or an escaped literal for COPY, which takes no parameters.
- */
-export type Bind = (value: string) => string;
-
-/** `bind` for COPY: every value is a validated uuid, enum value or hex string, escaped all the same. */
-export const literal: Bind = (v) => `'${v.replace(/'/g, "''")}'`;
+export { literal, type Bind } from '../auth/own-contact';
 
 /**
  * FROM … WHERE of the eligible members, aliases: `sm` membership, `c` customer, `r` the consent record
@@ -77,23 +71,13 @@ export function membersFromWhere(sel: MembersSelection, keyring: Keyring, bind: 
   sql += `
       and r.status = 'granted' and (r.expires_at is null or r.expires_at > now())
       ${contact ? `and c.${contact} is not null` : ''}`;
-  // A digest's HMAC under every key of the ring, as SQL (each key's pads bound where they appear).
-  const macsOf = (digestSql: string) => keyring.keys.map((k) => {
-    const { opad, ipad } = keyring.sqlPads(k);
-    return macSql(bind(opad), bind(ipad), digestSql);
-  });
-  const macs = macsOf(message);
+  const macs = macsSql(keyring, bind, message);
   sql += `
       and not exists (select 1 from identities i join suppressed_identifiers s on s.digest in (${macs.join(', ')})
                       where i.customer_id = sm.customer_id)`;
-  if (contact) {
-    // The contact address as an identifier (kind `email` or `phone`, no namespace: both are stored
-    // normalised, as identities are): held by no other profile, and not suppressed.
-    const contactMacs = macsOf(plainDigestSql(`'${contact}'`, `''`, `c.${contact}`));
-    sql += `
-      and not exists (select 1 from identities o where o.kind = '${contact}' and o.namespace = '' and o.value = c.${contact} and o.customer_id <> c.id)
-      and not exists (select 1 from suppressed_identifiers s where s.digest in (${contactMacs.join(', ')}))`;
-  }
+  // The contact address is theirs to be reached at: held by no other profile, and not suppressed.
+  if (contact) sql += `
+      and ${ownContactSql(contact, 'c', keyring, bind)}`;
   return sql;
 }
 

@@ -13,6 +13,8 @@ import { createLifecycleHistoryLoader } from './lifecycle-history.loader';
 import { uuidArray } from '../services/pagination';
 import { lightMapper } from '../db/light-map';
 import { PROFILING_OBJECTION } from '../auth/policy';
+import { literal, ownContactSql, type ContactColumn } from '../auth/own-contact';
+import type { Keyring } from '../auth/pseudonyms';
 import { countCurrentMembers } from '../analytics/segments.service';
 
 /**
@@ -97,10 +99,11 @@ export function withholdModelScores(m: CustomerMetrics, profilingConsent: string
 
 /**
  * The request's DataLoaders. Created only in the request context, on the request's EntityManager fork,
- * so that caching never crosses requests (nor viewers). `writeEm`: the primary, where the few writes a
+ * so that caching never crosses requests (nor viewers). `keyring`: the server's pseudonym keys (the
+ * suppression list's digests). `writeEm`: the primary, where the few writes a
  * read makes go (HELD_OUT records) when `em` reads from a replica.
  */
-export function createLoaders(em: EntityManager, writeEm: EntityManager = em) {
+export function createLoaders(em: EntityManager, keyring: Keyring, writeEm: EntityManager = em) {
   const metrics = lightMapper(em, CustomerMetrics);
   const consentRecord = lightMapper(em, ConsentRecord);
   return {
@@ -144,6 +147,23 @@ export function createLoaders(em: EntityManager, writeEm: EntityManager = em) {
       );
       const byKey = new Map(rows.map((r) => [r.k, r.status]));
       return keys.map((k) => byKey.get(k) ?? 'none');
+    }),
+    /**
+     * Whether a customer's contact address (`customerId|email`, `customerId|phone`) is their own to be
+     * reached at (src/auth/own-contact.ts; OWN_CONTACT_FIELDS): one statement per batch.
+     */
+    ownContact: new DataLoader<string, boolean>(async (keys) => {
+      const ids = [...new Set(keys.map((k) => k.slice(0, k.indexOf('|'))))];
+      const rows: Array<{ id: string; email: boolean; phone: boolean }> = await em.execute(
+        `select c.id, ${ownContactSql('email', 'c', keyring, literal)} as email, ${ownContactSql('phone', 'c', keyring, literal)} as phone
+         from customers c where c.id = any(?::uuid[])`,
+        [uuidArray(ids)],
+      );
+      const byId = new Map(rows.map((r) => [String(r.id), r]));
+      return keys.map((k) => {
+        const row = byId.get(k.slice(0, k.indexOf('|')));
+        return row ? row[k.slice(k.indexOf('|') + 1) as ContactColumn] === true : true;
+      });
     }),
     /** Current members per segment (open stays, kept current by writes): one statement per batch. */
     segmentMemberCount: new DataLoader<string, number>((ids) => countCurrentMembers(em, ids)),

@@ -23,7 +23,8 @@ import { CustomerSortField, SORT_SQL, SortDirection, customerFilterSql } from '.
 import { expectGlobalOrRawId, fromGlobalId } from '../schema/global-id';
 import type { ConnectionShape } from '../schema/connection';
 import { CustomerConsents } from '../resolvers/customer/customer.types';
-import { CUSTOMER_OWNED_TYPES, PROFILING_OBJECTION, THIRD_PARTY_SHARING, TYPE_POLICY, type FieldPolicy } from '../auth/policy';
+import { CUSTOMER_OWNED_TYPES, OWN_CONTACT_FIELDS, PROFILING_OBJECTION, THIRD_PARTY_SHARING, TYPE_POLICY, type FieldPolicy } from '../auth/policy';
+import { literal, ownContactSql } from '../auth/own-contact';
 import { accessKnownNow, consentKey } from '../auth/access';
 import { customerPropertyOf } from '../schema/permissions';
 import { Role, type Viewer } from '../auth/viewer';
@@ -440,18 +441,32 @@ function compileEntity(w: Walk, type: GraphQLObjectType, alias: string, nodes: F
   if (consents.length) {
     pairs.push(['__consent', jsonObject(consents.map((n) => [`${n.purpose}|${n.channel}`, sql`rapport_consent_status(${raw(alias)}.id, ${n.purpose}, ${n.channel})`]))]);
   }
+  // Whether each contact column read under a consent or scope grant is the customer's own (the field rule
+  // reads it from the ownContact loader, primed here: OWN_CONTACT_FIELDS).
+  const ownContacts = Object.entries(OWN_CONTACT_FIELDS[type.name] ?? {})
+    .filter(([field, column]) => columns.includes(column) && typeof (TYPE_POLICY[type.name]?.[field] as FieldPolicy | undefined)?.[viewer.role] === 'object')
+    .map(([, column]) => column);
+  if (ownContacts.length) {
+    const keyring = w.ctx.config.pseudonymKeys;
+    pairs.push(['__own', jsonObject(ownContacts.map((c) => [c, raw(ownContactSql(c, alias, keyring, literal))]))]);
+  }
   const map = lightMapperFor(w.em, meta.class, columns);
   const hydrate: Hydrate = (json, parent) => {
     if (json == null) return null;
     // The row as it came: the mapper reads only the entity's own columns (the `__` keys are left out of the instance).
     const row = json as Json;
     for (const [c, p] of inherited) row[c] = parent![p];
-    const { __planned, __consent } = row;
+    const { __planned, __consent, __own } = row;
     const obj = map(row) as Record<string | symbol, unknown>;
     if (__consent) {
       const id = String(row.id);
       const loader = hydratingFor().loaders.consentStatus;
       for (const [k, status] of Object.entries(__consent as Json)) loader.prime(`${id}|${k}`, String(status));
+    }
+    if (__own) {
+      const id = String(row.id);
+      const loader = hydratingFor().loaders.ownContact;
+      for (const [c, own] of Object.entries(__own as Json)) loader.prime(`${id}|${c}`, own === true);
     }
     if (children.length) {
       const planned: Record<string, unknown> = {};
@@ -717,7 +732,8 @@ function planFor(ctx: Context, info: GraphQLResolveInfo, rootArgs: boolean, comp
   const names = rootArgs ? variablesOf(info).all : variablesOf(info).inSelection;
   // A variable left out (the argument's default applies) is not one given as null; `__absent` cannot be an input field name.
   const values = names.map((n) => (Object.prototype.hasOwnProperty.call(info.variableValues, n) ? info.variableValues[n] : { __absent: true }));
-  const key = JSON.stringify([v.role, v.scopes ?? null, ctx.config.maxPageSize, values]);
+  // (the keys' ids: a plan's text holds the suppression check's key pads)
+  const key = JSON.stringify([v.role, v.scopes ?? null, ctx.config.maxPageSize, ctx.config.pseudonymKeys.keys.map((k) => k.id), values]);
   let bySchema = planCache.get(info.schema);
   if (!bySchema) planCache.set(info.schema, (bySchema = new WeakMap()));
   let plans = bySchema.get(info.fieldNodes[0]);

@@ -5,7 +5,7 @@ import type { Context } from '../context';
 import { Role } from '../auth/viewer';
 import { accessKnownNow, canAccessCustomer, hasConsent } from '../auth/access';
 import {
-  CUSTOMER_OWNED_TYPES, FEDERATION_QUERY_POLICY, FEDERATION_TYPE_POLICY, METRICS_FILTER_ROLES, MUTATION_POLICY, PII_FIELDS, PII_FILTER_ROLES, QUERY_POLICY, SUBSCRIPTION_POLICY,
+  CUSTOMER_OWNED_TYPES, FEDERATION_QUERY_POLICY, FEDERATION_TYPE_POLICY, METRICS_FILTER_ROLES, MUTATION_POLICY, OWN_CONTACT_FIELDS, PII_FIELDS, PII_FILTER_ROLES, QUERY_POLICY, SUBSCRIPTION_POLICY,
   TYPE_POLICY, type FieldPolicy,
 } from '../auth/policy';
 import { fromGlobalId } from './global-id';
@@ -123,6 +123,7 @@ function withVerdictNow<R extends object>(shieldRule: R, now: VerdictNow): R {
 function fieldRule(type: string, field: string, policy: FieldPolicy, customerOwned: boolean) {
   const pii = PII_FIELDS[type]?.includes(field) ?? false;
   const what = `${type}.${field}`;
+  const contact = OWN_CONTACT_FIELDS[type]?.[field];
 
   async function objectAndConsent(parent: Record<string, unknown>, ctx: Context) {
     const customerId = customerIdOf(type, parent);
@@ -130,6 +131,10 @@ function fieldRule(type: string, field: string, policy: FieldPolicy, customerOwn
     const grant = policy[ctx.viewer!.role]!;
     if (typeof grant === 'object' && 'consent' in grant && !(await hasConsent(ctx, customerId, grant.consent))) {
       return forbidden(`the customer has not consented to ${grant.consent.anyOf.map((n) => `${n.purpose}/${n.channel}`).join(' or ')}`, 'NO_CONSENT');
+    }
+    // A use beyond serving the person (a consent or scope grant) gets only an address that is the customer's own.
+    if (contact && grant !== true && !(await ctx.loaders.ownContact.load(`${customerId}|${contact}`))) {
+      return forbidden(`this ${contact} is not established as the customer's own contact address, so it is not given for this use`, 'NOT_OWN_CONTACT');
     }
     if (pii) ctx.audit.recordRead(customerId, what);
     return true;

@@ -27,15 +27,20 @@ const owner: Viewer = { role: Role.CUSTOMER, subject: 'c', customerId: OWNER };
 const partner = (...scopes: Scope[]): Viewer => ({ role: Role.PARTNER, subject: 'p', apiKeyId: 'k', scopes });
 
 /** A context whose consent loader answers from `consents` (key: customer|purpose|channel), recording audited reads. */
-function ctxFor(viewer: Viewer | undefined, consents: Record<string, string> = {}) {
+/** `notOwn`: `customerId|email` keys whose contact address is not the customer's own (the ownContact loader answers false). */
+function ctxFor(viewer: Viewer | undefined, consents: Record<string, string> = {}, notOwn: string[] = []) {
   const reads: Array<[string, string]> = [];
+  const ownLookups: string[] = [];
   const ctx = {
     viewer,
     _shield: { cache: {} }, // graphql-shield's per-request cache of 'contextual' rules (the whole-type ones)
     audit: { recordRead: (customerId: string, field: string) => reads.push([customerId, field]) },
-    loaders: { consentStatus: { load: async (key: string) => consents[key] ?? null } },
+    loaders: {
+      consentStatus: { load: async (key: string) => consents[key] ?? null },
+      ownContact: { load: async (key: string) => (ownLookups.push(key), !notOwn.includes(key)) },
+    },
   } as unknown as Context;
-  return { ctx, reads };
+  return { ctx, reads, ownLookups };
 }
 
 type RuleLike = { resolve: (parent: unknown, args: unknown, ctx: Context, info: unknown, options: unknown) => Promise<true | false | Error> };
@@ -155,6 +160,31 @@ describe('fields of customer-owned types', () => {
     expect(withdrawn.reads).toEqual([]);
     expect(await verdict('Customer', 'phone', marketing, {}, { id: OWNER })).toEqual(forbidden('NO_CONSENT', 'the customer has not consented to sms_marketing/sms or phone_marketing/phone'));
     expect(await verdict('Customer', 'phone', marketing, {}, { id: OWNER }, { [`${OWNER}|phone_marketing|phone`]: 'granted' })).toBe('allowed');
+  });
+
+  it("a consent or scope grant gets a contact address only where it is the customer's own; those who serve the customer get it as stated", async () => {
+    const consent = { [`${OWNER}|email_marketing|email`]: 'granted', [`${OWNER}|sms_marketing|sms`]: 'granted', ...shares };
+    const refused = forbidden('NOT_OWN_CONTACT', "this email is not established as the customer's own contact address, so it is not given for this use");
+    for (const viewer of [marketing, partner(Scope.CUSTOMERS_CONTACT, Scope.CUSTOMERS_READ)]) {
+      const notOwn = ctxFor(viewer, consent, [`${OWNER}|email`]);
+      const res = await tree.Customer.email.resolve({ id: OWNER }, {}, notOwn.ctx, {}, {});
+      expect([viewer.role, res instanceof GraphQLError && { code: res.extensions.code, reason: res.extensions.reason, message: res.message }]).toEqual([viewer.role, refused]);
+      expect(notOwn.reads).toEqual([]); // refused: not a read
+      // The phone is looked up on its own: an e-mail that is not theirs withholds nothing else.
+      expect(await tree.Customer.phone.resolve({ id: OWNER }, {}, notOwn.ctx, {}, {})).toBe(true);
+      expect(notOwn.ownLookups).toEqual([`${OWNER}|email`, `${OWNER}|phone`]);
+      // Without consent (marketing) the consent's refusal comes first, and nothing is looked up.
+      if (viewer.role === Role.MARKETING) {
+        const none = ctxFor(viewer, {}, [`${OWNER}|email`]);
+        expect((await tree.Customer.email.resolve({ id: OWNER }, {}, none.ctx, {}, {}) as GraphQLError).extensions.reason).toBe('NO_CONSENT');
+        expect(none.ownLookups).toEqual([]);
+      }
+    }
+    for (const viewer of [admin, support, owner]) {
+      const served = ctxFor(viewer, consent, [`${OWNER}|email`]);
+      expect([viewer.role, await tree.Customer.email.resolve({ id: OWNER }, {}, served.ctx, {}, {})]).toEqual([viewer.role, true]);
+      expect(served.ownLookups).toEqual([]);
+    }
   });
 
   it('audits reads of personal-data fields only, by whichever path', async () => {

@@ -62,7 +62,7 @@ function entityStream(ctx: Context, source: AsyncIterableIterator<ActivityEvent>
       if (r.done) return { value: undefined, done: true };
       const em = root.fork() as EntityManager;
       ctx.em = em;
-      ctx.loaders = createLoaders(em);
+      ctx.loaders = createLoaders(em, ctx.config.pseudonymKeys);
       ctx.audit = new AuditRecorder();
       const kind = r.value.kind;
       const entity = kind === 'OutboxEvent'

@@ -1,0 +1,41 @@
+import { macSql, plainDigestSql, type Keyring } from './pseudonyms';
+
+/** A customer's contact columns: the address a channel reaches them at. */
+export type ContactColumn = 'email' | 'phone';
+
+/**
+ * Binds a value into a statement and answers its placeholder: `?` for MikroORM's execute (the value
+ * goes to the params), or an escaped literal where a statement takes no parameters (COPY, the read planner's fragments).
+ */
+export type Bind = (value: string) => string;
+
+/** `bind` for statements without parameters: the values bound here are the keyring's hex pads and validated enum values, escaped all the same. */
+export const literal: Bind = (v) => `'${v.replace(/'/g, "''")}'`;
+
+/** A digest's HMAC under every key of the ring, as SQL (each key's pads bound where they appear). */
+export function macsSql(keyring: Keyring, bind: Bind, digestSql: string): string[] {
+  return keyring.keys.map((k) => {
+    const { opad, ipad } = keyring.sqlPads(k);
+    return macSql(bind(opad), bind(ipad), digestSql);
+  });
+}
+
+/**
+ * SQL, true when the contact address in `alias`.`contact` (a customers row) is the customer's own to be
+ * reached at: not an identifier another profile holds, and not on the suppression list (an erased
+ * person's, matched under every key of the ring). A customer writing their own profile may not learn
+ * whose an identifier is, so an address another profile holds is stored as their contact field as
+ * stated (neither linked nor refused: ingestion rules `revealOwners`), and an erased person's address
+ * written before the erasure stays on such a profile the same way. A send to it would reach that other
+ * person under this one's consent: the exports leave such members out, and a marketing or partner read
+ * of the field is refused (OWN_CONTACT_FIELDS in policy.ts). True when the column is null.
+ *
+ * As two NOT EXISTS, which PostgreSQL plans as anti-joins (the identities' unique (kind, namespace, value)
+ * index, the suppression list's primary key). The address is compared as an identifier of its kind
+ * with no namespace: both are stored normalised, as identities are.
+ */
+export function ownContactSql(contact: ContactColumn, alias: string, keyring: Keyring, bind: Bind): string {
+  const macs = macsSql(keyring, bind, plainDigestSql(`'${contact}'`, `''`, `${alias}.${contact}`));
+  return `(not exists (select 1 from identities o where o.kind = '${contact}' and o.namespace = '' and o.value = ${alias}.${contact} and o.customer_id <> ${alias}.id)
+      and not exists (select 1 from suppressed_identifiers s where s.digest in (${macs.join(', ')})))`;
+}
