@@ -18,6 +18,10 @@ import { recomputeMetrics } from '../src/analytics/recompute';
  * announcements); BENCH_SECOND_RUN=1 also times a second run on the same data (nothing changed).
  * LINES_PER_ORDER=n also writes n lines per order over 1,000 products (default 0: the margin CLV's per-line
  * revenue and cost, a pass over every line, then costs nothing, and the bench says so).
+ * INTERACTIONS_PER_CUSTOMER=n also writes about n interactions per customer over the last 365 days (page and
+ * product views, e-mail sends and opens; default 0) and FEEDBACK_PER_CUSTOMER=f about f feedback rows per customer over
+ * the same year (NPS, CSAT, reviews, complaints; default 0): what the engagement decline and negative-feedback counts
+ * read (their last 90 days). Without them those two counts cost nothing, and the bench says so.
  * BENCH_KEEP=1 keeps the database; BENCH_REUSE=1 measures again on a kept one.
  * BENCH_DATABASE_URL: server to use (default postgres://postgres@127.0.0.1:5432/postgres); BENCH_DB: the scratch database's name.
  */
@@ -27,6 +31,9 @@ const PER = Number(process.env.ORDERS_PER_CUSTOMER ?? 10);
 const DB = process.env.BENCH_DB ?? 'rapport_bench_analytics';
 /** Order lines per order (default 0: orders only, as the figures before 2026-12-07 were measured). */
 const LINES = Number(process.env.LINES_PER_ORDER ?? 0);
+/** Interactions and feedback rows per customer, on average, over the last year (default 0). */
+const INTERACTIONS = Number(process.env.INTERACTIONS_PER_CUSTOMER ?? 0);
+const FEEDBACK = Number(process.env.FEEDBACK_PER_CUSTOMER ?? 0);
 
 const admin = (sql: string) => adminQuery(ADMIN, sql);
 
@@ -56,9 +63,13 @@ async function main() {
   if (!reuse) await generate(c);
   // Always a first run (every customer's first stage announced and recorded), as on fresh data.
   else await c.query('truncate customer_metrics, customer_lifecycle_states, customer_lifecycle_transitions, outbox_events, analytics_runs cascade');
-  const { rows: [counts] } = await c.query(`select (select count(*) from customers) as customers, (select count(*) from orders) as orders, (select count(*) from order_lines) as lines`);
-  console.log(`${reuse ? 'reused' : 'generated'} ${counts.customers} customers, ${counts.orders} orders, ${counts.lines} order lines in ${seconds(Date.now() - t)} s`);
+  const { rows: [counts] } = await c.query(`select (select count(*) from customers) as customers, (select count(*) from orders) as orders, (select count(*) from order_lines) as lines,
+                                                   (select count(*) from interactions) as interactions, (select count(*) from feedback) as feedback`);
+  console.log(`${reuse ? 'reused' : 'generated'} ${counts.customers} customers, ${counts.orders} orders, ${counts.lines} order lines, ${counts.interactions} interactions, ${counts.feedback} feedback in ${seconds(Date.now() - t)} s`);
   if (Number(counts.lines) === 0) console.log('  (no order lines: the margin CLV\'s pass over every line is not measured; LINES_PER_ORDER=2 measures it)');
+  if (Number(counts.interactions) === 0 || Number(counts.feedback) === 0) {
+    console.log('  (no interactions or no feedback: the engagement and negative-feedback counts cost nothing; INTERACTIONS_PER_CUSTOMER=24 FEEDBACK_PER_CUSTOMER=1 measure them)');
+  }
 
   // Warm the cache once so neither measurement pays for the first read from disk.
   await c.query('select count(*) from orders');
@@ -233,10 +244,32 @@ async function generate(c: Client): Promise<void> {
                    from orders o cross join generate_series(1, ${LINES}) k`);
     await restoreLines();
   }
+  if (INTERACTIONS > 0) {
+    // The year's month partitions first (rows of a month without one would all land in DEFAULT), then
+    // Poisson-ish counts per customer (floor(2·n·U), mean n) at uniform times over the year. Sends are
+    // not engagement: the recompute leaves them out, as it would in production.
+    await c.query(`select rapport_ensure_interaction_partition((date_trunc('month', now()) - make_interval(months => m))::date) from generate_series(0, 12) m`);
+    await c.query(`insert into interactions (customer_id, occurred_at, channel, type, source)
+                   select c.id, now() - random() * interval '365 days', k.channel, k.type, 'bench'
+                   from customers c
+                   cross join lateral generate_series(1, floor(2 * ${INTERACTIONS} * random() + (c.id is null)::int)::int) g
+                   cross join lateral (select (array['web', 'web', 'email', 'email'])[1 + (g % 4)] as channel,
+                                              (array['page_view', 'product_view', 'email_send', 'email_open'])[1 + (g % 4)] as type) k`);
+  }
+  if (FEEDBACK > 0) {
+    await c.query(`insert into feedback (customer_id, kind, score, submitted_at)
+                   select c.id, k.kind, case k.kind when 'nps' then floor(random() * 11) when 'complaint' then null else 1 + floor(random() * 5) end,
+                          now() - random() * interval '365 days'
+                   from customers c
+                   cross join lateral generate_series(1, floor(2 * ${FEEDBACK} * random() + (c.id is null)::int)::int) g
+                   cross join lateral (select (array['nps', 'csat', 'review', 'complaint'])[1 + (g % 4)] as kind) k`);
+  }
   await c.query(`reset session_replication_role`);
   await c.query('vacuum analyze customers');
   await c.query('vacuum analyze orders');
   if (LINES > 0) await c.query('vacuum analyze order_lines');
+  if (INTERACTIONS > 0) await c.query('vacuum analyze interactions');
+  if (FEEDBACK > 0) await c.query('vacuum analyze feedback');
 }
 
 /**
