@@ -89,9 +89,13 @@ describe('pruning', () => {
     try {
       await ok(app.gql(CREATE, { input: { url: receiver.url, events: ['customer.created'] } }));
       const c = await makeCustomer(app);
-      const [event] = await app.sql<{ id: string }>(`select id from outbox_events where type = 'customer.created' and customer_id = ?`, [dbId(c.id)]);
-      await waitFor('the delivery', () => receiver.received.some((r) => r.id === `msg_${event.id}`));
-      await waitFor('the pruning', async () => (await app.sql('select 1 from outbox_events where id = ?', [event.id])).length === 0);
+      // The event's id from its delivery, not from the outbox: with no retention, the event can be
+      // dispatched, delivered and pruned before a select made after makeCustomer returns.
+      const sent = () => receiver.received.find((r) => r.payload.type === 'customer.created' && r.payload.data.customerId === c.id);
+      await waitFor('the delivery', () => sent() !== undefined);
+      const eventId = String(sent()!.payload.data.eventId);
+      expect(sent()!.id).toBe(`msg_${eventId}`);
+      await waitFor('the pruning', async () => (await app.sql('select 1 from outbox_events where id = ?', [eventId])).length === 0);
     } finally {
       await receiver.close();
     }
@@ -113,7 +117,13 @@ describe('a lost queue job', () => {
       await ok(app.gql(`mutation($c: ID!) { setConsent(input: { customerId: $c, purpose: ANALYTICS, status: GRANTED, source: "t", policyVersion: "v1" }) { id } }`, { c: c.id }));
       const [event] = await app.sql<{ id: string }>(`select id from outbox_events where type = 'consent.changed' and customer_id = ?`, [dbId(c.id)]);
       await waitFor('the first delivery', () => receiver.received.some((r) => r.id === `msg_${event.id}`));
-      const [delivery] = await app.sql<{ id: string; job_id: string }>('select id, job_id from webhook_deliveries where endpoint_id = ? and event_id = ?', [endpointId, event.id]);
+      // The receiver has the request before the attempt has written its outcome: until the row says
+      // succeeded, that write is still to come, and would land on the faked loss below (status back to
+      // succeeded, nothing to requeue, the redelivery never comes).
+      const first = async () => (await app.sql<{ id: string; job_id: string; status: string }>(
+        'select id, job_id, status from webhook_deliveries where endpoint_id = ? and event_id = ?', [endpointId, event.id]))[0];
+      await waitFor('the first attempt\'s log', async () => (await first())?.status === 'succeeded');
+      const delivery = await first();
       expect(delivery.job_id).toMatch(/^[0-9a-f-]{36}$/);
       // Make it look lost: pending again, queued an hour ago, under a job id the queue never had.
       await app.sql(`update webhook_deliveries set status = 'pending', queued_at = now() - interval '1 hour', job_id = gen_random_uuid() where id = ?`, [delivery.id]);
