@@ -4,12 +4,18 @@ import { macSql, plainDigestSql, type Keyring } from './pseudonyms';
 export type ContactColumn = 'email' | 'phone';
 
 /**
- * Binds a value into a statement and answers its placeholder: `?` for MikroORM's execute (the value
- * goes to the params), or an escaped literal where a statement takes no parameters (COPY, the read planner's fragments).
+ * Binds a value into a statement and answers its placeholder: `?` for a statement sent with bind
+ * parameters (executeBound, the read planner's fragments; NOT MikroORM's em.execute, which writes the
+ * values into the text), or an escaped literal where a statement takes no parameters (COPY: the CLI
+ * export only). The values bound here include the keyring's HMAC pads, which are the key (any digest can
+ * be computed from them). A statement's text is what pg_stat_activity shows and what PostgreSQL writes to
+ * its log with an error (log_min_error_statement: a statement cancelled by DB_STATEMENT_TIMEOUT_MS);
+ * bind parameters appear in neither (log_parameter_max_length_on_error is 0 by default). So every
+ * statement that can take parameters binds them.
  */
 export type Bind = (value: string) => string;
 
-/** `bind` for statements without parameters: the values bound here are the keyring's hex pads and validated enum values, escaped all the same. */
+/** `bind` for statements without parameters (COPY): the values bound here are the keyring's hex pads and validated enum values, escaped all the same. */
 export const literal: Bind = (v) => `'${v.replace(/'/g, "''")}'`;
 
 /** A digest's HMAC under every key of the ring, as SQL (each key's pads bound where they appear). */

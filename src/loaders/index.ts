@@ -13,7 +13,8 @@ import { createLifecycleHistoryLoader } from './lifecycle-history.loader';
 import { uuidArray } from '../services/pagination';
 import { lightMapper } from '../db/light-map';
 import { PROFILING_OBJECTION } from '../auth/policy';
-import { literal, ownContactSql, type ContactColumn } from '../auth/own-contact';
+import { ownContactSql, type ContactColumn } from '../auth/own-contact';
+import { executeBound } from '../db/bound-query';
 import type { Keyring } from '../auth/pseudonyms';
 import { countCurrentMembers } from '../analytics/segments.service';
 
@@ -154,11 +155,12 @@ export function createLoaders(em: EntityManager, keyring: Keyring, writeEm: Enti
      */
     ownContact: new DataLoader<string, boolean>(async (keys) => {
       const ids = [...new Set(keys.map((k) => k.slice(0, k.indexOf('|'))))];
-      const rows: Array<{ id: string; email: boolean; phone: boolean }> = await em.execute(
-        `select c.id, ${ownContactSql('email', 'c', keyring, literal)} as email, ${ownContactSql('phone', 'c', keyring, literal)} as phone
-         from customers c where c.id = any(?::uuid[])`,
-        [uuidArray(ids)],
-      );
+      // The keys' pads are bound as parameters, never spliced into the text (see ownContactSql).
+      const params: unknown[] = [];
+      const bind = (v: string) => (params.push(v), '?');
+      const text = `select c.id, ${ownContactSql('email', 'c', keyring, bind)} as email, ${ownContactSql('phone', 'c', keyring, bind)} as phone
+         from customers c where c.id = any(?::uuid[])`;
+      const rows = await executeBound<{ id: string; email: boolean; phone: boolean }>(em, text, [...params, uuidArray(ids)]);
       const byId = new Map(rows.map((r) => [String(r.id), r]));
       return keys.map((k) => {
         const row = byId.get(k.slice(0, k.indexOf('|')));

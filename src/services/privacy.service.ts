@@ -5,6 +5,7 @@ import { DomainError, ErrorCode } from '../errors/domain-error';
 import type { WriteAudit } from './customer.service';
 import { defaultKeyring, macSql, type Keyring } from '../auth/pseudonyms';
 import { textArray, uuidArray } from './pagination';
+import { executeBound } from '../db/bound-query';
 
 /**
  * The person, as export and erasure both take it (a recursive CTE `person(id)`; its one parameter is the
@@ -225,7 +226,8 @@ export async function eraseCustomer(em: EntityManager, customerId: string, audit
  */
 export async function upgradeLegacyDigests(em: EntityManager, keyring: Keyring): Promise<number> {
   const { opad, ipad } = keyring.sqlPads(keyring.newest);
-  const rows: Array<{ n: string }> = await em.execute(
+  // The pads are the key: bound by the driver, never written into the statement's text (executeBound).
+  const rows = await executeBound<{ n: string }>(em,
     `with u as (update suppressed_identifiers set digest = ${macSql('?', '?', "convert_to(digest, 'UTF8')")}, key_id = ? where key_id is null returning 1)
      select count(*) n from u`,
     [opad, ipad, keyring.newest.id],

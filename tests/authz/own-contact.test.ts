@@ -4,6 +4,7 @@ import { Role } from '../../src/auth/viewer';
 import { Scope } from '../../src/auth/policy';
 import { createServer, type RapportServer } from '../../src/server';
 import { createLogger } from '../../src/logger';
+import { Client } from 'pg';
 
 /**
  * A contact address stated on a profile but not that customer's own to be reached at — an identifier
@@ -17,6 +18,7 @@ let app: TestApp;
 let planned: { server: RapportServer; url: string };
 let partnerKey: string;
 const people: Record<string, { id: string }> = {};
+let segmentId = '';
 const HOLDER_EMAIL = 'holder.own-contact@example.com';
 const HOLDER_PHONE = '+442079460333';
 const GONE_EMAIL = 'gone.own-contact@example.com';
@@ -36,6 +38,23 @@ async function as(who: 'marketing' | 'partner' | 'support' | 'self', query: stri
   const token = who === 'self' ? await app.tokenFor(Role.CUSTOMER, self) : await app.tokenFor(who === 'marketing' ? Role.MARKETING : Role.SUPPORT);
   return post(url, { authorization: `Bearer ${token}` }, query, variables);
 }
+
+/** The text of every statement sent to PostgreSQL while `fn` runs (what pg_stat_activity shows and an error log line holds). */
+async function recordingTexts<T>(texts: string[], fn: () => Promise<T>): Promise<T> {
+  const original = Client.prototype.query;
+  Client.prototype.query = function recording(this: Client, ...args: unknown[]) {
+    const q = args[0] as string | { text?: string };
+    texts.push(typeof q === 'string' ? q : q?.text ?? '');
+    return (original as (...a: unknown[]) => unknown).apply(this, args);
+  } as typeof Client.prototype.query;
+  try {
+    return await fn();
+  } finally {
+    Client.prototype.query = original;
+  }
+}
+const startupTexts: string[] = [];
+const padsOf = () => app.config.pseudonymKeys.keys.flatMap((k) => Object.values(app.config.pseudonymKeys.sqlPads(k)));
 
 const withheld = (res: Res) => (res.errors ?? []).filter((e) => e.extensions?.reason === 'NOT_OWN_CONTACT').map((e) => e.path!.join('.')).sort();
 
@@ -62,11 +81,13 @@ beforeAll(async () => {
     }
   }
   await ok(app.gql(`mutation($id: ID!) { eraseCustomer(customerId: $id) { identifiersSuppressed } }`, { id: people.gone.id }));
+  segmentId = (await ok<{ createSegment: { id: string } }>(app.gql(`mutation { createSegment(input: { name: "own-contact", rule: { consent: { purpose: EMAIL_MARKETING, channel: EMAIL } } }) { id } }`))).createSegment.id;
+  await ok(app.gql('mutation { recomputeAnalytics { customers } }'));
   partnerKey = (await ok<{ createApiKey: { secret: string } }>(app.gql(`mutation($input: CreateApiKeyInput!) { createApiKey(input: $input) { secret } }`,
     { input: { name: 'own-contact-partner', scopes: [Scope.CUSTOMERS_READ, Scope.CUSTOMERS_CONTACT] } }))).createApiKey.secret;
   app.config.readPlanner = false;
   const config = { ...app.config, readPlanner: true };
-  const server = await createServer({ orm: app.orm, config, logger: createLogger(config) });
+  const server = await recordingTexts(startupTexts, () => createServer({ orm: app.orm, config, logger: createLogger(config) }));
   planned = { server, url: `http://127.0.0.1:${await server.listen(0, '127.0.0.1')}/graphql` };
 }, 60_000);
 afterAll(async () => {
@@ -111,6 +132,30 @@ describe.each([false, true])('contact addresses that are not the customer’s ow
     const self = await as('self', `{ me { email } }`, {}, plannerOn, people.usesGones.id);
     expect(self.data).toEqual({ me: { email: GONE_EMAIL } });
     expect(self.errors).toBeUndefined();
+  });
+
+  it('keeps the pseudonym keys out of the statement text: the suppression check binds their pads as parameters', async () => {
+    // The HMAC pads are the key (any digest can be computed from them): a statement's text is what
+    // pg_stat_activity shows and PostgreSQL logs with an error (a statement cancelled by its timeout);
+    // bind parameters are in neither by default.
+    const texts: string[] = [];
+    await recordingTexts(texts, async () => {
+      for (const who of ['marketing', 'partner'] as const) {
+        const res = await as(who, `query($id: ID!) { customers(first: 50) { nodes { email phone } } customer(id: $id) { email } }`, { id: people.usesGones.id }, plannerOn);
+        expect(withheld(res)).toContain('customer.email');
+      }
+      // The send list of a segment (the same check as an export, in its WHERE clause).
+      const members = await as('marketing', `query($s: ID!) { segment(id: $s) { members(consentPurpose: EMAIL_MARKETING) { totalCount nodes { customer { id email } } } } }`, { s: segmentId }, plannerOn);
+      expect(members.errors).toBeUndefined();
+      expect(members.data.segment.members.nodes.map((n: { customer: { email: string } }) => n.customer.email).sort()).toEqual([HOLDER_EMAIL, OWN_EMAIL].sort());
+      expect(members.data.segment.members.totalCount).toBe(2);
+    });
+    expect(texts.filter((t) => t.includes('suppressed_identifiers')).length).toBeGreaterThanOrEqual(plannerOn ? 2 : 3);
+    const pads = padsOf();
+    expect(texts.filter((t) => pads.some((p) => t.includes(p)))).toEqual([]);
+    // Nor at startup, where digests from before the keys are converted (upgradeLegacyDigests).
+    expect(startupTexts.some((t) => t.includes('suppressed_identifiers'))).toBe(true);
+    expect(startupTexts.filter((t) => pads.some((p) => t.includes(p)))).toEqual([]);
   });
 
   it('the check stays batched: the statements of a list do not grow with it', async () => {

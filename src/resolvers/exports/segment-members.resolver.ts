@@ -8,6 +8,7 @@ import { DateTimeScalar } from '../../schema/scalars';
 import { checkFirst, decodeCursor, encodeCursor, type Cursor } from '../../services/pagination';
 import { channelFor, membersFromWhere, type MembersSelection } from '../../exports/segment-members';
 import type { Keyring } from '../../auth/pseudonyms';
+import { executeBound } from '../../db/bound-query';
 
 /** A member a marketing use may reach, with the consent record in force that allows it. */
 @ObjectType('SegmentMember', { description: 'A current member of a segment whose consent in force allows the purpose asked for on the channel: the customer, when they entered, and the consent record that allows it (the proof of consent).' })
@@ -28,7 +29,8 @@ async function membersPage(em: EntityManager, sel: MembersSelection, keyring: Ke
   const bind = (v: string) => (params.push(v), '?');
   const fromWhere = membersFromWhere(sel, keyring, bind);
   const fixed = [...params];
-  const rows: Array<{ customer_id: string; entered_at: Date; consent_id: string }> = first === 0 ? [] : await em.execute(
+  // Bound by the driver (executeBound), not written into the text: the values include the keys' HMAC pads.
+  const rows = first === 0 ? [] : await executeBound<{ customer_id: string; entered_at: Date; consent_id: string }>(em,
     `select sm.customer_id, sm.entered_at, r.id as consent_id ${fromWhere} ${after ? 'and sm.customer_id > ?::uuid' : ''}
      order by sm.customer_id limit ?`,
     [...fixed, ...(after ? [after.id] : []), first + 1],
@@ -39,7 +41,7 @@ async function membersPage(em: EntityManager, sel: MembersSelection, keyring: Ke
     nodes: visible.map((r) => Object.assign(new SegmentMember(), { customer: { id: r.customer_id }, consentRecordId: r.consent_id, enteredAt: new Date(r.entered_at) })),
     cursors: visible.map((r) => encodeCursor({ v: null, id: r.customer_id })),
     hasNextPage: rows.length > first,
-    totalCount: () => (count ??= em.execute(`select count(*) as n ${fromWhere}`, fixed).then((r) => Number((r[0] as { n: string }).n))),
+    totalCount: () => (count ??= executeBound<{ n: string }>(em, `select count(*) as n ${fromWhere}`, fixed).then((r) => Number(r[0].n))),
   };
 }
 
