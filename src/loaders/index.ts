@@ -164,7 +164,8 @@ export function createLoaders(em: EntityManager, keyring: Keyring, writeEm: Enti
       const byId = new Map(rows.map((r) => [String(r.id), r]));
       return keys.map((k) => {
         const row = byId.get(k.slice(0, k.indexOf('|')));
-        return row ? row[k.slice(k.indexOf('|') + 1) as ContactColumn] === true : true;
+        // No row (a customer gone since the parent was read): not shown as theirs; fail closed.
+        return row ? row[k.slice(k.indexOf('|') + 1) as ContactColumn] === true : false;
       });
     }),
     /** Current members per segment (open stays, kept current by writes): one statement per batch. */
