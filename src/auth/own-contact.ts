@@ -15,8 +15,24 @@ export type ContactColumn = 'email' | 'phone';
  */
 export type Bind = (value: string) => string;
 
-/** `bind` for statements without parameters (COPY): the values bound here are the keyring's hex pads and validated enum values, escaped all the same. */
+/** `bind` for statements without parameters (COPY), for values that may appear in its text: validated uuids and enum values, escaped all the same. */
 export const literal: Bind = (v) => `'${v.replace(/'/g, "''")}'`;
+
+/**
+ * `bind` for a statement that takes no parameters (COPY) and values that must stay out of its text (the
+ * keyring's HMAC pads): each value goes into a transaction-local setting, sent as a bind parameter before
+ * the statement (`settings`: run `select set_config(name, value, true)` for each in the same transaction),
+ * and the statement reads it back in an uncorrelated subquery, evaluated once per statement.
+ */
+export function settingsBind(prefix: string): { bind: Bind; settings: Array<[name: string, value: string]> } {
+  const settings: Array<[string, string]> = [];
+  const bind: Bind = (v) => {
+    const name = `${prefix}_${settings.length}`;
+    settings.push([name, v]);
+    return `(select current_setting('${name}'))`;
+  };
+  return { bind, settings };
+}
 
 /** A digest's HMAC under every key of the ring, as SQL (each key's pads bound where they appear). */
 export function macsSql(keyring: Keyring, bind: Bind, digestSql: string): string[] {

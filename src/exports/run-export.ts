@@ -8,7 +8,7 @@ import { to as copyTo } from 'pg-copy-streams';
 import type { ConsentChannel, ConsentPurpose } from '../entities/enums';
 import type { Keyring } from '../auth/pseudonyms';
 import { toGlobalId } from '../schema/global-id';
-import { exportColumns, literal, membersFromWhere, type MembersSelection } from './segment-members';
+import { exportColumns, literal, membersFromWhere, settingsBind, type MembersSelection } from './segment-members';
 import { startExportProgress } from './progress';
 
 export type ExportFormat = 'csv' | 'ndjson';
@@ -68,13 +68,17 @@ export async function runExport(opts: ExportOptions): Promise<ExportSummary> {
   const started = Date.now();
   const sel: MembersSelection = { segmentId: opts.segmentId, purpose: opts.purpose, channel: opts.channel };
   const columns = exportColumns(opts.channel);
-  const fromWhere = membersFromWhere(sel, opts.keyring, literal);
+  // COPY takes no bind parameters: the keyring's pads go in as transaction-local settings (settingsBind),
+  // so that no statement's text (pg_stat_activity, the server's log) carries them, for all the minutes a COPY runs.
+  const secrets = settingsBind('rapport.export_pad');
+  const fromWhere = membersFromWhere(sel, opts.keyring, literal, secrets.bind);
   const client = new pg.Client({ connectionString: opts.databaseUrl, application_name: 'rapport-export' });
   await client.connect();
   const partial = opts.out ? path.join(path.dirname(opts.out), `.${path.basename(opts.out)}.${process.pid}.partial`) : null;
   let committed = false;
   try {
     await client.query('begin isolation level repeatable read');
+    await client.query('select set_config(n, v, true) from unnest($1::text[], $2::text[]) as s(n, v)', [secrets.settings.map(([n]) => n), secrets.settings.map(([, v]) => v)]);
     const { rows: [segment] } = await client.query<{ name: string }>('select name from segments where id = $1', [opts.segmentId]);
     if (!segment) throw new ExportError('segment not found');
     const requestId = `export-${randomUUID()}`;

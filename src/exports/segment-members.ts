@@ -47,13 +47,14 @@ export interface MembersSelection {
   channel: ConsentChannel;
 }
 
-export { literal, type Bind } from '../auth/own-contact';
+export { literal, settingsBind, type Bind } from '../auth/own-contact';
 
 /**
  * FROM … WHERE of the eligible members, aliases: `sm` membership, `c` customer, `r` the consent record
- * in force (its id, channel and dates are the proof of consent each row carries).
+ * in force (its id, channel and dates are the proof of consent each row carries). `secretBind` binds the
+ * keyring's HMAC pads (default: `bind`), which must never be written into a statement's text.
  */
-export function membersFromWhere(sel: MembersSelection, keyring: Keyring, bind: Bind): string {
+export function membersFromWhere(sel: MembersSelection, keyring: Keyring, bind: Bind, secretBind: Bind = bind): string {
   const contact = CONTACT_COLUMN[sel.channel];
   // HMAC of each identifier's SHA-256 (Keyring.identifierDigest), under every key of the ring.
   const message = plainDigestSql('i.kind', 'i.namespace', 'i.value');
@@ -71,13 +72,13 @@ export function membersFromWhere(sel: MembersSelection, keyring: Keyring, bind: 
   sql += `
       and r.status = 'granted' and (r.expires_at is null or r.expires_at > now())
       ${contact ? `and c.${contact} is not null` : ''}`;
-  const macs = macsSql(keyring, bind, message);
+  const macs = macsSql(keyring, secretBind, message);
   sql += `
       and not exists (select 1 from identities i join suppressed_identifiers s on s.digest in (${macs.join(', ')})
                       where i.customer_id = sm.customer_id)`;
   // The contact address is theirs to be reached at: held by no other profile, and not suppressed.
   if (contact) sql += `
-      and ${ownContactSql(contact, 'c', keyring, bind)}`;
+      and ${ownContactSql(contact, 'c', keyring, secretBind)}`;
   return sql;
 }
 

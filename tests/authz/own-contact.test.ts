@@ -5,6 +5,10 @@ import { Scope } from '../../src/auth/policy';
 import { createServer, type RapportServer } from '../../src/server';
 import { createLogger } from '../../src/logger';
 import { Client } from 'pg';
+import { PassThrough } from 'node:stream';
+import { runExport } from '../../src/exports/run-export';
+import { ConsentChannel, ConsentPurpose } from '../../src/entities/enums';
+import { fromGlobalId } from '../../src/schema/global-id';
 
 /**
  * A contact address stated on a profile but not that customer's own to be reached at — an identifier
@@ -164,5 +168,27 @@ describe.each([false, true])('contact addresses that are not the customer’s ow
     const all = await as('marketing', q, { n: 50 }, plannerOn);
     expect(all.data.customers.nodes).toHaveLength(4); // holder, own and the two who use another's address (the erased one is gone)
     expect(all.extensions!.sqlStatements).toBe(one.extensions!.sqlStatements);
+  });
+});
+
+describe('the CLI export (COPY, which takes no bind parameters)', () => {
+  it('sends the same members, and no statement of it carries a pad of the keyring in its text', async () => {
+    const out = new PassThrough();
+    const chunks: Buffer[] = [];
+    out.on('data', (c: Buffer) => chunks.push(c));
+    const texts: string[] = [];
+    const summary = await recordingTexts(texts, () => runExport({
+      databaseUrl: app.config.databaseUrl!, segmentId: fromGlobalId(segmentId)!.id, purpose: ConsentPurpose.EMAIL_MARKETING, channel: ConsentChannel.EMAIL,
+      format: 'csv', stream: out, actor: 'test-export', keyring: app.config.pseudonymKeys,
+    }));
+    // The members Segment.members gives (above): the holder and the customer with their own address.
+    const emails = chunks.join('').trim().split('\n').slice(1).map((line) => line.split(',')[1]).sort();
+    expect(emails).toEqual([HOLDER_EMAIL, OWN_EMAIL].sort());
+    expect(summary.rows).toBe(2);
+    const copy = texts.filter((t) => /^copy \(/i.test(t.trim()));
+    expect(copy).toHaveLength(1);
+    expect(copy[0]).toContain('suppressed_identifiers');
+    const pads = padsOf();
+    expect(texts.filter((t) => pads.some((p) => t.includes(p)))).toEqual([]);
   });
 });
