@@ -152,10 +152,17 @@ export async function upsertCustomer(em: EntityManager, data: UpsertCustomerData
   return em.transactional(async (tem) => {
     // No per-identifier locks: a batch would hold thousands (max_locks_per_transaction). The unique
     // index of identities decides between concurrent writers; the core starts the loser's batch over.
-    const suppressed = await findSuppressed(tem, options.keyring ?? defaultKeyring(), uniqueIdentifiers);
-    if (suppressed) {
-      throw conflict(`identifier ${suppressed.kind} belongs to an erased customer and may not be used to re-create them`, { field: 'identities', kind: suppressed.kind, reason: 'SUPPRESSED' });
-    }
+    // Identifiers of erased customers (suppressed): never linked, and never the makings of a new profile.
+    // A caller who may not learn whose an identifier is (self-service, a profiles:write key) is not told
+    // either, where the write goes to an existing profile: such an identifier is then treated as one another
+    // profile holds (neither linked nor reported; a contact field keeps it as stated, withheld from
+    // marketing and partners and left out of exports: src/auth/own-contact.ts). A write that would create
+    // a profile is refused, for everyone.
+    const suppressedSet = await suppressedDigests(tem, options.keyring ?? defaultKeyring(), uniqueIdentifiers);
+    const suppressed = uniqueIdentifiers.find((i) => suppressedSet.has(i));
+    const refuseSuppressed = (i: IdentifierInput) =>
+      conflict(`identifier ${i.kind} belongs to an erased customer and may not be used to re-create them`, { field: 'identities', kind: i.kind, reason: 'SUPPRESSED' });
+    if (suppressed && options.revealOwners !== false) throw refuseSuppressed(suppressed);
     const existing = uniqueIdentifiers.length
       ? await tem.find(Identity, {
           $or: uniqueIdentifiers.map((i) => ({ kind: i.kind, namespace: i.namespace, value: i.value })),
@@ -181,8 +188,9 @@ export async function upsertCustomer(em: EntityManager, data: UpsertCustomerData
       matched = matched.filter((i) => resolved.get(i.customer.id)!.id === anchor);
       owners = [anchor];
     }
+    if (suppressed && owners.length === 0) throw refuseSuppressed(suppressed);
     const known = new Set(existing.map(identityKey));
-    const fresh = uniqueIdentifiers.filter((i) => !known.has(identityKey(i)));
+    const fresh = uniqueIdentifiers.filter((i) => !known.has(identityKey(i)) && !suppressedSet.has(i));
 
     let customer: Customer;
     let created = false;
@@ -311,11 +319,6 @@ export async function suppressedDigests<T extends { kind: string; namespace: str
   if (!byDigest.size) return new Set();
   const rows = await select('select digest from suppressed_identifiers where digest = any(?::text[])', [textArray([...byDigest.keys()])]);
   return new Set(rows.map((r) => byDigest.get(r.digest)!));
-}
-
-async function findSuppressed(em: EntityManager, keyring: Keyring, ids: Array<{ kind: IdentityKind; namespace: string; value: string }>) {
-  const hit = await suppressedDigests(em, keyring, ids);
-  return ids.find((i) => hit.has(i));
 }
 
 function cleanAddress(a: PostalAddress): PostalAddress {

@@ -329,7 +329,7 @@ export const descriptions: Record<string, string> = {
   'UpsertCustomerInput.address': 'Postal address (replaces the stored one).',
   'UpsertCustomerInput.birthDate': 'Date of birth (calendar date, e.g. 1990-04-01).',
   'UpsertCustomerInput.firstName': 'Given name.',
-  'UpsertCustomerInput.identities': 'Identifiers to attach; an identifier held by another customer answers CONFLICT, one of an erased person SUPPRESSED.',
+  'UpsertCustomerInput.identities': 'Identifiers to attach; an identifier held by another customer answers CONFLICT, one of an erased person SUPPRESSED, except to a caller who may not learn whose an identifier is (a customer\'s own write), for whom such identifiers are neither linked nor reported.',
   'UpsertCustomerInput.lastName': 'Family name.',
   'UpsertCustomerInput.locale': 'BCP 47 language tag, e.g. `en-GB`.',
   UpsertCustomerPayload: 'Result of `upsertCustomer`.',

@@ -75,6 +75,40 @@ describe("a customer's own upsertCustomer", () => {
     const staff = await app.gql(`mutation($id: ID!) { upsertCustomer(input: { id: $id, email: "nope.person@example.com" }) { created } }`, { id: f.consenting.id }, { role: Role.SUPPORT });
     expect(staff.errors?.[0].extensions).toMatchObject({ code: 'CONFLICT' });
   });
+
+  it("answers the same for an erased person's e-mail as for an unused one, links it to no one, and keeps it from marketing", async () => {
+    // An erased person's identifiers are kept as keyed digests so that no write re-creates them. Telling a
+    // customer that the address they typed is one would tell them that its owner was a customer and was erased.
+    const goneEmail = `gone.${uid()}@example.com`;
+    const gone = await ok<{ upsertCustomer: { customer: { id: string } } }>(app.gql(`mutation($input: UpsertCustomerInput!) { upsertCustomer(input: $input) { customer { id } } }`, { input: { email: goneEmail } }));
+    await ok(app.gql(`mutation($c: ID!) { eraseCustomer(customerId: $c) { identifiersSuppressed } }`, { c: gone.upsertCustomer.customer.id }));
+    const set = async (email: string) => {
+      const { extensions: _diagnostics, ...answer } = await app.gql(
+        `mutation($id: ID!, $email: String!) { upsertCustomer(input: { id: $id, email: $email }) { created mergedCustomerIds ignoredIdentifiers { kind } customer { id email } } }`,
+        { id: f.consenting.id, email }, { role: Role.CUSTOMER, customerId: f.consenting.id },
+      );
+      return answer;
+    };
+    const erased = await set(goneEmail);
+    expect(erased.errors).toBeUndefined();
+    // Stored as typed, linked to no one (the erased person's identities are gone, and none was made).
+    expect(await count(`select count(*) n from identities where kind = 'email' and value = ?`, [goneEmail])).toBe(0);
+    expect(await count(`select count(*) n from customers where email = ?`, [goneEmail])).toBe(1);
+    // Not an address for marketing (the customer consents to e-mail marketing): withheld, as another profile's would be.
+    const marketing = await app.gql(`query($id: ID!) { customer(id: $id) { email } }`, { id: f.consenting.id }, { role: Role.MARKETING });
+    expect(marketing.data?.customer).toEqual({ email: null });
+    expect(marketing.errors?.map((e) => e.extensions?.reason)).toEqual(['NOT_OWN_CONTACT']);
+    const unusedEmail = `unused.${uid()}@example.com`;
+    const unused = await set(unusedEmail);
+    const shape = (r: typeof erased, email: string) => JSON.stringify(r).replaceAll(email, '<email>');
+    expect(shape(erased, goneEmail)).toBe(shape(unused, unusedEmail));
+    // A write that would make a profile of it is still refused, for everyone: the erased person is not re-created.
+    const recreate = await app.gql(`mutation { upsertCustomer(input: { email: "${goneEmail}", firstName: "Back" }) { created } }`);
+    expect(recreate.errors?.[0].extensions).toMatchObject({ code: 'CONFLICT', reason: 'SUPPRESSED' });
+    // Staff, who may look customers up by identifier, are told on a write to an existing profile too.
+    const staff = await app.gql(`mutation($id: ID!) { upsertCustomer(input: { id: $id, email: "${goneEmail}" }) { created } }`, { id: f.consenting.id }, { role: Role.SUPPORT });
+    expect(staff.errors?.[0].extensions).toMatchObject({ code: 'CONFLICT', reason: 'SUPPRESSED' });
+  });
 });
 
 describe('ingestEvents from a partner', () => {

@@ -452,7 +452,7 @@ export type UpsertCustomerInput = {
   id?: string | number | null | undefined;
   /** Makes the call idempotent per source (README "One ingestion pipeline"): a retry answers the customer first written; the same key with other content is a CONFLICT. */
   idempotencyKey?: string | null | undefined;
-  /** Identifiers to attach; an identifier held by another customer answers CONFLICT, one of an erased person SUPPRESSED. */
+  /** Identifiers to attach; an identifier held by another customer answers CONFLICT, one of an erased person SUPPRESSED, except to a caller who may not learn whose an identifier is (a customer's own write), for whom such identifiers are neither linked nor reported. */
   identities?: Array<IdentifierInput> | null | undefined;
   /** Family name. */
   lastName?: string | null | undefined;
