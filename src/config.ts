@@ -36,6 +36,11 @@ export interface Config {
   metricsToken?: string;
   /** Largest `first` a connection accepts. */
   maxPageSize: number;
+  /**
+   * SEGMENT_TRAIT_KEYS: trait keys that a role which may not read traits (marketing) may still use in
+   * segment rules (README "Differentiate"); none by default. A trait condition is a way to read traits.
+   */
+  segmentTraitKeys: string[];
   logLevel: 'debug' | 'info' | 'warn' | 'error' | 'silent';
   /** HS256 secret for bearer tokens. In development a fixed, well-known secret is used when unset. */
   jwtSecret?: string;
@@ -251,6 +256,15 @@ function metricsTokenVar(env: NodeJS.ProcessEnv): string | undefined {
   return raw;
 }
 
+/** SEGMENT_TRAIT_KEYS: trait keys separated by commas or spaces, each 1 to 100 visible characters. */
+function segmentTraitKeysVar(env: NodeJS.ProcessEnv): string[] {
+  const raw = env.SEGMENT_TRAIT_KEYS;
+  if (raw === undefined || raw.trim() === '') return [];
+  const keys = raw.split(/[\s,]+/).filter(Boolean);
+  for (const k of keys) if (!/^[\x21-\x7e]{1,100}$/.test(k)) throw new ConfigError(`SEGMENT_TRAIT_KEYS: "${k}" is not a trait key (1 to 100 visible characters, separated by commas or spaces)`);
+  return [...new Set(keys)];
+}
+
 /** DATABASE_REPLICA_URLS: comma-separated postgres:// URLs of streaming replicas. */
 function replicaUrlsVar(env: NodeJS.ProcessEnv): string[] {
   const raw = env.DATABASE_REPLICA_URLS;
@@ -317,6 +331,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     metrics: boolVar(env, 'METRICS', true),
     metricsToken: metricsTokenVar(env),
     maxPageSize: intVar(env, 'MAX_PAGE_SIZE', 100, 1, 10_000),
+    segmentTraitKeys: segmentTraitKeysVar(env),
     logLevel: oneOf(env, 'LOG_LEVEL', ['debug', 'info', 'warn', 'error', 'silent'] as const, nodeEnv === 'test' ? 'warn' : 'info'),
     maxDepth: intVar(env, 'MAX_DEPTH', 15, 1, 1000),
     maxAliases: intVar(env, 'MAX_ALIASES', 30, 0, 100_000),

@@ -56,6 +56,22 @@ export interface TraitCondition {
  */
 export type SegmentDependency = 'profile' | 'orders' | 'interactions' | 'consent' | 'preferences' | 'metrics';
 
+/**
+ * The trait keys a rule's `trait` conditions name (trimmed, as compiled), wherever they are nested; for the
+ * permission layer (SEGMENT_TRAIT_FIELD), before the rule is validated: anything that is not a plain object
+ * or array is skipped (the compiler refuses it after).
+ */
+export function traitKeysOf(rule: unknown, depth = 0): string[] {
+  if (depth > 2 * MAX_DEPTH + 2 || rule == null || typeof rule !== 'object') return [];
+  if (Array.isArray(rule)) return rule.flatMap((r) => traitKeysOf(r, depth + 1));
+  const out: string[] = [];
+  for (const [k, v] of Object.entries(rule as Record<string, unknown>)) {
+    if (k === 'trait' && v && typeof v === 'object' && typeof (v as { key?: unknown }).key === 'string') out.push((v as { key: string }).key.trim());
+    else out.push(...traitKeysOf(v, depth + 1));
+  }
+  return out;
+}
+
 const KEYS = ['all', 'any', 'not', 'metric', 'rfmSegmentIn', 'valueTierIn', 'lifecycleStageIn', 'consent', 'bought', 'viewed', 'interacted', 'country', 'trait', 'prefers'] as const;
 const MAX_DEPTH = 8;
 const MAX_NODES = 100;

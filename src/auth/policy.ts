@@ -402,6 +402,16 @@ export const CUSTOMER_OWNED_TYPES = ['Customer', 'Identity', 'Order', 'OrderLine
   'CustomerPreferences', 'StatedPreference', 'InferredPreferences', 'InferredPreference', 'CustomerRecommendations', 'Recommendation',
   'SegmentMember', 'SegmentMembershipChange', 'LifecycleStageChange', 'TriggerFiring', 'SupportTask'] as const;
 
+/**
+ * Segment rules are filters too, and a member list shows who matches: a `trait` condition reads
+ * Customer.traits, so createSegment/updateSegment accept one only from a role or key that may read
+ * traits (holdsGrant on TYPE_POLICY.Customer.traits), or for a key the configuration lists in
+ * SEGMENT_TRAIT_KEYS (trait keys an administrator judged fit for marketing: a plan, a loyalty flag).
+ * Refused: FORBIDDEN, reason PII_FILTER. `country` stays open to those who may write segments: the one
+ * part of the address marketing targets by (markets, regional consent rules), which identifies no one alone.
+ */
+export const SEGMENT_TRAIT_FIELD = { type: 'Customer', field: 'traits' } as const;
+
 /** Argument-level limits: filters that would reveal personal data through matching. */
 export const PII_FILTER_ROLES: readonly Role[] = [ADMIN, SUPPORT];
 /** Filtering or sorting by metrics or segment reveals them: only for roles that may read Customer.value. */

@@ -6,8 +6,9 @@ import { Role } from '../auth/viewer';
 import { accessKnownNow, canAccessCustomer, hasConsent } from '../auth/access';
 import {
   CUSTOMER_OWNED_TYPES, FEDERATION_QUERY_POLICY, FEDERATION_TYPE_POLICY, METRICS_FILTER_ROLES, MUTATION_POLICY, OWN_CONTACT_FIELDS, PII_FIELDS, PII_FILTER_ROLES, QUERY_POLICY, SUBSCRIPTION_POLICY,
-  TYPE_POLICY, type FieldPolicy,
+  SEGMENT_TRAIT_FIELD, TYPE_POLICY, holdsGrant, type FieldPolicy,
 } from '../auth/policy';
+import { traitKeysOf } from '../analytics/segment-rule';
 import { fromGlobalId } from './global-id';
 
 const unauthenticated = () => new GraphQLError('authentication required', { extensions: { code: 'UNAUTHENTICATED' } });
@@ -77,6 +78,12 @@ function rootCheck(kind: RootKind, field: string, policy: FieldPolicy, args: Rec
   }
   if (field === 'customers' && (args.filter?.email || args.filter?.search) && !PII_FILTER_ROLES.includes(viewer.role)) {
     return forbidden('filtering by email or name is limited to roles that may see contact data', 'PII_FILTER');
+  }
+  if ((field === 'createSegment' || field === 'updateSegment') && !holdsGrant(TYPE_POLICY[SEGMENT_TRAIT_FIELD.type][SEGMENT_TRAIT_FIELD.field], viewer)) {
+    const refused = traitKeysOf(args.input?.rule).find((k) => !ctx.config.segmentTraitKeys.includes(k));
+    if (refused !== undefined) {
+      return forbidden(`segment rules on traits are limited to roles that may read traits, except for the keys SEGMENT_TRAIT_KEYS lists ("${refused}" is not one)`, 'PII_FILTER');
+    }
   }
   const metricSort = ['clv_12m', 'churn_risk', 'historic_value'].includes(args.orderBy?.field);
   if (field === 'customers' && (args.filter?.value || args.filter?.segmentId || metricSort) && !METRICS_FILTER_ROLES.includes(viewer.role)) {

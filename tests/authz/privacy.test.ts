@@ -134,6 +134,44 @@ describe('consent enforcement for marketing', () => {
   });
 });
 
+describe('segment rules on traits (a member list shows who matches)', () => {
+  const CREATE = `mutation($input: CreateSegmentInput!) { createSegment(input: $input) { id memberCount customers(first: 10) { nodes { id } } } }`;
+  const UPDATE = `mutation($input: UpdateSegmentInput!) { updateSegment(input: $input) { id } }`;
+  const trait = (key: string, text: string) => ({ trait: { key, op: 'CONTAINS', text } });
+  afterEach(() => {
+    app.config.segmentTraitKeys = [];
+  });
+
+  it('marketing may not segment by a trait it may not read, however nested, and nothing is written', async () => {
+    const before = await app.sql(`select count(*)::int n from segments`);
+    for (const rule of [trait('note', 'Yes'), { all: [{ country: ['GB'] }, { any: [{ not: trait(' note ', 'Nope') }] }] }]) {
+      const res = await asViewer(app, f, viewer('marketing'), CREATE, { input: { name: `by note ${JSON.stringify(rule).length}`, rule } });
+      expect(res.data?.createSegment ?? null).toBeNull();
+      expect(res.errors?.[0].extensions).toMatchObject({ code: 'FORBIDDEN', reason: 'PII_FILTER' });
+      expect(res.errors?.[0].message).toContain('"note"');
+    }
+    expect(await app.sql(`select count(*)::int n from segments`)).toEqual(before);
+    // An admin may (and so the members of such a segment are the admin's choice to show).
+    const admin = await asViewer(app, f, viewer('admin'), CREATE, { input: { name: 'note contains Yes', rule: trait('note', 'Yes') } });
+    expect(admin.errors).toBeUndefined();
+    expect(admin.data.createSegment.customers.nodes).toEqual([{ id: f.consenting.id }]);
+    // Nor may marketing put a trait condition into an existing segment.
+    const upd = await asViewer(app, f, viewer('marketing'), UPDATE, { input: { id: admin.data.createSegment.id, rule: trait('note', 'Nope') } });
+    expect(upd.errors?.[0].extensions).toMatchObject({ code: 'FORBIDDEN', reason: 'PII_FILTER' });
+    expect(await app.sql(`select rule from segments where name = 'note contains Yes'`)).toEqual([{ rule: { trait: { key: 'note', op: 'contains', text: 'Yes' } } }]);
+  });
+
+  it('the keys SEGMENT_TRAIT_KEYS lists are open to marketing, and only those', async () => {
+    app.config.segmentTraitKeys = ['note'];
+    const ok1 = await asViewer(app, f, viewer('marketing'), CREATE, { input: { name: 'listed key', rule: { all: [trait('note', 'Yes'), { country: ['GB'] }] } } });
+    expect(ok1.errors).toBeUndefined();
+    expect(ok1.data.createSegment.memberCount).toBe(1);
+    const other = await asViewer(app, f, viewer('marketing'), CREATE, { input: { name: 'unlisted key', rule: { any: [trait('note', 'Yes'), trait('diagnosis', 'x')] } } });
+    expect(other.errors?.[0].extensions).toMatchObject({ code: 'FORBIDDEN', reason: 'PII_FILTER' });
+    expect(other.errors?.[0].message).toContain('"diagnosis"');
+  });
+});
+
 describe('partners', () => {
   it('list and read only customers who share with third parties', async () => {
     const res = await asViewer(app, f, viewer('partner (all'), `{ customers(first: 100) { totalCount nodes { id email } } }`);
