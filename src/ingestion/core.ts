@@ -879,6 +879,11 @@ async function createNewPeople(
     return r;
   };
   const usable = events.filter((p) => (p.identifiers.some((i) => suppressed.has(identityKey(i))) ? (slow.push(p), false) : true));
+  // Such an event goes to the per-event path, where a caller who may not learn whose an identifier is
+  // writes it to the profile holding its other identifiers (identify.ts): a new person holding one of them
+  // takes that path too, so that the events are decided in request order, as one by one (made in bulk
+  // first, a later event's new profile would take an earlier event that, sent alone, was refused).
+  const withSuppressed = new Set(slow.flatMap((p) => p.identifiers.map(identityKey)));
   for (const p of usable) {
     const keys = p.identifiers.map(identityKey);
     for (const k of keys) if (!parent.has(k)) parent.set(k, k);
@@ -901,7 +906,7 @@ async function createNewPeople(
     for (const p of g) for (const i of p.identifiers) if (!identities.has(identityKey(i))) identities.set(identityKey(i), { ...i, source: p.source });
     const perKind = new Map<string, number>();
     for (const i of identities.values()) if (policy.limits[i.kind] !== undefined) perKind.set(`${i.kind}\u0000${i.namespace}`, (perKind.get(`${i.kind}\u0000${i.namespace}`) ?? 0) + 1);
-    if ([...perKind].some(([k, n]) => n > policy.limits[k.split('\u0000')[0] as IdentityKind]!) || [...identities.keys()].some((k) => linking.has(k))) slow.push(...g);
+    if ([...perKind].some(([k, n]) => n > policy.limits[k.split('\u0000')[0] as IdentityKind]!) || [...identities.keys()].some((k) => linking.has(k) || withSuppressed.has(k))) slow.push(...g);
     else people.push({ events: g, identities: [...identities.values()] });
   }
   if (!people.length) return slow;

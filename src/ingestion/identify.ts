@@ -188,6 +188,17 @@ export async function upsertCustomer(em: EntityManager, data: UpsertCustomerData
       matched = matched.filter((i) => resolved.get(i.customer.id)!.id === anchor);
       owners = [anchor];
     }
+    // Without an id the write names the profile of its strongest identifier that is someone's (see above):
+    // when that is an erased person's, the write is theirs, and it is refused as a re-creation would be.
+    // Writing it to the profile of a weaker identifier instead (the anonymous id of a shared device, held by
+    // another visitor) would put the erased person's name, e-mail and activity on someone else's profile:
+    // a resend of their message after the erasure, or the person back on a device. No new signal: a
+    // write naming only that identifier is refused alike (it would create a profile).
+    if (suppressed && !data.id) {
+      const held = new Set(existing.map(identityKey));
+      const first = uniqueIdentifiers.find((i) => suppressedSet.has(i) || held.has(identityKey(i)))!;
+      if (suppressedSet.has(first)) throw refuseSuppressed(first);
+    }
     if (suppressed && owners.length === 0) throw refuseSuppressed(suppressed);
     const known = new Set(existing.map(identityKey));
     const fresh = uniqueIdentifiers.filter((i) => !known.has(identityKey(i)) && !suppressedSet.has(i));

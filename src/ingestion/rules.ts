@@ -12,8 +12,11 @@ import type { Role } from '../auth/viewer';
  *   may not, except a first-party source's key with profiles:write, which may through ingestion only
  *   (its results name no customer and do not say whether the profile existed).
  * - An automatic merge (per MERGE_POLICY) is a mergeCustomers: partners and self-service may not.
- * - Suppressed identifiers (of erased customers) are refused for everyone: `refuseSuppressed` has
- *   no exception, it is listed so that the rule is read where the others are.
+ * - Suppressed identifiers (of erased customers) are never linked, and a write they would make a profile
+ *   of, or that they name (the strongest identifier that is someone's, without an id), is refused for
+ *   everyone: `refuseSuppressed` has no exception, it is listed so that the rule is read where the others
+ *   are. Only a caller without `revealOwners`, writing to an existing profile named otherwise, is not told
+ *   (identify.ts).
  * Rules about what an answer may reveal to a caller (e.g. whether an identifier already belongs to a
  * customer) belong here too, next to the rights that make them necessary.
  */

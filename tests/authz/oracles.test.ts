@@ -174,6 +174,27 @@ describe('ingestEvents from a partner', () => {
     expect(JSON.parse(taken).data.ingestEvents.results[0]).toMatchObject({ status: 'REJECTED', error: { code: 'CONFLICT', reason: 'IDENTITY_LIMIT' } });
   });
 
+  it("decides a batch as one by one: an event carrying an erased person's identifier is not written to a profile a later event makes", async () => {
+    const t = uid();
+    const goneEmail = `gone.batch.${t}@example.com`;
+    const gone = await ok<{ upsertCustomer: { customer: { id: string } } }>(app.gql(`mutation($input: UpsertCustomerInput!) { upsertCustomer(input: $input) { customer { id } } }`, { input: { email: goneEmail } }));
+    await ok(app.gql(`mutation($c: ID!) { eraseCustomer(customerId: $c) { identifiersSuppressed } }`, { c: gone.upsertCustomer.customer.id }));
+    // The first event names a device nobody holds yet, and the erased person's e-mail: sent alone it would make
+    // a profile of them, and is refused. The second makes a profile holding that device.
+    const events = (tag: string) => [
+      view(`a-${tag}-${t}`, [{ kind: 'DEVICE', namespace: 'app', value: `shared-${tag}-${t}` }, { kind: 'EMAIL', value: goneEmail }]),
+      view(`b-${tag}-${t}`, [{ kind: 'DEVICE', namespace: 'app', value: `own-${tag}-${t}` }, { kind: 'DEVICE', namespace: 'app', value: `shared-${tag}-${t}` }]),
+    ];
+    const statuses = (r: any) => r.data.ingestEvents.results.map((x: any) => [x.status, x.error?.reason ?? null]); // eslint-disable-line @typescript-eslint/no-explicit-any
+    const [a, b] = events('single');
+    const single = [...statuses(await withKey(firstParty, INGEST, { events: [a] })), ...statuses(await withKey(firstParty, INGEST, { events: [b] }))];
+    expect(single).toEqual([['REJECTED', 'SUPPRESSED'], ['ACCEPTED', null]]);
+    const batch = await withKey(firstParty, INGEST, { events: events('batch') });
+    expect(statuses(batch)).toEqual(single);
+    // Nothing of the refused event was stored on the profile the second one made.
+    expect(await count(`select count(*) n from interactions where source_event_id = ?`, [`a-batch-${t}`])).toBe(0);
+  });
+
   it('gives a key without customers:contact no row id that node() would map to the profile', async () => {
     const t = uid();
     const res = await withKey(eventsAndReads, INGEST, { events: [view(`node-${t}`, [{ kind: 'EMAIL', value: 'yes.person@example.com' }])] });

@@ -388,6 +388,49 @@ describe('a first-party source: a key with events:write and profiles:write', () 
     expect(await profileOf(userId)).toBeNull();
   });
 
+  it("never writes an erased person's messages to the profile of another identifier they carry: a resend after the erasure, or the person back on a device", async () => {
+    // A shared device: its anonymous id is another visitor's profile (X). The person's identify names them
+    // by userId first and carries that anonymous id, which is X's and so is neither linked nor reported.
+    const userId = `user-${randomUUID()}`;
+    const email = `${userId}@example.com`;
+    const shared = `anon-${randomUUID()}`;
+    const xPage = await post('/v1/page', { messageId: `m-${randomUUID()}`, anonymousId: shared, name: 'Home' }, firstParty);
+    expect(xPage.body.results[0].status).toBe('ACCEPTED');
+    await post('/v1/identify', { messageId: `m-${randomUUID()}`, userId, traits: { email } }, firstParty);
+    const message = { messageId: `m-${randomUUID()}`, userId, anonymousId: shared, traits: { firstName: 'Patricia', lastName: 'Private', email } };
+    expect((await post('/v1/identify', message, firstParty)).body.results[0].status).toBe('ACCEPTED');
+    const xOf = async (anonymousId: string) => (await app.sql<{ first_name: string | null; last_name: string | null; email: string | null; n: string }>(
+      `select c.first_name, c.last_name, c.email, (select count(*) from interactions i where i.customer_id = c.id) n
+         from customers c join identities d on d.customer_id = c.id where d.kind = 'device' and d.value = ?`, [anonymousId]))[0];
+    expect(await xOf(shared)).toEqual({ first_name: null, last_name: null, email: null, n: '1' });
+    const { id } = (await profileOf(userId))!;
+    expect((await app.gql(`mutation($id: ID!) { eraseCustomer(customerId: $id) { identifiersSuppressed } }`, { id: toGlobalId('Customer', id) })).errors).toBeUndefined();
+
+    // Segment resends the message (its ledger row went with the erasure): it names the erased person, as
+    // before; writing it to X would put the erased person's name and e-mail on someone else's profile.
+    const resent = await post('/v1/identify', message, firstParty);
+    expect(resent.body.results[0]).toMatchObject({ status: 'REJECTED', error: { code: 'CONFLICT', reason: 'SUPPRESSED' } });
+    expect(await xOf(shared)).toEqual({ first_name: null, last_name: null, email: null, n: '1' });
+
+    // The person back on a new device: an anonymous visit makes a profile (Y); logging in names them by userId.
+    const device = `anon-${randomUUID()}`;
+    await post('/v1/page', { messageId: `m-${randomUUID()}`, anonymousId: device, name: 'Home' }, firstParty);
+    const login = await post('/v1/identify', { messageId: `m-${randomUUID()}`, userId, anonymousId: device, traits: { firstName: 'Back', email } }, firstParty);
+    expect(login.body.results[0]).toMatchObject({ status: 'REJECTED', error: { code: 'CONFLICT', reason: 'SUPPRESSED' } });
+    const track = await post('/v1/track', { messageId: `m-${randomUUID()}`, userId, anonymousId: device, event: 'Viewed Account' }, firstParty);
+    expect(track.body.results[0]).toMatchObject({ status: 'REJECTED', error: { code: 'CONFLICT', reason: 'SUPPRESSED' } });
+    expect(await xOf(device)).toEqual({ first_name: null, last_name: null, email: null, n: '1' });
+    expect(await app.sql(`select 1 from identities where value in (?, ?)`, [userId, email])).toEqual([]);
+
+    // Named by an identifier someone holds first, the write is that profile's: the erased person's e-mail
+    // is then neither linked nor reported (README "Existence oracles"), as another profile's would be.
+    const other = `user-${randomUUID()}`;
+    await post('/v1/identify', { messageId: `m-${randomUUID()}`, userId: other }, firstParty);
+    const typed = await post('/v1/identify', { messageId: `m-${randomUUID()}`, userId: other, traits: { email } }, firstParty);
+    expect(typed.body.results[0].status).toBe('ACCEPTED');
+    expect((await profileOf(other))!.identities.map((i) => i.kind)).toEqual(['external_id']);
+  });
+
   it('an events:write-only key is still refused identify and alias, and the answer reveals nothing', async () => {
     const knownEmail = `${randomUUID()}@example.com`;
     await post('/v1/identify', { messageId: `m-${randomUUID()}`, userId: `user-${randomUUID()}`, traits: { email: knownEmail } }, firstParty);
