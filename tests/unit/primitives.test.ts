@@ -129,4 +129,11 @@ describe('config', () => {
     expect(loadConfig({ DATABASE_URL: 'postgres://x/y' }).seedDemo).toBe(false);
     expect(loadConfig({}).seedDemo).toBe(true);
   });
+
+  it('SEGMENT_TRAIT_KEYS: none by default; keys separated by commas or spaces, once each; a key with a control character refused', () => {
+    expect(loadConfig({}).segmentTraitKeys).toEqual([]);
+    expect(loadConfig({ SEGMENT_TRAIT_KEYS: ' plan, loyaltyMember plan ' }).segmentTraitKeys).toEqual(['plan', 'loyaltyMember']);
+    expect(() => loadConfig({ SEGMENT_TRAIT_KEYS: 'plan,\u0007bell' })).toThrow(/SEGMENT_TRAIT_KEYS/);
+    expect(() => loadConfig({ SEGMENT_TRAIT_KEYS: 'x'.repeat(101) })).toThrow(/SEGMENT_TRAIT_KEYS/);
+  });
 });
