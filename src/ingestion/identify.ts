@@ -194,13 +194,12 @@ export async function upsertCustomer(em: EntityManager, data: UpsertCustomerData
     // another visitor) would put the erased person's name, e-mail and activity on someone else's profile:
     // a resend of their message after the erasure, or the person back on a device. No new signal: a
     // write naming only that identifier is refused alike (it would create a profile).
+    const known = new Set(existing.map(identityKey));
     if (suppressed && !data.id) {
-      const held = new Set(existing.map(identityKey));
-      const first = uniqueIdentifiers.find((i) => suppressedSet.has(i) || held.has(identityKey(i)))!;
+      const first = uniqueIdentifiers.find((i) => suppressedSet.has(i) || known.has(identityKey(i)))!;
       if (suppressedSet.has(first)) throw refuseSuppressed(first);
     }
     if (suppressed && owners.length === 0) throw refuseSuppressed(suppressed);
-    const known = new Set(existing.map(identityKey));
     const fresh = uniqueIdentifiers.filter((i) => !known.has(identityKey(i)) && !suppressedSet.has(i));
 
     let customer: Customer;
