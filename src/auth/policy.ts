@@ -389,6 +389,17 @@ export const OWN_CONTACT_FIELDS: Record<string, Record<string, 'email' | 'phone'
   Customer: { email: 'email', phone: 'phone' },
 };
 
+/**
+ * The customers column whose address must be the customer's own for `role` to read `type.field`
+ * (OWN_CONTACT_FIELDS under a consent or scope grant), else undefined. The field rule checks it; the
+ * read planner computes it in its statement for the rule to read.
+ */
+export function ownContactColumn(type: string, field: string, role: Role): 'email' | 'phone' | undefined {
+  const column = OWN_CONTACT_FIELDS[type]?.[field];
+  const grant = TYPE_POLICY[type]?.[field]?.[role];
+  return column && grant !== undefined && grant !== true ? column : undefined;
+}
+
 /** Fields whose values are personal data: every read of them is written to the audit log. */
 export const PII_FIELDS: Record<string, readonly string[]> = {
   Customer: ['firstName', 'lastName', 'email', 'phone', 'birthDate', 'address', 'traits', 'identities'],

@@ -23,7 +23,7 @@ import { CustomerSortField, SORT_SQL, SortDirection, customerFilterSql } from '.
 import { expectGlobalOrRawId, fromGlobalId } from '../schema/global-id';
 import type { ConnectionShape } from '../schema/connection';
 import { CustomerConsents } from '../resolvers/customer/customer.types';
-import { CUSTOMER_OWNED_TYPES, OWN_CONTACT_FIELDS, PROFILING_OBJECTION, THIRD_PARTY_SHARING, TYPE_POLICY, type FieldPolicy } from '../auth/policy';
+import { CUSTOMER_OWNED_TYPES, OWN_CONTACT_FIELDS, PROFILING_OBJECTION, THIRD_PARTY_SHARING, TYPE_POLICY, ownContactColumn, type FieldPolicy } from '../auth/policy';
 import { ownContactSql } from '../auth/own-contact';
 import { accessKnownNow, consentKey } from '../auth/access';
 import { customerPropertyOf } from '../schema/permissions';
@@ -443,9 +443,9 @@ function compileEntity(w: Walk, type: GraphQLObjectType, alias: string, nodes: F
   }
   // Whether each contact column read under a consent or scope grant is the customer's own (the field rule
   // reads it from the ownContact loader, primed here: OWN_CONTACT_FIELDS).
-  const ownContacts = Object.entries(OWN_CONTACT_FIELDS[type.name] ?? {})
-    .filter(([field, column]) => columns.includes(column) && typeof (TYPE_POLICY[type.name]?.[field] as FieldPolicy | undefined)?.[viewer.role] === 'object')
-    .map(([, column]) => column);
+  const ownContacts = Object.keys(OWN_CONTACT_FIELDS[type.name] ?? {})
+    .map((field) => ownContactColumn(type.name, field, viewer.role))
+    .filter((column): column is 'email' | 'phone' => !!column && columns.includes(column));
   if (ownContacts.length) {
     const keyring = w.ctx.config.pseudonymKeys;
     // The keys' pads as parameters, not in the text (pg_stat_activity, error logs: see Bind in own-contact.ts).

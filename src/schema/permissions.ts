@@ -5,8 +5,8 @@ import type { Context } from '../context';
 import { Role } from '../auth/viewer';
 import { accessKnownNow, canAccessCustomer, hasConsent } from '../auth/access';
 import {
-  CUSTOMER_OWNED_TYPES, FEDERATION_QUERY_POLICY, FEDERATION_TYPE_POLICY, METRICS_FILTER_ROLES, MUTATION_POLICY, OWN_CONTACT_FIELDS, PII_FIELDS, PII_FILTER_ROLES, QUERY_POLICY, SUBSCRIPTION_POLICY,
-  SEGMENT_TRAIT_FIELD, TYPE_POLICY, holdsGrant, type FieldPolicy,
+  CUSTOMER_OWNED_TYPES, FEDERATION_QUERY_POLICY, FEDERATION_TYPE_POLICY, METRICS_FILTER_ROLES, MUTATION_POLICY, PII_FIELDS, PII_FILTER_ROLES, QUERY_POLICY, SUBSCRIPTION_POLICY,
+  SEGMENT_TRAIT_FIELD, TYPE_POLICY, holdsGrant, ownContactColumn, type FieldPolicy,
 } from '../auth/policy';
 import { traitKeysOf } from '../analytics/segment-rule';
 import { fromGlobalId } from './global-id';
@@ -130,7 +130,6 @@ function withVerdictNow<R extends object>(shieldRule: R, now: VerdictNow): R {
 function fieldRule(type: string, field: string, policy: FieldPolicy, customerOwned: boolean) {
   const pii = PII_FIELDS[type]?.includes(field) ?? false;
   const what = `${type}.${field}`;
-  const contact = OWN_CONTACT_FIELDS[type]?.[field];
 
   async function objectAndConsent(parent: Record<string, unknown>, ctx: Context) {
     const customerId = customerIdOf(type, parent);
@@ -140,7 +139,8 @@ function fieldRule(type: string, field: string, policy: FieldPolicy, customerOwn
       return forbidden(`the customer has not consented to ${grant.consent.anyOf.map((n) => `${n.purpose}/${n.channel}`).join(' or ')}`, 'NO_CONSENT');
     }
     // A use beyond serving the person (a consent or scope grant) gets only an address that is the customer's own.
-    if (contact && grant !== true && !(await ctx.loaders.ownContact.load(`${customerId}|${contact}`))) {
+    const contact = ownContactColumn(type, field, ctx.viewer!.role);
+    if (contact && !(await ctx.loaders.ownContact.load(`${customerId}|${contact}`))) {
       return forbidden(`this ${contact} is not established as the customer's own contact address, so it is not given for this use`, 'NOT_OWN_CONTACT');
     }
     if (pii) ctx.audit.recordRead(customerId, what);
