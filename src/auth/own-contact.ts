@@ -18,6 +18,12 @@ export type Bind = (value: string) => string;
 /** `bind` for statements without parameters (COPY), for values that may appear in its text: validated uuids and enum values, escaped all the same. */
 export const literal: Bind = (v) => `'${v.replace(/'/g, "''")}'`;
 
+/** `bind` for a statement sent with bind parameters (executeBound, the read planner's fragments): `?`, the values in `params`, in order. */
+export function paramsBind(): { bind: Bind; params: string[] } {
+  const params: string[] = [];
+  return { bind: (v) => (params.push(v), '?'), params };
+}
+
 /**
  * `bind` for a statement that takes no parameters (COPY) and values that must stay out of its text (the
  * keyring's HMAC pads): each value goes into a transaction-local setting, sent as a bind parameter before

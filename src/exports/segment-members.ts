@@ -47,7 +47,7 @@ export interface MembersSelection {
   channel: ConsentChannel;
 }
 
-export { literal, settingsBind, type Bind } from '../auth/own-contact';
+export { literal, paramsBind, settingsBind, type Bind } from '../auth/own-contact';
 
 /**
  * FROM … WHERE of the eligible members, aliases: `sm` membership, `c` customer, `r` the consent record

@@ -13,7 +13,7 @@ import { createLifecycleHistoryLoader } from './lifecycle-history.loader';
 import { uuidArray } from '../services/pagination';
 import { lightMapper } from '../db/light-map';
 import { PROFILING_OBJECTION } from '../auth/policy';
-import { ownContactSql, type ContactColumn } from '../auth/own-contact';
+import { ownContactSql, paramsBind, type ContactColumn } from '../auth/own-contact';
 import { executeBound } from '../db/bound-query';
 import type { Keyring } from '../auth/pseudonyms';
 import { countCurrentMembers } from '../analytics/segments.service';
@@ -154,19 +154,17 @@ export function createLoaders(em: EntityManager, keyring: Keyring, writeEm: Enti
      * reached at (src/auth/own-contact.ts; OWN_CONTACT_FIELDS): one statement per batch.
      */
     ownContact: new DataLoader<string, boolean>(async (keys) => {
-      const ids = [...new Set(keys.map((k) => k.slice(0, k.indexOf('|'))))];
+      const wanted = keys.map((k) => k.split('|') as [string, ContactColumn]);
+      // Only the columns asked for (each check is an HMAC per key of the ring and two index probes per row).
+      const columns = [...new Set(wanted.map(([, c]) => c))];
       // The keys' pads are bound as parameters, never spliced into the text (see ownContactSql).
-      const params: unknown[] = [];
-      const bind = (v: string) => (params.push(v), '?');
-      const text = `select c.id, ${ownContactSql('email', 'c', keyring, bind)} as email, ${ownContactSql('phone', 'c', keyring, bind)} as phone
+      const { bind, params } = paramsBind();
+      const text = `select c.id, ${columns.map((c) => `${ownContactSql(c, 'c', keyring, bind)} as ${c}`).join(', ')}
          from customers c where c.id = any(?::uuid[])`;
-      const rows = await executeBound<{ id: string; email: boolean; phone: boolean }>(em, text, [...params, uuidArray(ids)]);
+      const rows = await executeBound<{ id: string } & Partial<Record<ContactColumn, boolean>>>(em, text, [...params, uuidArray([...new Set(wanted.map(([id]) => id))])]);
       const byId = new Map(rows.map((r) => [String(r.id), r]));
-      return keys.map((k) => {
-        const row = byId.get(k.slice(0, k.indexOf('|')));
-        // No row (a customer gone since the parent was read): not shown as theirs; fail closed.
-        return row ? row[k.slice(k.indexOf('|') + 1) as ContactColumn] === true : false;
-      });
+      // No row (a customer gone since the parent was read): not shown as theirs; fail closed.
+      return wanted.map(([id, c]) => byId.get(id)?.[c] === true);
     }),
     /** Current members per segment (open stays, kept current by writes): one statement per batch. */
     segmentMemberCount: new DataLoader<string, number>((ids) => countCurrentMembers(em, ids)),

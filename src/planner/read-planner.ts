@@ -24,7 +24,7 @@ import { expectGlobalOrRawId, fromGlobalId } from '../schema/global-id';
 import type { ConnectionShape } from '../schema/connection';
 import { CustomerConsents } from '../resolvers/customer/customer.types';
 import { CUSTOMER_OWNED_TYPES, OWN_CONTACT_FIELDS, PROFILING_OBJECTION, THIRD_PARTY_SHARING, TYPE_POLICY, ownContactColumn, type FieldPolicy } from '../auth/policy';
-import { ownContactSql } from '../auth/own-contact';
+import { ownContactSql, paramsBind } from '../auth/own-contact';
 import { accessKnownNow, consentKey } from '../auth/access';
 import { customerPropertyOf } from '../schema/permissions';
 import { Role, type Viewer } from '../auth/viewer';
@@ -450,9 +450,8 @@ function compileEntity(w: Walk, type: GraphQLObjectType, alias: string, nodes: F
     const keyring = w.ctx.config.pseudonymKeys;
     // The keys' pads as parameters, not in the text (pg_stat_activity, error logs: see Bind in own-contact.ts).
     const bound = (c: 'email' | 'phone'): Sql => {
-      const params: unknown[] = [];
-      const text = ownContactSql(c, alias, keyring, (v) => (params.push(v), '?'));
-      return { text, params };
+      const { bind, params } = paramsBind();
+      return { text: ownContactSql(c, alias, keyring, bind), params };
     };
     pairs.push(['__own', jsonObject(ownContacts.map((c) => [c, bound(c)]))]);
   }

@@ -6,7 +6,7 @@ import type { Context } from '../../context';
 import { ConnectionType, toConnection, type Page } from '../../schema/connection';
 import { DateTimeScalar } from '../../schema/scalars';
 import { checkFirst, decodeCursor, encodeCursor, type Cursor } from '../../services/pagination';
-import { channelFor, membersFromWhere, type MembersSelection } from '../../exports/segment-members';
+import { channelFor, membersFromWhere, paramsBind, type MembersSelection } from '../../exports/segment-members';
 import type { Keyring } from '../../auth/pseudonyms';
 import { executeBound } from '../../db/bound-query';
 
@@ -25,10 +25,8 @@ export const SegmentMemberConnection = ConnectionType(SegmentMember, 'SegmentMem
 
 /** One keyset page of eligible members (by customer id) in one statement; the count only when selected. */
 async function membersPage(em: EntityManager, sel: MembersSelection, keyring: Keyring, first: number, after: Cursor | null): Promise<Page<SegmentMember>> {
-  const params: unknown[] = [];
-  const bind = (v: string) => (params.push(v), '?');
+  const { bind, params: fixed } = paramsBind();
   const fromWhere = membersFromWhere(sel, keyring, bind);
-  const fixed = [...params];
   // Bound by the driver (executeBound), not written into the text: the values include the keys' HMAC pads.
   const rows = first === 0 ? [] : await executeBound<{ customer_id: string; entered_at: Date; consent_id: string }>(em,
     `select sm.customer_id, sm.entered_at, r.id as consent_id ${fromWhere} ${after ? 'and sm.customer_id > ?::uuid' : ''}
