@@ -3,6 +3,7 @@ import { BlockList, isIP } from 'node:net';
 import { randomUUID } from 'node:crypto';
 import pg from 'pg';
 import PgBoss from 'pg-boss';
+import { workEagerly } from './eager-work';
 import { Webhook } from 'standardwebhooks';
 import type { WebhookConfig } from '../config';
 import type { Logger } from '../logger';
@@ -248,26 +249,15 @@ export async function startOutbound(opts: { databaseUrl: string; config: Webhook
     return rowCount ?? 0;
   }
 
-  // pg-boss 10 waits a whole polling interval after every fetch, one that found a job too: with
-  // batchSize 1 each worker sent ONE delivery per WEBHOOK_POLL_MS (1 a second by default, whatever the
-  // backlog). A worker that has just handled a job asks for the next at once; only a fetch that finds
-  // nothing waits for the interval. And the dispatcher wakes this instance's worker when it queued some.
+  // Each worker asks for the next job at once (workEagerly); the dispatcher wakes this instance's
+  // delivery worker when it queued some.
   const pollingIntervalSeconds = Math.max(0.5, config.pollMs / 1000);
-  const workers = { delivery: '', dead: '' };
-  workers.delivery = await boss.work<{ deliveryId: string }>(DELIVERY_QUEUE, { pollingIntervalSeconds, batchSize: 1 }, async ([job]) => {
-    try {
-      await attempt(job.data.deliveryId);
-    } finally {
-      boss.notifyWorker(workers.delivery);
-    }
-  });
-  workers.dead = await boss.work<{ deliveryId: string }>(DEAD_QUEUE, { pollingIntervalSeconds }, async (jobs) => {
-    try {
+  const workers = {
+    delivery: await workEagerly<{ deliveryId: string }>(boss, DELIVERY_QUEUE, { pollingIntervalSeconds, batchSize: 1 }, async ([job]) => attempt(job.data.deliveryId)),
+    dead: await workEagerly<{ deliveryId: string }>(boss, DEAD_QUEUE, { pollingIntervalSeconds }, async (jobs) => {
       for (const job of jobs) await deadLetter(job.data.deliveryId);
-    } finally {
-      boss.notifyWorker(workers.dead);
-    }
-  });
+    }),
+  };
 
   let lastHousekeeping = 0;
   /** Outbox pruning and lost-job requeueing, at most once per prune interval, between dispatch rounds. */

@@ -1,5 +1,6 @@
 import pg from 'pg';
 import PgBoss from 'pg-boss';
+import { workEagerly } from '../outbound/eager-work';
 import type { TriggerConfig } from '../config';
 import type { Logger } from '../logger';
 import { pollLoop } from '../outbound/poll-loop';
@@ -237,18 +238,9 @@ export async function startTriggers(opts: { databaseUrl: string; config: Trigger
     }
   }
 
-  // pg-boss 10 waits a whole polling interval after every fetch, one that found a job too: with
-  // batchSize 1 each worker decided ONE firing per TRIGGER_POLL_MS (1 a second by default: a segment
-  // entered by thousands took hours). A worker that has just handled a job asks for the next at once;
-  // only a fetch that finds nothing waits for the interval.
+  // The worker asks for the next firing at once (workEagerly); the matcher wakes it when it queued due ones.
   const pollingIntervalSeconds = Math.max(0.5, config.pollMs / 1000);
-  worker = await boss.work<{ firingId: string }>(FIRING_QUEUE, { pollingIntervalSeconds, batchSize: 1 }, async ([job]) => {
-    try {
-      await decide(job.data.firingId);
-    } finally {
-      boss.notifyWorker(worker);
-    }
-  });
+  worker = await workEagerly<{ firingId: string }>(boss, FIRING_QUEUE, { pollingIntervalSeconds, batchSize: 1 }, async ([job]) => decide(job.data.firingId));
 
   const loop = pollLoop(async () => (await matchOnce()) === BATCH, { pollMs: config.pollMs, logger, what: 'trigger matcher' });
 
